@@ -1,0 +1,146 @@
+package core
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// maxConfigSize bounds a bundle's config.json; real ones are a few KiB.
+const maxConfigSize = 4 << 20
+
+// LoadSpec reads and checks the OCI config.json of a user's bundle. Errors
+// name the file and, for JSON errors, the line and column.
+func LoadSpec(bundle string) (*specs.Spec, error) {
+	path := filepath.Join(bundle, "config.json")
+	b, err := readUserFile(path)
+	if err != nil {
+		return nil, invalidf("bundle %s: %v", bundle, err)
+	}
+	var spec specs.Spec
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&spec); err != nil {
+		return nil, invalidf("%s: %s", path, jsonErrorPosition(b, err))
+	}
+	if err := checkSpec(bundle, &spec); err != nil {
+		return nil, invalidf("%s: %v", path, err)
+	}
+	return &spec, nil
+}
+
+// readUserFile reads a file of the user's bundle. Unlike state files a
+// user's config may be a symlink, but it must end at a regular file: a FIFO
+// would hang the read.
+func readUserFile(path string) ([]byte, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if err == unix.ENOENT {
+			return nil, fmt.Errorf("%s does not exist", path)
+		}
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxConfigSize {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxConfigSize)
+	}
+	return b, nil
+}
+
+// jsonErrorPosition turns a decoding error into "line L, column C: msg".
+func jsonErrorPosition(b []byte, err error) string {
+	var off int64 = -1
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "empty or truncated JSON"
+	}
+	if off < 0 {
+		return err.Error()
+	}
+	if off > int64(len(b)) {
+		off = int64(len(b))
+	}
+	line := 1 + bytes.Count(b[:off], []byte{'\n'})
+	col := off - int64(bytes.LastIndexByte(b[:off], '\n'))
+	return fmt.Sprintf("line %d, column %d: %v", line, col, err)
+}
+
+// checkSpec rejects configs berth cannot run, before anything is created.
+func checkSpec(bundle string, spec *specs.Spec) error {
+	if spec.Version == "" {
+		return errors.New("ociVersion is missing")
+	}
+	if spec.Process == nil || len(spec.Process.Args) == 0 {
+		return errors.New("process.args is missing: nothing to run")
+	}
+	if spec.Process.Terminal {
+		return errors.New("process.terminal is true: berth runs containers detached with their output logged; set it to false (berth exec -t gives an interactive shell)")
+	}
+	if spec.Root == nil || spec.Root.Path == "" {
+		return errors.New("root.path is missing")
+	}
+	if spec.Linux == nil {
+		return errors.New("linux section is missing")
+	}
+	root := rootfsPath(bundle, spec)
+	st, err := os.Lstat(root)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("invalid rootfs: %s does not exist", root)
+	case err != nil:
+		return fmt.Errorf("invalid rootfs: %w", err)
+	case st.Mode()&os.ModeSymlink != 0:
+		return fmt.Errorf("invalid rootfs: %s is a symlink", root)
+	case !st.IsDir():
+		return fmt.Errorf("invalid rootfs: %s is not a directory", root)
+	}
+	return nil
+}
+
+func rootfsPath(bundle string, spec *specs.Spec) string {
+	if filepath.IsAbs(spec.Root.Path) {
+		return filepath.Clean(spec.Root.Path)
+	}
+	return filepath.Join(bundle, spec.Root.Path)
+}
+
+// runtimeSpec is the config berth hands the runtime: the user's, with the
+// rootfs made absolute (the runtime bundle lives elsewhere) and, unless the
+// user chose one, a cgroup path of berth's own so the container never nests
+// under the caller's cgroup.
+func runtimeSpec(bundle string, spec *specs.Spec, cgroupParent, id string) *specs.Spec {
+	out := *spec
+	root := *spec.Root
+	root.Path = rootfsPath(bundle, spec)
+	out.Root = &root
+	linux := *spec.Linux
+	if linux.CgroupsPath == "" {
+		linux.CgroupsPath = filepath.Join("/", cgroupParent, id)
+	}
+	out.Linux = &linux
+	return &out
+}

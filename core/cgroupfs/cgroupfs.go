@@ -1,0 +1,187 @@
+// Package cgroupfs reads the handful of cgroup files berth needs on every
+// refresh, straight from the filesystem, for cgroup v1, hybrid and v2 hosts.
+//
+// Paths come from the runtime's state (runc's cgroup_paths: one directory
+// per v1 controller, or the single v2 directory under the key ""), are
+// resolved once per container and then reused: each read is an open, one
+// read and a close, which is the whole cost the list view pays.
+package cgroupfs
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// Root is where cgroup hierarchies are mounted. Tests of v2 parsing point
+// paths at fixture trees instead.
+const Root = "/sys/fs/cgroup"
+
+var (
+	unifiedOnce sync.Once
+	unified     bool
+)
+
+// Unified reports whether the host runs cgroup v2 only.
+func Unified() bool {
+	unifiedOnce.Do(func() {
+		var st unix.Statfs_t
+		if unix.Statfs(Root, &st) == nil {
+			unified = st.Type == unix.CGROUP2_SUPER_MAGIC
+		}
+	})
+	return unified
+}
+
+// Paths maps a v1 controller name ("memory", "cpuacct", "pids", "blkio",
+// "freezer", ...) to its directory; a v2 container has the single key "".
+// On a hybrid host a v1 container also has "" (the unified hierarchy, which
+// holds no controllers berth reads) beside its v1 controllers.
+type Paths map[string]string
+
+// V2 reports whether the paths describe a cgroup v2 container: the
+// unified directory is there and no v1 memory controller is.
+func (p Paths) V2() bool {
+	_, unified := p[""]
+	_, v1 := p["memory"]
+	return unified && !v1
+}
+
+// Dir returns the directory that holds the files of controller, or "".
+func (p Paths) Dir(controller string) string {
+	if p.V2() {
+		return p[""]
+	}
+	return p[controller]
+}
+
+// bufPool holds read buffers: one read fills a cgroup file, and the pool
+// keeps a sweep over hundreds of containers from allocating per file.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 4096); return &b }}
+
+// ReadFile reads a small cgroup file into a pooled buffer and passes its
+// content to fn; the slice is only valid during fn.
+func ReadFile(path string, fn func([]byte) error) error {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
+	n := 0
+	for n < len(buf) {
+		m, err := unix.Read(fd, buf[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return &os.PathError{Op: "read", Path: path, Err: err}
+		}
+		if m == 0 {
+			break
+		}
+		n += m
+	}
+	return fn(buf[:n])
+}
+
+// ReadUint reads a file holding one unsigned number. "max" (v2's unlimited)
+// reads as 0 with unlimited set.
+func ReadUint(path string) (v uint64, unlimited bool, err error) {
+	err = ReadFile(path, func(b []byte) error {
+		b = bytes.TrimSpace(b)
+		if string(b) == "max" {
+			unlimited = true
+			return nil
+		}
+		var perr error
+		v, perr = strconv.ParseUint(string(b), 10, 64)
+		return perr
+	})
+	return v, unlimited, err
+}
+
+// KeyValue returns the value of key in a flat "key value" file such as
+// memory.stat, memory.events or memory.oom_control.
+func KeyValue(b []byte, key string) (uint64, bool) {
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		line := sc.Bytes()
+		k, v, ok := bytes.Cut(line, []byte{' '})
+		if !ok || string(k) != key {
+			continue
+		}
+		n, err := strconv.ParseUint(string(bytes.TrimSpace(v)), 10, 64)
+		if err != nil {
+			return 0, false
+		}
+		return n, true
+	}
+	return 0, false
+}
+
+// ErrNoCounter means the kernel does not expose an oom_kill counter here.
+var ErrNoCounter = errors.New("no oom_kill counter")
+
+// OOMKillCount reads the kernel's count of processes the OOM killer killed in
+// the container's memory cgroup: memory.oom_control on v1 (kernel 4.13+),
+// memory.events on v2.
+func OOMKillCount(p Paths) (uint64, error) {
+	dir := p.Dir("memory")
+	if dir == "" {
+		return 0, ErrNoCounter
+	}
+	file := "memory.oom_control"
+	if p.V2() {
+		file = "memory.events"
+	}
+	var n uint64
+	err := ReadFile(filepath.Join(dir, file), func(b []byte) error {
+		v, ok := KeyValue(b, "oom_kill")
+		if !ok {
+			return ErrNoCounter
+		}
+		n = v
+		return nil
+	})
+	return n, err
+}
+
+// FreezerState reads whether the container's cgroup is frozen: v1
+// freezer.state ("FROZEN", "FREEZING", "THAWED") or v2 cgroup.freeze.
+func FreezerState(p Paths) (frozen bool, err error) {
+	if p.V2() {
+		v, _, err := ReadUint(filepath.Join(p[""], "cgroup.freeze"))
+		return v == 1, err
+	}
+	dir := p.Dir("freezer")
+	if dir == "" {
+		return false, nil
+	}
+	err = ReadFile(filepath.Join(dir, "freezer.state"), func(b []byte) error {
+		frozen = string(bytes.TrimSpace(b)) == "FROZEN"
+		return nil
+	})
+	return frozen, err
+}
+
+// RuncStatePaths reads the cgroup paths from a runc state.json (at
+// <runtime-root>/<id>/state.json). It decodes only that field, so it also
+// works on state written by other runc versions.
+func RuncStatePaths(stateFile string, read func(string, any) error) (Paths, error) {
+	var st struct {
+		CgroupPaths map[string]string `json:"cgroup_paths"`
+	}
+	if err := read(stateFile, &st); err != nil {
+		return nil, err
+	}
+	return Paths(st.CgroupPaths), nil
+}

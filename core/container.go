@@ -1,0 +1,233 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"berth/core/cgroupfs"
+	"berth/shim"
+
+	"github.com/opencontainers/runc/libcontainer"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Status of a container, as `berth ps` reports it.
+type Status string
+
+const (
+	StatusCreated Status = "created"
+	StatusRunning Status = "running"
+	StatusPaused  Status = "paused"
+	StatusStopped Status = "stopped"
+	StatusUnknown Status = "unknown"
+)
+
+// Container is a snapshot of one container, managed or external.
+type Container struct {
+	ID     string `json:"id"`
+	Status Status `json:"status"`
+	// Reason explains an unknown status or an inferred exit.
+	Reason      string    `json:"reason,omitempty"`
+	Pid         int       `json:"pid"`
+	Bundle      string    `json:"bundle"`
+	Runtime     string    `json:"runtime"`
+	RuntimeRoot string    `json:"runtimeRoot"`
+	Managed     bool      `json:"managed"`
+	Created     time.Time `json:"created"`
+	// ExitStatus is nil until the container has stopped and its status is
+	// known.
+	ExitStatus  *int              `json:"exitStatus"`
+	ExitSignal  int               `json:"exitSignal,omitempty"`
+	OOMKilled   bool              `json:"oomKilled"`
+	ExitedAt    *time.Time        `json:"exitedAt,omitempty"`
+	OOMKills    uint64            `json:"oomKills"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	UIDMappings []IDMap           `json:"uidMappings,omitempty"`
+	GIDMappings []IDMap           `json:"gidMappings,omitempty"`
+
+	// CgroupPaths locate the container's cgroup files while it exists.
+	CgroupPaths cgroupfs.Paths `json:"-"`
+	// InitStart is the init process's start time, against pid reuse.
+	InitStart uint64 `json:"-"`
+}
+
+// IDMap is one user-namespace mapping: container ids [ContainerID,
+// ContainerID+Size) are host ids [HostID, HostID+Size).
+type IDMap struct {
+	ContainerID int64 `json:"containerID"`
+	HostID      int64 `json:"hostID"`
+	Size        int64 `json:"size"`
+}
+
+// Running reports whether the container has a live init (running or paused).
+func (c Container) Running() bool { return c.Status == StatusRunning || c.Status == StatusPaused }
+
+// managed builds the snapshot of a container in berth's state dir. It
+// reports false for a directory that is not a container at all.
+func (m *Manager) managed(id string) (Container, bool) {
+	dir := m.containerDir(id)
+	if _, err := os.Lstat(dir); err != nil {
+		return Container{}, false
+	}
+	c := Container{ID: id, Managed: true, Status: StatusUnknown}
+	rec, err := m.readRecord(id)
+	if err != nil {
+		c.Reason = "container record unreadable: " + err.Error()
+		return c, true
+	}
+	c.Bundle, c.Runtime, c.RuntimeRoot, c.Created, c.Labels = rec.Bundle, rec.Runtime, rec.RuntimeRoot, rec.Created, rec.Labels
+
+	ps := readProc(m.procDir(id, initProc))
+	switch {
+	case ps.exitErr != nil:
+		c.Reason = "exit record unreadable: " + ps.exitErr.Error()
+		return c, true
+	case ps.exit != nil:
+		applyExit(&c, ps.exit)
+		return c, true
+	case errors.Is(ps.shimErr, os.ErrNotExist):
+		if time.Since(rec.Created) < m.opts.StartTimeout+10*time.Second {
+			c.Status = StatusCreated
+		} else {
+			c.Reason = "start never completed (berth was killed while starting it); remove it with berth rm"
+		}
+		return c, true
+	case ps.shimErr != nil:
+		c.Reason = "shim record unreadable: " + ps.shimErr.Error()
+		return c, true
+	}
+	if ps.pidErr != nil && !errors.Is(ps.pidErr, os.ErrNotExist) {
+		c.Reason = "pid record unreadable: " + ps.pidErr.Error()
+		return c, true
+	}
+	lc, err := libcontainer.Load(rec.RuntimeRoot, id)
+	if err != nil {
+		// The runtime forgot the container: its init exited and the shim
+		// is recording that right now, or settle will.
+		if ps.shim.Alive() {
+			c.Status = StatusStopped
+			c.Reason = "exiting"
+		} else {
+			c.Reason = "shim died; settle pending"
+		}
+		return c, true
+	}
+	fillFromRuntime(&c, lc)
+	if ps.pid.Pid != 0 && c.Pid == 0 {
+		c.Pid = ps.pid.Pid
+	}
+	return c, true
+}
+
+// applyExit fills the exit fields of a stopped container.
+func applyExit(c *Container, e *shim.Exit) {
+	c.Status = StatusStopped
+	st := e.Status
+	c.ExitStatus = &st
+	c.ExitSignal = e.Signal
+	c.OOMKilled = e.OOMKilled
+	at := e.ExitedAt
+	c.ExitedAt = &at
+	c.OOMKills = e.OOMKills
+	c.Reason = e.Detail
+}
+
+// fillFromRuntime takes status, pid, cgroups and id mappings from the
+// runtime's own state, as runc derives them.
+func fillFromRuntime(c *Container, lc *libcontainer.Container) {
+	st, err := lc.Status()
+	if err != nil {
+		c.Reason = err.Error()
+		return
+	}
+	switch st {
+	case libcontainer.Created:
+		c.Status = StatusCreated
+	case libcontainer.Running:
+		c.Status = StatusRunning
+	case libcontainer.Paused:
+		c.Status = StatusPaused
+	case libcontainer.Stopped:
+		c.Status = StatusStopped
+	}
+	state, err := lc.State()
+	if err != nil {
+		return
+	}
+	if c.Running() || c.Status == StatusCreated {
+		c.Pid = state.InitProcessPid
+		c.InitStart = state.InitProcessStartTime
+	}
+	if c.Created.IsZero() {
+		c.Created = state.Created
+	}
+	c.CgroupPaths = cgroupfs.Paths(state.CgroupPaths)
+	for _, m := range state.Config.UIDMappings {
+		c.UIDMappings = append(c.UIDMappings, IDMap{m.ContainerID, m.HostID, m.Size})
+	}
+	for _, m := range state.Config.GIDMappings {
+		c.GIDMappings = append(c.GIDMappings, IDMap{m.ContainerID, m.HostID, m.Size})
+	}
+	if c.Running() {
+		c.OOMKills, _ = cgroupfs.OOMKillCount(c.CgroupPaths)
+	}
+}
+
+// externalRoots are the roots scanned for containers berth did not start.
+func (m *Manager) externalRoots() []string {
+	var roots []string
+	for _, r := range m.opts.ExternalRoots {
+		if filepath.Clean(r) != filepath.Clean(m.opts.RuntimeRoot) {
+			roots = append(roots, r)
+		}
+	}
+	return roots
+}
+
+// externals lists the containers in the external runtime roots.
+func (m *Manager) externals() []Container {
+	var out []Container
+	for _, root := range m.externalRoots() {
+		entries, err := os.ReadDir(root)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			if !e.IsDir() {
+				continue
+			}
+			if c, ok := loadExternal(root, e.Name()); ok {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// loadExternal reads a container another manager started from its runtime
+// state. Logs and exit statuses of such containers are not berth's to know.
+func loadExternal(root, id string) (Container, bool) {
+	lc, err := libcontainer.Load(root, id)
+	if err != nil {
+		return Container{}, false
+	}
+	c := Container{ID: id, Runtime: "runc", RuntimeRoot: root, Status: StatusUnknown}
+	if oci, err := lc.OCIState(); err == nil {
+		c.Bundle = oci.Bundle
+	}
+	fillFromRuntime(&c, lc)
+	return c, true
+}
+
+// Spec returns the OCI spec a managed container runs with (its runtime
+// bundle's config.json), for the overview screen.
+func (m *Manager) Spec(id string) (*specs.Spec, error) {
+	rec, err := m.readRecord(id)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", id, err)
+	}
+	return LoadSpec(rec.RuntimeBundle)
+}

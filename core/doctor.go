@@ -1,0 +1,335 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"berth/core/cgroupfs"
+
+	"golang.org/x/sys/unix"
+)
+
+// Check is one finding of Doctor.
+type Check struct {
+	Name   string `json:"name"`
+	Status string `json:"status"` // ok, warn or fail
+	Detail string `json:"detail"`
+	Fix    string `json:"fix,omitempty"`
+}
+
+// Check statuses.
+const (
+	CheckOK   = "ok"
+	CheckWarn = "warn"
+	CheckFail = "fail"
+)
+
+// WantRuntimeVersion is the runc version berth was built against (the
+// libcontainer module's version), "" when unknown.
+func WantRuntimeVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	for _, d := range bi.Deps {
+		if d.Path == "github.com/opencontainers/runc" {
+			return strings.TrimPrefix(d.Version, "v")
+		}
+	}
+	return ""
+}
+
+var versionRe = regexp.MustCompile(`(\d+)\.(\d+)(?:\.(\d+))?`)
+
+// Doctor checks what berth needs from this host, each finding with a fix.
+func Doctor(ctx context.Context, opts Options) []Check {
+	if opts.Runtime == "" {
+		opts.Runtime = DefaultRuntime
+	}
+	var out []Check
+	add := func(c Check) { out = append(out, c) }
+	add(checkRoot())
+	add(checkRuntime(ctx, opts.Runtime))
+	add(checkStateDir(opts.StateDir))
+	add(checkCgroups())
+	add(checkOOMCounter())
+	add(checkKernel())
+	add(checkUserns())
+	out = append(out, checkCriu(ctx)...)
+	add(checkBinary("iptables", "iptables", "CRIU locks the container's network with it during a dump", "apt-get install iptables (or make deps)"))
+	add(checkBusybox())
+	add(checkBinary("tmux", "tmux", "the end-to-end tests drive the UI in it", "apt-get install tmux (or make deps)"))
+	return out
+}
+
+func checkRoot() Check {
+	c := Check{Name: "privileges"}
+	if os.Geteuid() == 0 {
+		c.Status, c.Detail = CheckOK, "running as root"
+	} else {
+		c.Status, c.Detail = CheckFail, fmt.Sprintf("running as uid %d; runc containers with cgroups need root", os.Geteuid())
+		c.Fix = "run berth as root (sudo berth ...)"
+	}
+	return c
+}
+
+func checkRuntime(ctx context.Context, name string) Check {
+	c := Check{Name: "runtime"}
+	want := WantRuntimeVersion()
+	fix := "make deps (builds runc " + want + " from the Go module proxy into /usr/local/bin)"
+	path, err := exec.LookPath(name)
+	if err != nil {
+		c.Status, c.Detail, c.Fix = CheckFail, fmt.Sprintf("%s not found on PATH", name), fix
+		return c
+	}
+	out, err := commandOutput(ctx, 5*time.Second, path, "--version")
+	if err != nil {
+		c.Status, c.Detail, c.Fix = CheckFail, fmt.Sprintf("%s --version failed: %v", path, err), fix
+		return c
+	}
+	first, _, _ := strings.Cut(out, "\n")
+	got := versionRe.FindString(first)
+	c.Detail = fmt.Sprintf("%s: %s", path, strings.TrimSpace(first))
+	switch {
+	case want != "" && got != want:
+		c.Status, c.Fix = CheckWarn, fix
+		c.Detail += fmt.Sprintf(" (berth is built against %s; an older runc may not read its state)", want)
+	case !strings.Contains(out, "libseccomp"):
+		c.Status, c.Fix = CheckWarn, fix
+		c.Detail += " (built without seccomp: bundles with a seccomp profile will fail)"
+	default:
+		c.Status = CheckOK
+	}
+	return c
+}
+
+func checkStateDir(dir string) Check {
+	if dir == "" {
+		dir = DefaultStateDir
+	}
+	c := Check{Name: "state dir"}
+	if err := ensurePrivateDir(dir); err != nil {
+		c.Status, c.Detail, c.Fix = CheckFail, err.Error(), "chown root "+dir+" && chmod 700 "+dir
+		return c
+	}
+	c.Status, c.Detail = CheckOK, dir+" is private (0700, ours)"
+	return c
+}
+
+// v1Controllers are the controllers berth reads on cgroup v1.
+var v1Controllers = []string{"memory", "cpu", "cpuacct", "pids", "freezer", "blkio"}
+
+func checkCgroups() Check {
+	c := Check{Name: "cgroups"}
+	if cgroupfs.Unified() {
+		b, err := os.ReadFile(filepath.Join(cgroupfs.Root, "cgroup.controllers"))
+		if err != nil {
+			c.Status, c.Detail = CheckFail, "cgroup v2: "+err.Error()
+			return c
+		}
+		have := strings.Fields(string(b))
+		var missing []string
+		for _, want := range []string{"memory", "cpu", "pids", "io"} {
+			if !contains(have, want) {
+				missing = append(missing, want)
+			}
+		}
+		c.Detail = "cgroup v2 (unified): " + strings.Join(have, " ")
+		if len(missing) > 0 {
+			c.Status, c.Detail = CheckWarn, c.Detail+"; missing "+strings.Join(missing, " ")
+			c.Fix = "enable the controllers in the kernel (cgroup_enable=...) or the parent's cgroup.subtree_control"
+			return c
+		}
+		c.Status = CheckOK
+		return c
+	}
+	var missing []string
+	for _, ctl := range v1Controllers {
+		if _, err := os.Stat(filepath.Join(cgroupfs.Root, ctl)); err != nil {
+			missing = append(missing, ctl)
+		}
+	}
+	mode := "cgroup v1"
+	if _, err := os.Stat(filepath.Join(cgroupfs.Root, "unified")); err == nil {
+		mode = "cgroup v1 (hybrid, v2 at " + filepath.Join(cgroupfs.Root, "unified") + ")"
+	}
+	c.Detail = mode + ": " + strings.Join(v1Controllers, " ")
+	if len(missing) > 0 {
+		c.Status, c.Detail = CheckFail, mode+": missing "+strings.Join(missing, " ")
+		c.Fix = "mount the missing controllers under " + cgroupfs.Root
+		return c
+	}
+	c.Status = CheckOK
+	return c
+}
+
+func checkOOMCounter() Check {
+	c := Check{Name: "oom counter"}
+	file := filepath.Join(cgroupfs.Root, "memory", "memory.oom_control")
+	if cgroupfs.Unified() {
+		file = filepath.Join(cgroupfs.Root, "memory.events")
+		if _, err := os.Stat(file); err != nil {
+			// The root cgroup has no memory.events; any child has.
+			c.Status, c.Detail = CheckOK, "cgroup v2 memory.events (oom_kill)"
+			return c
+		}
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		c.Status, c.Detail = CheckWarn, err.Error()
+		return c
+	}
+	if _, ok := cgroupfs.KeyValue(b, "oom_kill"); !ok {
+		c.Status, c.Detail, c.Fix = CheckWarn, file+" has no oom_kill counter (kernel older than 4.13)", "upgrade the kernel"
+		return c
+	}
+	c.Status, c.Detail = CheckOK, file+" counts oom_kill"
+	return c
+}
+
+func checkKernel() Check {
+	c := Check{Name: "kernel"}
+	var u unix.Utsname
+	unix.Uname(&u)
+	rel := unix.ByteSliceToString(u.Release[:])
+	var missing []string
+	if fd, err := unix.PidfdOpen(os.Getpid(), 0); err != nil {
+		missing = append(missing, "pidfd_open")
+	} else {
+		unix.Close(fd)
+	}
+	if fd, err := unix.InotifyInit1(unix.IN_CLOEXEC); err != nil {
+		missing = append(missing, "inotify")
+	} else {
+		unix.Close(fd)
+	}
+	if fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC); err != nil {
+		missing = append(missing, "eventfd")
+	} else {
+		unix.Close(fd)
+	}
+	if len(missing) > 0 {
+		c.Status, c.Detail = CheckFail, "kernel "+rel+" lacks "+strings.Join(missing, ", ")
+		c.Fix = "use Linux 5.3 or later"
+		return c
+	}
+	c.Status, c.Detail = CheckOK, "kernel "+rel+": pidfd, inotify, eventfd"
+	return c
+}
+
+func checkUserns() Check {
+	c := Check{Name: "user namespaces"}
+	b, err := os.ReadFile("/proc/sys/user/max_user_namespaces")
+	n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || n == 0 {
+		c.Status, c.Detail = CheckWarn, "disabled: bundles with a user namespace will fail"
+		c.Fix = "sysctl user.max_user_namespaces=15000"
+		return c
+	}
+	c.Status, c.Detail = CheckOK, fmt.Sprintf("enabled (max %d)", n)
+	return c
+}
+
+// checkCriu says whether checkpoint/restore will work here, and why not.
+func checkCriu(ctx context.Context) []Check {
+	fix := "make deps (installs CRIU 4.x privately, see scripts/install-criu.sh)"
+	c := Check{Name: "criu"}
+	path, err := exec.LookPath("criu")
+	if err != nil {
+		c.Status, c.Detail, c.Fix = CheckFail, "criu not found on PATH: checkpoint and restore are unavailable", fix
+		return []Check{c}
+	}
+	out, err := commandOutput(ctx, 10*time.Second, path, "--version")
+	if err != nil {
+		c.Status, c.Detail, c.Fix = CheckFail, fmt.Sprintf("%s --version failed: %v", path, err), fix
+		return []Check{c}
+	}
+	m := versionRe.FindStringSubmatch(out)
+	if m == nil {
+		c.Status, c.Detail, c.Fix = CheckFail, fmt.Sprintf("%s: unrecognised version %q", path, strings.TrimSpace(out)), fix
+		return []Check{c}
+	}
+	major, _ := strconv.Atoi(m[1])
+	c.Detail = path + ": CRIU " + m[0]
+	switch {
+	case major < 3:
+		c.Status, c.Fix = CheckFail, fix
+		c.Detail += " is too old: runc needs 3.0 or later"
+		return []Check{c}
+	case major < 4:
+		c.Status, c.Fix = CheckWarn, fix
+		c.Detail += " (3.x fails criu check on recent kernels: Unexpected rt vDSO area bounds)"
+	default:
+		c.Status = CheckOK
+	}
+	chk := Check{Name: "criu check"}
+	cout, err := commandOutput(ctx, 30*time.Second, path, "check")
+	if err != nil {
+		chk.Status, chk.Fix = CheckFail, fix
+		chk.Detail = "criu check failed: " + lastLine(cout, err)
+	} else {
+		chk.Status, chk.Detail = CheckOK, "checkpoint/restore works here ("+lastLine(cout, nil)+")"
+	}
+	return []Check{c, chk}
+}
+
+func checkBusybox() Check {
+	c := Check{Name: "busybox"}
+	data, err := os.ReadFile(BusyboxPath)
+	switch {
+	case err != nil:
+		c.Status, c.Detail, c.Fix = CheckWarn, BusyboxPath+" missing: berth demo and the tests need it", "apt-get install busybox-static (or make deps)"
+	case !isStatic(data):
+		c.Status, c.Detail, c.Fix = CheckWarn, BusyboxPath+" is dynamically linked: it cannot run in an empty rootfs", "apt-get install busybox-static"
+	default:
+		c.Status, c.Detail = CheckOK, BusyboxPath+" (static) for demo bundles"
+	}
+	return c
+}
+
+func checkBinary(name, bin, why, fix string) Check {
+	c := Check{Name: name}
+	if p, err := exec.LookPath(bin); err == nil {
+		c.Status, c.Detail = CheckOK, p
+	} else {
+		c.Status, c.Detail, c.Fix = CheckWarn, bin+" not found: "+why, fix
+	}
+	return c
+}
+
+func commandOutput(ctx context.Context, d time.Duration, name string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var b bytes.Buffer
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Stdout, cmd.Stderr = &b, &b
+	err := cmd.Run()
+	return b.String(), err
+}
+
+func lastLine(s string, err error) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	last := strings.TrimSpace(lines[len(lines)-1])
+	if last == "" && err != nil {
+		return err.Error()
+	}
+	return last
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,540 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"berth/core/procfs"
+	"berth/core/statefile"
+	"berth/shim"
+
+	"golang.org/x/sys/unix"
+)
+
+// RunOptions describe a container to start.
+type RunOptions struct {
+	// Bundle is the user's OCI bundle directory; berth never writes to it.
+	Bundle string
+	Labels map[string]string
+}
+
+// Run starts a container from a bundle through a new shim and returns once
+// its init runs, or with the runtime's own error. On any failure nothing is
+// left behind: no state dir, no runtime state, no cgroup, no process.
+func (m *Manager) Run(ctx context.Context, id string, o RunOptions) (Container, error) {
+	if err := ValidateID(id); err != nil {
+		return Container{}, err
+	}
+	runtime, err := m.runtimePath()
+	if err != nil {
+		return Container{}, fmt.Errorf("%s: %w", id, err)
+	}
+	bundle, err := filepath.Abs(o.Bundle)
+	if err != nil {
+		return Container{}, fmt.Errorf("%s: bundle: %w", id, err)
+	}
+	spec, err := LoadSpec(bundle)
+	if err != nil {
+		return Container{}, fmt.Errorf("%s: %w", id, err)
+	}
+	if _, err := os.Lstat(filepath.Join(m.opts.RuntimeRoot, id)); err == nil {
+		return Container{}, idError(id, ErrExists, "the runtime already has a container with this id")
+	}
+	dir := m.containerDir(id)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return Container{}, idError(id, ErrExists, "a container with this id already exists")
+		}
+		return Container{}, fmt.Errorf("%s: %w", id, err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			os.RemoveAll(dir)
+		}
+	}()
+
+	rec := Record{
+		ID: id, Bundle: bundle, RuntimeBundle: filepath.Join(dir, "bundle"),
+		Runtime: runtime, RuntimeRoot: m.opts.RuntimeRoot,
+		Created: time.Now().UTC(), Labels: o.Labels,
+	}
+	if err := os.Mkdir(rec.RuntimeBundle, 0o700); err != nil {
+		return Container{}, fmt.Errorf("%s: %w", id, err)
+	}
+	rs := runtimeSpec(bundle, spec, m.opts.CgroupParent, id)
+	if err := statefile.WriteJSON(filepath.Join(rec.RuntimeBundle, "config.json"), rs, 0o600, false); err != nil {
+		return Container{}, fmt.Errorf("%s: write runtime bundle: %w", id, err)
+	}
+	if err := statefile.WriteJSON(filepath.Join(dir, recordFile), rec, 0o600, false); err != nil {
+		return Container{}, fmt.Errorf("%s: %w", id, err)
+	}
+	ready, err := m.launch(ctx, rec, initProc, shim.Config{Mode: shim.ModeRun, Bundle: rec.RuntimeBundle})
+	if err != nil {
+		return Container{}, err
+	}
+	ok = true
+	return Container{
+		ID: id, Status: StatusRunning, Pid: ready.Pid, InitStart: ready.Start, Bundle: bundle,
+		Runtime: runtime, RuntimeRoot: rec.RuntimeRoot, Managed: true, Created: rec.Created,
+		Labels: o.Labels,
+	}, nil
+}
+
+// launch starts a shim for one process of a managed container and waits for
+// its readiness report. If the shim reports nothing in time it is killed
+// with its runtime, and the runtime's state for the container removed.
+func (m *Manager) launch(ctx context.Context, rec Record, proc string, cfg shim.Config) (shim.Ready, error) {
+	dir := m.procDir(rec.ID, proc)
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return shim.Ready{}, fmt.Errorf("%s: %w", rec.ID, err)
+	}
+	cfg.ID = rec.ID
+	cfg.Runtime = rec.Runtime
+	cfg.RuntimeRoot = rec.RuntimeRoot
+	cfg.RuntimeArgs = rec.RuntimeArgs
+	cfg.StartTimeout = m.opts.StartTimeout
+	cfg.LogMaxBytes = m.opts.LogMaxBytes
+	cfg.Path = os.Getenv("PATH")
+	if err := statefile.WriteJSON(filepath.Join(dir, shim.FileConfig), cfg, 0o600, false); err != nil {
+		return shim.Ready{}, fmt.Errorf("%s: %w", rec.ID, err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return shim.Ready{}, err
+	}
+	defer r.Close()
+	cmd := exec.Command(m.opts.ShimBinary, "shim", dir)
+	cmd.Dir = dir
+	cmd.ExtraFiles = []*os.File{w} // becomes shim.ReadyFd
+	// A session of its own: the shim must not die with the terminal or
+	// process group of whoever started it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		return shim.Ready{}, fmt.Errorf("%s: start shim: %w", rec.ID, err)
+	}
+	// Reap the shim if it exits while this process still lives (the UI);
+	// a CLI exits first and the shim is re-parented.
+	go cmd.Wait()
+
+	// The shim enforces the start timeout itself; this deadline only
+	// catches a shim that is itself stuck.
+	r.SetReadDeadline(time.Now().Add(m.opts.StartTimeout + 10*time.Second))
+	b, rerr := io.ReadAll(io.LimitReader(r, 64<<10))
+	var ready shim.Ready
+	if len(b) > 0 {
+		if err := json.Unmarshal(b, &ready); err != nil {
+			ready.Error = "shim: malformed readiness report"
+		}
+	} else if rerr != nil {
+		ready.Error = fmt.Sprintf("shim did not report within %v", m.opts.StartTimeout+10*time.Second)
+	} else {
+		ready.Error = "shim exited without reporting: " + lastShimError(filepath.Join(dir, shim.FileShimLog))
+	}
+	if ready.Error == "" && ready.Pid > 0 {
+		return ready, nil
+	}
+	// Failure: make sure neither the shim nor the runtime lingers.
+	if cmd.Process != nil {
+		unix.Kill(-cmd.Process.Pid, unix.SIGKILL)
+	}
+	if proc == initProc {
+		runRuntime(context.Background(), rec.Runtime, rec.RuntimeRoot, rec.RuntimeArgs, "delete", "--force", rec.ID)
+	}
+	return shim.Ready{}, fmt.Errorf("%s: %s: %w", rec.ID, ready.Error, ErrRuntime)
+}
+
+// lastShimError returns the last error line of a shim log.
+func lastShimError(path string) string {
+	b, err := statefile.Read(path)
+	if err != nil {
+		return "no shim log"
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		var l struct{ Level, Msg string }
+		if json.Unmarshal([]byte(lines[i]), &l) == nil && l.Level == "error" {
+			return l.Msg
+		}
+	}
+	return "no error logged"
+}
+
+// target is a container an operation applies to, with the runtime that
+// drives it.
+type target struct {
+	Container
+	runtime string
+	globals []string
+}
+
+func (m *Manager) target(ctx context.Context, id string) (target, error) {
+	c, err := m.Get(ctx, id)
+	if err != nil {
+		return target{}, err
+	}
+	t := target{Container: c}
+	if c.Managed {
+		rec, err := m.readRecord(id)
+		if err != nil {
+			return t, fmt.Errorf("%s: %w", id, err)
+		}
+		t.runtime, t.globals = rec.Runtime, rec.RuntimeArgs
+	} else {
+		if t.runtime, err = m.runtimePath(); err != nil {
+			return t, fmt.Errorf("%s: %w", id, err)
+		}
+	}
+	return t, nil
+}
+
+func (t target) run(ctx context.Context, args ...string) error {
+	if err := runRuntime(ctx, t.runtime, t.RuntimeRoot, t.globals, args...); err != nil {
+		return fmt.Errorf("%s: %w", t.ID, err)
+	}
+	return nil
+}
+
+// requireRunning fails with a clear error unless the container's init is
+// alive; paused counts as alive when allowPaused is set.
+func (t target) requireRunning(op string, allowPaused bool) error {
+	switch {
+	case t.Status == StatusPaused && !allowPaused:
+		return idError(t.ID, ErrPaused, "cannot %s a paused container: resume it first", op)
+	case t.Running():
+		return nil
+	case t.Status == StatusUnknown:
+		return idError(t.ID, ErrNotRunning, "cannot %s: state unknown (%s)", op, t.Reason)
+	default:
+		return idError(t.ID, ErrNotRunning, "cannot %s: container is %s", op, t.Status)
+	}
+}
+
+// Pause freezes every process of a running container.
+func (m *Manager) Pause(ctx context.Context, id string) error {
+	t, err := m.target(ctx, id)
+	if err != nil {
+		return err
+	}
+	if t.Status == StatusPaused {
+		return idError(id, ErrPaused, "already paused")
+	}
+	if err := t.requireRunning("pause", false); err != nil {
+		return err
+	}
+	return t.run(ctx, "pause", id)
+}
+
+// Resume thaws a paused container.
+func (m *Manager) Resume(ctx context.Context, id string) error {
+	t, err := m.target(ctx, id)
+	if err != nil {
+		return err
+	}
+	if t.Status == StatusRunning {
+		return idError(id, ErrNotPaused, "not paused")
+	}
+	if err := t.requireRunning("resume", true); err != nil {
+		return err
+	}
+	return t.run(ctx, "resume", id)
+}
+
+// ParseSignal accepts a signal as a number, a name, or a SIG-prefixed name
+// (9, KILL, SIGKILL, sigterm).
+func ParseSignal(s string) (unix.Signal, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		if n <= 0 || n > 64 {
+			return 0, fmt.Errorf("signal %d out of range: %w", n, ErrInvalid)
+		}
+		return unix.Signal(n), nil
+	}
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	if sig := unix.SignalNum(name); sig != 0 {
+		return sig, nil
+	}
+	return 0, fmt.Errorf("unknown signal %q: %w", s, ErrInvalid)
+}
+
+// Kill sends sig to a container's init.
+func (m *Manager) Kill(ctx context.Context, id string, sig unix.Signal) error {
+	t, err := m.target(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := t.requireRunning("kill", true); err != nil {
+		return err
+	}
+	return t.run(ctx, "kill", id, strconv.Itoa(int(sig)))
+}
+
+// Delete removes a stopped container and all berth state for it. With
+// force a running or paused one is killed first. Rather than the runtime's
+// own forced delete (which sleeps 100 ms after its SIGKILL), it kills init
+// and waits for the shim to record the exit and clean up.
+func (m *Manager) Delete(ctx context.Context, id string, force bool) error {
+	if err := ValidateID(id); err != nil {
+		return err
+	}
+	c, ok := m.managed(id)
+	if !ok {
+		for _, root := range m.externalRoots() {
+			if _, ok := loadExternal(root, id); ok {
+				return idError(id, ErrUnmanaged, "berth did not start it; remove it with the tool that did (runc --root %s delete %s)", root, id)
+			}
+		}
+		return fmt.Errorf("%s: %w", id, ErrNotFound)
+	}
+	if (c.Running() || c.Status == StatusCreated) && !force {
+		return idError(id, ErrInvalid, "container is %s: stop it first or use --force", c.Status)
+	}
+	rec, recErr := m.readRecord(id)
+	if recErr == nil && c.Running() {
+		if err := m.runtimeRun(ctx, rec, "kill", id, "KILL"); err == nil && c.Status == StatusPaused {
+			// A frozen task cannot act on SIGKILL until thawed.
+			m.runtimeRun(ctx, rec, "resume", id)
+		}
+	}
+	m.stopShims(id, 5*time.Second)
+	if recErr == nil {
+		if _, err := os.Lstat(filepath.Join(rec.RuntimeRoot, id)); err == nil {
+			if err := m.runtimeRun(ctx, rec, "delete", "--force", id); err != nil {
+				return fmt.Errorf("%s: %w", id, err)
+			}
+		}
+	}
+	if err := os.RemoveAll(m.containerDir(id)); err != nil {
+		return fmt.Errorf("%s: remove state: %w", id, err)
+	}
+	return nil
+}
+
+// stopShims waits for every shim of a container to exit, and kills those
+// that do not within d. Shims are identified by pid and start time.
+func (m *Manager) stopShims(id string, d time.Duration) {
+	entries, err := os.ReadDir(m.containerDir(id))
+	if err != nil {
+		return
+	}
+	deadline := time.Now().Add(d)
+	for _, e := range entries {
+		if !e.IsDir() || e.Name() == "bundle" {
+			continue
+		}
+		ident, err := readIdent(filepath.Join(m.containerDir(id), e.Name(), shim.FileShimPid))
+		if err != nil {
+			continue
+		}
+		if !waitExit(ident, time.Until(deadline)) && ident.Alive() {
+			unix.Kill(ident.Pid, unix.SIGKILL)
+			waitExit(ident, time.Second)
+		}
+	}
+}
+
+// waitExit waits up to d for a recorded process to exit, through a pidfd,
+// so no polling loop is needed. It reports whether the process is gone.
+func waitExit(id procfs.Ident, d time.Duration) bool {
+	if !id.Alive() {
+		return true
+	}
+	fd, err := unix.PidfdOpen(id.Pid, 0)
+	if err != nil {
+		return !id.Alive()
+	}
+	defer unix.Close(fd)
+	// The pid may have been reused between the check and the open.
+	if !id.Alive() {
+		return true
+	}
+	ms := int(d / time.Millisecond)
+	if ms < 0 {
+		ms = 0
+	}
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(fds, ms)
+		if err == unix.EINTR {
+			continue
+		}
+		return n > 0 || !id.Alive()
+	}
+}
+
+// Resources are the limits Update can change; nil fields stay as they are.
+type Resources struct {
+	MemoryBytes *int64   `json:"memoryBytes,omitempty"`
+	Pids        *int64   `json:"pids,omitempty"`
+	CPUs        *float64 `json:"cpus,omitempty"`
+}
+
+// cpuPeriod is the CFS period berth sets with a quota: 100 ms, the kernel's
+// default.
+const cpuPeriod = 100000
+
+// Update changes a running container's memory, pids and cpu limits.
+func (m *Manager) Update(ctx context.Context, id string, r Resources) error {
+	t, err := m.target(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := t.requireRunning("update", true); err != nil {
+		return err
+	}
+	args := []string{"update"}
+	if r.MemoryBytes != nil {
+		if *r.MemoryBytes < 0 {
+			return idError(id, ErrInvalid, "memory limit must not be negative")
+		}
+		args = append(args, "--memory", strconv.FormatInt(*r.MemoryBytes, 10))
+	}
+	if r.Pids != nil {
+		args = append(args, "--pids-limit", strconv.FormatInt(*r.Pids, 10))
+	}
+	if r.CPUs != nil {
+		if *r.CPUs < 0 {
+			return idError(id, ErrInvalid, "cpus must not be negative")
+		}
+		quota := int64(-1)
+		if *r.CPUs > 0 {
+			quota = int64(*r.CPUs * cpuPeriod)
+		}
+		args = append(args, "--cpu-period", strconv.Itoa(cpuPeriod), "--cpu-quota", strconv.FormatInt(quota, 10))
+	}
+	if len(args) == 1 {
+		return idError(id, ErrInvalid, "nothing to update: give --memory, --pids or --cpus")
+	}
+	return t.run(ctx, append(args, id)...)
+}
+
+// ExecOptions describe an extra process in a running container.
+type ExecOptions struct {
+	Args []string
+	Env  []string // added to the container's environment
+	Cwd  string
+	Tty  bool
+}
+
+// Exec starts a detached process in a running managed container through a
+// shim of its own, its output logged like init's. It returns the process's
+// name (its directory under the container) and host pid.
+func (m *Manager) Exec(ctx context.Context, id string, o ExecOptions) (string, int, error) {
+	if len(o.Args) == 0 {
+		return "", 0, idError(id, ErrInvalid, "exec needs a command")
+	}
+	if o.Tty {
+		return "", 0, idError(id, ErrInvalid, "a detached exec cannot have a terminal")
+	}
+	t, err := m.target(ctx, id)
+	if err != nil {
+		return "", 0, err
+	}
+	if !t.Managed {
+		return "", 0, idError(id, ErrUnmanaged, "detached exec needs a berth shim; use an attached exec")
+	}
+	if err := t.requireRunning("exec into", false); err != nil {
+		return "", 0, err
+	}
+	rec, err := m.readRecord(id)
+	if err != nil {
+		return "", 0, fmt.Errorf("%s: %w", id, err)
+	}
+	spec, err := LoadSpec(rec.RuntimeBundle)
+	if err != nil {
+		return "", 0, fmt.Errorf("%s: %w", id, err)
+	}
+	p := *spec.Process
+	p.Args = o.Args
+	p.Terminal = false
+	p.Env = append(append([]string(nil), p.Env...), o.Env...)
+	if o.Cwd != "" {
+		p.Cwd = o.Cwd
+	}
+	proc := "exec-" + randomHex(6)
+	dir := m.procDir(id, proc)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return "", 0, fmt.Errorf("%s: %w", id, err)
+	}
+	if err := statefile.WriteJSON(filepath.Join(dir, shim.FileProcess), &p, 0o600, false); err != nil {
+		os.RemoveAll(dir)
+		return "", 0, fmt.Errorf("%s: %w", id, err)
+	}
+	ready, err := m.launch(ctx, rec, proc, shim.Config{Mode: shim.ModeExec})
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", 0, err
+	}
+	return proc, ready.Pid, nil
+}
+
+// ExecAttached runs a process in a running container on the caller's
+// stdio (a terminal when o.Tty) through the runtime directly, and returns
+// its exit status. This is what `berth exec -t` and the UI's shell use.
+func (m *Manager) ExecAttached(ctx context.Context, id string, o ExecOptions, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	if len(o.Args) == 0 {
+		return 0, idError(id, ErrInvalid, "exec needs a command")
+	}
+	cmd, err := m.ExecCommand(ctx, id, o)
+	if err != nil {
+		return 0, err
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode(), nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%s: exec: %w", id, err)
+	}
+	return 0, nil
+}
+
+// ExecCommand builds the runtime command for an attached exec without
+// running it, so a UI can hand the terminal over to it.
+func (m *Manager) ExecCommand(ctx context.Context, id string, o ExecOptions) (*exec.Cmd, error) {
+	t, err := m.target(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.requireRunning("exec into", false); err != nil {
+		return nil, err
+	}
+	args := append([]string{"--root", t.RuntimeRoot}, t.globals...)
+	args = append(args, "exec")
+	if o.Tty {
+		args = append(args, "--tty")
+	}
+	if o.Cwd != "" {
+		args = append(args, "--cwd", o.Cwd)
+	}
+	for _, e := range o.Env {
+		args = append(args, "--env", e)
+	}
+	args = append(args, id)
+	args = append(args, o.Args...)
+	return exec.CommandContext(ctx, t.runtime, args...), nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

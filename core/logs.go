@@ -1,0 +1,285 @@
+package core
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"berth/core/statefile"
+	"berth/shim"
+
+	"golang.org/x/sys/unix"
+)
+
+// LogLine is one line of container output. Data is raw: it may hold any
+// bytes the container wrote, and must be escaped before display.
+type LogLine struct {
+	Time   time.Time `json:"time"`
+	Stream string    `json:"stream"`
+	Data   []byte    `json:"-"`
+	// Text is Data as a string, for JSON output.
+	Text string `json:"line"`
+}
+
+// LogOptions select what Logs delivers.
+type LogOptions struct {
+	// Tail is how many of the last lines to deliver first; < 0 means all.
+	Tail int
+	// Follow keeps delivering new lines until the process exits or ctx ends.
+	Follow bool
+	// Proc is the process whose output to read: "init" (default) or an
+	// exec's name.
+	Proc string
+}
+
+// parseRecord parses one CRI log record: "<time> <stream> <F|P> <data>".
+func parseRecord(b []byte) (t time.Time, stream string, partial bool, data []byte, ok bool) {
+	ts, rest, ok1 := bytes.Cut(b, []byte{' '})
+	st, rest, ok2 := bytes.Cut(rest, []byte{' '})
+	tag, data, ok3 := bytes.Cut(rest, []byte{' '})
+	if !ok1 || !ok2 || !ok3 || len(tag) != 1 {
+		return t, "", false, nil, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(ts))
+	if err != nil {
+		return t, "", false, nil, false
+	}
+	return t, string(st), tag[0] == 'P', data, true
+}
+
+// logReader turns records into lines, joining partial records.
+type logReader struct {
+	partial map[string][]byte
+	emit    func(LogLine) error
+}
+
+func (lr *logReader) record(b []byte) error {
+	t, stream, partial, data, ok := parseRecord(b)
+	if !ok {
+		return nil // a torn record (rotation race or corruption): skip it
+	}
+	if lr.partial == nil {
+		lr.partial = map[string][]byte{}
+	}
+	if partial {
+		lr.partial[stream] = append(lr.partial[stream], data...)
+		return nil
+	}
+	if p := lr.partial[stream]; len(p) > 0 {
+		data = append(p, data...)
+		lr.partial[stream] = nil
+	} else {
+		data = append([]byte(nil), data...)
+	}
+	return lr.emit(LogLine{Time: t, Stream: stream, Data: data, Text: string(data)})
+}
+
+// scanRecords feeds each newline-terminated record of r to lr and returns
+// how many bytes it consumed; an unterminated tail is left for later.
+func scanRecords(r io.Reader, lr *logReader) (int64, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var n int64
+	var line []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		line = append(line, chunk...)
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if err != nil {
+			return n, nil // EOF: the unterminated rest is not a record yet
+		}
+		n += int64(len(line))
+		if rerr := lr.record(line[:len(line)-1]); rerr != nil {
+			return n, rerr
+		}
+		line = line[:0]
+	}
+}
+
+// Logs delivers a managed container's output to fn: the last opts.Tail
+// lines, then with opts.Follow every new line until the process exits or
+// ctx ends. It follows rotation to output.log.1 without losing lines.
+func (m *Manager) Logs(ctx context.Context, id string, opts LogOptions, fn func(LogLine) error) error {
+	c, err := m.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !c.Managed {
+		return idError(id, ErrUnmanaged, "no logs: berth did not start it, so nothing recorded its output")
+	}
+	proc := opts.Proc
+	if proc == "" {
+		proc = initProc
+	}
+	if proc != initProc && ValidateName(proc) != nil {
+		return idError(id, ErrInvalid, "no process %q", proc)
+	}
+	dir := m.procDir(id, proc)
+	path := filepath.Join(dir, shim.FileOutput)
+
+	// Start watching before reading, so nothing written in between is lost.
+	var w *watcher
+	if opts.Follow {
+		if w, err = newWatcher(ctx, dir); err != nil {
+			return fmt.Errorf("%s: follow logs: %w", id, err)
+		}
+		defer w.Close()
+	}
+
+	tail := newLineRing(opts.Tail)
+	collect := &logReader{emit: tail.add}
+	if f, err := statefile.Open(path + ".1"); err == nil {
+		scanRecords(f, collect)
+		f.Close()
+	}
+	f, err := statefile.Open(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return idError(id, ErrNotFound, "no output log for %s", proc)
+		}
+		return fmt.Errorf("%s: %w", id, err)
+	}
+	defer func() { f.Close() }()
+	off, _ := scanRecords(f, collect)
+	if err := tail.each(fn); err != nil {
+		return err
+	}
+	if !opts.Follow {
+		return nil
+	}
+	live := &logReader{emit: fn, partial: collect.partial}
+	exitPath := filepath.Join(dir, shim.FileExit)
+	for {
+		f.Seek(off, io.SeekStart)
+		n, err := scanRecords(f, live)
+		off += n
+		if err != nil {
+			return err
+		}
+		if _, err := os.Lstat(exitPath); err == nil {
+			return nil
+		}
+		ev, err := w.Wait()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		if ev.rotated {
+			// Finish the old file (now output.log.1) through the open fd,
+			// then continue with the new one from its start.
+			f.Seek(off, io.SeekStart)
+			scanRecords(f, live)
+			f.Close()
+			nf, err := statefile.Open(path)
+			if err != nil {
+				return fmt.Errorf("%s: reopen log: %w", id, err)
+			}
+			f, off = nf, 0
+		}
+	}
+}
+
+// watcher waits for changes in a process directory through inotify, and
+// ends its wait when the context does.
+type watcher struct {
+	f    *os.File
+	stop func() bool
+	buf  []byte
+}
+
+type watchEvent struct{ rotated bool }
+
+func newWatcher(ctx context.Context, dir string) (*watcher, error) {
+	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	mask := uint32(unix.IN_MODIFY | unix.IN_CREATE | unix.IN_MOVED_TO | unix.IN_MOVED_FROM | unix.IN_DELETE_SELF)
+	if _, err := unix.InotifyAddWatch(fd, dir, mask); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	// A non-blocking fd wrapped in os.File uses the runtime poller, so a
+	// read deadline can interrupt it when ctx ends.
+	w := &watcher{f: os.NewFile(uintptr(fd), "inotify"), buf: make([]byte, 4096)}
+	w.stop = context.AfterFunc(ctx, func() { w.f.SetReadDeadline(time.Unix(1, 0)) })
+	return w, nil
+}
+
+// Wait blocks until something changes in the directory.
+func (w *watcher) Wait() (watchEvent, error) {
+	var ev watchEvent
+	n, err := w.f.Read(w.buf)
+	if err != nil {
+		return ev, err
+	}
+	for off := 0; off+unix.SizeofInotifyEvent <= n; {
+		raw := (*unix.InotifyEvent)(unsafePointer(&w.buf[off]))
+		name := ""
+		if raw.Len > 0 {
+			nb := w.buf[off+unix.SizeofInotifyEvent : off+unix.SizeofInotifyEvent+int(raw.Len)]
+			name = string(bytes.TrimRight(nb, "\x00"))
+		}
+		if raw.Mask&unix.IN_MOVED_FROM != 0 && name == shim.FileOutput {
+			ev.rotated = true
+		}
+		if raw.Mask&unix.IN_DELETE_SELF != 0 {
+			return ev, errors.New("container removed")
+		}
+		off += unix.SizeofInotifyEvent + int(raw.Len)
+	}
+	return ev, nil
+}
+
+func (w *watcher) Close() {
+	w.stop()
+	w.f.Close()
+}
+
+// lineRing keeps the last n lines (all when n < 0).
+type lineRing struct {
+	n     int
+	lines []LogLine
+	next  int
+	full  bool
+}
+
+func newLineRing(n int) *lineRing { return &lineRing{n: n} }
+
+func (r *lineRing) add(l LogLine) error {
+	switch {
+	case r.n < 0:
+		r.lines = append(r.lines, l)
+	case r.n == 0:
+	case len(r.lines) < r.n:
+		r.lines = append(r.lines, l)
+	default:
+		r.lines[r.next] = l
+		r.next = (r.next + 1) % r.n
+		r.full = true
+	}
+	return nil
+}
+
+// each delivers the kept lines oldest first.
+func (r *lineRing) each(fn func(LogLine) error) error {
+	start := 0
+	if r.full {
+		start = r.next
+	}
+	for i := range r.lines {
+		if err := fn(r.lines[(start+i)%len(r.lines)]); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,330 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"berth/core/cgroupfs"
+	"berth/core/procfs"
+	"berth/core/statefile"
+	"berth/shim"
+
+	"golang.org/x/sys/unix"
+)
+
+// Defaults for Options.
+const (
+	DefaultStateDir     = "/run/berth"
+	DefaultRuntime      = "runc"
+	DefaultCgroupParent = "/berth"
+	DefaultStartTimeout = 30 * time.Second
+	DefaultLogMaxBytes  = 20 << 20
+	// DefaultExternalRoot is runc's own root, scanned for containers berth
+	// did not start.
+	DefaultExternalRoot = "/run/runc"
+	// runtimeRootName is berth's runtime root inside the state dir; ids
+	// cannot start with a dot, so it never collides with a container.
+	runtimeRootName = ".runc"
+	initProc        = "init"
+	recordFile      = "container.json"
+)
+
+// Options configure a Manager. Zero values take the defaults above.
+type Options struct {
+	StateDir string
+	// Runtime is the OCI runtime, a name looked up on PATH or a path.
+	Runtime string
+	// RuntimeRoot is the runtime's --root for containers berth starts.
+	RuntimeRoot string
+	// ExternalRoots are runtime roots scanned for containers berth did not
+	// start. nil means DefaultExternalRoot; an empty slice means none.
+	ExternalRoots []string
+	CgroupParent  string
+	StartTimeout  time.Duration
+	LogMaxBytes   int64
+	// ShimBinary is the berth binary re-executed as "berth shim"; the
+	// running executable by default.
+	ShimBinary string
+}
+
+// Manager is the API over berth's containers. It holds no container state
+// in memory beyond caches: the state dir is the truth, so any number of
+// berth processes can use one state dir at once.
+type Manager struct {
+	opts Options
+}
+
+// Record is container.json: what berth knows about a container it started.
+type Record struct {
+	ID            string            `json:"id"`
+	Bundle        string            `json:"bundle"`
+	RuntimeBundle string            `json:"runtimeBundle"`
+	Runtime       string            `json:"runtime"`
+	RuntimeRoot   string            `json:"runtimeRoot"`
+	RuntimeArgs   []string          `json:"runtimeArgs,omitempty"`
+	Created       time.Time         `json:"created"`
+	Labels        map[string]string `json:"labels,omitempty"`
+	// RestoredFrom names the checkpoint a container was restored from.
+	RestoredFrom string `json:"restoredFrom,omitempty"`
+}
+
+// Open prepares the state dir (creating it 0700, refusing one that others
+// can write) and reattaches to every container in it, settling those whose
+// shim died while no berth was watching.
+func Open(ctx context.Context, opts Options) (*Manager, error) {
+	if opts.StateDir == "" {
+		opts.StateDir = DefaultStateDir
+	}
+	abs, err := filepath.Abs(opts.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	opts.StateDir = abs
+	if opts.Runtime == "" {
+		opts.Runtime = DefaultRuntime
+	}
+	if opts.RuntimeRoot == "" {
+		opts.RuntimeRoot = filepath.Join(opts.StateDir, runtimeRootName)
+	}
+	if opts.ExternalRoots == nil {
+		opts.ExternalRoots = []string{DefaultExternalRoot}
+	}
+	if opts.CgroupParent == "" {
+		opts.CgroupParent = DefaultCgroupParent
+	}
+	if opts.StartTimeout <= 0 {
+		opts.StartTimeout = DefaultStartTimeout
+	}
+	if opts.LogMaxBytes <= 0 {
+		opts.LogMaxBytes = DefaultLogMaxBytes
+	}
+	if opts.ShimBinary == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("find berth binary for shims: %w", err)
+		}
+		opts.ShimBinary = exe
+	}
+	if err := ensurePrivateDir(opts.StateDir); err != nil {
+		return nil, err
+	}
+	m := &Manager{opts: opts}
+	m.reattach(ctx)
+	return m, nil
+}
+
+// Options returns the options in effect, defaults filled in.
+func (m *Manager) Options() Options { return m.opts }
+
+// ensurePrivateDir creates dir 0700 if missing and refuses a dir that is a
+// symlink, not owned by us, or writable by group or others.
+func ensurePrivateDir(dir string) error {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return fmt.Errorf("state dir %s: %w", dir, err)
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("state dir %s: %w", dir, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Lstat(dir, &st); err != nil {
+		return fmt.Errorf("state dir %s: %w", dir, err)
+	}
+	switch {
+	case st.Mode&unix.S_IFMT != unix.S_IFDIR:
+		return invalidf("state dir %s is not a directory", dir)
+	case int(st.Uid) != os.Geteuid():
+		return invalidf("state dir %s is owned by uid %d, not by us (uid %d)", dir, st.Uid, os.Geteuid())
+	case st.Mode&0o022 != 0:
+		return invalidf("state dir %s is writable by group or others (mode %#o): fix with chmod 700", dir, st.Mode&0o777)
+	}
+	return nil
+}
+
+// runtimePath resolves the runtime binary, failing before anything is
+// created when it is missing.
+func (m *Manager) runtimePath() (string, error) {
+	p, err := exec.LookPath(m.opts.Runtime)
+	if err != nil {
+		return "", invalidf("runtime %q not found: install it or pass --runtime", m.opts.Runtime)
+	}
+	return filepath.Abs(p)
+}
+
+func (m *Manager) containerDir(id string) string { return filepath.Join(m.opts.StateDir, id) }
+
+func (m *Manager) procDir(id, proc string) string {
+	return filepath.Join(m.opts.StateDir, id, proc)
+}
+
+// managedIDs lists the container directories in the state dir.
+func (m *Manager) managedIDs() ([]string, error) {
+	entries, err := os.ReadDir(m.opts.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, e := range entries {
+		if !e.IsDir() || ValidateID(e.Name()) != nil {
+			continue
+		}
+		ids = append(ids, e.Name())
+	}
+	return ids, nil
+}
+
+// reattach settles every managed container whose shim is gone without an
+// exit record.
+func (m *Manager) reattach(ctx context.Context) {
+	ids, err := m.managedIDs()
+	if err != nil {
+		return
+	}
+	for _, id := range ids {
+		if ctx.Err() != nil {
+			return
+		}
+		m.settle(id)
+	}
+}
+
+// List returns every container, managed and external, sorted by id.
+// A container whose state cannot be read is listed as unknown with the
+// reason, never dropped and never an error for the whole list.
+func (m *Manager) List(ctx context.Context) ([]Container, error) {
+	ids, err := m.managedIDs()
+	if err != nil {
+		return nil, fmt.Errorf("state dir %s: %w", m.opts.StateDir, err)
+	}
+	out := make([]Container, 0, len(ids))
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		c, ok := m.managed(id)
+		if !ok {
+			continue
+		}
+		seen[id] = true
+		out = append(out, c)
+	}
+	for _, c := range m.externals() {
+		if !seen[c.ID] {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].ID != out[j].ID {
+			return out[i].ID < out[j].ID
+		}
+		return out[i].RuntimeRoot < out[j].RuntimeRoot
+	})
+	return out, nil
+}
+
+// Get returns one container by id: berth's own first, then external ones.
+func (m *Manager) Get(ctx context.Context, id string) (Container, error) {
+	if err := ValidateID(id); err != nil {
+		return Container{}, err
+	}
+	if c, ok := m.managed(id); ok {
+		return c, nil
+	}
+	for _, root := range m.externalRoots() {
+		if c, ok := loadExternal(root, id); ok {
+			return c, nil
+		}
+	}
+	return Container{}, fmt.Errorf("%s: %w", id, ErrNotFound)
+}
+
+// readRecord reads container.json of a managed container.
+func (m *Manager) readRecord(id string) (Record, error) {
+	var r Record
+	err := statefile.ReadJSON(filepath.Join(m.containerDir(id), recordFile), &r)
+	if err == nil && r.ID != id {
+		err = fmt.Errorf("%s names container %q", recordFile, r.ID)
+	}
+	return r, err
+}
+
+// procState is what the files of one process dir say.
+type procState struct {
+	shim    procfs.Ident
+	shimErr error
+	pid     procfs.Ident
+	pidErr  error
+	exit    *shim.Exit
+	exitErr error
+}
+
+func readProc(dir string) procState {
+	var ps procState
+	ps.shim, ps.shimErr = readIdent(filepath.Join(dir, shim.FileShimPid))
+	ps.pid, ps.pidErr = readIdent(filepath.Join(dir, shim.FilePid))
+	var e shim.Exit
+	if err := statefile.ReadJSON(filepath.Join(dir, shim.FileExit), &e); err == nil {
+		ps.exit = &e
+	} else if !errors.Is(err, os.ErrNotExist) {
+		ps.exitErr = err
+	}
+	return ps
+}
+
+func readIdent(path string) (procfs.Ident, error) {
+	b, err := statefile.Read(path)
+	if err != nil {
+		return procfs.Ident{}, err
+	}
+	id, err := procfs.ParseIdent(b)
+	if err != nil {
+		return id, fmt.Errorf("%s: %w", path, err)
+	}
+	return id, nil
+}
+
+// settle writes the exit record of a container whose shim died before it
+// could: if the container's init still runs (identified by pid and start
+// time, never by pid alone) it is killed, as nobody reaps it or drains its
+// output any more, and recorded as 137; if it is gone, its status is
+// unknown. It does nothing for containers that are fine or already settled.
+func (m *Manager) settle(id string) {
+	dir := m.procDir(id, initProc)
+	ps := readProc(dir)
+	if ps.exit != nil || ps.exitErr != nil {
+		return
+	}
+	if errors.Is(ps.shimErr, os.ErrNotExist) {
+		return // still being created, or creation died: see status
+	}
+	if ps.shimErr == nil && ps.shim.Alive() {
+		return
+	}
+	rec, err := m.readRecord(id)
+	if err != nil {
+		return
+	}
+	e := shim.Exit{Status: shim.StatusUnknown, ExitedAt: time.Now().UTC(),
+		Detail: "shim died; exit status unknown"}
+	if ps.pidErr == nil && ps.pid.Alive() {
+		if err := m.runtimeRun(context.Background(), rec, "kill", id, "KILL"); err == nil {
+			e.Status, e.Signal = 128+int(unix.SIGKILL), int(unix.SIGKILL)
+			e.Detail = "shim died; container killed"
+		}
+	}
+	// The cgroup still exists until the runtime deletes it: count the kills.
+	if paths, err := m.runtimeCgroups(rec); err == nil {
+		e.OOMKills, _ = cgroupfs.OOMKillCount(paths)
+	}
+	m.runtimeRun(context.Background(), rec, "delete", "--force", id)
+	statefile.WriteJSON(filepath.Join(dir, shim.FileExit), e, 0o600, true)
+}
+
+// runtimeCgroups reads a managed container's cgroup paths from the
+// runtime's state.
+func (m *Manager) runtimeCgroups(rec Record) (cgroupfs.Paths, error) {
+	return cgroupfs.RuncStatePaths(filepath.Join(rec.RuntimeRoot, rec.ID, "state.json"), statefile.ReadJSON)
+}

@@ -1,0 +1,174 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"berth/core/cgroupfs"
+	"berth/core/procfs"
+)
+
+// Process is one process of a container, as the processes tab and
+// `berth top` show it.
+type Process struct {
+	HostPid      int    `json:"hostPid"`
+	ContainerPid int    `json:"containerPid"`
+	PPid         int    `json:"ppid"`
+	// UID is the process's real uid as the container sees it (mapped back
+	// through its user namespace); HostUID as the host does.
+	UID     int    `json:"uid"`
+	HostUID int    `json:"hostUid"`
+	State   string `json:"state"`
+	// CPUTime is user+system time in nanoseconds; CPUPercent is filled by
+	// callers that have two samples (or as an average since start).
+	CPUTime    uint64  `json:"cpuTimeNs"`
+	CPUPercent float64 `json:"cpuPercent"`
+	RSS        uint64  `json:"rssBytes"`
+	Threads    int     `json:"threads"`
+	StartTime  uint64  `json:"-"`
+	Command    string  `json:"command"`
+}
+
+// Processes lists a running container's processes from its cgroup. The
+// list is a snapshot: processes may come and go while it is read, and those
+// that vanish are left out.
+func (m *Manager) Processes(ctx context.Context, id string) ([]Process, error) {
+	c, err := m.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Running() {
+		return nil, idError(id, ErrNotRunning, "container is %s", c.Status)
+	}
+	pids, err := cgroupPids(c.CgroupPaths)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", id, err)
+	}
+	out := make([]Process, 0, len(pids))
+	for _, pid := range pids {
+		if p, ok := readProcess(pid); ok {
+			out = append(out, p)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].HostPid < out[j].HostPid })
+	return out, nil
+}
+
+// cgroupPids reads every process in the container's cgroup.
+func cgroupPids(p cgroupfs.Paths) ([]int, error) {
+	dir := p.Dir("pids")
+	if dir == "" {
+		dir = p.Dir("memory")
+	}
+	if dir == "" {
+		return nil, fmt.Errorf("no cgroup to read processes from")
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	if err != nil {
+		return nil, err
+	}
+	var pids []int
+	for _, f := range strings.Fields(string(b)) {
+		if pid, err := strconv.Atoi(f); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids, nil
+}
+
+var pageSize = uint64(os.Getpagesize())
+
+// clockTick is USER_HZ, 100 on every Linux berth runs on.
+const clockTick = 100
+
+func readProcess(pid int) (Process, bool) {
+	st, err := procfs.ReadStat(pid)
+	if err != nil {
+		return Process{}, false
+	}
+	p := Process{
+		HostPid: pid, ContainerPid: pid, PPid: st.PPid, State: string(st.State),
+		CPUTime: (st.UTime + st.STime) * (1e9 / clockTick), Threads: st.Threads,
+		StartTime: st.StartTime, Command: st.Comm,
+	}
+	if st.RSSPages > 0 {
+		p.RSS = uint64(st.RSSPages) * pageSize
+	}
+	base := "/proc/" + strconv.Itoa(pid)
+	if b, err := os.ReadFile(base + "/status"); err == nil {
+		if v := statusField(b, "NSpid:"); v != "" {
+			f := strings.Fields(v)
+			if n, err := strconv.Atoi(f[len(f)-1]); err == nil {
+				p.ContainerPid = n
+			}
+		}
+		if v := statusField(b, "Uid:"); v != "" {
+			if n, err := strconv.Atoi(strings.Fields(v)[0]); err == nil {
+				p.HostUID = n
+				p.UID = n
+			}
+		}
+	}
+	if b, err := os.ReadFile(base + "/uid_map"); err == nil {
+		p.UID = mapToContainer(b, p.HostUID)
+	}
+	if b, err := os.ReadFile(base + "/cmdline"); err == nil && len(b) > 0 {
+		p.Command = string(bytes.TrimRight(bytes.ReplaceAll(b, []byte{0}, []byte{' '}), " "))
+	}
+	return p, true
+}
+
+func statusField(b []byte, key string) string {
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, key) {
+			return strings.TrimSpace(line[len(key):])
+		}
+	}
+	return ""
+}
+
+// mapToContainer maps a host id to the id a user namespace sees, from a
+// uid_map ("inside outside count" lines); unmapped ids are the overflow id.
+func mapToContainer(uidMap []byte, host int) int {
+	for _, line := range strings.Split(string(uidMap), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			continue
+		}
+		in, _ := strconv.Atoi(f[0])
+		out, _ := strconv.Atoi(f[1])
+		n, _ := strconv.Atoi(f[2])
+		if host >= out && host < out+n {
+			return in + host - out
+		}
+	}
+	return 65534
+}
+
+// FillCPUPercent sets CPUPercent in cur from the CPU time each process used
+// since prev, interval apart; a process is matched by pid and start time.
+func FillCPUPercent(prev, cur []Process, interval time.Duration) {
+	if interval <= 0 {
+		return
+	}
+	type key struct {
+		pid   int
+		start uint64
+	}
+	before := make(map[key]uint64, len(prev))
+	for _, p := range prev {
+		before[key{p.HostPid, p.StartTime}] = p.CPUTime
+	}
+	for i := range cur {
+		if t, ok := before[key{cur[i].HostPid, cur[i].StartTime}]; ok && cur[i].CPUTime >= t {
+			cur[i].CPUPercent = float64(cur[i].CPUTime-t) / float64(interval.Nanoseconds()) * 100
+		}
+	}
+}

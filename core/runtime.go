@@ -1,0 +1,72 @@
+package core
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"strings"
+)
+
+// runtimeRun runs one runtime command for a managed container.
+func (m *Manager) runtimeRun(ctx context.Context, rec Record, args ...string) error {
+	return runRuntime(ctx, rec.Runtime, rec.RuntimeRoot, rec.RuntimeArgs, args...)
+}
+
+// runRuntime runs `runtime --root root [globals] args...` and returns the
+// runtime's own error message when it fails. With --log-format json and no
+// --log, runc writes its log lines to stderr as JSON.
+func runRuntime(ctx context.Context, runtime, root string, globals []string, args ...string) error {
+	full := append([]string{"--root", root, "--log-format", "json"}, globals...)
+	full = append(full, args...)
+	cmd := exec.CommandContext(ctx, runtime, full...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		msg := runtimeMessage(stderr.Bytes())
+		if msg == "" {
+			msg = err.Error()
+		}
+		return fmt.Errorf("%s %s: %s: %w", runtimeName(runtime), args[0], msg, ErrRuntime)
+	}
+	return nil
+}
+
+// runtimeMessage extracts the last error message from runtime output that
+// is JSON log lines, or else its last non-empty line.
+func runtimeMessage(out []byte) string {
+	var last, lastErr string
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		var m struct {
+			Level string `json:"level"`
+			Msg   string `json:"msg"`
+		}
+		if json.Unmarshal([]byte(line), &m) == nil && m.Msg != "" {
+			if m.Level == "error" || m.Level == "fatal" {
+				lastErr = m.Msg
+			}
+			last = m.Msg
+			continue
+		}
+		last = line
+	}
+	if lastErr != "" {
+		return lastErr
+	}
+	return last
+}
+
+func runtimeName(path string) string {
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		return path[i+1:]
+	}
+	return path
+}

@@ -1,0 +1,132 @@
+// Package statefile reads and writes berth's small state files safely.
+//
+// Every state file lives in a directory a root-owned process trusts, but the
+// files themselves may have been tampered with or half-written by a crash:
+// reads never follow symlinks, never block on a FIFO planted in place of a
+// file, and refuse anything that is not a regular file; writes go through a
+// temporary file and a rename so a reader sees the old content or the new,
+// never a torn mix.
+package statefile
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// MaxSize bounds how much of a state file is read; berth's own files are a
+// few hundred bytes, so anything larger is treated as corrupt.
+const MaxSize = 1 << 20
+
+// ErrNotRegular is returned for a path that exists but is a symlink, FIFO,
+// device, socket or directory.
+var ErrNotRegular = errors.New("not a regular file")
+
+// Open opens path for reading without following a final symlink and without
+// blocking on a FIFO, and checks that it is a regular file.
+func Open(path string) (*os.File, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if err == unix.ELOOP {
+			return nil, fmt.Errorf("%s: %w (symlink)", path, ErrNotRegular)
+		}
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return nil, &os.PathError{Op: "stat", Path: path, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return nil, fmt.Errorf("%s: %w", path, ErrNotRegular)
+	}
+	// Regular files ignore O_NONBLOCK for reads; clear it anyway so callers
+	// that hand the file to other code see ordinary blocking semantics.
+	_ = unix.SetNonblock(fd, false)
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// Read returns the content of a regular file at path, at most MaxSize bytes.
+func Read(path string) ([]byte, error) {
+	f, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxSize {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, MaxSize)
+	}
+	return b, nil
+}
+
+// ReadJSON decodes the regular file at path into v. An empty or truncated
+// file is an error that names the file.
+func ReadJSON(path string, v any) error {
+	b, err := Read(path)
+	if err != nil {
+		return err
+	}
+	if len(b) == 0 {
+		return fmt.Errorf("%s: empty", path)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// Write replaces path atomically with data: it writes a temporary file in
+// the same directory, syncs it when durable is set, and renames it over path.
+func Write(path string, data []byte, perm os.FileMode, durable bool) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(name)
+		}
+	}()
+	if _, err := tmp.Write(data); err != nil {
+		return err
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		return err
+	}
+	if durable {
+		if err := tmp.Sync(); err != nil {
+			return err
+		}
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(name, path); err != nil {
+		return err
+	}
+	ok = true
+	return nil
+}
+
+// WriteJSON marshals v and writes it atomically to path.
+func WriteJSON(path string, v any, perm os.FileMode, durable bool) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return Write(path, append(b, '\n'), perm, durable)
+}

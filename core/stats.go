@@ -1,0 +1,247 @@
+package core
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"berth/core/cgroupfs"
+)
+
+// Stats is one sample of a container's resource use. Counters (CPU, IO,
+// network) are cumulative; rates come from two samples.
+type Stats struct {
+	ID   string    `json:"id"`
+	Time time.Time `json:"time"`
+	// CPUUsage is total CPU time in nanoseconds.
+	CPUUsage uint64 `json:"cpuUsageNs"`
+	// CPUQuota is the container's CPU limit in CPUs; 0 means none.
+	CPUQuota    float64 `json:"cpuQuota,omitempty"`
+	MemoryUsage uint64  `json:"memoryUsageBytes"`
+	// MemoryLimit is 0 when the container has no limit.
+	MemoryLimit uint64 `json:"memoryLimitBytes"`
+	PidsCurrent uint64 `json:"pids"`
+	PidsLimit   uint64 `json:"pidsLimit,omitempty"`
+	IORead      uint64 `json:"ioReadBytes"`
+	IOWrite     uint64 `json:"ioWriteBytes"`
+	NetRx       uint64 `json:"netRxBytes,omitempty"`
+	NetTx       uint64 `json:"netTxBytes,omitempty"`
+	// Full is set when the sample includes limits and network.
+	Full bool `json:"-"`
+}
+
+// CPUPercent is the CPU use between two samples in percent of one CPU
+// (top's convention: a container using two full CPUs shows 200).
+func CPUPercent(prev, cur Stats) float64 {
+	dt := cur.Time.Sub(prev.Time)
+	if dt <= 0 || cur.CPUUsage < prev.CPUUsage {
+		return 0
+	}
+	return float64(cur.CPUUsage-prev.CPUUsage) / float64(dt.Nanoseconds()) * 100
+}
+
+// unlimitedMemory: v1 reports "no limit" as a page-rounded huge number.
+const unlimitedMemory = 1 << 62
+
+// ReadStats samples a container's cgroup files: the five the list shows
+// (cpu usage, memory usage and limit, pids, io bytes), and with full also
+// the CPU quota, pids limit and network counters. It reads files only; the
+// paths were resolved when the container was listed.
+func ReadStats(c Container, full bool) (Stats, error) {
+	s := Stats{ID: c.ID, Time: time.Now(), Full: full}
+	p := c.CgroupPaths
+	if len(p) == 0 {
+		return s, idError(c.ID, ErrNotRunning, "no cgroup")
+	}
+	var firstErr error
+	note := func(err error) {
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	if p.V2() {
+		dir := p[""]
+		note(cgroupfs.ReadFile(filepath.Join(dir, "cpu.stat"), func(b []byte) error {
+			v, _ := cgroupfs.KeyValue(b, "usage_usec")
+			s.CPUUsage = v * 1000
+			return nil
+		}))
+		var err error
+		s.MemoryUsage, _, err = cgroupfs.ReadUint(filepath.Join(dir, "memory.current"))
+		note(err)
+		s.MemoryLimit, _, err = cgroupfs.ReadUint(filepath.Join(dir, "memory.max"))
+		note(err)
+		s.PidsCurrent, _, err = cgroupfs.ReadUint(filepath.Join(dir, "pids.current"))
+		note(err)
+		note(cgroupfs.ReadFile(filepath.Join(dir, "io.stat"), func(b []byte) error {
+			s.IORead, s.IOWrite = parseIOStatV2(b)
+			return nil
+		}))
+	} else {
+		var err error
+		s.CPUUsage, _, err = cgroupfs.ReadUint(filepath.Join(p.Dir("cpuacct"), "cpuacct.usage"))
+		note(err)
+		s.MemoryUsage, _, err = cgroupfs.ReadUint(filepath.Join(p.Dir("memory"), "memory.usage_in_bytes"))
+		note(err)
+		s.MemoryLimit, _, err = cgroupfs.ReadUint(filepath.Join(p.Dir("memory"), "memory.limit_in_bytes"))
+		note(err)
+		if s.MemoryLimit >= unlimitedMemory {
+			s.MemoryLimit = 0
+		}
+		s.PidsCurrent, _, err = cgroupfs.ReadUint(filepath.Join(p.Dir("pids"), "pids.current"))
+		note(err)
+		note(cgroupfs.ReadFile(filepath.Join(p.Dir("blkio"), "blkio.throttle.io_service_bytes"), func(b []byte) error {
+			s.IORead, s.IOWrite = parseBlkioV1(b)
+			return nil
+		}))
+	}
+	if full {
+		s.CPUQuota = readCPUQuota(p)
+		s.PidsLimit, _, _ = cgroupfs.ReadUint(filepath.Join(p.Dir("pids"), "pids.max"))
+		if c.Pid > 0 {
+			s.NetRx, s.NetTx = readNetDev(c.Pid)
+		}
+	}
+	if firstErr != nil {
+		return s, fmt.Errorf("%s: %w", c.ID, firstErr)
+	}
+	return s, nil
+}
+
+// parseBlkioV1 sums Read and Write bytes over devices.
+func parseBlkioV1(b []byte) (r, w uint64) {
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) != 3 {
+			continue
+		}
+		v, _ := strconv.ParseUint(f[2], 10, 64)
+		switch f[1] {
+		case "Read":
+			r += v
+		case "Write":
+			w += v
+		}
+	}
+	return r, w
+}
+
+// parseIOStatV2 sums rbytes and wbytes over devices of an io.stat.
+func parseIOStatV2(b []byte) (r, w uint64) {
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		for _, kv := range strings.Fields(sc.Text()) {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok {
+				continue
+			}
+			n, _ := strconv.ParseUint(v, 10, 64)
+			switch k {
+			case "rbytes":
+				r += n
+			case "wbytes":
+				w += n
+			}
+		}
+	}
+	return r, w
+}
+
+// readCPUQuota returns the CPU limit in CPUs, 0 when unlimited.
+func readCPUQuota(p cgroupfs.Paths) float64 {
+	if p.V2() {
+		var q float64
+		cgroupfs.ReadFile(filepath.Join(p[""], "cpu.max"), func(b []byte) error {
+			f := strings.Fields(string(b))
+			if len(f) == 2 && f[0] != "max" {
+				quota, _ := strconv.ParseFloat(f[0], 64)
+				period, _ := strconv.ParseFloat(f[1], 64)
+				if period > 0 {
+					q = quota / period
+				}
+			}
+			return nil
+		})
+		return q
+	}
+	dir := p.Dir("cpu")
+	quota, _, err := cgroupfs.ReadUint(filepath.Join(dir, "cpu.cfs_quota_us"))
+	if err != nil {
+		// "-1" does not parse as unsigned: no quota.
+		return 0
+	}
+	period, _, err := cgroupfs.ReadUint(filepath.Join(dir, "cpu.cfs_period_us"))
+	if err != nil || period == 0 {
+		return 0
+	}
+	return float64(quota) / float64(period)
+}
+
+// readNetDev sums receive and transmit bytes of every interface but
+// loopback in the network namespace of pid.
+func readNetDev(pid int) (rx, tx uint64) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/net/dev")
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		name, rest, ok := strings.Cut(line, ":")
+		if !ok || strings.TrimSpace(name) == "lo" {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) < 9 {
+			continue
+		}
+		r, _ := strconv.ParseUint(f[0], 10, 64)
+		t, _ := strconv.ParseUint(f[8], 10, 64)
+		rx += r
+		tx += t
+	}
+	return rx, tx
+}
+
+// Stats samples the given containers (all running ones when ids is empty).
+func (m *Manager) Stats(ctx context.Context, ids []string, full bool) ([]Stats, error) {
+	var cs []Container
+	if len(ids) == 0 {
+		all, err := m.List(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range all {
+			if c.Running() {
+				cs = append(cs, c)
+			}
+		}
+	} else {
+		for _, id := range ids {
+			c, err := m.Get(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			if !c.Running() {
+				return nil, idError(id, ErrNotRunning, "container is %s", c.Status)
+			}
+			cs = append(cs, c)
+		}
+	}
+	out := make([]Stats, 0, len(cs))
+	for _, c := range cs {
+		s, err := ReadStats(c, full)
+		if err != nil && len(ids) > 0 {
+			return nil, err
+		}
+		if err == nil {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}

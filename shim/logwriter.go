@@ -1,0 +1,153 @@
+package shim
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"sync"
+	"time"
+)
+
+// MaxLineBytes is the longest log record the shim writes; longer lines are
+// split into partial ("P") records, as the CRI log format does.
+const MaxLineBytes = 16 << 10
+
+// LogWriter appends container output to output.log in the CRI log format,
+// one record a line: "<RFC3339Nano time> <stream> <F|P> <bytes>". F closes a
+// line, P is a piece of a longer one. The bytes are what the container wrote,
+// unmodified; escaping is the reader's job. When the file passes half of the
+// limit it is rotated to output.log.1, so the two together stay under it.
+type LogWriter struct {
+	mu      sync.Mutex
+	path    string
+	max     int64
+	f       *os.File
+	w       *bufio.Writer
+	size    int64
+	stamp   []byte
+	stampAt time.Time
+}
+
+// OpenLog opens (appending) or creates the log at path with a total limit.
+func OpenLog(path string, max int64) (*LogWriter, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &LogWriter{path: path, max: max, f: f, w: bufio.NewWriterSize(f, 64<<10), size: st.Size()}, nil
+}
+
+// stream collects one stream's bytes into lines.
+type stream struct {
+	name    string
+	partial []byte
+}
+
+// Drain copies r (one of the container's stdio pipes) into the log until
+// EOF, then flushes a last unterminated line.
+func (lw *LogWriter) Drain(name string, r *os.File) {
+	st := &stream{name: name}
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			lw.write(st, buf[:n])
+		}
+		if err != nil {
+			break
+		}
+	}
+	lw.mu.Lock()
+	if len(st.partial) > 0 {
+		lw.record(st.name, 'F', st.partial)
+		st.partial = st.partial[:0]
+	}
+	lw.w.Flush()
+	lw.mu.Unlock()
+}
+
+// write splits chunk into records. All records of one read share one
+// timestamp: formatting it once per read, not per line, keeps a flood of
+// short lines cheap.
+func (lw *LogWriter) write(st *stream, chunk []byte) {
+	lw.mu.Lock()
+	defer lw.mu.Unlock()
+	now := time.Now()
+	if !now.Equal(lw.stampAt) {
+		lw.stamp = now.UTC().AppendFormat(lw.stamp[:0], time.RFC3339Nano)
+		lw.stampAt = now
+	}
+	for len(chunk) > 0 {
+		i := bytes.IndexByte(chunk, '\n')
+		if i < 0 {
+			st.partial = append(st.partial, chunk...)
+			for len(st.partial) >= MaxLineBytes {
+				lw.record(st.name, 'P', st.partial[:MaxLineBytes])
+				st.partial = append(st.partial[:0], st.partial[MaxLineBytes:]...)
+			}
+			break
+		}
+		line := chunk[:i]
+		chunk = chunk[i+1:]
+		if len(st.partial) > 0 {
+			st.partial = append(st.partial, line...)
+			line = st.partial
+		}
+		for len(line) > MaxLineBytes {
+			lw.record(st.name, 'P', line[:MaxLineBytes])
+			line = line[MaxLineBytes:]
+		}
+		lw.record(st.name, 'F', line)
+		st.partial = st.partial[:0]
+	}
+	lw.w.Flush()
+}
+
+// record writes one log record, rotating first when it would pass the limit.
+func (lw *LogWriter) record(name string, tag byte, b []byte) {
+	n := int64(len(lw.stamp) + 1 + len(name) + 3 + len(b) + 1)
+	if lw.max > 0 && lw.size+n > lw.max/2 && lw.size > 0 {
+		lw.rotate()
+	}
+	lw.w.Write(lw.stamp)
+	lw.w.WriteByte(' ')
+	lw.w.WriteString(name)
+	lw.w.WriteByte(' ')
+	lw.w.WriteByte(tag)
+	lw.w.WriteByte(' ')
+	lw.w.Write(b)
+	lw.w.WriteByte('\n')
+	lw.size += n
+}
+
+// rotate moves the current file to path.1 (replacing an older one) and
+// starts a new one. On failure it truncates in place rather than grow past
+// the limit.
+func (lw *LogWriter) rotate() {
+	lw.w.Flush()
+	lw.f.Close()
+	if err := os.Rename(lw.path, lw.path+".1"); err != nil {
+		os.Truncate(lw.path, 0)
+	}
+	f, err := os.OpenFile(lw.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		// Keep draining so the container never blocks; the output is lost.
+		f, _ = os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	}
+	lw.f = f
+	lw.w.Reset(f)
+	lw.size = 0
+}
+
+// Close flushes and closes the log.
+func (lw *LogWriter) Close() error {
+	lw.mu.Lock()
+	defer lw.mu.Unlock()
+	lw.w.Flush()
+	return lw.f.Close()
+}

@@ -1,0 +1,88 @@
+// Package shim is the small process berth leaves behind for every container
+// process. It runs the OCI runtime, becomes the parent of the container's
+// process (child subreaper), drains its output into a rotated log file,
+// reaps it and records how it exited, so containers outlive the berth that
+// started them and nobody has to read a pipe for them to make progress.
+//
+// This file is the launch protocol shared with core: the files in a process
+// directory, the configuration core writes before starting a shim, and the
+// records the shim writes back.
+package shim
+
+import "time"
+
+// Files in a process directory (<state-root>/<id>/<proc>/).
+const (
+	FileConfig     = "shim.json"   // Config, written by core before launch
+	FileShimPid    = "shim.pid"    // "PID START" of the shim
+	FilePid        = "pid"         // "PID START" of the container process
+	FileExit       = "exit"        // Exit, written once by temp file + rename
+	FileShimLog    = "shim.log"    // the shim's own JSON lines
+	FileRuntimeLog = "runtime.log" // the runtime's --log, JSON lines
+	FileOutput     = "output.log"  // container stdout/stderr, CRI log format
+	FileProcess    = "process.json"
+)
+
+// Modes a shim runs in.
+const (
+	ModeRun     = "run"     // start a container's init
+	ModeExec    = "exec"    // start an extra process in a running container
+	ModeRestore = "restore" // restore a container from a checkpoint
+)
+
+// ReadyFd is the file descriptor on which a shim reports readiness: the
+// first of the launcher's ExtraFiles.
+const ReadyFd = 3
+
+// Config tells a shim what to run. core writes it into the process
+// directory; the shim's only argument is that directory.
+type Config struct {
+	ID          string   `json:"id"`
+	Mode        string   `json:"mode"`
+	Runtime     string   `json:"runtime"`     // absolute path of the runtime binary
+	RuntimeRoot string   `json:"runtimeRoot"` // the runtime's --root
+	RuntimeArgs []string `json:"runtimeArgs,omitempty"`
+	Bundle      string   `json:"bundle,omitempty"` // runtime bundle (run, restore)
+	// StartTimeout bounds the runtime's start command; on expiry the shim
+	// kills the runtime and its hooks and removes what it created.
+	StartTimeout time.Duration `json:"startTimeout"`
+	// LogMaxBytes bounds output.log plus its one rotated generation.
+	LogMaxBytes int64 `json:"logMaxBytes"`
+	// Restore options for ModeRestore.
+	Restore *RestoreConfig `json:"restore,omitempty"`
+	// Path is the PATH the runtime runs with (runc finds criu through it).
+	Path string `json:"path,omitempty"`
+}
+
+// RestoreConfig is what a restore passes to the runtime.
+type RestoreConfig struct {
+	ImagePath string   `json:"imagePath"`
+	WorkPath  string   `json:"workPath"`
+	Args      []string `json:"args,omitempty"` // extra runtime restore flags
+}
+
+// Ready is the one message a shim writes on the ready pipe: the container
+// process's pid once the runtime succeeded, or the runtime's own error.
+type Ready struct {
+	Pid   int    `json:"pid,omitempty"`
+	Start uint64 `json:"start,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+// Exit records how a container process ended.
+type Exit struct {
+	// Status is the exit code, or 128+signal for a process killed by a
+	// signal; 255 when it could not be known.
+	Status    int  `json:"status"`
+	Signal    int  `json:"signal,omitempty"`
+	OOMKilled bool `json:"oomKilled"`
+	// OOMKills is the container's OOM-kill count when it ended (init only).
+	OOMKills uint64    `json:"oomKills,omitempty"`
+	ExitedAt time.Time `json:"exitedAt"`
+	// Detail says why a status is what it is when berth had to infer it,
+	// for example after the shim itself was killed.
+	Detail string `json:"detail,omitempty"`
+}
+
+// StatusUnknown is the status recorded when a process's exit went unseen.
+const StatusUnknown = 255

@@ -1,0 +1,372 @@
+package shim
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"berth/core/cgroupfs"
+	"berth/core/procfs"
+	"berth/core/statefile"
+
+	"golang.org/x/sys/unix"
+)
+
+// drainGrace bounds how long the shim waits for output after its process
+// exited: a background process that keeps the pipe open (possible without
+// a private pid namespace) must not keep the exit from being recorded.
+const drainGrace = time.Second
+
+// Main runs a shim for the process directory in args[0] and returns the
+// shim's exit code. It is dispatched from main before anything else is
+// initialised, so a shim carries none of the UI's state.
+func Main(args []string) int {
+	// A shim lives as long as its container, mostly idle: keep its heap
+	// small rather than fast.
+	debug.SetGCPercent(25)
+	if len(args) != 1 {
+		fmt.Fprintln(os.Stderr, "usage: berth shim PROCESS-DIR")
+		return 2
+	}
+	s := &shim{dir: args[0]}
+	s.openLog()
+	defer s.logf("info", "shim exiting")
+	if err := s.run(); err != nil {
+		s.logf("error", "%v", err)
+		return 1
+	}
+	return 0
+}
+
+type shim struct {
+	dir     string
+	cfg     Config
+	log     *os.File
+	ready   *os.File
+	output  *LogWriter
+	drained chan struct{}
+	// drainedN counts the output pipes that reached EOF.
+	drainedN int
+	cgroups  cgroupfs.Paths
+	oomBase  uint64
+}
+
+func (s *shim) path(name string) string { return filepath.Join(s.dir, name) }
+
+func (s *shim) openLog() {
+	f, err := os.OpenFile(s.path(FileShimLog), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err == nil {
+		s.log = f
+	}
+}
+
+// logf appends one JSON line to shim.log; the shim's stdio is /dev/null.
+func (s *shim) logf(level, format string, a ...any) {
+	if s.log == nil {
+		return
+	}
+	b, _ := json.Marshal(struct {
+		Time  time.Time `json:"time"`
+		Level string    `json:"level"`
+		Msg   string    `json:"msg"`
+	}{time.Now().UTC(), level, fmt.Sprintf(format, a...)})
+	s.log.Write(append(b, '\n'))
+}
+
+// report sends the one readiness message and closes the pipe.
+func (s *shim) report(r Ready) {
+	if s.ready == nil {
+		return
+	}
+	b, _ := json.Marshal(r)
+	s.ready.Write(append(b, '\n'))
+	s.ready.Close()
+	s.ready = nil
+}
+
+func (s *shim) run() error {
+	s.ready = os.NewFile(ReadyFd, "ready")
+	if err := statefile.ReadJSON(s.path(FileConfig), &s.cfg); err != nil {
+		s.report(Ready{Error: "shim: " + err.Error()})
+		return err
+	}
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		s.report(Ready{Error: "shim: set child subreaper: " + err.Error()})
+		return err
+	}
+	// The terminal that launched us may go away; nothing here reads stdin.
+	signal.Ignore(syscall.SIGHUP, syscall.SIGPIPE, syscall.SIGINT)
+
+	self := procfs.Ident{Pid: os.Getpid()}
+	self.Start, _ = procfs.StartTime(self.Pid)
+	if err := statefile.Write(s.path(FileShimPid), []byte(self.String()), 0o600, false); err != nil {
+		s.report(Ready{Error: "shim: " + err.Error()})
+		return err
+	}
+
+	out, err := OpenLog(s.path(FileOutput), s.cfg.LogMaxBytes)
+	if err != nil {
+		s.report(Ready{Error: "shim: " + err.Error()})
+		return err
+	}
+	s.output = out
+	defer out.Close()
+
+	init, err := s.start()
+	if err != nil {
+		s.report(Ready{Error: err.Error()})
+		return err
+	}
+	if err := statefile.Write(s.path(FilePid), []byte(init.String()), 0o600, false); err != nil {
+		s.report(Ready{Error: "shim: " + err.Error()})
+		s.cleanupRuntime()
+		return err
+	}
+	s.armOOM()
+	s.report(Ready{Pid: init.Pid, Start: init.Start})
+	s.logf("info", "%s %s: pid %d", s.cfg.Mode, s.cfg.ID, init.Pid)
+
+	ws := s.reap(init.Pid)
+	exit := s.exitRecord(ws)
+	s.waitDrained(drainGrace)
+	if err := statefile.WriteJSON(s.path(FileExit), exit, 0o600, true); err != nil {
+		s.logf("error", "write exit: %v", err)
+	}
+	s.logf("info", "process %d exited: status %d oomKilled %v", init.Pid, exit.Status, exit.OOMKilled)
+	if s.cfg.Mode != ModeExec {
+		s.cleanupRuntime()
+	}
+	s.waitDrained(drainGrace)
+	return nil
+}
+
+// runtimeCmd builds a runtime invocation with berth's global flags.
+func (s *shim) runtimeCmd(args ...string) *exec.Cmd {
+	full := []string{"--root", s.cfg.RuntimeRoot, "--log", s.path(FileRuntimeLog), "--log-format", "json"}
+	full = append(full, s.cfg.RuntimeArgs...)
+	full = append(full, args...)
+	cmd := exec.Command(s.cfg.Runtime, full...)
+	cmd.Dir = s.dir
+	if s.cfg.Path != "" {
+		cmd.Env = append(os.Environ(), "PATH="+s.cfg.Path)
+	}
+	return cmd
+}
+
+// start runs the runtime's start command with the container's stdio as
+// pipes the shim drains, and returns the container process once the runtime
+// returned successfully.
+func (s *shim) start() (procfs.Ident, error) {
+	runtimePid := s.path(".pid.runtime")
+	var args []string
+	switch s.cfg.Mode {
+	case ModeRun:
+		args = []string{"run", "--detach", "--pid-file", runtimePid, "--bundle", s.cfg.Bundle, s.cfg.ID}
+	case ModeExec:
+		args = []string{"exec", "--detach", "--pid-file", runtimePid, "--process", s.path(FileProcess), s.cfg.ID}
+	case ModeRestore:
+		r := s.cfg.Restore
+		if r == nil {
+			return procfs.Ident{}, errors.New("shim: restore without options")
+		}
+		args = append([]string{"restore", "--detach", "--pid-file", runtimePid, "--bundle", s.cfg.Bundle,
+			"--image-path", r.ImagePath, "--work-path", r.WorkPath}, r.Args...)
+		args = append(args, s.cfg.ID)
+	default:
+		return procfs.Ident{}, fmt.Errorf("shim: unknown mode %q", s.cfg.Mode)
+	}
+
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		return procfs.Ident{}, err
+	}
+	defer devnull.Close()
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return procfs.Ident{}, err
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		return procfs.Ident{}, err
+	}
+	cmd := s.runtimeCmd(args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, outW, errW
+	// The runtime and any hook it runs share a process group of their own,
+	// so a start that hangs can be killed whole.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	err = cmd.Start()
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		outR.Close()
+		errR.Close()
+		return procfs.Ident{}, fmt.Errorf("start runtime: %w", err)
+	}
+	s.drained = make(chan struct{}, 2)
+	go func() { s.output.Drain("stdout", outR); outR.Close(); s.drained <- struct{}{} }()
+	go func() { s.output.Drain("stderr", errR); errR.Close(); s.drained <- struct{}{} }()
+
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var werr error
+	timeout := s.cfg.StartTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	timer := time.NewTimer(timeout)
+	select {
+	case werr = <-done:
+		timer.Stop()
+	case <-timer.C:
+		unix.Kill(-cmd.Process.Pid, unix.SIGKILL)
+		<-done
+		s.cleanupRuntime()
+		return procfs.Ident{}, fmt.Errorf("start timed out after %v: runtime and its hooks killed", timeout)
+	}
+	if werr != nil {
+		msg := RuntimeError(s.path(FileRuntimeLog))
+		if msg == "" {
+			msg = werr.Error()
+		}
+		s.cleanupRuntime()
+		return procfs.Ident{}, errors.New(msg)
+	}
+	b, err := statefile.Read(runtimePid)
+	os.Remove(runtimePid)
+	if err != nil {
+		s.cleanupRuntime()
+		return procfs.Ident{}, fmt.Errorf("runtime pid file: %w", err)
+	}
+	id, err := procfs.ParseIdent(b)
+	if err != nil {
+		s.cleanupRuntime()
+		return procfs.Ident{}, fmt.Errorf("runtime pid file: %w", err)
+	}
+	// The process may already have exited (and be waiting as our zombie),
+	// in which case its start time is unreadable and stays zero.
+	id.Start, _ = procfs.StartTime(id.Pid)
+	return id, nil
+}
+
+// armOOM records the container's OOM-kill counter as the baseline against
+// which an exit is judged OOM-caused.
+func (s *shim) armOOM() {
+	p, err := cgroupfs.RuncStatePaths(filepath.Join(s.cfg.RuntimeRoot, s.cfg.ID, "state.json"), statefile.ReadJSON)
+	if err != nil {
+		s.logf("warn", "cgroup paths: %v", err)
+		return
+	}
+	s.cgroups = p
+	s.oomBase, _ = cgroupfs.OOMKillCount(p)
+}
+
+// reap waits for the container process, reaping every other child that is
+// handed to this subreaper on the way, and returns its wait status.
+func (s *shim) reap(pid int) unix.WaitStatus {
+	for {
+		var ws unix.WaitStatus
+		wpid, err := unix.Wait4(-1, &ws, 0, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			// ECHILD: the process is not ours (it was reparented elsewhere
+			// before we became its subreaper): nothing left to wait for.
+			s.logf("error", "wait for %d: %v", pid, err)
+			return unix.WaitStatus(StatusUnknown << 8)
+		}
+		if wpid == pid {
+			return ws
+		}
+	}
+}
+
+// exitRecord turns a wait status into the exit record, reading the OOM
+// counter one last time so a kill that caused this exit is recorded with it.
+func (s *shim) exitRecord(ws unix.WaitStatus) Exit {
+	e := Exit{ExitedAt: time.Now().UTC()}
+	switch {
+	case ws.Exited():
+		e.Status = ws.ExitStatus()
+	case ws.Signaled():
+		e.Signal = int(ws.Signal())
+		e.Status = 128 + e.Signal
+	default:
+		e.Status = StatusUnknown
+	}
+	if s.cgroups != nil && e.Signal == int(unix.SIGKILL) {
+		if n, err := cgroupfs.OOMKillCount(s.cgroups); err == nil && n > s.oomBase {
+			e.OOMKilled = true
+		}
+	}
+	if s.cgroups != nil && s.cfg.Mode != ModeExec {
+		e.OOMKills, _ = cgroupfs.OOMKillCount(s.cgroups)
+	}
+	return e
+}
+
+// waitDrained waits up to d for both output pipes to reach EOF.
+func (s *shim) waitDrained(d time.Duration) {
+	if s.drained == nil {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for s.drained != nil {
+		select {
+		case <-s.drained:
+			s.drainedN++
+			if s.drainedN == 2 {
+				s.drained = nil
+			}
+		case <-t.C:
+			return
+		}
+	}
+}
+
+// cleanupRuntime removes the container from the runtime, killing whatever is
+// left in its cgroup.
+func (s *shim) cleanupRuntime() {
+	cmd := s.runtimeCmd("delete", "--force", s.cfg.ID)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		msg := strings.TrimSpace(string(out))
+		if !strings.Contains(msg, "does not exist") {
+			s.logf("warn", "runtime delete: %v: %s", err, msg)
+		}
+	}
+}
+
+// RuntimeError returns the last error message the runtime logged in its
+// JSON log, which says why it failed far better than its exit status.
+func RuntimeError(path string) string {
+	f, err := statefile.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	var last string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		var m struct {
+			Level string `json:"level"`
+			Msg   string `json:"msg"`
+		}
+		if json.Unmarshal(sc.Bytes(), &m) == nil && (m.Level == "error" || m.Level == "fatal") && m.Msg != "" {
+			last = m.Msg
+		}
+	}
+	return last
+}

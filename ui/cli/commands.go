@@ -1,0 +1,664 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"berth/core"
+	"berth/ui/sanitize"
+
+	"github.com/spf13/cobra"
+)
+
+func newRunCmd(g *globals) *cobra.Command {
+	var bundle string
+	var detach, rm bool
+	cmd := &cobra.Command{
+		Use:   "run [-b BUNDLE] [-d] ID",
+		Short: "Start a container from an OCI bundle",
+		Long: "Start a container from an OCI bundle (default: the current directory) under a\n" +
+			"berth shim. With -d it returns once the container's init runs; without, it\n" +
+			"prints the container's output until it exits and exits with its status.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id := args[0]
+			if err := checkID(id); err != nil {
+				return err
+			}
+			if rm && detach {
+				return usagef("--rm and --detach cannot be used together")
+			}
+			m, err := g.manager(cmd.Context())
+			if err != nil {
+				return err
+			}
+			c, err := m.Run(cmd.Context(), id, core.RunOptions{Bundle: bundle})
+			if err != nil {
+				return err
+			}
+			if detach {
+				if g.json {
+					return g.printJSON(c)
+				}
+				fmt.Fprintln(g.stdout, id)
+				return nil
+			}
+			return foreground(cmd.Context(), g, m, id, rm)
+		},
+	}
+	cmd.Flags().StringVarP(&bundle, "bundle", "b", ".", "OCI bundle directory")
+	cmd.Flags().BoolVarP(&detach, "detach", "d", false, "return once the container runs")
+	cmd.Flags().BoolVar(&rm, "rm", false, "remove the container when it exits")
+	return cmd
+}
+
+// foreground prints a container's output until it exits, forwarding
+// SIGINT and SIGTERM to it, and returns its exit status. If this berth is
+// killed, the container keeps running under its shim.
+func foreground(ctx context.Context, g *globals, m *core.Manager, id string, rm bool) error {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				m.Kill(fctx, id, s.(syscall.Signal))
+			case <-fctx.Done():
+				return
+			}
+		}
+	}()
+	term := isTerminal(g.stdout)
+	err := m.Logs(fctx, id, core.LogOptions{Tail: -1, Follow: true}, func(l core.LogLine) error {
+		return writeLogLine(g, l, false, term)
+	})
+	if err != nil {
+		return err
+	}
+	c, err := m.Get(fctx, id)
+	if err != nil {
+		return err
+	}
+	code := ExitFailed
+	if c.ExitStatus != nil {
+		code = *c.ExitStatus
+	}
+	if rm {
+		if err := m.Delete(fctx, id, true); err != nil {
+			return err
+		}
+	}
+	if code != 0 {
+		return exitError{code}
+	}
+	return nil
+}
+
+func newPsCmd(g *globals) *cobra.Command {
+	var quiet bool
+	cmd := &cobra.Command{
+		Use:   "ps",
+		Short: "List containers, berth's and those in the external runtime roots",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := g.manager(cmd.Context())
+			if err != nil {
+				return err
+			}
+			cs, err := m.List(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return g.printJSON(cs)
+			}
+			if quiet {
+				for _, c := range cs {
+					fmt.Fprintln(g.stdout, c.ID)
+				}
+				return nil
+			}
+			tw := tabwriter.NewWriter(g.stdout, 2, 8, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tSTATUS\tPID\tCREATED\tOOM\tMANAGED\tBUNDLE")
+			now := time.Now()
+			for _, c := range cs {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", c.ID, statusText(c), pidText(c.Pid),
+					ago(now, c.Created), c.OOMKills, yesNo(c.Managed, "berth", "external"), OneLine(c.Bundle))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print ids only")
+	return cmd
+}
+
+// statusText is the status with its exit code or reason.
+func statusText(c core.Container) string {
+	s := string(c.Status)
+	switch {
+	case c.Status == core.StatusStopped && c.ExitStatus != nil:
+		s += fmt.Sprintf(" (%d)", *c.ExitStatus)
+		if c.OOMKilled {
+			s += " oom"
+		}
+	case c.Status == core.StatusUnknown && c.Reason != "":
+		s += ": " + OneLine(c.Reason)
+	}
+	return s
+}
+
+func pidText(pid int) string {
+	if pid <= 0 {
+		return "-"
+	}
+	return strconv.Itoa(pid)
+}
+
+func yesNo(b bool, yes, no string) string {
+	if b {
+		return yes
+	}
+	return no
+}
+
+// ago formats how long ago t was, coarsely.
+func ago(now, t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return HumanDuration(now.Sub(t)) + " ago"
+}
+
+// HumanDuration formats d as the largest one or two units: 45s, 3m12s, 5h3m, 2d4h.
+func HumanDuration(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	s := int64(d / time.Second)
+	switch {
+	case s < 60:
+		return fmt.Sprintf("%ds", s)
+	case s < 3600:
+		return fmt.Sprintf("%dm%ds", s/60, s%60)
+	case s < 86400:
+		return fmt.Sprintf("%dh%dm", s/3600, s%3600/60)
+	default:
+		return fmt.Sprintf("%dd%dh", s/86400, s%86400/3600)
+	}
+}
+
+// HumanBytes formats n in binary units: 512B, 1.5KiB, 20.0MiB.
+func HumanBytes(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%dB", n)
+	}
+	div, exp := uint64(unit), 0
+	for v := n / unit; v >= unit; v /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f%ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// ParseBytes reads a size: a number with an optional k, m, g or t suffix
+// (binary units, with or without "b"/"ib").
+func ParseBytes(s string) (int64, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	t = strings.TrimSuffix(strings.TrimSuffix(t, "b"), "i")
+	mult := int64(1)
+	if n := len(t); n > 0 {
+		switch t[n-1] {
+		case 'k':
+			mult, t = 1<<10, t[:n-1]
+		case 'm':
+			mult, t = 1<<20, t[:n-1]
+		case 'g':
+			mult, t = 1<<30, t[:n-1]
+		case 't':
+			mult, t = 1<<40, t[:n-1]
+		}
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || v < 0 || v*float64(mult) > 1<<62 {
+		return 0, fmt.Errorf("invalid size %q (examples: 512m, 1g, 1048576)", s)
+	}
+	return int64(v * float64(mult)), nil
+}
+
+func newTopCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "top ID",
+		Short: "List a container's processes",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id := args[0]
+			if err := checkID(id); err != nil {
+				return err
+			}
+			m, err := g.manager(cmd.Context())
+			if err != nil {
+				return err
+			}
+			ps, err := sampleProcesses(cmd.Context(), m, id, 200*time.Millisecond)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return g.printJSON(ps)
+			}
+			tw := tabwriter.NewWriter(g.stdout, 2, 8, 2, ' ', 0)
+			fmt.Fprintln(tw, "PID\tCPID\tPPID\tUID\tSTATE\t%CPU\tRSS\tTHR\tCOMMAND")
+			for _, p := range ps {
+				fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%s\t%.1f\t%s\t%d\t%s\n", p.HostPid, p.ContainerPid, p.PPid,
+					p.UID, p.State, p.CPUPercent, HumanBytes(p.RSS), p.Threads, OneLine(p.Command))
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+// sampleProcesses lists processes twice, interval apart, and fills each
+// one's CPU% from the difference.
+func sampleProcesses(ctx context.Context, m *core.Manager, id string, interval time.Duration) ([]core.Process, error) {
+	first, err := m.Processes(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
+	select {
+	case <-time.After(interval):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	second, err := m.Processes(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	core.FillCPUPercent(first, second, time.Since(t0))
+	return second, nil
+}
+
+func newStatsCmd(g *globals) *cobra.Command {
+	var noStream bool
+	var interval time.Duration
+	cmd := &cobra.Command{
+		Use:   "stats [--no-stream] [ID...]",
+		Short: "Show containers' cpu, memory, pids, io and network use",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, id := range args {
+				if err := checkID(id); err != nil {
+					return err
+				}
+			}
+			if interval < 100*time.Millisecond {
+				return usagef("--interval must be at least 100ms")
+			}
+			m, err := g.manager(cmd.Context())
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			prev, err := m.Stats(ctx, args, true)
+			if err != nil {
+				return err
+			}
+			wait := interval
+			if noStream {
+				wait = 500 * time.Millisecond
+			}
+			clear := !noStream && !g.json && isTerminal(g.stdout)
+			for {
+				select {
+				case <-time.After(wait):
+				case <-ctx.Done():
+					return nil
+				}
+				cur, err := m.Stats(ctx, args, true)
+				if err != nil {
+					return err
+				}
+				rows := statsRows(prev, cur)
+				if err := printStats(g, rows, clear); err != nil {
+					return err
+				}
+				if noStream {
+					return nil
+				}
+				prev = cur
+			}
+		},
+	}
+	cmd.Flags().BoolVar(&noStream, "no-stream", false, "print one sample and exit")
+	cmd.Flags().DurationVar(&interval, "interval", time.Second, "time between samples")
+	return cmd
+}
+
+// statsRow is one line of `berth stats`.
+type statsRow struct {
+	core.Stats
+	CPUPercent float64 `json:"cpuPercent"`
+}
+
+func statsRows(prev, cur []core.Stats) []statsRow {
+	byID := make(map[string]core.Stats, len(prev))
+	for _, s := range prev {
+		byID[s.ID] = s
+	}
+	rows := make([]statsRow, 0, len(cur))
+	for _, s := range cur {
+		r := statsRow{Stats: s}
+		if p, ok := byID[s.ID]; ok {
+			r.CPUPercent = core.CPUPercent(p, s)
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+func printStats(g *globals, rows []statsRow, clear bool) error {
+	if g.json {
+		return g.printJSON(rows)
+	}
+	if clear {
+		fmt.Fprint(g.stdout, "\x1b[H\x1b[2J")
+	}
+	tw := tabwriter.NewWriter(g.stdout, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tCPU%\tMEM USAGE / LIMIT\tMEM%\tPIDS\tIO R / W\tNET RX / TX")
+	for _, r := range rows {
+		limit, pct := "-", "-"
+		if r.MemoryLimit > 0 {
+			limit = HumanBytes(r.MemoryLimit)
+			pct = fmt.Sprintf("%.1f", float64(r.MemoryUsage)/float64(r.MemoryLimit)*100)
+		}
+		cpu := fmt.Sprintf("%.1f", r.CPUPercent)
+		if r.CPUQuota > 0 {
+			cpu += fmt.Sprintf(" (max %.0f)", r.CPUQuota*100)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s / %s\t%s\t%d\t%s / %s\t%s / %s\n", r.ID, cpu,
+			HumanBytes(r.MemoryUsage), limit, pct, r.PidsCurrent,
+			HumanBytes(r.IORead), HumanBytes(r.IOWrite), HumanBytes(r.NetRx), HumanBytes(r.NetTx))
+	}
+	return tw.Flush()
+}
+
+func newLogsCmd(g *globals) *cobra.Command {
+	var follow, timestamps bool
+	var tail int
+	var proc string
+	cmd := &cobra.Command{
+		Use:   "logs [-f] [-n N] ID",
+		Short: "Print a container's output",
+		Long: "Print a container's output as its shim recorded it. Control characters are\n" +
+			"escaped when printing to a terminal and passed through when piped.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id := args[0]
+			if err := checkID(id); err != nil {
+				return err
+			}
+			m, err := g.manager(cmd.Context())
+			if err != nil {
+				return err
+			}
+			term := isTerminal(g.stdout)
+			return m.Logs(cmd.Context(), id, core.LogOptions{Tail: tail, Follow: follow, Proc: proc}, func(l core.LogLine) error {
+				return writeLogLine(g, l, timestamps, term)
+			})
+		},
+	}
+	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing new output until the container exits")
+	cmd.Flags().IntVarP(&tail, "tail", "n", -1, "print only the last N lines (-1: all)")
+	cmd.Flags().BoolVarP(&timestamps, "timestamps", "t", false, "prefix each line with its time")
+	cmd.Flags().StringVar(&proc, "exec", "", "an exec's output instead of init's (its name from berth exec -d)")
+	return cmd
+}
+
+// writeLogLine prints one log line: JSON, or the raw bytes to the stream
+// they came from, escaped when the destination is a terminal.
+func writeLogLine(g *globals, l core.LogLine, timestamps, term bool) error {
+	if g.json {
+		b, err := json.Marshal(l)
+		if err != nil {
+			return err
+		}
+		_, err = g.stdout.Write(append(b, '\n'))
+		return err
+	}
+	w := g.stdout
+	if l.Stream == "stderr" {
+		w = g.stderr
+	}
+	data := l.Data
+	if term {
+		data = []byte(sanitize.Line(string(data)))
+	}
+	if timestamps {
+		fmt.Fprint(w, l.Time.Format(time.RFC3339Nano), " ")
+	}
+	_, err := w.Write(append(data, '\n'))
+	return err
+}
+
+func newExecCmd(g *globals) *cobra.Command {
+	var tty, detach bool
+	var env []string
+	var cwd string
+	cmd := &cobra.Command{
+		Use:   "exec [-t] [-d] ID -- CMD...",
+		Short: "Run a command in a running container",
+		Long: "Run a command in a running container: attached to this terminal (-t gives it a\n" +
+			"terminal), or detached under a shim of its own with -d, its output logged\n" +
+			"(berth logs --exec NAME).",
+		Args: cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id := args[0]
+			if err := checkID(id); err != nil {
+				return err
+			}
+			if tty && detach {
+				return usagef("-t and -d cannot be used together: a detached exec has no terminal")
+			}
+			m, err := g.manager(cmd.Context())
+			if err != nil {
+				return err
+			}
+			command := args[1:]
+			if command[0] == "--" {
+				command = command[1:]
+			}
+			if len(command) == 0 {
+				return usagef("exec needs a command after the id")
+			}
+			o := core.ExecOptions{Args: command, Env: env, Cwd: cwd, Tty: tty}
+			if detach {
+				name, pid, err := m.Exec(cmd.Context(), id, o)
+				if err != nil {
+					return err
+				}
+				if g.json {
+					return g.printJSON(map[string]any{"id": id, "exec": name, "pid": pid})
+				}
+				fmt.Fprintln(g.stdout, name)
+				return nil
+			}
+			code, err := m.ExecAttached(cmd.Context(), id, o, g.stdin, g.stdout, g.stderr)
+			if err != nil {
+				return err
+			}
+			if code != 0 {
+				return exitError{code}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&tty, "tty", "t", false, "give the command a terminal")
+	cmd.Flags().BoolVarP(&detach, "detach", "d", false, "run it in the background under a shim")
+	cmd.Flags().StringArrayVarP(&env, "env", "e", nil, "add VAR=value to its environment")
+	cmd.Flags().StringVarP(&cwd, "cwd", "w", "", "working directory in the container")
+	cmd.Flags().SetInterspersed(false)
+	return cmd
+}
+
+// eachID runs op for every id, reports each failure on its own line, and
+// fails if any did.
+func eachID(g *globals, cmd *cobra.Command, args []string, op func(*core.Manager, context.Context, string) error) error {
+	for _, id := range args {
+		if err := checkID(id); err != nil {
+			return err
+		}
+	}
+	m, err := g.manager(cmd.Context())
+	if err != nil {
+		return err
+	}
+	failed := 0
+	var done []string
+	for _, id := range args {
+		if err := op(m, cmd.Context(), id); err != nil {
+			failed++
+			fmt.Fprintln(g.stderr, "berth: "+OneLine(err.Error()))
+			continue
+		}
+		done = append(done, id)
+	}
+	if g.json {
+		if done == nil {
+			done = []string{}
+		}
+		g.printJSON(done)
+	} else {
+		for _, id := range done {
+			fmt.Fprintln(g.stdout, id)
+		}
+	}
+	if failed > 0 {
+		return exitError{ExitFailed}
+	}
+	return nil
+}
+
+func newPauseCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "pause ID...",
+		Short: "Freeze every process of containers",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return eachID(g, cmd, args, (*core.Manager).Pause)
+		},
+	}
+}
+
+func newResumeCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "resume ID...",
+		Short: "Thaw paused containers",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return eachID(g, cmd, args, (*core.Manager).Resume)
+		},
+	}
+}
+
+func newKillCmd(g *globals) *cobra.Command {
+	var sig string
+	cmd := &cobra.Command{
+		Use:   "kill [-s SIGNAL] ID...",
+		Short: "Send a signal to containers' init (default TERM)",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := core.ParseSignal(sig)
+			if err != nil {
+				return usageError{err}
+			}
+			return eachID(g, cmd, args, func(m *core.Manager, ctx context.Context, id string) error {
+				return m.Kill(ctx, id, s)
+			})
+		},
+	}
+	cmd.Flags().StringVarP(&sig, "signal", "s", "TERM", "signal name or number")
+	return cmd
+}
+
+func newRmCmd(g *globals) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "rm [-f] ID...",
+		Short: "Remove stopped containers (-f: kill running ones first)",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return eachID(g, cmd, args, func(m *core.Manager, ctx context.Context, id string) error {
+				return m.Delete(ctx, id, force)
+			})
+		},
+	}
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "kill the container if it runs")
+	return cmd
+}
+
+func newUpdateCmd(g *globals) *cobra.Command {
+	var memory, pids, cpus string
+	cmd := &cobra.Command{
+		Use:   "update ID [--memory SIZE] [--pids N] [--cpus N]",
+		Short: "Change a running container's memory, pids and cpu limits",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id := args[0]
+			if err := checkID(id); err != nil {
+				return err
+			}
+			var r core.Resources
+			if memory != "" {
+				v, err := ParseBytes(memory)
+				if err != nil {
+					return usagef("--memory: %v", err)
+				}
+				r.MemoryBytes = &v
+			}
+			if pids != "" {
+				v, err := strconv.ParseInt(pids, 10, 64)
+				if err != nil || v < -1 {
+					return usagef("--pids: %q is not a number (-1 or 0 for no limit)", pids)
+				}
+				r.Pids = &v
+			}
+			if cpus != "" {
+				v, err := strconv.ParseFloat(cpus, 64)
+				if err != nil || v < 0 {
+					return usagef("--cpus: %q is not a non-negative number (0 for no limit)", cpus)
+				}
+				r.CPUs = &v
+			}
+			if r == (core.Resources{}) {
+				return usagef("nothing to update: give --memory, --pids or --cpus")
+			}
+			m, err := g.manager(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if err := m.Update(cmd.Context(), id, r); err != nil {
+				return err
+			}
+			if g.json {
+				return g.printJSON(map[string]any{"id": id, "resources": r})
+			}
+			fmt.Fprintln(g.stdout, id)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&memory, "memory", "", "memory limit (e.g. 256m, 1g)")
+	cmd.Flags().StringVar(&pids, "pids", "", "maximum number of processes")
+	cmd.Flags().StringVar(&cpus, "cpus", "", "CPU limit in CPUs (e.g. 0.5; 0 removes it)")
+	return cmd
+}

@@ -1,0 +1,63 @@
+package cli
+
+import (
+	"fmt"
+	"text/tabwriter"
+
+	"berth/core"
+
+	"github.com/spf13/cobra"
+)
+
+func newDoctorCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "doctor",
+		Short: "Check the runtime, CRIU, cgroups, kernel and permissions, each with a fix",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			checks := core.Doctor(cmd.Context(), core.Options{StateDir: g.stateDir, Runtime: g.runtime})
+			failed := false
+			for _, c := range checks {
+				failed = failed || c.Status == core.CheckFail
+			}
+			if g.json {
+				if err := g.printJSON(checks); err != nil {
+					return err
+				}
+			} else {
+				tw := tabwriter.NewWriter(g.stdout, 2, 8, 2, ' ', 0)
+				fmt.Fprintln(tw, "CHECK\tSTATUS\tDETAIL")
+				for _, c := range checks {
+					fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Name, c.Status, OneLine(c.Detail))
+					if c.Fix != "" {
+						fmt.Fprintf(tw, "\t\tfix: %s\n", c.Fix)
+					}
+				}
+				tw.Flush()
+			}
+			if failed {
+				return exitError{ExitFailed}
+			}
+			return nil
+		},
+	}
+}
+
+func newDemoCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "demo",
+		Short: "Start four demo containers (cpu burner, OOM-ing memory grower, chatty logger, sleeper)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := g.manager(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if _, err := m.Demo(cmd.Context()); err != nil {
+				return err
+			}
+			// Until the terminal UI lands, the demo ends with the list.
+			return newPsCmd(g).RunE(cmd, nil)
+		},
+	}
+}
