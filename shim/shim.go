@@ -232,6 +232,11 @@ func (s *shim) start() (procfs.Ident, error) {
 		unix.Kill(-cmd.Process.Pid, unix.SIGKILL)
 		<-done
 		s.cleanupRuntime()
+		if s.cfg.Mode != ModeExec {
+			// Killed before it recorded the container, the runtime's
+			// delete does not know the cgroup it made: remove it here.
+			cgroupfs.RemoveCgroup(s.bundleCgroupsPath())
+		}
 		return procfs.Ident{}, fmt.Errorf("start timed out after %v: runtime and its hooks killed", timeout)
 	}
 	if werr != nil {
@@ -257,6 +262,19 @@ func (s *shim) start() (procfs.Ident, error) {
 	// in which case its start time is unreadable and stays zero.
 	id.Start, _ = procfs.StartTime(id.Pid)
 	return id, nil
+}
+
+// bundleCgroupsPath reads linux.cgroupsPath from the runtime bundle.
+func (s *shim) bundleCgroupsPath() string {
+	var spec struct {
+		Linux struct {
+			CgroupsPath string `json:"cgroupsPath"`
+		} `json:"linux"`
+	}
+	if err := statefile.ReadJSON(filepath.Join(s.cfg.Bundle, "config.json"), &spec); err != nil {
+		return ""
+	}
+	return spec.Linux.CgroupsPath
 }
 
 // armOOM records the container's OOM-kill counter as the baseline against

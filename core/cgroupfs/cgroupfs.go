@@ -14,7 +14,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -184,4 +186,41 @@ func RuncStatePaths(stateFile string, read func(string, any) error) (Paths, erro
 		return nil, err
 	}
 	return Paths(st.CgroupPaths), nil
+}
+
+// RemoveCgroup removes a container's own cgroup, given as the OCI
+// cgroupsPath (for example /berth/web), from every hierarchy: it kills
+// what is left in it and removes the directory. It is for a start that
+// failed before the runtime recorded the container, when the runtime's
+// delete no longer knows the cgroup. systemd-style paths are left alone.
+func RemoveCgroup(cgroupsPath string) {
+	if cgroupsPath == "" || strings.Contains(cgroupsPath, ":") {
+		return
+	}
+	rel := filepath.Clean("/" + cgroupsPath)
+	if rel == "/" {
+		return
+	}
+	dirs := []string{filepath.Join(Root, rel)}
+	if !Unified() {
+		hs, _ := os.ReadDir(Root)
+		dirs = dirs[:0]
+		for _, h := range hs {
+			dirs = append(dirs, filepath.Join(Root, h.Name(), rel))
+		}
+	}
+	for _, dir := range dirs {
+		for i := 0; i < 50; i++ {
+			if err := os.Remove(dir); err == nil || errors.Is(err, os.ErrNotExist) {
+				break
+			}
+			b, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+			for _, f := range strings.Fields(string(b)) {
+				if pid, err := strconv.Atoi(f); err == nil && pid > 1 {
+					unix.Kill(pid, unix.SIGKILL)
+				}
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 }

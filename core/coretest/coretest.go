@@ -1,0 +1,221 @@
+// Package coretest starts real containers for berth's integration tests:
+// it builds the berth binary (the shim is that binary re-executed), builds a
+// busybox root filesystem, and gives each test a private state dir and
+// cgroup parent that it removes afterwards, by name.
+package coretest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"berth/core"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Required reports whether integration tests must run: CI sets
+// BERTH_REQUIRE_INTEGRATION so a missing dependency fails instead of
+// skipping.
+func Required() bool { return os.Getenv("BERTH_REQUIRE_INTEGRATION") != "" }
+
+// Missing returns why integration tests cannot run here, or "".
+func Missing() string {
+	if os.Geteuid() != 0 {
+		return "integration tests need root"
+	}
+	if _, err := exec.LookPath("runc"); err != nil {
+		return "integration tests need runc on PATH (make deps)"
+	}
+	if _, err := os.Stat(core.BusyboxPath); err != nil {
+		return "integration tests need busybox-static (make deps)"
+	}
+	return ""
+}
+
+// Skip skips or fails t when integration tests cannot run.
+func Skip(t testing.TB) {
+	t.Helper()
+	if why := Missing(); why != "" {
+		if Required() {
+			t.Fatalf("BERTH_REQUIRE_INTEGRATION is set but %s", why)
+		}
+		t.Skip(why)
+	}
+	if testing.Short() {
+		t.Skip("integration test skipped in -short mode")
+	}
+}
+
+// Fixture is what a package's TestMain prepares once: the berth binary and a
+// busybox rootfs, in a temporary directory removed by Close.
+type Fixture struct {
+	Dir    string
+	Berth  string
+	Rootfs string
+}
+
+// Setup builds the berth binary and the rootfs. It returns nil, nil when
+// integration tests cannot run here (and are not required).
+func Setup() (*Fixture, error) {
+	if Missing() != "" {
+		return nil, nil
+	}
+	dir, err := os.MkdirTemp("", "berth-it-")
+	if err != nil {
+		return nil, err
+	}
+	// The rootfs must be reachable by a user-namespaced container's root.
+	os.Chmod(dir, 0o755)
+	f := &Fixture{Dir: dir, Berth: filepath.Join(dir, "berth"), Rootfs: filepath.Join(dir, "rootfs")}
+	_, file, _, _ := runtime.Caller(0)
+	module := filepath.Join(filepath.Dir(file), "..", "..")
+	cmd := exec.Command("go", "build", "-o", f.Berth, ".")
+	cmd.Dir = module
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("build berth: %v: %s", err, out)
+	}
+	if err := core.MakeBusyboxRootfs(f.Rootfs); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// Close removes the fixture's directory.
+func (f *Fixture) Close() {
+	if f != nil {
+		os.RemoveAll(f.Dir)
+	}
+}
+
+// Env is one test's private world: a state dir, a cgroup parent, and a
+// manager over them.
+type Env struct {
+	T            testing.TB
+	F            *Fixture
+	StateDir     string
+	CgroupParent string
+	M            *core.Manager
+	Opts         core.Options
+}
+
+// NewEnv makes a private state dir and cgroup parent for t and removes
+// every container, shim and cgroup in them when t ends.
+func NewEnv(t testing.TB, f *Fixture, edit func(*core.Options)) *Env {
+	t.Helper()
+	Skip(t)
+	if f == nil {
+		t.Fatal("fixture not set up")
+	}
+	e := &Env{T: t, F: f, StateDir: t.TempDir(), CgroupParent: "/berth-test-" + RandomID()}
+	e.Opts = core.Options{
+		StateDir: e.StateDir, CgroupParent: e.CgroupParent, ShimBinary: f.Berth,
+		ExternalRoots: []string{}, StartTimeout: 20 * time.Second,
+	}
+	if edit != nil {
+		edit(&e.Opts)
+	}
+	m, err := core.Open(context.Background(), e.Opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.M = m
+	t.Cleanup(e.cleanup)
+	return e
+}
+
+func (e *Env) cleanup() {
+	ctx := context.Background()
+	cs, _ := e.M.List(ctx)
+	for _, c := range cs {
+		if c.Managed {
+			if err := e.M.Delete(ctx, c.ID, true); err != nil {
+				e.T.Logf("cleanup %s: %v", c.ID, err)
+			}
+		}
+	}
+	RemoveCgroupParent(e.CgroupParent)
+}
+
+// RemoveCgroupParent removes a test's cgroup parent in every hierarchy,
+// children first. It only ever touches that one name.
+func RemoveCgroupParent(parent string) {
+	roots, _ := filepath.Glob("/sys/fs/cgroup/*")
+	roots = append(roots, "/sys/fs/cgroup")
+	for _, r := range roots {
+		dir := filepath.Join(r, parent)
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, en := range entries {
+			if en.IsDir() {
+				os.Remove(filepath.Join(dir, en.Name()))
+			}
+		}
+		os.Remove(dir)
+	}
+}
+
+// RandomID returns a short random hex string.
+func RandomID() string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Bundle writes a bundle running args in a new directory and returns it.
+func (e *Env) Bundle(args []string, edit func(*specs.Spec)) string {
+	e.T.Helper()
+	dir := filepath.Join(e.T.TempDir(), "bundle")
+	if err := core.WriteBundle("runc", dir, e.F.Rootfs, args, edit); err != nil {
+		e.T.Fatal(err)
+	}
+	return dir
+}
+
+// Run starts a container running args and fails the test on error.
+func (e *Env) Run(id string, args []string, edit func(*specs.Spec)) core.Container {
+	e.T.Helper()
+	c, err := e.M.Run(context.Background(), id, core.RunOptions{Bundle: e.Bundle(args, edit)})
+	if err != nil {
+		e.T.Fatalf("run %s: %v", id, err)
+	}
+	return c
+}
+
+// WaitStatus waits until the container reaches status, or fails after d.
+func (e *Env) WaitStatus(id string, want core.Status, d time.Duration) core.Container {
+	e.T.Helper()
+	deadline := time.Now().Add(d)
+	var c core.Container
+	var err error
+	for time.Now().Before(deadline) {
+		c, err = e.M.Get(context.Background(), id)
+		if err == nil && c.Status == want && (want != core.StatusStopped || c.ExitStatus != nil) {
+			return c
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	e.T.Fatalf("%s: wanted %s within %v, have %+v (err %v)", id, want, d, c, err)
+	return c
+}
+
+// ErrIs fails the test unless err matches target.
+func ErrIs(t testing.TB, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("error %v, want %v", err, target)
+	}
+}

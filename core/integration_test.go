@@ -1,0 +1,578 @@
+package core_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"berth/core"
+	"berth/core/cgroupfs"
+	"berth/core/coretest"
+	"berth/core/procfs"
+	"berth/shim"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+var fixture *coretest.Fixture
+
+func TestMain(m *testing.M) {
+	f, err := coretest.Setup()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "integration fixture:", err)
+		os.Exit(1)
+	}
+	fixture = f
+	code := m.Run()
+	f.Close()
+	os.Exit(code)
+}
+
+var ctx = context.Background()
+
+var loop = []string{"sh", "-c", "echo hello; echo oops >&2; while :; do sleep 1; done"}
+
+// logText returns all of a process's output as "stream: line" lines.
+func logText(t *testing.T, m *core.Manager, id, proc string) string {
+	t.Helper()
+	var b strings.Builder
+	err := m.Logs(ctx, id, core.LogOptions{Tail: -1, Proc: proc}, func(l core.LogLine) error {
+		fmt.Fprintf(&b, "%s: %s\n", l.Stream, l.Data)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("logs %s: %v", id, err)
+	}
+	return b.String()
+}
+
+func waitLog(t *testing.T, m *core.Manager, id, proc, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Contains(logText(t, m, id, proc), want) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s %s: %q never logged; have:\n%s", id, proc, want, logText(t, m, id, proc))
+}
+
+func readCgroup(t *testing.T, c core.Container, ctl, file string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(c.CgroupPaths.Dir(ctl), file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func TestLifecycle(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, nil)
+	m := e.M
+	c := e.Run("life", loop, nil)
+	if c.Status != core.StatusRunning || c.Pid <= 0 {
+		t.Fatalf("run returned %+v", c)
+	}
+	c, err := m.Get(ctx, "life")
+	if err != nil || c.Status != core.StatusRunning || !c.Managed || c.ExitStatus != nil {
+		t.Fatalf("get: %+v %v", c, err)
+	}
+	if !strings.HasPrefix(c.CgroupPaths.Dir("memory"), "/sys/fs/cgroup") || !strings.Contains(c.CgroupPaths.Dir("memory"), e.CgroupParent+"/life") {
+		t.Fatalf("container cgroup %q is not under the test's parent %s", c.CgroupPaths.Dir("memory"), e.CgroupParent)
+	}
+	waitLog(t, m, "life", "", "stdout: hello")
+	waitLog(t, m, "life", "", "stderr: oops")
+
+	ps, err := m.Processes(ctx, "life")
+	if err != nil || len(ps) == 0 || ps[0].HostPid != c.Pid || ps[0].ContainerPid != 1 {
+		t.Fatalf("processes: %+v %v", ps, err)
+	}
+	st, err := core.ReadStats(c, true)
+	if err != nil || st.MemoryUsage == 0 || st.PidsCurrent == 0 || st.CPUUsage == 0 {
+		t.Fatalf("stats: %+v %v", st, err)
+	}
+
+	mem, pids, cpus := int64(64<<20), int64(50), 0.5
+	if err := m.Update(ctx, "life", core.Resources{MemoryBytes: &mem, Pids: &pids, CPUs: &cpus}); err != nil {
+		t.Fatal(err)
+	}
+	if v := readCgroup(t, c, "memory", "memory.limit_in_bytes"); v != strconv.FormatInt(mem, 10) {
+		t.Fatalf("memory limit %s", v)
+	}
+	if v := readCgroup(t, c, "pids", "pids.max"); v != "50" {
+		t.Fatalf("pids.max %s", v)
+	}
+	if st, _ := core.ReadStats(c, true); st.CPUQuota != 0.5 || st.MemoryLimit != uint64(mem) || st.PidsLimit != 50 {
+		t.Fatalf("stats after update: %+v", st)
+	}
+
+	if err := m.Pause(ctx, "life"); err != nil {
+		t.Fatal(err)
+	}
+	e.WaitStatus("life", core.StatusPaused, time.Second)
+	coretest.ErrIs(t, m.Pause(ctx, "life"), core.ErrPaused)
+	_, _, err = m.Exec(ctx, "life", core.ExecOptions{Args: []string{"true"}})
+	coretest.ErrIs(t, err, core.ErrPaused)
+	if err := m.Resume(ctx, "life"); err != nil {
+		t.Fatal(err)
+	}
+	e.WaitStatus("life", core.StatusRunning, time.Second)
+	coretest.ErrIs(t, m.Resume(ctx, "life"), core.ErrNotPaused)
+
+	name, pid, err := m.Exec(ctx, "life", core.ExecOptions{Args: []string{"sh", "-c", "echo from-exec; exit 4"}})
+	if err != nil || pid <= 0 {
+		t.Fatalf("exec: %v", err)
+	}
+	waitLog(t, m, "life", name, "stdout: from-exec")
+	code, err := m.ExecAttached(ctx, "life", core.ExecOptions{Args: []string{"sh", "-c", "echo attached; exit 3"}}, nil, &bytes.Buffer{}, &bytes.Buffer{})
+	if err != nil || code != 3 {
+		t.Fatalf("attached exec: %d %v", code, err)
+	}
+
+	coretest.ErrIs(t, m.Delete(ctx, "life", false), core.ErrInvalid)
+	if err := m.Kill(ctx, "life", syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	c = e.WaitStatus("life", core.StatusStopped, 5*time.Second)
+	if *c.ExitStatus != 137 || c.ExitSignal != 9 || c.OOMKilled {
+		t.Fatalf("exit after SIGKILL: %+v", c)
+	}
+	coretest.ErrIs(t, m.Kill(ctx, "life", syscall.SIGTERM), core.ErrNotRunning)
+	if err := m.Delete(ctx, "life", false); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{filepath.Join(e.StateDir, "life"), filepath.Join(e.StateDir, ".runc", "life"), c.CgroupPaths.Dir("memory")} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s still exists after delete", p)
+		}
+	}
+	_, err = m.Get(ctx, "life")
+	coretest.ErrIs(t, err, core.ErrNotFound)
+}
+
+func TestExitStatusAndIDReuse(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, nil)
+	e.Run("quick", []string{"sh", "-c", "echo bye; exit 7"}, nil)
+	c := e.WaitStatus("quick", core.StatusStopped, 5*time.Second)
+	if *c.ExitStatus != 7 || c.ExitedAt == nil {
+		t.Fatalf("%+v", c)
+	}
+	waitLog(t, e.M, "quick", "", "stdout: bye")
+	_, err := e.M.Run(ctx, "quick", core.RunOptions{Bundle: e.Bundle(loop, nil)})
+	coretest.ErrIs(t, err, core.ErrExists)
+	if err := e.M.Delete(ctx, "quick", false); err != nil {
+		t.Fatal(err)
+	}
+	e.Run("quick", loop, nil)
+	e.WaitStatus("quick", core.StatusRunning, time.Second)
+}
+
+func TestDeleteForce(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, nil)
+	c := e.Run("victim", []string{"sleep", "1000"}, nil)
+	if err := e.M.Pause(ctx, "victim"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.M.Delete(ctx, "victim", true); err != nil {
+		t.Fatal(err)
+	}
+	if procfs.Alive(c.Pid, c.InitStart) {
+		t.Fatal("init survived rm -f of a paused container")
+	}
+	if _, err := os.Stat(filepath.Join(e.StateDir, "victim")); !os.IsNotExist(err) {
+		t.Fatal("state left behind")
+	}
+}
+
+// Reattach: a new manager (a new berth) sees running containers as running
+// and one that exited while no berth ran with its real status.
+func TestReattach(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, nil)
+	e.Run("stays", loop, nil)
+	e.Run("leaves", []string{"sh", "-c", "sleep 0.3; exit 5"}, nil)
+	time.Sleep(time.Second)
+	m2, err := core.Open(ctx, e.Opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := m2.Get(ctx, "stays")
+	if err != nil || c.Status != core.StatusRunning {
+		t.Fatalf("%+v %v", c, err)
+	}
+	c, err = m2.Get(ctx, "leaves")
+	if err != nil || c.Status != core.StatusStopped || c.ExitStatus == nil || *c.ExitStatus != 5 {
+		t.Fatalf("%+v %v", c, err)
+	}
+}
+
+func shimIdent(t *testing.T, stateDir, id, proc string) procfs.Ident {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(stateDir, id, proc, shim.FileShimPid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ident, err := procfs.ParseIdent(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ident
+}
+
+func TestShimKilled(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, nil)
+	c := e.Run("orphan", []string{"sleep", "1000"}, nil)
+	s := shimIdent(t, e.StateDir, "orphan", "init")
+	syscall.Kill(s.Pid, syscall.SIGKILL)
+	for s.Alive() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	m2, err := core.Open(ctx, e.Opts) // reattach settles the orphan
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := m2.Get(ctx, "orphan")
+	if err != nil || got.Status != core.StatusStopped || got.ExitStatus == nil || *got.ExitStatus != 137 || got.Reason == "" {
+		t.Fatalf("after shim SIGKILL: %+v %v", got, err)
+	}
+	if procfs.Alive(c.Pid, c.InitStart) {
+		t.Fatal("orphaned init still runs")
+	}
+	if err := m2.Delete(ctx, "orphan", false); err != nil {
+		t.Fatal(err)
+	}
+	e.Run("orphan", loop, nil) // the id is reusable
+	e.WaitStatus("orphan", core.StatusRunning, time.Second)
+}
+
+// A stale record whose pids now belong to unrelated processes: the
+// container is settled as unknown and the unrelated process is never
+// signalled.
+func TestStalePidReused(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, nil)
+	bystander := exec.Command("sleep", "30")
+	if err := bystander.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { bystander.Process.Kill(); bystander.Wait() }()
+	pid := bystander.Process.Pid
+	start, _ := procfs.StartTime(pid)
+	dir := filepath.Join(e.StateDir, "stale")
+	os.MkdirAll(filepath.Join(dir, "init"), 0o700)
+	rec := fmt.Sprintf(`{"id":"stale","bundle":"/nonexistent","runtimeBundle":"/nonexistent","runtime":"runc","runtimeRoot":%q,"created":"2020-01-01T00:00:00Z"}`, filepath.Join(e.StateDir, ".runc"))
+	os.WriteFile(filepath.Join(dir, "container.json"), []byte(rec), 0o600)
+	stale := procfs.Ident{Pid: pid, Start: start + 12345}.String()
+	os.WriteFile(filepath.Join(dir, "init", shim.FileShimPid), []byte(stale), 0o600)
+	os.WriteFile(filepath.Join(dir, "init", shim.FilePid), []byte(stale), 0o600)
+
+	m2, err := core.Open(ctx, e.Opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := m2.Get(ctx, "stale")
+	if err != nil || c.Status != core.StatusStopped || *c.ExitStatus != shim.StatusUnknown {
+		t.Fatalf("%+v %v", c, err)
+	}
+	if !procfs.Alive(pid, start) {
+		t.Fatal("the unrelated process that reused the pid was signalled")
+	}
+}
+
+func TestOutputFloodDoesNotBlock(t *testing.T) {
+	const limit = 4 << 20
+	e := coretest.NewEnv(t, fixture, func(o *core.Options) { o.LogMaxBytes = limit })
+	// 200 MB of output with nobody reading it.
+	e.Run("flood", []string{"sh", "-c", "yes 0123456789abcdefghijklmnopqrstuvwxyz0123456789 | head -c 209715200; echo; echo flood-done"}, nil)
+	c := e.WaitStatus("flood", core.StatusStopped, 3*time.Minute)
+	if *c.ExitStatus != 0 {
+		t.Fatalf("flood exited %d", *c.ExitStatus)
+	}
+	var total int64
+	for _, name := range []string{shim.FileOutput, shim.FileOutput + ".1"} {
+		if st, err := os.Stat(filepath.Join(e.StateDir, "flood", "init", name)); err == nil {
+			total += st.Size()
+		}
+	}
+	if total > limit || total < limit/4 {
+		t.Fatalf("log holds %d bytes, limit %d", total, limit)
+	}
+	if !strings.Contains(logText(t, e.M, "flood", ""), "stdout: flood-done") {
+		t.Fatal("last line missing")
+	}
+}
+
+func TestStartTimeout(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, func(o *core.Options) { o.StartTimeout = 2 * time.Second })
+	marker := "hang-" + coretest.RandomID()
+	_, err := e.M.Run(ctx, "hang", core.RunOptions{Bundle: e.Bundle(loop, func(s *specs.Spec) {
+		s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "sleep 1000; : " + marker}}}}
+	})})
+	if err == nil || !strings.Contains(err.Error(), "timed out") {
+		t.Fatalf("want a timeout, got %v", err)
+	}
+	assertNothingLeft(t, e, "hang")
+	if pids := processesWith(marker); len(pids) > 0 {
+		t.Fatalf("hook processes left running: %v", pids)
+	}
+}
+
+func TestRuntimeErrorIsReported(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, nil)
+	_, err := e.M.Run(ctx, "nobin", core.RunOptions{Bundle: e.Bundle([]string{"/no/such/binary"}, nil)})
+	if err == nil || !strings.Contains(err.Error(), "/no/such/binary") || !strings.Contains(err.Error(), "no such file") {
+		t.Fatalf("want runc's own error naming the binary, got %v", err)
+	}
+	assertNothingLeft(t, e, "nobin")
+}
+
+func assertNothingLeft(t *testing.T, e *coretest.Env, id string) {
+	t.Helper()
+	for _, p := range []string{filepath.Join(e.StateDir, id), filepath.Join(e.StateDir, ".runc", id),
+		filepath.Join("/sys/fs/cgroup/memory", e.CgroupParent, id)} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s left behind", p)
+		}
+	}
+	if pids := processesWith(filepath.Join(e.StateDir, id)); len(pids) > 0 {
+		t.Errorf("shim processes left: %v", pids)
+	}
+}
+
+// processesWith lists pids whose command line contains s.
+func processesWith(s string) []int {
+	var pids []int
+	entries, _ := os.ReadDir("/proc")
+	for _, en := range entries {
+		pid, err := strconv.Atoi(en.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		b, _ := os.ReadFile(filepath.Join("/proc", en.Name(), "cmdline"))
+		if bytes.Contains(b, []byte(s)) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+func TestBadInput(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, nil)
+	good := e.Bundle(loop, nil)
+	entries := func() int {
+		des, _ := os.ReadDir(e.StateDir)
+		n := 0
+		for _, d := range des {
+			if !strings.HasPrefix(d.Name(), ".") {
+				n++
+			}
+		}
+		return n
+	}
+	for _, id := range []string{"a/b", "..", ".", "", "a\x1bb", "-lead", strings.Repeat("x", 77), "../../etc", "a\nb"} {
+		_, err := e.M.Run(ctx, id, core.RunOptions{Bundle: good})
+		coretest.ErrIs(t, err, core.ErrInvalid)
+		if strings.ContainsAny(err.Error(), "\x1b\n") {
+			t.Errorf("error for %q carries raw control bytes: %q", id, err)
+		}
+	}
+	if _, err := e.M.Run(ctx, strings.Repeat("x", 76), core.RunOptions{Bundle: good}); err != nil {
+		t.Fatalf("76 characters must be accepted: %v", err)
+	}
+	e.M.Delete(ctx, strings.Repeat("x", 76), true)
+
+	badBundle := func(name, config string, rootfs bool) string {
+		dir := filepath.Join(t.TempDir(), name)
+		os.MkdirAll(dir, 0o755)
+		if rootfs {
+			os.MkdirAll(filepath.Join(dir, "rootfs"), 0o755)
+		}
+		if config != "" {
+			os.WriteFile(filepath.Join(dir, "config.json"), []byte(config), 0o644)
+		}
+		return dir
+	}
+	for _, tc := range []struct{ name, bundle, want string }{
+		{"malformed", badBundle("malformed", "{\n \"ociVersion\": \"1.0.0\",\n \"process\": {,\n}", true), "line 3"},
+		{"truncated", badBundle("truncated", "{\"ociVersion\": \"1.0", true), "truncated"},
+		{"missing config", badBundle("noconfig", "", true), "config.json does not exist"},
+		{"missing rootfs", func() string {
+			b := e.Bundle(loop, func(s *specs.Spec) { s.Root.Path = "/nonexistent-rootfs" })
+			return b
+		}(), "invalid rootfs"},
+		{"terminal", e.Bundle(loop, func(s *specs.Spec) { s.Process.Terminal = true }), "terminal"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := entries()
+			_, err := e.M.Run(ctx, "bad", core.RunOptions{Bundle: tc.bundle})
+			coretest.ErrIs(t, err, core.ErrInvalid)
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %q does not say %q", err, tc.want)
+			}
+			if entries() != before {
+				t.Fatal("state created for a bad bundle")
+			}
+		})
+	}
+
+	t.Run("duplicate", func(t *testing.T) {
+		c := e.Run("dup", loop, nil)
+		_, err := e.M.Run(ctx, "dup", core.RunOptions{Bundle: good})
+		coretest.ErrIs(t, err, core.ErrExists)
+		got, _ := e.M.Get(ctx, "dup")
+		if got.Status != core.StatusRunning || got.Pid != c.Pid {
+			t.Fatalf("original disturbed: %+v", got)
+		}
+	})
+
+	t.Run("runtime missing", func(t *testing.T) {
+		opts := e.Opts
+		opts.Runtime = "/nonexistent/runc"
+		m, err := core.Open(ctx, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := entries()
+		_, err = m.Run(ctx, "noruntime", core.RunOptions{Bundle: good})
+		if err == nil || !strings.Contains(err.Error(), "not found") {
+			t.Fatalf("want runtime not found, got %v", err)
+		}
+		if entries() != before {
+			t.Fatal("state created without a runtime")
+		}
+	})
+
+	t.Run("corrupt state files", func(t *testing.T) {
+		e.Run("fine", loop, nil)
+		plant := func(id string, fn func(dir string)) {
+			e.Run(id, []string{"true"}, nil)
+			e.WaitStatus(id, core.StatusStopped, 5*time.Second)
+			fn(filepath.Join(e.StateDir, id))
+		}
+		plant("corrupt", func(d string) { os.WriteFile(filepath.Join(d, "container.json"), []byte("\x00\x00garbage"), 0o600) })
+		plant("truncated", func(d string) { os.WriteFile(filepath.Join(d, "init", "exit"), []byte(`{"status":`), 0o600) })
+		plant("symlink", func(d string) {
+			os.Remove(filepath.Join(d, "init", "exit"))
+			os.Symlink("/etc/passwd", filepath.Join(d, "init", "exit"))
+		})
+		plant("fifo", func(d string) {
+			os.Remove(filepath.Join(d, "init", "exit"))
+			syscall.Mkfifo(filepath.Join(d, "init", "exit"), 0o600)
+		})
+		done := make(chan []core.Container, 1)
+		go func() {
+			m, err := core.Open(ctx, e.Opts)
+			if err != nil {
+				t.Error(err)
+				done <- nil
+				return
+			}
+			cs, _ := m.List(ctx)
+			done <- cs
+		}()
+		var cs []core.Container
+		select {
+		case cs = <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("listing hung on a planted state file")
+		}
+		status := map[string]core.Container{}
+		for _, c := range cs {
+			status[c.ID] = c
+		}
+		if status["fine"].Status != core.StatusRunning {
+			t.Errorf("healthy container not listed as running: %+v", status["fine"])
+		}
+		for _, id := range []string{"corrupt", "truncated", "symlink", "fifo"} {
+			if c := status[id]; c.Status != core.StatusUnknown || c.Reason == "" {
+				t.Errorf("%s: want unknown with a reason, got %+v", id, c)
+			}
+			if err := e.M.Delete(ctx, id, false); err != nil {
+				t.Errorf("%s: cannot remove: %v", id, err)
+			}
+		}
+	})
+}
+
+func TestUserNamespace(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, nil)
+	mapping := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	e.Run("userns", []string{"sh", "-c", "echo uid=$(id -u); while :; do sleep 1; done"}, func(s *specs.Spec) {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		s.Linux.UIDMappings = mapping
+		s.Linux.GIDMappings = mapping
+		// Mounting cgroupfs needs a cgroup namespace inside a user namespace.
+		var mounts []specs.Mount
+		for _, m := range s.Mounts {
+			if m.Destination != "/sys/fs/cgroup" {
+				mounts = append(mounts, m)
+			}
+		}
+		s.Mounts = mounts
+	})
+	waitLog(t, e.M, "userns", "", "stdout: uid=0")
+	c, err := e.M.Get(ctx, "userns")
+	if err != nil || len(c.UIDMappings) != 1 || c.UIDMappings[0].HostID != 100000 || len(c.GIDMappings) != 1 {
+		t.Fatalf("mappings not reported: %+v %v", c, err)
+	}
+	ps, err := e.M.Processes(ctx, "userns")
+	if err != nil || len(ps) == 0 || ps[0].UID != 0 || ps[0].HostUID != 100000 {
+		t.Fatalf("processes: %+v %v", ps, err)
+	}
+	var out bytes.Buffer
+	code, err := e.M.ExecAttached(ctx, "userns", core.ExecOptions{Args: []string{"id", "-u"}}, nil, &out, &out)
+	if err != nil || code != 0 || strings.TrimSpace(out.String()) != "0" {
+		t.Fatalf("exec in userns: %d %v %q", code, err, out.String())
+	}
+}
+
+func TestExternalContainers(t *testing.T) {
+	root := t.TempDir()
+	e := coretest.NewEnv(t, fixture, func(o *core.Options) { o.ExternalRoots = []string{root} })
+	bundle := e.Bundle([]string{"sleep", "1000"}, func(s *specs.Spec) {
+		s.Linux.CgroupsPath = filepath.Join(e.CgroupParent, "ext")
+	})
+	// The container inherits runc's stdio: give it none that a test reads.
+	run := exec.Command("runc", "--root", root, "run", "-d", "--bundle", bundle, "ext")
+	if err := run.Run(); err != nil {
+		t.Fatalf("runc run: %v", err)
+	}
+	t.Cleanup(func() { exec.Command("runc", "--root", root, "delete", "-f", "ext").Run() })
+	cs, err := e.M.List(ctx)
+	if err != nil || len(cs) != 1 || cs[0].ID != "ext" || cs[0].Managed || cs[0].Status != core.StatusRunning {
+		t.Fatalf("external not listed: %+v %v", cs, err)
+	}
+	if err := e.M.Pause(ctx, "ext"); err != nil {
+		t.Fatal(err)
+	}
+	e.WaitStatus("ext", core.StatusPaused, time.Second)
+	if err := e.M.Resume(ctx, "ext"); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := core.ReadStats(cs[0], false); err != nil || st.PidsCurrent != 1 {
+		t.Fatalf("stats of external: %+v %v", st, err)
+	}
+	coretest.ErrIs(t, e.M.Delete(ctx, "ext", true), core.ErrUnmanaged)
+	err = e.M.Logs(ctx, "ext", core.LogOptions{}, func(core.LogLine) error { return nil })
+	coretest.ErrIs(t, err, core.ErrUnmanaged)
+}
+
+func TestOOMKilledExit(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, nil)
+	limit := int64(32 << 20)
+	e.Run("hog", []string{"awk", `BEGIN{s="x"; while(1) s=s s}`}, func(s *specs.Spec) {
+		s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: &limit, Swap: &limit}
+	})
+	c := e.WaitStatus("hog", core.StatusStopped, 20*time.Second)
+	if *c.ExitStatus != 137 || !c.OOMKilled || c.OOMKills == 0 {
+		t.Fatalf("want an OOM-killed exit, got %+v", c)
+	}
+	_ = cgroupfs.Paths{}
+}
