@@ -95,6 +95,13 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 	if opts.ExternalRoots == nil {
 		opts.ExternalRoots = []string{DefaultExternalRoot}
 	}
+	roots := []string{}
+	for _, r := range opts.ExternalRoots {
+		if r != "" { // --external-root "" lists none
+			roots = append(roots, r)
+		}
+	}
+	opts.ExternalRoots = roots
 	if opts.CgroupParent == "" {
 		opts.CgroupParent = DefaultCgroupParent
 	}

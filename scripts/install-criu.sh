@@ -14,13 +14,24 @@
 #   3. unpacks them with `dpkg-deb -x` into a private prefix
 #      (default /opt/berth-criu; nothing is unpacked into / and dpkg's
 #      database is never touched);
-#   4. installs a wrapper (default /usr/local/bin/criu) that runs the trixie
-#      binary through trixie's own dynamic loader with --library-path pointing
-#      into the prefix. Programs CRIU itself starts (ip, iptables-restore, sh)
-#      are ordinary system binaries with the system's libc.
+#   4. installs a wrapper (default /usr/local/bin/criu, ahead of /usr/sbin on
+#      PATH, which is where runc looks for `criu`) that runs the trixie binary
+#      through trixie's own dynamic loader with --library-path pointing into
+#      the prefix. Programs CRIU itself starts (ip, iptables-restore, sh) are
+#      ordinary system binaries using the system's libc;
+#   5. smoke-tests a real `criu dump` of a throwaway process.
 #
-# Idempotent: if `criu --version` already reports 4.x and `criu check` passes,
-# it exits 0 at once. `--force` reinstalls anyway.
+# The wrapper sets CRIU_FAULT=130 (CRIU's FI_NO_BREAKPOINTS switch) unless
+# CRIU_FAULT is already set or BERTH_CRIU_BREAKPOINTS=1: inside some VMs (the
+# Firecracker-style guests berth is developed on) x86 hardware breakpoints
+# never fire, and CRIU then hangs forever in "Waiting for <pid> to trap" at
+# the end of every dump and restore. Without breakpoints CRIU steps the task
+# to its final sigreturn with PTRACE_SYSCALL instead; that works everywhere.
+#
+# Idempotent: if `criu --version` already reports 4.x, `criu check` passes
+# (and, when `criu` is this script's wrapper, the wrapper is current), it
+# exits 0 at once. An intact prefix only gets its wrapper rewritten.
+# `--force` downloads and reinstalls anyway.
 #
 # Environment overrides:
 #   BERTH_CRIU_PREFIX   install prefix            (default /opt/berth-criu)
@@ -36,9 +47,13 @@ SUITE=${BERTH_CRIU_SUITE:-trixie}
 MIRROR=${BERTH_CRIU_MIRROR:-http://deb.debian.org/debian}
 SEC_MIRROR=${BERTH_CRIU_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+MARKER="berth install-criu.sh wrapper v2"
 
 log() { printf '[install-criu] %s\n' "$*"; }
-die() { printf '[install-criu] ERROR: %s\n' "$*" >&2; exit 1; }
+die() {
+	printf '[install-criu] ERROR: %s\n' "$*" >&2
+	exit 1
+}
 
 FORCE=0
 for arg in "$@"; do
@@ -52,38 +67,82 @@ for arg in "$@"; do
 	esac
 done
 
-# criu_ok CMD: true when CMD reports CRIU 4.x (or newer) and `CMD check` passes.
+# criu_version CMD...: print the version CMD reports ("4.1.1"), or nothing.
+criu_version() { "$@" --version 2>/dev/null | awk '/^Version:/ {print $2; exit}' || true; }
+# is4 VERSION: true for 4.x or newer.
+is4() { [[ ${1%%.*} =~ ^[0-9]+$ ]] && ((${1%%.*} >= 4)); }
+# criu_ok CMD...: true when CMD reports CRIU >= 4 and `CMD check` passes.
 criu_ok() {
-	local cmd=$1 ver major
-	ver=$("$cmd" --version 2>/dev/null | awk '/^Version:/ {print $2; exit}') || return 1
-	major=${ver%%.*}
-	[[ $major =~ ^[0-9]+$ ]] && ((major >= 4)) || return 1
-	"$cmd" check >/dev/null 2>&1
+	is4 "$(criu_version "$@")" || return 1
+	"$@" check >/dev/null 2>&1
+}
+
+ARCH=$(dpkg --print-architecture 2>/dev/null || uname -m)
+case "$ARCH" in
+amd64 | x86_64) ARCH=amd64 TRIPLET=x86_64-linux-gnu LOADER=ld-linux-x86-64.so.2 ;;
+arm64 | aarch64) ARCH=arm64 TRIPLET=aarch64-linux-gnu LOADER=ld-linux-aarch64.so.1 ;;
+*) die "unsupported architecture '$ARCH' (supported: amd64, arm64)" ;;
+esac
+
+libdirs() { # $1 = root of an unpacked tree: the --library-path value
+	local d out=""
+	for d in "$1/usr/lib/$TRIPLET" "$1/lib/$TRIPLET" "$1/usr/lib" "$1/lib"; do
+		[[ -d $d && ! -L $d ]] && out+="${out:+:}$d"
+	done
+	printf '%s' "$out"
+}
+find_loader() { # $1 = root of an unpacked tree
+	local c
+	for c in "$1/usr/lib/$TRIPLET/$LOADER" "$1/lib/$TRIPLET/$LOADER" "$1/usr/lib64/$LOADER" "$1/lib64/$LOADER"; do
+		[[ -e $c ]] && {
+			printf '%s' "$c"
+			return 0
+		}
+	done
+	return 1
+}
+# wrapper_text ROOT: the wrapper script for an install rooted at ROOT.
+wrapper_text() {
+	local root=$1 loader libs
+	loader=$(find_loader "$root") || return 1
+	libs=$(libdirs "$root")
+	cat <<EOF
+#!/bin/sh
+# $MARKER
+# CRIU from Debian $SUITE, unpacked into $root and run through $SUITE's own
+# dynamic loader so that the system's libc and libraries stay untouched.
+# Re-run berth's scripts/install-criu.sh to reinstall.
+#
+# CRIU_FAULT=130 is CRIU's "no hardware breakpoints" switch: in some VMs debug
+# registers never fire and CRIU would hang at "Waiting for <pid> to trap".
+# Set BERTH_CRIU_BREAKPOINTS=1 (or CRIU_FAULT yourself) to override.
+if [ -z "\${CRIU_FAULT+x}" ] && [ "\${BERTH_CRIU_BREAKPOINTS:-0}" != 1 ]; then
+	CRIU_FAULT=130
+	export CRIU_FAULT
+fi
+exec "$loader" --library-path "$libs" --argv0 criu "$root/usr/sbin/criu" "\$@"
+EOF
 }
 
 # ---------------------------------------------------------------- fast path
 if ((!FORCE)) && command -v criu >/dev/null 2>&1 && criu_ok criu; then
-	log "CRIU already works: $(command -v criu), $(criu --version | awk '/^Version:/ {print $2}'); nothing to do"
-	exit 0
+	current=$(command -v criu)
+	if ! grep -qs 'install-criu.sh' "$current" 2>/dev/null ||
+		{ [[ $current == "$WRAPPER" ]] && [[ $(wrapper_text "$PREFIX" 2>/dev/null) == "$(cat "$WRAPPER")" ]]; }; then
+		log "CRIU already works: $current, $(criu_version criu); nothing to do"
+		exit 0
+	fi
 fi
 
 # ------------------------------------------------------------ preconditions
 [[ $(id -u) -eq 0 ]] || die "must run as root"
-for tool in apt-get dpkg dpkg-deb awk mktemp; do
+for tool in apt-get dpkg dpkg-deb awk mktemp timeout; do
 	command -v "$tool" >/dev/null 2>&1 || die "required tool '$tool' not found (this script needs a Debian system)"
 done
-[[ -r $KEYRING ]] || die "$KEYRING missing: install/upgrade the debian-archive-keyring package"
-
-ARCH=$(dpkg --print-architecture)
-case "$ARCH" in
-amd64) TRIPLET=x86_64-linux-gnu LOADER=ld-linux-x86-64.so.2 ;;
-arm64) TRIPLET=aarch64-linux-gnu LOADER=ld-linux-aarch64.so.1 ;;
-*) die "unsupported architecture '$ARCH' (supported: amd64, arm64)" ;;
-esac
 
 # CRIU shells out to these system tools when dumping/restoring a container
 # network namespace (ip addr/route/rule save+restore, iptables lock rules).
-# They come from Debian 12 itself, never from trixie.
+# They come from the system's own Debian release, never from trixie.
 missing_pkgs=()
 command -v ip >/dev/null 2>&1 || missing_pkgs+=(iproute2)
 { command -v iptables-restore >/dev/null 2>&1 && command -v iptables-save >/dev/null 2>&1; } || missing_pkgs+=(iptables)
@@ -94,15 +153,77 @@ if ((${#missing_pkgs[@]})); then
 		die "apt-get install ${missing_pkgs[*]} failed"
 fi
 
-# ------------------------------------------------ private apt configuration
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/berth-criu.XXXXXX")
 STAGE=""
+PROBE_PID=""
 cleanup() {
+	if [[ -n $PROBE_PID ]]; then
+		kill -9 "$PROBE_PID" 2>/dev/null || true
+		wait "$PROBE_PID" 2>/dev/null || true
+	fi
 	rm -rf "$WORK"
 	[[ -n $STAGE ]] && rm -rf "$STAGE"
 	return 0
 }
 trap cleanup EXIT
+
+# write_wrapper: (re)write $WRAPPER for $PREFIX atomically.
+write_wrapper() {
+	local tmpw
+	log "writing wrapper $WRAPPER"
+	mkdir -p "$(dirname "$WRAPPER")"
+	tmpw=$(mktemp "$WRAPPER.XXXXXX")
+	wrapper_text "$PREFIX" >"$tmpw" || {
+		rm -f "$tmpw"
+		die "no $LOADER under $PREFIX"
+	}
+	chmod 755 "$tmpw"
+	mv -f "$tmpw" "$WRAPPER"
+}
+
+# smoke_test: criu --version/check through the wrapper, then a real dump of a
+# throwaway process (catches e.g. the breakpoint hang described above).
+smoke_test() {
+	local ver resolved
+	ver=$(criu_version "$WRAPPER")
+	is4 "$ver" || die "$WRAPPER --version did not report 4.x (got '${ver:-nothing}')"
+	log "running: $WRAPPER check"
+	"$WRAPPER" check || die "criu check failed with CRIU $ver from $SUITE (see above)"
+
+	log "smoke test: criu dump --leave-running of a throwaway process"
+	mkdir -p "$WORK/dump"
+	sleep 600 </dev/null >/dev/null 2>&1 &
+	PROBE_PID=$!
+	sleep 0.2
+	if ! timeout 30 "$WRAPPER" dump -t "$PROBE_PID" -D "$WORK/dump" -o dump.log -v4 --leave-running --shell-job; then
+		tail -n 25 "$WORK/dump/dump.log" >&2 || true
+		rm -f "$WRAPPER" # so that the next run does not take the fast path
+		die "criu dump smoke test failed or hung (log tail above); removed $WRAPPER"
+	fi
+	kill -9 "$PROBE_PID" 2>/dev/null || true
+	wait "$PROBE_PID" 2>/dev/null || true
+	PROBE_PID=""
+	log "smoke test passed"
+
+	hash -r # forget where an earlier `command -v criu` found criu
+	resolved=$(command -v criu || true)
+	[[ $resolved == "$WRAPPER" ]] ||
+		die "criu $ver installed at $WRAPPER, but 'criu' on PATH resolves to '${resolved:-nothing}'; runc looks criu up on PATH"
+	log "done: $WRAPPER -> CRIU $ver (prefix $PREFIX)"
+}
+
+# --------------------------------------- intact prefix: rewrite the wrapper
+if ((!FORCE)) && P_LOADER=$(find_loader "$PREFIX") && [[ -x $PREFIX/usr/sbin/criu ]] &&
+	criu_ok "$P_LOADER" --library-path "$(libdirs "$PREFIX")" "$PREFIX/usr/sbin/criu"; then
+	log "$PREFIX already holds a working CRIU; only refreshing the wrapper"
+	write_wrapper
+	smoke_test
+	exit 0
+fi
+
+# ------------------------------------------------ private apt configuration
+command -v apt-get >/dev/null || die "apt-get not found"
+[[ -r $KEYRING ]] || die "$KEYRING missing: install/upgrade the debian-archive-keyring package"
 chmod 755 "$WORK" # apt's unprivileged _apt downloader must reach the dirs below
 mkdir -p "$WORK/lists/partial" "$WORK/cache/archives/partial" "$WORK/debs" \
 	"$WORK/sources.list.d" "$WORK/preferences.d"
@@ -172,25 +293,9 @@ for deb in "$WORK"/debs/*.deb; do
 done
 printf '%s\n' "${PKGS[@]}" >"$STAGE/berth-criu.packages"
 
-libdirs() { # $1 = root of an unpacked tree
-	local d out=""
-	for d in "$1/usr/lib/$TRIPLET" "$1/lib/$TRIPLET" "$1/usr/lib" "$1/lib"; do
-		[[ -d $d && ! -L $d ]] && out+="${out:+:}$d"
-	done
-	printf '%s' "$out"
-}
-find_loader() { # $1 = root
-	local c
-	for c in "$1/usr/lib/$TRIPLET/$LOADER" "$1/lib/$TRIPLET/$LOADER" "$1/usr/lib64/$LOADER" "$1/lib64/$LOADER"; do
-		[[ -e $c ]] && { printf '%s' "$c"; return 0; }
-	done
-	return 1
-}
-
 S_LOADER=$(find_loader "$STAGE") || die "no $LOADER in the unpacked libc6"
 S_LIBS=$(libdirs "$STAGE")
 [[ -x $STAGE/usr/sbin/criu ]] || die "no usr/sbin/criu in the unpacked criu package"
-
 if "$S_LOADER" --library-path "$S_LIBS" --list "$STAGE/usr/sbin/criu" | grep -q 'not found'; then
 	"$S_LOADER" --library-path "$S_LIBS" --list "$STAGE/usr/sbin/criu" >&2
 	die "unresolved shared libraries for the unpacked criu"
@@ -206,31 +311,5 @@ mv "$STAGE" "$PREFIX"
 STAGE=""
 rm -rf "$PREFIX.old"
 
-P_LOADER=$(find_loader "$PREFIX")
-P_LIBS=$(libdirs "$PREFIX")
-log "writing wrapper $WRAPPER"
-mkdir -p "$(dirname "$WRAPPER")"
-tmpw=$(mktemp "$WRAPPER.XXXXXX")
-cat >"$tmpw" <<EOF
-#!/bin/sh
-# Installed by berth's scripts/install-criu.sh: CRIU from Debian $SUITE, unpacked
-# into $PREFIX and run through $SUITE's own dynamic loader so that the
-# system's libc and libraries stay untouched. Re-run the script to reinstall.
-exec "$P_LOADER" --library-path "$P_LIBS" --argv0 criu "$PREFIX/usr/sbin/criu" "\$@"
-EOF
-chmod 755 "$tmpw"
-mv -f "$tmpw" "$WRAPPER"
-
-# ---------------------------------------------------------------- verify
-ver=$("$WRAPPER" --version | awk '/^Version:/ {print $2; exit}') || true
-[[ ${ver%%.*} =~ ^[0-9]+$ ]] && ((${ver%%.*} >= 4)) ||
-	die "$WRAPPER --version did not report 4.x (got '${ver:-nothing}')"
-log "running: $WRAPPER check"
-if ! "$WRAPPER" check; then
-	die "criu check failed with CRIU $ver from $SUITE (see above)"
-fi
-resolved=$(command -v criu || true)
-if [[ $resolved != "$WRAPPER" ]]; then
-	die "criu $ver installed at $WRAPPER, but 'criu' on PATH resolves to '${resolved:-nothing}'; runc looks criu up on PATH"
-fi
-log "done: $WRAPPER -> CRIU $ver (prefix $PREFIX)"
+write_wrapper
+smoke_test

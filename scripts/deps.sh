@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# deps.sh — install what berth needs on a Debian 12 machine (run as root).
+#
+#   * Debian packages (installed only when missing; `apt-get update` runs
+#     only if something has to be installed): busybox-static, iptables, tmux,
+#     libseccomp-dev, pkg-config, gcc, libc6-dev
+#   * runc built with seccomp support into /usr/local/bin, at the version the
+#     project's go.mod requires for github.com/opencontainers/runc (default
+#     v1.5.3 when go.mod does not name it); skipped when /usr/local/bin/runc
+#     already reports that version and was built with libseccomp
+#   * CRIU 4.x via scripts/install-criu.sh
+#
+# Idempotent: a second run changes nothing and takes about a second.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$SCRIPT_DIR/.." && pwd)
+DEFAULT_RUNC_VERSION=v1.5.3
+RUNC_BIN=/usr/local/bin/runc
+APT_PKGS=(busybox-static iptables tmux libseccomp-dev pkg-config gcc libc6-dev)
+
+log() { printf '[deps] %s\n' "$*"; }
+die() {
+	printf '[deps] ERROR: %s\n' "$*" >&2
+	exit 1
+}
+
+[[ $(id -u) -eq 0 ]] || die "must run as root"
+command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 ||
+	die "dpkg-query/apt-get not found: this script needs Debian"
+
+# ------------------------------------------------------------ apt packages
+missing=()
+for pkg in "${APT_PKGS[@]}"; do
+	status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)
+	[[ $status == ii* ]] || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+	log "installing missing packages: ${missing[*]}"
+	apt-get update -q || die "apt-get update failed"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+		die "apt-get install ${missing[*]} failed"
+else
+	log "apt packages present: ${APT_PKGS[*]}"
+fi
+
+# ------------------------------------------------------------------- runc
+RUNC_VERSION=""
+if [[ -f $REPO_DIR/go.mod ]]; then
+	# matches both `require github.com/opencontainers/runc vX` and a line in
+	# a require ( ... ) block; replace/exclude/retract blocks are skipped.
+	RUNC_VERSION=$(awk '
+		/^[ \t]*\)/ { block = ""; next }
+		$2 == "(" { block = $1; next }
+		$1 == "require" && $2 == "github.com/opencontainers/runc" { print $3; exit }
+		block == "require" && $1 == "github.com/opencontainers/runc" { print $2; exit }
+	' "$REPO_DIR/go.mod")
+fi
+if [[ -z $RUNC_VERSION ]]; then
+	RUNC_VERSION=$DEFAULT_RUNC_VERSION
+	log "go.mod does not require github.com/opencontainers/runc; using $RUNC_VERSION"
+fi
+[[ $RUNC_VERSION =~ ^v[0-9]+\.[0-9]+\.[0-9]+ ]] || die "unexpected runc version '$RUNC_VERSION' in go.mod"
+
+runc_current() { # "1.5.3" when $RUNC_BIN has libseccomp compiled in, else ""
+	local out
+	out=$("$RUNC_BIN" --version 2>/dev/null) || return 0
+	grep -q '^libseccomp:' <<<"$out" || return 0
+	awk '/^runc version/ {print $3; exit}' <<<"$out"
+}
+
+if [[ -x $RUNC_BIN && $(runc_current) == "${RUNC_VERSION#v}" ]]; then
+	log "runc ${RUNC_VERSION#v} with libseccomp already at $RUNC_BIN"
+else
+	command -v go >/dev/null 2>&1 || die "go not found on PATH; it is needed to build runc"
+	log "building runc $RUNC_VERSION with seccomp into $(dirname "$RUNC_BIN") (go install)"
+	(cd / && GOBIN=$(dirname "$RUNC_BIN") CGO_ENABLED=1 GOFLAGS= \
+		go install -tags seccomp "github.com/opencontainers/runc@$RUNC_VERSION") ||
+		die "go install github.com/opencontainers/runc@$RUNC_VERSION failed"
+	got=$(runc_current)
+	[[ $got == "${RUNC_VERSION#v}" ]] ||
+		die "built $RUNC_BIN reports '${got:-no version or no libseccomp}', expected ${RUNC_VERSION#v} with libseccomp"
+fi
+
+hash -r
+resolved=$(command -v runc || true)
+[[ $resolved == "$RUNC_BIN" ]] ||
+	die "'runc' on PATH resolves to '${resolved:-nothing}', not $RUNC_BIN: put $(dirname "$RUNC_BIN") before /usr/sbin in PATH"
+
+# ------------------------------------------------------------------- CRIU
+bash "$SCRIPT_DIR/install-criu.sh" || die "scripts/install-criu.sh failed"
+
+# ---------------------------------------------------------------- summary
+busybox=$(command -v busybox || true)
+[[ -n $busybox ]] || die "busybox not found on PATH after installing busybox-static"
+log "summary:"
+log "  runc:    $(command -v runc) $(runc --version | awk '/^runc version/ {print $3}') ($(runc --version | awk -F': ' '/^libseccomp:/ {print "libseccomp " $2}'))"
+log "  criu:    $(command -v criu) $(criu --version | awk '/^Version:/ {print $2}')"
+log "  busybox: $busybox"

@@ -1,0 +1,268 @@
+package cli_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"berth/core"
+	"berth/core/coretest"
+)
+
+var fixture *coretest.Fixture
+
+func TestMain(m *testing.M) {
+	f, err := coretest.Setup()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "integration fixture:", err)
+		os.Exit(1)
+	}
+	fixture = f
+	code := m.Run()
+	f.Close()
+	os.Exit(code)
+}
+
+// cli runs the real berth binary against one test's state dir.
+type cli struct {
+	t   *testing.T
+	env *coretest.Env
+}
+
+func newCLI(t *testing.T) *cli {
+	return &cli{t: t, env: coretest.NewEnv(t, fixture, nil)}
+}
+
+func (c *cli) cmd(args ...string) *exec.Cmd {
+	full := append([]string{"--state-dir", c.env.StateDir, "--cgroup-parent", c.env.CgroupParent, "--external-root", ""}, args...)
+	return exec.Command(fixture.Berth, full...)
+}
+
+// run runs berth and returns stdout, stderr and the exit code.
+func (c *cli) run(args ...string) (string, string, int) {
+	c.t.Helper()
+	cmd := c.cmd(args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		c.t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+func (c *cli) must(args ...string) string {
+	c.t.Helper()
+	out, errs, code := c.run(args...)
+	if code != 0 {
+		c.t.Fatalf("berth %s: exit %d: %s", strings.Join(args, " "), code, errs)
+	}
+	return out
+}
+
+func (c *cli) ps() map[string]map[string]any {
+	c.t.Helper()
+	var list []map[string]any
+	if err := json.Unmarshal([]byte(c.must("ps", "--json")), &list); err != nil {
+		c.t.Fatal(err)
+	}
+	byID := map[string]map[string]any{}
+	for _, m := range list {
+		byID[m["id"].(string)] = m
+	}
+	return byID
+}
+
+func TestUsageErrors(t *testing.T) {
+	c := newCLI(t)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"run", "-d", "a/b"}, 2, `container id "a/b"`},
+		{[]string{"run", "-d", "x\x1b]52;c;aGk=\x07"}, 2, `\x1b`},
+		{[]string{"pause"}, 2, "requires at least 1 arg"},
+		{[]string{"ps", "--bogus"}, 2, "unknown flag"},
+		{[]string{"kill", "-s", "NOPE", "x"}, 2, `unknown signal "NOPE"`},
+		{[]string{"update", "x", "--memory", "lots"}, 2, "invalid size"},
+		{[]string{"frobnicate"}, 2, "unknown command"},
+		{[]string{"pause", "ghost"}, 1, "ghost: no such container"},
+		{[]string{"rm", "ghost"}, 1, "ghost: no such container"},
+	} {
+		_, errs, code := c.run(tc.args...)
+		if code != tc.code || !strings.Contains(errs, tc.want) {
+			t.Errorf("berth %q: exit %d, stderr %q; want exit %d and %q", tc.args, code, errs, tc.code, tc.want)
+		}
+		if strings.Count(strings.TrimSpace(errs), "\n") > 0 || strings.ContainsAny(errs, "\x1b\x07") {
+			t.Errorf("berth %q: stderr is not one safe line: %q", tc.args, errs)
+		}
+	}
+}
+
+func TestCommands(t *testing.T) {
+	c := newCLI(t)
+	bundle := c.env.Bundle([]string{"sh", "-c", "echo started; while :; do sleep 1; done"}, nil)
+	if out := c.must("run", "-d", "-b", bundle, "web"); strings.TrimSpace(out) != "web" {
+		t.Fatalf("run -d printed %q", out)
+	}
+	ps := c.ps()
+	web := ps["web"]
+	if web["status"] != "running" || web["managed"] != true || web["exitStatus"] != nil || web["oomKills"] != 0.0 || web["bundle"] != bundle {
+		t.Fatalf("ps --json: %v", web)
+	}
+	if _, err := time.Parse(time.RFC3339, web["created"].(string)); err != nil {
+		t.Fatalf("created is not RFC 3339: %v", web["created"])
+	}
+	if _, _, code := c.run("run", "-d", "-b", bundle, "web"); code != 1 {
+		t.Fatalf("duplicate run exit %d", code)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(c.must("logs", "web"), "started") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if out := c.must("top", "web"); !strings.Contains(out, "COMMAND") || !strings.Contains(out, "sh -c") {
+		t.Fatalf("top: %s", out)
+	}
+	var stats []map[string]any
+	json.Unmarshal([]byte(c.must("stats", "--no-stream", "--json", "web")), &stats)
+	if len(stats) != 1 || stats[0]["memoryUsageBytes"].(float64) <= 0 {
+		t.Fatalf("stats: %v", stats)
+	}
+	c.must("pause", "web")
+	if _, errs, code := c.run("pause", "web"); code != 1 || !strings.Contains(errs, "web: already paused") {
+		t.Fatalf("second pause: %d %q", code, errs)
+	}
+	if _, errs, code := c.run("exec", "web", "--", "true"); code != 1 || !strings.Contains(errs, "paused") {
+		t.Fatalf("exec into paused: %d %q", code, errs)
+	}
+	c.must("resume", "web")
+	if _, errs, code := c.run("resume", "web"); code != 1 || !strings.Contains(errs, "web: not paused") {
+		t.Fatalf("resume of running: %d %q", code, errs)
+	}
+	if out, _, code := c.run("exec", "web", "--", "sh", "-c", "echo inside; exit 3"); code != 3 || out != "inside\n" {
+		t.Fatalf("exec: %d %q", code, out)
+	}
+	name := strings.TrimSpace(c.must("exec", "-d", "web", "--", "sh", "-c", "echo detached"))
+	deadline = time.Now().Add(5 * time.Second)
+	for !strings.Contains(c.must("logs", "--exec", name, "web"), "detached") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	c.must("update", "web", "--memory", "64m", "--pids", "20", "--cpus", "0.5")
+	if _, _, code := c.run("rm", "web"); code != 1 {
+		t.Fatal("rm of a running container without -f succeeded")
+	}
+	c.must("kill", "-s", "KILL", "web")
+	deadline = time.Now().Add(5 * time.Second)
+	for c.ps()["web"]["status"] != "stopped" && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if web := c.ps()["web"]; web["exitStatus"] != 137.0 {
+		t.Fatalf("after kill: %v", web)
+	}
+	c.must("rm", "web")
+	if len(c.ps()) != 0 {
+		t.Fatal("rm left the container listed")
+	}
+}
+
+// berth killed with SIGKILL while its containers run: they keep running, a
+// new berth lists them, and one that exited meanwhile shows its real status.
+func TestBerthKilled(t *testing.T) {
+	c := newCLI(t)
+	long := c.cmd("run", "-b", c.env.Bundle([]string{"sh", "-c", "while :; do echo tick; sleep 0.1; done"}, nil), "long")
+	short := c.cmd("run", "-b", c.env.Bundle([]string{"sh", "-c", "sleep 1; exit 7"}, nil), "short")
+	for _, cmd := range []*exec.Cmd{long, short} {
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ps := c.ps()
+		if ps["long"]["status"] == "running" && ps["short"]["status"] == "running" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("containers did not start: %v", ps)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, cmd := range []*exec.Cmd{long, short} {
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+	}
+	time.Sleep(1500 * time.Millisecond)
+	ps := c.ps()
+	if ps["long"]["status"] != "running" {
+		t.Fatalf("container died with berth: %v", ps["long"])
+	}
+	if ps["short"]["status"] != "stopped" || ps["short"]["exitStatus"] != 7.0 {
+		t.Fatalf("exit while berth was down: %v", ps["short"])
+	}
+	// Its output kept flowing into the log while nobody read it.
+	n1 := strings.Count(c.must("logs", "long"), "tick")
+	time.Sleep(300 * time.Millisecond)
+	if n2 := strings.Count(c.must("logs", "long"), "tick"); n2 <= n1 {
+		t.Fatalf("log stopped growing: %d then %d", n1, n2)
+	}
+}
+
+// A foreground run exits with the container's status and --rm removes it.
+func TestForegroundRun(t *testing.T) {
+	c := newCLI(t)
+	out, _, code := c.run("run", "--rm", "-b", c.env.Bundle([]string{"sh", "-c", "echo one; echo two >&2; exit 9"}, nil), "fg")
+	if code != 9 || out != "one\n" {
+		t.Fatalf("foreground run: exit %d, stdout %q", code, out)
+	}
+	if _, ok := c.ps()["fg"]; ok {
+		t.Fatal("--rm left the container")
+	}
+}
+
+func TestDoctor(t *testing.T) {
+	c := newCLI(t)
+	out, _, _ := c.run("doctor", "--json")
+	var checks []core.Check
+	if err := json.Unmarshal([]byte(out), &checks); err != nil {
+		t.Fatalf("doctor --json: %v: %s", err, out)
+	}
+	names := map[string]core.Check{}
+	for _, ch := range checks {
+		names[ch.Name] = ch
+		if ch.Status != core.CheckOK && ch.Fix == "" && ch.Status == core.CheckFail {
+			t.Errorf("%s fails without a fix", ch.Name)
+		}
+	}
+	for _, want := range []string{"runtime", "criu", "cgroups", "kernel", "privileges", "state dir", "iptables"} {
+		if _, ok := names[want]; !ok {
+			t.Errorf("doctor does not check %s", want)
+		}
+	}
+	if names["runtime"].Status != core.CheckOK {
+		t.Errorf("runtime: %+v", names["runtime"])
+	}
+}
+
+func TestStateDirMustBePrivate(t *testing.T) {
+	c := newCLI(t)
+	dir := filepath.Join(t.TempDir(), "open")
+	os.Mkdir(dir, 0o777)
+	os.Chmod(dir, 0o777)
+	cmd := exec.Command(fixture.Berth, "--state-dir", dir, "ps")
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "writable by group or others") {
+		t.Fatalf("world-writable state dir: %v %s", err, out)
+	}
+	_ = c
+}
