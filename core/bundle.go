@@ -29,6 +29,10 @@ func LoadSpec(bundle string) (*specs.Spec, error) {
 	if err := dec.Decode(&spec); err != nil {
 		return nil, invalidf("%s: %s", path, jsonErrorPosition(b, err))
 	}
+	if rest := bytes.TrimSpace(b[dec.InputOffset():]); len(rest) > 0 {
+		off := len(b) - len(rest)
+		return nil, invalidf("%s: %s", path, jsonErrorPosition(b, &json.SyntaxError{Offset: int64(off) + 1}))
+	}
 	if err := checkSpec(bundle, &spec); err != nil {
 		return nil, invalidf("%s: %v", path, err)
 	}
@@ -72,7 +76,8 @@ func jsonErrorPosition(b []byte, err error) string {
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
-		off = se.Offset
+		// Offset counts the offending byte itself.
+		off = max(se.Offset-1, 0)
 	case errors.As(err, &te):
 		off = te.Offset
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):

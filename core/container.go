@@ -81,6 +81,11 @@ func (m *Manager) managed(id string) (Container, bool) {
 	c.Bundle, c.Runtime, c.RuntimeRoot, c.Created, c.Labels = rec.Bundle, rec.Runtime, rec.RuntimeRoot, rec.Created, rec.Labels
 
 	ps := readProc(m.procDir(id, initProc))
+	if ps.exit == nil && ps.exitErr == nil && ps.shimErr == nil && !ps.shim.Alive() {
+		// The shim died without recording the exit: settle it now.
+		m.settle(id)
+		ps = readProc(m.procDir(id, initProc))
+	}
 	switch {
 	case ps.exitErr != nil:
 		c.Reason = "exit record unreadable: " + ps.exitErr.Error()
@@ -107,12 +112,8 @@ func (m *Manager) managed(id string) (Container, bool) {
 	if err != nil {
 		// The runtime forgot the container: its init exited and the shim
 		// is recording that right now, or settle will.
-		if ps.shim.Alive() {
-			c.Status = StatusStopped
-			c.Reason = "exiting"
-		} else {
-			c.Reason = "shim died; settle pending"
-		}
+		c.Status = StatusStopped
+		c.Reason = "exiting"
 		return c, true
 	}
 	fillFromRuntime(&c, lc)

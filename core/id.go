@@ -33,13 +33,12 @@ func validateName(what, s string) error {
 	case len(s) > MaxIDLen:
 		return invalidf("%s %.20q... is %d characters, the limit is %d", what, s, len(s), MaxIDLen)
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-			i > 0 && (c == '_' || c == '.' || c == '-')
+	for i, r := range s {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
+			i > 0 && (r == '_' || r == '.' || r == '-')
 		if !ok {
 			return invalidf("%s %q: character %q at %d is not allowed (letters, digits, and _ . - after the first)",
-				what, s, c, i)
+				what, s, r, i)
 		}
 	}
 	return nil

@@ -43,7 +43,7 @@ func parseRecord(b []byte) (t time.Time, stream string, partial bool, data []byt
 	ts, rest, ok1 := bytes.Cut(b, []byte{' '})
 	st, rest, ok2 := bytes.Cut(rest, []byte{' '})
 	tag, data, ok3 := bytes.Cut(rest, []byte{' '})
-	if !ok1 || !ok2 || !ok3 || len(tag) != 1 {
+	if !ok1 || !ok2 || !ok3 || len(tag) != 1 || tag[0] != 'F' && tag[0] != 'P' {
 		return t, "", false, nil, false
 	}
 	t, err := time.Parse(time.RFC3339Nano, string(ts))

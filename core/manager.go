@@ -75,8 +75,10 @@ type Record struct {
 }
 
 // Open prepares the state dir (creating it 0700, refusing one that others
-// can write) and reattaches to every container in it, settling those whose
-// shim died while no berth was watching.
+// can write). Reattaching costs nothing up front: the state dir is the
+// truth, and the first look at a container (List, Get, any operation)
+// settles it if its shim died while no berth was watching, so a command
+// that touches one container never pays for reading all of them.
 func Open(ctx context.Context, opts Options) (*Manager, error) {
 	if opts.StateDir == "" {
 		opts.StateDir = DefaultStateDir
@@ -121,9 +123,7 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 	if err := ensurePrivateDir(opts.StateDir); err != nil {
 		return nil, err
 	}
-	m := &Manager{opts: opts}
-	m.reattach(ctx)
-	return m, nil
+	return &Manager{opts: opts}, nil
 }
 
 // Options returns the options in effect, defaults filled in.
@@ -183,21 +183,6 @@ func (m *Manager) managedIDs() ([]string, error) {
 		ids = append(ids, e.Name())
 	}
 	return ids, nil
-}
-
-// reattach settles every managed container whose shim is gone without an
-// exit record.
-func (m *Manager) reattach(ctx context.Context) {
-	ids, err := m.managedIDs()
-	if err != nil {
-		return
-	}
-	for _, id := range ids {
-		if ctx.Err() != nil {
-			return
-		}
-		m.settle(id)
-	}
 }
 
 // List returns every container, managed and external, sorted by id.
@@ -304,11 +289,8 @@ func (m *Manager) settle(id string) {
 	if ps.exit != nil || ps.exitErr != nil {
 		return
 	}
-	if errors.Is(ps.shimErr, os.ErrNotExist) {
-		return // still being created, or creation died: see status
-	}
-	if ps.shimErr == nil && ps.shim.Alive() {
-		return
+	if ps.shimErr != nil || ps.shim.Alive() {
+		return // being created, unreadable (see status), or fine
 	}
 	rec, err := m.readRecord(id)
 	if err != nil {

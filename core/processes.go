@@ -18,9 +18,9 @@ import (
 // Process is one process of a container, as the processes tab and
 // `berth top` show it.
 type Process struct {
-	HostPid      int    `json:"hostPid"`
-	ContainerPid int    `json:"containerPid"`
-	PPid         int    `json:"ppid"`
+	HostPid      int `json:"hostPid"`
+	ContainerPid int `json:"containerPid"`
+	PPid         int `json:"ppid"`
 	// UID is the process's real uid as the container sees it (mapped back
 	// through its user namespace); HostUID as the host does.
 	UID     int    `json:"uid"`

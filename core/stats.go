@@ -85,25 +85,25 @@ func ReadStats(c Container, full bool) (Stats, error) {
 		}))
 	} else {
 		var err error
-		s.CPUUsage, _, err = cgroupfs.ReadUint(filepath.Join(p.Dir("cpuacct"), "cpuacct.usage"))
+		s.CPUUsage, _, err = cgroupfs.ReadUint(p.File("cpuacct", "cpuacct.usage"))
 		note(err)
-		s.MemoryUsage, _, err = cgroupfs.ReadUint(filepath.Join(p.Dir("memory"), "memory.usage_in_bytes"))
+		s.MemoryUsage, _, err = cgroupfs.ReadUint(p.File("memory", "memory.usage_in_bytes"))
 		note(err)
-		s.MemoryLimit, _, err = cgroupfs.ReadUint(filepath.Join(p.Dir("memory"), "memory.limit_in_bytes"))
+		s.MemoryLimit, _, err = cgroupfs.ReadUint(p.File("memory", "memory.limit_in_bytes"))
 		note(err)
 		if s.MemoryLimit >= unlimitedMemory {
 			s.MemoryLimit = 0
 		}
-		s.PidsCurrent, _, err = cgroupfs.ReadUint(filepath.Join(p.Dir("pids"), "pids.current"))
+		s.PidsCurrent, _, err = cgroupfs.ReadUint(p.File("pids", "pids.current"))
 		note(err)
-		note(cgroupfs.ReadFile(filepath.Join(p.Dir("blkio"), "blkio.throttle.io_service_bytes"), func(b []byte) error {
+		note(cgroupfs.ReadFile(p.File("blkio", "blkio.throttle.io_service_bytes"), func(b []byte) error {
 			s.IORead, s.IOWrite = parseBlkioV1(b)
 			return nil
 		}))
 	}
 	if full {
 		s.CPUQuota = readCPUQuota(p)
-		s.PidsLimit, _, _ = cgroupfs.ReadUint(filepath.Join(p.Dir("pids"), "pids.max"))
+		s.PidsLimit, _, _ = cgroupfs.ReadUint(p.File("pids", "pids.max"))
 		if c.Pid > 0 {
 			s.NetRx, s.NetTx = readNetDev(c.Pid)
 		}
@@ -171,13 +171,12 @@ func readCPUQuota(p cgroupfs.Paths) float64 {
 		})
 		return q
 	}
-	dir := p.Dir("cpu")
-	quota, _, err := cgroupfs.ReadUint(filepath.Join(dir, "cpu.cfs_quota_us"))
+	quota, _, err := cgroupfs.ReadUint(p.File("cpu", "cpu.cfs_quota_us"))
 	if err != nil {
 		// "-1" does not parse as unsigned: no quota.
 		return 0
 	}
-	period, _, err := cgroupfs.ReadUint(filepath.Join(dir, "cpu.cfs_period_us"))
+	period, _, err := cgroupfs.ReadUint(p.File("cpu", "cpu.cfs_period_us"))
 	if err != nil || period == 0 {
 		return 0
 	}

@@ -86,7 +86,9 @@ func (lw *LogWriter) write(st *stream, chunk []byte) {
 		i := bytes.IndexByte(chunk, '\n')
 		if i < 0 {
 			st.partial = append(st.partial, chunk...)
-			for len(st.partial) >= MaxLineBytes {
+			// Keep up to MaxLineBytes pending so the line's last record,
+			// at a newline or at EOF, is always an F.
+			for len(st.partial) > MaxLineBytes {
 				lw.record(st.name, 'P', st.partial[:MaxLineBytes])
 				st.partial = append(st.partial[:0], st.partial[MaxLineBytes:]...)
 			}

@@ -131,8 +131,8 @@ func (s *shim) run() error {
 		s.cleanupRuntime()
 		return err
 	}
-	s.armOOM()
 	s.report(Ready{Pid: init.Pid, Start: init.Start})
+	s.armOOM()
 	s.logf("info", "%s %s: pid %d", s.cfg.Mode, s.cfg.ID, init.Pid)
 
 	ws := s.reap(init.Pid)

@@ -63,6 +63,20 @@ func (p Paths) Dir(controller string) string {
 	return p[controller]
 }
 
+// maxFileSize bounds one cgroup file read.
+const maxFileSize = 4 << 20
+
+// File returns the path of a controller's file, or "" when the container
+// has no such controller (a read of "" fails instead of resolving against
+// the working directory).
+func (p Paths) File(controller, name string) string {
+	d := p.Dir(controller)
+	if d == "" {
+		return ""
+	}
+	return filepath.Join(d, name)
+}
+
 // bufPool holds read buffers: one read fills a cgroup file, and the pool
 // keeps a sweep over hundreds of containers from allocating per file.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 4096); return &b }}
@@ -70,6 +84,9 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 4096); return &b }}
 // ReadFile reads a small cgroup file into a pooled buffer and passes its
 // content to fn; the slice is only valid during fn.
 func ReadFile(path string, fn func([]byte) error) error {
+	if path == "" {
+		return &os.PathError{Op: "open", Path: path, Err: errors.New("controller not mounted for this container")}
+	}
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return &os.PathError{Op: "open", Path: path, Err: err}
@@ -79,7 +96,14 @@ func ReadFile(path string, fn func([]byte) error) error {
 	defer bufPool.Put(bp)
 	buf := *bp
 	n := 0
-	for n < len(buf) {
+	for {
+		if n == len(buf) {
+			// A large file (io.stat of many devices): grow, never cut.
+			if len(buf) >= maxFileSize {
+				return &os.PathError{Op: "read", Path: path, Err: errors.New("file too large")}
+			}
+			buf = append(buf, make([]byte, len(buf))...)
+		}
 		m, err := unix.Read(fd, buf[n:])
 		if err == unix.EINTR {
 			continue
@@ -91,6 +115,9 @@ func ReadFile(path string, fn func([]byte) error) error {
 			break
 		}
 		n += m
+	}
+	if cap(buf) <= 64<<10 {
+		*bp = buf[:cap(buf)]
 	}
 	return fn(buf[:n])
 }

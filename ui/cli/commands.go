@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/signal"
 	"strconv"
@@ -204,12 +205,13 @@ func HumanBytes(n uint64) string {
 	if n < unit {
 		return fmt.Sprintf("%dB", n)
 	}
-	div, exp := uint64(unit), 0
-	for v := n / unit; v >= unit; v /= unit {
-		div *= unit
+	v, exp := float64(n)/unit, 0
+	// Move up a unit when rounding to one decimal would print 1024.0.
+	for v >= unit-0.05 && exp < 5 {
+		v /= unit
 		exp++
 	}
-	return fmt.Sprintf("%.1f%ciB", float64(n)/float64(div), "KMGTPE"[exp])
+	return fmt.Sprintf("%.1f%ciB", v, "KMGTPE"[exp])
 }
 
 // ParseBytes reads a size: a number with an optional k, m, g or t suffix
@@ -231,7 +233,7 @@ func ParseBytes(s string) (int64, error) {
 		}
 	}
 	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || v < 0 || v*float64(mult) > 1<<62 {
+	if err != nil || math.IsNaN(v) || v < 0 || v*float64(mult) > 1<<62 {
 		return 0, fmt.Errorf("invalid size %q (examples: 512m, 1g, 1048576)", s)
 	}
 	return int64(v * float64(mult)), nil
@@ -635,7 +637,7 @@ func newUpdateCmd(g *globals) *cobra.Command {
 			}
 			if cpus != "" {
 				v, err := strconv.ParseFloat(cpus, 64)
-				if err != nil || v < 0 {
+				if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 || v > 1<<20 {
 					return usagef("--cpus: %q is not a non-negative number (0 for no limit)", cpus)
 				}
 				r.CPUs = &v

@@ -1,0 +1,269 @@
+package core_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"berth/core"
+	"berth/core/cgroupfs"
+	"berth/core/coretest"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Benchmarks compare berth with bare runc on the same bundle in the same
+// run, interleaved (A B A B ...), and report medians and the median of the
+// paired ratios: these machines are noisy, so single runs mean little.
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// timed runs cmd with /dev/null as stdio and returns how long it took.
+func timed(b *testing.B, cmd *exec.Cmd) time.Duration {
+	b.Helper()
+	t0 := time.Now()
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("%v: %v", cmd.Args, err)
+	}
+	return time.Since(t0)
+}
+
+type benchEnv struct {
+	*coretest.Env
+	runcRoot string
+}
+
+func newBenchEnv(b *testing.B) benchEnv {
+	e := coretest.NewEnv(b, fixture, nil)
+	root := filepath.Join(b.TempDir(), "runc")
+	b.Cleanup(func() {
+		ids, _ := os.ReadDir(root)
+		for _, id := range ids {
+			exec.Command("runc", "--root", root, "delete", "-f", id.Name()).Run()
+		}
+	})
+	return benchEnv{Env: e, runcRoot: root}
+}
+
+func (e benchEnv) berth(args ...string) *exec.Cmd {
+	full := append([]string{"--state-dir", e.StateDir, "--cgroup-parent", e.CgroupParent, "--external-root", ""}, args...)
+	return exec.Command(fixture.Berth, full...)
+}
+
+func (e benchEnv) runc(args ...string) *exec.Cmd {
+	return exec.Command("runc", append([]string{"--root", e.runcRoot}, args...)...)
+}
+
+// sleeperBundle is one bundle both tools start: its cgroup path is fixed,
+// so each container is removed before the next one starts.
+func (e benchEnv) sleeperBundle() string {
+	return e.Bundle([]string{"sleep", "1000000"}, func(s *specs.Spec) {
+		s.Linux.CgroupsPath = filepath.Join(e.CgroupParent, "bench")
+	})
+}
+
+func report(b *testing.B, name string, berth, runc []float64) {
+	ratios := make([]float64, len(berth))
+	for i := range berth {
+		ratios[i] = berth[i] / runc[i]
+	}
+	b.ReportMetric(median(berth), "berth-ms")
+	b.ReportMetric(median(runc), "runc-ms")
+	b.ReportMetric(median(ratios), "ratio")
+	b.Logf("%s: berth median %.1f ms, runc median %.1f ms, paired ratio median %.3f (n=%d)",
+		name, median(berth), median(runc), median(ratios), len(berth))
+}
+
+// BenchmarkStart: `berth run -d` to a running init against `runc run -d`.
+func BenchmarkStart(b *testing.B) {
+	e := newBenchEnv(b)
+	bundle := e.sleeperBundle()
+	var tb, tr []float64
+	for i := 0; i < b.N; i++ {
+		id := "s" + strconv.Itoa(i)
+		first := i%2 == 0
+		for pass := 0; pass < 2; pass++ {
+			if (pass == 0) == first {
+				tb = append(tb, ms(timed(b, e.berth("run", "-d", "-b", bundle, id))))
+				e.berth("rm", "-f", id).Run()
+			} else {
+				tr = append(tr, ms(timed(b, e.runc("run", "-d", "--bundle", bundle, id))))
+				e.runc("kill", id, "KILL").Run()
+				e.runc("delete", "-f", id).Run()
+			}
+		}
+	}
+	report(b, "start", tb, tr)
+}
+
+// BenchmarkRemove: `berth rm -f` against `runc delete -f` of a running
+// container.
+func BenchmarkRemove(b *testing.B) {
+	e := newBenchEnv(b)
+	bundle := e.sleeperBundle()
+	var tb, tr []float64
+	for i := 0; i < b.N; i++ {
+		id := "r" + strconv.Itoa(i)
+		first := i%2 == 0
+		for pass := 0; pass < 2; pass++ {
+			if (pass == 0) == first {
+				e.berth("run", "-d", "-b", bundle, id).Run()
+				tb = append(tb, ms(timed(b, e.berth("rm", "-f", id))))
+			} else {
+				e.runc("run", "-d", "--bundle", bundle, id).Run()
+				tr = append(tr, ms(timed(b, e.runc("delete", "-f", id))))
+			}
+		}
+	}
+	report(b, "remove", tb, tr)
+}
+
+// listFiles are the five cgroup v1 files the list view shows, as the raw
+// lower bound reads them.
+var listFiles = [][2]string{
+	{"cpuacct", "cpuacct.usage"}, {"memory", "memory.usage_in_bytes"}, {"memory", "memory.limit_in_bytes"},
+	{"pids", "pids.current"}, {"blkio", "blkio.throttle.io_service_bytes"},
+}
+
+// rawRead opens, reads and closes the five files of every container: the
+// physical lower bound of a stats sweep.
+func rawRead(paths [][]string) {
+	buf := make([]byte, 4096)
+	for _, ps := range paths {
+		for _, p := range ps {
+			f, err := os.Open(p)
+			if err != nil {
+				continue
+			}
+			f.Read(buf)
+			f.Close()
+		}
+	}
+}
+
+// BenchmarkStats: one collection of what the list shows for N running
+// containers, against the raw read of the same files and against
+// `runc events --stats` per container. It also reports the idle shims'
+// memory.
+func BenchmarkStats(b *testing.B) {
+	if cgroupfs.Unified() {
+		b.Skip("the raw-read lower bound is written for cgroup v1")
+	}
+	for _, n := range []int{10, 100, 300} {
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+			e := newBenchEnv(b)
+			bundle := e.Bundle([]string{"sleep", "1000000"}, nil)
+			ctx := context.Background()
+			for i := 0; i < n; i++ {
+				if _, err := e.M.Run(ctx, "c"+strconv.Itoa(i), core.RunOptions{Bundle: bundle}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cs, err := e.M.List(ctx)
+			if err != nil || len(cs) != n {
+				b.Fatalf("listed %d of %d: %v", len(cs), n, err)
+			}
+			var paths [][]string
+			for _, c := range cs {
+				var ps []string
+				for _, f := range listFiles {
+					ps = append(ps, filepath.Join(c.CgroupPaths.Dir(f[0]), f[1]))
+				}
+				paths = append(paths, ps)
+			}
+			var tBerth, tRaw, tList, tEvents, ratios []float64
+			rounds := 10
+			for r := 0; r < rounds; r++ {
+				t0 := time.Now()
+				rawRead(paths)
+				raw := ms(time.Since(t0))
+				t0 = time.Now()
+				for _, c := range cs {
+					if _, err := core.ReadStats(c, false); err != nil {
+						b.Fatal(err)
+					}
+				}
+				sweep := ms(time.Since(t0))
+				t0 = time.Now()
+				if _, err := e.M.List(ctx); err != nil {
+					b.Fatal(err)
+				}
+				tList = append(tList, ms(time.Since(t0)))
+				tRaw, tBerth = append(tRaw, raw), append(tBerth, sweep)
+				ratios = append(ratios, sweep/raw)
+			}
+			eventsRounds := 3
+			if n > 100 {
+				eventsRounds = 1
+			}
+			for r := 0; r < eventsRounds; r++ {
+				t0 := time.Now()
+				for _, c := range cs {
+					exec.Command("runc", "--root", c.RuntimeRoot, "events", "--stats", c.ID).Run()
+				}
+				tEvents = append(tEvents, ms(time.Since(t0)))
+			}
+			pss, rss := shimMemory(b, e.StateDir, cs)
+			b.ReportMetric(median(tBerth), "berth-ms")
+			b.ReportMetric(median(tRaw), "raw-ms")
+			b.ReportMetric(median(ratios), "ratio-raw")
+			b.ReportMetric(median(tEvents), "runc-events-ms")
+			b.ReportMetric(median(tList), "list-ms")
+			b.ReportMetric(pss, "shim-pss-KiB")
+			b.ReportMetric(rss, "shim-rss-KiB")
+			b.Logf("N=%d: berth sweep %.2f ms, raw read %.2f ms (paired ratio %.2f), runc events --stats %.0f ms (%.1fx berth), full List %.1f ms; idle shim PSS %.0f KiB, RSS %.0f KiB (medians)",
+				n, median(tBerth), median(tRaw), median(ratios), median(tEvents), median(tEvents)/median(tBerth), median(tList), pss, rss)
+			b.StopTimer()
+		})
+	}
+}
+
+// shimMemory returns the median PSS and RSS, in KiB, of the containers'
+// idle shims, from /proc/PID/smaps_rollup.
+func shimMemory(b *testing.B, stateDir string, cs []core.Container) (pss, rss float64) {
+	var ps, rs []float64
+	for _, c := range cs {
+		raw, err := os.ReadFile(filepath.Join(stateDir, c.ID, "init", "shim.pid"))
+		if err != nil {
+			continue
+		}
+		pid := strings.Fields(string(raw))[0]
+		roll, err := os.ReadFile("/proc/" + pid + "/smaps_rollup")
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(roll), "\n") {
+			f := strings.Fields(line)
+			if len(f) < 2 {
+				continue
+			}
+			v, _ := strconv.ParseFloat(f[1], 64)
+			switch f[0] {
+			case "Pss:":
+				ps = append(ps, v)
+			case "Rss:":
+				rs = append(rs, v)
+			}
+		}
+	}
+	return median(ps), median(rs)
+}

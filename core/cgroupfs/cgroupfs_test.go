@@ -1,0 +1,427 @@
+package cgroupfs
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// writeFiles creates files (relative path -> content) under dir.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestPathsV2AndDir(t *testing.T) {
+	tests := []struct {
+		name  string
+		paths Paths
+		v2    bool
+		dirs  map[string]string // controller -> expected Dir
+	}{
+		{
+			"v2",
+			Paths{"": "/sys/fs/cgroup/berth/web"},
+			true,
+			map[string]string{"memory": "/sys/fs/cgroup/berth/web", "pids": "/sys/fs/cgroup/berth/web", "": "/sys/fs/cgroup/berth/web"},
+		},
+		{
+			"hybrid v1",
+			Paths{"": "/sys/fs/cgroup/unified/berth/web", "memory": "/sys/fs/cgroup/memory/berth/web", "pids": "/sys/fs/cgroup/pids/berth/web"},
+			false,
+			map[string]string{"memory": "/sys/fs/cgroup/memory/berth/web", "pids": "/sys/fs/cgroup/pids/berth/web", "freezer": ""},
+		},
+		{
+			"pure v1",
+			Paths{"memory": "/m", "cpuacct": "/c", "freezer": "/f"},
+			false,
+			map[string]string{"memory": "/m", "cpuacct": "/c", "freezer": "/f", "blkio": ""},
+		},
+		{"nil", nil, false, map[string]string{"memory": "", "": ""}},
+		{"empty", Paths{}, false, map[string]string{"memory": ""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.paths.V2(); got != tt.v2 {
+				t.Errorf("V2() = %v, want %v", got, tt.v2)
+			}
+			for ctl, want := range tt.dirs {
+				if got := tt.paths.Dir(ctl); got != want {
+					t.Errorf("Dir(%q) = %q, want %q", ctl, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestPathsV2Fixture(t *testing.T) {
+	dir := t.TempDir()
+	p := Paths{"": dir}
+	if !p.V2() {
+		t.Error("Paths{\"\": dir}.V2() = false")
+	}
+	if got := p.Dir("memory"); got != dir {
+		t.Errorf("Dir(memory) = %q, want %q", got, dir)
+	}
+}
+
+func TestOOMKillCountV2(t *testing.T) {
+	tests := []struct {
+		name    string
+		events  *string // nil: no memory.events file
+		want    uint64
+		wantErr error // nil: no error; errAny: any error
+	}{
+		{"counter", str("low 0\nhigh 0\nmax 3\noom 2\noom_kill 2\noom_group_kill 0\n"), 2, nil},
+		{"zero", str("low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n"), 0, nil},
+		{"large", str("oom_kill 18446744073709551615\n"), 18446744073709551615, nil},
+		{"no trailing newline", str("oom 1\noom_kill 7"), 7, nil},
+		{"first line", str("oom_kill 9\noom 9\n"), 9, nil},
+		{"no oom_kill line", str("low 0\nhigh 0\nmax 3\noom 2\noom_group_kill 0\n"), 0, ErrNoCounter},
+		{"oom_kill abc", str("oom 1\noom_kill abc\n"), 0, ErrNoCounter},
+		{"oom_kill negative", str("oom_kill -1\n"), 0, ErrNoCounter},
+		{"oom_kill without value", str("oom_kill\n"), 0, ErrNoCounter},
+		{"oom_kill empty value", str("oom_kill \n"), 0, ErrNoCounter},
+		{"only oom_group_kill", str("oom_group_kill 3\n"), 0, ErrNoCounter},
+		{"empty file", str(""), 0, ErrNoCounter},
+		{"binary junk", str("\x00\xff\n\n\x1b"), 0, ErrNoCounter},
+		{"missing file", nil, 0, os.ErrNotExist},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tt.events != nil {
+				writeFiles(t, dir, map[string]string{"memory.events": *tt.events})
+			}
+			got, err := OOMKillCount(Paths{"": dir})
+			if tt.wantErr == nil {
+				if err != nil || got != tt.want {
+					t.Errorf("OOMKillCount = %d, %v; want %d", got, err, tt.want)
+				}
+				return
+			}
+			if !errors.Is(err, tt.wantErr) {
+				t.Errorf("OOMKillCount = %d, %v; want error %v", got, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestOOMKillCountRises(t *testing.T) {
+	dir := t.TempDir()
+	p := Paths{"": dir}
+	for _, n := range []string{"0", "1", "1", "5", "1000"} {
+		writeFiles(t, dir, map[string]string{"memory.events": "low 0\nhigh 0\nmax 0\noom " + n + "\noom_kill " + n + "\n"})
+		got, err := OOMKillCount(p)
+		if err != nil || got != mustUint(n) {
+			t.Errorf("OOMKillCount = %d, %v; want %s", got, err, n)
+		}
+	}
+}
+
+func TestOOMKillCountV1(t *testing.T) {
+	tests := []struct {
+		name    string
+		paths   func(root string) Paths
+		files   map[string]string
+		want    uint64
+		wantErr error
+	}{
+		{
+			"v1 oom_control",
+			func(root string) Paths { return Paths{"memory": filepath.Join(root, "memory")} },
+			map[string]string{"memory/memory.oom_control": "oom_kill_disable 0\nunder_oom 0\noom_kill 4\n"},
+			4, nil,
+		},
+		{
+			"hybrid reads v1 memory, not the unified dir",
+			func(root string) Paths {
+				return Paths{"": filepath.Join(root, "unified"), "memory": filepath.Join(root, "memory")}
+			},
+			map[string]string{
+				"memory/memory.oom_control": "oom_kill_disable 0\nunder_oom 0\noom_kill 4\n",
+				"unified/memory.events":     "oom_kill 99\n",
+			},
+			4, nil,
+		},
+		{
+			"old kernel without oom_kill",
+			func(root string) Paths { return Paths{"memory": filepath.Join(root, "memory")} },
+			map[string]string{"memory/memory.oom_control": "oom_kill_disable 0\nunder_oom 0\n"},
+			0, ErrNoCounter,
+		},
+		{
+			"oom_kill_disable is not oom_kill",
+			func(root string) Paths { return Paths{"memory": filepath.Join(root, "memory")} },
+			map[string]string{"memory/memory.oom_control": "oom_kill_disable 1\n"},
+			0, ErrNoCounter,
+		},
+		{
+			"missing file",
+			func(root string) Paths { return Paths{"memory": filepath.Join(root, "memory")} },
+			nil,
+			0, os.ErrNotExist,
+		},
+		{
+			"no memory controller",
+			func(root string) Paths { return Paths{"pids": filepath.Join(root, "pids")} },
+			nil,
+			0, ErrNoCounter,
+		},
+		{
+			"no paths",
+			func(string) Paths { return nil },
+			nil,
+			0, ErrNoCounter,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			writeFiles(t, root, tt.files)
+			got, err := OOMKillCount(tt.paths(root))
+			if tt.wantErr == nil {
+				if err != nil || got != tt.want {
+					t.Errorf("OOMKillCount = %d, %v; want %d", got, err, tt.want)
+				}
+				return
+			}
+			if !errors.Is(err, tt.wantErr) {
+				t.Errorf("OOMKillCount = %d, %v; want error %v", got, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestReadUint(t *testing.T) {
+	tests := []struct {
+		content       string
+		want          uint64
+		wantUnlimited bool
+		wantErr       bool
+	}{
+		{"123\n", 123, false, false},
+		{"123", 123, false, false},
+		{"  42  \n", 42, false, false},
+		{"0\n", 0, false, false},
+		{"18446744073709551615\n", 18446744073709551615, false, false},
+		{"max\n", 0, true, false},
+		{"max", 0, true, false},
+
+		{"garbage\n", 0, false, true},
+		{"", 0, false, true},
+		{"\n", 0, false, true},
+		{"-1\n", 0, false, true},
+		{"18446744073709551616\n", 0, false, true},
+		{"12 34\n", 0, false, true},
+		{"MAX\n", 0, false, true},
+		{"1.5\n", 0, false, true},
+		{"\x00\xff", 0, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(strings.TrimSpace(tt.content), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "f")
+			writeFiles(t, filepath.Dir(path), map[string]string{"f": tt.content})
+			v, unlimited, err := ReadUint(path)
+			if tt.wantErr {
+				if err == nil {
+					t.Errorf("ReadUint(%q) = %d, %v, nil; want an error", tt.content, v, unlimited)
+				}
+				return
+			}
+			if err != nil || v != tt.want || unlimited != tt.wantUnlimited {
+				t.Errorf("ReadUint(%q) = %d, %v, %v; want %d, %v", tt.content, v, unlimited, err, tt.want, tt.wantUnlimited)
+			}
+		})
+	}
+}
+
+func TestReadUintMissing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "missing")
+	_, _, err := ReadUint(path)
+	var pe *os.PathError
+	if !errors.As(err, &pe) || !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), path) {
+		t.Errorf("ReadUint(missing) error = %v, want a PathError naming the file", err)
+	}
+}
+
+func TestReadFile(t *testing.T) {
+	dir := t.TempDir()
+	exact := strings.Repeat("x", 4096)
+	writeFiles(t, dir, map[string]string{"small": "abc\n", "empty": "", "exact": exact})
+
+	for name, want := range map[string]string{"small": "abc\n", "empty": "", "exact": exact} {
+		var got string
+		if err := ReadFile(filepath.Join(dir, name), func(b []byte) error { got = string(b); return nil }); err != nil {
+			t.Errorf("ReadFile(%s): %v", name, err)
+		}
+		if got != want {
+			t.Errorf("ReadFile(%s) passed %d bytes, want %d", name, len(got), len(want))
+		}
+	}
+
+	stop := errors.New("stop")
+	if err := ReadFile(filepath.Join(dir, "small"), func([]byte) error { return stop }); !errors.Is(err, stop) {
+		t.Errorf("ReadFile error = %v, want the callback's", err)
+	}
+	called := false
+	err := ReadFile(filepath.Join(dir, "missing"), func([]byte) error { called = true; return nil })
+	if !errors.Is(err, os.ErrNotExist) || called {
+		t.Errorf("ReadFile(missing) = %v (callback called: %v), want ErrNotExist and no call", err, called)
+	}
+	if err := ReadFile(dir, func([]byte) error { return nil }); err == nil {
+		t.Error("ReadFile(directory) succeeded")
+	}
+}
+
+func TestKeyValue(t *testing.T) {
+	const memStat = "anon 4096\nfile 8192\nkernel_stack 16384\nfile_mapped 0\npgfault 12\n"
+	tests := []struct {
+		name   string
+		b      string
+		key    string
+		want   uint64
+		wantOK bool
+	}{
+		{"first", memStat, "anon", 4096, true},
+		{"middle", memStat, "kernel_stack", 16384, true},
+		{"last", memStat, "pgfault", 12, true},
+		{"zero", memStat, "file_mapped", 0, true},
+		{"prefix of a longer key", memStat, "file", 8192, true},
+		{"key that is a prefix of a real key", memStat, "kernel", 0, false},
+		{"missing", memStat, "shmem", 0, false},
+		{"no trailing newline", "a 1\nb 2", "b", 2, true},
+		{"trailing spaces", "a 1  \n", "a", 1, true},
+		{"CRLF", "a 1\r\n", "a", 1, true},
+		{"not a number", "a x\n", "a", 0, false},
+		{"negative", "a -3\n", "a", 0, false},
+		{"key only", "a\n", "a", 0, false},
+		{"empty", "", "a", 0, false},
+		{"tab separated", "a\t1\n", "a", 0, false},
+		{"junk", "\x00\xff\x1b", "a", 0, false},
+		{"value of first match wins", "a 1\na 2\n", "a", 1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := KeyValue([]byte(tt.b), tt.key)
+			if got != tt.want || ok != tt.wantOK {
+				t.Errorf("KeyValue(%q, %q) = %d, %v; want %d, %v", tt.b, tt.key, got, ok, tt.want, tt.wantOK)
+			}
+		})
+	}
+}
+
+func TestFreezerState(t *testing.T) {
+	tests := []struct {
+		name       string
+		v2         bool
+		content    *string // nil: no file
+		wantFrozen bool
+		wantErr    bool
+	}{
+		{"v2 frozen", true, str("1\n"), true, false},
+		{"v2 thawed", true, str("0\n"), false, false},
+		{"v2 missing", true, nil, false, true},
+		{"v2 junk", true, str("yes\n"), false, true},
+		{"v1 frozen", false, str("FROZEN\n"), true, false},
+		{"v1 frozen without newline", false, str("FROZEN"), true, false},
+		{"v1 thawed", false, str("THAWED\n"), false, false},
+		{"v1 freezing", false, str("FREEZING\n"), false, false},
+		{"v1 junk", false, str("\x1b[2J"), false, false},
+		{"v1 missing", false, nil, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			var p Paths
+			if tt.v2 {
+				p = Paths{"": root}
+				if tt.content != nil {
+					writeFiles(t, root, map[string]string{"cgroup.freeze": *tt.content})
+				}
+			} else {
+				p = Paths{"freezer": filepath.Join(root, "freezer"), "memory": filepath.Join(root, "memory")}
+				os.MkdirAll(p["freezer"], 0o755)
+				if tt.content != nil {
+					writeFiles(t, root, map[string]string{"freezer/freezer.state": *tt.content})
+				}
+			}
+			frozen, err := FreezerState(p)
+			if (err != nil) != tt.wantErr || frozen != tt.wantFrozen {
+				t.Errorf("FreezerState = %v, %v; want %v, error %v", frozen, err, tt.wantFrozen, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestFreezerStateNoController(t *testing.T) {
+	frozen, err := FreezerState(Paths{"memory": t.TempDir()})
+	if frozen || err != nil {
+		t.Errorf("FreezerState without a freezer = %v, %v; want false, nil", frozen, err)
+	}
+}
+
+func TestRuncStatePaths(t *testing.T) {
+	readJSON := func(path string, v any) error {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(b, v)
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"v2.json":    `{"id":"web","init_process_pid":42,"cgroup_paths":{"":"/sys/fs/cgroup/berth/web"},"config":{"x":1}}`,
+		"v1.json":    `{"cgroup_paths":{"memory":"/sys/fs/cgroup/memory/berth/web","pids":"/sys/fs/cgroup/pids/berth/web"}}`,
+		"none.json":  `{"id":"web"}`,
+		"wrong.json": `{"cgroup_paths":["a"]}`,
+	})
+	tests := []struct {
+		file    string
+		want    Paths
+		wantErr bool
+	}{
+		{"v2.json", Paths{"": "/sys/fs/cgroup/berth/web"}, false},
+		{"v1.json", Paths{"memory": "/sys/fs/cgroup/memory/berth/web", "pids": "/sys/fs/cgroup/pids/berth/web"}, false},
+		{"none.json", nil, false},
+		{"wrong.json", nil, true},
+		{"missing.json", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			got, err := RuncStatePaths(filepath.Join(dir, tt.file), readJSON)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("RuncStatePaths error = %v, want error %v", err, tt.wantErr)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("RuncStatePaths = %v, want %v", got, tt.want)
+			}
+			for k, v := range tt.want {
+				if got[k] != v {
+					t.Errorf("path %q = %q, want %q", k, got[k], v)
+				}
+			}
+		})
+	}
+}
+
+func str(s string) *string { return &s }
+
+func mustUint(s string) uint64 {
+	var n uint64
+	for _, c := range s {
+		n = n*10 + uint64(c-'0')
+	}
+	return n
+}

@@ -1,0 +1,288 @@
+package core
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseRecord(t *testing.T) {
+	ts := "2024-01-02T03:04:05.123456789Z"
+	wantTime := time.Date(2024, 1, 2, 3, 4, 5, 123456789, time.UTC)
+	tests := []struct {
+		name        string
+		rec         string
+		wantOK      bool
+		wantStream  string
+		wantPartial bool
+		wantData    string
+	}{
+		{"full", ts + " stdout F hello", true, "stdout", false, "hello"},
+		{"partial", ts + " stderr P hel", true, "stderr", true, "hel"},
+		{"data with spaces", ts + " stdout F  a  b ", true, "stdout", false, " a  b "},
+		{"empty data", ts + " stdout F ", true, "stdout", false, ""},
+		{"raw bytes", ts + " stdout F \x1b[2J\r\x00\xff", true, "stdout", false, "\x1b[2J\r\x00\xff"},
+		{"data that looks like a record", ts + " stdout F " + ts + " stderr P x", true, "stdout", false, ts + " stderr P x"},
+
+		{"empty", "", false, "", false, ""},
+		{"time only", ts, false, "", false, ""},
+		{"no tag", ts + " stdout", false, "", false, ""},
+		{"no data separator", ts + " stdout F", false, "", false, ""},
+		{"long tag", ts + " stdout FP data", false, "", false, ""},
+		{"empty tag", ts + " stdout  data", false, "", false, ""},
+		{"bad time", "yesterday stdout F data", false, "", false, ""},
+		{"time without zone", "2024-01-02T03:04:05 stdout F data", false, "", false, ""},
+		{"torn time", "4-01-02T03:04:05.12Z stdout F data", false, "", false, ""},
+		{"garbage", "\x00\xff \x1b \n x", false, "", false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tm, stream, partial, data, ok := parseRecord([]byte(tt.rec))
+			if ok != tt.wantOK {
+				t.Fatalf("parseRecord(%q) ok = %v, want %v", tt.rec, ok, tt.wantOK)
+			}
+			if !ok {
+				return
+			}
+			if !tm.Equal(wantTime) {
+				t.Errorf("time = %v, want %v", tm, wantTime)
+			}
+			if stream != tt.wantStream || partial != tt.wantPartial || string(data) != tt.wantData {
+				t.Errorf("parseRecord(%q) = %q, %v, %q; want %q, %v, %q",
+					tt.rec, stream, partial, data, tt.wantStream, tt.wantPartial, tt.wantData)
+			}
+		})
+	}
+}
+
+func TestParseRecordTimeZone(t *testing.T) {
+	tm, _, _, _, ok := parseRecord([]byte("2024-01-02T05:04:05+02:00 stdout F x"))
+	if !ok || !tm.Equal(time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)) {
+		t.Errorf("parseRecord with an offset = %v, %v", tm, ok)
+	}
+}
+
+// rec builds a record line (without its newline) at second sec.
+func logRec(sec int, stream, tag, data string) string {
+	return time.Date(2024, 1, 1, 0, 0, sec, 0, time.UTC).Format(time.RFC3339Nano) + " " + stream + " " + tag + " " + data
+}
+
+func TestLogReaderJoinsPartials(t *testing.T) {
+	tests := []struct {
+		name    string
+		records []string
+		want    []string // "stream: data"
+	}{
+		{
+			"full lines",
+			[]string{logRec(1, "stdout", "F", "a"), logRec(2, "stderr", "F", "b")},
+			[]string{"stdout: a", "stderr: b"},
+		},
+		{
+			"partials then full",
+			[]string{logRec(1, "stdout", "P", "hel"), logRec(1, "stdout", "P", "lo "), logRec(1, "stdout", "F", "world")},
+			[]string{"stdout: hello world"},
+		},
+		{
+			"partial then empty full",
+			[]string{logRec(1, "stdout", "P", "abc"), logRec(1, "stdout", "F", "")},
+			[]string{"stdout: abc"},
+		},
+		{
+			"interleaved streams keep apart",
+			[]string{
+				logRec(1, "stdout", "P", "out1-"),
+				logRec(1, "stderr", "P", "err1-"),
+				logRec(2, "stdout", "P", "out2-"),
+				logRec(2, "stderr", "F", "err3"),
+				logRec(3, "stdout", "F", "out3"),
+				logRec(3, "stderr", "F", "alone"),
+			},
+			[]string{"stderr: err1-err3", "stdout: out1-out2-out3", "stderr: alone"},
+		},
+		{
+			"torn record skipped, partial kept",
+			[]string{logRec(1, "stdout", "P", "a"), "2024-01-01T00:0", logRec(2, "stdout", "F", "b")},
+			[]string{"stdout: ab"},
+		},
+		{
+			"pending partial is not emitted",
+			[]string{logRec(1, "stdout", "F", "x"), logRec(2, "stdout", "P", "pending")},
+			[]string{"stdout: x"},
+		},
+		{
+			"partial state resets after a full line",
+			[]string{logRec(1, "stdout", "P", "a"), logRec(1, "stdout", "F", "b"), logRec(2, "stdout", "F", "c")},
+			[]string{"stdout: ab", "stdout: c"},
+		},
+		{"nothing", nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			lr := &logReader{emit: func(l LogLine) error {
+				if l.Text != string(l.Data) {
+					t.Errorf("Text %q != Data %q", l.Text, l.Data)
+				}
+				got = append(got, l.Stream+": "+string(l.Data))
+				return nil
+			}}
+			for _, r := range tt.records {
+				if err := lr.record([]byte(r)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", tt.want) {
+				t.Errorf("lines = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestLogReaderCopies checks that an emitted line does not alias the
+// record buffer, which the scanner reuses.
+func TestLogReaderCopies(t *testing.T) {
+	for _, records := range [][]string{
+		{logRec(1, "stdout", "F", "keep")},
+		{logRec(1, "stdout", "P", "ke"), logRec(1, "stdout", "F", "ep")},
+	} {
+		var lines []LogLine
+		lr := &logReader{emit: func(l LogLine) error { lines = append(lines, l); return nil }}
+		for _, r := range records {
+			b := []byte(r)
+			lr.record(b)
+			for i := range b {
+				b[i] = 'X'
+			}
+		}
+		if len(lines) != 1 || string(lines[0].Data) != "keep" || lines[0].Text != "keep" {
+			t.Errorf("lines = %+v, want one line %q", lines, "keep")
+		}
+		if len(lines) == 1 && !lines[0].Time.Equal(time.Date(2024, 1, 1, 0, 0, 1, 0, time.UTC)) {
+			t.Errorf("time = %v", lines[0].Time)
+		}
+	}
+}
+
+func TestLogReaderEmitError(t *testing.T) {
+	stop := errors.New("stop")
+	lr := &logReader{emit: func(LogLine) error { return stop }}
+	if err := lr.record([]byte(logRec(1, "stdout", "P", "a"))); err != nil {
+		t.Errorf("partial record: %v", err)
+	}
+	if err := lr.record([]byte(logRec(1, "stdout", "F", "b"))); !errors.Is(err, stop) {
+		t.Errorf("record error = %v, want the emit error", err)
+	}
+}
+
+func TestScanRecords(t *testing.T) {
+	long := strings.Repeat("L", 100<<10) // longer than scanRecords' buffer
+	tests := []struct {
+		name     string
+		input    string
+		want     []string
+		consumed int
+	}{
+		{"two records", logRec(1, "stdout", "F", "a") + "\n" + logRec(2, "stdout", "F", "b") + "\n",
+			[]string{"a", "b"}, -1},
+		{"unterminated tail left", logRec(1, "stdout", "F", "a") + "\n" + logRec(2, "stdout", "F", "b"),
+			[]string{"a"}, len(logRec(1, "stdout", "F", "a")) + 1},
+		{"empty", "", nil, 0},
+		{"long record", logRec(1, "stdout", "F", long) + "\n", []string{long}, -1},
+		{"junk line skipped", "junk\n" + logRec(1, "stdout", "F", "a") + "\n", []string{"a"}, -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			lr := &logReader{emit: func(l LogLine) error { got = append(got, string(l.Data)); return nil }}
+			n, err := scanRecords(strings.NewReader(tt.input), lr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := tt.consumed
+			if want < 0 {
+				want = len(tt.input)
+			}
+			if n != int64(want) {
+				t.Errorf("consumed %d bytes, want %d", n, want)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("%d lines, want %d", len(got), len(tt.want))
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Errorf("line %d = %d bytes %.20q..., want %d bytes %.20q...", i, len(got[i]), got[i], len(tt.want[i]), tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestLineRing(t *testing.T) {
+	tests := []struct {
+		n     int
+		lines int
+	}{
+		{-1, 0}, {-1, 1}, {-1, 10},
+		{0, 0}, {0, 1}, {0, 5},
+		{1, 0}, {1, 1}, {1, 2}, {1, 7},
+		{3, 0}, {3, 1}, {3, 2}, {3, 3}, {3, 4}, {3, 5}, {3, 6}, {3, 7}, {3, 100},
+		{10, 9}, {10, 10}, {10, 11}, {10, 25},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("n=%d/lines=%d", tt.n, tt.lines), func(t *testing.T) {
+			r := newLineRing(tt.n)
+			for i := 0; i < tt.lines; i++ {
+				if err := r.add(LogLine{Data: []byte(fmt.Sprint(i))}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var want []string
+			first := 0
+			if tt.n >= 0 && tt.lines > tt.n {
+				first = tt.lines - tt.n
+			}
+			for i := first; i < tt.lines; i++ {
+				want = append(want, fmt.Sprint(i))
+			}
+			var got []string
+			if err := r.each(func(l LogLine) error { got = append(got, string(l.Data)); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("kept %v, want %v", got, want)
+			}
+			// each can be called again with the same result.
+			var again []string
+			r.each(func(l LogLine) error { again = append(again, string(l.Data)); return nil })
+			if fmt.Sprint(again) != fmt.Sprint(want) {
+				t.Errorf("second each gave %v, want %v", again, want)
+			}
+		})
+	}
+}
+
+func TestLineRingEachError(t *testing.T) {
+	r := newLineRing(3)
+	for i := 0; i < 5; i++ {
+		r.add(LogLine{Data: []byte{byte('0' + i)}})
+	}
+	stop := errors.New("stop")
+	var got [][]byte
+	err := r.each(func(l LogLine) error {
+		got = append(got, l.Data)
+		if len(got) == 2 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) {
+		t.Errorf("each error = %v, want stop", err)
+	}
+	if !bytes.Equal(bytes.Join(got, nil), []byte("23")) {
+		t.Errorf("delivered %q before stopping, want 2 then 3", got)
+	}
+}
