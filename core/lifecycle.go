@@ -353,7 +353,7 @@ func (m *Manager) Delete(ctx context.Context, id string, force bool) error {
 	m.stopShims(id, 5*time.Second)
 	if recErr == nil {
 		if _, err := os.Lstat(filepath.Join(rec.RuntimeRoot, id)); err == nil {
-			if err := m.runtimeRun(ctx, rec, "delete", "--force", id); err != nil {
+			if err := m.deleteRuntime(ctx, rec); err != nil {
 				return fmt.Errorf("%s: %w", id, err)
 			}
 		}

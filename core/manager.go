@@ -308,7 +308,7 @@ func (m *Manager) settle(id string) {
 	if paths, err := m.runtimeCgroups(rec); err == nil {
 		e.OOMKills, _ = cgroupfs.OOMKillCount(paths)
 	}
-	m.runtimeRun(context.Background(), rec, "delete", "--force", id)
+	m.deleteRuntime(context.Background(), rec)
 	statefile.WriteJSON(filepath.Join(dir, shim.FileExit), e, 0o600, true)
 }
 

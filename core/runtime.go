@@ -15,6 +15,16 @@ func (m *Manager) runtimeRun(ctx context.Context, rec Record, args ...string) er
 	return runRuntime(ctx, rec.Runtime, rec.RuntimeRoot, rec.RuntimeArgs, args...)
 }
 
+// deleteRuntime removes the runtime's state of a container whose init is
+// gone: a plain delete first, as the forced one sleeps 100 ms after a
+// SIGKILL; forced only when the plain one refuses.
+func (m *Manager) deleteRuntime(ctx context.Context, rec Record) error {
+	if err := m.runtimeRun(ctx, rec, "delete", rec.ID); err == nil {
+		return nil
+	}
+	return m.runtimeRun(ctx, rec, "delete", "--force", rec.ID)
+}
+
 // runRuntime runs `runtime --root root [globals] args...` and returns the
 // runtime's own error message when it fails. With --log-format json and no
 // --log, runc writes its log lines to stderr as JSON.

@@ -18,6 +18,7 @@ import (
 	"berth/core/procfs"
 	"berth/core/statefile"
 
+	"github.com/opencontainers/runc/libcontainer"
 	"golang.org/x/sys/unix"
 )
 
@@ -138,15 +139,37 @@ func (s *shim) run() error {
 	ws := s.reap(init.Pid)
 	exit := s.exitRecord(ws)
 	s.waitDrained(drainGrace)
-	if err := statefile.WriteJSON(s.path(FileExit), exit, 0o600, true); err != nil {
+	// Atomic, not fsynced: the state dir lives in /run (tmpfs), which a
+	// power loss empties anyway; what matters is never a torn record.
+	if err := statefile.WriteJSON(s.path(FileExit), exit, 0o600, false); err != nil {
 		s.logf("error", "write exit: %v", err)
 	}
 	s.logf("info", "process %d exited: status %d oomKilled %v", init.Pid, exit.Status, exit.OOMKilled)
 	if s.cfg.Mode != ModeExec {
-		s.cleanupRuntime()
+		s.deleteStopped()
 	}
 	s.waitDrained(drainGrace)
 	return nil
+}
+
+// deleteStopped removes the runtime's state of a container whose init has
+// exited. For runc it calls libcontainer's Destroy in this process, the very
+// code `runc delete` runs, which saves a runtime exec on every exit (and so
+// on every rm -f). Other runtimes get a plain delete; the forced delete,
+// which sleeps 100 ms after a SIGKILL not needed here, is only the fallback.
+func (s *shim) deleteStopped() {
+	if filepath.Base(s.cfg.Runtime) == "runc" && len(s.cfg.RuntimeArgs) == 0 {
+		c, err := libcontainer.Load(s.cfg.RuntimeRoot, s.cfg.ID)
+		if err == nil {
+			if err = c.Destroy(); err == nil {
+				return
+			}
+		}
+		s.logf("warn", "destroy in process: %v; running the runtime's delete", err)
+	}
+	if err := s.runtimeCmd("delete", s.cfg.ID).Run(); err != nil {
+		s.cleanupRuntime()
+	}
 }
 
 // runtimeCmd builds a runtime invocation with berth's global flags.
