@@ -17,6 +17,7 @@ import (
 	"berth/core/coretest"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // Benchmarks compare berth with bare runc on the same bundle in the same
@@ -144,21 +145,31 @@ var listFiles = [][2]string{
 	{"pids", "pids.current"}, {"blkio", "blkio.throttle.io_service_bytes"},
 }
 
-// rawRead opens, reads and closes the five files of every container: the
-// physical lower bound of a stats sweep.
+// rawRead opens, reads and closes the five files of every container with
+// bare system calls and no parsing: the physical lower bound of a sweep.
 func rawRead(paths [][]string) {
 	buf := make([]byte, 4096)
 	for _, ps := range paths {
 		for _, p := range ps {
-			f, err := os.Open(p)
+			fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 			if err != nil {
 				continue
 			}
-			f.Read(buf)
-			f.Close()
+			unix.Read(fd, buf)
+			unix.Close(fd)
 		}
 	}
 }
+
+// statsResult is one N's measurement, kept because the benchmark framework
+// calls a benchmark twice (b.N = 1, then 15) and starting 300 containers
+// twice measures nothing new.
+type statsResult struct {
+	metrics map[string]float64
+	summary string
+}
+
+var statsResults = map[int]*statsResult{}
 
 // BenchmarkStats: one collection of what the list shows for N running
 // containers, against the raw read of the same files and against
@@ -170,6 +181,13 @@ func BenchmarkStats(b *testing.B) {
 	}
 	for _, n := range []int{10, 100, 300} {
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+			if r := statsResults[n]; r != nil {
+				for unit, v := range r.metrics {
+					b.ReportMetric(v, unit)
+				}
+				b.Log(r.summary)
+				return
+			}
 			e := newBenchEnv(b)
 			bundle := e.Bundle([]string{"sleep", "1000000"}, nil)
 			ctx := context.Background()
@@ -223,16 +241,18 @@ func BenchmarkStats(b *testing.B) {
 				tEvents = append(tEvents, ms(time.Since(t0)))
 			}
 			pss, rss := shimMemory(b, e.StateDir, cs)
-			b.ReportMetric(median(tBerth), "berth-ms")
-			b.ReportMetric(median(tRaw), "raw-ms")
-			b.ReportMetric(median(ratios), "ratio-raw")
-			b.ReportMetric(median(tEvents), "runc-events-ms")
-			b.ReportMetric(median(tList), "list-ms")
-			b.ReportMetric(pss, "shim-pss-KiB")
-			b.ReportMetric(rss, "shim-rss-KiB")
-			b.Logf("N=%d: berth sweep %.2f ms, raw read %.2f ms (paired ratio %.2f), runc events --stats %.0f ms (%.1fx berth), full List %.1f ms; idle shim PSS %.0f KiB, RSS %.0f KiB (medians)",
+			r := &statsResult{metrics: map[string]float64{
+				"berth-ms": median(tBerth), "raw-ms": median(tRaw), "ratio-raw": median(ratios),
+				"runc-events-ms": median(tEvents), "list-ms": median(tList),
+				"shim-pss-KiB": pss, "shim-rss-KiB": rss,
+			}}
+			r.summary = fmt.Sprintf("N=%d: berth sweep %.2f ms, raw read %.2f ms (paired ratio %.2f), runc events --stats %.0f ms (%.0fx berth), full List %.1f ms; idle shim PSS %.0f KiB, RSS %.0f KiB (medians)",
 				n, median(tBerth), median(tRaw), median(ratios), median(tEvents), median(tEvents)/median(tBerth), median(tList), pss, rss)
-			b.StopTimer()
+			statsResults[n] = r
+			for unit, v := range r.metrics {
+				b.ReportMetric(v, unit)
+			}
+			b.Log(r.summary)
 		})
 	}
 }
