@@ -19,6 +19,7 @@ import (
 	"berth/core/procfs"
 	"berth/core/statefile"
 	"berth/shim"
+	"berth/watch"
 
 	"golang.org/x/sys/unix"
 )
@@ -86,6 +87,11 @@ func (m *Manager) Run(ctx context.Context, id string, o RunOptions) (Container, 
 		return Container{}, err
 	}
 	ok = true
+	m.journal(watch.Event{Kind: watch.KindCreate, ID: id, Detail: bundle},
+		watch.Event{Kind: watch.KindStart, ID: id, Pid: ready.Pid})
+	if c, err := m.Get(ctx, id); err == nil {
+		return c, nil
+	}
 	return Container{
 		ID: id, Status: StatusRunning, Pid: ready.Pid, InitStart: ready.Start, Bundle: bundle,
 		Runtime: runtime, RuntimeRoot: rec.RuntimeRoot, Managed: true, Created: rec.Created,
@@ -236,7 +242,11 @@ func (m *Manager) Pause(ctx context.Context, id string) error {
 	if err := t.requireRunning("pause", false); err != nil {
 		return err
 	}
-	return t.run(ctx, "pause", id)
+	if err := t.run(ctx, "pause", id); err != nil {
+		return err
+	}
+	m.journal(watch.Event{Kind: watch.KindPause, ID: id, Pid: t.Pid})
+	return nil
 }
 
 // Resume thaws a paused container.
@@ -251,7 +261,11 @@ func (m *Manager) Resume(ctx context.Context, id string) error {
 	if err := t.requireRunning("resume", true); err != nil {
 		return err
 	}
-	return t.run(ctx, "resume", id)
+	if err := t.run(ctx, "resume", id); err != nil {
+		return err
+	}
+	m.journal(watch.Event{Kind: watch.KindResume, ID: id, Pid: t.Pid})
+	return nil
 }
 
 // ParseSignal accepts a signal as a number, a name, or a SIG-prefixed name
@@ -361,6 +375,7 @@ func (m *Manager) Delete(ctx context.Context, id string, force bool) error {
 	if err := os.RemoveAll(m.containerDir(id)); err != nil {
 		return fmt.Errorf("%s: remove state: %w", id, err)
 	}
+	m.journal(watch.Event{Kind: watch.KindDelete, ID: id})
 	return nil
 }
 
@@ -459,7 +474,11 @@ func (m *Manager) Update(ctx context.Context, id string, r Resources) error {
 	if len(args) == 1 {
 		return idError(id, ErrInvalid, "nothing to update: give --memory, --pids or --cpus")
 	}
-	return t.run(ctx, append(args, id)...)
+	if err := t.run(ctx, append(args, id)...); err != nil {
+		return err
+	}
+	m.journal(watch.Event{Kind: watch.KindUpdate, ID: id, Pid: t.Pid, Detail: strings.Join(args[1:], " ")})
+	return nil
 }
 
 // ExecOptions describe an extra process in a running container.

@@ -14,6 +14,7 @@ import (
 	"berth/core/procfs"
 	"berth/core/statefile"
 	"berth/shim"
+	"berth/watch"
 
 	"golang.org/x/sys/unix"
 )
@@ -309,8 +310,28 @@ func (m *Manager) settle(id string) {
 		e.OOMKills, _ = cgroupfs.OOMKillCount(paths)
 	}
 	m.deleteRuntime(context.Background(), rec)
-	statefile.WriteJSON(filepath.Join(dir, shim.FileExit), e, 0o600, true)
+	if statefile.WriteJSON(filepath.Join(dir, shim.FileExit), e, 0o600, false) == nil {
+		st := e.Status
+		m.journal(watch.Event{Time: e.ExitedAt, Kind: watch.KindExit, ID: id, Pid: ps.pid.Pid, Proc: initProc,
+			ExitStatus: &st, Detail: e.Detail})
+	}
 }
+
+// journal appends events to the state root's journal. The journal is
+// history, not truth (the state files are), so a failure to write it never
+// fails the operation it describes.
+func (m *Manager) journal(evs ...watch.Event) {
+	now := time.Now().UTC()
+	for i := range evs {
+		if evs[i].Time.IsZero() {
+			evs[i].Time = now
+		}
+	}
+	watch.Append(m.opts.StateDir, evs...)
+}
+
+// StateDir is the state root, where the event journal lives.
+func (m *Manager) StateDir() string { return m.opts.StateDir }
 
 // runtimeCgroups reads a managed container's cgroup paths from the
 // runtime's state.

@@ -2,6 +2,7 @@ package shim
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,12 +12,14 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"berth/core/cgroupfs"
 	"berth/core/procfs"
 	"berth/core/statefile"
+	"berth/watch"
 
 	"github.com/opencontainers/runc/libcontainer"
 	"golang.org/x/sys/unix"
@@ -58,7 +61,7 @@ type shim struct {
 	// drainedN counts the output pipes that reached EOF.
 	drainedN int
 	cgroups  cgroupfs.Paths
-	oomBase  uint64
+	oom      *oomWatch
 }
 
 func (s *shim) path(name string) string { return filepath.Join(s.dir, name) }
@@ -133,12 +136,15 @@ func (s *shim) run() error {
 		return err
 	}
 	s.report(Ready{Pid: init.Pid, Start: init.Start})
-	s.armOOM()
+	s.armOOM(init.Pid)
 	s.logf("info", "%s %s: pid %d", s.cfg.Mode, s.cfg.ID, init.Pid)
 
 	ws := s.reap(init.Pid)
-	exit := s.exitRecord(ws)
+	exit := s.exitRecord(ws, init.Pid)
 	s.waitDrained(drainGrace)
+	// The journal has the exit before the exit file exists, so whoever
+	// sees the file can count on the journal's history being complete.
+	s.journalExit(init.Pid, exit)
 	// Atomic, not fsynced: the state dir lives in /run (tmpfs), which a
 	// power loss empties anyway; what matters is never a torn record.
 	if err := statefile.WriteJSON(s.path(FileExit), exit, 0o600, false); err != nil {
@@ -300,17 +306,90 @@ func (s *shim) bundleCgroupsPath() string {
 	return spec.Linux.CgroupsPath
 }
 
-// armOOM records the container's OOM-kill counter as the baseline against
-// which an exit is judged OOM-caused.
-func (s *shim) armOOM() {
+// oomWatch journals the container's OOM kills while it runs, so history is
+// complete when no UI watches. Exec shims leave this to the init shim.
+type oomWatch struct {
+	cancel   context.CancelFunc
+	done     chan struct{}
+	mu       sync.Mutex
+	last     uint64    // highest oom_kill count journaled
+	lastTime time.Time // when the counter last rose
+}
+
+// armOOM starts watching the container's OOM kills through a watch loop of
+// its own, from the counter's current value.
+func (s *shim) armOOM(pid int) {
+	if s.cfg.Mode == ModeExec {
+		return
+	}
 	p, err := cgroupfs.RuncStatePaths(filepath.Join(s.cfg.RuntimeRoot, s.cfg.ID, "state.json"), statefile.ReadJSON)
 	if err != nil {
 		s.logf("warn", "cgroup paths: %v", err)
 		return
 	}
 	s.cgroups = p
-	s.oomBase, _ = cgroupfs.OOMKillCount(p)
+	base, err := cgroupfs.OOMKillCount(p)
+	if err != nil {
+		s.logf("warn", "no oom counter: %v", err)
+		return
+	}
+	loop, err := watch.New()
+	if err != nil {
+		s.logf("warn", "oom watch: %v", err)
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &oomWatch{cancel: cancel, done: make(chan struct{}), last: base}
+	s.oom = w
+	events := loop.Run(ctx)
+	if err := loop.Watch(watch.Target{ID: s.cfg.ID, Cgroup: p, Pid: pid, KnownOOM: &base}); err != nil {
+		s.logf("warn", "oom watch: %v", err)
+	}
+	go func() {
+		defer close(w.done)
+		for batch := range events {
+			w.mu.Lock()
+			for i := range batch {
+				if batch[i].OOMCount > w.last {
+					w.last, w.lastTime = batch[i].OOMCount, time.Now()
+				}
+			}
+			w.mu.Unlock()
+			if err := watch.Append(s.root(), batch...); err != nil {
+				s.logf("warn", "journal: %v", err)
+			}
+		}
+	}()
 }
+
+// finishOOM stops the watch and journals any kill it had not reported yet,
+// reading the counter one last time, so every kill is journaled before the
+// exit it may have caused. It reports whether the counter rose within the
+// last second, which with a SIGKILL means the OOM killer ended the process.
+func (s *shim) finishOOM(pid int) (recent bool, count uint64) {
+	w := s.oom
+	if w == nil {
+		return false, 0
+	}
+	w.cancel()
+	<-w.done
+	now, err := cgroupfs.OOMKillCount(s.cgroups)
+	if err != nil {
+		now = w.last
+	}
+	var missed []watch.Event
+	for v := w.last + 1; v <= now; v++ {
+		missed = append(missed, watch.Event{Time: time.Now().UTC(), Kind: watch.KindOOM, ID: s.cfg.ID, Pid: pid, OOMCount: v})
+	}
+	if len(missed) > 0 {
+		watch.Append(s.root(), missed...)
+		return true, now
+	}
+	return !w.lastTime.IsZero() && time.Since(w.lastTime) < time.Second, now
+}
+
+// root is the state root: the process dir is <root>/<id>/<proc>.
+func (s *shim) root() string { return filepath.Dir(filepath.Dir(s.dir)) }
 
 // reap waits for the container process, reaping every other child that is
 // handed to this subreaper on the way, and returns its wait status.
@@ -333,9 +412,9 @@ func (s *shim) reap(pid int) unix.WaitStatus {
 	}
 }
 
-// exitRecord turns a wait status into the exit record, reading the OOM
-// counter one last time so a kill that caused this exit is recorded with it.
-func (s *shim) exitRecord(ws unix.WaitStatus) Exit {
+// exitRecord turns a wait status into the exit record, journaling first any
+// OOM kill not yet journaled, so a kill that caused this exit comes before it.
+func (s *shim) exitRecord(ws unix.WaitStatus, pid int) Exit {
 	e := Exit{ExitedAt: time.Now().UTC()}
 	switch {
 	case ws.Exited():
@@ -346,15 +425,24 @@ func (s *shim) exitRecord(ws unix.WaitStatus) Exit {
 	default:
 		e.Status = StatusUnknown
 	}
-	if s.cgroups != nil && e.Signal == int(unix.SIGKILL) {
-		if n, err := cgroupfs.OOMKillCount(s.cgroups); err == nil && n > s.oomBase {
-			e.OOMKilled = true
-		}
-	}
-	if s.cgroups != nil && s.cfg.Mode != ModeExec {
-		e.OOMKills, _ = cgroupfs.OOMKillCount(s.cgroups)
-	}
+	recent, count := s.finishOOM(pid)
+	e.OOMKilled = recent && e.Signal == int(unix.SIGKILL)
+	e.OOMKills = count
 	return e
+}
+
+// journalExit records the exit in the state root's event journal.
+func (s *shim) journalExit(pid int, e Exit) {
+	kind, proc := watch.KindExit, filepath.Base(s.dir)
+	if s.cfg.Mode == ModeExec {
+		kind = watch.KindExecExit
+	}
+	st := e.Status
+	ev := watch.Event{Time: e.ExitedAt, Kind: kind, ID: s.cfg.ID, Pid: pid, Proc: proc,
+		ExitStatus: &st, OOMKilled: e.OOMKilled, Detail: e.Detail}
+	if err := watch.Append(s.root(), ev); err != nil {
+		s.logf("warn", "journal: %v", err)
+	}
 }
 
 // waitDrained waits up to d for both output pipes to reach EOF.

@@ -132,7 +132,7 @@ func newRoot(g *globals) *cobra.Command {
 	root.AddCommand(
 		newRunCmd(g), newPsCmd(g), newTopCmd(g), newStatsCmd(g), newLogsCmd(g),
 		newExecCmd(g), newPauseCmd(g), newResumeCmd(g), newKillCmd(g), newRmCmd(g),
-		newUpdateCmd(g), newDoctorCmd(g), newDemoCmd(g),
+		newUpdateCmd(g), newEventsCmd(g), newDoctorCmd(g), newDemoCmd(g),
 	)
 	for _, c := range root.Commands() {
 		c.SilenceUsage = true

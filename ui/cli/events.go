@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"berth/watch"
+
+	"github.com/spf13/cobra"
+)
+
+func newEventsCmd(g *globals) *cobra.Command {
+	var since time.Duration
+	var noFollow bool
+	cmd := &cobra.Command{
+		Use:   "events [--since DURATION] [--no-follow]",
+		Short: "Print the event history (OOM kills, exits, lifecycle), then follow live",
+		Long: "Print what happened to containers, from the journal the shims and berth keep in\n" +
+			"the state dir (so history covers the time no berth ran), then follow live events:\n" +
+			"OOM kills the moment they happen, with a snapshot of the container's memory.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if since < 0 {
+				return usagef("--since must be positive")
+			}
+			m, err := g.manager(cmd.Context())
+			if err != nil {
+				return err
+			}
+			var from time.Time
+			if since > 0 {
+				from = time.Now().Add(-since)
+			}
+			history, warns, live, err := m.Events(cmd.Context(), from, !noFollow)
+			if err != nil {
+				return err
+			}
+			for _, w := range warns {
+				fmt.Fprintln(g.stderr, "berth: warning: "+OneLine(w))
+			}
+			for _, ev := range history {
+				if err := printEvent(g, ev); err != nil {
+					return err
+				}
+			}
+			for batch := range live {
+				for _, ev := range batch {
+					if err := printEvent(g, ev); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().DurationVar(&since, "since", 0, "only events newer than this (e.g. 10m, 2h)")
+	cmd.Flags().BoolVar(&noFollow, "no-follow", false, "print the history and exit")
+	return cmd
+}
+
+// printEvent prints one event: a JSON line, or a text line.
+func printEvent(g *globals, ev watch.Event) error {
+	if g.json {
+		b, err := json.Marshal(ev)
+		if err != nil {
+			return err
+		}
+		_, err = g.stdout.Write(append(b, '\n'))
+		return err
+	}
+	_, err := fmt.Fprintln(g.stdout, EventLine(ev))
+	return err
+}
+
+// EventLine formats an event for a terminal: time, kind, id, then what the
+// kind has to say.
+func EventLine(ev watch.Event) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s  %-10s %s", ev.Time.Local().Format("2006-01-02 15:04:05.000"), ev.Kind, ev.ID)
+	if ev.Pid > 0 {
+		b.WriteString("  pid " + strconv.Itoa(ev.Pid))
+	}
+	if ev.Proc != "" && ev.Proc != "init" {
+		b.WriteString("  " + ev.Proc)
+	}
+	if ev.ExitStatus != nil {
+		b.WriteString("  status " + strconv.Itoa(*ev.ExitStatus))
+	}
+	if ev.OOMKilled {
+		b.WriteString("  oom-killed")
+	}
+	if ev.Kind == watch.KindOOM {
+		fmt.Fprintf(&b, "  kill #%d", ev.OOMCount)
+		if f := ev.Forensics; f != nil {
+			fmt.Fprintf(&b, "  usage %s", HumanBytes(f.UsageBytes))
+			if f.LimitBytes > 0 {
+				b.WriteString(" of " + HumanBytes(f.LimitBytes))
+			}
+			if len(f.Processes) > 0 {
+				p := f.Processes[0]
+				fmt.Fprintf(&b, "  top: %s (pid %d, %s)", p.Command, p.Pid, HumanBytes(p.RSSBytes))
+			}
+		}
+	}
+	if ev.Detail != "" && !(ev.Kind == watch.KindOOM && ev.Forensics != nil && !ev.Missed) {
+		b.WriteString("  " + ev.Detail)
+	}
+	return OneLine(b.String())
+}

@@ -1,0 +1,95 @@
+// Package watch turns kernel notifications into berth's events: OOM kills
+// (cgroup v1 eventfd on memory.oom_control, cgroup v2 inotify on
+// memory.events), exits (the shims' exit files), and containers appearing
+// and vanishing in state dirs and runtime roots. One epoll loop serves every
+// container: no goroutine per container, no rescans.
+//
+// An OOM event is identified by (container id, oom_kill counter value), so
+// the shim that journals a kill and a UI that sees it live report the same
+// event, and consumers keep it once (see Dedup).
+package watch
+
+import (
+	"strconv"
+	"time"
+)
+
+// Kind names what happened.
+type Kind string
+
+// Event kinds.
+const (
+	KindCreate     Kind = "create"
+	KindStart      Kind = "start"
+	KindExit       Kind = "exit"
+	KindOOM        Kind = "oom"
+	KindPause      Kind = "pause"
+	KindResume     Kind = "resume"
+	KindCheckpoint Kind = "checkpoint"
+	KindRestore    Kind = "restore"
+	KindDelete     Kind = "delete"
+	KindExecExit   Kind = "exec-exit"
+	KindUpdate     Kind = "update"
+)
+
+// Event is one thing that happened to a container.
+type Event struct {
+	Time       time.Time `json:"time"`
+	Kind       Kind      `json:"kind"`
+	ID         string    `json:"id"`
+	Pid        int       `json:"pid,omitempty"`
+	ExitStatus *int      `json:"exitStatus,omitempty"`
+	OOMKilled  bool      `json:"oomKilled,omitempty"`
+	Detail     string    `json:"detail,omitempty"`
+	// OOMCount is the container's oom_kill counter after this kill: with
+	// the id it names the kill.
+	OOMCount uint64 `json:"oomCount,omitempty"`
+	// Missed marks a kill found from the counter, that happened while
+	// nothing watched.
+	Missed bool `json:"missed,omitempty"`
+	// Proc is the process an exit is about: "init" or an exec's name.
+	Proc      string     `json:"proc,omitempty"`
+	Forensics *Forensics `json:"forensics,omitempty"`
+}
+
+// Key identifies an event across sources: the same OOM kill seen by a
+// shim and by a UI has one key.
+func (e Event) Key() string {
+	switch e.Kind {
+	case KindOOM:
+		// The pid of init tells incarnations of a reused id apart: each
+		// new container's counter starts again from zero.
+		return "oom/" + e.ID + "/" + strconv.Itoa(e.Pid) + "/" + strconv.FormatUint(e.OOMCount, 10)
+	case KindExit, KindExecExit:
+		return string(e.Kind) + "/" + e.ID + "/" + e.Proc + "/" + strconv.Itoa(e.Pid)
+	default:
+		return string(e.Kind) + "/" + e.ID + "/" + e.Time.Format(time.RFC3339Nano)
+	}
+}
+
+// Dedup drops events already seen, remembering a bounded number of keys.
+type Dedup struct {
+	seen  map[string]struct{}
+	order []string
+	max   int
+}
+
+// NewDedup remembers up to max keys (oldest forgotten first).
+func NewDedup(max int) *Dedup {
+	return &Dedup{seen: make(map[string]struct{}, max), max: max}
+}
+
+// First reports whether e is new, and remembers it.
+func (d *Dedup) First(e Event) bool {
+	k := e.Key()
+	if _, ok := d.seen[k]; ok {
+		return false
+	}
+	d.seen[k] = struct{}{}
+	d.order = append(d.order, k)
+	if len(d.order) > d.max {
+		delete(d.seen, d.order[0])
+		d.order = d.order[1:]
+	}
+	return true
+}

@@ -1,0 +1,131 @@
+package watch
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"berth/core/cgroupfs"
+	"berth/core/procfs"
+)
+
+// Forensics is what a container's memory looked like when the OOM killer
+// woke: taken at the wake-up, while the victim still exists.
+type Forensics struct {
+	LimitBytes uint64       `json:"limitBytes"`
+	UsageBytes uint64       `json:"usageBytes"`
+	Stat       []StatEntry  `json:"stat,omitempty"`
+	Processes  []ProcessMem `json:"processes,omitempty"`
+	// Error says what could not be taken, when something could not.
+	Error string `json:"error,omitempty"`
+}
+
+// StatEntry is one memory.stat line, in bytes.
+type StatEntry struct {
+	Name  string `json:"name"`
+	Bytes uint64 `json:"bytes"`
+}
+
+// ProcessMem is one process ranked by resident memory.
+type ProcessMem struct {
+	Pid      int    `json:"pid"`
+	Command  string `json:"command"`
+	RSSBytes uint64 `json:"rssBytes"`
+}
+
+// topN is how many memory.stat entries and processes a snapshot keeps.
+const topN = 5
+
+var pageSize = uint64(os.Getpagesize())
+
+// Snapshot reads the memory cgroup's limit, usage, largest memory.stat
+// entries and its processes by RSS. It is best effort: whatever fails is
+// named in Error and the rest is still filled.
+func Snapshot(p cgroupfs.Paths) *Forensics {
+	f := &Forensics{}
+	var errs []string
+	note := func(err error) {
+		if err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	limitFile, usageFile := "memory.limit_in_bytes", "memory.usage_in_bytes"
+	if p.V2() {
+		limitFile, usageFile = "memory.max", "memory.current"
+	}
+	var err error
+	f.LimitBytes, _, err = cgroupfs.ReadUint(p.File("memory", limitFile))
+	note(err)
+	if f.LimitBytes >= 1<<62 {
+		f.LimitBytes = 0
+	}
+	f.UsageBytes, _, err = cgroupfs.ReadUint(p.File("memory", usageFile))
+	note(err)
+	note(cgroupfs.ReadFile(p.File("memory", "memory.stat"), func(b []byte) error {
+		f.Stat = largestStats(b)
+		return nil
+	}))
+	procs, err := os.ReadFile(filepath.Join(p.Dir("memory"), "cgroup.procs"))
+	note(err)
+	for _, field := range strings.Fields(string(procs)) {
+		pid, err := strconv.Atoi(field)
+		if err != nil {
+			continue
+		}
+		st, err := procfs.ReadStat(pid)
+		if err != nil || st.RSSPages <= 0 {
+			continue
+		}
+		f.Processes = append(f.Processes, ProcessMem{Pid: pid, Command: command(pid, st.Comm), RSSBytes: uint64(st.RSSPages) * pageSize})
+	}
+	sort.Slice(f.Processes, func(i, j int) bool { return f.Processes[i].RSSBytes > f.Processes[j].RSSBytes })
+	if len(f.Processes) > topN {
+		f.Processes = f.Processes[:topN]
+	}
+	if len(errs) > 0 {
+		f.Error = "snapshot incomplete: " + strings.Join(errs, "; ")
+	}
+	return f
+}
+
+// command is a process's command line, or its comm when that is empty.
+func command(pid int, comm string) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil || len(b) == 0 {
+		return comm
+	}
+	b = bytes.TrimRight(bytes.ReplaceAll(b, []byte{0}, []byte{' '}), " ")
+	if len(b) > 256 {
+		b = b[:256]
+	}
+	return string(b)
+}
+
+// largestStats returns the largest byte-valued entries of memory.stat,
+// leaving out event counters (pg*, workingset_*, thp_*) and the hierarchy
+// totals that repeat the local values on v1.
+func largestStats(b []byte) []StatEntry {
+	var out []StatEntry
+	for _, line := range strings.Split(string(b), "\n") {
+		name, val, ok := strings.Cut(line, " ")
+		if !ok || strings.HasPrefix(name, "total_") || strings.HasPrefix(name, "hierarchical_") ||
+			strings.HasPrefix(name, "pg") || strings.HasPrefix(name, "workingset_") || strings.HasPrefix(name, "thp_") ||
+			strings.HasSuffix(name, "_limit") || name == "swappiness" || name == "use_hierarchy" {
+			continue
+		}
+		n, err := strconv.ParseUint(strings.TrimSpace(val), 10, 64)
+		if err != nil || n == 0 {
+			continue
+		}
+		out = append(out, StatEntry{Name: name, Bytes: n})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Bytes > out[j].Bytes })
+	if len(out) > topN {
+		out = out[:topN]
+	}
+	return out
+}

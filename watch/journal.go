@@ -1,0 +1,201 @@
+package watch
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// JournalFile is the event journal in the state root; it rotates to
+// JournalFile+".1" past JournalMax bytes, so history is bounded.
+const (
+	JournalFile = "events.jsonl"
+	JournalMax  = 4 << 20
+	journalLock = ".events.lock"
+)
+
+// Append adds events to the journal of the state root. Every writer (each
+// shim, each berth) appends whole lines under an exclusive lock, which also
+// covers rotation, so concurrent writers never interleave or lose lines.
+func Append(root string, evs ...Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	var buf []byte
+	for _, ev := range evs {
+		b, err := json.Marshal(ev)
+		if err != nil {
+			return err
+		}
+		buf = append(append(buf, b...), '\n')
+	}
+	lock, err := os.OpenFile(filepath.Join(root, journalLock), os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return fmt.Errorf("journal lock: %w", err)
+	}
+	defer lock.Close()
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
+		return fmt.Errorf("journal lock: %w", err)
+	}
+	path := filepath.Join(root, JournalFile)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|unix.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	st, err := f.Stat()
+	if err == nil && st.Size()+int64(len(buf)) > JournalMax && st.Size() > 0 {
+		f.Close()
+		if err := os.Rename(path, path+".1"); err != nil {
+			return fmt.Errorf("rotate journal: %w", err)
+		}
+		if f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|unix.O_NOFOLLOW, 0o600); err != nil {
+			return fmt.Errorf("journal: %w", err)
+		}
+	}
+	_, err = f.Write(buf)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Read returns the journal's events at or after since (all when zero),
+// oldest first, and a warning for each line that is truncated or garbage:
+// such a line is skipped, never fatal.
+func Read(root string, since time.Time) ([]Event, []string) {
+	var evs []Event
+	var warns []string
+	for _, name := range []string{JournalFile + ".1", JournalFile} {
+		f, err := openRegular(filepath.Join(root, name))
+		if err != nil {
+			if !errors.Is(err, os.ErrNotExist) {
+				warns = append(warns, err.Error())
+			}
+			continue
+		}
+		_, w := scanJournal(f, name, func(ev Event) {
+			if since.IsZero() || !ev.Time.Before(since) {
+				evs = append(evs, ev)
+			}
+		})
+		warns = append(warns, w...)
+		f.Close()
+	}
+	return evs, warns
+}
+
+// scanJournal decodes complete lines from r, returning the bytes consumed;
+// an unterminated last line is left for a later read.
+func scanJournal(r io.Reader, name string, fn func(Event)) (int64, []string) {
+	var warns []string
+	var n int64
+	br := bufio.NewReaderSize(r, 64<<10)
+	line := 0
+	for {
+		b, err := br.ReadBytes('\n')
+		if err != nil {
+			return n, warns
+		}
+		n += int64(len(b))
+		line++
+		var ev Event
+		if err := json.Unmarshal(b, &ev); err != nil || ev.Kind == "" || ev.ID == "" {
+			warns = append(warns, fmt.Sprintf("%s line %d: skipped, not an event", name, line))
+			continue
+		}
+		fn(ev)
+	}
+}
+
+func openRegular(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	return f, nil
+}
+
+// Tail follows the journal from its current end, delivering new events
+// through the loop's channel as they are appended, across rotation.
+func (l *Loop) Tail(root string) error {
+	j := &journalTail{path: filepath.Join(root, JournalFile)}
+	if f, err := openRegular(j.path); err == nil {
+		j.f = f
+		j.off, _ = f.Seek(0, io.SeekEnd)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	wd, err := unix.InotifyAddWatch(l.ifd, root, unix.IN_MODIFY|unix.IN_CREATE|unix.IN_MOVED_FROM|unix.IN_ONLYDIR|unix.IN_MASK_ADD)
+	if err != nil {
+		j.close()
+		return fmt.Errorf("watch %s: %w", root, err)
+	}
+	if old := l.wds[int32(wd)]; old != nil && old.kind == wdRoot {
+		// Same directory as WatchRoot: one watch serves both.
+		old.journal = j
+		return nil
+	}
+	l.wds[int32(wd)] = &wdTarget{kind: wdRoot, root: root, journal: j, tailOnly: true}
+	return nil
+}
+
+// journalTail holds the journal file being followed open: after a rotation
+// the held file is the old one, read to its end before the new one is
+// opened, so no line is lost or read twice.
+type journalTail struct {
+	path string
+	f    *os.File
+	off  int64
+}
+
+// read returns the events appended since the last read; rotated says the
+// journal was just renamed away, created says a new one appeared.
+func (j *journalTail) read(rotated, created bool) []Event {
+	var out []Event
+	collect := func(ev Event) { out = append(out, ev) }
+	if j.f != nil {
+		j.f.Seek(j.off, io.SeekStart)
+		n, _ := scanJournal(j.f, JournalFile, collect)
+		j.off += n
+	}
+	if rotated || created || j.f == nil {
+		f, err := openRegular(j.path)
+		if err != nil {
+			return out
+		}
+		if j.f != nil && sameFile(j.f, f) {
+			f.Close()
+			return out
+		}
+		j.close()
+		j.f, j.off = f, 0
+		n, _ := scanJournal(f, JournalFile, collect)
+		j.off += n
+	}
+	return out
+}
+
+func (j *journalTail) close() {
+	if j.f != nil {
+		j.f.Close()
+		j.f = nil
+	}
+}
+
+func sameFile(a, b *os.File) bool {
+	sa, err1 := a.Stat()
+	sb, err2 := b.Stat()
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
+}

@@ -1,0 +1,565 @@
+package watch
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+	"unsafe"
+
+	"berth/core/cgroupfs"
+
+	"golang.org/x/sys/unix"
+)
+
+// counterRiseWait bounds how long an OOM wake-up waits for the oom_kill
+// counter to rise: on cgroup v1 the eventfd fires when the OOM starts, and
+// the kill (and the counter) lands 1-2 ms later.
+const counterRiseWait = 50 * time.Millisecond
+
+// Target is a container to watch.
+type Target struct {
+	ID string
+	// Cgroup locates the container's memory cgroup; nil means no OOM watch.
+	Cgroup cgroupfs.Paths
+	// ProcDir is a berth process directory whose exit file to watch ("" for
+	// none); Proc names the process ("init" or an exec).
+	ProcDir string
+	Proc    string
+	// Pid is the container's init pid, carried by its events.
+	Pid int
+	// KnownOOM is the oom_kill count already reported for this container
+	// (from the journal); kills above it that happened while nothing
+	// watched are reported as missed. Nil takes the current count as the
+	// baseline.
+	KnownOOM *uint64
+}
+
+// Loop is one epoll loop watching many containers. Watch and Unwatch may be
+// called from any goroutine; events arrive in batches on the channel Run
+// returns.
+type Loop struct {
+	epfd   int
+	ifd    int // one inotify instance for every file and directory
+	wakefd int // eventfd: registrations and ctx cancellation wake the loop
+
+	mu         sync.Mutex
+	containers map[string]*watched
+	efds       map[int32]*watched // v1 OOM eventfd -> container
+	wds        map[int32]*wdTarget
+	pending    []Event
+	closed     bool
+	buf        []byte
+}
+
+type watched struct {
+	Target
+	last    uint64   // highest oom_kill count reported
+	efd     int      // v1 eventfd, or -1
+	ctl     *os.File // v1 memory.oom_control, open while registered
+	memWd   int32    // v2 memory.events watch, or -1
+	procWd  int32    // exit-file watch, or -1
+	exited  bool
+	control string // v1 cgroup.event_control path, to tell removal apart
+}
+
+type wdKind int
+
+const (
+	wdMemEvents wdKind = iota
+	wdProcDir
+	wdRoot
+)
+
+type wdTarget struct {
+	kind wdKind
+	c    *watched
+	root string
+	// journal is set when the root's journal is being followed; tailOnly
+	// when the root itself is not watched for containers.
+	journal  *journalTail
+	tailOnly bool
+}
+
+// New creates a loop. Close it by cancelling the context given to Run.
+func New() (*Loop, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("epoll: %w", err)
+	}
+	ifd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, fmt.Errorf("inotify: %w", err)
+	}
+	wakefd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		unix.Close(epfd)
+		unix.Close(ifd)
+		return nil, fmt.Errorf("eventfd: %w", err)
+	}
+	l := &Loop{epfd: epfd, ifd: ifd, wakefd: wakefd, containers: map[string]*watched{},
+		efds: map[int32]*watched{}, wds: map[int32]*wdTarget{}, buf: make([]byte, 64<<10)}
+	for _, fd := range []int{ifd, wakefd} {
+		if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}); err != nil {
+			l.closeFds()
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// Run starts the loop's one goroutine and returns the channel of event
+// batches, closed when ctx ends. A slow reader delays the loop but loses
+// nothing: the kernel keeps counting while the loop waits.
+func (l *Loop) Run(ctx context.Context) <-chan []Event {
+	out := make(chan []Event, 8)
+	stop := context.AfterFunc(ctx, l.wake)
+	go func() {
+		defer close(out)
+		defer stop()
+		defer l.shutdown()
+		evs := make([]unix.EpollEvent, 64)
+		for {
+			n, err := unix.EpollWait(l.epfd, evs, -1)
+			if err == unix.EINTR {
+				continue
+			}
+			if ctx.Err() != nil || err != nil {
+				return
+			}
+			batch := l.handle(evs[:n])
+			if len(batch) == 0 {
+				continue
+			}
+			select {
+			case out <- batch:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
+}
+
+func (l *Loop) wake() {
+	var one [8]byte
+	one[0] = 1
+	unix.Write(l.wakefd, one[:])
+}
+
+func (l *Loop) shutdown() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.closed = true
+	for _, c := range l.containers {
+		l.release(c)
+	}
+	for _, t := range l.wds {
+		if t.journal != nil {
+			t.journal.close()
+		}
+	}
+	l.closeFds()
+}
+
+func (l *Loop) closeFds() {
+	unix.Close(l.epfd)
+	unix.Close(l.ifd)
+	unix.Close(l.wakefd)
+}
+
+// Watch starts watching a container's OOM kills and, with a ProcDir, its
+// exit. Watching an id again replaces the earlier watch.
+func (l *Loop) Watch(t Target) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return errors.New("watch loop closed")
+	}
+	if old := l.containers[t.ID]; old != nil {
+		l.release(old)
+	}
+	c := &watched{Target: t, efd: -1, memWd: -1, procWd: -1}
+	if t.ProcDir != "" {
+		wd, err := unix.InotifyAddWatch(l.ifd, t.ProcDir, unix.IN_MOVED_TO|unix.IN_CREATE|unix.IN_DELETE_SELF|unix.IN_ONLYDIR)
+		if err != nil {
+			return fmt.Errorf("%s: watch %s: %w", t.ID, t.ProcDir, err)
+		}
+		c.procWd = int32(wd)
+		l.wds[c.procWd] = &wdTarget{kind: wdProcDir, c: c}
+	}
+	if t.Cgroup != nil && t.Cgroup.Dir("memory") != "" {
+		if err := l.armOOM(c); err != nil {
+			l.release(c)
+			return fmt.Errorf("%s: %w", t.ID, err)
+		}
+	}
+	l.containers[t.ID] = c
+	// A container that exited before the watch was armed: its exit file
+	// is already there, and no inotify event will come for it.
+	if t.ProcDir != "" {
+		if _, err := os.Lstat(filepath.Join(t.ProcDir, "exit")); err == nil {
+			l.pending = append(l.pending, l.exitEvents(c)...)
+		}
+	}
+	if len(l.pending) > 0 {
+		l.wake()
+	}
+	return nil
+}
+
+// armOOM registers the OOM notification and takes the counter baseline,
+// queueing kills that happened while nothing watched.
+func (l *Loop) armOOM(c *watched) error {
+	now, err := cgroupfs.OOMKillCount(c.Cgroup)
+	if err != nil {
+		return fmt.Errorf("oom counter: %w", err)
+	}
+	c.last = now
+	if c.KnownOOM != nil && *c.KnownOOM < now {
+		c.last = *c.KnownOOM
+		l.pending = append(l.pending, l.counterEvents(c, now, true, nil)...)
+	}
+	dir := c.Cgroup.Dir("memory")
+	if c.Cgroup.V2() {
+		wd, err := unix.InotifyAddWatch(l.ifd, filepath.Join(dir, "memory.events"), unix.IN_MODIFY|unix.IN_DELETE_SELF)
+		if err != nil {
+			return fmt.Errorf("watch memory.events: %w", err)
+		}
+		c.memWd = int32(wd)
+		l.wds[c.memWd] = &wdTarget{kind: wdMemEvents, c: c}
+		return nil
+	}
+	ctl, err := os.Open(filepath.Join(dir, "memory.oom_control"))
+	if err != nil {
+		return err
+	}
+	efd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		ctl.Close()
+		return err
+	}
+	c.control = filepath.Join(dir, "cgroup.event_control")
+	reg := []byte(strconv.Itoa(efd) + " " + strconv.Itoa(int(ctl.Fd())))
+	if err := os.WriteFile(c.control, reg, 0o200); err != nil {
+		ctl.Close()
+		unix.Close(efd)
+		return fmt.Errorf("register oom eventfd: %w", err)
+	}
+	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, efd, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLHUP, Fd: int32(efd)}); err != nil {
+		ctl.Close()
+		unix.Close(efd)
+		return err
+	}
+	c.efd, c.ctl = efd, ctl
+	l.efds[int32(efd)] = c
+	return nil
+}
+
+// Unwatch stops watching a container.
+func (l *Loop) Unwatch(id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if c := l.containers[id]; c != nil {
+		l.release(c)
+	}
+}
+
+// release drops every registration of c. Called with mu held.
+func (l *Loop) release(c *watched) {
+	if l.containers[c.ID] == c {
+		delete(l.containers, c.ID)
+	}
+	if c.efd >= 0 {
+		unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, c.efd, nil)
+		delete(l.efds, int32(c.efd))
+		unix.Close(c.efd)
+		c.efd = -1
+	}
+	if c.ctl != nil {
+		c.ctl.Close()
+		c.ctl = nil
+	}
+	for _, wd := range []*int32{&c.memWd, &c.procWd} {
+		if *wd >= 0 {
+			unix.InotifyRmWatch(l.ifd, uint32(*wd))
+			delete(l.wds, *wd)
+			*wd = -1
+		}
+	}
+}
+
+// WatchRoot reports containers appearing (create) and vanishing (delete) as
+// directories of root: berth's state dir or a runtime root.
+func (l *Loop) WatchRoot(root string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	// IN_MASK_ADD: a root whose journal is followed (Tail) shares the watch.
+	mask := uint32(unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_TO | unix.IN_MOVED_FROM | unix.IN_ONLYDIR | unix.IN_MASK_ADD)
+	wd, err := unix.InotifyAddWatch(l.ifd, root, mask)
+	if err != nil {
+		return fmt.Errorf("watch %s: %w", root, err)
+	}
+	if old := l.wds[int32(wd)]; old != nil {
+		old.tailOnly = false
+		return nil
+	}
+	l.wds[int32(wd)] = &wdTarget{kind: wdRoot, root: root}
+	return nil
+}
+
+// handle processes one epoll batch and returns the events it produced.
+func (l *Loop) handle(evs []unix.EpollEvent) []Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.pending
+	l.pending = nil
+	for _, ev := range evs {
+		switch {
+		case int(ev.Fd) == l.wakefd:
+			var b [8]byte
+			unix.Read(l.wakefd, b[:])
+		case int(ev.Fd) == l.ifd:
+			out = append(out, l.readInotify()...)
+		default:
+			if c := l.efds[ev.Fd]; c != nil {
+				out = append(out, l.oomWake(c)...)
+			}
+		}
+	}
+	return out
+}
+
+// oomWake handles a v1 eventfd wake-up: an OOM in progress, or only the
+// cgroup being removed.
+func (l *Loop) oomWake(c *watched) []Event {
+	var b [8]byte
+	unix.Read(c.efd, b[:])
+	if _, err := os.Lstat(c.control); err != nil {
+		// The cgroup is gone: this wake-up is its removal, not an OOM.
+		l.release(c)
+		return nil
+	}
+	snap := Snapshot(c.Cgroup)
+	deadline := time.Now().Add(counterRiseWait)
+	for {
+		n, err := cgroupfs.OOMKillCount(c.Cgroup)
+		if err != nil {
+			return nil
+		}
+		if n > c.last {
+			return l.counterEvents(c, n, false, snap)
+		}
+		if time.Now().After(deadline) {
+			// An OOM that ended without a kill (memory freed in time).
+			return nil
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// counterEvents reports every kill between the last reported count and now.
+func (l *Loop) counterEvents(c *watched, now uint64, missed bool, snap *Forensics) []Event {
+	var out []Event
+	t := time.Now().UTC()
+	for v := c.last + 1; v <= now; v++ {
+		ev := Event{Time: t, Kind: KindOOM, ID: c.ID, Pid: c.Pid, OOMCount: v, Missed: missed}
+		if v == now && snap != nil {
+			ev.Forensics = snap
+			if len(snap.Processes) > 0 {
+				ev.Detail = "largest process: " + snap.Processes[0].Command
+			}
+		}
+		if missed {
+			ev.Detail = "killed while nothing watched"
+		}
+		out = append(out, ev)
+	}
+	if now > c.last {
+		c.last = now
+	}
+	return out
+}
+
+// readInotify drains the inotify fd.
+func (l *Loop) readInotify() []Event {
+	var out []Event
+	for {
+		n, err := unix.Read(l.ifd, l.buf)
+		if n <= 0 || err != nil {
+			return out
+		}
+		for off := 0; off+unix.SizeofInotifyEvent <= n; {
+			raw := (*unix.InotifyEvent)(unsafe.Pointer(&l.buf[off]))
+			name := ""
+			if raw.Len > 0 {
+				nb := l.buf[off+unix.SizeofInotifyEvent : off+unix.SizeofInotifyEvent+int(raw.Len)]
+				name = string(bytes.TrimRight(nb, "\x00"))
+			}
+			off += unix.SizeofInotifyEvent + int(raw.Len)
+			if raw.Mask&unix.IN_Q_OVERFLOW != 0 {
+				out = append(out, l.resync()...)
+				continue
+			}
+			t := l.wds[raw.Wd]
+			if t == nil {
+				continue
+			}
+			out = append(out, l.inotifyEvent(t, raw.Mask, name)...)
+		}
+	}
+}
+
+func (l *Loop) inotifyEvent(t *wdTarget, mask uint32, name string) []Event {
+	switch t.kind {
+	case wdMemEvents:
+		if mask&(unix.IN_DELETE_SELF|unix.IN_IGNORED) != 0 {
+			delete(l.wds, t.c.memWd)
+			t.c.memWd = -1
+			return nil
+		}
+		n, err := cgroupfs.OOMKillCount(t.c.Cgroup)
+		if err != nil || n <= t.c.last {
+			return nil
+		}
+		return l.counterEvents(t.c, n, false, Snapshot(t.c.Cgroup))
+	case wdProcDir:
+		if mask&(unix.IN_DELETE_SELF|unix.IN_IGNORED) != 0 {
+			delete(l.wds, t.c.procWd)
+			t.c.procWd = -1
+			return nil
+		}
+		if name == "exit" {
+			return l.exitEvents(t.c)
+		}
+	case wdRoot:
+		if t.journal != nil && name == JournalFile {
+			return t.journal.read(mask&unix.IN_MOVED_FROM != 0, mask&unix.IN_CREATE != 0)
+		}
+		if name == JournalFile+".1" {
+			return nil
+		}
+		if t.tailOnly || name == "" || name[0] == '.' || mask&unix.IN_ISDIR == 0 {
+			return nil
+		}
+		kind := KindCreate
+		if mask&(unix.IN_DELETE|unix.IN_MOVED_FROM) != 0 {
+			kind = KindDelete
+		}
+		return []Event{{Time: time.Now().UTC(), Kind: kind, ID: name, Detail: t.root}}
+	}
+	return nil
+}
+
+// exitRecord is the part of a shim's exit file an event needs.
+type exitRecord struct {
+	Status    int       `json:"status"`
+	Signal    int       `json:"signal"`
+	OOMKilled bool      `json:"oomKilled"`
+	OOMKills  uint64    `json:"oomKills"`
+	ExitedAt  time.Time `json:"exitedAt"`
+	Detail    string    `json:"detail"`
+}
+
+// exitEvents reports a process's exit, after one last read of the OOM
+// counter so that a kill that caused the exit is reported before it.
+func (l *Loop) exitEvents(c *watched) []Event {
+	if c.exited {
+		return nil
+	}
+	var rec exitRecord
+	b, err := readRegular(filepath.Join(c.ProcDir, "exit"))
+	if err != nil || json.Unmarshal(b, &rec) != nil {
+		return nil // a torn or planted file; the rename will come
+	}
+	c.exited = true
+	var out []Event
+	if c.Cgroup != nil {
+		now, err := cgroupfs.OOMKillCount(c.Cgroup)
+		if err != nil || rec.OOMKills > now {
+			now = rec.OOMKills // the cgroup is gone: the shim's last read
+		}
+		if now > c.last {
+			out = append(out, l.counterEvents(c, now, false, nil)...)
+		}
+	}
+	kind := KindExit
+	proc := c.Proc
+	if proc == "" {
+		proc = "init"
+	}
+	if proc != "init" {
+		kind = KindExecExit
+	}
+	st := rec.Status
+	t := rec.ExitedAt
+	if t.IsZero() {
+		t = time.Now().UTC()
+	}
+	out = append(out, Event{Time: t, Kind: kind, ID: c.ID, Proc: proc, ExitStatus: &st,
+		OOMKilled: rec.OOMKilled, Detail: rec.Detail, Pid: pidOf(c.ProcDir)})
+	if proc == "init" {
+		l.release(c)
+	}
+	return out
+}
+
+// resync re-reads every counter and exit file after an inotify overflow, so
+// nothing the kernel could not queue is lost.
+func (l *Loop) resync() []Event {
+	var out []Event
+	for _, c := range l.containers {
+		if c.Cgroup != nil {
+			if n, err := cgroupfs.OOMKillCount(c.Cgroup); err == nil && n > c.last {
+				out = append(out, l.counterEvents(c, n, false, nil)...)
+			}
+		}
+		if c.ProcDir != "" {
+			if _, err := os.Lstat(filepath.Join(c.ProcDir, "exit")); err == nil {
+				out = append(out, l.exitEvents(c)...)
+			}
+		}
+	}
+	return out
+}
+
+// pidOf reads the pid recorded in a process dir's pid file.
+func pidOf(dir string) int {
+	b, err := readRegular(filepath.Join(dir, "pid"))
+	if err != nil {
+		return 0
+	}
+	f := bytes.Fields(b)
+	if len(f) == 0 {
+		return 0
+	}
+	pid, _ := strconv.Atoi(string(f[0]))
+	return pid
+}
+
+// readRegular reads a small regular file without following symlinks or
+// blocking on a FIFO.
+func readRegular(path string) ([]byte, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size > 1<<20 {
+		return nil, errors.New("not a small regular file")
+	}
+	b := make([]byte, st.Size+1)
+	n, err := unix.Read(fd, b)
+	if err != nil {
+		return nil, err
+	}
+	return b[:n], nil
+}
