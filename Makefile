@@ -29,8 +29,11 @@ test: deps build vet
 unit:
 	$(GO) test -count=1 -short ./...
 
+# Start, remove, stats sweeps and shim memory against bare runc and the raw
+# cgroup read; OOM kill to event latency; the watch loop's idle CPU (60 s).
 bench: deps build
-	$(GO) test -run '^$$' -bench . -benchtime 15x -timeout 30m ./core/...
+	$(GO) test -run '^$$' -bench . -benchtime 15x -timeout 30m ./core/
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./watch/
 
 clean:
 	rm -rf bin

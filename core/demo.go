@@ -34,8 +34,12 @@ var DemoContainers = []DemoContainer{
 	},
 	{
 		ID: "demo-mem", About: "32 MiB limit; a child grows until the OOM killer takes it, every few seconds",
+		// Each grower volunteers to the OOM killer (oom_score_adj 1000), so
+		// the kills take it and never init. (Shielding init with -1000
+		// needs CAP_SYS_RESOURCE, which some sandboxes withhold.)
 		Args: []string{"sh", "-c", `n=0; while :; do n=$((n+1)); echo "grower $n starting"; ` +
-			`awk 'BEGIN{s="x"; while(1) s=s s}'; echo "grower $n ended with status $?"; sleep 4; done`},
+			`sh -c "echo 1000 > /proc/self/oom_score_adj; exec awk 'BEGIN{s="x"; while(1) s=s s}'"; ` +
+			`echo "grower $n ended with status $?"; sleep 4; done`},
 		Edit: func(s *specs.Spec) {
 			limit := int64(demoMemoryLimit)
 			resources(s).Memory = &specs.LinuxMemory{Limit: &limit, Swap: &limit}

@@ -14,6 +14,9 @@ import (
 
 	"berth/core"
 	"berth/core/coretest"
+	"berth/watch"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 var fixture *coretest.Fixture
@@ -265,4 +268,83 @@ func TestStateDirMustBePrivate(t *testing.T) {
 		t.Fatalf("world-writable state dir: %v %s", err, out)
 	}
 	_ = c
+}
+
+// berth events: history then live, once each, across a restart of berth.
+func TestEvents(t *testing.T) {
+	c := newCLI(t)
+	limit := int64(32 << 20)
+	// Each grower volunteers to the OOM killer (oom_score_adj 1000), so the
+	// kills take it rather than init and the container lives on.
+	bundle := c.env.Bundle([]string{"sh", "-c", `while :; do sh -c "echo 1000 > /proc/self/oom_score_adj; exec awk 'BEGIN{s=\"x\"; while(1) s=s s}'"; sleep 0.3; done`}, func(s *specs.Spec) {
+		s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: &limit, Swap: &limit}
+	})
+	first := c.cmd("events", "--json")
+	var out1 bytes.Buffer
+	first.Stdout = &out1
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	c.must("run", "-d", "-b", bundle, "oomer")
+	time.Sleep(2 * time.Second)
+	// A second berth starts while kills go on: the history it prints and
+	// what it then sees live must not repeat a kill.
+	second := c.cmd("events", "--json")
+	var out2 bytes.Buffer
+	second.Stdout = &out2
+	if err := second.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	for _, cmd := range []*exec.Cmd{first, second} {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}
+	parse := func(name string, b []byte) []watch.Event {
+		var evs []watch.Event
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			var ev watch.Event
+			if err := json.Unmarshal([]byte(line), &ev); err != nil {
+				t.Fatalf("%s: bad line %q", name, line)
+			}
+			evs = append(evs, ev)
+		}
+		return evs
+	}
+	for name, evs := range map[string][]watch.Event{"first": parse("first", out1.Bytes()), "second": parse("second", out2.Bytes())} {
+		seen := map[string]bool{}
+		var counts []uint64
+		for _, ev := range evs {
+			if seen[ev.Key()] {
+				t.Errorf("%s: %s delivered twice", name, ev.Key())
+			}
+			seen[ev.Key()] = true
+			if ev.Kind == watch.KindOOM && ev.ID == "oomer" {
+				counts = append(counts, ev.OOMCount)
+			}
+		}
+		if len(counts) < 2 {
+			t.Fatalf("%s: %d kills seen; output:\n%v", name, len(counts), evs)
+		}
+		for i, n := range counts {
+			if n != uint64(i+1) {
+				t.Fatalf("%s: kills %v are not each once in order", name, counts)
+			}
+		}
+		if !seen["create/oomer/"+evs[0].Time.Format(time.RFC3339Nano)] && evs[0].Kind != watch.KindCreate {
+			t.Errorf("%s: first event %v is not the create", name, evs[0])
+		}
+	}
+	// History alone, and a journal line that is garbage: a warning, no failure.
+	f, _ := os.OpenFile(filepath.Join(c.env.StateDir, watch.JournalFile), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString("{\"truncated\n")
+	f.Close()
+	out, errs, code := c.run("events", "--no-follow", "--since", "1h")
+	if code != 0 || !strings.Contains(errs, "skipped") || !strings.Contains(out, "oom") || !strings.Contains(out, "kill #1") {
+		t.Fatalf("events --no-follow: exit %d, stderr %q, stdout %q", code, errs, out)
+	}
+	if ps := c.ps(); ps["oomer"]["oomKills"].(float64) < 2 || ps["oomer"]["status"] != "running" {
+		t.Fatalf("ps after kills: %v", ps["oomer"])
+	}
 }

@@ -46,6 +46,9 @@ func newEventsCmd(g *globals) *cobra.Command {
 					return err
 				}
 			}
+			if live == nil {
+				return nil
+			}
 			for batch := range live {
 				for _, ev := range batch {
 					if err := printEvent(g, ev); err != nil {
