@@ -276,10 +276,18 @@ func checkCriu(ctx context.Context) []Check {
 	if err != nil {
 		chk.Status, chk.Fix = CheckFail, fix
 		chk.Detail = "criu check failed: " + lastLine(cout, err)
-	} else {
-		chk.Status, chk.Detail = CheckOK, "checkpoint/restore works here ("+lastLine(cout, nil)+")"
+		return []Check{c, chk}
 	}
-	return []Check{c, chk}
+	chk.Status, chk.Detail = CheckOK, "checkpoint/restore works here ("+lastLine(cout, nil)+")"
+	pre := Check{Name: "criu pre-dump"}
+	if _, err := commandOutput(ctx, 30*time.Second, path, "check", "--feature", "mem_dirty_track"); err != nil {
+		pre.Status = CheckWarn
+		pre.Detail = "no memory dirty tracking in this kernel (CONFIG_MEM_SOFT_DIRTY): full checkpoints work, pre-dumps and --parent do not"
+		pre.Fix = "a kernel built with CONFIG_MEM_SOFT_DIRTY=y"
+	} else {
+		pre.Status, pre.Detail = CheckOK, "memory dirty tracking: pre-dumps and --parent work"
+	}
+	return []Check{c, chk, pre}
 }
 
 func checkBusybox() Check {

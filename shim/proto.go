@@ -21,6 +21,9 @@ const (
 	FileRuntimeLog = "runtime.log" // the runtime's --log, JSON lines
 	FileOutput     = "output.log"  // container stdout/stderr, CRI log format
 	FileProcess    = "process.json"
+	// FileCheckpointing names the checkpoint a stopping dump is taking, so
+	// the exit it causes is recorded as a checkpoint, not a crash.
+	FileCheckpointing = "checkpointing"
 )
 
 // Modes a shim runs in.

@@ -426,8 +426,13 @@ func (s *shim) exitRecord(ws unix.WaitStatus, pid int) Exit {
 		e.Status = StatusUnknown
 	}
 	recent, count := s.finishOOM(pid)
-	e.OOMKilled = recent && e.Signal == int(unix.SIGKILL)
 	e.OOMKills = count
+	if b, err := statefile.Read(s.path(FileCheckpointing)); err == nil {
+		e.Detail = "checkpointed to " + strings.TrimSpace(string(b))
+		os.Remove(s.path(FileCheckpointing))
+	} else {
+		e.OOMKilled = recent && e.Signal == int(unix.SIGKILL)
+	}
 	return e
 }
 

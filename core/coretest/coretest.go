@@ -55,6 +55,18 @@ func Skip(t testing.TB) {
 	}
 }
 
+// SkipWithoutCriu skips or fails t when CRIU cannot checkpoint here.
+func SkipWithoutCriu(t testing.TB) {
+	t.Helper()
+	Skip(t)
+	if err := exec.Command("criu", "check").Run(); err != nil {
+		if Required() {
+			t.Fatalf("BERTH_REQUIRE_INTEGRATION is set but criu check fails: %v (make deps)", err)
+		}
+		t.Skipf("criu check fails: %v", err)
+	}
+}
+
 // Fixture is what a package's TestMain prepares once: the berth binary and a
 // busybox rootfs, in a temporary directory removed by Close.
 type Fixture struct {

@@ -132,9 +132,16 @@ func newRoot(g *globals) *cobra.Command {
 	root.AddCommand(
 		newRunCmd(g), newPsCmd(g), newTopCmd(g), newStatsCmd(g), newLogsCmd(g),
 		newExecCmd(g), newPauseCmd(g), newResumeCmd(g), newKillCmd(g), newRmCmd(g),
-		newUpdateCmd(g), newEventsCmd(g), newDoctorCmd(g), newDemoCmd(g),
+		newUpdateCmd(g), newEventsCmd(g), newCheckpointCmd(g), newRestoreCmd(g),
+		newDoctorCmd(g), newDemoCmd(g),
 	)
-	for _, c := range root.Commands() {
+	wrapArgs(root)
+	return root
+}
+
+// wrapArgs makes every subcommand's argument errors usage errors (exit 2).
+func wrapArgs(parent *cobra.Command) {
+	for _, c := range parent.Commands() {
 		c.SilenceUsage = true
 		if c.Args == nil {
 			c.Args = cobra.ArbitraryArgs
@@ -147,7 +154,6 @@ func newRoot(g *globals) *cobra.Command {
 			return nil
 		}
 	}
-	return root
 }
 
 func noArgs(cmd *cobra.Command, args []string) error {

@@ -348,3 +348,42 @@ func TestEvents(t *testing.T) {
 		t.Fatalf("ps after kills: %v", ps["oomer"])
 	}
 }
+
+func TestCheckpointCommands(t *testing.T) {
+	coretest.SkipWithoutCriu(t)
+	c := newCLI(t)
+	bundle := c.env.Bundle([]string{"sh", "-c", "i=0; while :; do i=$((i+1)); echo $i; sleep 0.05; done"}, nil)
+	c.must("run", "-d", "-b", bundle, "ck")
+	time.Sleep(300 * time.Millisecond)
+	if out := c.must("checkpoint", "create", "--leave-running", "ck", "one"); strings.TrimSpace(out) != "one" {
+		t.Fatalf("create printed %q", out)
+	}
+	if _, errs, code := c.run("checkpoint", "create", "ck", "../x"); code != 2 || !strings.Contains(errs, "checkpoint name") {
+		t.Fatalf("bad name: %d %q", code, errs)
+	}
+	var list []map[string]any
+	if err := json.Unmarshal([]byte(c.must("checkpoint", "ls", "--json", "ck")), &list); err != nil || len(list) != 1 {
+		t.Fatalf("ls --json: %v %v", list, err)
+	}
+	for _, k := range []string{"name", "created", "valid", "options", "sizeBytes", "stats"} {
+		if _, ok := list[0][k]; !ok {
+			t.Errorf("checkpoint ls --json lacks %q: %v", k, list[0])
+		}
+	}
+	archive := filepath.Join(t.TempDir(), "one.tar.gz")
+	c.must("checkpoint", "export", "ck", "one", archive)
+	c.must("checkpoint", "import", "ck", archive, "two")
+	if out := c.must("restore", "-d", "--as", "ck2", "ck", "two"); strings.TrimSpace(out) != "ck2" {
+		t.Fatalf("restore printed %q", out)
+	}
+	if ps := c.ps(); ps["ck2"]["status"] != "running" || ps["ck"]["status"] != "running" {
+		t.Fatalf("after restore --as: %v", ps)
+	}
+	if _, errs, code := c.run("restore", "-d", "ck", "one"); code != 1 || !strings.Contains(errs, "restore in place needs it stopped") {
+		t.Fatalf("restore over a running container: %d %q", code, errs)
+	}
+	c.must("checkpoint", "rm", "ck", "two")
+	if _, _, code := c.run("checkpoint", "rm", "ck", "two"); code != 1 {
+		t.Fatal("removing a missing checkpoint succeeded")
+	}
+}

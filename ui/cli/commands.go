@@ -153,6 +153,9 @@ func statusText(c core.Container) string {
 		if c.OOMKilled {
 			s += " oom"
 		}
+		if c.Reason != "" {
+			s += ": " + OneLine(c.Reason)
+		}
 	case c.Status == core.StatusUnknown && c.Reason != "":
 		s += ": " + OneLine(c.Reason)
 	}

@@ -1,0 +1,340 @@
+package core_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"berth/core"
+	"berth/core/coretest"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+var counter = []string{"sh", "-c", "i=0; while :; do i=$((i+1)); echo $i; sleep 0.05; done"}
+
+// numbers returns the integers a counter container logged, in order.
+func numbers(t *testing.T, m *core.Manager, id string) []int {
+	t.Helper()
+	var out []int
+	m.Logs(ctx, id, core.LogOptions{Tail: -1}, func(l core.LogLine) error {
+		if n, err := strconv.Atoi(string(l.Data)); err == nil {
+			out = append(out, n)
+		}
+		return nil
+	})
+	return out
+}
+
+func waitCount(t *testing.T, m *core.Manager, id string, n int) []int {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := numbers(t, m, id)
+		if len(got) >= n {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s logged %d numbers, want %d", id, len(got), n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestCheckpointRestoreInPlaceTwice(t *testing.T) {
+	coretest.SkipWithoutCriu(t)
+	e := coretest.NewEnv(t, fixture, nil)
+	e.Run("count", counter, nil)
+	waitCount(t, e.M, "count", 5)
+	for round, name := range []string{"first", "second"} {
+		if _, err := e.M.CreateCheckpoint(ctx, "count", name, core.CheckpointOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		c := e.WaitStatus("count", core.StatusStopped, 5*time.Second)
+		if !strings.Contains(c.Reason, "checkpointed to "+name) || c.OOMKilled {
+			t.Fatalf("round %d: the dump's exit reads %+v", round, c)
+		}
+		before := numbers(t, e.M, "count")
+		last := before[len(before)-1]
+		if _, err := e.M.Restore(ctx, "count", name, core.RestoreOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		after := waitCount(t, e.M, "count", len(before)+5)[len(before):]
+		if after[0] != last+1 || after[4] != last+5 {
+			t.Fatalf("round %d: output after restore %v does not continue from %d", round, after[:5], last)
+		}
+	}
+	cps, err := e.M.Checkpoints(ctx, "count")
+	if err != nil || len(cps) != 2 || cps[0].Name != "second" || !cps[0].Valid || cps[0].Stats == nil ||
+		cps[0].Stats.PagesWritten == 0 || cps[0].SizeBytes == 0 || cps[0].CriuVersion == "" || cps[0].LeftRunning {
+		t.Fatalf("checkpoints: %+v %v", cps, err)
+	}
+	// The restored container is an ordinary berth container.
+	if err := e.M.Pause(ctx, "count"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.M.Delete(ctx, "count", true); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLeaveRunningAndLiveClone(t *testing.T) {
+	coretest.SkipWithoutCriu(t)
+	e := coretest.NewEnv(t, fixture, nil)
+	orig := e.Run("orig", counter, nil)
+	waitCount(t, e.M, "orig", 5)
+	if _, err := e.M.CreateCheckpoint(ctx, "orig", "snap", core.CheckpointOptions{LeaveRunning: true}); err != nil {
+		t.Fatal(err)
+	}
+	at := len(numbers(t, e.M, "orig"))
+	if c, _ := e.M.Get(ctx, "orig"); c.Status != core.StatusRunning || c.Pid != orig.Pid {
+		t.Fatalf("leave-running stopped it: %+v", c)
+	}
+	clone, err := e.M.Restore(ctx, "orig", "snap", core.RestoreOptions{As: "clone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if clone.Status != core.StatusRunning || clone.CgroupPaths.Dir("memory") == orig.CgroupPaths.Dir("memory") {
+		t.Fatalf("clone %+v shares the original's cgroup %s", clone, orig.CgroupPaths.Dir("memory"))
+	}
+	got := waitCount(t, e.M, "clone", 5)
+	if got[0] < 5 || got[0] > at+2 {
+		t.Fatalf("the clone counts from %d, the checkpoint was taken near %d", got[0], at)
+	}
+	waitCount(t, e.M, "orig", at+10) // the original still counts
+}
+
+func diskSize(t *testing.T, dir string) int64 {
+	out, err := exec.Command("du", "-sb", dir).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := strconv.ParseInt(strings.Fields(string(out))[0], 10, 64)
+	return n
+}
+
+func TestPreDumpThenParent(t *testing.T) {
+	coretest.SkipWithoutCriu(t)
+	if err := exec.Command("criu", "check", "--feature", "mem_dirty_track").Run(); err != nil {
+		// A kernel property, not a missing install: skipped even in CI,
+		// and berth's own error and doctor say why.
+		e := coretest.NewEnv(t, fixture, nil)
+		e.Run("nodirty", counter, nil)
+		_, err := e.M.CreateCheckpoint(ctx, "nodirty", "pre", core.CheckpointOptions{PreDump: true})
+		if err == nil || !strings.Contains(err.Error(), "CONFIG_MEM_SOFT_DIRTY") {
+			t.Fatalf("pre-dump without dirty tracking: want an error naming CONFIG_MEM_SOFT_DIRTY, got %v", err)
+		}
+		t.Skip("this kernel has no memory dirty tracking (CONFIG_MEM_SOFT_DIRTY): pre-dump cannot work here")
+	}
+	e := coretest.NewEnv(t, fixture, nil)
+	bundle := e.Bundle([]string{"awk", `BEGIN{s=sprintf("%20971520s","x"); while(1) system("sleep 1000")}`}, nil)
+	c, err := e.M.Run(ctx, "mem", core.RunOptions{Bundle: bundle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if _, err := e.M.CreateCheckpoint(ctx, "mem", "full", core.CheckpointOptions{LeaveRunning: true}); err != nil {
+		t.Fatal(err)
+	}
+	pre, err := e.M.CreateCheckpoint(ctx, "mem", "pre", core.CheckpointOptions{PreDump: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !pre.LeftRunning {
+		t.Fatal("a pre-dump stopped the container")
+	}
+	final, err := e.M.CreateCheckpoint(ctx, "mem", "final", core.CheckpointOptions{Parent: "pre"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(filepath.Dir(bundle), "bundle", "checkpoints")
+	full, fin := diskSize(t, filepath.Join(root, "full")), diskSize(t, filepath.Join(root, "final"))
+	if fin >= full/2 || final.Stats.PagesSkippedParent == 0 {
+		t.Fatalf("final dump over a pre-dump is %d bytes, a full one %d (skipped %d pages)", fin, full, final.Stats.PagesSkippedParent)
+	}
+	_, err = e.M.Restore(ctx, "mem", "pre", core.RestoreOptions{})
+	coretest.ErrIs(t, err, core.ErrInvalid)
+	coretest.ErrIs(t, e.M.DeleteCheckpoint(ctx, "mem", "pre", false), core.ErrInvalid)
+	e.WaitStatus("mem", core.StatusStopped, 5*time.Second)
+	if _, err := e.M.Restore(ctx, "mem", "final", core.RestoreOptions{}); err != nil {
+		t.Fatalf("restore from a dump with a parent: %v", err)
+	}
+	_ = c
+	if err := e.M.DeleteCheckpoint(ctx, "mem", "pre", true); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCheckpointDiskFull(t *testing.T) {
+	coretest.SkipWithoutCriu(t)
+	e := coretest.NewEnv(t, fixture, nil)
+	small := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", small).CombinedOutput(); err != nil {
+		t.Fatalf("mount tmpfs: %v %s", err, out)
+	}
+	t.Cleanup(func() { syscall.Unmount(small, syscall.MNT_DETACH) })
+	bundle := filepath.Join(small, "bundle")
+	if err := core.WriteBundle("runc", bundle, fixture.Rootfs, []string{"awk", `BEGIN{s=sprintf("%8388608s","x"); while(1) system("sleep 1000")}`}, nil); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(small, "filler"), make([]byte, 2<<20), 0o600)
+	c, err := e.M.Run(ctx, "full", core.RunOptions{Bundle: bundle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	_, err = e.M.CreateCheckpoint(ctx, "full", "nospace", core.CheckpointOptions{})
+	coretest.ErrIs(t, err, core.ErrCheckpoint)
+	if got, _ := e.M.Get(ctx, "full"); got.Status != core.StatusRunning || got.Pid != c.Pid {
+		t.Fatalf("a failed dump disturbed the container: %+v", got)
+	}
+	cps, _ := e.M.Checkpoints(ctx, "full")
+	entries, _ := os.ReadDir(filepath.Join(bundle, "checkpoints"))
+	if len(cps) != 0 || len(entries) != 0 {
+		t.Fatalf("a failed dump left %v / %d entries", cps, len(entries))
+	}
+	if _, err := os.Stat(filepath.Join(e.StateDir, "full", "init", "checkpointing")); !os.IsNotExist(err) {
+		t.Fatal("checkpoint marker left behind")
+	}
+}
+
+func tarGz(t *testing.T, entries []tar.Header, body []byte) *bytes.Buffer {
+	var b bytes.Buffer
+	gz := gzip.NewWriter(&b)
+	tw := tar.NewWriter(gz)
+	for _, h := range entries {
+		h := h
+		if h.Typeflag == tar.TypeReg {
+			h.Size = int64(len(body))
+		}
+		tw.WriteHeader(&h)
+		if h.Typeflag == tar.TypeReg {
+			tw.Write(body)
+		}
+	}
+	tw.Close()
+	gz.Close()
+	return &b
+}
+
+func TestCheckpointBadInput(t *testing.T) {
+	coretest.SkipWithoutCriu(t)
+	e := coretest.NewEnv(t, fixture, nil)
+	c := e.Run("bad", counter, nil)
+	for _, name := range []string{"a/b", "..", "../../etc", "x\x1b[2J", strings.Repeat("n", 77)} {
+		_, err := e.M.CreateCheckpoint(ctx, "bad", name, core.CheckpointOptions{LeaveRunning: true})
+		coretest.ErrIs(t, err, core.ErrInvalid)
+		coretest.ErrIs(t, e.M.DeleteCheckpoint(ctx, "bad", name, true), core.ErrInvalid)
+		_, err = e.M.Restore(ctx, "bad", name, core.RestoreOptions{})
+		coretest.ErrIs(t, err, core.ErrInvalid)
+	}
+	if _, err := e.M.CreateCheckpoint(ctx, "bad", "good", core.CheckpointOptions{LeaveRunning: true}); err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(c.Bundle, "checkpoints")
+	for name, plant := range map[string]func(string){
+		"corrupt":  func(d string) { os.WriteFile(filepath.Join(d, "config.json"), []byte("{\"name\":"), 0o600) },
+		"symlink":  func(d string) { os.Symlink("/etc/passwd", filepath.Join(d, "config.json")) },
+		"missing":  func(string) {},
+		"fifometa": func(d string) { syscall.Mkfifo(filepath.Join(d, "config.json"), 0o600) },
+	} {
+		d := filepath.Join(root, name)
+		os.Mkdir(d, 0o700)
+		plant(d)
+	}
+	cps, err := e.M.Checkpoints(ctx, "bad")
+	if err != nil || len(cps) != 5 {
+		t.Fatalf("checkpoints: %+v %v", cps, err)
+	}
+	for _, cp := range cps {
+		if (cp.Name == "good") != cp.Valid || (!cp.Valid && cp.Reason == "") {
+			t.Errorf("%s: valid %v reason %q", cp.Name, cp.Valid, cp.Reason)
+		}
+	}
+	_, err = e.M.Restore(ctx, "bad", "corrupt", core.RestoreOptions{As: "never"})
+	coretest.ErrIs(t, err, core.ErrInvalid)
+	if _, err := os.Stat(filepath.Join(e.StateDir, "never")); !os.IsNotExist(err) {
+		t.Fatal("a refused restore left a container behind")
+	}
+
+	// Export and import round trip; hostile archives are refused whole.
+	var exported bytes.Buffer
+	if err := e.M.ExportCheckpoint(ctx, "bad", "good", &exported); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.M.ImportCheckpoint(ctx, "bad", "copy", bytes.NewReader(exported.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	old := core.MaxImportBytes
+	core.MaxImportBytes = 1 << 20
+	defer func() { core.MaxImportBytes = old }()
+	for what, archive := range map[string]*bytes.Buffer{
+		"absolute": tarGz(t, []tar.Header{{Name: "/etc/evil", Typeflag: tar.TypeReg, Mode: 0o644}}, []byte("x")),
+		"dotdot":   tarGz(t, []tar.Header{{Name: "../../evil", Typeflag: tar.TypeReg, Mode: 0o644}}, []byte("x")),
+		"symlink":  tarGz(t, []tar.Header{{Name: "config.json", Typeflag: tar.TypeSymlink, Linkname: "/etc/shadow"}}, nil),
+		"hardlink": tarGz(t, []tar.Header{{Name: "pages", Typeflag: tar.TypeLink, Linkname: "../../../etc/shadow"}}, nil),
+		"device":   tarGz(t, []tar.Header{{Name: "dev", Typeflag: tar.TypeChar, Devmajor: 1, Devminor: 3}}, nil),
+		"oversize": tarGz(t, []tar.Header{{Name: "big", Typeflag: tar.TypeReg, Mode: 0o644}}, make([]byte, 2<<20)),
+		"no meta":  tarGz(t, []tar.Header{{Name: "pages-1.img", Typeflag: tar.TypeReg, Mode: 0o644}}, []byte("x")),
+		"garbage":  bytes.NewBufferString("not an archive"),
+	} {
+		_, err := e.M.ImportCheckpoint(ctx, "bad", "hostile", archive)
+		if err == nil {
+			t.Errorf("%s archive imported", what)
+		}
+		if _, err := os.Stat(filepath.Join(root, "hostile")); !os.IsNotExist(err) {
+			t.Fatalf("%s archive left a checkpoint", what)
+		}
+	}
+	if ents, _ := filepath.Glob(filepath.Join(root, ".tmp-*")); len(ents) != 0 {
+		t.Fatalf("temporary directories left: %v", ents)
+	}
+	if _, err := os.Stat("/etc/evil"); err == nil {
+		t.Fatal("an archive wrote outside the checkpoint")
+	}
+
+	// criu missing: a failing criu first on PATH.
+	bin := t.TempDir()
+	os.WriteFile(filepath.Join(bin, "criu"), []byte("#!/bin/sh\necho 'criu: broken on purpose' >&2\nexit 1\n"), 0o755)
+	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
+	_, err = e.M.CreateCheckpoint(ctx, "bad", "nocriu", core.CheckpointOptions{})
+	coretest.ErrIs(t, err, core.ErrCheckpoint)
+	if got, _ := e.M.Get(ctx, "bad"); got.Status != core.StatusRunning {
+		t.Fatalf("container after a failed dump: %+v", got)
+	}
+}
+
+// A checkpoint of a paused container restores paused only when asked.
+func TestCheckpointPaused(t *testing.T) {
+	coretest.SkipWithoutCriu(t)
+	e := coretest.NewEnv(t, fixture, nil)
+	e.Run("p", counter, nil)
+	waitCount(t, e.M, "p", 3)
+	if err := e.M.Pause(ctx, "p"); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := e.M.CreateCheckpoint(ctx, "p", "frozen", core.CheckpointOptions{LeaveRunning: true})
+	if err != nil || !cp.Paused {
+		t.Fatalf("%+v %v", cp, err)
+	}
+	if c, _ := e.M.Get(ctx, "p"); c.Status != core.StatusPaused {
+		t.Fatalf("leave-running of a paused container: %+v", c)
+	}
+	a, err := e.M.Restore(ctx, "p", "frozen", core.RestoreOptions{As: "runs"})
+	if err != nil || a.Status != core.StatusRunning {
+		t.Fatalf("default restore: %+v %v", a, err)
+	}
+	b, err := e.M.Restore(ctx, "p", "frozen", core.RestoreOptions{As: "stays", Paused: true})
+	if err != nil || b.Status != core.StatusPaused {
+		t.Fatalf("--paused restore: %+v %v", b, err)
+	}
+	_ = specs.Spec{}
+}
