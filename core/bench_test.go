@@ -87,9 +87,15 @@ func report(b *testing.B, name string, berth, runc []float64) {
 	for i := range berth {
 		ratios[i] = berth[i] / runc[i]
 	}
-	b.ReportMetric(median(berth), "berth-ms")
-	b.ReportMetric(median(runc), "runc-ms")
-	b.ReportMetric(median(ratios), "ratio")
+	// Metrics of several comparisons in one benchmark are told apart by
+	// the name's last word.
+	suffix := ""
+	if f := strings.Fields(name); len(f) > 1 {
+		suffix = "-" + strings.Trim(f[len(f)-1], "()-")
+	}
+	b.ReportMetric(median(berth), "berth-ms"+suffix)
+	b.ReportMetric(median(runc), "runc-ms"+suffix)
+	b.ReportMetric(median(ratios), "ratio"+suffix)
 	b.Logf("%s: berth median %.1f ms, runc median %.1f ms, paired ratio median %.3f (n=%d)",
 		name, median(berth), median(runc), median(ratios), len(berth))
 }

@@ -166,7 +166,14 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 			}
 		}()
 	}
+	// The tools' versions go into the metadata; asking while CRIU works
+	// keeps them off the checkpoint's critical path.
+	criuV, runtimeV := make(chan string, 1), make(chan string, 1)
+	go func() { criuV <- toolVersion(ctx, "criu", "--version") }()
+	go func() { runtimeV <- toolVersion(ctx, t.runtime, "--version") }()
 	if err := t.run(ctx, args...); err != nil {
+		<-criuV
+		<-runtimeV
 		msg := err.Error()
 		if strings.Contains(msg, "MemTrack") {
 			msg += ": pre-dumps and parents need memory dirty tracking, which this kernel lacks (CONFIG_MEM_SOFT_DIRTY); take full checkpoints"
@@ -179,11 +186,12 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 	meta := Checkpoint{
 		Name: name, Container: id, Created: time.Now().UTC(), Valid: true, Options: o, Parent: o.Parent,
 		LeftRunning: !stops, Paused: t.Status == StatusPaused,
-		CriuVersion: toolVersion(ctx, "criu", "--version"), RuntimeVersion: toolVersion(ctx, t.runtime, "--version"),
-		Stats: dumpStats(work),
+		CriuVersion: <-criuV, RuntimeVersion: <-runtimeV, Stats: dumpStats(work),
 	}
 	meta.SizeBytes = diskUsage(tmp)
-	if err := statefile.WriteJSON(filepath.Join(tmp, checkpointMeta), meta, 0o600, true); err != nil {
+	// Atomic by the directory's rename, not fsynced: the images CRIU wrote
+	// are not either, and a sync here would wait for all of them.
+	if err := statefile.WriteJSON(filepath.Join(tmp, checkpointMeta), meta, 0o600, false); err != nil {
 		return Checkpoint{}, fmt.Errorf("%s: checkpoint metadata: %w", id, err)
 	}
 	if err := os.Rename(tmp, final); err != nil {
