@@ -111,7 +111,7 @@ func (m *Manager) ImportCheckpoint(ctx context.Context, id, name string, r io.Re
 	if _, err := os.Lstat(final); err == nil {
 		return Checkpoint{}, idError(id, ErrExists, "checkpoint %q already exists", name)
 	}
-	if err := os.MkdirAll(root, 0o700); err != nil {
+	if err := checkCheckpointRoot(root, true); err != nil {
 		return Checkpoint{}, fmt.Errorf("%s: %w", id, err)
 	}
 	tmp, err := os.MkdirTemp(root, ".tmp-import-")

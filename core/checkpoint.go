@@ -81,12 +81,40 @@ func (m *Manager) checkpointRoot(c Container) string {
 }
 
 // checkpointDir joins a validated name under root; nothing outside root is
-// ever named.
+// ever named. root itself must be a real directory: a bundle owner who
+// swaps checkpoints/ for a symlink does not get root to write or delete
+// elsewhere.
 func checkpointDir(root, name string) (string, error) {
 	if err := ValidateName(name); err != nil {
 		return "", err
 	}
+	if err := checkCheckpointRoot(root, false); err != nil {
+		return "", err
+	}
 	return filepath.Join(root, name), nil
+}
+
+// checkCheckpointRoot refuses a checkpoints directory that is a symlink or
+// not a directory, and with create makes it (0700) when missing.
+func checkCheckpointRoot(root string, create bool) error {
+	st, err := os.Lstat(root)
+	switch {
+	case errors.Is(err, os.ErrNotExist) && create:
+		if err := os.MkdirAll(filepath.Dir(root), 0o700); err != nil {
+			return err
+		}
+		if err := os.Mkdir(root, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+			return err
+		}
+		return checkCheckpointRoot(root, false)
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case !st.IsDir():
+		return invalidf("%s is not a directory (a symlink?): refusing to use it for checkpoints", root)
+	}
+	return nil
 }
 
 // CreateCheckpoint checkpoints a running container with CRIU through the
@@ -122,7 +150,7 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 	if _, err := os.Lstat(final); err == nil {
 		return Checkpoint{}, idError(id, ErrExists, "checkpoint %q already exists", name)
 	}
-	if err := os.MkdirAll(root, 0o700); err != nil {
+	if err := checkCheckpointRoot(root, true); err != nil {
 		return Checkpoint{}, fmt.Errorf("%s: %w", id, err)
 	}
 	tmp, err := os.MkdirTemp(root, ".tmp-"+name+"-")
@@ -199,6 +227,11 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 	}
 	ok = true
 	m.journal(watch.Event{Kind: watch.KindCheckpoint, ID: id, Pid: t.Pid, Detail: name})
+	if stops && t.Managed {
+		// The dump ended the container: return once its shim recorded the
+		// exit and let go of its state, so a restore can follow at once.
+		m.stopShims(id, 10*time.Second)
+	}
 	return meta, nil
 }
 
@@ -324,6 +357,9 @@ func (m *Manager) Checkpoints(ctx context.Context, id string) ([]Checkpoint, err
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", id, err)
 	}
+	if err := checkCheckpointRoot(root, false); err != nil {
+		return nil, fmt.Errorf("%s: %w", id, err)
+	}
 	out := []Checkpoint{}
 	for _, e := range entries {
 		if strings.HasPrefix(e.Name(), ".") || ValidateName(e.Name()) != nil {
@@ -331,6 +367,11 @@ func (m *Manager) Checkpoints(ctx context.Context, id string) ([]Checkpoint, err
 		}
 		cp, err := readCheckpoint(filepath.Join(root, e.Name()))
 		if err != nil {
+			continue
+		}
+		// Containers started from one bundle share its checkpoints
+		// directory; each lists its own (and the unreadable ones).
+		if cp.Valid && cp.Container != "" && cp.Container != id {
 			continue
 		}
 		if cp.Created.IsZero() {
@@ -412,6 +453,9 @@ func (m *Manager) Restore(ctx context.Context, id, name string, o RestoreOptions
 	if !meta.Valid {
 		return Container{}, idError(id, ErrInvalid, "checkpoint %q cannot be restored: %s", name, meta.Reason)
 	}
+	if meta.Container != "" && meta.Container != id {
+		return Container{}, idError(id, ErrNotFound, "checkpoint %q belongs to container %q", name, meta.Container)
+	}
 	if meta.Options.PreDump {
 		return Container{}, idError(id, ErrInvalid, "checkpoint %q is a pre-dump: restore the final checkpoint that names it as parent", name)
 	}
@@ -424,6 +468,8 @@ func (m *Manager) Restore(ctx context.Context, id, name string, o RestoreOptions
 		if c.Running() || c.Status == StatusCreated {
 			return Container{}, idError(id, ErrInvalid, "is %s: restore in place needs it stopped (or restore --as a new id)", c.Status)
 		}
+		// The shim of the run that ended may still be recording it.
+		m.stopShims(id, 10*time.Second)
 		if _, err := os.Lstat(filepath.Join(rec.RuntimeRoot, id)); err == nil {
 			m.deleteRuntime(ctx, rec)
 		}
@@ -458,15 +504,19 @@ func (m *Manager) Restore(ctx context.Context, id, name string, o RestoreOptions
 		return Container{}, fmt.Errorf("%s: %w", target, err)
 	}
 	defer os.RemoveAll(work)
-	ready, err := m.launch(ctx, rec, initProc, shim.Config{Mode: shim.ModeRestore, Bundle: rec.RuntimeBundle,
-		Restore: &shim.RestoreConfig{ImagePath: dir, WorkPath: work, Args: args}})
+	cfg := shim.Config{Mode: shim.ModeRestore, Bundle: rec.RuntimeBundle,
+		Restore: &shim.RestoreConfig{ImagePath: dir, WorkPath: work, Args: args}}
+	if o.As != "" {
+		cfg.OwnCgroup = filepath.Join("/", m.opts.CgroupParent, o.As)
+	}
+	_, err = m.launch(ctx, rec, initProc, cfg)
 	if err != nil {
 		if o.As != "" {
 			os.RemoveAll(m.containerDir(target))
 		}
 		return Container{}, err
 	}
-	m.journal(watch.Event{Kind: watch.KindRestore, ID: target, Pid: ready.Pid, Detail: id + "/" + name})
+	// The shim journals the restore.
 	got, err := m.Get(ctx, target)
 	if err != nil {
 		return Container{}, err
@@ -485,10 +535,11 @@ func (m *Manager) Restore(ctx context.Context, id, name string, o RestoreOptions
 }
 
 // cloneRecord makes the state of a new container restored from another's
-// checkpoint: the original's user bundle, a runtime bundle of its own whose
-// cgroup path is always its own, and a fresh record.
+// checkpoint: the spec the original runs with (what was checkpointed, not
+// the bundle's config as edited since), a cgroup path that is always its
+// own, and a fresh record.
 func (m *Manager) cloneRecord(orig Record, newID, from string) (Record, error) {
-	spec, err := LoadSpec(orig.Bundle)
+	spec, err := LoadSpec(orig.RuntimeBundle)
 	if err != nil {
 		return Record{}, fmt.Errorf("%s: %w", newID, err)
 	}
@@ -502,7 +553,7 @@ func (m *Manager) cloneRecord(orig Record, newID, from string) (Record, error) {
 	rec := Record{ID: newID, Bundle: orig.Bundle, RuntimeBundle: filepath.Join(dir, "bundle"),
 		Runtime: orig.Runtime, RuntimeRoot: orig.RuntimeRoot, RuntimeArgs: orig.RuntimeArgs,
 		Created: time.Now().UTC(), RestoredFrom: orig.ID + "/" + from}
-	rs := runtimeSpec(orig.Bundle, spec, m.opts.CgroupParent, newID)
+	rs := runtimeSpec(orig.RuntimeBundle, spec, m.opts.CgroupParent, newID)
 	rs.Linux.CgroupsPath = filepath.Join("/", m.opts.CgroupParent, newID)
 	err = os.Mkdir(rec.RuntimeBundle, 0o700)
 	if err == nil {

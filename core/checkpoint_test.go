@@ -301,6 +301,21 @@ func TestCheckpointBadInput(t *testing.T) {
 		t.Fatal("an archive wrote outside the checkpoint")
 	}
 
+	// A bundle owner who swaps checkpoints/ for a symlink gets nothing
+	// written or removed through it.
+	elsewhere := t.TempDir()
+	os.Mkdir(filepath.Join(elsewhere, "victim"), 0o700)
+	os.Rename(root, root+".real")
+	os.Symlink(elsewhere, root)
+	_, err = e.M.CreateCheckpoint(ctx, "bad", "through", core.CheckpointOptions{LeaveRunning: true})
+	coretest.ErrIs(t, err, core.ErrInvalid)
+	coretest.ErrIs(t, e.M.DeleteCheckpoint(ctx, "bad", "victim", true), core.ErrInvalid)
+	if _, err := os.Stat(filepath.Join(elsewhere, "victim")); err != nil {
+		t.Fatal("removed through a symlinked checkpoints dir")
+	}
+	os.Remove(root)
+	os.Rename(root+".real", root)
+
 	// criu missing: a failing criu first on PATH.
 	bin := t.TempDir()
 	os.WriteFile(filepath.Join(bin, "criu"), []byte("#!/bin/sh\necho 'criu: broken on purpose' >&2\nexit 1\n"), 0o755)

@@ -2,8 +2,6 @@ package core
 
 import (
 	"context"
-	"path/filepath"
-	"strconv"
 	"time"
 
 	"berth/watch"
@@ -28,25 +26,20 @@ func (m *Manager) Events(ctx context.Context, since time.Time, follow bool) ([]w
 	lctx, cancel := context.WithCancel(ctx)
 	raw := loop.Run(lctx)
 	// Follow the journal before reading it, so nothing appended in
-	// between is lost; duplicates are dropped below.
-	setup := func() error {
-		if err := loop.Tail(m.opts.StateDir); err != nil {
-			return err
-		}
-		if err := loop.WatchRoot(m.opts.StateDir); err != nil {
-			return err
-		}
-		for _, r := range m.externalRoots() {
-			loop.WatchRoot(r) // a root that does not exist yet is not an error
-		}
-		return nil
-	}
-	if err := setup(); err != nil {
+	// between is lost; duplicates are dropped below. berth's own
+	// containers come and go through the journal (create, delete); those
+	// of other managers through their runtime roots.
+	if err := loop.Tail(m.opts.StateDir); err != nil {
 		cancel()
 		return nil, nil, nil, err
 	}
+	external := map[string]bool{}
+	for _, r := range m.externalRoots() {
+		if loop.WatchRoot(r) == nil { // a root that does not exist is no error
+			external[r] = true
+		}
+	}
 	all, warns := watch.Read(m.opts.StateDir, time.Time{})
-	known := knownOOM(all)
 	var history []watch.Event
 	dedup := watch.NewDedup(16384)
 	for _, ev := range all {
@@ -57,7 +50,7 @@ func (m *Manager) Events(ctx context.Context, since time.Time, follow bool) ([]w
 	}
 	cs, _ := m.List(ctx)
 	for _, c := range cs {
-		m.watchContainer(loop, c, known)
+		m.watchContainer(loop, c)
 	}
 	out := make(chan []watch.Event, 8)
 	go func() {
@@ -70,9 +63,14 @@ func (m *Manager) Events(ctx context.Context, since time.Time, follow bool) ([]w
 					continue
 				}
 				keep = append(keep, ev)
-				if ev.Kind == watch.KindCreate && ev.Detail == m.opts.StateDir || ev.Kind == watch.KindStart {
-					if c, err := m.Get(ctx, ev.ID); err == nil && c.Running() {
-						m.watchContainer(loop, c, nil)
+				switch {
+				case ev.Kind == watch.KindStart || ev.Kind == watch.KindRestore:
+					if c, ok := m.managed(ev.ID); ok && c.Running() {
+						m.watchContainer(loop, c)
+					}
+				case ev.Kind == watch.KindCreate && external[ev.Detail]:
+					if c, ok := loadExternal(ev.Detail, ev.ID); ok {
+						m.watchContainer(loop, c)
 					}
 				}
 			}
@@ -90,34 +88,17 @@ func (m *Manager) Events(ctx context.Context, since time.Time, follow bool) ([]w
 }
 
 // watchContainer adds a running container to a watch loop: its OOM kills,
-// and for berth's own containers the exit of init.
-func (m *Manager) watchContainer(loop *watch.Loop, c Container, known map[string]uint64) {
+// and for berth's own containers the exit of init. For those, the kills the
+// shim already journaled (it records the count) are not reported again.
+func (m *Manager) watchContainer(loop *watch.Loop, c Container) {
 	if !c.Running() {
 		return
 	}
 	t := watch.Target{ID: c.ID, Cgroup: c.CgroupPaths, Pid: c.Pid}
 	if c.Managed {
-		t.ProcDir, t.Proc = filepath.Join(m.containerDir(c.ID), initProc), initProc
-	}
-	if n, ok := known[oomKey(c.ID, c.Pid)]; ok {
+		t.ProcDir, t.Proc = m.procDir(c.ID, initProc), initProc
+		n := readOOMCount(t.ProcDir)
 		t.KnownOOM = &n
 	}
 	loop.Watch(t)
 }
-
-// knownOOM maps each container incarnation (id and init pid) to the highest
-// OOM count the journal has for it.
-func knownOOM(evs []watch.Event) map[string]uint64 {
-	known := map[string]uint64{}
-	for _, ev := range evs {
-		if ev.Kind == watch.KindOOM {
-			k := oomKey(ev.ID, ev.Pid)
-			if ev.OOMCount > known[k] {
-				known[k] = ev.OOMCount
-			}
-		}
-	}
-	return known
-}
-
-func oomKey(id string, pid int) string { return id + "/" + strconv.Itoa(pid) }

@@ -18,6 +18,7 @@ import (
 	"berth/core/coretest"
 	"berth/core/procfs"
 	"berth/shim"
+	"berth/watch"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -574,5 +575,47 @@ func TestOOMKilledExit(t *testing.T) {
 	if *c.ExitStatus != 137 || !c.OOMKilled || c.OOMKills == 0 {
 		t.Fatalf("want an OOM-killed exit, got %+v", c)
 	}
+	// Killed at once, likely before its shim armed the watch: the journal
+	// still has the kill, before the exit.
+	evs, _ := watch.Read(e.StateDir, time.Time{})
+	var kinds []string
+	for _, ev := range evs {
+		if ev.ID == "hog" && (ev.Kind == watch.KindOOM || ev.Kind == watch.KindExit) {
+			kinds = append(kinds, string(ev.Kind))
+		}
+	}
+	if strings.Join(kinds, ",") != "oom,exit" {
+		t.Fatalf("journal has %v for the hog, want oom then exit", kinds)
+	}
 	_ = cgroupfs.Paths{}
+}
+
+// A detached exec that fails leaves its container alone.
+func TestFailedExecKeepsContainer(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, nil)
+	c := e.Run("host", []string{"sleep", "1000"}, nil)
+	for _, o := range []core.ExecOptions{{Args: []string{"/no/such/command"}}, {Args: []string{"true"}, Cwd: "/no/such/dir"}} {
+		if _, _, err := e.M.Exec(ctx, "host", o); err == nil {
+			t.Fatalf("exec %+v succeeded", o)
+		}
+	}
+	if got, _ := e.M.Get(ctx, "host"); got.Status != core.StatusRunning || got.Pid != c.Pid {
+		t.Fatalf("a failed exec disturbed the container: %+v", got)
+	}
+}
+
+// The shim passes no ignored signals on: the container's processes start
+// with default dispositions.
+func TestNoInheritedIgnoredSignals(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, nil)
+	c := e.Run("sigs", []string{"sleep", "1000"}, nil)
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "SigIgn:") && strings.TrimSpace(line[len("SigIgn:"):]) != "0000000000000000" {
+			t.Fatalf("container init starts with ignored signals: %s", line)
+		}
+	}
 }

@@ -82,13 +82,19 @@ func (m *Manager) Run(ctx context.Context, id string, o RunOptions) (Container, 
 	if err := statefile.WriteJSON(filepath.Join(dir, recordFile), rec, 0o600, false); err != nil {
 		return Container{}, fmt.Errorf("%s: %w", id, err)
 	}
-	ready, err := m.launch(ctx, rec, initProc, shim.Config{Mode: shim.ModeRun, Bundle: rec.RuntimeBundle})
+	cfg := shim.Config{Mode: shim.ModeRun, Bundle: rec.RuntimeBundle}
+	if spec.Linux.CgroupsPath == "" {
+		cfg.OwnCgroup = rs.Linux.CgroupsPath
+	}
+	// create is journaled before the shim starts and journals start, so
+	// history never shows an exit before its start.
+	m.journal(watch.Event{Kind: watch.KindCreate, ID: id, Detail: bundle})
+	ready, err := m.launch(ctx, rec, initProc, cfg)
 	if err != nil {
+		m.journal(watch.Event{Kind: watch.KindDelete, ID: id, Detail: "start failed"})
 		return Container{}, err
 	}
 	ok = true
-	m.journal(watch.Event{Kind: watch.KindCreate, ID: id, Detail: bundle},
-		watch.Event{Kind: watch.KindStart, ID: id, Pid: ready.Pid})
 	if c, err := m.Get(ctx, id); err == nil {
 		return c, nil
 	}
@@ -154,28 +160,45 @@ func (m *Manager) launch(ctx context.Context, rec Record, proc string, cfg shim.
 	if ready.Error == "" && ready.Pid > 0 {
 		return ready, nil
 	}
-	// Failure: make sure neither the shim nor the runtime lingers.
-	if cmd.Process != nil {
-		unix.Kill(-cmd.Process.Pid, unix.SIGKILL)
-	}
+	// Failure: make sure neither the shim nor the runtime lingers. The
+	// shim leads a session of its own, which holds the runtime and its
+	// hooks too (in their own process group).
+	killSession(cmd.Process)
 	if proc == initProc {
 		runRuntime(context.Background(), rec.Runtime, rec.RuntimeRoot, rec.RuntimeArgs, "delete", "--force", rec.ID)
 	}
 	return shim.Ready{}, fmt.Errorf("%s: %s: %w", rec.ID, ready.Error, ErrRuntime)
 }
 
-// lastShimError returns the last error line of a shim log.
+// killSession kills a shim that leads its own session and every process
+// left in that session. The session id cannot name another session while
+// any member lives, so a pid reused since is never hit; the shim itself is
+// signalled through its pidfd-backed os.Process.
+func killSession(p *os.Process) {
+	if p == nil {
+		return
+	}
+	p.Signal(unix.SIGKILL)
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == p.Pid {
+			continue
+		}
+		if st, err := procfs.ReadStat(pid); err == nil && st.Session == p.Pid {
+			unix.Kill(pid, unix.SIGKILL)
+		}
+	}
+}
+
+// lastShimError returns the last error a shim logged.
 func lastShimError(path string) string {
 	b, err := statefile.Read(path)
 	if err != nil {
 		return "no shim log"
 	}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		var l struct{ Level, Msg string }
-		if json.Unmarshal([]byte(lines[i]), &l) == nil && l.Level == "error" {
-			return l.Msg
-		}
+	if msg, _ := shim.LastLogError(b); msg != "" {
+		return msg
 	}
 	return "no error logged"
 }
@@ -353,6 +376,9 @@ func (m *Manager) Delete(ctx context.Context, id string, force bool) error {
 	if (c.Running() || c.Status == StatusCreated) && !force {
 		return idError(id, ErrInvalid, "container is %s: stop it first or use --force", c.Status)
 	}
+	if !force && m.shimsAlive(id) {
+		return idError(id, ErrInvalid, "a shim still runs for it (%s): use --force", c.Status)
+	}
 	rec, recErr := m.readRecord(id)
 	if recErr == nil && c.Running() {
 		err := signalProcess(procfs.Ident{Pid: c.Pid, Start: c.InitStart}, unix.SIGKILL)
@@ -379,6 +405,17 @@ func (m *Manager) Delete(ctx context.Context, id string, force bool) error {
 	return nil
 }
 
+// shimsAlive reports whether any shim of the container still runs.
+func (m *Manager) shimsAlive(id string) bool {
+	entries, _ := os.ReadDir(m.containerDir(id))
+	for _, e := range entries {
+		if ident, err := readIdent(filepath.Join(m.containerDir(id), e.Name(), shim.FileShimPid)); err == nil && ident.Alive() {
+			return true
+		}
+	}
+	return false
+}
+
 // stopShims waits for every shim of a container to exit, and kills those
 // that do not within d. Shims are identified by pid and start time.
 func (m *Manager) stopShims(id string, d time.Duration) {
@@ -395,8 +432,8 @@ func (m *Manager) stopShims(id string, d time.Duration) {
 		if err != nil {
 			continue
 		}
-		if !waitExit(ident, time.Until(deadline)) && ident.Alive() {
-			unix.Kill(ident.Pid, unix.SIGKILL)
+		if !waitExit(ident, time.Until(deadline)) {
+			signalProcess(ident, unix.SIGKILL)
 			waitExit(ident, time.Second)
 		}
 	}

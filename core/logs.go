@@ -15,6 +15,7 @@ import (
 	"berth/shim"
 
 	"golang.org/x/sys/unix"
+	"unsafe"
 )
 
 // LogLine is one line of container output. Data is raw: it may hold any
@@ -135,10 +136,6 @@ func (m *Manager) Logs(ctx context.Context, id string, opts LogOptions, fn func(
 
 	tail := newLineRing(opts.Tail)
 	collect := &logReader{emit: tail.add}
-	if f, err := statefile.Open(path + ".1"); err == nil {
-		scanRecords(f, collect)
-		f.Close()
-	}
 	f, err := statefile.Open(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -147,6 +144,14 @@ func (m *Manager) Logs(ctx context.Context, id string, opts LogOptions, fn func(
 		return fmt.Errorf("%s: %w", id, err)
 	}
 	defer func() { f.Close() }()
+	// The older generation first, unless a rotation since the open above
+	// made it the very file we hold.
+	if old, err := statefile.Open(path + ".1"); err == nil {
+		if !sameFile(old, f) {
+			scanRecords(old, collect)
+		}
+		old.Close()
+	}
 	off, _ := scanRecords(f, collect)
 	if err := tail.each(fn); err != nil {
 		return err
@@ -156,36 +161,53 @@ func (m *Manager) Logs(ctx context.Context, id string, opts LogOptions, fn func(
 	}
 	live := &logReader{emit: fn, partial: collect.partial}
 	exitPath := filepath.Join(dir, shim.FileExit)
-	for {
+	drain := func() error {
 		f.Seek(off, io.SeekStart)
 		n, err := scanRecords(f, live)
 		off += n
-		if err != nil {
+		return err
+	}
+	for {
+		if err := drain(); err != nil {
 			return err
 		}
-		if _, err := os.Lstat(exitPath); err == nil {
-			return nil
+		// Rotated: finish the old file through the held fd (done above),
+		// read a generation that came and went between two wake-ups, then
+		// go on with the current file. While the shim is between its
+		// rename and its create there is no current file: wait.
+		if cur, err := statefile.Open(path); err == nil {
+			if sameFile(cur, f) {
+				cur.Close()
+			} else {
+				if mid, err := statefile.Open(path + ".1"); err == nil {
+					if !sameFile(mid, f) && !sameFile(mid, cur) {
+						scanRecords(mid, live)
+					}
+					mid.Close()
+				}
+				f.Close()
+				f, off = cur, 0
+				continue
+			}
 		}
-		ev, err := w.Wait()
-		if err != nil {
+		if _, err := os.Lstat(exitPath); err == nil {
+			// The shim writes the exit after the output ends: one last
+			// read takes what was flushed since the drain above.
+			return drain()
+		}
+		if err := w.Wait(); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			return err
 		}
-		if ev.rotated {
-			// Finish the old file (now output.log.1) through the open fd,
-			// then continue with the new one from its start.
-			f.Seek(off, io.SeekStart)
-			scanRecords(f, live)
-			f.Close()
-			nf, err := statefile.Open(path)
-			if err != nil {
-				return fmt.Errorf("%s: reopen log: %w", id, err)
-			}
-			f, off = nf, 0
-		}
 	}
+}
+
+func sameFile(a, b *os.File) bool {
+	sa, err1 := a.Stat()
+	sb, err2 := b.Stat()
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }
 
 // watcher waits for changes in a process directory through inotify, and
@@ -195,8 +217,6 @@ type watcher struct {
 	stop func() bool
 	buf  []byte
 }
-
-type watchEvent struct{ rotated bool }
 
 func newWatcher(ctx context.Context, dir string) (*watcher, error) {
 	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
@@ -216,28 +236,19 @@ func newWatcher(ctx context.Context, dir string) (*watcher, error) {
 }
 
 // Wait blocks until something changes in the directory.
-func (w *watcher) Wait() (watchEvent, error) {
-	var ev watchEvent
+func (w *watcher) Wait() error {
 	n, err := w.f.Read(w.buf)
 	if err != nil {
-		return ev, err
+		return err
 	}
 	for off := 0; off+unix.SizeofInotifyEvent <= n; {
-		raw := (*unix.InotifyEvent)(unsafePointer(&w.buf[off]))
-		name := ""
-		if raw.Len > 0 {
-			nb := w.buf[off+unix.SizeofInotifyEvent : off+unix.SizeofInotifyEvent+int(raw.Len)]
-			name = string(bytes.TrimRight(nb, "\x00"))
-		}
-		if raw.Mask&unix.IN_MOVED_FROM != 0 && name == shim.FileOutput {
-			ev.rotated = true
-		}
+		raw := (*unix.InotifyEvent)(unsafe.Pointer(&w.buf[off]))
 		if raw.Mask&unix.IN_DELETE_SELF != 0 {
-			return ev, errors.New("container removed")
+			return errors.New("container removed")
 		}
 		off += unix.SizeofInotifyEvent + int(raw.Len)
 	}
-	return ev, nil
+	return nil
 }
 
 func (w *watcher) Close() {

@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"berth/core/cgroupfs"
@@ -300,21 +302,40 @@ func (m *Manager) settle(id string) {
 	e := shim.Exit{Status: shim.StatusUnknown, ExitedAt: time.Now().UTC(),
 		Detail: "shim died; exit status unknown"}
 	if ps.pidErr == nil && ps.pid.Alive() {
-		if err := m.runtimeRun(context.Background(), rec, "kill", id, "KILL"); err == nil {
+		if err := signalProcess(ps.pid, unix.SIGKILL); err == nil {
 			e.Status, e.Signal = 128+int(unix.SIGKILL), int(unix.SIGKILL)
 			e.Detail = "shim died; container killed"
 		}
 	}
-	// The cgroup still exists until the runtime deletes it: count the kills.
+	// The cgroup still exists until the runtime deletes it: count the kills
+	// and journal those the dead shim had not, before the exit.
+	var kills []watch.Event
 	if paths, err := m.runtimeCgroups(rec); err == nil {
 		e.OOMKills, _ = cgroupfs.OOMKillCount(paths)
+		journaled := readOOMCount(dir)
+		for v := journaled + 1; v <= e.OOMKills; v++ {
+			kills = append(kills, watch.Event{Kind: watch.KindOOM, ID: id, Pid: ps.pid.Pid, OOMCount: v, Missed: true,
+				Detail: "found after its shim died"})
+		}
 	}
+	m.journal(kills...)
+	st := e.Status
+	m.journal(watch.Event{Time: e.ExitedAt, Kind: watch.KindExit, ID: id, Pid: ps.pid.Pid, Proc: initProc,
+		ExitStatus: &st, Detail: e.Detail})
+	// The exit record before the runtime's delete: a watcher that sees the
+	// cgroup go already finds the exit.
+	statefile.WriteJSON(filepath.Join(dir, shim.FileExit), e, 0o600, false)
 	m.deleteRuntime(context.Background(), rec)
-	if statefile.WriteJSON(filepath.Join(dir, shim.FileExit), e, 0o600, false) == nil {
-		st := e.Status
-		m.journal(watch.Event{Time: e.ExitedAt, Kind: watch.KindExit, ID: id, Pid: ps.pid.Pid, Proc: initProc,
-			ExitStatus: &st, Detail: e.Detail})
+}
+
+// readOOMCount reads the OOM-kill count a shim recorded as journaled.
+func readOOMCount(procDir string) uint64 {
+	b, err := statefile.Read(filepath.Join(procDir, shim.FileOOM))
+	if err != nil {
+		return 0
 	}
+	n, _ := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+	return n
 }
 
 // journal appends events to the state root's journal. The journal is

@@ -1,13 +1,13 @@
 package core
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os/exec"
 	"strings"
+
+	"berth/shim"
 )
 
 // runtimeRun runs one runtime command for a managed container.
@@ -47,27 +47,7 @@ func runRuntime(ctx context.Context, runtime, root string, globals []string, arg
 // runtimeMessage extracts the last error message from runtime output that
 // is JSON log lines, or else its last non-empty line.
 func runtimeMessage(out []byte) string {
-	var last, lastErr string
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" {
-			continue
-		}
-		var m struct {
-			Level string `json:"level"`
-			Msg   string `json:"msg"`
-		}
-		if json.Unmarshal([]byte(line), &m) == nil && m.Msg != "" {
-			if m.Level == "error" || m.Level == "fatal" {
-				lastErr = m.Msg
-			}
-			last = m.Msg
-			continue
-		}
-		last = line
-	}
+	lastErr, last := shim.LastLogError(out)
 	if lastErr != "" {
 		return lastErr
 	}

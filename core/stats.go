@@ -207,8 +207,10 @@ func readNetDev(pid int) (rx, tx uint64) {
 	return rx, tx
 }
 
-// Stats samples the given containers (all running ones when ids is empty).
-func (m *Manager) Stats(ctx context.Context, ids []string, full bool) ([]Stats, error) {
+// StatsTargets resolves the containers to sample: the given ids, or every
+// running container when ids is empty. Resolve once and sample many times:
+// the cgroup paths come with the containers.
+func (m *Manager) StatsTargets(ctx context.Context, ids []string) ([]Container, error) {
 	var cs []Container
 	if len(ids) == 0 {
 		all, err := m.List(ctx)
@@ -220,27 +222,45 @@ func (m *Manager) Stats(ctx context.Context, ids []string, full bool) ([]Stats, 
 				cs = append(cs, c)
 			}
 		}
-	} else {
-		for _, id := range ids {
-			c, err := m.Get(ctx, id)
-			if err != nil {
-				return nil, err
-			}
-			if !c.Running() {
-				return nil, idError(id, ErrNotRunning, "container is %s", c.Status)
-			}
-			cs = append(cs, c)
-		}
+		return cs, nil
 	}
-	out := make([]Stats, 0, len(cs))
-	for _, c := range cs {
-		s, err := ReadStats(c, full)
-		if err != nil && len(ids) > 0 {
+	for _, id := range ids {
+		c, err := m.Get(ctx, id)
+		if err != nil {
 			return nil, err
 		}
-		if err == nil {
-			out = append(out, s)
+		if !c.Running() {
+			return nil, idError(id, ErrNotRunning, "container is %s", c.Status)
 		}
+		cs = append(cs, c)
+	}
+	return cs, nil
+}
+
+// SampleStats reads every container's stats; those whose cgroup is gone
+// are left out and reported by stale.
+func SampleStats(cs []Container, full bool) (out []Stats, stale bool) {
+	out = make([]Stats, 0, len(cs))
+	for _, c := range cs {
+		s, err := ReadStats(c, full)
+		if err != nil {
+			stale = true
+			continue
+		}
+		out = append(out, s)
+	}
+	return out, stale
+}
+
+// Stats samples the given containers (all running ones when ids is empty).
+func (m *Manager) Stats(ctx context.Context, ids []string, full bool) ([]Stats, error) {
+	cs, err := m.StatsTargets(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out, stale := SampleStats(cs, full)
+	if stale && len(ids) > 0 {
+		return nil, idError(strings.Join(ids, ","), ErrNotRunning, "a container stopped while sampled")
 	}
 	return out, nil
 }

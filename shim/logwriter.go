@@ -39,7 +39,7 @@ func OpenLog(path string, max int64) (*LogWriter, error) {
 		f.Close()
 		return nil, err
 	}
-	return &LogWriter{path: path, max: max, f: f, w: bufio.NewWriterSize(f, 64<<10), size: st.Size()}, nil
+	return &LogWriter{path: path, max: max, f: f, w: bufio.NewWriterSize(f, 16<<10), size: st.Size()}, nil
 }
 
 // stream collects one stream's bytes into lines.
@@ -52,7 +52,7 @@ type stream struct {
 // EOF, then flushes a last unterminated line.
 func (lw *LogWriter) Drain(name string, r *os.File) {
 	st := &stream{name: name}
-	buf := make([]byte, 32<<10)
+	buf := make([]byte, 16<<10)
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {

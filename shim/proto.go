@@ -21,6 +21,9 @@ const (
 	FileRuntimeLog = "runtime.log" // the runtime's --log, JSON lines
 	FileOutput     = "output.log"  // container stdout/stderr, CRI log format
 	FileProcess    = "process.json"
+	// FileOOM holds the highest OOM-kill count the shim journaled, so a
+	// watcher starting later knows which kills are already history.
+	FileOOM = "oom"
 	// FileCheckpointing names the checkpoint a stopping dump is taking, so
 	// the exit it causes is recorded as a checkpoint, not a crash.
 	FileCheckpointing = "checkpointing"
@@ -55,6 +58,10 @@ type Config struct {
 	Restore *RestoreConfig `json:"restore,omitempty"`
 	// Path is the PATH the runtime runs with (runc finds criu through it).
 	Path string `json:"path,omitempty"`
+	// OwnCgroup is the cgroup path berth generated for this container (its
+	// cgroupsPath), "" when the user's bundle named one: only berth's own
+	// may be removed by force after a failed start.
+	OwnCgroup string `json:"ownCgroup,omitempty"`
 }
 
 // RestoreConfig is what a restore passes to the runtime.

@@ -2,15 +2,17 @@ package shim
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -37,6 +39,9 @@ func Main(args []string) int {
 	// A shim lives as long as its container, mostly idle: keep its heap
 	// small rather than fast.
 	debug.SetGCPercent(25)
+	// One P: a shim mostly sleeps in wait4 and epoll, and every extra P
+	// costs per-P caches and a thread.
+	runtime.GOMAXPROCS(1)
 	if len(args) != 1 {
 		fmt.Fprintln(os.Stderr, "usage: berth shim PROCESS-DIR")
 		return 2
@@ -107,8 +112,9 @@ func (s *shim) run() error {
 		s.report(Ready{Error: "shim: set child subreaper: " + err.Error()})
 		return err
 	}
-	// The terminal that launched us may go away; nothing here reads stdin.
-	signal.Ignore(syscall.SIGHUP, syscall.SIGPIPE, syscall.SIGINT)
+	// No signal is ignored here: ignored dispositions survive exec, and the
+	// container would inherit them. The shim has no terminal (setsid), so
+	// no hang-up or interrupt comes to it by accident.
 
 	self := procfs.Ident{Pid: os.Getpid()}
 	self.Start, _ = procfs.StartTime(self.Pid)
@@ -132,12 +138,23 @@ func (s *shim) run() error {
 	}
 	if err := statefile.Write(s.path(FilePid), []byte(init.String()), 0o600, false); err != nil {
 		s.report(Ready{Error: "shim: " + err.Error()})
-		s.cleanupRuntime()
+		s.abortStart(false)
 		return err
+	}
+	// The start is journaled here, before anything can journal the exit.
+	if s.cfg.Mode != ModeExec {
+		kind := watch.KindStart
+		if s.cfg.Mode == ModeRestore {
+			kind = watch.KindRestore
+		}
+		s.journal(watch.Event{Time: time.Now().UTC(), Kind: kind, ID: s.cfg.ID, Pid: init.Pid})
 	}
 	s.report(Ready{Pid: init.Pid, Start: init.Start})
 	s.armOOM(init.Pid)
 	s.logf("info", "%s %s: pid %d", s.cfg.Mode, s.cfg.ID, init.Pid)
+	// What starting needed is garbage now; hand it back before idling for
+	// the container's whole life.
+	debug.FreeOSMemory()
 
 	ws := s.reap(init.Pid)
 	exit := s.exitRecord(ws, init.Pid)
@@ -258,14 +275,12 @@ func (s *shim) start() (procfs.Ident, error) {
 	case werr = <-done:
 		timer.Stop()
 	case <-timer.C:
+		// The runtime is still running (a hook hangs): the process group
+		// holds the runtime and its hooks, and has not been reaped, so the
+		// group id cannot have been reused.
 		unix.Kill(-cmd.Process.Pid, unix.SIGKILL)
 		<-done
-		s.cleanupRuntime()
-		if s.cfg.Mode != ModeExec {
-			// Killed before it recorded the container, the runtime's
-			// delete does not know the cgroup it made: remove it here.
-			cgroupfs.RemoveCgroup(s.bundleCgroupsPath())
-		}
+		s.abortStart(true)
 		return procfs.Ident{}, fmt.Errorf("start timed out after %v: runtime and its hooks killed", timeout)
 	}
 	if werr != nil {
@@ -273,51 +288,62 @@ func (s *shim) start() (procfs.Ident, error) {
 		if msg == "" {
 			msg = werr.Error()
 		}
-		s.cleanupRuntime()
+		s.abortStart(false)
 		return procfs.Ident{}, errors.New(msg)
 	}
 	b, err := statefile.Read(runtimePid)
 	os.Remove(runtimePid)
 	if err != nil {
-		s.cleanupRuntime()
+		s.abortStart(false)
 		return procfs.Ident{}, fmt.Errorf("runtime pid file: %w", err)
 	}
 	id, err := procfs.ParseIdent(b)
 	if err != nil {
-		s.cleanupRuntime()
+		s.abortStart(false)
 		return procfs.Ident{}, fmt.Errorf("runtime pid file: %w", err)
 	}
-	// The process may already have exited (and be waiting as our zombie),
-	// in which case its start time is unreadable and stays zero.
+	// A process that already exited is our zombie: its start time still
+	// reads, and the reap loop collects it.
 	id.Start, _ = procfs.StartTime(id.Pid)
 	return id, nil
 }
 
-// bundleCgroupsPath reads linux.cgroupsPath from the runtime bundle.
-func (s *shim) bundleCgroupsPath() string {
-	var spec struct {
-		Linux struct {
-			CgroupsPath string `json:"cgroupsPath"`
-		} `json:"linux"`
+// abortStart undoes a start that failed. An exec's failure leaves the
+// container alone: only a container this shim was starting is removed.
+// After a timeout the runtime may have been killed before it recorded the
+// container, so its delete does not know the cgroup it made: a cgroup berth
+// generated for this container (never one the user named) is removed here.
+func (s *shim) abortStart(timedOut bool) {
+	if s.cfg.Mode == ModeExec {
+		return
 	}
-	if err := statefile.ReadJSON(filepath.Join(s.cfg.Bundle, "config.json"), &spec); err != nil {
-		return ""
+	s.cleanupRuntime()
+	if timedOut && s.cfg.OwnCgroup != "" {
+		cgroupfs.RemoveCgroup(s.cfg.OwnCgroup)
 	}
-	return spec.Linux.CgroupsPath
 }
 
 // oomWatch journals the container's OOM kills while it runs, so history is
 // complete when no UI watches. Exec shims leave this to the init shim.
 type oomWatch struct {
-	cancel   context.CancelFunc
-	done     chan struct{}
-	mu       sync.Mutex
-	last     uint64    // highest oom_kill count journaled
-	lastTime time.Time // when the counter last rose
+	cancel context.CancelFunc
+	done   chan struct{}
+	mu     sync.Mutex
+	last   uint64 // highest oom_kill count journaled
+	// initKilled is set when a kill took init: the likely victim named by
+	// the snapshot at the wake-up, or, without one, init found dead just
+	// after the kill.
+	initKilled bool
+	// lastKill is when the last kill was seen, and otherVictim whether the
+	// snapshot put it on another process.
+	lastKill    time.Time
+	otherVictim bool
 }
 
 // armOOM starts watching the container's OOM kills through a watch loop of
-// its own, from the counter's current value.
+// its own. The container's cgroup is new (run and restore both make it), so
+// every kill it has counted is this container's: the baseline is zero, and
+// a kill that landed before the watch was armed is still journaled.
 func (s *shim) armOOM(pid int) {
 	if s.cfg.Mode == ModeExec {
 		return
@@ -328,45 +354,63 @@ func (s *shim) armOOM(pid int) {
 		return
 	}
 	s.cgroups = p
-	base, err := cgroupfs.OOMKillCount(p)
-	if err != nil {
-		s.logf("warn", "no oom counter: %v", err)
-		return
-	}
 	loop, err := watch.New()
 	if err != nil {
 		s.logf("warn", "oom watch: %v", err)
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &oomWatch{cancel: cancel, done: make(chan struct{}), last: base}
+	w := &oomWatch{cancel: cancel, done: make(chan struct{})}
 	s.oom = w
 	events := loop.Run(ctx)
-	if err := loop.Watch(watch.Target{ID: s.cfg.ID, Cgroup: p, Pid: pid, KnownOOM: &base}); err != nil {
+	var zero uint64
+	if err := loop.Watch(watch.Target{ID: s.cfg.ID, Cgroup: p, Pid: pid, KnownOOM: &zero}); err != nil {
 		s.logf("warn", "oom watch: %v", err)
 	}
 	go func() {
 		defer close(w.done)
 		for batch := range events {
-			w.mu.Lock()
-			for i := range batch {
-				if batch[i].OOMCount > w.last {
-					w.last, w.lastTime = batch[i].OOMCount, time.Now()
+			var kills []watch.Event
+			for _, ev := range batch {
+				if ev.Kind == watch.KindOOM {
+					ev.Missed = false // armed from zero: none was unwatched
+					ev.Detail = strings.TrimPrefix(ev.Detail, "killed while nothing watched")
+					kills = append(kills, ev)
 				}
 			}
-			w.mu.Unlock()
-			if err := watch.Append(s.root(), batch...); err != nil {
-				s.logf("warn", "journal: %v", err)
+			if len(kills) == 0 {
+				continue
 			}
+			s.journal(kills...)
+			lastEv := kills[len(kills)-1]
+			victim := 0
+			if lastEv.Forensics != nil {
+				victim = lastEv.Forensics.LikelyVictim
+			}
+			if victim == 0 {
+				// No snapshot: the victim dies as the counter rises; give
+				// the kill a moment to land before asking about init.
+				time.Sleep(5 * time.Millisecond)
+				if !procfs.Alive(pid, 0) {
+					victim = pid
+				}
+			}
+			w.mu.Lock()
+			w.last = max(w.last, lastEv.OOMCount)
+			w.initKilled = w.initKilled || victim == pid
+			w.lastKill, w.otherVictim = time.Now(), victim != 0 && victim != pid
+			last := w.last
+			w.mu.Unlock()
+			statefile.Write(s.path(FileOOM), []byte(strconv.FormatUint(last, 10)+"\n"), 0o600, false)
 		}
 	}()
 }
 
 // finishOOM stops the watch and journals any kill it had not reported yet,
 // reading the counter one last time, so every kill is journaled before the
-// exit it may have caused. It reports whether the counter rose within the
-// last second, which with a SIGKILL means the OOM killer ended the process.
-func (s *shim) finishOOM(pid int) (recent bool, count uint64) {
+// exit it may have caused. It reports whether init itself was a victim: a
+// kill seen while init died, or one only this last read found.
+func (s *shim) finishOOM(pid int) (initKilled bool, count uint64) {
 	w := s.oom
 	if w == nil {
 		return false, 0
@@ -381,11 +425,22 @@ func (s *shim) finishOOM(pid int) (recent bool, count uint64) {
 	for v := w.last + 1; v <= now; v++ {
 		missed = append(missed, watch.Event{Time: time.Now().UTC(), Kind: watch.KindOOM, ID: s.cfg.ID, Pid: pid, OOMCount: v})
 	}
-	if len(missed) > 0 {
-		watch.Append(s.root(), missed...)
-		return true, now
+	s.journal(missed...)
+	// A kill seen just before init died, not put on another process by a
+	// snapshot, was init's.
+	recent := !w.lastKill.IsZero() && time.Since(w.lastKill) < 250*time.Millisecond && !w.otherVictim
+	return w.initKilled || len(missed) > 0 || recent, now
+}
+
+// journal appends events to the state root's journal; a failure is logged,
+// never fatal: the exit record is the truth, the journal is history.
+func (s *shim) journal(evs ...watch.Event) {
+	if len(evs) == 0 {
+		return
 	}
-	return !w.lastTime.IsZero() && time.Since(w.lastTime) < time.Second, now
+	if err := watch.Append(s.root(), evs...); err != nil {
+		s.logf("warn", "journal: %v", err)
+	}
 }
 
 // root is the state root: the process dir is <root>/<id>/<proc>.
@@ -425,13 +480,13 @@ func (s *shim) exitRecord(ws unix.WaitStatus, pid int) Exit {
 	default:
 		e.Status = StatusUnknown
 	}
-	recent, count := s.finishOOM(pid)
+	initKilled, count := s.finishOOM(pid)
 	e.OOMKills = count
 	if b, err := statefile.Read(s.path(FileCheckpointing)); err == nil {
 		e.Detail = "checkpointed to " + strings.TrimSpace(string(b))
 		os.Remove(s.path(FileCheckpointing))
 	} else {
-		e.OOMKilled = recent && e.Signal == int(unix.SIGKILL)
+		e.OOMKilled = initKilled && e.Signal == int(unix.SIGKILL)
 	}
 	return e
 }
@@ -443,11 +498,8 @@ func (s *shim) journalExit(pid int, e Exit) {
 		kind = watch.KindExecExit
 	}
 	st := e.Status
-	ev := watch.Event{Time: e.ExitedAt, Kind: kind, ID: s.cfg.ID, Pid: pid, Proc: proc,
-		ExitStatus: &st, OOMKilled: e.OOMKilled, Detail: e.Detail}
-	if err := watch.Append(s.root(), ev); err != nil {
-		s.logf("warn", "journal: %v", err)
-	}
+	s.journal(watch.Event{Time: e.ExitedAt, Kind: kind, ID: s.cfg.ID, Pid: pid, Proc: proc,
+		ExitStatus: &st, OOMKilled: e.OOMKilled, Detail: e.Detail})
 }
 
 // waitDrained waits up to d for both output pipes to reach EOF.
@@ -485,22 +537,37 @@ func (s *shim) cleanupRuntime() {
 // RuntimeError returns the last error message the runtime logged in its
 // JSON log, which says why it failed far better than its exit status.
 func RuntimeError(path string) string {
-	f, err := statefile.Open(path)
+	b, err := statefile.Read(path)
 	if err != nil {
 		return ""
 	}
-	defer f.Close()
-	var last string
-	sc := bufio.NewScanner(f)
+	msg, _ := LastLogError(b)
+	return msg
+}
+
+// LastLogError scans JSON log lines ({"level","msg"}, as runc and the shim
+// write them) and returns the last error or fatal message, and the last
+// line of any kind (a plain one when the output was not JSON).
+func LastLogError(b []byte) (lastErr, last string) {
+	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
 		var m struct {
 			Level string `json:"level"`
 			Msg   string `json:"msg"`
 		}
-		if json.Unmarshal(sc.Bytes(), &m) == nil && (m.Level == "error" || m.Level == "fatal") && m.Msg != "" {
+		if json.Unmarshal([]byte(line), &m) == nil && m.Msg != "" {
+			if m.Level == "error" || m.Level == "fatal" {
+				lastErr = m.Msg
+			}
 			last = m.Msg
+			continue
 		}
+		last = line
 	}
-	return last
+	return lastErr, last
 }

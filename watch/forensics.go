@@ -20,6 +20,9 @@ type Forensics struct {
 	UsageBytes uint64       `json:"usageBytes"`
 	Stat       []StatEntry  `json:"stat,omitempty"`
 	Processes  []ProcessMem `json:"processes,omitempty"`
+	// LikelyVictim is the process with the highest oom_score at the
+	// wake-up: the one the kernel picks (0 when unknown).
+	LikelyVictim int `json:"likelyVictim,omitempty"`
 	// Error says what could not be taken, when something could not.
 	Error string `json:"error,omitempty"`
 }
@@ -71,10 +74,16 @@ func Snapshot(p cgroupfs.Paths) *Forensics {
 	}))
 	procs, err := os.ReadFile(filepath.Join(p.Dir("memory"), "cgroup.procs"))
 	note(err)
+	bestScore := -1
 	for _, field := range strings.Fields(string(procs)) {
 		pid, err := strconv.Atoi(field)
 		if err != nil {
 			continue
+		}
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/oom_score", pid)); err == nil {
+			if score, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && score > bestScore {
+				bestScore, f.LikelyVictim = score, pid
+			}
 		}
 		st, err := procfs.ReadStat(pid)
 		if err != nil || st.RSSPages <= 0 {

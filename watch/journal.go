@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"berth/core/statefile"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -36,18 +38,15 @@ func Append(root string, evs ...Event) error {
 		}
 		buf = append(append(buf, b...), '\n')
 	}
-	lock, err := os.OpenFile(filepath.Join(root, journalLock), os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW, 0o600)
+	unlock, err := lockJournal(root, unix.LOCK_EX)
 	if err != nil {
-		return fmt.Errorf("journal lock: %w", err)
+		return err
 	}
-	defer lock.Close()
-	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
-		return fmt.Errorf("journal lock: %w", err)
-	}
+	defer unlock()
 	path := filepath.Join(root, JournalFile)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|unix.O_NOFOLLOW, 0o600)
+	f, err := openAppend(path)
 	if err != nil {
-		return fmt.Errorf("journal: %w", err)
+		return err
 	}
 	st, err := f.Stat()
 	if err == nil && st.Size()+int64(len(buf)) > JournalMax && st.Size() > 0 {
@@ -55,8 +54,8 @@ func Append(root string, evs ...Event) error {
 		if err := os.Rename(path, path+".1"); err != nil {
 			return fmt.Errorf("rotate journal: %w", err)
 		}
-		if f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|unix.O_NOFOLLOW, 0o600); err != nil {
-			return fmt.Errorf("journal: %w", err)
+		if f, err = openAppend(path); err != nil {
+			return err
 		}
 	}
 	_, err = f.Write(buf)
@@ -66,14 +65,59 @@ func Append(root string, evs ...Event) error {
 	return err
 }
 
+// lockTimeout bounds how long a writer waits for the journal lock: a
+// process stopped while holding it must not keep a shim from recording an
+// exit.
+const lockTimeout = 2 * time.Second
+
+// lockJournal takes the journal's lock (LOCK_EX to write, LOCK_SH to read
+// across a rotation) and returns its release.
+func lockJournal(root string, how int) (func(), error) {
+	lock, err := os.OpenFile(filepath.Join(root, journalLock), os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("journal lock: %w", err)
+	}
+	deadline := time.Now().Add(lockTimeout)
+	for {
+		err := unix.Flock(int(lock.Fd()), how|unix.LOCK_NB)
+		if err == nil {
+			return func() { lock.Close() }, nil
+		}
+		if err != unix.EWOULDBLOCK || time.Now().After(deadline) {
+			lock.Close()
+			return nil, fmt.Errorf("journal lock: %w", err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// openAppend opens the journal for appending: never through a symlink,
+// never blocking on a FIFO, only a regular file.
+func openAppend(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("journal: %s is not a regular file", path)
+	}
+	return f, nil
+}
+
 // Read returns the journal's events at or after since (all when zero),
 // oldest first, and a warning for each line that is truncated or garbage:
 // such a line is skipped, never fatal.
 func Read(root string, since time.Time) ([]Event, []string) {
 	var evs []Event
 	var warns []string
+	// Shared lock: a rotation between reading the two files would lose
+	// one generation.
+	if unlock, err := lockJournal(root, unix.LOCK_SH); err == nil {
+		defer unlock()
+	}
 	for _, name := range []string{JournalFile + ".1", JournalFile} {
-		f, err := openRegular(filepath.Join(root, name))
+		f, err := statefile.Open(filepath.Join(root, name))
 		if err != nil {
 			if !errors.Is(err, os.ErrNotExist) {
 				warns = append(warns, err.Error())
@@ -114,24 +158,11 @@ func scanJournal(r io.Reader, name string, fn func(Event)) (int64, []string) {
 	}
 }
 
-func openRegular(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() {
-		f.Close()
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	return f, nil
-}
-
 // Tail follows the journal from its current end, delivering new events
 // through the loop's channel as they are appended, across rotation.
 func (l *Loop) Tail(root string) error {
 	j := &journalTail{path: filepath.Join(root, JournalFile)}
-	if f, err := openRegular(j.path); err == nil {
+	if f, err := statefile.Open(j.path); err == nil {
 		j.f = f
 		j.off, _ = f.Seek(0, io.SeekEnd)
 	}
@@ -170,8 +201,16 @@ func (j *journalTail) read(rotated, created bool) []Event {
 		n, _ := scanJournal(j.f, JournalFile, collect)
 		j.off += n
 	}
+	// A rotation whose events were lost (an inotify overflow, or one that
+	// landed while Tail was setting up) is found by the file's identity.
+	if !rotated && !created && j.f != nil {
+		if cur, err := statefile.Open(j.path); err == nil {
+			created = !sameFile(j.f, cur)
+			cur.Close()
+		}
+	}
 	if rotated || created || j.f == nil {
-		f, err := openRegular(j.path)
+		f, err := statefile.Open(j.path)
 		if err != nil {
 			return out
 		}

@@ -14,6 +14,8 @@ import (
 	"unsafe"
 
 	"berth/core/cgroupfs"
+	"berth/core/procfs"
+	"berth/core/statefile"
 
 	"golang.org/x/sys/unix"
 )
@@ -48,6 +50,12 @@ type Loop struct {
 	epfd   int
 	ifd    int // one inotify instance for every file and directory
 	wakefd int // eventfd: registrations and ctx cancellation wake the loop
+
+	// wakeMu guards wakefd against a wake-up after the loop closed it (a
+	// context cancelled while the loop was already stopping); mu cannot,
+	// as Watch wakes the loop with mu held.
+	wakeMu     sync.Mutex
+	wakeClosed bool
 
 	mu         sync.Mutex
 	containers map[string]*watched
@@ -105,7 +113,7 @@ func New() (*Loop, error) {
 		return nil, fmt.Errorf("eventfd: %w", err)
 	}
 	l := &Loop{epfd: epfd, ifd: ifd, wakefd: wakefd, containers: map[string]*watched{},
-		efds: map[int32]*watched{}, wds: map[int32]*wdTarget{}, buf: make([]byte, 64<<10)}
+		efds: map[int32]*watched{}, wds: map[int32]*wdTarget{}, buf: make([]byte, 16<<10)}
 	for _, fd := range []int{ifd, wakefd} {
 		if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}); err != nil {
 			l.closeFds()
@@ -149,6 +157,11 @@ func (l *Loop) Run(ctx context.Context) <-chan []Event {
 }
 
 func (l *Loop) wake() {
+	l.wakeMu.Lock()
+	defer l.wakeMu.Unlock()
+	if l.wakeClosed {
+		return
+	}
 	var one [8]byte
 	one[0] = 1
 	unix.Write(l.wakefd, one[:])
@@ -172,7 +185,10 @@ func (l *Loop) shutdown() {
 func (l *Loop) closeFds() {
 	unix.Close(l.epfd)
 	unix.Close(l.ifd)
+	l.wakeMu.Lock()
+	l.wakeClosed = true
 	unix.Close(l.wakefd)
+	l.wakeMu.Unlock()
 }
 
 // Watch starts watching a container's OOM kills and, with a ProcDir, its
@@ -195,10 +211,16 @@ func (l *Loop) Watch(t Target) error {
 		c.procWd = int32(wd)
 		l.wds[c.procWd] = &wdTarget{kind: wdProcDir, c: c}
 	}
+	var oomErr error
 	if t.Cgroup != nil && t.Cgroup.Dir("memory") != "" {
-		if err := l.armOOM(c); err != nil {
-			l.release(c)
-			return fmt.Errorf("%s: %w", t.ID, err)
+		if oomErr = l.armOOM(c); oomErr != nil {
+			// No OOM watch (no counter, cgroup gone): the exit is still
+			// watched.
+			l.releaseOOM(c)
+			oomErr = fmt.Errorf("%s: %w", t.ID, oomErr)
+			if t.ProcDir == "" {
+				return oomErr
+			}
 		}
 	}
 	l.containers[t.ID] = c
@@ -212,7 +234,7 @@ func (l *Loop) Watch(t Target) error {
 	if len(l.pending) > 0 {
 		l.wake()
 	}
-	return nil
+	return oomErr
 }
 
 // armOOM registers the OOM notification and takes the counter baseline,
@@ -277,6 +299,17 @@ func (l *Loop) release(c *watched) {
 	if l.containers[c.ID] == c {
 		delete(l.containers, c.ID)
 	}
+	l.releaseOOM(c)
+	if c.procWd >= 0 {
+		unix.InotifyRmWatch(l.ifd, uint32(c.procWd))
+		delete(l.wds, c.procWd)
+		c.procWd = -1
+	}
+}
+
+// releaseOOM drops the OOM registrations of c, keeping its exit watch.
+// Called with mu held.
+func (l *Loop) releaseOOM(c *watched) {
 	if c.efd >= 0 {
 		unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, c.efd, nil)
 		delete(l.efds, int32(c.efd))
@@ -287,12 +320,10 @@ func (l *Loop) release(c *watched) {
 		c.ctl.Close()
 		c.ctl = nil
 	}
-	for _, wd := range []*int32{&c.memWd, &c.procWd} {
-		if *wd >= 0 {
-			unix.InotifyRmWatch(l.ifd, uint32(*wd))
-			delete(l.wds, *wd)
-			*wd = -1
-		}
+	if c.memWd >= 0 {
+		unix.InotifyRmWatch(l.ifd, uint32(c.memWd))
+		delete(l.wds, c.memWd)
+		c.memWd = -1
 	}
 }
 
@@ -301,6 +332,9 @@ func (l *Loop) release(c *watched) {
 func (l *Loop) WatchRoot(root string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.closed {
+		return errors.New("watch loop closed")
+	}
 	// IN_MASK_ADD: a root whose journal is followed (Tail) shares the watch.
 	mask := uint32(unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_TO | unix.IN_MOVED_FROM | unix.IN_ONLYDIR | unix.IN_MASK_ADD)
 	wd, err := unix.InotifyAddWatch(l.ifd, root, mask)
@@ -343,8 +377,12 @@ func (l *Loop) oomWake(c *watched) []Event {
 	var b [8]byte
 	unix.Read(c.efd, b[:])
 	if _, err := os.Lstat(c.control); err != nil {
-		// The cgroup is gone: this wake-up is its removal, not an OOM.
-		l.release(c)
+		// The cgroup is gone: this wake-up is its removal, not an OOM. The
+		// exit, if watched, is still to come.
+		l.releaseOOM(c)
+		if c.procWd < 0 {
+			l.release(c)
+		}
 		return nil
 	}
 	snap := Snapshot(c.Cgroup)
@@ -475,7 +513,7 @@ func (l *Loop) exitEvents(c *watched) []Event {
 		return nil
 	}
 	var rec exitRecord
-	b, err := readRegular(filepath.Join(c.ProcDir, "exit"))
+	b, err := statefile.Read(filepath.Join(c.ProcDir, "exit"))
 	if err != nil || json.Unmarshal(b, &rec) != nil {
 		return nil // a torn or planted file; the rename will come
 	}
@@ -527,39 +565,20 @@ func (l *Loop) resync() []Event {
 			}
 		}
 	}
+	for _, t := range l.wds {
+		if t.journal != nil {
+			out = append(out, t.journal.read(false, false)...)
+		}
+	}
 	return out
 }
 
 // pidOf reads the pid recorded in a process dir's pid file.
 func pidOf(dir string) int {
-	b, err := readRegular(filepath.Join(dir, "pid"))
+	b, err := statefile.Read(filepath.Join(dir, "pid"))
 	if err != nil {
 		return 0
 	}
-	f := bytes.Fields(b)
-	if len(f) == 0 {
-		return 0
-	}
-	pid, _ := strconv.Atoi(string(f[0]))
-	return pid
-}
-
-// readRegular reads a small regular file without following symlinks or
-// blocking on a FIFO.
-func readRegular(path string) ([]byte, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer unix.Close(fd)
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size > 1<<20 {
-		return nil, errors.New("not a small regular file")
-	}
-	b := make([]byte, st.Size+1)
-	n, err := unix.Read(fd, b)
-	if err != nil {
-		return nil, err
-	}
-	return b[:n], nil
+	id, _ := procfs.ParseIdent(b)
+	return id.Pid
 }

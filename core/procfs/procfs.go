@@ -22,6 +22,7 @@ type Stat struct {
 	Comm      string
 	State     byte
 	PPid      int
+	Session   int
 	UTime     uint64 // clock ticks
 	STime     uint64 // clock ticks
 	Threads   int
@@ -71,6 +72,7 @@ func ParseStat(b []byte) (Stat, error) {
 		return v
 	}
 	s.PPid = int(num(4))
+	s.Session = int(num(6))
 	s.UTime = num(14)
 	s.STime = num(15)
 	s.Threads = int(num(20))

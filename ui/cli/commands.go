@@ -315,24 +315,31 @@ func newStatsCmd(g *globals) *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			prev, err := m.Stats(ctx, args, true)
+			// The containers (and their cgroup paths) are resolved once and
+			// again only every few samples or when one went away: a sample
+			// is then only file reads.
+			targets, err := m.StatsTargets(ctx, args)
 			if err != nil {
 				return err
 			}
+			prev, _ := core.SampleStats(targets, true)
 			wait := interval
 			if noStream {
 				wait = 500 * time.Millisecond
 			}
 			clear := !noStream && !g.json && isTerminal(g.stdout)
-			for {
+			for tick := 1; ; tick++ {
 				select {
 				case <-time.After(wait):
 				case <-ctx.Done():
 					return nil
 				}
-				cur, err := m.Stats(ctx, args, true)
-				if err != nil {
-					return err
+				cur, stale := core.SampleStats(targets, true)
+				if stale || (len(args) == 0 && tick%10 == 0) {
+					if targets, err = m.StatsTargets(ctx, args); err != nil {
+						return err
+					}
+					cur, _ = core.SampleStats(targets, true)
 				}
 				rows := statsRows(prev, cur)
 				if err := printStats(g, rows, clear); err != nil {
