@@ -136,12 +136,8 @@ func (m *Manager) ImportCheckpoint(ctx context.Context, id, name string, r io.Re
 	}
 	// Only what berth can vouch for is rewritten; the rest is shown as the
 	// archive says, and never used as a spec.
-	meta.Name, meta.Container, meta.Valid, meta.Reason = name, id, true, ""
-	meta.SizeBytes = diskUsage(tmp)
-	if err := statefile.WriteJSON(filepath.Join(tmp, checkpointMeta), meta, 0o600, true); err != nil {
-		return Checkpoint{}, fmt.Errorf("%s: %w", id, err)
-	}
-	if err := os.Rename(tmp, final); err != nil {
+	meta.Name, meta.Container, meta.Valid, meta.Reason, meta.Imported = name, id, true, "", true
+	if err := commitCheckpoint(tmp, final, &meta); err != nil {
 		return Checkpoint{}, fmt.Errorf("%s: %w", id, err)
 	}
 	ok = true

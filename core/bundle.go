@@ -9,8 +9,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"berth/core/statefile"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 )
 
 // maxConfigSize bounds a bundle's config.json; real ones are a few KiB.
@@ -19,8 +20,18 @@ const maxConfigSize = 4 << 20
 // LoadSpec reads and checks the OCI config.json of a user's bundle. Errors
 // name the file and, for JSON errors, the line and column.
 func LoadSpec(bundle string) (*specs.Spec, error) {
+	return loadSpec(bundle, readUserFile)
+}
+
+// loadRuntimeSpec reads the runtime bundle berth wrote in its state dir:
+// a state file, never followed through a symlink.
+func loadRuntimeSpec(bundle string) (*specs.Spec, error) {
+	return loadSpec(bundle, statefile.Read)
+}
+
+func loadSpec(bundle string, read func(string) ([]byte, error)) (*specs.Spec, error) {
 	path := filepath.Join(bundle, "config.json")
-	b, err := readUserFile(path)
+	b, err := read(path)
 	if err != nil {
 		return nil, invalidf("bundle %s: %v", bundle, err)
 	}
@@ -43,22 +54,17 @@ func LoadSpec(bundle string) (*specs.Spec, error) {
 // user's config may be a symlink, but it must end at a regular file: a FIFO
 // would hang the read.
 func readUserFile(path string) ([]byte, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	f, err := statefile.OpenFollow(path)
 	if err != nil {
-		if err == unix.ENOENT {
+		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("%s does not exist", path)
 		}
-		return nil, &os.PathError{Op: "open", Path: path, Err: err}
-	}
-	f := os.NewFile(uintptr(fd), path)
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
+		if errors.Is(err, statefile.ErrNotRegular) {
+			return nil, fmt.Errorf("%s is not a regular file", path)
+		}
 		return nil, err
 	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
+	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
 	if err != nil {
 		return nil, err

@@ -83,18 +83,15 @@ func WriteBundle(runtime, dir, rootfs string, args []string, edit func(*specs.Sp
 	if out, err := exec.Command(runtime, "spec", "--bundle", dir).CombinedOutput(); err != nil {
 		return fmt.Errorf("%s spec: %v: %s", runtime, err, strings.TrimSpace(string(out)))
 	}
-	spec, err := LoadSpec(dir)
-	if err != nil && spec == nil {
-		// The default spec fails LoadSpec's checks (terminal, rootfs):
-		// decode it without them.
-		b, rerr := os.ReadFile(cfg)
-		if rerr != nil {
-			return rerr
-		}
-		spec = new(specs.Spec)
-		if err := json.Unmarshal(b, spec); err != nil {
-			return fmt.Errorf("%s: %w", cfg, err)
-		}
+	// The default spec has a terminal and no rootfs yet, which LoadSpec
+	// would refuse: decode it as it is.
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		return err
+	}
+	spec := new(specs.Spec)
+	if err := json.Unmarshal(b, spec); err != nil {
+		return fmt.Errorf("%s: %w", cfg, err)
 	}
 	spec.Root = &specs.Root{Path: rootfs, Readonly: true}
 	spec.Process.Terminal = false

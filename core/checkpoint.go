@@ -59,6 +59,9 @@ type Checkpoint struct {
 	LeftRunning    bool              `json:"leftRunning"`
 	// Paused records that the container was paused when checkpointed.
 	Paused bool `json:"paused,omitempty"`
+	// Imported marks a checkpoint that came from an archive: its options
+	// and flags are shown, never acted on.
+	Imported bool `json:"imported,omitempty"`
 }
 
 const (
@@ -216,13 +219,7 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 		LeftRunning: !stops, Paused: t.Status == StatusPaused,
 		CriuVersion: <-criuV, RuntimeVersion: <-runtimeV, Stats: dumpStats(work),
 	}
-	meta.SizeBytes = diskUsage(tmp)
-	// Atomic by the directory's rename, not fsynced: the images CRIU wrote
-	// are not either, and a sync here would wait for all of them.
-	if err := statefile.WriteJSON(filepath.Join(tmp, checkpointMeta), meta, 0o600, false); err != nil {
-		return Checkpoint{}, fmt.Errorf("%s: checkpoint metadata: %w", id, err)
-	}
-	if err := os.Rename(tmp, final); err != nil {
+	if err := commitCheckpoint(tmp, final, &meta); err != nil {
 		return Checkpoint{}, fmt.Errorf("%s: %w", id, err)
 	}
 	ok = true
@@ -233,6 +230,18 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 		m.stopShims(id, 10*time.Second)
 	}
 	return meta, nil
+}
+
+// commitCheckpoint makes a staged checkpoint real: its size, then its
+// metadata, then one rename of the directory into place. Atomic by that
+// rename, not fsynced: the images CRIU wrote are not either, and a sync
+// here would wait for all of them.
+func commitCheckpoint(tmp, final string, meta *Checkpoint) error {
+	meta.SizeBytes = diskUsage(tmp)
+	if err := statefile.WriteJSON(filepath.Join(tmp, checkpointMeta), meta, 0o600, false); err != nil {
+		return fmt.Errorf("checkpoint metadata: %w", err)
+	}
+	return os.Rename(tmp, final)
 }
 
 // dumpStats reads CRIU's stats-dump from the work dir, nil when absent or
@@ -489,6 +498,11 @@ func (m *Manager) Restore(ctx context.Context, id, name string, o RestoreOptions
 			return Container{}, err
 		}
 	}
+	if meta.Imported {
+		// What an archive says is not berth's to act on: only the options
+		// given to this restore apply.
+		meta.Options, meta.Paused = CheckpointOptions{}, false
+	}
 	args := []string{}
 	for _, f := range []struct {
 		on   bool
@@ -539,7 +553,7 @@ func (m *Manager) Restore(ctx context.Context, id, name string, o RestoreOptions
 // the bundle's config as edited since), a cgroup path that is always its
 // own, and a fresh record.
 func (m *Manager) cloneRecord(orig Record, newID, from string) (Record, error) {
-	spec, err := LoadSpec(orig.RuntimeBundle)
+	spec, err := loadRuntimeSpec(orig.RuntimeBundle)
 	if err != nil {
 		return Record{}, fmt.Errorf("%s: %w", newID, err)
 	}

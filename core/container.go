@@ -226,9 +226,12 @@ func loadExternal(root, id string) (Container, bool) {
 // Spec returns the OCI spec a managed container runs with (its runtime
 // bundle's config.json), for the overview screen.
 func (m *Manager) Spec(id string) (*specs.Spec, error) {
+	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
 	rec, err := m.readRecord(id)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", id, err)
 	}
-	return LoadSpec(rec.RuntimeBundle)
+	return loadRuntimeSpec(rec.RuntimeBundle)
 }

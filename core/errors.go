@@ -23,7 +23,6 @@ var (
 	ErrNotPaused  = errors.New("not paused")
 	ErrRuntime    = errors.New("runtime failed")
 	ErrUnmanaged  = errors.New("not managed by berth")
-	ErrTimeout    = errors.New("timed out")
 )
 
 // classified is an error with its own message that still matches its class

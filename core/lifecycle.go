@@ -550,7 +550,7 @@ func (m *Manager) Exec(ctx context.Context, id string, o ExecOptions) (string, i
 	if err != nil {
 		return "", 0, fmt.Errorf("%s: %w", id, err)
 	}
-	spec, err := LoadSpec(rec.RuntimeBundle)
+	spec, err := loadRuntimeSpec(rec.RuntimeBundle)
 	if err != nil {
 		return "", 0, fmt.Errorf("%s: %w", id, err)
 	}

@@ -351,9 +351,6 @@ func (m *Manager) journal(evs ...watch.Event) {
 	watch.Append(m.opts.StateDir, evs...)
 }
 
-// StateDir is the state root, where the event journal lives.
-func (m *Manager) StateDir() string { return m.opts.StateDir }
-
 // runtimeCgroups reads a managed container's cgroup paths from the
 // runtime's state.
 func (m *Manager) runtimeCgroups(rec Record) (cgroupfs.Paths, error) {

@@ -32,8 +32,6 @@ type Stats struct {
 	IOWrite     uint64 `json:"ioWriteBytes"`
 	NetRx       uint64 `json:"netRxBytes,omitempty"`
 	NetTx       uint64 `json:"netTxBytes,omitempty"`
-	// Full is set when the sample includes limits and network.
-	Full bool `json:"-"`
 }
 
 // CPUPercent is the CPU use between two samples in percent of one CPU
@@ -54,7 +52,7 @@ const unlimitedMemory = 1 << 62
 // the CPU quota, pids limit and network counters. It reads files only; the
 // paths were resolved when the container was listed.
 func ReadStats(c Container, full bool) (Stats, error) {
-	s := Stats{ID: c.ID, Time: time.Now(), Full: full}
+	s := Stats{ID: c.ID, Time: time.Now()}
 	p := c.CgroupPaths
 	if len(p) == 0 {
 		return s, idError(c.ID, ErrNotRunning, "no cgroup")

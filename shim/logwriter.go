@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -30,7 +31,7 @@ type LogWriter struct {
 
 // OpenLog opens (appending) or creates the log at path with a total limit.
 func OpenLog(path string, max int64) (*LogWriter, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o600)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +137,7 @@ func (lw *LogWriter) rotate() {
 	if err := os.Rename(lw.path, lw.path+".1"); err != nil {
 		os.Truncate(lw.path, 0)
 	}
-	f, err := os.OpenFile(lw.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := os.OpenFile(lw.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o600)
 	if err != nil {
 		// Keep draining so the container never blocks; the output is lost.
 		f, _ = os.OpenFile(os.DevNull, os.O_WRONLY, 0)

@@ -29,10 +29,17 @@ var ErrNotRegular = errors.New("not a regular file")
 
 // Open opens path for reading without following a final symlink and without
 // blocking on a FIFO, and checks that it is a regular file.
-func Open(path string) (*os.File, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+func Open(path string) (*os.File, error) { return open(path, unix.O_NOFOLLOW) }
+
+// OpenFollow is Open for files a user owns and may link (a bundle's
+// config.json): symlinks are followed, but the end must still be a regular
+// file, and a FIFO never blocks the open.
+func OpenFollow(path string) (*os.File, error) { return open(path, 0) }
+
+func open(path string, flags int) (*os.File, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|flags|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
-		if err == unix.ELOOP {
+		if err == unix.ELOOP && flags&unix.O_NOFOLLOW != 0 {
 			return nil, fmt.Errorf("%s: %w (symlink)", path, ErrNotRegular)
 		}
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}

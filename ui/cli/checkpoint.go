@@ -90,10 +90,7 @@ func newCheckpointLsCmd(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := args[0]
-			if err := checkID(id); err != nil {
-				return err
-			}
-			m, err := g.manager(cmd.Context())
+			m, err := g.managerFor(cmd, id)
 			if err != nil {
 				return err
 			}

@@ -69,6 +69,15 @@ func (g *globals) manager(ctx context.Context) (*core.Manager, error) {
 	})
 }
 
+// managerFor validates an id from the command line (a usage error when
+// bad) and opens the manager.
+func (g *globals) managerFor(cmd *cobra.Command, id string) (*core.Manager, error) {
+	if err := checkID(id); err != nil {
+		return nil, err
+	}
+	return g.manager(cmd.Context())
+}
+
 // printJSON writes v as indented JSON.
 func (g *globals) printJSON(v any) error {
 	enc := json.NewEncoder(g.stdout)
