@@ -197,14 +197,7 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 			}
 		}()
 	}
-	// The tools' versions go into the metadata; asking while CRIU works
-	// keeps them off the checkpoint's critical path.
-	criuV, runtimeV := make(chan string, 1), make(chan string, 1)
-	go func() { criuV <- toolVersion(ctx, "criu", "--version") }()
-	go func() { runtimeV <- toolVersion(ctx, t.runtime, "--version") }()
 	if err := t.run(ctx, args...); err != nil {
-		<-criuV
-		<-runtimeV
 		msg := err.Error()
 		if strings.Contains(msg, "MemTrack") {
 			msg += ": pre-dumps and parents need memory dirty tracking, which this kernel lacks (CONFIG_MEM_SOFT_DIRTY); take full checkpoints"
@@ -217,7 +210,8 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 	meta := Checkpoint{
 		Name: name, Container: id, Created: time.Now().UTC(), Valid: true, Options: o, Parent: o.Parent,
 		LeftRunning: !stops, Paused: t.Status == StatusPaused,
-		CriuVersion: <-criuV, RuntimeVersion: <-runtimeV, Stats: dumpStats(work),
+		CriuVersion: m.toolVersion(ctx, "criu"), RuntimeVersion: m.toolVersion(ctx, t.runtime),
+		Stats: dumpStats(work),
 	}
 	if err := commitCheckpoint(tmp, final, &meta); err != nil {
 		return Checkpoint{}, fmt.Errorf("%s: %w", id, err)
@@ -295,18 +289,42 @@ func diskUsage(dir string) int64 {
 	return total
 }
 
-// toolVersion returns the first line of a tool's version output.
-func toolVersion(ctx context.Context, tool string, args ...string) string {
-	out, err := exec.CommandContext(ctx, tool, args...).Output()
+// versionCache remembers tools' versions in the state dir, keyed by the
+// binary's path, size and modification time: asking criu and runc for their
+// versions costs two process starts, which every checkpoint would pay.
+const versionCache = ".tool-versions.json"
+
+// toolVersion returns a tool's version (the first version number its
+// --version prints), from the cache when the binary has not changed.
+func (m *Manager) toolVersion(ctx context.Context, tool string) string {
+	path, err := exec.LookPath(tool)
 	if err != nil {
 		return ""
 	}
-	for _, line := range strings.Split(string(out), "\n") {
-		if v := versionRe.FindString(line); v != "" {
-			return v
-		}
+	st, err := os.Stat(path)
+	if err != nil {
+		return ""
 	}
-	return ""
+	key := fmt.Sprintf("%s|%d|%d", path, st.Size(), st.ModTime().UnixNano())
+	cachePath := filepath.Join(m.opts.StateDir, versionCache)
+	cache := map[string]string{}
+	statefile.ReadJSON(cachePath, &cache)
+	if v, ok := cache[key]; ok {
+		return v
+	}
+	out, err := exec.CommandContext(ctx, path, "--version").Output()
+	if err != nil {
+		return ""
+	}
+	v := versionRe.FindString(string(out))
+	if v != "" {
+		if len(cache) > 32 { // binaries replaced many times: start afresh
+			cache = map[string]string{}
+		}
+		cache[key] = v
+		statefile.WriteJSON(cachePath, cache, 0o600, false)
+	}
+	return v
 }
 
 // criuLogTail returns the last error lines of a CRIU log.

@@ -619,3 +619,29 @@ func TestNoInheritedIgnoredSignals(t *testing.T) {
 		}
 	}
 }
+
+// Following logs across many rotations loses and repeats nothing, and ends
+// with the container.
+func TestLogsFollowAcrossRotation(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, func(o *core.Options) { o.LogMaxBytes = 64 << 10 })
+	pad := strings.Repeat("x", 80)
+	e.Run("rot", []string{"sh", "-c", `i=0; while [ $i -lt 5000 ]; do i=$((i+1)); echo "$i ` + pad + `"; ` +
+		`if [ $((i % 100)) -eq 0 ]; then sleep 0.02; fi; done`}, nil)
+	// The first lines may rotate away before the follow begins; from the
+	// first line delivered on, every line must come once, in order.
+	next := 0
+	err := e.M.Logs(ctx, "rot", core.LogOptions{Tail: -1, Follow: true}, func(l core.LogLine) error {
+		n, err := strconv.Atoi(strings.Fields(string(l.Data))[0])
+		if err != nil || next != 0 && n != next {
+			return fmt.Errorf("line %q after %d", l.Data, next-1)
+		}
+		next = n + 1
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next != 5001 {
+		t.Fatalf("follow ended after line %d of 5000", next-1)
+	}
+}
