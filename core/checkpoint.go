@@ -220,8 +220,9 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 	m.journal(watch.Event{Kind: watch.KindCheckpoint, ID: id, Pid: t.Pid, Detail: name})
 	if stops && t.Managed {
 		// The dump ended the container: return once its shim recorded the
-		// exit and let go of its state, so a restore can follow at once.
-		m.stopShims(id, 10*time.Second)
+		// exit, so what berth shows next is the truth. (A restore in place
+		// also waits for the shim to let go of the state.)
+		waitForFile(ctx, m.procDir(id, initProc), shim.FileExit, 10*time.Second)
 	}
 	return meta, nil
 }

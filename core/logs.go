@@ -210,6 +210,25 @@ func sameFile(a, b *os.File) bool {
 	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }
 
+// waitForFile waits up to d for name to appear in dir, through inotify.
+func waitForFile(ctx context.Context, dir, name string, d time.Duration) bool {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	w, err := newWatcher(ctx, dir)
+	if err != nil {
+		return false
+	}
+	defer w.Close()
+	for {
+		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
+			return true
+		}
+		if w.Wait() != nil {
+			return false
+		}
+	}
+}
+
 // watcher waits for changes in a process directory through inotify, and
 // ends its wait when the context does.
 type watcher struct {
