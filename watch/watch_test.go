@@ -229,8 +229,10 @@ func TestManySimultaneousOOMKills(t *testing.T) {
 	const n = 50
 	e := coretest.NewEnv(t, fixture, nil)
 	l, col := startLoop(t)
-	// Every hog blocks reading a FIFO the test holds open; closing it
-	// releases them all at once, without a polling loop per container.
+	// Every hog blocks reading a line from a FIFO the test holds open; one
+	// write of a line per hog releases them all at once, without a polling
+	// loop per container. The hogs open it read-write (<>), so a hog that
+	// gets there late neither blocks in open nor misses its line.
 	gate := filepath.Join(e.StateDir, "gate")
 	os.Mkdir(gate, 0o755)
 	if err := syscall.Mkfifo(filepath.Join(gate, "fifo"), 0o644); err != nil {
@@ -241,7 +243,7 @@ func TestManySimultaneousOOMKills(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer writer.Close()
-	bundle := e.Bundle([]string{"sh", "-c", `read x < /gate/fifo; exec awk 'BEGIN{s="x"; while(1) s=s s}'`}, func(s *specs.Spec) {
+	bundle := e.Bundle([]string{"sh", "-c", `read x <> /gate/fifo; exec awk 'BEGIN{s="x"; while(1) s=s s}'`}, func(s *specs.Spec) {
 		memLimit(32 << 20)(s)
 		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/gate", Type: "bind", Source: gate, Options: []string{"bind"}})
 	})
@@ -258,7 +260,9 @@ func TestManySimultaneousOOMKills(t *testing.T) {
 	}
 	t.Logf("%d containers started in %v", n, time.Since(t0))
 	t0 = time.Now()
-	writer.Close()
+	if _, err := writer.Write([]byte(strings.Repeat("go\n", n))); err != nil {
+		t.Fatal(err)
+	}
 	defer func() { t.Logf("all killed and exited in %v", time.Since(t0)) }()
 	evs := col.until(60*time.Second, "every exit", func(evs []watch.Event) bool {
 		exits := 0
