@@ -26,15 +26,7 @@ import (
 var fixture *coretest.Fixture
 
 func TestMain(m *testing.M) {
-	f, err := coretest.Setup()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "integration fixture:", err)
-		os.Exit(1)
-	}
-	fixture = f
-	code := m.Run()
-	f.Close()
-	os.Exit(code)
+	os.Exit(coretest.Main(m, func(f *coretest.Fixture) { fixture = f }))
 }
 
 var ctx = context.Background()

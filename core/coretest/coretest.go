@@ -231,3 +231,16 @@ func ErrIs(t testing.TB, err, target error) {
 		t.Fatalf("error %v, want %v", err, target)
 	}
 }
+
+// Main runs a test package with the fixture: it sets it up, hands it to
+// set, runs the tests, and removes it. A TestMain is then one line.
+func Main(m *testing.M, set func(*Fixture)) int {
+	f, err := Setup()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "integration fixture:", err)
+		return 1
+	}
+	set(f)
+	defer f.Close()
+	return m.Run()
+}

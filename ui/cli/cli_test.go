@@ -3,7 +3,6 @@ package cli_test
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,15 +21,7 @@ import (
 var fixture *coretest.Fixture
 
 func TestMain(m *testing.M) {
-	f, err := coretest.Setup()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "integration fixture:", err)
-		os.Exit(1)
-	}
-	fixture = f
-	code := m.Run()
-	f.Close()
-	os.Exit(code)
+	os.Exit(coretest.Main(m, func(f *coretest.Fixture) { fixture = f }))
 }
 
 // cli runs the real berth binary against one test's state dir.
