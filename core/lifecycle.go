@@ -376,7 +376,10 @@ func (m *Manager) Delete(ctx context.Context, id string, force bool) error {
 	if (c.Running() || c.Status == StatusCreated) && !force {
 		return idError(id, ErrInvalid, "container is %s: stop it first or use --force", c.Status)
 	}
-	if !force && m.shimsAlive(id) {
+	// A stopped container's shims are finishing (recording, destroying):
+	// they are waited for below. Any other state with a live shim is not
+	// known to be stopped, and is only removed by force.
+	if !force && !(c.Status == StatusStopped && c.ExitStatus != nil) && m.shimsAlive(id) {
 		return idError(id, ErrInvalid, "a shim still runs for it (%s): use --force", c.Status)
 	}
 	rec, recErr := m.readRecord(id)
