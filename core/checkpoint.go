@@ -171,14 +171,12 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 		return Checkpoint{}, fmt.Errorf("%s: %w", id, err)
 	}
 	args := []string{"checkpoint", "--image-path", tmp, "--work-path", work}
-	for _, f := range []struct {
-		on   bool
-		flag string
-	}{{o.LeaveRunning, "--leave-running"}, {o.TCPEstablished, "--tcp-established"}, {o.ExtUnixSk, "--ext-unix-sk"},
-		{o.ShellJob, "--shell-job"}, {o.FileLocks, "--file-locks"}, {o.PreDump, "--pre-dump"}} {
-		if f.on {
-			args = append(args, f.flag)
-		}
+	args = append(args, criuFlags(o)...)
+	if o.LeaveRunning {
+		args = append(args, "--leave-running")
+	}
+	if o.PreDump {
+		args = append(args, "--pre-dump")
 	}
 	if o.Parent != "" {
 		// runc wants the parent relative to the image path; the temporary
@@ -225,6 +223,20 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 		waitForFile(ctx, m.procDir(id, initProc), shim.FileExit, 10*time.Second)
 	}
 	return meta, nil
+}
+
+// criuFlags are the runtime flags a dump and its restore share.
+func criuFlags(o CheckpointOptions) []string {
+	var args []string
+	for _, f := range []struct {
+		on   bool
+		flag string
+	}{{o.TCPEstablished, "--tcp-established"}, {o.ExtUnixSk, "--ext-unix-sk"}, {o.ShellJob, "--shell-job"}, {o.FileLocks, "--file-locks"}} {
+		if f.on {
+			args = append(args, f.flag)
+		}
+	}
+	return args
 }
 
 // commitCheckpoint makes a staged checkpoint real: its size, then its
@@ -522,16 +534,10 @@ func (m *Manager) Restore(ctx context.Context, id, name string, o RestoreOptions
 		// given to this restore apply.
 		meta.Options, meta.Paused = CheckpointOptions{}, false
 	}
-	args := []string{}
-	for _, f := range []struct {
-		on   bool
-		flag string
-	}{{o.TCPEstablished || meta.Options.TCPEstablished, "--tcp-established"}, {o.ExtUnixSk || meta.Options.ExtUnixSk, "--ext-unix-sk"},
-		{o.ShellJob || meta.Options.ShellJob, "--shell-job"}, {o.FileLocks || meta.Options.FileLocks, "--file-locks"}} {
-		if f.on {
-			args = append(args, f.flag)
-		}
-	}
+	args := criuFlags(CheckpointOptions{
+		TCPEstablished: o.TCPEstablished || meta.Options.TCPEstablished, ExtUnixSk: o.ExtUnixSk || meta.Options.ExtUnixSk,
+		ShellJob: o.ShellJob || meta.Options.ShellJob, FileLocks: o.FileLocks || meta.Options.FileLocks,
+	})
 	work, err := os.MkdirTemp(filepath.Join(m.containerDir(target)), "restore-")
 	if err != nil {
 		return Container{}, fmt.Errorf("%s: %w", target, err)
