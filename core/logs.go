@@ -13,9 +13,9 @@ import (
 
 	"berth/core/statefile"
 	"berth/shim"
+	"berth/watch"
 
 	"golang.org/x/sys/unix"
-	"unsafe"
 )
 
 // LogLine is one line of container output. Data is raw: it may hold any
@@ -260,12 +260,12 @@ func (w *watcher) Wait() error {
 	if err != nil {
 		return err
 	}
-	for off := 0; off+unix.SizeofInotifyEvent <= n; {
-		raw := (*unix.InotifyEvent)(unsafe.Pointer(&w.buf[off]))
-		if raw.Mask&unix.IN_DELETE_SELF != 0 {
-			return errors.New("container removed")
-		}
-		off += unix.SizeofInotifyEvent + int(raw.Len)
+	removed := false
+	watch.EachInotify(w.buf[:n], func(_ int32, mask uint32, _ string) {
+		removed = removed || mask&unix.IN_DELETE_SELF != 0
+	})
+	if removed {
+		return errors.New("container removed")
 	}
 	return nil
 }

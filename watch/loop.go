@@ -1,7 +1,6 @@
 package watch
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,7 +10,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unsafe"
 
 	"berth/core/cgroupfs"
 	"berth/core/procfs"
@@ -434,24 +432,15 @@ func (l *Loop) readInotify() []Event {
 		if n <= 0 || err != nil {
 			return out
 		}
-		for off := 0; off+unix.SizeofInotifyEvent <= n; {
-			raw := (*unix.InotifyEvent)(unsafe.Pointer(&l.buf[off]))
-			name := ""
-			if raw.Len > 0 {
-				nb := l.buf[off+unix.SizeofInotifyEvent : off+unix.SizeofInotifyEvent+int(raw.Len)]
-				name = string(bytes.TrimRight(nb, "\x00"))
-			}
-			off += unix.SizeofInotifyEvent + int(raw.Len)
-			if raw.Mask&unix.IN_Q_OVERFLOW != 0 {
+		EachInotify(l.buf[:n], func(wd int32, mask uint32, name string) {
+			if mask&unix.IN_Q_OVERFLOW != 0 {
 				out = append(out, l.resync()...)
-				continue
+				return
 			}
-			t := l.wds[raw.Wd]
-			if t == nil {
-				continue
+			if t := l.wds[wd]; t != nil {
+				out = append(out, l.inotifyEvent(t, mask, name)...)
 			}
-			out = append(out, l.inotifyEvent(t, raw.Mask, name)...)
-		}
+		})
 	}
 }
 
