@@ -38,7 +38,7 @@ var DemoContainers = []DemoContainer{
 		// the kills take it and never init. (Shielding init with -1000
 		// needs CAP_SYS_RESOURCE, which some sandboxes withhold.)
 		Args: []string{"sh", "-c", `n=0; while :; do n=$((n+1)); echo "grower $n starting"; ` +
-			`sh -c "echo 1000 > /proc/self/oom_score_adj; exec awk 'BEGIN{s="x"; while(1) s=s s}'"; ` +
+			`sh -c "echo 1000 > /proc/self/oom_score_adj; exec awk 'BEGIN{s=\"x\"; while(1) s=s s}'"; ` +
 			`echo "grower $n ended with status $?"; sleep 4; done`},
 		Edit: func(s *specs.Spec) {
 			limit := int64(demoMemoryLimit)

@@ -378,3 +378,35 @@ func TestCheckpointCommands(t *testing.T) {
 		t.Fatal("removing a missing checkpoint succeeded")
 	}
 }
+
+// The demo starts its four containers, and the memory grower's child is
+// OOM-killed while the container lives on.
+func TestDemo(t *testing.T) {
+	c := newCLI(t)
+	out := c.must("demo")
+	for _, id := range []string{"demo-cpu", "demo-mem", "demo-log", "demo-sleep"} {
+		if !strings.Contains(out, id) {
+			t.Fatalf("demo output lacks %s:\n%s", id, out)
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		mem := c.ps()["demo-mem"]
+		if mem["oomKills"].(float64) >= 1 && mem["status"] == "running" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no OOM kill in the demo's grower within 20s: %v", mem)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if logs := c.must("logs", "demo-log"); !strings.Contains(logs, "served in") {
+		t.Fatalf("chatty logger: %q", logs)
+	}
+	// A second demo leaves running containers alone.
+	before := c.ps()["demo-sleep"]["pid"]
+	c.must("demo")
+	if c.ps()["demo-sleep"]["pid"] != before {
+		t.Fatal("demo restarted a running container")
+	}
+}
