@@ -1,7 +1,6 @@
 package core
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -83,8 +82,6 @@ func cgroupPids(p cgroupfs.Paths) ([]int, error) {
 	return pids, nil
 }
 
-var pageSize = uint64(os.Getpagesize())
-
 // clockTick is USER_HZ, 100 on every Linux berth runs on.
 const clockTick = 100
 
@@ -96,10 +93,7 @@ func readProcess(pid int) (Process, bool) {
 	p := Process{
 		HostPid: pid, ContainerPid: pid, PPid: st.PPid, State: string(st.State),
 		CPUTime: (st.UTime + st.STime) * (1e9 / clockTick), Threads: st.Threads,
-		StartTime: st.StartTime, Command: st.Comm,
-	}
-	if st.RSSPages > 0 {
-		p.RSS = uint64(st.RSSPages) * pageSize
+		StartTime: st.StartTime, RSS: st.RSS(), Command: procfs.Command(pid, st.Comm, 0),
 	}
 	base := "/proc/" + strconv.Itoa(pid)
 	if b, err := os.ReadFile(base + "/status"); err == nil {
@@ -118,9 +112,6 @@ func readProcess(pid int) (Process, bool) {
 	}
 	if b, err := os.ReadFile(base + "/uid_map"); err == nil {
 		p.UID = mapToContainer(b, p.HostUID)
-	}
-	if b, err := os.ReadFile(base + "/cmdline"); err == nil && len(b) > 0 {
-		p.Command = string(bytes.TrimRight(bytes.ReplaceAll(b, []byte{0}, []byte{' '}), " "))
 	}
 	return p, true
 }

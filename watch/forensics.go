@@ -1,7 +1,6 @@
 package watch
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -42,8 +41,6 @@ type ProcessMem struct {
 
 // topN is how many memory.stat entries and processes a snapshot keeps.
 const topN = 5
-
-var pageSize = uint64(os.Getpagesize())
 
 // Snapshot reads the memory cgroup's limit, usage, largest memory.stat
 // entries and its processes by RSS. It is best effort: whatever fails is
@@ -89,7 +86,7 @@ func Snapshot(p cgroupfs.Paths) *Forensics {
 		if err != nil || st.RSSPages <= 0 {
 			continue
 		}
-		f.Processes = append(f.Processes, ProcessMem{Pid: pid, Command: command(pid, st.Comm), RSSBytes: uint64(st.RSSPages) * pageSize})
+		f.Processes = append(f.Processes, ProcessMem{Pid: pid, Command: procfs.Command(pid, st.Comm, 256), RSSBytes: st.RSS()})
 	}
 	sort.Slice(f.Processes, func(i, j int) bool { return f.Processes[i].RSSBytes > f.Processes[j].RSSBytes })
 	if len(f.Processes) > topN {
@@ -99,19 +96,6 @@ func Snapshot(p cgroupfs.Paths) *Forensics {
 		f.Error = "snapshot incomplete: " + strings.Join(errs, "; ")
 	}
 	return f
-}
-
-// command is a process's command line, or its comm when that is empty.
-func command(pid int, comm string) string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if err != nil || len(b) == 0 {
-		return comm
-	}
-	b = bytes.TrimRight(bytes.ReplaceAll(b, []byte{0}, []byte{' '}), " ")
-	if len(b) > 256 {
-		b = b[:256]
-	}
-	return string(b)
 }
 
 // largestStats returns the largest byte-valued entries of memory.stat,

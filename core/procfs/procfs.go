@@ -150,3 +150,28 @@ func ParseIdent(b []byte) (Ident, error) {
 
 // Alive reports whether the recorded process still runs.
 func (id Ident) Alive() bool { return Alive(id.Pid, id.Start) }
+
+var pageSize = uint64(os.Getpagesize())
+
+// RSS is the resident set in bytes.
+func (s Stat) RSS() uint64 {
+	if s.RSSPages <= 0 {
+		return 0
+	}
+	return uint64(s.RSSPages) * pageSize
+}
+
+// Command returns a process's command line, arguments joined by spaces and
+// cut at max bytes (max <= 0: whole), or comm when the command line is
+// empty or unreadable (kernel threads, zombies).
+func Command(pid int, comm string, max int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	if err != nil || len(b) == 0 {
+		return comm
+	}
+	b = bytes.TrimRight(bytes.ReplaceAll(b, []byte{0}, []byte{' '}), " ")
+	if max > 0 && len(b) > max {
+		b = b[:max]
+	}
+	return string(b)
+}
