@@ -582,28 +582,12 @@ func (m *Manager) cloneRecord(orig Record, newID, from string) (Record, error) {
 	if err != nil {
 		return Record{}, fmt.Errorf("%s: %w", newID, err)
 	}
-	dir := m.containerDir(newID)
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return Record{}, idError(newID, ErrExists, "a container with this id already exists")
-		}
-		return Record{}, fmt.Errorf("%s: %w", newID, err)
-	}
-	rec := Record{ID: newID, Bundle: orig.Bundle, RuntimeBundle: filepath.Join(dir, "bundle"),
-		Runtime: orig.Runtime, RuntimeRoot: orig.RuntimeRoot, RuntimeArgs: orig.RuntimeArgs,
-		Created: time.Now().UTC(), RestoredFrom: orig.ID + "/" + from}
+	rec := Record{ID: newID, Bundle: orig.Bundle, Runtime: orig.Runtime, RuntimeRoot: orig.RuntimeRoot,
+		RuntimeArgs: orig.RuntimeArgs, Created: time.Now().UTC(), RestoredFrom: orig.ID + "/" + from}
 	rs := runtimeSpec(orig.RuntimeBundle, spec, m.opts.CgroupParent, newID)
 	rs.Linux.CgroupsPath = filepath.Join("/", m.opts.CgroupParent, newID)
-	err = os.Mkdir(rec.RuntimeBundle, 0o700)
-	if err == nil {
-		err = statefile.WriteJSON(filepath.Join(rec.RuntimeBundle, "config.json"), rs, 0o600, false)
-	}
-	if err == nil {
-		err = statefile.WriteJSON(filepath.Join(dir, recordFile), rec, 0o600, false)
-	}
-	if err != nil {
-		os.RemoveAll(dir)
-		return Record{}, fmt.Errorf("%s: %w", newID, err)
+	if err := m.createState(&rec, rs); err != nil {
+		return Record{}, err
 	}
 	return rec, nil
 }

@@ -21,6 +21,7 @@ import (
 	"berth/shim"
 	"berth/watch"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -53,35 +54,18 @@ func (m *Manager) Run(ctx context.Context, id string, o RunOptions) (Container, 
 	if _, err := os.Lstat(filepath.Join(m.opts.RuntimeRoot, id)); err == nil {
 		return Container{}, idError(id, ErrExists, "the runtime already has a container with this id")
 	}
-	dir := m.containerDir(id)
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return Container{}, idError(id, ErrExists, "a container with this id already exists")
-		}
-		return Container{}, fmt.Errorf("%s: %w", id, err)
+	rec := Record{ID: id, Bundle: bundle, Runtime: runtime, RuntimeRoot: m.opts.RuntimeRoot,
+		Created: time.Now().UTC(), Labels: o.Labels}
+	rs := runtimeSpec(bundle, spec, m.opts.CgroupParent, id)
+	if err := m.createState(&rec, rs); err != nil {
+		return Container{}, err
 	}
 	ok := false
 	defer func() {
 		if !ok {
-			os.RemoveAll(dir)
+			os.RemoveAll(m.containerDir(id))
 		}
 	}()
-
-	rec := Record{
-		ID: id, Bundle: bundle, RuntimeBundle: filepath.Join(dir, "bundle"),
-		Runtime: runtime, RuntimeRoot: m.opts.RuntimeRoot,
-		Created: time.Now().UTC(), Labels: o.Labels,
-	}
-	if err := os.Mkdir(rec.RuntimeBundle, 0o700); err != nil {
-		return Container{}, fmt.Errorf("%s: %w", id, err)
-	}
-	rs := runtimeSpec(bundle, spec, m.opts.CgroupParent, id)
-	if err := statefile.WriteJSON(filepath.Join(rec.RuntimeBundle, "config.json"), rs, 0o600, false); err != nil {
-		return Container{}, fmt.Errorf("%s: write runtime bundle: %w", id, err)
-	}
-	if err := statefile.WriteJSON(filepath.Join(dir, recordFile), rec, 0o600, false); err != nil {
-		return Container{}, fmt.Errorf("%s: %w", id, err)
-	}
 	cfg := shim.Config{Mode: shim.ModeRun, Bundle: rec.RuntimeBundle}
 	if spec.Linux.CgroupsPath == "" {
 		cfg.OwnCgroup = rs.Linux.CgroupsPath
@@ -103,6 +87,32 @@ func (m *Manager) Run(ctx context.Context, id string, o RunOptions) (Container, 
 		Runtime: runtime, RuntimeRoot: rec.RuntimeRoot, Managed: true, Created: rec.Created,
 		Labels: o.Labels,
 	}, nil
+}
+
+// createState makes a new container's state dir: the runtime bundle berth
+// hands the runtime (rs) and the record, filling in rec.RuntimeBundle. The
+// directory's creation is what claims the id; on failure nothing is left.
+func (m *Manager) createState(rec *Record, rs *specs.Spec) error {
+	dir := m.containerDir(rec.ID)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return idError(rec.ID, ErrExists, "a container with this id already exists")
+		}
+		return fmt.Errorf("%s: %w", rec.ID, err)
+	}
+	rec.RuntimeBundle = filepath.Join(dir, "bundle")
+	err := os.Mkdir(rec.RuntimeBundle, 0o700)
+	if err == nil {
+		err = statefile.WriteJSON(filepath.Join(rec.RuntimeBundle, "config.json"), rs, 0o600, false)
+	}
+	if err == nil {
+		err = statefile.WriteJSON(filepath.Join(dir, recordFile), rec, 0o600, false)
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return fmt.Errorf("%s: %w", rec.ID, err)
+	}
+	return nil
 }
 
 // launch starts a shim for one process of a managed container and waits for
