@@ -266,8 +266,10 @@ func TestEvents(t *testing.T) {
 	c := newCLI(t)
 	limit := int64(32 << 20)
 	// Each grower volunteers to the OOM killer (oom_score_adj 1000), so the
-	// kills take it rather than init and the container lives on.
-	bundle := c.env.Bundle([]string{"sh", "-c", `while :; do sh -c "echo 1000 > /proc/self/oom_score_adj; exec awk 'BEGIN{s=\"x\"; while(1) s=s s}'"; sleep 0.3; done`}, func(s *specs.Spec) {
+	// kills take it rather than init and the container lives on; the pause
+	// lets a killed grower's memory go before the next fork, or the
+	// killer, finding only the dying grower and init, takes init.
+	bundle := c.env.Bundle([]string{"sh", "-c", `while :; do sh -c "echo 1000 > /proc/self/oom_score_adj; exec awk 'BEGIN{s=\"x\"; while(1) s=s s}'"; sleep 1; done`}, func(s *specs.Spec) {
 		s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: &limit, Swap: &limit}
 	})
 	first := c.cmd("events", "--json")
