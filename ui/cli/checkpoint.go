@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"berth/ui/format"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -106,7 +107,7 @@ func newCheckpointLsCmd(g *globals) *cobra.Command {
 			now := time.Now()
 			for _, cp := range cps {
 				if !cp.Valid {
-					fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\tunreadable: %s\n", OneLine(cp.Name), ago(now, cp.Created), OneLine(cp.Reason))
+					fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\tunreadable: %s\n", OneLine(cp.Name), format.Ago(now, cp.Created), OneLine(cp.Reason))
 					continue
 				}
 				frozen, pages := "-", "-"
@@ -118,7 +119,7 @@ func newCheckpointLsCmd(g *globals) *cobra.Command {
 				if parent == "" {
 					parent = "-"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cp.Name, ago(now, cp.Created), HumanBytes(uint64(cp.SizeBytes)),
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cp.Name, format.Ago(now, cp.Created), format.HumanBytes(uint64(cp.SizeBytes)),
 					frozen, pages, parent, optionsText(cp))
 			}
 			return tw.Flush()

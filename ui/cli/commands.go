@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"berth/ui/format"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -8,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
-	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -135,7 +135,7 @@ func newPsCmd(g *globals) *cobra.Command {
 			now := time.Now()
 			for _, c := range cs {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", c.ID, statusText(c), pidText(c.Pid),
-					ago(now, c.Created), c.OOMKills, yesNo(c.Managed, "berth", "external"), OneLine(c.Bundle))
+					format.Ago(now, c.Created), c.OOMKills, yesNo(c.Managed, "berth", "external"), OneLine(c.Bundle))
 			}
 			return tw.Flush()
 		},
@@ -176,72 +176,6 @@ func yesNo(b bool, yes, no string) string {
 	return no
 }
 
-// ago formats how long ago t was, coarsely.
-func ago(now, t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return HumanDuration(now.Sub(t)) + " ago"
-}
-
-// HumanDuration formats d as the largest one or two units: 45s, 3m12s, 5h3m, 2d4h.
-func HumanDuration(d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
-	s := int64(d / time.Second)
-	switch {
-	case s < 60:
-		return fmt.Sprintf("%ds", s)
-	case s < 3600:
-		return fmt.Sprintf("%dm%ds", s/60, s%60)
-	case s < 86400:
-		return fmt.Sprintf("%dh%dm", s/3600, s%3600/60)
-	default:
-		return fmt.Sprintf("%dd%dh", s/86400, s%86400/3600)
-	}
-}
-
-// HumanBytes formats n in binary units: 512B, 1.5KiB, 20.0MiB.
-func HumanBytes(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%dB", n)
-	}
-	v, exp := float64(n)/unit, 0
-	// Move up a unit when rounding to one decimal would print 1024.0.
-	for v >= unit-0.05 && exp < 5 {
-		v /= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f%ciB", v, "KMGTPE"[exp])
-}
-
-// ParseBytes reads a size: a number with an optional k, m, g or t suffix
-// (binary units, with or without "b"/"ib").
-func ParseBytes(s string) (int64, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	t = strings.TrimSuffix(strings.TrimSuffix(t, "b"), "i")
-	mult := int64(1)
-	if n := len(t); n > 0 {
-		switch t[n-1] {
-		case 'k':
-			mult, t = 1<<10, t[:n-1]
-		case 'm':
-			mult, t = 1<<20, t[:n-1]
-		case 'g':
-			mult, t = 1<<30, t[:n-1]
-		case 't':
-			mult, t = 1<<40, t[:n-1]
-		}
-	}
-	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || math.IsNaN(v) || v < 0 || v*float64(mult) > 1<<62 {
-		return 0, fmt.Errorf("invalid size %q (examples: 512m, 1g, 1048576)", s)
-	}
-	return int64(v * float64(mult)), nil
-}
-
 func newTopCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "top ID",
@@ -264,7 +198,7 @@ func newTopCmd(g *globals) *cobra.Command {
 			fmt.Fprintln(tw, "PID\tCPID\tPPID\tUID\tSTATE\t%CPU\tRSS\tTHR\tCOMMAND")
 			for _, p := range ps {
 				fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%s\t%.1f\t%s\t%d\t%s\n", p.HostPid, p.ContainerPid, p.PPid,
-					p.UID, p.State, p.CPUPercent, HumanBytes(p.RSS), p.Threads, OneLine(p.Command))
+					p.UID, p.State, p.CPUPercent, format.HumanBytes(p.RSS), p.Threads, OneLine(p.Command))
 			}
 			return tw.Flush()
 		},
@@ -388,7 +322,7 @@ func printStats(g *globals, rows []statsRow, clear bool) error {
 	for _, r := range rows {
 		limit, pct := "-", "-"
 		if r.MemoryLimit > 0 {
-			limit = HumanBytes(r.MemoryLimit)
+			limit = format.HumanBytes(r.MemoryLimit)
 			pct = fmt.Sprintf("%.1f", float64(r.MemoryUsage)/float64(r.MemoryLimit)*100)
 		}
 		cpu := fmt.Sprintf("%.1f", r.CPUPercent)
@@ -396,8 +330,8 @@ func printStats(g *globals, rows []statsRow, clear bool) error {
 			cpu += fmt.Sprintf(" (max %.0f)", r.CPUQuota*100)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s / %s\t%s\t%d\t%s / %s\t%s / %s\n", r.ID, cpu,
-			HumanBytes(r.MemoryUsage), limit, pct, r.PidsCurrent,
-			HumanBytes(r.IORead), HumanBytes(r.IOWrite), HumanBytes(r.NetRx), HumanBytes(r.NetTx))
+			format.HumanBytes(r.MemoryUsage), limit, pct, r.PidsCurrent,
+			format.HumanBytes(r.IORead), format.HumanBytes(r.IOWrite), format.HumanBytes(r.NetRx), format.HumanBytes(r.NetTx))
 	}
 	return tw.Flush()
 }
@@ -626,7 +560,7 @@ func newUpdateCmd(g *globals) *cobra.Command {
 			}
 			var r core.Resources
 			if memory != "" {
-				v, err := ParseBytes(memory)
+				v, err := format.ParseBytes(memory)
 				if err != nil {
 					return usagef("--memory: %v", err)
 				}

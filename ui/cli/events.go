@@ -1,10 +1,9 @@
 package cli
 
 import (
+	"berth/ui/format"
 	"encoding/json"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"berth/watch"
@@ -74,42 +73,6 @@ func printEvent(g *globals, ev watch.Event) error {
 		_, err = g.stdout.Write(append(b, '\n'))
 		return err
 	}
-	_, err := fmt.Fprintln(g.stdout, EventLine(ev))
+	_, err := fmt.Fprintln(g.stdout, format.Event(ev))
 	return err
-}
-
-// EventLine formats an event for a terminal: time, kind, id, then what the
-// kind has to say.
-func EventLine(ev watch.Event) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s  %-10s %s", ev.Time.Local().Format("2006-01-02 15:04:05.000"), ev.Kind, ev.ID)
-	if ev.Pid > 0 {
-		b.WriteString("  pid " + strconv.Itoa(ev.Pid))
-	}
-	if ev.Proc != "" && ev.Proc != "init" {
-		b.WriteString("  " + ev.Proc)
-	}
-	if ev.ExitStatus != nil {
-		b.WriteString("  status " + strconv.Itoa(*ev.ExitStatus))
-	}
-	if ev.OOMKilled {
-		b.WriteString("  oom-killed")
-	}
-	if ev.Kind == watch.KindOOM {
-		fmt.Fprintf(&b, "  kill #%d", ev.OOMCount)
-		if f := ev.Forensics; f != nil {
-			fmt.Fprintf(&b, "  usage %s", HumanBytes(f.UsageBytes))
-			if f.LimitBytes > 0 {
-				b.WriteString(" of " + HumanBytes(f.LimitBytes))
-			}
-			if len(f.Processes) > 0 {
-				p := f.Processes[0]
-				fmt.Fprintf(&b, "  top: %s (pid %d, %s)", p.Command, p.Pid, HumanBytes(p.RSSBytes))
-			}
-		}
-	}
-	if ev.Detail != "" && !(ev.Kind == watch.KindOOM && ev.Forensics != nil && !ev.Missed) {
-		b.WriteString("  " + ev.Detail)
-	}
-	return OneLine(b.String())
 }

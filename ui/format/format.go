@@ -1,0 +1,116 @@
+// Package format turns numbers, durations and events into the short text
+// both the CLI and the terminal UI print, so the two always agree.
+package format
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"berth/ui/sanitize"
+	"berth/watch"
+)
+
+// Ago formats how long ago t was, coarsely.
+func Ago(now, t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return HumanDuration(now.Sub(t)) + " ago"
+}
+
+// HumanDuration formats d as the largest one or two units: 45s, 3m12s, 5h3m, 2d4h.
+func HumanDuration(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	s := int64(d / time.Second)
+	switch {
+	case s < 60:
+		return fmt.Sprintf("%ds", s)
+	case s < 3600:
+		return fmt.Sprintf("%dm%ds", s/60, s%60)
+	case s < 86400:
+		return fmt.Sprintf("%dh%dm", s/3600, s%3600/60)
+	default:
+		return fmt.Sprintf("%dd%dh", s/86400, s%86400/3600)
+	}
+}
+
+// HumanBytes formats n in binary units: 512B, 1.5KiB, 20.0MiB.
+func HumanBytes(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%dB", n)
+	}
+	v, exp := float64(n)/unit, 0
+	// Move up a unit when rounding to one decimal would print 1024.0.
+	for v >= unit-0.05 && exp < 5 {
+		v /= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f%ciB", v, "KMGTPE"[exp])
+}
+
+// ParseBytes reads a size: a number with an optional k, m, g or t suffix
+// (binary units, with or without "b"/"ib").
+func ParseBytes(s string) (int64, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	t = strings.TrimSuffix(strings.TrimSuffix(t, "b"), "i")
+	mult := int64(1)
+	if n := len(t); n > 0 {
+		switch t[n-1] {
+		case 'k':
+			mult, t = 1<<10, t[:n-1]
+		case 'm':
+			mult, t = 1<<20, t[:n-1]
+		case 'g':
+			mult, t = 1<<30, t[:n-1]
+		case 't':
+			mult, t = 1<<40, t[:n-1]
+		}
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || math.IsNaN(v) || v < 0 || v*float64(mult) > 1<<62 {
+		return 0, fmt.Errorf("invalid size %q (examples: 512m, 1g, 1048576)", s)
+	}
+	return int64(v * float64(mult)), nil
+}
+
+// Event formats an event for a terminal: time, kind, id, then what the
+// kind has to say.
+func Event(ev watch.Event) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s  %-10s %s", ev.Time.Local().Format("2006-01-02 15:04:05.000"), ev.Kind, ev.ID)
+	if ev.Pid > 0 {
+		b.WriteString("  pid " + strconv.Itoa(ev.Pid))
+	}
+	if ev.Proc != "" && ev.Proc != "init" {
+		b.WriteString("  " + ev.Proc)
+	}
+	if ev.ExitStatus != nil {
+		b.WriteString("  status " + strconv.Itoa(*ev.ExitStatus))
+	}
+	if ev.OOMKilled {
+		b.WriteString("  oom-killed")
+	}
+	if ev.Kind == watch.KindOOM {
+		fmt.Fprintf(&b, "  kill #%d", ev.OOMCount)
+		if f := ev.Forensics; f != nil {
+			fmt.Fprintf(&b, "  usage %s", HumanBytes(f.UsageBytes))
+			if f.LimitBytes > 0 {
+				b.WriteString(" of " + HumanBytes(f.LimitBytes))
+			}
+			if len(f.Processes) > 0 {
+				p := f.Processes[0]
+				fmt.Fprintf(&b, "  top: %s (pid %d, %s)", p.Command, p.Pid, HumanBytes(p.RSSBytes))
+			}
+		}
+	}
+	if ev.Detail != "" && !(ev.Kind == watch.KindOOM && ev.Forensics != nil && !ev.Missed) {
+		b.WriteString("  " + ev.Detail)
+	}
+	return sanitize.OneLine(b.String())
+}
