@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -590,4 +591,44 @@ func (m *Manager) cloneRecord(orig Record, newID, from string) (Record, error) {
 		return Record{}, err
 	}
 	return rec, nil
+}
+
+// maxDumpLog bounds how much of a dump log CheckpointLog returns: its end,
+// where CRIU writes what went wrong.
+const maxDumpLog = 256 << 10
+
+// CheckpointLog returns the end of a checkpoint's CRIU dump log (raw: it
+// must be escaped before display), or "" when the checkpoint kept none
+// (an imported one).
+func (m *Manager) CheckpointLog(ctx context.Context, id, name string) (string, error) {
+	c, err := m.Get(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	dir, err := checkpointDir(m.checkpointRoot(c), name)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", id, err)
+	}
+	if st, err := os.Lstat(dir); err != nil || !st.IsDir() {
+		return "", idError(id, ErrNotFound, "no checkpoint %q", name)
+	}
+	f, err := statefile.Open(filepath.Join(dir, checkpointWork, "dump.log"))
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("%s: checkpoint %s: %w", id, name, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	off := max(st.Size()-maxDumpLog, 0)
+	b := make([]byte, st.Size()-off)
+	n, err := f.ReadAt(b, off)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("%s: checkpoint %s: %w", id, name, err)
+	}
+	return string(b[:n]), nil
 }

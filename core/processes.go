@@ -2,9 +2,11 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,6 +14,8 @@ import (
 
 	"berth/core/cgroupfs"
 	"berth/core/procfs"
+
+	"golang.org/x/sys/unix"
 )
 
 // Process is one process of a container, as the processes tab and
@@ -162,4 +166,31 @@ func FillCPUPercent(prev, cur []Process, interval time.Duration) {
 			cur[i].CPUPercent = float64(cur[i].CPUTime-t) / float64(interval.Nanoseconds()) * 100
 		}
 	}
+}
+
+// SignalProcess sends sig to one process of a running container, named by
+// its host pid and start time (as Processes listed it): a process that has
+// left the container's cgroup, or a pid reused since, is never signalled.
+func (m *Manager) SignalProcess(ctx context.Context, id string, pid int, start uint64, sig unix.Signal) error {
+	c, err := m.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !c.Running() {
+		return idError(id, ErrNotRunning, "container is %s", c.Status)
+	}
+	pids, err := cgroupPids(c.CgroupPaths)
+	if err != nil {
+		return fmt.Errorf("%s: %w", id, err)
+	}
+	if !slices.Contains(pids, pid) {
+		return idError(id, ErrNotFound, "process %d is not in the container", pid)
+	}
+	if err := signalProcess(procfs.Ident{Pid: pid, Start: start}, sig); err != nil {
+		if errors.Is(err, procfs.ErrGone) {
+			return idError(id, ErrNotFound, "process %d has exited", pid)
+		}
+		return fmt.Errorf("%s: signal process %d: %w", id, pid, err)
+	}
+	return nil
 }

@@ -262,3 +262,7 @@ func (m *Manager) Stats(ctx context.Context, ids []string, full bool) ([]Stats, 
 	}
 	return out, nil
 }
+
+// Sample is SampleStats as a method, so a UI can take sampling through an
+// interface (and a fake in its tests).
+func (m *Manager) Sample(cs []Container, full bool) ([]Stats, bool) { return SampleStats(cs, full) }

@@ -1,0 +1,82 @@
+// Package common is the leaf every screen of the terminal UI shares: the
+// small interfaces the UI needs from berth's core, the styles built from a
+// theme, the key maps, the messages screens send to ask for navigation and
+// actions, and the stats history. Screens import it and never each other
+// or the root.
+package common
+
+import (
+	"context"
+	"os/exec"
+	"time"
+
+	"berth/core"
+	"berth/watch"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// Lister lists every container, managed or external.
+type Lister interface {
+	List(ctx context.Context) ([]core.Container, error)
+}
+
+// Sampler reads stats of containers already listed (their cgroup paths
+// resolved); stale reports that some container's cgroup was gone.
+type Sampler interface {
+	Sample(cs []core.Container, full bool) (out []core.Stats, stale bool)
+}
+
+// Controller changes a container's state.
+type Controller interface {
+	Pause(ctx context.Context, id string) error
+	Resume(ctx context.Context, id string) error
+	Kill(ctx context.Context, id string, sig unix.Signal) error
+	Delete(ctx context.Context, id string, force bool) error
+	Update(ctx context.Context, id string, r core.Resources) error
+	SignalProcess(ctx context.Context, id string, pid int, start uint64, sig unix.Signal) error
+	// ExecCommand builds the runtime's exec for the UI to hand the
+	// terminal to.
+	ExecCommand(ctx context.Context, id string, o core.ExecOptions) (*exec.Cmd, error)
+}
+
+// Inspector reads what a container is and runs.
+type Inspector interface {
+	Spec(id string) (*specs.Spec, error)
+	Processes(ctx context.Context, id string) ([]core.Process, error)
+}
+
+// LogReader delivers a container's output lines.
+type LogReader interface {
+	Logs(ctx context.Context, id string, o core.LogOptions, fn func(core.LogLine) error) error
+}
+
+// Checkpointer makes, lists, removes and restores checkpoints.
+type Checkpointer interface {
+	CreateCheckpoint(ctx context.Context, id, name string, o core.CheckpointOptions) (core.Checkpoint, error)
+	Checkpoints(ctx context.Context, id string) ([]core.Checkpoint, error)
+	DeleteCheckpoint(ctx context.Context, id, name string, force bool) error
+	Restore(ctx context.Context, id, name string, o core.RestoreOptions) (core.Container, error)
+	CheckpointLog(ctx context.Context, id, name string) (string, error)
+}
+
+// EventSource gives the events history and, with follow, a channel of
+// live batches closed when ctx ends.
+type EventSource interface {
+	Events(ctx context.Context, since time.Time, follow bool) ([]watch.Event, []string, <-chan []watch.Event, error)
+}
+
+// Core is everything the UI asks of berth's core; *core.Manager is one,
+// and the tests' in-memory fake another.
+type Core interface {
+	Lister
+	Sampler
+	Controller
+	Inspector
+	LogReader
+	Checkpointer
+	EventSource
+}
+
+var _ Core = (*core.Manager)(nil)

@@ -1,0 +1,105 @@
+package common
+
+import (
+	"time"
+
+	"berth/core"
+)
+
+// Point is one moment of a container's resource use, as the graphs and
+// sparklines plot it: CPU in percent of one CPU, byte rates per second.
+type Point struct {
+	Time      time.Time
+	CPU       float64
+	CPUQuota  float64
+	Mem       uint64
+	MemLimit  uint64
+	Pids      uint64
+	PidsLimit uint64
+	IORead    float64
+	IOWrite   float64
+	NetRx     float64
+	NetTx     float64
+	// Full says the sample had the quota, pids limit and network
+	// counters (the container on screen is sampled fully).
+	Full bool
+}
+
+// DefaultHistory is how many points a container keeps: ten minutes at the
+// default one-second refresh.
+const DefaultHistory = 600
+
+// History is a fixed-size ring of a container's points, oldest first.
+type History struct {
+	points []Point
+	head   int // index of the oldest point
+	n      int
+	last   core.Stats
+}
+
+// NewHistory keeps up to size points.
+func NewHistory(size int) *History {
+	return &History{points: make([]Point, max(size, 2))}
+}
+
+// Add turns a sample into a point, with rates from the sample before. The
+// first sample only sets the baseline.
+func (h *History) Add(s core.Stats) {
+	prev := h.last
+	h.last = s
+	if prev.Time.IsZero() || !s.Time.After(prev.Time) {
+		return
+	}
+	dt := s.Time.Sub(prev.Time).Seconds()
+	rate := func(cur, old uint64) float64 {
+		if cur < old { // a counter reset (a restored container)
+			return 0
+		}
+		return float64(cur-old) / dt
+	}
+	p := Point{
+		Time: s.Time, CPU: core.CPUPercent(prev, s), CPUQuota: s.CPUQuota,
+		Mem: s.MemoryUsage, MemLimit: s.MemoryLimit, Pids: s.PidsCurrent, PidsLimit: s.PidsLimit,
+		IORead: rate(s.IORead, prev.IORead), IOWrite: rate(s.IOWrite, prev.IOWrite),
+		Full: s.NetRx != 0 || s.NetTx != 0 || s.PidsLimit != 0 || s.CPUQuota != 0,
+	}
+	// Network counters come with full samples only: a rate needs two.
+	if (prev.NetRx != 0 || prev.NetTx != 0) && (s.NetRx != 0 || s.NetTx != 0) {
+		p.NetRx, p.NetTx = rate(s.NetRx, prev.NetRx), rate(s.NetTx, prev.NetTx)
+	}
+	if h.n < len(h.points) {
+		h.points[(h.head+h.n)%len(h.points)] = p
+		h.n++
+		return
+	}
+	h.points[h.head] = p
+	h.head = (h.head + 1) % len(h.points)
+}
+
+// Len is the number of points held.
+func (h *History) Len() int { return h.n }
+
+// At returns point i, 0 being the oldest.
+func (h *History) At(i int) Point { return h.points[(h.head+i)%len(h.points)] }
+
+// Last returns the newest point.
+func (h *History) Last() (Point, bool) {
+	if h.n == 0 {
+		return Point{}, false
+	}
+	return h.At(h.n - 1), true
+}
+
+// Sample is the newest raw sample (memory and pids need no second one).
+func (h *History) Sample() core.Stats { return h.last }
+
+// Since returns the points newer than t, oldest first, into buf.
+func (h *History) Since(t time.Time, buf []Point) []Point {
+	buf = buf[:0]
+	for i := 0; i < h.n; i++ {
+		if p := h.At(i); p.Time.After(t) {
+			buf = append(buf, p)
+		}
+	}
+	return buf
+}

@@ -1,0 +1,152 @@
+package common
+
+import (
+	"github.com/charmbracelet/bubbles/key"
+)
+
+// KeyMap is every key berth answers to. Each binding has a name (its key
+// in the config file's keys: section) and a scope; bindings that share a
+// scope must not share a key, which the config loader checks.
+type KeyMap struct {
+	// Global keys work on every screen.
+	Quit, Back, Help, Palette, Events, Theme key.Binding
+	// Navigation in any list.
+	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+	// The container list.
+	Open, Logs, Filter, Mark, Sort, Reverse key.Binding
+	// Actions on the selected (or marked) containers, from the list and
+	// the container view.
+	Pause, Exec, Kill, Delete, Checkpoint, Restore, Update key.Binding
+	// The container view's tabs.
+	NextTab, PrevTab key.Binding
+	Tab              [6]key.Binding
+	// The logs tab.
+	Search, NextMatch, PrevMatch, Timestamps, Wrap, Follow key.Binding
+}
+
+// Scope says where a binding is live.
+type Scope int
+
+// Scopes. Global and Nav keys are live everywhere, so they conflict with
+// every other scope.
+const (
+	ScopeGlobal Scope = iota
+	ScopeNav
+	ScopeList
+	ScopeActions
+	ScopeTabs
+	ScopeLogs
+)
+
+// NamedBinding is a binding with its config name.
+type NamedBinding struct {
+	Name    string
+	Scope   Scope
+	Binding *key.Binding
+}
+
+// DefaultKeyMap is berth's keys as the README lists them.
+func DefaultKeyMap() *KeyMap {
+	b := func(help string, keys ...string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(keys[0], help))
+	}
+	k := &KeyMap{
+		Quit:    b("quit", "q", "ctrl+c"),
+		Back:    b("back", "esc"),
+		Help:    b("help", "?"),
+		Palette: b("commands", ":"),
+		Events:  b("events", "E"),
+		Theme:   b("theme", "T"),
+
+		Up:       b("up", "up", "ctrl+p"),
+		Down:     b("down", "down", "ctrl+n"),
+		PageUp:   b("page up", "pgup", "ctrl+b"),
+		PageDown: b("page down", "pgdown", "ctrl+f"),
+		Top:      b("top", "home", "g"),
+		Bottom:   b("bottom", "end", "G"),
+
+		Open:    b("open", "enter"),
+		Logs:    b("logs", "l"),
+		Filter:  b("filter", "/"),
+		Mark:    b("mark", " "),
+		Sort:    b("sort", "s"),
+		Reverse: b("reverse", "S"),
+
+		Pause:      b("pause/resume", "p"),
+		Exec:       b("exec shell", "e"),
+		Kill:       b("kill", "k"),
+		Delete:     b("delete", "d"),
+		Checkpoint: b("checkpoint", "c"),
+		Restore:    b("restore", "r"),
+		Update:     b("update limits", "u"),
+
+		NextTab: b("next tab", "tab"),
+		PrevTab: b("previous tab", "shift+tab"),
+
+		Search:     b("search", "/"),
+		NextMatch:  b("next match", "n"),
+		PrevMatch:  b("previous match", "N"),
+		Timestamps: b("timestamps", "t"),
+		Wrap:       b("wrap", "w"),
+		Follow:     b("follow", "f"),
+	}
+	k.Mark.SetHelp("space", "mark")
+	for i := range k.Tab {
+		d := string(rune('1' + i))
+		k.Tab[i] = b(TabNames[i]+" tab", d)
+	}
+	return k
+}
+
+// Named lists every binding with its config name, in help order.
+func (k *KeyMap) Named() []NamedBinding {
+	n := []NamedBinding{
+		{"quit", ScopeGlobal, &k.Quit}, {"back", ScopeGlobal, &k.Back}, {"help", ScopeGlobal, &k.Help},
+		{"palette", ScopeGlobal, &k.Palette}, {"events", ScopeGlobal, &k.Events}, {"theme", ScopeGlobal, &k.Theme},
+		{"up", ScopeNav, &k.Up}, {"down", ScopeNav, &k.Down}, {"page-up", ScopeNav, &k.PageUp},
+		{"page-down", ScopeNav, &k.PageDown}, {"top", ScopeNav, &k.Top}, {"bottom", ScopeNav, &k.Bottom},
+		{"open", ScopeList, &k.Open}, {"logs", ScopeList, &k.Logs}, {"filter", ScopeList, &k.Filter},
+		{"mark", ScopeList, &k.Mark}, {"sort", ScopeList, &k.Sort}, {"reverse", ScopeList, &k.Reverse},
+		{"pause", ScopeActions, &k.Pause}, {"exec", ScopeActions, &k.Exec}, {"kill", ScopeActions, &k.Kill},
+		{"delete", ScopeActions, &k.Delete}, {"checkpoint", ScopeActions, &k.Checkpoint},
+		{"restore", ScopeActions, &k.Restore}, {"update", ScopeActions, &k.Update},
+		{"next-tab", ScopeTabs, &k.NextTab}, {"prev-tab", ScopeTabs, &k.PrevTab},
+	}
+	for i := range k.Tab {
+		n = append(n, NamedBinding{"tab-" + string(rune('1'+i)), ScopeTabs, &k.Tab[i]})
+	}
+	return append(n,
+		NamedBinding{"search", ScopeLogs, &k.Search}, NamedBinding{"next-match", ScopeLogs, &k.NextMatch},
+		NamedBinding{"prev-match", ScopeLogs, &k.PrevMatch}, NamedBinding{"timestamps", ScopeLogs, &k.Timestamps},
+		NamedBinding{"wrap", ScopeLogs, &k.Wrap}, NamedBinding{"follow", ScopeLogs, &k.Follow},
+	)
+}
+
+// conflicts reports whether two scopes are ever live at once. The list
+// and the container view never are; the logs tab lives in the container
+// view beside the tabs and the actions, but its keys shadow the list's.
+func conflicts(a, b Scope) bool {
+	if a == ScopeGlobal || a == ScopeNav || b == ScopeGlobal || b == ScopeNav {
+		return true
+	}
+	if a == b {
+		return true
+	}
+	pair := func(x, y Scope) bool { return a == x && b == y || a == y && b == x }
+	return pair(ScopeList, ScopeActions) || pair(ScopeTabs, ScopeActions) || pair(ScopeLogs, ScopeTabs) || pair(ScopeLogs, ScopeActions)
+}
+
+// GlobalHelp is the global keys, for every screen's help.
+func (k *KeyMap) GlobalHelp() []key.Binding {
+	return []key.Binding{k.Help, k.Palette, k.Events, k.Theme, k.Back, k.Quit}
+}
+
+// NavHelp is the navigation keys.
+func (k *KeyMap) NavHelp() []key.Binding {
+	return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
+}
+
+// ActionHelp is the container actions.
+func (k *KeyMap) ActionHelp() []key.Binding {
+	return []key.Binding{k.Pause, k.Exec, k.Kill, k.Delete, k.Checkpoint, k.Restore, k.Update}
+}

@@ -1,0 +1,121 @@
+package common
+
+import (
+	"time"
+
+	"berth/core"
+	"berth/watch"
+)
+
+// Screen is one of the root's screens.
+type Screen int
+
+// Screens.
+const (
+	ScreenList Screen = iota
+	ScreenContainer
+	ScreenEvents
+)
+
+// Tab is one of the container view's tabs, in key order (1-6).
+type Tab int
+
+// Tabs.
+const (
+	TabOverview Tab = iota
+	TabProcesses
+	TabStats
+	TabLogs
+	TabCheckpoints
+	TabEvents
+)
+
+// TabNames are the tabs' titles, in order.
+var TabNames = [6]string{"overview", "processes", "stats", "logs", "checkpoints", "events"}
+
+// NavigateMsg asks the root to show a screen: screens never open each
+// other.
+type NavigateMsg struct {
+	Screen Screen
+	ID     string
+	Tab    Tab
+}
+
+// Action names something the root does to containers, after asking what
+// it needs to (a confirmation, a signal, a form).
+type Action string
+
+// Actions.
+const (
+	ActPause      Action = "pause"
+	ActResume     Action = "resume"
+	ActKill       Action = "kill"
+	ActDelete     Action = "delete"
+	ActExec       Action = "exec"
+	ActUpdate     Action = "update"
+	ActCheckpoint Action = "checkpoint"
+	// ActRestore restores Checkpoint (in place or as a new id, asked in a form).
+	ActRestore Action = "restore"
+	// ActDeleteCheckpoint removes Checkpoint.
+	ActDeleteCheckpoint Action = "delete-checkpoint"
+	// ActSignalProcess signals one process (Pid, Start).
+	ActSignalProcess Action = "signal-process"
+)
+
+// ActionMsg asks the root to act on containers. IDs holds the marked
+// containers for a bulk action, or the selected one.
+type ActionMsg struct {
+	Action     Action
+	IDs        []string
+	Checkpoint string
+	Pid        int
+	Start      uint64
+}
+
+// Level is a footer message's severity.
+type Level int
+
+// Levels.
+const (
+	LevelInfo Level = iota
+	LevelWarning
+	LevelError
+)
+
+// StatusMsg puts a message in the footer until the next key.
+type StatusMsg struct {
+	Text  string
+	Level Level
+}
+
+// Error is a StatusMsg for err.
+func Error(err error) StatusMsg { return StatusMsg{Text: err.Error(), Level: LevelError} }
+
+// ContainersMsg is a fresh list of containers.
+type ContainersMsg struct {
+	Containers []core.Container
+	Err        error
+}
+
+// StatsMsg carries one sweep of stats; Stale says some container's cgroup
+// was gone (the list is out of date).
+type StatsMsg struct {
+	Stats []core.Stats
+	Stale bool
+	Time  time.Time
+}
+
+// EventsMsg is a batch of events from the watch loop (or the history,
+// with History set).
+type EventsMsg struct {
+	Events  []watch.Event
+	History bool
+}
+
+// DoneMsg reports that an action ended; Err is nil on success.
+type DoneMsg struct {
+	Action Action
+	ID     string
+	Text   string
+	Err    error
+}

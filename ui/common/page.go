@@ -1,0 +1,121 @@
+package common
+
+import (
+	"berth/core"
+	"berth/watch"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// Page is one screen or tab the root shows. Update returns the page itself
+// (the root keeps it as a Page); View renders exactly Common.Width x
+// Common.Height cells.
+type Page interface {
+	// Open shows the page for container id ("" for a global page) and
+	// returns what it needs loaded.
+	Open(id string) tea.Cmd
+	// Close stops whatever the page runs (a log follow), when it is left.
+	Close()
+	Update(msg tea.Msg) (Page, tea.Cmd)
+	View() string
+	// ShortHelp and FullHelp are the page's own keys (help.KeyMap).
+	ShortHelp() []key.Binding
+	FullHelp() [][]key.Binding
+	// Capturing reports that the page is taking text (a search or filter
+	// prompt): the root then sends it every key, globals included.
+	Capturing() bool
+}
+
+// RefreshMsg is the refresh tick, sent to the page on screen so it can
+// poll what it shows (processes); one refresh is in flight at a time.
+type RefreshMsg struct{}
+
+// MaxEvents bounds the events the store keeps.
+const MaxEvents = 5000
+
+// Store is what the root knows of the host: the containers as last
+// listed, each container's stats history and the recent events. The root
+// writes it in Update; pages read it.
+type Store struct {
+	Containers []core.Container
+	History    map[string]*History
+	// Events holds the newest MaxEvents events, oldest first.
+	Events []watch.Event
+	// Rev changes whenever anything in the store does, for caches.
+	Rev  uint64
+	byID map[string]int
+}
+
+// NewStore is an empty store.
+func NewStore() *Store {
+	return &Store{History: map[string]*History{}, byID: map[string]int{}}
+}
+
+// SetContainers replaces the container list, dropping the history of
+// containers that are gone.
+func (s *Store) SetContainers(cs []core.Container) {
+	s.Containers = cs
+	s.byID = make(map[string]int, len(cs))
+	for i, c := range cs {
+		s.byID[c.ID] = i
+	}
+	for id := range s.History {
+		if _, ok := s.byID[id]; !ok {
+			delete(s.History, id)
+		}
+	}
+	s.Rev++
+}
+
+// Get returns a container by id.
+func (s *Store) Get(id string) (core.Container, bool) {
+	i, ok := s.byID[id]
+	if !ok {
+		return core.Container{}, false
+	}
+	return s.Containers[i], true
+}
+
+// AddStats records a sweep of samples.
+func (s *Store) AddStats(st []core.Stats) {
+	for _, x := range st {
+		h := s.History[x.ID]
+		if h == nil {
+			h = NewHistory(DefaultHistory)
+			s.History[x.ID] = h
+		}
+		h.Add(x)
+	}
+	s.Rev++
+}
+
+// AddEvents appends events, keeping the newest MaxEvents.
+func (s *Store) AddEvents(evs []watch.Event) {
+	s.Events = append(s.Events, evs...)
+	if over := len(s.Events) - MaxEvents; over > 0 {
+		s.Events = append(s.Events[:0], s.Events[over:]...)
+	}
+	s.Rev++
+}
+
+// Nav moves c for a navigation key; it reports whether msg was one.
+func (c *Cursor) Nav(msg tea.KeyMsg, k *KeyMap, n, h int) bool {
+	switch {
+	case key.Matches(msg, k.Up):
+		c.Move(-1, n, h)
+	case key.Matches(msg, k.Down):
+		c.Move(1, n, h)
+	case key.Matches(msg, k.PageUp):
+		c.Move(-max(h-1, 1), n, h)
+	case key.Matches(msg, k.PageDown):
+		c.Move(max(h-1, 1), n, h)
+	case key.Matches(msg, k.Top):
+		c.Move(-n, n, h)
+	case key.Matches(msg, k.Bottom):
+		c.Move(n, n, h)
+	default:
+		return false
+	}
+	return true
+}

@@ -1,0 +1,143 @@
+package common
+
+import (
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// Common is what the root shares with every screen: styles, keys, the
+// screen's size and the clock. The root owns it and changes it only in
+// Update; screens read it.
+type Common struct {
+	// Core is berth's core (or the tests' fake); Store what the root knows.
+	Core   Core
+	Store  *Store
+	Styles *Styles
+	Keys   *KeyMap
+	// Width and Height are the space the focused screen has (the root's
+	// footer excluded).
+	Width, Height int
+	// Now is the clock as of the last tick: views never read the clock.
+	Now time.Time
+}
+
+// Fit pads or truncates s (plain or styled) to exactly w cells.
+func Fit(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	n := ansi.StringWidth(s)
+	if n > w {
+		return ansi.Truncate(s, w, "…")
+	}
+	return s + strings.Repeat(" ", w-n)
+}
+
+// FitLeft right-aligns s in w cells, truncating when longer.
+func FitLeft(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	n := ansi.StringWidth(s)
+	if n > w {
+		return ansi.Truncate(s, w, "…")
+	}
+	return strings.Repeat(" ", w-n) + s
+}
+
+// Column is one column of a table: a title, a width and its alignment.
+type Column struct {
+	Title string
+	Width int
+	Right bool
+}
+
+// Row joins cells into one line of a table, one space between columns.
+func Row(cols []Column, cells []string) string {
+	var b strings.Builder
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		v := ""
+		if i < len(cells) {
+			v = cells[i]
+		}
+		if c.Right {
+			b.WriteString(FitLeft(v, c.Width))
+		} else {
+			b.WriteString(Fit(v, c.Width))
+		}
+	}
+	return b.String()
+}
+
+// Header is a table's column titles.
+func Header(cols []Column) string {
+	titles := make([]string, len(cols))
+	for i, c := range cols {
+		titles[i] = c.Title
+	}
+	return Row(cols, titles)
+}
+
+// Flex gives the last column with width 0 what is left of total.
+func Flex(cols []Column, total int) []Column {
+	out := append([]Column(nil), cols...)
+	used := 0
+	for _, c := range out {
+		used += c.Width + 1
+	}
+	for i := range out {
+		if out[i].Width == 0 {
+			out[i].Width = max(total-used+1, 4)
+		}
+	}
+	return out
+}
+
+// Lines pads or cuts s to exactly h lines of w cells, so screens fill
+// their space and never push the footer off.
+func Lines(s string, w, h int) string {
+	if h <= 0 {
+		return ""
+	}
+	ls := strings.Split(s, "\n")
+	if len(ls) > h {
+		ls = ls[:h]
+	}
+	for i, l := range ls {
+		ls[i] = Fit(l, w)
+	}
+	for len(ls) < h {
+		ls = append(ls, strings.Repeat(" ", max(w, 0)))
+	}
+	return strings.Join(ls, "\n")
+}
+
+// Cursor is a selection in a list taller than its window: the selected
+// index and the first visible one.
+type Cursor struct {
+	Index, Offset int
+}
+
+// Clamp keeps the cursor inside n items and the window of h rows.
+func (c *Cursor) Clamp(n, h int) {
+	h = max(h, 1)
+	c.Index = min(max(c.Index, 0), max(n-1, 0))
+	if c.Index < c.Offset {
+		c.Offset = c.Index
+	}
+	if c.Index >= c.Offset+h {
+		c.Offset = c.Index - h + 1
+	}
+	c.Offset = min(max(c.Offset, 0), max(n-h, 0))
+}
+
+// Move moves the cursor by delta within n items shown h at a time.
+func (c *Cursor) Move(delta, n, h int) {
+	c.Index += delta
+	c.Clamp(n, h)
+}

@@ -1,0 +1,412 @@
+// Package uitest is an in-memory core for the terminal UI's tests: a fixed
+// set of containers like the demo's, with processes, stats, logs,
+// checkpoints and events, and a record of every action asked of it. It
+// lets golden views and Update tests run without root, runc or a clock.
+package uitest
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"slices"
+	"sync"
+	"time"
+
+	"berth/core"
+	"berth/ui/common"
+	"berth/watch"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// Epoch is the fake's clock: every time in its fixtures is relative to it.
+var Epoch = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+
+// Fake implements common.Core in memory. Its fields are the fixtures;
+// tests may change them (under no lock: the UI's commands run in tests
+// synchronously).
+type Fake struct {
+	mu         sync.Mutex
+	Containers []core.Container
+	Stats      map[string]core.Stats
+	Procs      map[string][]core.Process
+	Specs      map[string]*specs.Spec
+	LogLines   map[string][]core.LogLine
+	Checkpoint map[string][]core.Checkpoint
+	DumpLogs   map[string]string
+	History    []watch.Event
+	// Live delivers event batches to a follower; nil means none.
+	Live chan []watch.Event
+	// Fail makes the named method fail with this error.
+	Fail map[string]error
+	// Calls records each action: "pause demo-cpu", "kill demo-cpu 15".
+	Calls []string
+}
+
+var _ common.Core = (*Fake)(nil)
+
+func exitStatus(n int) *int { return &n }
+
+// New is the demo-like fixture: four managed containers (a cpu burner, a
+// memory grower with OOM kills, a chatty logger, a paused sleeper), a
+// stopped one and an external one.
+func New() *Fake {
+	at := func(d time.Duration) time.Time { return Epoch.Add(-d) }
+	mb := uint64(1 << 20)
+	f := &Fake{
+		Containers: []core.Container{
+			{ID: "demo-cpu", Status: core.StatusRunning, Pid: 4101, Bundle: "/run/berth/.demo/demo-cpu", Runtime: "runc", Managed: true, Created: at(2 * time.Hour)},
+			{ID: "demo-mem", Status: core.StatusRunning, Pid: 4102, Bundle: "/run/berth/.demo/demo-mem", Runtime: "runc", Managed: true, Created: at(2 * time.Hour), OOMKills: 7},
+			{ID: "demo-log", Status: core.StatusRunning, Pid: 4103, Bundle: "/run/berth/.demo/demo-log", Runtime: "runc", Managed: true, Created: at(95 * time.Minute)},
+			{ID: "demo-sleep", Status: core.StatusPaused, Pid: 4104, Bundle: "/run/berth/.demo/demo-sleep", Runtime: "runc", Managed: true, Created: at(3 * 24 * time.Hour)},
+			{ID: "web-old", Status: core.StatusStopped, Bundle: "/srv/bundles/web", Runtime: "runc", Managed: true, Created: at(26 * time.Hour), ExitStatus: exitStatus(137), OOMKilled: true},
+			{ID: "ext-redis", Status: core.StatusRunning, Pid: 3001, Bundle: "/var/lib/other/redis", Runtime: "runc", Managed: false, Created: at(50 * time.Hour)},
+		},
+		Stats: map[string]core.Stats{
+			"demo-cpu":   {CPUUsage: 0, MemoryUsage: 2 * mb, PidsCurrent: 2, CPUQuota: 0.5},
+			"demo-mem":   {MemoryUsage: 28 * mb, MemoryLimit: 32 * mb, PidsCurrent: 3, PidsLimit: 64},
+			"demo-log":   {MemoryUsage: 1 * mb, PidsCurrent: 2, IOWrite: 4096},
+			"demo-sleep": {MemoryUsage: 512 << 10, PidsCurrent: 1},
+			"ext-redis":  {MemoryUsage: 9 * mb, MemoryLimit: 256 * mb, PidsCurrent: 4},
+		},
+		Procs: map[string][]core.Process{
+			"demo-cpu": {
+				{HostPid: 4101, ContainerPid: 1, PPid: 4090, State: "S", RSS: 900 << 10, Threads: 1, Command: "sh -c while :; do :; done & sleep 1d", StartTime: 100},
+				{HostPid: 4120, ContainerPid: 7, PPid: 4101, State: "R", CPUPercent: 49.8, RSS: 600 << 10, Threads: 1, Command: "sh -c while :; do :; done", StartTime: 101},
+			},
+			"demo-mem": {
+				{HostPid: 4102, ContainerPid: 1, PPid: 4091, State: "S", RSS: 1 << 20, Threads: 1, Command: "sh /grow.sh", StartTime: 100},
+				{HostPid: 4133, ContainerPid: 12, PPid: 4102, State: "R", CPUPercent: 12, RSS: 26 * mb, Threads: 1, Command: "grower 64m", StartTime: 150},
+			},
+		},
+		Specs: map[string]*specs.Spec{},
+		LogLines: map[string][]core.LogLine{
+			"demo-log": {
+				{Time: Epoch.Add(-3 * time.Second), Stream: "stdout", Data: []byte("GET /index.html served in 3ms")},
+				{Time: Epoch.Add(-2 * time.Second), Stream: "stderr", Data: []byte("warning: slow client 10.0.0.7")},
+				{Time: Epoch.Add(-1 * time.Second), Stream: "stdout", Data: []byte("GET /api/items served in 12ms")},
+			},
+		},
+		Checkpoint: map[string][]core.Checkpoint{
+			"demo-cpu": {
+				{Name: "before-upgrade", Container: "demo-cpu", Created: at(40 * time.Minute), Valid: true, LeftRunning: true,
+					Options: core.CheckpointOptions{LeaveRunning: true}, SizeBytes: 3 << 20, CriuVersion: "4.1.1", RuntimeVersion: "1.5.3",
+					Stats: &core.DumpStats{FreezingTimeUs: 912, FrozenTimeUs: 41000, MemdumpTimeUs: 9000, MemwriteTimeUs: 7000, PagesScanned: 12000, PagesWritten: 700}},
+				{Name: "broken", Container: "demo-cpu", Created: at(10 * time.Minute), Valid: false, Reason: "metadata missing"},
+			},
+		},
+		DumpLogs: map[string]string{"demo-cpu/before-upgrade": "(00.000010) Version: 4.1.1\n(00.041000) Dumping finished successfully\n"},
+		History: []watch.Event{
+			{Time: at(2 * time.Hour), Kind: watch.KindStart, ID: "demo-cpu", Pid: 4101},
+			{Time: at(2 * time.Hour), Kind: watch.KindStart, ID: "demo-mem", Pid: 4102},
+			{Time: at(5 * time.Minute), Kind: watch.KindOOM, ID: "demo-mem", Pid: 4102, OOMCount: 7,
+				Forensics: &watch.Forensics{LimitBytes: 32 * mb, UsageBytes: 32 * mb, Processes: []watch.ProcessMem{{Pid: 4130, Command: "grower 64m", RSSBytes: 30 * mb}}}},
+			{Time: at(time.Minute), Kind: watch.KindPause, ID: "demo-sleep"},
+		},
+		Fail: map[string]error{},
+	}
+	for _, c := range f.Containers {
+		f.Specs[c.ID] = demoSpec(c.ID)
+	}
+	return f
+}
+
+func demoSpec(id string) *specs.Spec {
+	limit := int64(32 << 20)
+	pids := int64(64)
+	return &specs.Spec{
+		Version:  "1.2.0",
+		Hostname: id,
+		Process: &specs.Process{
+			Args: []string{"sh", "-c", "exec sleep 1d"}, Env: []string{"PATH=/bin:/usr/bin", "TERM=xterm"}, Cwd: "/",
+			User: specs.User{UID: 0, GID: 0},
+		},
+		Root:   &specs.Root{Path: "rootfs", Readonly: true},
+		Mounts: []specs.Mount{{Destination: "/proc", Type: "proc", Source: "proc"}, {Destination: "/tmp", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "size=16m"}}},
+		Linux: &specs.Linux{
+			Namespaces: []specs.LinuxNamespace{{Type: "pid"}, {Type: "mount"}, {Type: "ipc"}, {Type: "uts"}, {Type: "network"}},
+			Resources:  &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}, Pids: &specs.LinuxPids{Limit: &pids}},
+		},
+	}
+}
+
+func (f *Fake) fail(method string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.Fail[method]
+}
+
+func (f *Fake) record(format string, a ...any) {
+	f.mu.Lock()
+	f.Calls = append(f.Calls, fmt.Sprintf(format, a...))
+	f.mu.Unlock()
+}
+
+func (f *Fake) find(id string) (int, error) {
+	for i, c := range f.Containers {
+		if c.ID == id {
+			return i, nil
+		}
+	}
+	return -1, fmt.Errorf("%s: %w", id, core.ErrNotFound)
+}
+
+// List returns the fixture containers.
+func (f *Fake) List(ctx context.Context) ([]core.Container, error) {
+	if err := f.fail("List"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.Containers), nil
+}
+
+// Sample returns each running container's fixture stats, its CPU counter
+// advanced as if it used CPUQuota (or 0.3) CPUs since Epoch... at Epoch.
+func (f *Fake) Sample(cs []core.Container, full bool) ([]core.Stats, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []core.Stats
+	for _, c := range cs {
+		s, ok := f.Stats[c.ID]
+		if !ok {
+			continue
+		}
+		s.ID = c.ID
+		if s.Time.IsZero() {
+			s.Time = Epoch
+		}
+		if !full {
+			s.CPUQuota, s.PidsLimit, s.NetRx, s.NetTx = 0, 0, 0, 0
+		}
+		out = append(out, s)
+	}
+	return out, false
+}
+
+func (f *Fake) setStatus(id string, from, to core.Status, verb string) error {
+	if err := f.fail(verb); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	i, err := f.find(id)
+	if err != nil {
+		return err
+	}
+	if from != "" && f.Containers[i].Status != from {
+		return fmt.Errorf("%s: cannot %s: container is %s", id, verb, f.Containers[i].Status)
+	}
+	f.Containers[i].Status = to
+	f.Calls = append(f.Calls, verb+" "+id)
+	return nil
+}
+
+// Pause pauses a running fixture.
+func (f *Fake) Pause(ctx context.Context, id string) error {
+	return f.setStatus(id, core.StatusRunning, core.StatusPaused, "pause")
+}
+
+// Resume resumes a paused fixture.
+func (f *Fake) Resume(ctx context.Context, id string) error {
+	return f.setStatus(id, core.StatusPaused, core.StatusRunning, "resume")
+}
+
+// Kill records the signal; SIGKILL and SIGTERM stop the fixture.
+func (f *Fake) Kill(ctx context.Context, id string, sig unix.Signal) error {
+	if err := f.fail("Kill"); err != nil {
+		return err
+	}
+	f.record("kill %s %d", id, int(sig))
+	if sig == unix.SIGKILL || sig == unix.SIGTERM {
+		f.mu.Lock()
+		if i, err := f.find(id); err == nil {
+			f.Containers[i].Status = core.StatusStopped
+		}
+		f.mu.Unlock()
+	}
+	return nil
+}
+
+// Delete removes a fixture.
+func (f *Fake) Delete(ctx context.Context, id string, force bool) error {
+	if err := f.fail("Delete"); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	i, err := f.find(id)
+	if err != nil {
+		return err
+	}
+	if f.Containers[i].Running() && !force {
+		return fmt.Errorf("%s: container is %s: stop it first", id, f.Containers[i].Status)
+	}
+	f.Containers = slices.Delete(f.Containers, i, i+1)
+	f.Calls = append(f.Calls, fmt.Sprintf("delete %s force=%v", id, force))
+	return nil
+}
+
+// Update records the new limits.
+func (f *Fake) Update(ctx context.Context, id string, r core.Resources) error {
+	if err := f.fail("Update"); err != nil {
+		return err
+	}
+	s := "update " + id
+	if r.MemoryBytes != nil {
+		s += fmt.Sprintf(" memory=%d", *r.MemoryBytes)
+	}
+	if r.Pids != nil {
+		s += fmt.Sprintf(" pids=%d", *r.Pids)
+	}
+	if r.CPUs != nil {
+		s += fmt.Sprintf(" cpus=%g", *r.CPUs)
+	}
+	f.record("%s", s)
+	return nil
+}
+
+// SignalProcess records the signal.
+func (f *Fake) SignalProcess(ctx context.Context, id string, pid int, start uint64, sig unix.Signal) error {
+	if err := f.fail("SignalProcess"); err != nil {
+		return err
+	}
+	f.record("signal %s %d %d", id, pid, int(sig))
+	return nil
+}
+
+// ExecCommand returns /bin/true.
+func (f *Fake) ExecCommand(ctx context.Context, id string, o core.ExecOptions) (*exec.Cmd, error) {
+	if err := f.fail("ExecCommand"); err != nil {
+		return nil, err
+	}
+	f.record("exec %s %v", id, o.Args)
+	return exec.CommandContext(ctx, "true"), nil
+}
+
+// Spec returns the fixture spec.
+func (f *Fake) Spec(id string) (*specs.Spec, error) {
+	if err := f.fail("Spec"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s, ok := f.Specs[id]
+	if !ok {
+		return nil, fmt.Errorf("%s: %w", id, core.ErrNotFound)
+	}
+	return s, nil
+}
+
+// Processes returns the fixture processes.
+func (f *Fake) Processes(ctx context.Context, id string) ([]core.Process, error) {
+	if err := f.fail("Processes"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.Procs[id]), nil
+}
+
+// Logs delivers the fixture lines (the last Tail of them), then with
+// Follow waits for ctx.
+func (f *Fake) Logs(ctx context.Context, id string, o core.LogOptions, fn func(core.LogLine) error) error {
+	if err := f.fail("Logs"); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	lines := slices.Clone(f.LogLines[id])
+	f.mu.Unlock()
+	if o.Tail >= 0 && len(lines) > o.Tail {
+		lines = lines[len(lines)-o.Tail:]
+	}
+	for _, l := range lines {
+		l.Text = string(l.Data)
+		if err := fn(l); err != nil {
+			return err
+		}
+	}
+	if o.Follow {
+		<-ctx.Done()
+	}
+	return nil
+}
+
+// CreateCheckpoint adds a valid checkpoint.
+func (f *Fake) CreateCheckpoint(ctx context.Context, id, name string, o core.CheckpointOptions) (core.Checkpoint, error) {
+	if err := f.fail("CreateCheckpoint"); err != nil {
+		return core.Checkpoint{}, err
+	}
+	cp := core.Checkpoint{Name: name, Container: id, Created: Epoch, Valid: true, Options: o, LeftRunning: o.LeaveRunning, SizeBytes: 1 << 20}
+	f.mu.Lock()
+	f.Checkpoint[id] = append(f.Checkpoint[id], cp)
+	f.mu.Unlock()
+	f.record("checkpoint %s %s leave-running=%v", id, name, o.LeaveRunning)
+	return cp, nil
+}
+
+// Checkpoints lists the fixture checkpoints.
+func (f *Fake) Checkpoints(ctx context.Context, id string) ([]core.Checkpoint, error) {
+	if err := f.fail("Checkpoints"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.Checkpoint[id]), nil
+}
+
+// DeleteCheckpoint removes a fixture checkpoint.
+func (f *Fake) DeleteCheckpoint(ctx context.Context, id, name string, force bool) error {
+	if err := f.fail("DeleteCheckpoint"); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	cps := f.Checkpoint[id]
+	f.Checkpoint[id] = slices.DeleteFunc(cps, func(c core.Checkpoint) bool { return c.Name == name })
+	f.mu.Unlock()
+	f.record("delete-checkpoint %s %s", id, name)
+	return nil
+}
+
+// Restore records the restore and returns the (new) container.
+func (f *Fake) Restore(ctx context.Context, id, name string, o core.RestoreOptions) (core.Container, error) {
+	if err := f.fail("Restore"); err != nil {
+		return core.Container{}, err
+	}
+	f.record("restore %s %s as=%s", id, name, o.As)
+	target := id
+	if o.As != "" {
+		target = o.As
+	}
+	return core.Container{ID: target, Status: core.StatusRunning, Managed: true}, nil
+}
+
+// CheckpointLog returns the fixture dump log.
+func (f *Fake) CheckpointLog(ctx context.Context, id, name string) (string, error) {
+	if err := f.fail("CheckpointLog"); err != nil {
+		return "", err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.DumpLogs[id+"/"+name], nil
+}
+
+// Events returns the fixture history and, with follow, Live.
+func (f *Fake) Events(ctx context.Context, since time.Time, follow bool) ([]watch.Event, []string, <-chan []watch.Event, error) {
+	if err := f.fail("Events"); err != nil {
+		return nil, nil, nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var h []watch.Event
+	for _, e := range f.History {
+		if since.IsZero() || !e.Time.Before(since) {
+			h = append(h, e)
+		}
+	}
+	if !follow {
+		return h, nil, nil, nil
+	}
+	return h, nil, f.Live, nil
+}

@@ -1,0 +1,158 @@
+package uitest
+
+import (
+	"context"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"berth/core"
+	"berth/themes"
+	"berth/ui/common"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/muesli/termenv"
+)
+
+// update rewrites golden files instead of comparing: go test ./ui/... -update
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// Renderer is a lipgloss renderer with a fixed colour profile: plain
+// (Ascii) for the stripped goldens, TrueColor for the coloured ones.
+func Renderer(color bool) *lipgloss.Renderer {
+	r := lipgloss.NewRenderer(io.Discard)
+	if color {
+		r.SetColorProfile(termenv.TrueColor)
+	} else {
+		r.SetColorProfile(termenv.Ascii)
+	}
+	r.SetHasDarkBackground(true)
+	return r
+}
+
+// NewCommon is a Common over the fake at size w x h in the named theme,
+// its store filled from the fake: the containers, and a minute of stats
+// history ending at Epoch in which each container's CPU and memory move.
+func NewCommon(t testing.TB, f *Fake, w, h int, theme string, color bool) *common.Common {
+	t.Helper()
+	p, err := themes.Load(theme, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &common.Common{
+		Core: f, Store: common.NewStore(), Styles: common.NewStyles(p, Renderer(color)),
+		Keys: common.DefaultKeyMap(), Width: w, Height: h, Now: Epoch,
+	}
+	cs, _ := f.List(context.Background())
+	c.Store.SetContainers(cs)
+	FillHistory(c.Store, f, 60)
+	c.Store.AddEvents(f.History)
+	return c
+}
+
+// FillHistory adds n seconds of samples ending at Epoch for every running
+// fixture: CPU use follows a slow wave, memory a ramp, so graphs have a
+// shape.
+func FillHistory(s *common.Store, f *Fake, n int) {
+	for i := 0; i <= n; i++ {
+		at := Epoch.Add(time.Duration(i-n) * time.Second)
+		var sweep []core.Stats
+		for j, c := range s.Containers {
+			base, ok := f.Stats[c.ID]
+			if !ok || !c.Running() {
+				continue
+			}
+			st := base
+			st.ID, st.Time = c.ID, at
+			// CPU: a cumulative counter advancing 5-95% of a CPU a second.
+			var cpu uint64
+			for k := 0; k <= i; k++ {
+				cpu += uint64((5 + (k*(7+j*3))%90)) * 1e7
+			}
+			st.CPUUsage = cpu
+			st.MemoryUsage = base.MemoryUsage/2 + base.MemoryUsage/2*uint64(i)/uint64(max(n, 1))
+			st.IORead = uint64(i) * 4096 * uint64(j+1)
+			st.IOWrite = base.IOWrite * uint64(i)
+			st.NetRx = uint64(i) * 1500 * uint64(j+1)
+			st.NetTx = uint64(i) * 900
+			sweep = append(sweep, st)
+		}
+		s.AddStats(sweep)
+	}
+}
+
+// Strip removes ANSI sequences, for plain goldens.
+func Strip(s string) string { return ansi.Strip(s) }
+
+// Golden compares got with testdata/golden/<name>.golden at the
+// repository's root, or rewrites it with -update.
+func Golden(t testing.TB, name, got string) {
+	t.Helper()
+	path := filepath.Join(root(t), "testdata", "golden", name+".golden")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./ui/... -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from its golden file %s (rerun with -update if the change is intended)\n--- got:\n%s\n--- want:\n%s", name, path, got, want)
+	}
+}
+
+func root(t testing.TB) string {
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test")
+		}
+		dir = parent
+	}
+}
+
+// Run runs cmd and every command it batches or sequences, each with a
+// timeout (a command that blocks, such as a follow, is abandoned), and
+// returns the messages they produced.
+func Run(cmd tea.Cmd) []tea.Msg {
+	if cmd == nil {
+		return nil
+	}
+	ch := make(chan tea.Msg, 1)
+	go func() { ch <- cmd() }()
+	var msg tea.Msg
+	select {
+	case msg = <-ch:
+	case <-time.After(500 * time.Millisecond):
+		return nil
+	}
+	switch m := msg.(type) {
+	case tea.BatchMsg:
+		var out []tea.Msg
+		for _, c := range m {
+			out = append(out, Run(c)...)
+		}
+		return out
+	case nil:
+		return nil
+	}
+	return []tea.Msg{msg}
+}
