@@ -119,3 +119,10 @@ func (c *Cursor) Nav(msg tea.KeyMsg, k *KeyMap, n, h int) bool {
 	}
 	return true
 }
+
+// Backer is a page with views of its own (a detail under a list, an open
+// prompt): the root offers it the back key first, and goes back itself
+// only when Back reports false.
+type Backer interface {
+	Back() bool
+}
