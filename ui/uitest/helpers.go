@@ -19,6 +19,11 @@ import (
 	"github.com/muesli/termenv"
 )
 
+func init() {
+	// Goldens show times: render them in one zone wherever tests run.
+	time.Local = time.UTC
+}
+
 // update rewrites golden files instead of comparing: go test ./ui/... -update
 var update = flag.Bool("update", false, "rewrite golden files")
 
@@ -155,4 +160,25 @@ func Run(cmd tea.Cmd) []tea.Msg {
 		return nil
 	}
 	return []tea.Msg{msg}
+}
+
+// Key is the key message for a key's name as bubbletea spells it
+// ("enter", "esc", "tab", "down", " ", "ctrl+c", or runes like "p").
+func Key(s string) tea.KeyMsg {
+	for t, name := range keyNames {
+		if name == s {
+			return tea.KeyMsg{Type: t}
+		}
+	}
+	if s == " " {
+		return tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
+}
+
+var keyNames = map[tea.KeyType]string{
+	tea.KeyEnter: "enter", tea.KeyEsc: "esc", tea.KeyTab: "tab", tea.KeyShiftTab: "shift+tab",
+	tea.KeyUp: "up", tea.KeyDown: "down", tea.KeyLeft: "left", tea.KeyRight: "right",
+	tea.KeyPgUp: "pgup", tea.KeyPgDown: "pgdown", tea.KeyHome: "home", tea.KeyEnd: "end",
+	tea.KeyCtrlC: "ctrl+c", tea.KeyBackspace: "backspace",
 }

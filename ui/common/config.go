@@ -1,0 +1,211 @@
+package common
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the user's config file: the theme to start with, the refresh
+// interval and key remappings. Flags override it.
+type Config struct {
+	Theme   string
+	Refresh time.Duration
+	// Keys maps a binding's name (see KeyMap.Named) to its new keys.
+	Keys map[string][]string
+}
+
+// ConfigPath is $XDG_CONFIG_HOME/berth/config.yaml (or ~/.config/...).
+func ConfigPath() string {
+	base := os.Getenv("XDG_CONFIG_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		base = filepath.Join(home, ".config")
+	}
+	return filepath.Join(base, "berth", "config.yaml")
+}
+
+// maxConfig bounds the config file: it is a few lines.
+const maxConfig = 64 << 10
+
+// LoadConfig reads a config file; a missing file is an empty config when
+// optional. Every error names the file and line.
+func LoadConfig(path string, optional bool) (Config, error) {
+	var cfg Config
+	var lines map[string]int
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if optional && errors.Is(err, os.ErrNotExist) {
+			return cfg, nil
+		}
+		return cfg, fmt.Errorf("config: %w", err)
+	}
+	if len(b) > maxConfig {
+		return cfg, fmt.Errorf("%s: config file larger than %d KiB", path, maxConfig>>10)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return cfg, fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if len(doc.Content) == 0 {
+		return cfg, nil
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return cfg, fmt.Errorf("%s:%d: the config is a mapping (theme:, refresh:, keys:)", path, root.Line)
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		at := fmt.Sprintf("%s:%d", path, k.Line)
+		switch k.Value {
+		case "theme":
+			if v.Kind != yaml.ScalarNode {
+				return cfg, fmt.Errorf("%s: theme is a name", at)
+			}
+			cfg.Theme = v.Value
+		case "refresh":
+			d, err := time.ParseDuration(v.Value)
+			if err != nil || d < 100*time.Millisecond || d > time.Hour {
+				return cfg, fmt.Errorf("%s: refresh %q: give a duration from 100ms to 1h, like 1s or 500ms", at, v.Value)
+			}
+			cfg.Refresh = d
+		case "keys":
+			keys, l, err := parseKeys(path, v)
+			if err != nil {
+				return cfg, err
+			}
+			cfg.Keys, lines = keys, l
+		default:
+			return cfg, fmt.Errorf("%s: unknown setting %q (known: theme, refresh, keys)", at, k.Value)
+		}
+	}
+	var conflict *KeyConflict
+	if err := DefaultKeyMap().Apply(cfg.Keys); errors.As(err, &conflict) {
+		return cfg, fmt.Errorf("%s:%d: %w", path, lines[conflict.Name], err)
+	}
+	return cfg, nil
+}
+
+// parseKeys reads the keys: mapping, and where each remapping was
+// written, for errors found later (conflicts).
+func parseKeys(path string, n *yaml.Node) (map[string][]string, map[string]int, error) {
+	if n.Kind != yaml.MappingNode {
+		return nil, nil, fmt.Errorf("%s:%d: keys is a mapping of action to keys, like kill: K", path, n.Line)
+	}
+	names := map[string]bool{}
+	for _, b := range DefaultKeyMap().Named() {
+		names[b.Name] = true
+	}
+	out, lines := map[string][]string{}, map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		at := fmt.Sprintf("%s:%d", path, k.Line)
+		if !names[k.Value] {
+			return nil, nil, fmt.Errorf("%s: keys.%s: unknown action (see berth's README for the names)", at, k.Value)
+		}
+		var keys []string
+		switch v.Kind {
+		case yaml.ScalarNode:
+			keys = []string{v.Value}
+		case yaml.SequenceNode:
+			for _, e := range v.Content {
+				keys = append(keys, e.Value)
+			}
+		default:
+			return nil, nil, fmt.Errorf("%s: keys.%s: give a key or a list of keys", at, k.Value)
+		}
+		for _, s := range keys {
+			if err := validKey(s); err != nil {
+				return nil, nil, fmt.Errorf("%s: keys.%s: %v", at, k.Value, err)
+			}
+		}
+		out[k.Value] = keys
+		lines[k.Value] = k.Line
+	}
+	return out, lines, nil
+}
+
+// validKey accepts what bubbletea names a key: one character, or a named
+// key such as enter, f5, ctrl+x, alt+x, shift+tab.
+func validKey(s string) error {
+	if s == "" {
+		return errors.New("an empty key")
+	}
+	if len([]rune(s)) == 1 {
+		return nil
+	}
+	if slices.Contains(namedKeys, s) {
+		return nil
+	}
+	for _, p := range []string{"ctrl+", "alt+"} {
+		if rest, ok := strings.CutPrefix(s, p); ok && (len([]rune(rest)) == 1 || slices.Contains(namedKeys, rest)) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%q is not a key (one character, or enter, esc, tab, space, up, f1, ctrl+x, alt+x ...)", s)
+}
+
+var namedKeys = []string{"enter", "esc", "tab", "shift+tab", "backspace", "delete", "insert", "space", " ",
+	"up", "down", "left", "right", "home", "end", "pgup", "pgdown", "shift+up", "shift+down", "shift+left", "shift+right",
+	"f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9", "f10", "f11", "f12"}
+
+// Apply remaps bindings by name and refuses a key used twice where both
+// bindings are live at once.
+func (k *KeyMap) Apply(keys map[string][]string) error {
+	named := k.Named()
+	for _, b := range named {
+		if ks, ok := keys[b.Name]; ok {
+			for i, s := range ks {
+				if s == "space" {
+					ks[i] = " "
+				}
+			}
+			help := ks[0]
+			if help == " " {
+				help = "space"
+			}
+			b.Binding.SetKeys(ks...)
+			b.Binding.SetHelp(help, b.Binding.Help().Desc)
+		}
+	}
+	for i, a := range named {
+		for _, b := range named[i+1:] {
+			if !conflicts(a.Scope, b.Scope) {
+				continue
+			}
+			for _, ka := range a.Binding.Keys() {
+				if slices.Contains(b.Binding.Keys(), ka) {
+					c := &KeyConflict{Name: a.Name, Other: b.Name, Key: ka}
+					if _, ok := keys[b.Name]; ok {
+						c.Name, c.Other = b.Name, a.Name
+					}
+					return c
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// KeyConflict is a remapping that gives a key to a binding while another
+// binding live at the same time has it.
+type KeyConflict struct {
+	Name, Other, Key string
+}
+
+func (c *KeyConflict) Error() string {
+	k := c.Key
+	if k == " " {
+		k = "space"
+	}
+	return fmt.Sprintf("keys.%s: %q is already %s's key", c.Name, k, c.Other)
+}

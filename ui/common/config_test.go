@@ -1,0 +1,74 @@
+package common
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+func TestDefaultKeysDoNotConflict(t *testing.T) {
+	if err := DefaultKeyMap().Apply(nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	tests := []struct {
+		name, body, err string
+	}{
+		{"empty", "", ""},
+		{"good", "theme: light\nrefresh: 2s\nkeys:\n  kill: K\n  pause: [P, f5]\n", ""},
+		{"unknown setting", "theme: light\ncolour: red\n", "config.yaml:2: unknown setting \"colour\""},
+		{"unknown action", "keys:\n  kil: K\n", "config.yaml:2: keys.kil: unknown action"},
+		{"bad key", "keys:\n  quit:\n    - ctrl+\n", "config.yaml:2: keys.quit: \"ctrl+\" is not a key"},
+		{"conflict", "keys:\n  help: x\n  kill: E\n", "config.yaml:3: keys.kill: \"E\" is already events's key"},
+		{"bad refresh", "refresh: fast\n", "config.yaml:1: refresh \"fast\""},
+		{"not yaml", "keys: [\n", "config.yaml: "},
+		{"not a mapping", "- a\n", "config.yaml:1: the config is a mapping"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "config.yaml")
+			os.WriteFile(path, []byte(tt.body), 0o644)
+			cfg, err := LoadConfig(path, false)
+			if tt.err == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.err) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error %v, want one line containing %q", err, tt.err)
+			}
+			_ = cfg
+		})
+	}
+}
+
+func TestRemap(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	os.WriteFile(path, []byte("refresh: 500ms\nkeys:\n  kill: K\n  mark: space\n"), 0o644)
+	cfg, err := LoadConfig(path, false)
+	if err != nil || cfg.Refresh != 500*time.Millisecond {
+		t.Fatal(cfg, err)
+	}
+	k := DefaultKeyMap()
+	if err := k.Apply(cfg.Keys); err != nil {
+		t.Fatal(err)
+	}
+	K := tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("K")}
+	if !key.Matches(K, k.Kill) || key.Matches(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("k")}, k.Kill) {
+		t.Fatal("kill not remapped to K")
+	}
+	if k.Kill.Help().Key != "K" {
+		t.Fatalf("help shows %q", k.Kill.Help().Key)
+	}
+	if _, err := LoadConfig(filepath.Join(t.TempDir(), "none.yaml"), true); err != nil {
+		t.Fatal("a missing optional config is an error:", err)
+	}
+}

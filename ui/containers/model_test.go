@@ -1,0 +1,114 @@
+package containers
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"berth/core"
+	"berth/ui/common"
+	"berth/ui/uitest"
+
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+var press = uitest.Key
+
+func TestGolden(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {160, 48}} {
+		c := uitest.NewCommon(t, uitest.New(), size[0], size[1], "dark", false)
+		m := New(c)
+		uitest.Golden(t, fmt.Sprintf("list-%dx%d", size[0], size[1]), m.View())
+	}
+}
+
+// Actions go to the marked containers, or else the selected one.
+func TestKeys(t *testing.T) {
+	tests := []struct {
+		name string
+		keys []string
+		want tea.Msg
+	}{
+		{"open", []string{"enter"}, common.NavigateMsg{Screen: common.ScreenContainer, ID: "demo-cpu", Tab: common.TabOverview}},
+		{"logs of the second", []string{"down", "l"}, common.NavigateMsg{Screen: common.ScreenContainer, ID: "demo-log", Tab: common.TabLogs}},
+		{"pause selected", []string{"p"}, common.ActionMsg{Action: common.ActPause, IDs: []string{"demo-cpu"}}},
+		{"kill marked", []string{" ", " ", "k"}, common.ActionMsg{Action: common.ActKill, IDs: []string{"demo-cpu", "demo-log"}}},
+		{"unmark", []string{" ", "up", " ", "d"}, common.ActionMsg{Action: common.ActDelete, IDs: []string{"demo-log"}}},
+		{"filter then delete", []string{"/", "w", "e", "b", "enter", "d"}, common.ActionMsg{Action: common.ActDelete, IDs: []string{"web-old"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := New(uitest.NewCommon(t, uitest.New(), 80, 24, "dark", false))
+			var msgs []tea.Msg
+			for _, k := range tt.keys {
+				_, cmd := m.Update(press(k))
+				msgs = uitest.Run(cmd)
+			}
+			if len(msgs) != 1 || fmt.Sprint(msgs[0]) != fmt.Sprint(tt.want) {
+				t.Fatalf("got %v, want %v", msgs, tt.want)
+			}
+		})
+	}
+}
+
+func TestSortAndFilter(t *testing.T) {
+	m := New(uitest.NewCommon(t, uitest.New(), 120, 30, "dark", false))
+	m.Update(press("s")) // status
+	if got := m.shown[len(m.shown)-1].c.Status; got != core.StatusStopped {
+		t.Fatalf("sorted by status, last is %s", got)
+	}
+	m.Update(press("s")) // pid, largest first
+	if m.Selected() != "demo-cpu" {
+		t.Fatalf("selection moved with the sort: %s", m.Selected())
+	}
+	m.Update(press("/"))
+	for _, r := range "[" {
+		m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+	m.Update(press("enter"))
+	if !strings.Contains(m.View(), "bad regexp") {
+		t.Fatalf("a bad regexp is not reported:\n%s", m.View())
+	}
+	m.Update(press("esc"))
+	m.Back()
+	if len(m.shown) != len(m.rows) {
+		t.Fatalf("esc left a filter: %d of %d", len(m.shown), len(m.rows))
+	}
+}
+
+// Every size renders exactly its cells and nothing panics.
+func TestSizes(t *testing.T) {
+	c := uitest.NewCommon(t, uitest.New(), 80, 24, "dark", false)
+	m := New(c)
+	for w := 0; w <= 200; w += 7 {
+		for h := 0; h <= 50; h += 3 {
+			c.Width, c.Height = w, h
+			m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+			v := m.View()
+			if h > 0 && strings.Count(v, "\n") != h-1 {
+				t.Fatalf("%dx%d: %d lines", w, h, strings.Count(v, "\n")+1)
+			}
+		}
+	}
+}
+
+func BenchmarkView1000(b *testing.B) {
+	f := uitest.New()
+	base := f.Containers
+	f.Containers = nil
+	for i := range 1000 {
+		c := base[i%len(base)]
+		c.ID = fmt.Sprintf("%s-%04d", c.ID, i)
+		f.Containers = append(f.Containers, c)
+		if s, ok := f.Stats[base[i%len(base)].ID]; ok {
+			f.Stats[c.ID] = s
+		}
+	}
+	c := uitest.NewCommon(b, f, 160, 48, "dark", true)
+	m := New(c)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		_ = m.View()
+	}
+}

@@ -1,0 +1,206 @@
+// Package events is the events timeline: every container's events on the
+// global screen (E), one container's in its view's events tab. Newest at
+// the bottom; the view follows new events until the operator scrolls up.
+package events
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"berth/ui/common"
+	"berth/ui/format"
+	"berth/ui/sanitize"
+	"berth/watch"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+)
+
+// Model is a timeline over the store's events.
+type Model struct {
+	c      *common.Common
+	id     string // "" shows every container
+	shown  []int  // indexes into the store's events, oldest first
+	cursor common.Cursor
+	follow bool
+	rev    uint64
+}
+
+// New is a timeline; Open chooses whose events it shows.
+func New(c *common.Common) *Model {
+	return &Model{c: c, follow: true}
+}
+
+// Open shows the events of id, or of every container when id is "".
+func (m *Model) Open(id string) tea.Cmd {
+	m.id, m.follow, m.rev = id, true, 0
+	m.refresh()
+	return nil
+}
+
+// Close does nothing: the store keeps the events.
+func (m *Model) Close() {}
+
+// Capturing is always false: the timeline takes no text.
+func (m *Model) Capturing() bool { return false }
+
+func (m *Model) refresh() {
+	if m.rev == m.c.Store.Rev && m.shown != nil {
+		return
+	}
+	m.rev = m.c.Store.Rev
+	m.shown = m.shown[:0]
+	for i, ev := range m.c.Store.Events {
+		if m.id == "" || ev.ID == m.id {
+			m.shown = append(m.shown, i)
+		}
+	}
+	if m.follow {
+		m.cursor.Index = len(m.shown) - 1
+	}
+	m.cursor.Clamp(len(m.shown), m.bodyHeight())
+}
+
+func (m *Model) bodyHeight() int { return max(m.c.Height-2, 1) }
+
+// Update follows the store and scrolls.
+func (m *Model) Update(msg tea.Msg) (common.Page, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.KeyMsg:
+		if m.cursor.Nav(msg, m.c.Keys, len(m.shown), m.bodyHeight()) {
+			m.follow = m.cursor.Index >= len(m.shown)-1
+		}
+	case common.EventsMsg, common.ContainersMsg, tea.WindowSizeMsg:
+		m.refresh()
+		m.cursor.Clamp(len(m.shown), m.bodyHeight())
+	}
+	return m, nil
+}
+
+// View draws a title, a header and the visible events.
+func (m *Model) View() string {
+	w, h := m.c.Width, m.c.Height
+	if w < 20 || h < 3 {
+		return common.Lines("too small", w, h)
+	}
+	st := m.c.Styles
+	whose := "all containers"
+	if m.id != "" {
+		whose = sanitize.OneLine(m.id)
+	}
+	state := "following"
+	if !m.follow {
+		state = "scrolled (G follows)"
+	}
+	title := st.Title.Render("events") + st.Muted.Render(fmt.Sprintf(" · %s · %d · %s", whose, len(m.shown), state))
+	cols := []common.Column{{Title: "TIME", Width: 15}, {Title: "KIND", Width: 10}}
+	if m.id == "" {
+		cols = append(cols, common.Column{Title: "ID", Width: 16})
+	}
+	cols = common.Flex(append(cols, common.Column{Title: "DETAIL"}), w)
+	var b strings.Builder
+	b.WriteString(common.Fit(title, w) + "\n" + st.Header.Render(common.Fit(common.Header(cols), w)))
+	if len(m.shown) == 0 {
+		b.WriteString("\n" + st.Muted.Render("no events yet: they appear here as they happen"))
+	}
+	end := min(m.cursor.Offset+m.bodyHeight(), len(m.shown))
+	cells := make([]string, len(cols))
+	for i := m.cursor.Offset; i < end; i++ {
+		ev := m.c.Store.Events[m.shown[i]]
+		cells[0] = ev.Time.Local().Format("Jan 02 15:04:05")
+		cells[1] = string(ev.Kind)
+		n := 2
+		if m.id == "" {
+			cells[2] = sanitize.OneLine(ev.ID)
+			n = 3
+		}
+		cells[n] = Detail(ev)
+		line := common.Row(cols, cells)
+		b.WriteByte('\n')
+		if i == m.cursor.Index && !m.follow {
+			b.WriteString(st.Selected.Render(common.Fit(line, w)))
+		} else {
+			b.WriteString(kindStyle(st, ev.Kind).Render(line))
+		}
+	}
+	return common.Lines(b.String(), w, h)
+}
+
+// kindStyle colours the kinds that need attention; the kind is always
+// written out.
+func kindStyle(st *common.Styles, k watch.Kind) lipgloss.Style {
+	switch k {
+	case watch.KindOOM:
+		return st.Error
+	case watch.KindExit, watch.KindDelete:
+		return st.Warning
+	case watch.KindPause:
+		return st.Status("paused")
+	}
+	return st.Text
+}
+
+// Detail says what an event's kind has to say, on one escaped line: an
+// exit's status, an OOM kill's count, usage and top process.
+func Detail(ev watch.Event) string {
+	var parts []string
+	if ev.Pid > 0 {
+		parts = append(parts, "pid "+strconv.Itoa(ev.Pid))
+	}
+	if ev.Proc != "" && ev.Proc != "init" {
+		parts = append(parts, ev.Proc)
+	}
+	if ev.ExitStatus != nil {
+		parts = append(parts, "status "+strconv.Itoa(*ev.ExitStatus))
+	}
+	if ev.OOMKilled {
+		parts = append(parts, "oom-killed")
+	}
+	if ev.Kind == watch.KindOOM {
+		parts = append(parts, "kill #"+strconv.FormatUint(ev.OOMCount, 10))
+		if ev.Missed {
+			parts = append(parts, "(found from the counter)")
+		}
+		if f := ev.Forensics; f != nil {
+			use := "usage " + format.HumanBytes(f.UsageBytes)
+			if f.LimitBytes > 0 {
+				use += " of " + format.HumanBytes(f.LimitBytes)
+			}
+			parts = append(parts, use)
+			if top, ok := TopProcess(ev); ok {
+				parts = append(parts, "top: "+top)
+			}
+		}
+	}
+	if ev.Detail != "" && !(ev.Kind == watch.KindOOM && ev.Forensics != nil) {
+		parts = append(parts, ev.Detail)
+	}
+	return sanitize.OneLine(strings.Join(parts, "  "))
+}
+
+// TopProcess names an OOM kill's likely victim (or its largest process):
+// "grower 64m (pid 4130, 30.0MiB)", escaped.
+func TopProcess(ev watch.Event) (string, bool) {
+	f := ev.Forensics
+	if f == nil || len(f.Processes) == 0 {
+		return "", false
+	}
+	p := f.Processes[0]
+	for _, q := range f.Processes {
+		if q.Pid == f.LikelyVictim {
+			p = q
+		}
+	}
+	return sanitize.OneLine(fmt.Sprintf("%s (pid %d, %s)", p.Command, p.Pid, format.HumanBytes(p.RSSBytes))), true
+}
+
+// ShortHelp is the timeline's keys.
+func (m *Model) ShortHelp() []key.Binding {
+	k := m.c.Keys
+	return []key.Binding{k.Up, k.Down, k.Bottom}
+}
+
+// FullHelp is every key of the timeline.
+func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.c.Keys.NavHelp()} }

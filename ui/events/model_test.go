@@ -1,0 +1,63 @@
+package events
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"berth/ui/common"
+	"berth/ui/uitest"
+	"berth/watch"
+)
+
+func TestGolden(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {160, 48}} {
+		for _, id := range []string{"", "demo-mem"} {
+			c := uitest.NewCommon(t, uitest.New(), size[0], size[1], "dark", false)
+			m := New(c)
+			m.Open(id)
+			name := "events"
+			if id != "" {
+				name = "container-events"
+			}
+			uitest.Golden(t, fmt.Sprintf("%s-%dx%d", name, size[0], size[1]), m.View())
+		}
+	}
+}
+
+// New events scroll into view while following; scrolling up stops it.
+func TestFollow(t *testing.T) {
+	c := uitest.NewCommon(t, uitest.New(), 80, 6, "dark", false)
+	m := New(c)
+	m.Open("")
+	add := func(n int) {
+		var evs []watch.Event
+		for i := range n {
+			evs = append(evs, watch.Event{Time: uitest.Epoch, Kind: watch.KindStart, ID: fmt.Sprintf("c%d", i)})
+		}
+		c.Store.AddEvents(evs)
+		m.Update(common.EventsMsg{Events: evs})
+	}
+	add(10)
+	if !strings.Contains(m.View(), "c9") {
+		t.Fatalf("newest event not shown:\n%s", m.View())
+	}
+	m.Update(uitest.Key("up"))
+	m.Update(uitest.Key("up"))
+	add(1)
+	if strings.Contains(m.View(), "c0 ") || m.follow {
+		t.Fatalf("scrolled view moved or still follows:\n%s", m.View())
+	}
+}
+
+func TestHostile(t *testing.T) {
+	c := uitest.NewCommon(t, uitest.New(), 120, 10, "dark", false)
+	c.Store.AddEvents([]watch.Event{{Time: uitest.Epoch, Kind: watch.KindOOM, ID: "x\x1b]52;c;aGk=\x07",
+		Forensics: &watch.Forensics{Processes: []watch.ProcessMem{{Pid: 1, Command: "evil\r\x9b2J\xff"}}}}})
+	m := New(c)
+	m.Open("")
+	v := m.View()
+	if strings.ContainsAny(v, "\x1b\r\x9b") || strings.Contains(v, "\xff") {
+		t.Fatalf("raw control bytes in view: %q", v)
+	}
+}
