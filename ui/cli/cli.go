@@ -94,7 +94,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	g := &globals{stdout: stdout, stderr: stderr, stdin: stdin}
-	root := newRoot(g)
+	root := newRoot(g, &tuiFlags{})
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -114,7 +114,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return ExitFailed
 }
 
-func newRoot(g *globals) *cobra.Command {
+func newRoot(g *globals, tf *tuiFlags) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "berth",
 		Short: "A terminal container manager for runc",
@@ -125,7 +125,7 @@ func newRoot(g *globals) *cobra.Command {
 		SilenceErrors: true,
 		Args:          noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return usagef("the terminal UI is not built yet; try berth ps or berth --help")
+			return openUI(cmd, g, tf)
 		},
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
@@ -142,8 +142,9 @@ func newRoot(g *globals) *cobra.Command {
 		newRunCmd(g), newPsCmd(g), newTopCmd(g), newStatsCmd(g), newLogsCmd(g),
 		newExecCmd(g), newPauseCmd(g), newResumeCmd(g), newKillCmd(g), newRmCmd(g),
 		newUpdateCmd(g), newEventsCmd(g), newCheckpointCmd(g), newRestoreCmd(g),
-		newDoctorCmd(g), newDemoCmd(g),
+		newDoctorCmd(g), newDemoCmd(g, tf),
 	)
+	addTUIFlags(root, tf)
 	wrapArgs(root)
 	return root
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"text/tabwriter"
 
 	"berth/core"
@@ -43,10 +44,10 @@ func newDoctorCmd(g *globals) *cobra.Command {
 	}
 }
 
-func newDemoCmd(g *globals) *cobra.Command {
+func newDemoCmd(g *globals, tf *tuiFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "demo",
-		Short: "Start four demo containers (cpu burner, OOM-ing memory grower, chatty logger, sleeper)",
+		Short: "Start four demo containers (cpu burner, OOM-ing memory grower, chatty logger, sleeper), then open the UI",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := g.manager(cmd.Context())
@@ -56,7 +57,11 @@ func newDemoCmd(g *globals) *cobra.Command {
 			if _, err := m.Demo(cmd.Context()); err != nil {
 				return err
 			}
-			// Until the terminal UI lands, the demo ends with the list.
+			// On a terminal the demo ends in the UI; piped (scripts,
+			// tests) it prints the list.
+			if isTerminal(g.stdout) && isTerminal(os.Stdin) {
+				return openUI(cmd, g, tf)
+			}
 			return newPsCmd(g).RunE(cmd, nil)
 		},
 	}

@@ -91,6 +91,8 @@ func DefaultKeyMap() *KeyMap {
 		Follow:     b("follow", "f"),
 	}
 	k.Mark.SetHelp("space", "mark")
+	k.Up.SetHelp("↑", "up")
+	k.Down.SetHelp("↓", "down")
 	for i := range k.Tab {
 		d := string(rune('1' + i))
 		k.Tab[i] = b(TabNames[i]+" tab", d)

@@ -60,10 +60,14 @@ func NewCommon(t testing.TB, f *Fake, w, h int, theme string, color bool) *commo
 	return c
 }
 
+// cpuLevels are the fixtures' typical CPU use, in percent of one CPU.
+var cpuLevels = map[string]float64{"demo-cpu": 48, "demo-mem": 14, "demo-log": 3.5, "ext-redis": 1.2}
+
 // FillHistory adds n seconds of samples ending at Epoch for every running
-// fixture: CPU use follows a slow wave, memory a ramp, so graphs have a
-// shape.
+// fixture: CPU use wavers around each container's level, memory ramps
+// up, so graphs and sparklines have a shape.
 func FillHistory(s *common.Store, f *Fake, n int) {
+	cpu := map[string]uint64{}
 	for i := 0; i <= n; i++ {
 		at := Epoch.Add(time.Duration(i-n) * time.Second)
 		var sweep []core.Stats
@@ -74,13 +78,13 @@ func FillHistory(s *common.Store, f *Fake, n int) {
 			}
 			st := base
 			st.ID, st.Time = c.ID, at
-			// CPU: a cumulative counter advancing 5-95% of a CPU a second.
-			var cpu uint64
-			for k := 0; k <= i; k++ {
-				cpu += uint64((5 + (k*(7+j*3))%90)) * 1e7
+			if c.Status == core.StatusRunning {
+				// A deterministic waver: +-40% on a 9-second cycle.
+				wave := float64((i*7+j*3)%9)/9*0.8 + 0.6
+				cpu[c.ID] += uint64(cpuLevels[c.ID] * wave * 1e7)
 			}
-			st.CPUUsage = cpu
-			st.MemoryUsage = base.MemoryUsage/2 + base.MemoryUsage/2*uint64(i)/uint64(max(n, 1))
+			st.CPUUsage = cpu[c.ID]
+			st.MemoryUsage = base.MemoryUsage*3/4 + base.MemoryUsage/4*uint64(i)/uint64(max(n, 1))
 			st.IORead = uint64(i) * 4096 * uint64(j+1)
 			st.IOWrite = base.IOWrite * uint64(i)
 			st.NetRx = uint64(i) * 1500 * uint64(j+1)

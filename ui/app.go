@@ -1,0 +1,627 @@
+// Package ui is berth's terminal UI: the root model that owns the data
+// (containers, stats history, events), routes messages and keys to the
+// screen on view, runs the actions screens ask for (after a confirmation,
+// a signal menu or a form), and draws the footer, modals and toasts.
+//
+// Update routes in one order: window size; data (containers, stats,
+// events: the event wait is re-armed); the refresh tick; action results
+// and status; then keys: an open modal takes every key, then a page that
+// is taking text, then the global keys, then the page on view.
+package ui
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"berth/core"
+	"berth/themes"
+	"berth/ui/checkpoints"
+	"berth/ui/common"
+	"berth/ui/container"
+	"berth/ui/containers"
+	"berth/ui/events"
+	"berth/ui/logs"
+	"berth/ui/sanitize"
+	"berth/watch"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+)
+
+// Options configure the UI.
+type Options struct {
+	Core common.Core
+	// Theme is the palette to start with; ThemeDir holds user themes
+	// (for cycling).
+	Theme    themes.Palette
+	ThemeDir string
+	// ThemeNames are the themes to cycle through (read before the UI
+	// starts: no directory reads in Update).
+	ThemeNames []string
+	Keys       *common.KeyMap
+	// Refresh is the stats interval (default 1 s).
+	Refresh time.Duration
+	// Renderer knows the terminal's colour profile.
+	Renderer *lipgloss.Renderer
+	// TerminalFd is probed each tick to notice a dropped terminal; -1
+	// turns the probe off (tests).
+	TerminalFd int
+	// Now is the clock (tests fix it).
+	Now func() time.Time
+}
+
+// Model is the root model.
+type Model struct {
+	c    *common.Common
+	opts Options
+	ctx  context.Context
+	stop context.CancelFunc
+
+	screen  common.Screen
+	id      string // the container in view
+	tab     common.Tab
+	list    *containers.Model
+	tabs    [6]common.Page
+	journal *events.Model
+
+	modal  modal
+	toasts []toast
+	status common.StatusMsg
+	help   help.Model
+
+	listing, relist bool // one list in flight; another wanted after it
+	sampling        bool
+	eventsCh        <-chan []watch.Event
+
+	// termW and termH are the terminal's size; c.Width/Height the page's.
+	termW, termH int
+}
+
+// minWidth and minHeight are the smallest terminal berth draws in; below
+// it says so.
+const (
+	minWidth  = 20
+	minHeight = 5
+)
+
+// New builds the root model.
+func New(o Options) *Model {
+	if o.Refresh <= 0 {
+		o.Refresh = time.Second
+	}
+	if o.Keys == nil {
+		o.Keys = common.DefaultKeyMap()
+	}
+	if o.Renderer == nil {
+		o.Renderer = lipgloss.DefaultRenderer()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &common.Common{
+		Core: o.Core, Store: common.NewStore(), Styles: common.NewStyles(o.Theme, o.Renderer),
+		Keys: o.Keys, Width: 80, Height: 22, Now: o.Now(),
+	}
+	m := &Model{c: c, opts: o, ctx: ctx, stop: cancel, help: help.New(), termW: 80, termH: 24}
+	m.list = containers.New(c)
+	m.journal = events.New(c)
+	m.tabs = [6]common.Page{
+		container.NewOverview(c), container.NewProcesses(c), container.NewStats(c),
+		logs.New(c), checkpoints.New(c), events.New(c),
+	}
+	m.styleHelp()
+	return m
+}
+
+// Close stops everything the UI started (the watch loop, a log follow).
+func (m *Model) Close() {
+	m.page().Close()
+	m.stop()
+}
+
+// Init lists the containers, subscribes to events and starts the clock.
+func (m *Model) Init() tea.Cmd {
+	m.listing = true
+	return tea.Batch(listCmd(m.ctx, m.c.Core), startEvents(m.ctx, m.c.Core), tick(m.opts.Refresh))
+}
+
+// page is the page on view.
+func (m *Model) page() common.Page {
+	switch m.screen {
+	case common.ScreenContainer:
+		return m.tabs[m.tab]
+	case common.ScreenEvents:
+		return m.journal
+	}
+	return m.list
+}
+
+// Update routes a message; see the package comment for the order.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.resize(msg.Width, msg.Height)
+		return m, m.forward(msg)
+	case common.ContainersMsg:
+		return m, m.onContainers(msg)
+	case common.StatsMsg:
+		return m, m.onStats(msg)
+	case eventsStartedMsg:
+		return m, m.onEventsStarted(msg)
+	case common.EventsMsg:
+		return m, m.onEvents(msg)
+	case eventsClosedMsg:
+		return m, nil
+	case tickMsg:
+		return m, m.onTick(time.Time(msg))
+	case terminalGoneMsg:
+		return m, tea.Quit
+	case common.StatusMsg:
+		m.status = msg
+		return m, nil
+	case common.NavigateMsg:
+		return m, m.navigate(msg)
+	case common.ActionMsg:
+		return m, m.onAction(msg)
+	case openModalMsg:
+		m.modal = msg.modal
+		return m, nil
+	case common.DoneMsg:
+		return m, m.onDone(msg)
+	case execReadyMsg:
+		return m, m.onExecReady(msg)
+	case themeMsg:
+		return m, m.onTheme(msg)
+	case tea.KeyMsg:
+		return m, m.onKey(msg)
+	}
+	return m, m.forward(msg)
+}
+
+// forward passes a message to the page on view (and the list, which
+// keeps its rows fresh for when it is shown again).
+func (m *Model) forward(msg tea.Msg) tea.Cmd {
+	p, cmd := m.page().Update(msg)
+	m.setPage(p)
+	return cmd
+}
+
+func (m *Model) setPage(p common.Page) {
+	switch m.screen {
+	case common.ScreenContainer:
+		m.tabs[m.tab] = p
+	case common.ScreenEvents:
+		m.journal = p.(*events.Model)
+	default:
+		m.list = p.(*containers.Model)
+	}
+}
+
+// resize records the terminal size and gives the page what is left of
+// it after the footer (and, in the container view, the tab bar).
+func (m *Model) resize(w, h int) {
+	m.termW, m.termH = w, h
+	m.c.Width = w
+	m.c.Height = max(h-1-m.chromeHeight(), 0)
+	m.help.Width = w
+}
+
+func (m *Model) chromeHeight() int {
+	if m.screen == common.ScreenContainer {
+		return 1
+	}
+	return 0
+}
+
+func (m *Model) onContainers(msg common.ContainersMsg) tea.Cmd {
+	m.listing = false
+	var cmds []tea.Cmd
+	if msg.Err != nil {
+		m.status = common.Error(msg.Err)
+	} else {
+		m.c.Store.SetContainers(msg.Containers)
+	}
+	if m.relist {
+		m.relist = false
+		cmds = append(cmds, m.requestList())
+	}
+	if !m.sampling {
+		// Sample at once: a new list shows no stats until then.
+		cmds = append(cmds, m.sample())
+	}
+	m.list.Refresh()
+	cmds = append(cmds, m.forward(msg))
+	return tea.Batch(cmds...)
+}
+
+// requestList lists again, or once the list in flight is back.
+func (m *Model) requestList() tea.Cmd {
+	if m.listing {
+		m.relist = true
+		return nil
+	}
+	m.listing = true
+	return listCmd(m.ctx, m.c.Core)
+}
+
+func (m *Model) onStats(msg common.StatsMsg) tea.Cmd {
+	m.sampling = false
+	m.c.Store.AddStats(msg.Stats)
+	var cmds []tea.Cmd
+	if msg.Stale {
+		cmds = append(cmds, m.requestList())
+	}
+	m.list.Refresh()
+	return tea.Batch(append(cmds, m.forward(msg))...)
+}
+
+// sample reads the stats of what is on screen: the visible rows of the
+// list (all of them stay in the store), or the container in view fully.
+func (m *Model) sample() tea.Cmd {
+	var cs []core.Container
+	full := false
+	switch m.screen {
+	case common.ScreenContainer:
+		if c, ok := m.c.Store.Get(m.id); ok && c.Running() {
+			cs, full = []core.Container{c}, true
+		}
+	case common.ScreenList:
+		for _, id := range m.list.Visible() {
+			if c, ok := m.c.Store.Get(id); ok && c.Running() {
+				cs = append(cs, c)
+			}
+		}
+	}
+	if len(cs) == 0 {
+		return nil
+	}
+	m.sampling = true
+	return sampleCmd(m.c.Core, cs, full)
+}
+
+func (m *Model) onEventsStarted(msg eventsStartedMsg) tea.Cmd {
+	if msg.err != nil {
+		m.status = common.StatusMsg{Text: "live events unavailable: " + msg.err.Error() + " (the list refreshes on its own)", Level: common.LevelWarning}
+		return nil
+	}
+	m.c.Store.AddEvents(msg.history)
+	if len(msg.warns) > 0 {
+		m.status = common.StatusMsg{Text: fmt.Sprintf("events journal: %d unreadable lines skipped", len(msg.warns)), Level: common.LevelWarning}
+	}
+	m.eventsCh = msg.ch
+	cmds := []tea.Cmd{m.forward(common.EventsMsg{Events: msg.history, History: true})}
+	if m.eventsCh != nil {
+		cmds = append(cmds, waitEvents(m.eventsCh))
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) onEvents(msg common.EventsMsg) tea.Cmd {
+	m.c.Store.AddEvents(msg.Events)
+	for _, ev := range msg.Events {
+		if ev.Kind == watch.KindOOM && !msg.History {
+			m.addToast(ev)
+		}
+	}
+	cmds := []tea.Cmd{m.forward(msg)}
+	if m.eventsCh != nil && !msg.History {
+		cmds = append(cmds, waitEvents(m.eventsCh))
+	}
+	if relists(msg.Events) {
+		cmds = append(cmds, m.requestList())
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) onTick(t time.Time) tea.Cmd {
+	m.c.Now = m.opts.Now()
+	m.expireToasts()
+	cmds := []tea.Cmd{tick(m.opts.Refresh)}
+	if !m.sampling {
+		cmds = append(cmds, m.sample())
+	}
+	if m.opts.TerminalFd >= 0 {
+		cmds = append(cmds, probeTerminal(m.opts.TerminalFd))
+	}
+	cmds = append(cmds, m.forward(common.RefreshMsg{}))
+	return tea.Batch(cmds...)
+}
+
+// navigate shows a screen; the page left is closed (its follow stops).
+func (m *Model) navigate(msg common.NavigateMsg) tea.Cmd {
+	if msg.Screen == common.ScreenContainer {
+		if _, ok := m.c.Store.Get(msg.ID); !ok {
+			m.status = common.StatusMsg{Text: sanitize.OneLine(msg.ID) + ": no such container", Level: common.LevelError}
+			return nil
+		}
+	}
+	m.page().Close()
+	m.screen, m.status = msg.Screen, common.StatusMsg{}
+	if msg.Screen == common.ScreenContainer {
+		m.id, m.tab = msg.ID, msg.Tab
+	}
+	m.resize(m.termW, m.termH)
+	id := m.id
+	if msg.Screen != common.ScreenContainer {
+		id = ""
+	}
+	return tea.Batch(m.page().Open(id), m.sample())
+}
+
+func (m *Model) switchTab(t common.Tab) tea.Cmd {
+	if t == m.tab {
+		return nil
+	}
+	return m.navigate(common.NavigateMsg{Screen: common.ScreenContainer, ID: m.id, Tab: t})
+}
+
+// onKey: an open modal takes every key; a page taking text takes every
+// key; then global keys; then the page.
+func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
+	if m.status.Level != common.LevelError || m.modal == nil {
+		m.status = common.StatusMsg{}
+	}
+	if msg.Type == tea.KeyCtrlC {
+		return tea.Quit
+	}
+	if m.modal != nil {
+		var cmd tea.Cmd
+		m.modal, cmd = m.modal.update(msg, m.c)
+		return cmd
+	}
+	if m.page().Capturing() {
+		if key.Matches(msg, m.c.Keys.Back) {
+			if b, ok := m.page().(common.Backer); ok {
+				b.Back()
+			}
+			return nil
+		}
+		return m.forward(msg)
+	}
+	k := m.c.Keys
+	switch {
+	case key.Matches(msg, k.Quit):
+		return tea.Quit
+	case key.Matches(msg, k.Back):
+		return m.back()
+	case key.Matches(msg, k.Help):
+		m.modal = m.helpModal()
+		return nil
+	case key.Matches(msg, k.Palette):
+		m.modal = m.palette()
+		return nil
+	case key.Matches(msg, k.Events):
+		return m.navigate(common.NavigateMsg{Screen: common.ScreenEvents})
+	case key.Matches(msg, k.Theme):
+		return cycleTheme(m.c.Styles.Theme, m.opts.ThemeNames, m.opts.ThemeDir)
+	}
+	if m.screen == common.ScreenContainer {
+		if cmd, ok := m.containerKey(msg); ok {
+			return cmd
+		}
+	}
+	return m.forward(msg)
+}
+
+// containerKey handles the container view's own keys: tabs, and the
+// container actions (unless the tab has its own use for the key).
+func (m *Model) containerKey(msg tea.KeyMsg) (tea.Cmd, bool) {
+	k := m.c.Keys
+	switch {
+	case key.Matches(msg, k.NextTab):
+		return m.switchTab((m.tab + 1) % 6), true
+	case key.Matches(msg, k.PrevTab):
+		return m.switchTab((m.tab + 5) % 6), true
+	}
+	for i, b := range k.Tab {
+		if key.Matches(msg, b) {
+			return m.switchTab(common.Tab(i)), true
+		}
+	}
+	// The processes tab signals a process with the kill key; the
+	// checkpoints tab restores and deletes checkpoints with its keys.
+	if m.tab == common.TabProcesses && key.Matches(msg, k.Kill) ||
+		m.tab == common.TabCheckpoints && key.Matches(msg, k.Restore, k.Delete, k.Checkpoint) {
+		return nil, false
+	}
+	for _, a := range []struct {
+		b   key.Binding
+		act common.Action
+	}{
+		{k.Pause, common.ActPause}, {k.Exec, common.ActExec}, {k.Kill, common.ActKill}, {k.Delete, common.ActDelete},
+		{k.Checkpoint, common.ActCheckpoint}, {k.Restore, common.ActRestore}, {k.Update, common.ActUpdate},
+	} {
+		if key.Matches(msg, a.b) {
+			return m.onAction(common.ActionMsg{Action: a.act, IDs: []string{m.id}}), true
+		}
+	}
+	return nil, false
+}
+
+// back leaves a sub-view of the page, or the screen, or does nothing on
+// the list.
+func (m *Model) back() tea.Cmd {
+	if b, ok := m.page().(common.Backer); ok && b.Back() {
+		return nil
+	}
+	if m.screen == common.ScreenList {
+		return nil
+	}
+	return m.navigate(common.NavigateMsg{Screen: common.ScreenList})
+}
+
+// View draws the page (with the tab bar in the container view), the
+// footer, and any toast or modal over them.
+func (m *Model) View() string {
+	w, h := m.termW, m.termH
+	if w < minWidth || h < minHeight {
+		return tooSmall(w, h)
+	}
+	var b strings.Builder
+	if m.screen == common.ScreenContainer {
+		b.WriteString(m.tabBar() + "\n")
+	}
+	b.WriteString(common.Lines(m.page().View(), m.c.Width, m.c.Height))
+	b.WriteString("\n" + m.footer())
+	out := b.String()
+	if len(m.toasts) > 0 {
+		out = m.drawToasts(out)
+	}
+	if m.modal != nil {
+		out = overlay(out, m.modal.view(m.c), w, h)
+	}
+	return out
+}
+
+// tooSmall says how small the terminal is and what berth needs, in
+// whatever fits.
+func tooSmall(w, h int) string {
+	if w <= 0 || h <= 0 {
+		return ""
+	}
+	msg := fmt.Sprintf("berth: terminal %dx%d is too small; needs %dx%d", w, h, minWidth, minHeight)
+	var lines []string
+	for len(msg) > 0 && len(lines) < h {
+		n := min(len(msg), w)
+		lines = append(lines, msg[:n])
+		msg = msg[n:]
+	}
+	return common.Lines(strings.Join(lines, "\n"), w, h)
+}
+
+// tabBar names the container and its status (in words) and the tabs.
+func (m *Model) tabBar() string {
+	st := m.c.Styles
+	c, ok := m.c.Store.Get(m.id)
+	head := st.Title.Render(sanitize.OneLine(m.id))
+	if ok {
+		head += " " + st.Status(c.Status).Render(common.StatusLabel(c.Status))
+	} else {
+		head += " " + st.Error.Render("gone")
+	}
+	parts := []string{head}
+	for i, name := range common.TabNames {
+		label := fmt.Sprintf("%d %s", i+1, name)
+		if common.Tab(i) == m.tab {
+			parts = append(parts, st.TabActive.Render(label))
+		} else {
+			parts = append(parts, st.Tab.Render(label))
+		}
+	}
+	return common.Fit(strings.Join(parts, "  "), m.termW)
+}
+
+// footer is the status message, or the page's keys.
+func (m *Model) footer() string {
+	st := m.c.Styles
+	if m.status.Text != "" {
+		s := st.Text
+		prefix := ""
+		switch m.status.Level {
+		case common.LevelWarning:
+			s, prefix = st.Warning, "warning: "
+		case common.LevelError:
+			s, prefix = st.Error, "error: "
+		}
+		return common.Fit(s.Render(prefix+sanitize.OneLine(m.status.Text)), m.termW)
+	}
+	keys := append([]key.Binding{m.c.Keys.Help}, m.page().ShortHelp()...)
+	keys = append(keys, m.c.Keys.Palette, m.c.Keys.Quit)
+	if m.screen != common.ScreenList {
+		keys = append(keys, m.c.Keys.Back)
+	}
+	return common.Fit(m.help.ShortHelpView(keys), m.termW)
+}
+
+func (m *Model) styleHelp() {
+	st := m.c.Styles
+	m.help.Styles.ShortKey = st.Key
+	m.help.Styles.ShortDesc = st.KeyDesc
+	m.help.Styles.ShortSeparator = st.Muted
+	m.help.Styles.Ellipsis = st.Muted
+	m.help.ShortSeparator = " · "
+}
+
+// helpModal gathers the global keys and the page's.
+func (m *Model) helpModal() modal {
+	k := m.c.Keys
+	h := &helpModal{groups: [][]key.Binding{k.GlobalHelp()}, titles: []string{"global"}}
+	if m.screen == common.ScreenContainer {
+		tabs := append([]key.Binding{k.NextTab, k.PrevTab}, k.Tab[:]...)
+		h.groups = append(h.groups, tabs, k.ActionHelp())
+		h.titles = append(h.titles, "tabs", "actions")
+	}
+	for i, g := range m.page().FullHelp() {
+		h.groups = append(h.groups, g)
+		h.titles = append(h.titles, pageTitle(m.screen, m.tab, i))
+	}
+	return h
+}
+
+func pageTitle(s common.Screen, t common.Tab, i int) string {
+	name := "list"
+	switch s {
+	case common.ScreenContainer:
+		name = common.TabNames[t]
+	case common.ScreenEvents:
+		name = "events"
+	}
+	if i > 0 {
+		return fmt.Sprintf("%s (%d)", name, i+1)
+	}
+	return name
+}
+
+// themeMsg is a theme loaded for the cycle key.
+type themeMsg struct {
+	palette themes.Palette
+	err     error
+}
+
+// cycleTheme loads the theme after current (user themes are files).
+func cycleTheme(current string, names []string, dir string) tea.Cmd {
+	if len(names) == 0 {
+		names = themes.BuiltinNames
+	}
+	return func() tea.Msg {
+		next := names[0]
+		for i, n := range names {
+			if n == current {
+				next = names[(i+1)%len(names)]
+			}
+		}
+		p, err := themes.Load(next, dir)
+		return themeMsg{palette: p, err: err}
+	}
+}
+
+func (m *Model) onTheme(msg themeMsg) tea.Cmd {
+	if msg.err != nil {
+		m.status = common.Error(msg.err)
+		return nil
+	}
+	*m.c.Styles = *common.NewStyles(msg.palette, m.opts.Renderer)
+	m.styleHelp()
+	m.status = common.StatusMsg{Text: "theme: " + msg.palette.Name}
+	return m.forward(tea.WindowSizeMsg{Width: m.termW, Height: m.termH})
+}
+
+// Run opens the UI on the terminal and returns when the operator quits
+// or the terminal goes away.
+func Run(ctx context.Context, o Options) error {
+	o.TerminalFd = int(os.Stdin.Fd())
+	m := New(o)
+	defer m.Close()
+	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx))
+	_, err := p.Run()
+	if err == tea.ErrProgramKilled && ctx.Err() != nil {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,185 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"berth/themes"
+	"berth/ui/common"
+	"berth/ui/uitest"
+	"berth/watch"
+
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// app is the root model over the fake at w x h, its first list, events
+// and stats taken in.
+func app(t testing.TB, w, h int, theme string, color bool) (*Model, *uitest.Fake) {
+	t.Helper()
+	f := uitest.New()
+	p, err := themes.Load(theme, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(Options{Core: f, Theme: p, ThemeNames: themes.BuiltinNames, Renderer: uitest.Renderer(color),
+		TerminalFd: -1, Refresh: time.Millisecond, Now: func() time.Time { return uitest.Epoch }})
+	t.Cleanup(m.Close)
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	feed(m, m.Init())
+	uitest.FillHistory(m.c.Store, f, 60)
+	m.list.Refresh()
+	return m, f
+}
+
+// feed runs cmd and feeds what it produces back into the model, as the
+// program would, dropping clock ticks so it ends.
+func feed(m *Model, cmd tea.Cmd) {
+	queue := uitest.Run(cmd)
+	for i := 0; len(queue) > 0 && i < 200; i++ {
+		msg := queue[0]
+		queue = queue[1:]
+		if _, ok := msg.(tickMsg); ok {
+			continue
+		}
+		_, c := m.Update(msg)
+		queue = append(queue, uitest.Run(c)...)
+	}
+}
+
+func press(m *Model, keys ...string) {
+	for _, k := range keys {
+		_, cmd := m.Update(uitest.Key(k))
+		feed(m, cmd)
+	}
+}
+
+// Every screen through the root, at both sizes: the chrome (tab bar,
+// footer) and the modals over them.
+func TestGolden(t *testing.T) {
+	screens := []struct {
+		name string
+		keys []string
+	}{
+		{"app-list", nil},
+		{"app-overview", []string{"enter"}},
+		{"app-processes", []string{"enter", "2"}},
+		{"app-stats", []string{"enter", "3"}},
+		{"app-logs", []string{"down", "enter", "4"}},
+		{"app-checkpoints", []string{"enter", "5"}},
+		{"app-container-events", []string{"down", "down", "enter", "6"}},
+		{"app-events", []string{"E"}},
+		{"app-help", []string{"?"}},
+		{"app-palette", []string{":"}},
+		{"app-signal-menu", []string{"k"}},
+		{"app-confirm-kill", []string{"k", "2"}},
+		{"app-confirm-delete", []string{" ", " ", "d"}},
+		{"app-update-form", []string{"u"}},
+		{"app-checkpoint-form", []string{"c"}},
+	}
+	for _, size := range [][2]int{{80, 24}, {160, 48}} {
+		for _, s := range screens {
+			m, _ := app(t, size[0], size[1], "dark", false)
+			press(m, s.keys...)
+			uitest.Golden(t, fmt.Sprintf("%s-%dx%d", s.name, size[0], size[1]), m.View())
+		}
+	}
+}
+
+// One coloured golden per theme: the list as each theme draws it.
+func TestThemeGolden(t *testing.T) {
+	for _, name := range themes.BuiltinNames {
+		m, _ := app(t, 100, 14, name, true)
+		uitest.Golden(t, "theme-"+name, m.View())
+	}
+}
+
+func TestActions(t *testing.T) {
+	tests := []struct {
+		name string
+		keys []string
+		want string // the fake's last call; "" for none
+	}{
+		{"pause needs no confirmation", []string{"p"}, "pause demo-cpu"},
+		{"resume a paused one", []string{"down", "down", "down", "p"}, "resume demo-sleep"},
+		{"kill defaults to cancel", []string{"k", "1", "enter"}, ""},
+		{"kill confirmed", []string{"k", "2", "y"}, "kill demo-cpu 9"},
+		{"kill chosen with arrows", []string{"k", "enter", "right", "enter"}, "kill demo-cpu 15"},
+		{"delete defaults to cancel", []string{"d", "enter"}, ""},
+		{"delete esc", []string{"d", "esc"}, ""},
+		{"delete marked", []string{" ", " ", "d", "y"}, "delete demo-log force=true"},
+		{"update memory", []string{"u", "6", "4", "m", "enter"}, "update demo-cpu memory=67108864"},
+		{"update rejects a bad size", []string{"u", "x", "enter"}, ""},
+		{"checkpoint leave-running", []string{"c", "enter"}, "checkpoint demo-cpu cp-20261129-120000 leave-running=true"},
+		{"signal a process", []string{"enter", "2", "down", "k", "2", "y"}, "signal demo-cpu 4120 9"},
+		{"restore as a clone", []string{"enter", "5", "r", "c", "l", "o", "n", "e", "enter"}, "restore demo-cpu before-upgrade as=clone"},
+		{"delete checkpoint", []string{"enter", "5", "d", "y"}, "delete-checkpoint demo-cpu before-upgrade"},
+		{"palette pause", []string{":", "p", "a", "u", "enter"}, "pause demo-cpu"},
+		{"exec", []string{"e"}, "exec demo-cpu [/bin/sh]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, f := app(t, 120, 40, "dark", false)
+			press(m, tt.keys...)
+			got := ""
+			if len(f.Calls) > 0 {
+				got = f.Calls[len(f.Calls)-1]
+			}
+			if got != tt.want {
+				t.Fatalf("last call %q, want %q\n%s", got, tt.want, m.View())
+			}
+		})
+	}
+}
+
+// An OOM kill raises a toast naming the container and its top process,
+// which expires.
+func TestOOMToast(t *testing.T) {
+	now := uitest.Epoch
+	m, _ := app(t, 120, 30, "dark", false)
+	m.opts.Now = func() time.Time { return now }
+	ev := watch.Event{Time: now, Kind: watch.KindOOM, ID: "demo-mem", Pid: 4102, OOMCount: 8,
+		Forensics: &watch.Forensics{Processes: []watch.ProcessMem{{Pid: 4140, Command: "grower 64m", RSSBytes: 31 << 20}}}}
+	m.Update(common.EventsMsg{Events: []watch.Event{ev}})
+	if v := m.View(); !strings.Contains(v, "OOM kill in demo-mem: grower 64m (pid 4140") {
+		t.Fatalf("no toast:\n%s", v)
+	}
+	now = now.Add(toastLife + time.Second)
+	m.Update(tickMsg(now))
+	if strings.Contains(m.View(), "OOM kill in") {
+		t.Fatal("toast did not expire")
+	}
+	// History replayed at start raises none.
+	m.Update(common.EventsMsg{Events: []watch.Event{ev}, History: true})
+	if strings.Contains(m.View(), "OOM kill in") {
+		t.Fatal("a toast for history")
+	}
+}
+
+// Every size renders its exact cells, and a resize storm never panics,
+// on every screen.
+func TestSizes(t *testing.T) {
+	for _, keys := range [][]string{nil, {"enter"}, {"enter", "2"}, {"enter", "3"}, {"enter", "4"}, {"enter", "5"}, {"E"}, {"?"}, {":"}, {"k"}, {"u"}} {
+		m, _ := app(t, 80, 24, "dark", false)
+		press(m, keys...)
+		for w := 0; w <= 90; w += 3 {
+			for h := 0; h <= 30; h += 2 {
+				m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+				v := m.View()
+				if w >= minWidth && h >= minHeight {
+					if n := strings.Count(v, "\n") + 1; n != h {
+						t.Fatalf("%v at %dx%d: %d lines", keys, w, h, n)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestTooSmall(t *testing.T) {
+	m, _ := app(t, 19, 5, "dark", false)
+	if v := m.View(); !strings.Contains(v, "too small") {
+		t.Fatalf("19x5:\n%s", v)
+	}
+}

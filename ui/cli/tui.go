@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"berth/themes"
+	"berth/ui"
+	"berth/ui/common"
+
+	"github.com/spf13/cobra"
+)
+
+// tuiFlags are the flags of the terminal UI.
+type tuiFlags struct {
+	theme   string
+	config  string
+	refresh time.Duration
+}
+
+func addTUIFlags(root *cobra.Command, f *tuiFlags) {
+	pf := root.PersistentFlags()
+	pf.StringVar(&f.theme, "theme", "", "UI theme: dark, light, high-contrast, no-color or a file in $XDG_CONFIG_HOME/berth/themes")
+	pf.StringVar(&f.config, "config", "", "UI config file (default $XDG_CONFIG_HOME/berth/config.yaml)")
+	pf.DurationVar(&f.refresh, "refresh", 0, "UI stats refresh interval (default 1s)")
+}
+
+// openUI runs the terminal UI until the operator quits or the terminal
+// goes away. Config, theme and keys are checked before anything is drawn,
+// so a bad file is one clear line on a normal screen.
+func openUI(cmd *cobra.Command, g *globals, f *tuiFlags) error {
+	if !isTerminal(g.stdout) || !isTerminal(os.Stdin) {
+		return usagef("the terminal UI needs a terminal; for scripts use berth ps, berth events --json and the other commands")
+	}
+	path, optional := f.config, false
+	if path == "" {
+		path, optional = common.ConfigPath(), true
+	}
+	cfg, err := common.LoadConfig(path, optional)
+	if err != nil {
+		return usageError{err}
+	}
+	keys := common.DefaultKeyMap()
+	if err := keys.Apply(cfg.Keys); err != nil {
+		return usageError{fmt.Errorf("%s: %w", path, err)}
+	}
+	name := f.theme
+	if name == "" {
+		name = cfg.Theme
+	}
+	dir := themes.UserDir()
+	palette, err := themes.Resolve(name, dir)
+	if err != nil {
+		return usageError{err}
+	}
+	refresh := f.refresh
+	if refresh == 0 {
+		refresh = cfg.Refresh
+	}
+	if refresh != 0 && (refresh < 100*time.Millisecond || refresh > time.Hour) {
+		return usagef("--refresh %s: give 100ms to 1h", refresh)
+	}
+	m, err := g.manager(cmd.Context())
+	if err != nil {
+		return err
+	}
+	err = ui.Run(cmd.Context(), ui.Options{Core: m, Theme: palette, ThemeDir: dir, ThemeNames: themes.Names(dir), Keys: keys, Refresh: refresh})
+	if errors.Is(err, cmd.Context().Err()) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,70 @@
+package ui
+
+import (
+	"berth/themes"
+	"berth/ui/common"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// targets are the containers the palette's actions apply to: the one in
+// view, or the list's marked (or selected) ones.
+func (m *Model) targets() []string {
+	if m.screen == common.ScreenContainer {
+		return []string{m.id}
+	}
+	if m.screen == common.ScreenList {
+		return m.list.Targets()
+	}
+	return nil
+}
+
+func msgCmd(msg tea.Msg) tea.Cmd { return func() tea.Msg { return msg } }
+
+// palette lists every action and screen as a command, each with its key
+// (from the key map, so remapped keys show), filtered as the operator
+// types.
+func (m *Model) palette() modal {
+	k := m.c.Keys
+	var items []menuItem
+	if ids := m.targets(); len(ids) > 0 {
+		who := names(ids)
+		for _, a := range []struct {
+			label string
+			b     key.Binding
+			act   common.Action
+		}{
+			{"pause / resume", k.Pause, common.ActPause}, {"kill (choose a signal)", k.Kill, common.ActKill},
+			{"delete", k.Delete, common.ActDelete}, {"exec a shell", k.Exec, common.ActExec},
+			{"update limits", k.Update, common.ActUpdate}, {"checkpoint", k.Checkpoint, common.ActCheckpoint},
+			{"restore a checkpoint", k.Restore, common.ActRestore},
+		} {
+			items = append(items, menuItem{label: a.label, hint: who + "  [" + a.b.Help().Key + "]",
+				run: msgCmd(common.ActionMsg{Action: a.act, IDs: ids})})
+		}
+		if len(ids) == 1 {
+			for i, name := range common.TabNames {
+				items = append(items, menuItem{label: "show " + name, hint: who + "  [" + k.Tab[i].Help().Key + "]",
+					run: msgCmd(common.NavigateMsg{Screen: common.ScreenContainer, ID: ids[0], Tab: common.Tab(i)})})
+			}
+		}
+	}
+	items = append(items,
+		menuItem{label: "container list", hint: "[" + k.Back.Help().Key + "]", run: msgCmd(common.NavigateMsg{Screen: common.ScreenList})},
+		menuItem{label: "events timeline", hint: "[" + k.Events.Help().Key + "]", run: msgCmd(common.NavigateMsg{Screen: common.ScreenEvents})},
+		menuItem{label: "help", hint: "[" + k.Help.Help().Key + "]", run: msgCmd(openModalMsg{m.helpModal()})},
+	)
+	for _, name := range m.opts.ThemeNames {
+		items = append(items, menuItem{label: "theme " + name, hint: "[" + k.Theme.Help().Key + " cycles]", run: loadTheme(name, m.opts.ThemeDir)})
+	}
+	items = append(items, menuItem{label: "quit", hint: "[" + k.Quit.Help().Key + "]", run: tea.Quit})
+	return newMenu("commands", items, true)
+}
+
+func loadTheme(name, dir string) tea.Cmd {
+	return func() tea.Msg {
+		p, err := themes.Load(name, dir)
+		return themeMsg{palette: p, err: err}
+	}
+}

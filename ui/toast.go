@@ -1,0 +1,87 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"berth/ui/common"
+	"berth/ui/events"
+	"berth/ui/sanitize"
+	"berth/watch"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// toast is a notice drawn over the top right corner until it expires:
+// one for each OOM kill, as it happens.
+type toast struct {
+	text  string
+	count int
+	until time.Time
+}
+
+const (
+	toastLife = 10 * time.Second
+	maxToasts = 3
+)
+
+func (m *Model) addToast(ev watch.Event) {
+	text := "OOM kill in " + sanitize.OneLine(ev.ID)
+	if top, ok := events.TopProcess(ev); ok {
+		text += ": " + top
+	} else if ev.OOMKilled {
+		text += ": its init"
+	}
+	until := m.opts.Now().Add(toastLife)
+	// Repeated kills of the same process stack into one toast.
+	if n := len(m.toasts); n > 0 && m.toasts[n-1].text == text {
+		m.toasts[n-1].count++
+		m.toasts[n-1].until = until
+		return
+	}
+	m.toasts = append(m.toasts, toast{text: text, count: 1, until: until})
+	if len(m.toasts) > maxToasts {
+		m.toasts = m.toasts[len(m.toasts)-maxToasts:]
+	}
+}
+
+func (m *Model) expireToasts() {
+	now := m.opts.Now()
+	keep := m.toasts[:0]
+	for _, t := range m.toasts {
+		if now.Before(t.until) {
+			keep = append(keep, t)
+		}
+	}
+	m.toasts = keep
+}
+
+// drawToasts puts the toasts in a box at the top right of out.
+func (m *Model) drawToasts(out string) string {
+	st := m.c.Styles
+	width := min(m.termW-4, 60)
+	if width < 10 {
+		return out
+	}
+	var lines []string
+	for _, t := range m.toasts {
+		text := t.text
+		if t.count > 1 {
+			text = fmt.Sprintf("%dx %s", t.count, text)
+		}
+		lines = append(lines, st.Error.Render("! ")+common.Fit(text, width-2))
+	}
+	box := strings.Split(st.Box.BorderForeground(st.Colors.Error).Render(strings.Join(lines, "\n")), "\n")
+	rows := strings.Split(out, "\n")
+	for i, bl := range box {
+		y := 1 + i
+		if y >= len(rows)-1 {
+			break
+		}
+		bw := ansi.StringWidth(bl)
+		x0 := max(m.termW-bw-1, 0)
+		rows[y] = ansi.Truncate(rows[y], x0, "") + bl + ansi.TruncateLeft(rows[y], x0+bw, "")
+	}
+	return strings.Join(rows, "\n")
+}
