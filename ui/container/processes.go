@@ -1,0 +1,286 @@
+package container
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"berth/core"
+	"berth/ui/common"
+	"berth/ui/sanitize"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// processesTimeout bounds one read of a container's processes.
+const processesTimeout = 5 * time.Second
+
+// Processes is the processes tab: a table of the container's processes,
+// read again on each refresh (one read in flight at a time), with CPU use
+// from the time each used between two reads. The selection follows the
+// same process across reads and re-sorts; Kill asks the root to signal it.
+type Processes struct {
+	c        *common.Common
+	id       string
+	gen      uint64
+	inFlight bool
+
+	rows   []procRow // sorted
+	prev   sample
+	loaded bool
+	err    error
+
+	sortBy  procColumn
+	reverse bool
+	cursor  common.Cursor
+	// sel is the selected process, kept across reads.
+	sel procKey
+}
+
+var _ common.Page = (*Processes)(nil)
+
+// NewProcesses is a processes page over c, showing nothing until Open.
+func NewProcesses(c *common.Common) *Processes { return &Processes{c: c} }
+
+// processesMsg is container id's processes as read at at, for generation
+// gen.
+type processesMsg struct {
+	id    string
+	gen   uint64
+	at    time.Time
+	procs []core.Process
+	err   error
+}
+
+// loadProcesses reads container id's processes off the UI's goroutine,
+// noting when, for the CPU use of the next read.
+func loadProcesses(in common.Inspector, id string, gen uint64) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), processesTimeout)
+		defer cancel()
+		ps, err := in.Processes(ctx, id)
+		return processesMsg{id: id, gen: gen, at: time.Now(), procs: ps, err: err}
+	}
+}
+
+// Open shows container id's processes, read afresh.
+func (p *Processes) Open(id string) tea.Cmd {
+	p.id = id
+	p.gen++
+	p.inFlight = false
+	p.rows, p.prev, p.loaded, p.err = nil, sample{}, false, nil
+	p.cursor, p.sel = common.Cursor{}, procKey{}
+	return p.poll()
+}
+
+// Close drops the read in flight, if any.
+func (p *Processes) Close() {
+	p.gen++
+	p.inFlight = false
+}
+
+// Update takes reads, polls on refresh, and handles the table's keys.
+func (p *Processes) Update(msg tea.Msg) (common.Page, tea.Cmd) {
+	switch msg := msg.(type) {
+	case processesMsg:
+		p.receive(msg)
+	case common.RefreshMsg:
+		return p, p.poll()
+	case tea.KeyMsg:
+		return p, p.handleKey(msg)
+	}
+	return p, nil
+}
+
+// stopped reports whether the store knows the container has no live init.
+func (p *Processes) stopped() bool {
+	ct, ok := p.c.Store.Get(p.id)
+	return ok && !ct.Running()
+}
+
+// poll starts a read unless one is in flight or there is nothing to read.
+func (p *Processes) poll() tea.Cmd {
+	if p.id == "" || p.inFlight || p.stopped() {
+		return nil
+	}
+	p.inFlight = true
+	return loadProcesses(p.c.Core, p.id, p.gen)
+}
+
+// receive takes a read of the current generation: new rows, sorted, with
+// the selection kept on the same process.
+func (p *Processes) receive(msg processesMsg) {
+	if msg.gen != p.gen || msg.id != p.id {
+		return
+	}
+	p.inFlight = false
+	p.loaded = true
+	if msg.err != nil {
+		p.err = msg.err
+		if errors.Is(msg.err, core.ErrNotRunning) {
+			p.rows, p.prev = nil, sample{}
+		}
+		return
+	}
+	p.err = nil
+	p.rows = newRows(msg.procs, p.prev, msg.at)
+	p.prev = newSample(msg.procs, msg.at)
+	p.sort()
+}
+
+// handleKey sorts, kills or moves the selection.
+func (p *Processes) handleKey(msg tea.KeyMsg) tea.Cmd {
+	k := p.c.Keys
+	switch {
+	case key.Matches(msg, k.Sort):
+		p.nextSort()
+	case key.Matches(msg, k.Reverse):
+		p.reverse = !p.reverse
+		p.sort()
+	case key.Matches(msg, k.Kill):
+		return p.kill()
+	case p.cursor.Nav(msg, k, len(p.rows), p.tableHeight()):
+		p.remember()
+	}
+	return nil
+}
+
+// nextSort sorts by the next visible column, in its natural direction.
+func (p *Processes) nextSort() {
+	vis := visibleColumns(p.c.Width)
+	next := vis[0]
+	for i, c := range vis {
+		if c == p.sortBy {
+			next = vis[(i+1)%len(vis)]
+		}
+	}
+	p.sortBy, p.reverse = next, false
+	p.sort()
+}
+
+// desc reports whether the table is sorted largest first.
+func (p *Processes) desc() bool { return descending[p.sortBy] != p.reverse }
+
+// sort orders the rows and puts the cursor back on the selected process.
+func (p *Processes) sort() {
+	sortRows(p.rows, p.sortBy, p.desc())
+	for i := range p.rows {
+		if keyOf(p.rows[i].Process) == p.sel {
+			p.cursor.Index = i
+			break
+		}
+	}
+	p.cursor.Clamp(len(p.rows), p.tableHeight())
+	p.remember()
+}
+
+// remember notes the process under the cursor.
+func (p *Processes) remember() {
+	if r, ok := p.selected(); ok {
+		p.sel = keyOf(r.Process)
+	}
+}
+
+// selected is the row under the cursor.
+func (p *Processes) selected() (procRow, bool) {
+	if p.cursor.Index < 0 || p.cursor.Index >= len(p.rows) {
+		return procRow{}, false
+	}
+	return p.rows[p.cursor.Index], true
+}
+
+// kill asks the root to signal the selected process (it shows the signal
+// menu); the start time guards against the pid being reused meanwhile.
+func (p *Processes) kill() tea.Cmd {
+	r, ok := p.selected()
+	if !ok || p.stopped() {
+		return nil
+	}
+	msg := common.ActionMsg{Action: common.ActSignalProcess, IDs: []string{p.id}, Pid: r.HostPid, Start: r.StartTime}
+	return func() tea.Msg { return msg }
+}
+
+// errorLine is the read error shown above the table, if any.
+func (p *Processes) errorLine() string {
+	if p.err == nil {
+		return ""
+	}
+	return p.c.Styles.Error.Render("processes: " + sanitize.OneLine(p.err.Error()))
+}
+
+// tableHeight is the rows the table shows under its header.
+func (p *Processes) tableHeight() int {
+	h := p.c.Height - 1
+	if p.err != nil {
+		h--
+	}
+	return max(h, 1)
+}
+
+// View is the table, only its visible rows rendered, or why there is none.
+func (p *Processes) View() string {
+	w, h := p.c.Width, p.c.Height
+	if h <= 0 {
+		return ""
+	}
+	if msg := p.placeholder(); msg != "" {
+		return common.Lines(msg, w, h)
+	}
+	var b strings.Builder
+	if e := p.errorLine(); e != "" {
+		b.WriteString(e + "\n")
+	}
+	vis, cols := tableColumns(w, p.sortBy, p.desc())
+	b.WriteString(p.c.Styles.Header.Render(common.Header(cols)))
+	cur := p.cursor
+	cur.Clamp(len(p.rows), p.tableHeight())
+	cells := make([]string, len(vis))
+	end := min(cur.Offset+p.tableHeight(), len(p.rows))
+	for i := cur.Offset; i < end; i++ {
+		r := &p.rows[i]
+		for j, c := range vis {
+			cells[j] = r.cells[c]
+		}
+		line := common.Row(cols, cells)
+		if i == cur.Index {
+			line = p.c.Styles.Selected.Render(line)
+		}
+		b.WriteByte('\n')
+		b.WriteString(line)
+	}
+	return common.Lines(b.String(), w, h)
+}
+
+// placeholder says why there is no table: not loaded yet, a stopped
+// container, a failed first read, or no processes at all.
+func (p *Processes) placeholder() string {
+	muted := p.c.Styles.Muted
+	switch {
+	case p.stopped() || errors.Is(p.err, core.ErrNotRunning):
+		return muted.Render(sanitize.OneLine(p.id) + " is not running: it has no processes.")
+	case !p.loaded:
+		return muted.Render("loading processes…")
+	case len(p.rows) == 0 && p.err != nil:
+		return p.errorLine()
+	case len(p.rows) == 0:
+		return muted.Render("no processes")
+	}
+	return ""
+}
+
+// ShortHelp is the table's own keys.
+func (p *Processes) ShortHelp() []key.Binding {
+	k := p.c.Keys
+	return []key.Binding{k.Up, k.Down, k.Sort, k.Reverse, k.Kill}
+}
+
+// FullHelp is the table's keys and every navigation key.
+func (p *Processes) FullHelp() [][]key.Binding {
+	k := p.c.Keys
+	return [][]key.Binding{{k.Sort, k.Reverse, k.Kill}, k.NavHelp()}
+}
+
+// Capturing is false: the table takes no text.
+func (p *Processes) Capturing() bool { return false }
