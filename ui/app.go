@@ -80,6 +80,8 @@ type Model struct {
 
 	// termW and termH are the terminal's size; c.Width/Height the page's.
 	termW, termH int
+	// frame is the last frame drawn.
+	frame string
 }
 
 // minWidth and minHeight are the smallest terminal berth draws in; below
@@ -142,8 +144,20 @@ func (m *Model) page() common.Page {
 	return m.list
 }
 
-// Update routes a message; see the package comment for the order.
+// Update routes a message (see the package comment for the order), then
+// draws the frame View returns. A tick that only starts a sample draws
+// nothing: the stats it brings back draw the frame, so an idle second
+// costs one frame, not two.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	n := len(m.toasts)
+	_, cmd := m.update(msg)
+	if _, ok := msg.(tickMsg); !ok || !m.sampling || len(m.toasts) != n {
+		m.frame = m.render()
+	}
+	return m, cmd
+}
+
+func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.resize(msg.Width, msg.Height)
@@ -313,7 +327,7 @@ func (m *Model) onEvents(msg common.EventsMsg) tea.Cmd {
 	if m.eventsCh != nil && !msg.History {
 		cmds = append(cmds, waitEvents(m.eventsCh))
 	}
-	if relists(msg.Events) {
+	if !msg.History && relists(msg.Events) {
 		cmds = append(cmds, m.requestList())
 	}
 	return tea.Batch(cmds...)
@@ -456,9 +470,17 @@ func (m *Model) back() tea.Cmd {
 	return m.navigate(common.NavigateMsg{Screen: common.ScreenList})
 }
 
-// View draws the page (with the tab bar in the container view), the
-// footer, and any toast or modal over them.
+// View returns the frame Update drew.
 func (m *Model) View() string {
+	if m.frame == "" {
+		return m.render()
+	}
+	return m.frame
+}
+
+// render draws the page (with the tab bar in the container view), the
+// footer, and any toast or modal over them.
+func (m *Model) render() string {
 	w, h := m.termW, m.termH
 	if w < minWidth || h < minHeight {
 		return tooSmall(w, h)
@@ -618,7 +640,9 @@ func Run(ctx context.Context, o Options) error {
 	o.TerminalFd = int(os.Stdin.Fd())
 	m := New(o)
 	defer m.Close()
-	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx))
+	// 30 frames a second at most: keys still echo at once to the eye,
+	// and an idle UI wakes half as often as bubbletea's default 60.
+	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithFPS(30))
 	_, err := p.Run()
 	if err == tea.ErrProgramKilled && ctx.Err() != nil {
 		return nil

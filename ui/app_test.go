@@ -29,7 +29,7 @@ func app(t testing.TB, w, h int, theme string, color bool) (*Model, *uitest.Fake
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	feed(m, m.Init())
 	uitest.FillHistory(m.c.Store, f, 60)
-	m.list.Refresh()
+	m.Update(common.RefreshMsg{}) // draw with the history
 	return m, f
 }
 

@@ -1,6 +1,8 @@
 package common
 
 import (
+	"strings"
+
 	"berth/core"
 	"berth/themes"
 
@@ -31,7 +33,47 @@ type Styles struct {
 	Key, KeyDesc   lipgloss.Style
 	Footer         lipgloss.Style
 
-	status map[core.Status]lipgloss.Style
+	// P holds the same styles as Paints, for rows drawn every frame.
+	P Paints
+
+	status      map[core.Status]lipgloss.Style
+	statusPaint map[core.Status]Paint
+}
+
+// Paint is a style's escape sequences, taken once from lipgloss. Render
+// with a Paint costs a concatenation; lipgloss's own Render measures and
+// lays out its text on every call, which was most of a list frame.
+// Only for styles of colour and attributes (no width, padding, border).
+type Paint struct{ pre, post string }
+
+// Render wraps s in the paint's sequences.
+func (p Paint) Render(s string) string {
+	if p.pre == "" {
+		return s
+	}
+	return p.pre + s + p.post
+}
+
+func paintOf(st lipgloss.Style) Paint {
+	out := st.Render("X")
+	i := strings.LastIndexByte(out, 'X')
+	if i < 0 {
+		return Paint{}
+	}
+	return Paint{pre: out[:i], post: out[i+1:]}
+}
+
+// Paints are the styles hot rows use, as Paints.
+type Paints struct {
+	Text, Muted, Accent, Header, Selected, Marked, Warning, Error, CPU, Memory Paint
+}
+
+// StatusPaint is Status as a Paint.
+func (s *Styles) StatusPaint(st core.Status) Paint {
+	if v, ok := s.statusPaint[st]; ok {
+		return v
+	}
+	return s.statusPaint[core.StatusUnknown]
 }
 
 // Palette holds a theme's colours as lipgloss colours, for components that
@@ -93,6 +135,13 @@ func NewStyles(p themes.Palette, r *lipgloss.Renderer) *Styles {
 		s.Selected = r.NewStyle().Reverse(true)
 	} else {
 		s.Selected = r.NewStyle().Foreground(col(p.SelectedFg)).Background(col(p.SelectedBg))
+	}
+	s.P = Paints{Text: paintOf(s.Text), Muted: paintOf(s.Muted), Accent: paintOf(s.Accent), Header: paintOf(s.Header),
+		Selected: paintOf(s.Selected), Marked: paintOf(s.Marked), Warning: paintOf(s.Warning), Error: paintOf(s.Error),
+		CPU: paintOf(s.CPU), Memory: paintOf(s.Memory)}
+	s.statusPaint = map[core.Status]Paint{}
+	for k, v := range s.status {
+		s.statusPaint[k] = paintOf(v)
 	}
 	if p.Accent == "" {
 		s.Search = r.NewStyle().Reverse(true)

@@ -3,6 +3,7 @@ package common
 import (
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
 )
@@ -23,12 +24,55 @@ type Common struct {
 	Now time.Time
 }
 
+// Width is s's width in cells. Text made of ASCII, SGR sequences and the
+// one-cell symbols berth draws with (box drawing, blocks, braille,
+// arrows, bullets) is counted in one pass; anything else (wide or
+// combining characters) goes through full grapheme segmentation, which
+// was most of a frame's cost when used for everything.
+func Width(s string) int {
+	n := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == 0x1b && i+1 < len(s) && s[i+1] == '[':
+			// A CSI sequence: parameters, then a final byte.
+			j := i + 2
+			for j < len(s) && (s[j] < 0x40 || s[j] > 0x7e) {
+				j++
+			}
+			i = j + 1
+			continue
+		case c >= 0x20 && c < 0x7f:
+			n++
+			i++
+			continue
+		case c < 0x80:
+			return ansi.StringWidth(s)
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !narrowSymbol(r) {
+			return ansi.StringWidth(s)
+		}
+		n++
+		i += size
+	}
+	return n
+}
+
+// narrowSymbol reports runes that are one cell in every terminal and never
+// join a grapheme cluster: Latin-1 letters, general punctuation (…),
+// arrows, box drawing, blocks, geometric shapes, braille.
+func narrowSymbol(r rune) bool {
+	return r >= 0xa0 && r <= 0x2ff || r >= 0x2010 && r <= 0x2027 || r >= 0x2190 && r <= 0x21ff ||
+		r >= 0x2500 && r <= 0x25ff || r >= 0x2800 && r <= 0x28ff || r == 0x2713 || r == 0x2717
+}
+
 // Fit pads or truncates s (plain or styled) to exactly w cells.
 func Fit(s string, w int) string {
 	if w <= 0 {
 		return ""
 	}
-	n := ansi.StringWidth(s)
+	n := Width(s)
 	if n > w {
 		return ansi.Truncate(s, w, "…")
 	}
@@ -40,7 +84,7 @@ func FitLeft(s string, w int) string {
 	if w <= 0 {
 		return ""
 	}
-	n := ansi.StringWidth(s)
+	n := Width(s)
 	if n > w {
 		return ansi.Truncate(s, w, "…")
 	}

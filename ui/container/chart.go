@@ -28,37 +28,60 @@ const (
 // limitSet is the data set name of a graph's limit line.
 const limitSet = "0-limit"
 
-// renderChart draws graph g (metric i) over the points' times as a w x h
+// chartCache keeps each graph's chart between draws, so a new sample
+// redraws into a canvas already made for the size instead of allocating
+// another.
+type chartCache []*tslc.Model
+
+// chart is graph i's chart for w x h cells with a time axis every xStep
+// columns (none when 0), emptied of data.
+func (cc *chartCache) chart(i, w, h, xStep int) *tslc.Model {
+	if len(*cc) != len(metrics) {
+		*cc = make(chartCache, len(metrics))
+	}
+	ch := (*cc)[i]
+	if ch == nil || ch.Width() != w || ch.Height() != h || ch.XStep() != xStep {
+		m := tslc.New(w, h, tslc.WithXYSteps(xStep, 2))
+		// The ranges are set from the data: nothing should widen them.
+		m.AutoMinX, m.AutoMaxX, m.AutoMinY, m.AutoMaxY = false, false, false, false
+		ch = &m
+		(*cc)[i] = ch
+	}
+	ch.ClearAllData()
+	return ch
+}
+
+// render draws graph g (metric i) over the points' times as a w x h
 // braille line chart: the limit first, as a flat line in the warning
 // colour, then the values over it. It returns w x h cells, blank when the
 // size has no room for a chart.
-func renderChart(w, h int, cs *chartStyles, pts []common.Point, g *graph, i int) string {
+func (cc *chartCache) render(i, w, h int, cs *chartStyles, pts []common.Point, g *graph) string {
 	if w < minChartWidth || h < minChartHeight || len(pts) == 0 {
 		return common.Lines("", w, h)
 	}
-	from, to := window(pts)
 	xStep := 0
 	if h >= axisHeight {
 		xStep = xLabelStep
 	}
-	ch := tslc.New(w, h,
-		tslc.WithXYSteps(xStep, 2),
-		tslc.WithTimeRange(from, to),
-		tslc.WithYRange(0, g.top),
-		tslc.WithXLabelFormatter(relativeLabel(to)),
-		tslc.WithYLabelFormatter(func(_ int, v float64) string { return g.m.axis(v) }),
-		tslc.WithAxesStyles(cs.axis, cs.axis),
-	)
-	// The ranges are set from the data: nothing should widen them.
-	ch.AutoMinX, ch.AutoMaxX, ch.AutoMinY, ch.AutoMaxY = false, false, false, false
+	ch := cc.chart(i, w, h, xStep)
+	from, to := window(pts)
+	axis := g.m.axis
+	ch.XLabelFormatter = relativeLabel(to)
+	ch.YLabelFormatter = func(_ int, v float64) string { return axis(v) }
+	ch.AxisStyle, ch.LabelStyle = cs.axis, cs.axis
+	// Ranges before data: points are scaled as they are pushed.
+	ch.SetYRange(0, g.top)
+	ch.SetViewYRange(0, g.top)
+	ch.SetTimeRange(from, to)
+	ch.SetViewTimeRange(from, to)
 	var names []string
-	if push(&ch, limitSet, pts, g.limits) {
+	if push(ch, limitSet, pts, g.limits) {
 		ch.SetDataSetStyle(limitSet, cs.limit)
 		names = append(names, limitSet)
 	}
 	for j, vs := range g.values {
 		name := strconv.Itoa(j + 1)
-		if push(&ch, name, pts, vs) {
+		if push(ch, name, pts, vs) {
 			ch.SetDataSetStyle(name, cs.line[j][i])
 			names = append(names, name)
 		}

@@ -43,11 +43,11 @@ func carried(v float64, full bool, prev float64) float64 {
 	return prev
 }
 
-func percent(v float64) string    { return fmt.Sprintf("%.1f%%", v) }
+func percent(v float64) string     { return fmt.Sprintf("%.1f%%", v) }
 func percentAxis(v float64) string { return fmt.Sprintf("%.0f%%", v) }
-func count(v float64) string      { return fmt.Sprintf("%.0f", v) }
-func bytes(v float64) string      { return format.HumanBytes(uint64(max(v, 0))) }
-func rate(v float64) string       { return bytes(v) + "/s" }
+func count(v float64) string       { return fmt.Sprintf("%.0f", v) }
+func bytes(v float64) string       { return format.HumanBytes(uint64(max(v, 0))) }
+func rate(v float64) string        { return bytes(v) + "/s" }
 
 // metrics are the graphs, in the order shown.
 var metrics = []metric{

@@ -108,7 +108,7 @@ func TestSizeStorm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	c := uitest.NewCommon(t, uitest.New(), 80, 24, "dark", true)
 	pages := openAll(t, c)
-	for range 300 {
+	for range 120 {
 		w, h := rng.IntN(220)-2, rng.IntN(70)-2
 		for i, p := range pages {
 			p = resize(c, p, w, h)

@@ -24,6 +24,7 @@ type Stats struct {
 	// pts is the history on screen, reused between builds.
 	pts    []common.Point
 	styles *chartStyles
+	charts chartCache
 	lines  []string
 	built  statsKey
 	// scroll is the first graph shown when not all fit.
@@ -54,15 +55,12 @@ func (s *Stats) Open(id string) tea.Cmd {
 // Close does nothing: the page runs nothing of its own.
 func (s *Stats) Close() {}
 
-// Update redraws the graphs on new samples, a refresh, a new list or a new
-// size, and scrolls them with the navigation keys.
+// Update scrolls the graphs with the navigation keys, then redraws them if
+// anything they show changed: new samples (a StatsMsg), a new size, the
+// theme or the scroll position.
 func (s *Stats) Update(msg tea.Msg) (common.Page, tea.Cmd) {
-	switch msg := msg.(type) {
-	case tea.KeyMsg:
+	if msg, ok := msg.(tea.KeyMsg); ok {
 		s.handleKey(msg)
-	case common.StatsMsg, common.RefreshMsg, common.ContainersMsg, tea.WindowSizeMsg:
-	default:
-		return s, nil
 	}
 	s.rebuild()
 	return s, nil
@@ -127,7 +125,7 @@ func (s *Stats) panel(g *graph, i, w, h int) []string {
 	out := make([]string, 0, h)
 	out = append(out, common.Fit(g.title, w))
 	if h > 1 {
-		out = append(out, strings.Split(renderChart(w, h-1, s.styles, s.pts, g, i), "\n")...)
+		out = append(out, strings.Split(s.charts.render(i, w, h-1, s.styles, s.pts, g), "\n")...)
 	}
 	return out
 }

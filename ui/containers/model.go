@@ -334,7 +334,7 @@ func (m *Model) View() string {
 	var b strings.Builder
 	b.WriteString(m.titleLine(w))
 	b.WriteByte('\n')
-	b.WriteString(st.Header.Render(common.Fit(common.Header(spec), w)))
+	b.WriteString(st.P.Header.Render(common.Fit(common.Header(spec), w)))
 	body := m.bodyHeight()
 	if len(m.shown) == 0 {
 		b.WriteString("\n" + st.Muted.Render(m.emptyText()))
@@ -388,7 +388,7 @@ func (m *Model) titleLine(w int) string {
 // renderRow formats one row; the selected row is drawn plain then styled
 // whole, so the cursor reads the same in every theme.
 func (m *Model) renderRow(r *row, cols []int, spec []common.Column, cells []string, selected bool) string {
-	st := m.c.Styles
+	p := &m.c.Styles.P
 	styled := !selected
 	for i, ci := range cols {
 		var v string
@@ -400,12 +400,12 @@ func (m *Model) renderRow(r *row, cols []int, spec []common.Column, cells []stri
 		case colID:
 			v = r.id
 			if m.marked[r.c.ID] && styled {
-				v = st.Marked.Render(common.Fit(v, spec[i].Width))
+				v = p.Marked.Render(common.Fit(v, spec[i].Width))
 			}
 		case colStatus:
 			v = statusText(r.c)
 			if styled {
-				v = st.Status(r.c.Status).Render(common.Fit(v, spec[i].Width))
+				v = m.c.Styles.StatusPaint(r.c.Status).Render(common.Fit(v, spec[i].Width))
 			}
 		case colPid:
 			if r.c.Pid > 0 && r.c.Running() {
@@ -421,16 +421,16 @@ func (m *Model) renderRow(r *row, cols []int, spec []common.Column, cells []stri
 		case colSpark:
 			v = sparkline(r.spark, spec[i].Width)
 			if styled {
-				v = st.CPU.Render(v)
+				v = p.CPU.Render(v)
 			}
 		case colMem:
 			v = memText(r)
 		case colBar:
 			v = bar(r.mem, r.limit, spec[i].Width)
 			if styled && v != "" {
-				s := st.Memory
+				s := p.Memory
 				if r.limit > 0 && r.mem*10 >= r.limit*9 {
-					s = st.Warning
+					s = p.Warning
 				}
 				v = s.Render(v)
 			}
@@ -442,7 +442,7 @@ func (m *Model) renderRow(r *row, cols []int, spec []common.Column, cells []stri
 		case colOOM:
 			v = strconv.FormatUint(r.c.OOMKills, 10)
 			if r.c.OOMKills > 0 && styled {
-				v = st.Warning.Render(v)
+				v = p.Warning.Render(v)
 			}
 		case colUptime:
 			v = uptime(r.c, m.c.Now)
@@ -456,7 +456,7 @@ func (m *Model) renderRow(r *row, cols []int, spec []common.Column, cells []stri
 	}
 	line := common.Row(spec, cells)
 	if selected {
-		return st.Selected.Render(common.Fit(line, m.c.Width))
+		return p.Selected.Render(common.Fit(line, m.c.Width))
 	}
 	return line
 }

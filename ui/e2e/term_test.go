@@ -16,7 +16,7 @@ import (
 // server (its own socket), driven with send-keys and read with
 // capture-pane, the way an operator's terminal would.
 type term struct {
-	t      *testing.T
+	t      testing.TB
 	socket string
 	// raw receives every byte berth writes to the terminal (pipe-pane).
 	raw string
@@ -24,7 +24,7 @@ type term struct {
 
 // startTerm runs argv in a w x h tmux pane; the server is killed when
 // the test ends.
-func startTerm(t *testing.T, w, h int, argv ...string) *term {
+func startTerm(t testing.TB, w, h int, argv ...string) *term {
 	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		if coretest.Required() {

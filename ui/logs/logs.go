@@ -16,7 +16,7 @@
 //
 // Search is a case-insensitive regular expression (RE2, as the container
 // list's filter), matched against the text as shown: an escaped control
-// byte is found by searching for its escape, \\x1b.
+// byte is found by searching for its escape, \x1b.
 package logs
 
 import (
@@ -58,8 +58,9 @@ type Model struct {
 	prompting bool
 	searchErr string
 
-	// submit and cancel are the prompt's keys, for its help.
-	submit, cancel key.Binding
+	// submit and cancel are the prompt's keys, clearSearch the back key
+	// while a search is on: copies with their own help.
+	submit, cancel, clearSearch key.Binding
 }
 
 var (
@@ -78,10 +79,11 @@ func New(c *common.Common) *Model {
 	ti.PlaceholderStyle = c.Styles.Muted
 	// A blinking cursor would need timer messages routed back here.
 	ti.Cursor.SetMode(cursor.CursorStatic)
-	cancel := c.Keys.Back
-	cancel.SetHelp(c.Keys.Back.Help().Key, "cancel search")
+	cancel, clearSearch := c.Keys.Back, c.Keys.Back
+	cancel.SetHelp(c.Keys.Back.Help().Key, "cancel")
+	clearSearch.SetHelp(c.Keys.Back.Help().Key, "clear search")
 	return &Model{
-		c: c, follow: true, prompt: ti, cancel: cancel,
+		c: c, follow: true, prompt: ti, cancel: cancel, clearSearch: clearSearch,
 		// The prompt's enter is fixed, as the text input's own keys are:
 		// a remappable key could be one the operator needs to type.
 		submit: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "search")),
@@ -277,7 +279,7 @@ func (m *Model) FullHelp() [][]key.Binding {
 	k := m.c.Keys
 	return [][]key.Binding{
 		k.NavHelp(),
-		{k.Search, k.NextMatch, k.PrevMatch, m.cancel},
+		{k.Search, k.NextMatch, k.PrevMatch, m.clearSearch},
 		{k.Follow, k.Timestamps, k.Wrap},
 	}
 }
