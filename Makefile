@@ -3,7 +3,7 @@ GO ?= go
 BIN := bin/berth
 export CGO_ENABLED := 0
 
-.PHONY: all build deps demo test unit integration bench vet clean
+.PHONY: all build deps demo test unit integration bench bench-ui screenshots vet clean
 
 all: build
 
@@ -34,6 +34,21 @@ unit:
 bench: deps build
 	$(GO) test -run '^$$' -bench . -benchtime 15x -timeout 30m ./core/
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./watch/
+	$(MAKE) bench-ui
+
+# The terminal UI: a list frame at 1000 containers, a logs frame, the
+# processes and stats tabs (no root needed); then, as root over real
+# containers, berth's CPU showing 100 idle ones for 60 s and its RSS
+# following a chatty log (BERTH_BENCH_LOGS, default 10 minutes).
+bench-ui: deps build
+	$(GO) test -run '^$$' -bench . -benchtime 2000x ./ui/containers/ ./ui/logs/
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./ui/container/
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./ui/e2e/
+
+# Renders every screen and each theme's list from the real views over the
+# in-memory fake core into screenshots/*.png.
+screenshots:
+	$(GO) run ./scripts/screenshots
 
 clean:
 	rm -rf bin
