@@ -78,9 +78,9 @@ var builtin embed.FS
 // file in the user's theme directory.
 var ErrUnknownTheme = errors.New("unknown theme")
 
-// UserDir is where user themes live: $XDG_CONFIG_HOME/berth/themes, or
-// ~/.config/berth/themes.
-func UserDir() string {
+// ConfigHome is berth's config directory: $XDG_CONFIG_HOME/berth, or
+// ~/.config/berth ("" when neither can be found).
+func ConfigHome() string {
 	base := os.Getenv("XDG_CONFIG_HOME")
 	if base == "" {
 		home, err := os.UserHomeDir()
@@ -89,7 +89,15 @@ func UserDir() string {
 		}
 		base = filepath.Join(home, ".config")
 	}
-	return filepath.Join(base, "berth", "themes")
+	return filepath.Join(base, "berth")
+}
+
+// UserDir is where user themes live: ConfigHome()/themes.
+func UserDir() string {
+	if h := ConfigHome(); h != "" {
+		return filepath.Join(h, "themes")
+	}
+	return ""
 }
 
 // Resolve picks the theme to start with: the no-colour one whenever

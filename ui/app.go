@@ -444,16 +444,8 @@ func (m *Model) containerKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 		m.tab == common.TabCheckpoints && key.Matches(msg, k.Restore, k.Delete, k.Checkpoint) {
 		return nil, false
 	}
-	for _, a := range []struct {
-		b   key.Binding
-		act common.Action
-	}{
-		{k.Pause, common.ActPause}, {k.Exec, common.ActExec}, {k.Kill, common.ActKill}, {k.Delete, common.ActDelete},
-		{k.Checkpoint, common.ActCheckpoint}, {k.Restore, common.ActRestore}, {k.Update, common.ActUpdate},
-	} {
-		if key.Matches(msg, a.b) {
-			return m.onAction(common.ActionMsg{Action: a.act, IDs: []string{m.id}}), true
-		}
+	if act, ok := k.ActionFor(msg); ok {
+		return m.onAction(common.ActionMsg{Action: act, IDs: []string{m.id}}), true
 	}
 	return nil, false
 }

@@ -33,19 +33,9 @@ func app(t testing.TB, w, h int, theme string, color bool) (*Model, *uitest.Fake
 	return m, f
 }
 
-// feed runs cmd and feeds what it produces back into the model, as the
-// program would, dropping clock ticks so it ends.
+// feed runs cmd and what it produces, dropping clock ticks.
 func feed(m *Model, cmd tea.Cmd) {
-	queue := uitest.Run(cmd)
-	for i := 0; len(queue) > 0 && i < 200; i++ {
-		msg := queue[0]
-		queue = queue[1:]
-		if _, ok := msg.(tickMsg); ok {
-			continue
-		}
-		_, c := m.Update(msg)
-		queue = append(queue, uitest.Run(c)...)
-	}
+	uitest.Feed(m, cmd, func(msg tea.Msg) bool { _, ok := msg.(tickMsg); return ok })
 }
 
 func press(m *Model, keys ...string) {

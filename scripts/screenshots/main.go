@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"berth/core"
 	"berth/themes"
 	"berth/ui"
 	"berth/ui/common"
@@ -116,33 +115,18 @@ func capture(theme string, keys []string) (string, error) {
 	})
 	defer m.Close()
 	m.Update(tea.WindowSizeMsg{Width: cols, Height: rows})
-	feed(m, m.Init())
+	uitest.Feed(m, m.Init(), isTick)
 	// The model's store is its own: give it the minute of history
 	// uitest.FillHistory gives the tests' stores, as sweeps of stats.
-	for _, msg := range historySweeps(f, 60) {
-		_, cmd := m.Update(msg)
-		feed(m, cmd)
+	for _, sweep := range uitest.HistorySweeps(f.Containers, f, 60) {
+		_, cmd := m.Update(common.StatsMsg{Stats: sweep, Time: sweep[0].Time})
+		uitest.Feed(m, cmd, isTick)
 	}
 	for _, k := range keys {
 		_, cmd := m.Update(uitest.Key(k))
-		feed(m, cmd)
+		uitest.Feed(m, cmd, isTick)
 	}
 	return m.View(), nil
-}
-
-// feed runs cmd and feeds the messages it produces back into the model,
-// as the program would, dropping clock ticks so it ends.
-func feed(m tea.Model, cmd tea.Cmd) {
-	queue := uitest.Run(cmd)
-	for i := 0; len(queue) > 0 && i < 200; i++ {
-		msg := queue[0]
-		queue = queue[1:]
-		if isTick(msg) {
-			continue
-		}
-		_, c := m.Update(msg)
-		queue = append(queue, uitest.Run(c)...)
-	}
 }
 
 // isTick reports a refresh tick (the root's unexported ui.tickMsg) or a
@@ -153,41 +137,4 @@ func isTick(msg tea.Msg) bool {
 		return true
 	}
 	return false
-}
-
-// cpuLevels mirrors uitest's: the fixtures' typical CPU use, in percent
-// of one CPU.
-var cpuLevels = map[string]float64{"demo-cpu": 48, "demo-mem": 14, "demo-log": 3.5, "ext-redis": 1.2}
-
-// historySweeps returns n+1 stats sweeps, a second apart and ending at
-// uitest.Epoch, the same samples uitest.FillHistory puts in a store: CPU
-// use wavers around each container's level, memory ramps up.
-func historySweeps(f *uitest.Fake, n int) []common.StatsMsg {
-	cpu := map[string]uint64{}
-	var out []common.StatsMsg
-	for i := 0; i <= n; i++ {
-		at := uitest.Epoch.Add(time.Duration(i-n) * time.Second)
-		var sweep []core.Stats
-		for j, c := range f.Containers {
-			base, ok := f.Stats[c.ID]
-			if !ok || !c.Running() {
-				continue
-			}
-			st := base
-			st.ID, st.Time = c.ID, at
-			if c.Status == core.StatusRunning {
-				wave := float64((i*7+j*3)%9)/9*0.8 + 0.6
-				cpu[c.ID] += uint64(cpuLevels[c.ID] * wave * 1e7)
-			}
-			st.CPUUsage = cpu[c.ID]
-			st.MemoryUsage = base.MemoryUsage*3/4 + base.MemoryUsage/4*uint64(i)/uint64(max(n, 1))
-			st.IORead = uint64(i) * 4096 * uint64(j+1)
-			st.IOWrite = base.IOWrite * uint64(i)
-			st.NetRx = uint64(i) * 1500 * uint64(j+1)
-			st.NetTx = uint64(i) * 900
-			sweep = append(sweep, st)
-		}
-		out = append(out, common.StatsMsg{Stats: sweep, Time: at})
-	}
-	return out
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"berth/themes"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -23,15 +25,10 @@ type Config struct {
 
 // ConfigPath is $XDG_CONFIG_HOME/berth/config.yaml (or ~/.config/...).
 func ConfigPath() string {
-	base := os.Getenv("XDG_CONFIG_HOME")
-	if base == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return ""
-		}
-		base = filepath.Join(home, ".config")
+	if h := themes.ConfigHome(); h != "" {
+		return filepath.Join(h, "config.yaml")
 	}
-	return filepath.Join(base, "berth", "config.yaml")
+	return ""
 }
 
 // maxConfig bounds the config file: it is a few lines.

@@ -2,6 +2,7 @@ package common
 
 import (
 	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
 )
 
 // KeyMap is every key berth answers to. Each binding has a name (its key
@@ -151,4 +152,21 @@ func (k *KeyMap) NavHelp() []key.Binding {
 // ActionHelp is the container actions.
 func (k *KeyMap) ActionHelp() []key.Binding {
 	return []key.Binding{k.Pause, k.Exec, k.Kill, k.Delete, k.Checkpoint, k.Restore, k.Update}
+}
+
+// ActionFor maps an action key to its action, for every screen that
+// offers the container actions.
+func (k *KeyMap) ActionFor(msg tea.KeyMsg) (Action, bool) {
+	for _, a := range []struct {
+		b   key.Binding
+		act Action
+	}{
+		{k.Pause, ActPause}, {k.Exec, ActExec}, {k.Kill, ActKill}, {k.Delete, ActDelete},
+		{k.Checkpoint, ActCheckpoint}, {k.Restore, ActRestore}, {k.Update, ActUpdate},
+	} {
+		if key.Matches(msg, a.b) {
+			return a.act, true
+		}
+	}
+	return "", false
 }

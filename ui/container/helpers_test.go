@@ -1,10 +1,8 @@
 package container
 
 import (
-	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"berth/ui/common"
 	"berth/ui/uitest"
@@ -12,12 +10,6 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 )
-
-func TestMain(m *testing.M) {
-	// Times in the views are local: pin the zone so goldens hold anywhere.
-	time.Local = time.UTC
-	os.Exit(m.Run())
-}
 
 // pageKinds builds each tab over c, with the container it is shown on in
 // the goldens.

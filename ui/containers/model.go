@@ -264,28 +264,12 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Logs):
 		return navigate(id, common.TabLogs)
 	default:
-		if a, ok := actionFor(msg, k); ok {
+		if a, ok := k.ActionFor(msg); ok {
 			ids := m.Targets()
 			return func() tea.Msg { return common.ActionMsg{Action: a, IDs: ids} }
 		}
 	}
 	return nil
-}
-
-// actionFor maps the action keys to actions.
-func actionFor(msg tea.KeyMsg, k *common.KeyMap) (common.Action, bool) {
-	for _, a := range []struct {
-		b   key.Binding
-		act common.Action
-	}{
-		{k.Pause, common.ActPause}, {k.Exec, common.ActExec}, {k.Kill, common.ActKill}, {k.Delete, common.ActDelete},
-		{k.Checkpoint, common.ActCheckpoint}, {k.Restore, common.ActRestore}, {k.Update, common.ActUpdate},
-	} {
-		if key.Matches(msg, a.b) {
-			return a.act, true
-		}
-	}
-	return "", false
 }
 
 func navigate(id string, tab common.Tab) tea.Cmd {

@@ -3,7 +3,6 @@ package logs
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,12 +13,6 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 )
-
-func TestMain(m *testing.M) {
-	// The time column shows local time: pin it for the goldens.
-	time.Local = time.UTC
-	os.Exit(m.Run())
-}
 
 func newModel(t testing.TB, f *uitest.Fake, w, h int, color bool) *Model {
 	t.Helper()

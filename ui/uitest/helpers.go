@@ -64,14 +64,24 @@ func NewCommon(t testing.TB, f *Fake, w, h int, theme string, color bool) *commo
 var cpuLevels = map[string]float64{"demo-cpu": 48, "demo-mem": 14, "demo-log": 3.5, "ext-redis": 1.2}
 
 // FillHistory adds n seconds of samples ending at Epoch for every running
-// fixture: CPU use wavers around each container's level, memory ramps
-// up, so graphs and sparklines have a shape.
+// fixture (see HistorySweeps).
 func FillHistory(s *common.Store, f *Fake, n int) {
+	for _, sweep := range HistorySweeps(s.Containers, f, n) {
+		s.AddStats(sweep)
+	}
+}
+
+// HistorySweeps are n+1 sweeps of stats of the running containers among
+// cs, a second apart and ending at Epoch: CPU use wavers around each
+// container's level, memory ramps up, so graphs and sparklines have a
+// shape. The screenshots feed them to a root model as stats messages.
+func HistorySweeps(cs []core.Container, f *Fake, n int) [][]core.Stats {
 	cpu := map[string]uint64{}
+	var out [][]core.Stats
 	for i := 0; i <= n; i++ {
 		at := Epoch.Add(time.Duration(i-n) * time.Second)
 		var sweep []core.Stats
-		for j, c := range s.Containers {
+		for j, c := range cs {
 			base, ok := f.Stats[c.ID]
 			if !ok || !c.Running() {
 				continue
@@ -91,7 +101,24 @@ func FillHistory(s *common.Store, f *Fake, n int) {
 			st.NetTx = uint64(i) * 900
 			sweep = append(sweep, st)
 		}
-		s.AddStats(sweep)
+		out = append(out, sweep)
+	}
+	return out
+}
+
+// Feed runs cmd and feeds the messages it produces back into m, as the
+// program would, until none are left; skip drops messages that would
+// never end (clock ticks).
+func Feed(m tea.Model, cmd tea.Cmd, skip func(tea.Msg) bool) {
+	queue := Run(cmd)
+	for i := 0; len(queue) > 0 && i < 200; i++ {
+		msg := queue[0]
+		queue = queue[1:]
+		if skip(msg) {
+			continue
+		}
+		_, c := m.Update(msg)
+		queue = append(queue, Run(c)...)
 	}
 }
 
