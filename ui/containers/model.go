@@ -354,7 +354,11 @@ func (m *Model) titleLine(w int) string {
 	for _, r := range m.rows {
 		counts[r.c.Status]++
 	}
-	parts := []string{st.Title.Render("berth"), fmt.Sprintf("%d containers", len(m.rows))}
+	noun := "containers"
+	if len(m.rows) == 1 {
+		noun = "container"
+	}
+	parts := []string{st.Title.Render("berth"), fmt.Sprintf("%d %s", len(m.rows), noun)}
 	for _, s := range []core.Status{core.StatusRunning, core.StatusPaused, core.StatusStopped, core.StatusCreated, core.StatusUnknown} {
 		if counts[s] > 0 {
 			parts = append(parts, st.Status(s).Render(strconv.Itoa(counts[s])+" "+string(s)))

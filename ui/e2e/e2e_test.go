@@ -95,17 +95,11 @@ func TestDemoTour(t *testing.T) {
 // answering keys after a 1 MB line.
 func TestHostileOutput(t *testing.T) {
 	env := coretest.NewEnv(t, fixture, nil)
-	script := `printf 'osc52 \033]52;c;aGk=\007 end\n'
-printf 'osc8 \033]8;;http://evil.example/\033\\link\033]8;;\033\\ end\n'
-printf 'clear \033[2JMARKCLEAR end\n'
-printf 'carriage abc\rXYZFORGED end\n'
-printf 'c1 \302\234MARKC1 end\n'
-printf 'lone \234 byte end\n'
-printf 'invalid \377\376 utf8 end\n'
-head -c 1048576 /dev/zero | tr '\0' 'A'; printf '\n'
-printf 'after the long line\n'
-exec sleep 100000`
-	env.Run("hostile", []string{"sh", "-c", script}, nil)
+	script, err := os.ReadFile("../../testdata/hostile/output.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Run("hostile", []string{"sh", "-c", string(script)}, nil)
 	tm := startTerm(t, 120, 30, berth(env)...)
 	tm.waitText(30*time.Second, "hostile")
 	tm.keys("l")
