@@ -107,6 +107,14 @@ func TestLifecycle(t *testing.T) {
 	if st, _ := core.ReadStats(c, true); st.CPUQuota != 0.5 || st.MemoryLimit != uint64(mem) || st.PidsLimit != 50 {
 		t.Fatalf("stats after update: %+v", st)
 	}
+	// -1 lifts the limits (the UI's "0 = none").
+	none := int64(-1)
+	if err := m.Update(ctx, "life", core.Resources{MemoryBytes: &none, Pids: &none}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := core.ReadStats(c, true); st.MemoryLimit != 0 || st.PidsLimit != 0 {
+		t.Fatalf("stats after lifting the limits: %+v", st)
+	}
 
 	if err := m.Pause(ctx, "life"); err != nil {
 		t.Fatal(err)

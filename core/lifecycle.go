@@ -482,6 +482,7 @@ func waitExit(id procfs.Ident, d time.Duration) bool {
 }
 
 // Resources are the limits Update can change; nil fields stay as they are.
+// -1 lifts a memory or pids limit; CPUs 0 lifts the quota.
 type Resources struct {
 	MemoryBytes *int64   `json:"memoryBytes,omitempty"`
 	Pids        *int64   `json:"pids,omitempty"`
@@ -503,8 +504,8 @@ func (m *Manager) Update(ctx context.Context, id string, r Resources) error {
 	}
 	args := []string{"update"}
 	if r.MemoryBytes != nil {
-		if *r.MemoryBytes < 0 {
-			return idError(id, ErrInvalid, "memory limit must not be negative")
+		if *r.MemoryBytes < -1 {
+			return idError(id, ErrInvalid, "memory limit must be -1 (no limit) or more")
 		}
 		args = append(args, "--memory", strconv.FormatInt(*r.MemoryBytes, 10))
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -32,7 +33,20 @@ func (m *Model) onAction(a common.ActionMsg) tea.Cmd {
 	}
 	switch a.Action {
 	case common.ActPause, common.ActResume:
-		return m.run(a, "pause/resume", m.togglePause)
+		// Decided here, from the store as it is now: the command
+		// cannot read the store.
+		resume := map[string]bool{}
+		for _, id := range a.IDs {
+			if c, ok := m.c.Store.Get(id); ok && c.Status == core.StatusPaused {
+				resume[id] = true
+			}
+		}
+		return m.run(a, "pause/resume", func(ctx context.Context, cr common.Core, id string) error {
+			if resume[id] {
+				return cr.Resume(ctx, id)
+			}
+			return cr.Pause(ctx, id)
+		})
 	case common.ActKill:
 		return m.signalMenu(a, fmt.Sprintf("signal %s", names(a.IDs)))
 	case common.ActSignalProcess:
@@ -52,8 +66,8 @@ func (m *Model) onAction(a common.ActionMsg) tea.Cmd {
 			title:    fmt.Sprintf("Delete checkpoint %s of %s?", sanitize.OneLine(a.Checkpoint), names(a.IDs)),
 			body:     "Its images are removed from disk.",
 			yesLabel: "Delete",
-			yes: m.run(a, "checkpoint deleted", func(ctx context.Context, id string) error {
-				return m.c.Core.DeleteCheckpoint(ctx, id, a.Checkpoint, false)
+			yes: m.run(a, "checkpoint deleted", func(ctx context.Context, cr common.Core, id string) error {
+				return cr.DeleteCheckpoint(ctx, id, a.Checkpoint, false)
 			}),
 		}
 	}
@@ -74,13 +88,16 @@ func names(ids []string) string {
 
 // run returns a command doing fn for each id in turn and reporting one
 // DoneMsg: the first error (with how many others failed), or done.
-func (m *Model) run(a common.ActionMsg, done string, fn func(ctx context.Context, id string) error) tea.Cmd {
-	ctx := m.ctx
+//
+// The command runs off the UI's goroutine: it gets the core and what it
+// needs as values, never the model.
+func (m *Model) run(a common.ActionMsg, done string, fn func(ctx context.Context, cr common.Core, id string) error) tea.Cmd {
+	ctx, cr := m.ctx, m.c.Core
 	ids := append([]string(nil), a.IDs...)
 	return func() tea.Msg {
 		var errs []error
 		for _, id := range ids {
-			if err := fn(ctx, id); err != nil {
+			if err := fn(ctx, cr, id); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -93,14 +110,6 @@ func (m *Model) run(a common.ActionMsg, done string, fn func(ctx context.Context
 		}
 		return msg
 	}
-}
-
-// togglePause resumes a paused container and pauses any other.
-func (m *Model) togglePause(ctx context.Context, id string) error {
-	if c, ok := m.c.Store.Get(id); ok && c.Status == core.StatusPaused {
-		return m.c.Core.Resume(ctx, id)
-	}
-	return m.c.Core.Pause(ctx, id)
 }
 
 // signals are the signal menu's choices, the usual first.
@@ -129,17 +138,17 @@ func (m *Model) signalMenu(a common.ActionMsg, title string) tea.Cmd {
 		if a.Action == common.ActSignalProcess {
 			what = fmt.Sprintf("Send %s to process %d in %s?", s.name, a.Pid, names(a.IDs))
 		}
-		fn := func(ctx context.Context, id string) error { return m.c.Core.Kill(ctx, id, sig) }
+		fn := func(ctx context.Context, cr common.Core, id string) error { return cr.Kill(ctx, id, sig) }
 		if a.Action == common.ActSignalProcess {
-			fn = func(ctx context.Context, id string) error {
-				return m.c.Core.SignalProcess(ctx, id, a.Pid, a.Start, sig)
+			fn = func(ctx context.Context, cr common.Core, id string) error {
+				return cr.SignalProcess(ctx, id, a.Pid, a.Start, sig)
 			}
 		}
 		items[i] = menuItem{label: s.name, hint: s.hint, run: open(&confirm{
 			title: what, yesLabel: "Send " + s.name, yes: m.run(a, s.name+" sent", fn),
 		})}
 	}
-	m.modal = newMenu(title, items, false)
+	m.modal = newMenu(title, items, false, m.termW)
 	return nil
 }
 
@@ -158,8 +167,8 @@ func (m *Model) confirmDelete(a common.ActionMsg) tea.Cmd {
 		title:    fmt.Sprintf("Delete %s?", names(a.IDs)),
 		body:     body,
 		yesLabel: "Delete",
-		yes: m.run(a, "deleted", func(ctx context.Context, id string) error {
-			return m.c.Core.Delete(ctx, id, true)
+		yes: m.run(a, "deleted", func(ctx context.Context, cr common.Core, id string) error {
+			return cr.Delete(ctx, id, true)
 		}),
 	}
 	return nil
@@ -252,8 +261,13 @@ func (m *Model) updateForm(a common.ActionMsg) tea.Cmd {
 		cpuHint = "now " + strconv.FormatFloat(cur.CPUQuota, 'g', 3, 64)
 	}
 	m.newForm("Update limits of "+names(a.IDs), func(f form.Model) tea.Cmd {
-		r, _ := resources(f.Text("memory"), f.Text("pids"), f.Text("cpus"))
-		return m.run(a, "limits updated", func(ctx context.Context, id string) error { return m.c.Core.Update(ctx, id, r) })
+		r, err := resources(f.Text("memory"), f.Text("pids"), f.Text("cpus"))
+		if err != nil {
+			m.status = common.Error(err)
+			return nil
+		}
+		m.status = common.StatusMsg{Text: "updating limits of " + names(a.IDs) + "…"}
+		return m.run(a, "limits updated", func(ctx context.Context, cr common.Core, id string) error { return cr.Update(ctx, id, r) })
 	},
 		form.Field{Name: "memory", Label: "memory", Placeholder: memHint, Validate: optional(func(s string) error { _, err := format.ParseBytes(s); return err })},
 		form.Field{Name: "pids", Label: "pids", Placeholder: pidsHint, Validate: optional(func(s string) error { _, err := parseCount(s); return err })},
@@ -262,8 +276,8 @@ func (m *Model) updateForm(a common.ActionMsg) tea.Cmd {
 	return nil
 }
 
-// optional accepts an empty field (unchanged) or what check accepts, and
-// also wants at least one field filled (checked on submit by resources).
+// optional accepts an empty field (unchanged) or what check accepts; that
+// at least one field is filled is checked on submit, by resources.
 func optional(check func(string) error) func(string) error {
 	return func(s string) error {
 		if strings.TrimSpace(s) == "" {
@@ -319,6 +333,9 @@ func resources(mem, pids, cpus string) (core.Resources, error) {
 		}
 		r.CPUs = &v
 	}
+	if r.MemoryBytes == nil && r.Pids == nil && r.CPUs == nil {
+		return r, errors.New("nothing to update: fill in memory, pids or cpus")
+	}
 	return r, nil
 }
 
@@ -336,16 +353,18 @@ func (m *Model) checkpointForm(a common.ActionMsg) tea.Cmd {
 			ShellJob: f.Bool("shell-job"), FileLocks: f.Bool("file-locks"),
 		}
 		n := strings.TrimSpace(f.Text("name"))
-		do := m.run(a, "checkpoint "+sanitize.OneLine(n)+" created", func(ctx context.Context, id string) error {
-			_, err := m.c.Core.CreateCheckpoint(ctx, id, n, o)
+		do := m.run(a, "checkpoint "+sanitize.OneLine(n)+" created", func(ctx context.Context, cr common.Core, id string) error {
+			_, err := cr.CreateCheckpoint(ctx, id, n, o)
 			return err
 		})
+		// The status first, then the work: its result replaces it.
+		do = tea.Sequence(status("checkpointing "+names(a.IDs)+"…"), do)
 		if o.LeaveRunning {
-			return tea.Batch(do, status("checkpointing "+names(a.IDs)+"…"))
+			return do
 		}
 		return open(&confirm{
 			title: fmt.Sprintf("Checkpoint and stop %s?", names(a.IDs)), body: "Without leave-running the dump ends the container; restore brings it back.",
-			yesLabel: "Checkpoint and stop", yes: tea.Batch(do, status("checkpointing "+names(a.IDs)+"…")),
+			yesLabel: "Checkpoint and stop", yes: do,
 		})
 	},
 		form.Field{Name: "name", Label: "name", Value: name, CharLimit: 128, Validate: core.ValidateName},
@@ -385,8 +404,8 @@ func (m *Model) restore(a common.ActionMsg) tea.Cmd {
 		if as != "" {
 			label = "restored as " + sanitize.OneLine(as)
 		}
-		return tea.Batch(status("restoring…"), m.run(a, label, func(ctx context.Context, id string) error {
-			_, err := m.c.Core.Restore(ctx, id, a.Checkpoint, o)
+		return tea.Sequence(status("restoring…"), m.run(a, label, func(ctx context.Context, cr common.Core, id string) error {
+			_, err := cr.Restore(ctx, id, a.Checkpoint, o)
 			return err
 		}))
 	},
@@ -403,7 +422,8 @@ func (m *Model) onDone(msg common.DoneMsg) tea.Cmd {
 	} else {
 		m.status = common.StatusMsg{Text: msg.Text}
 	}
-	if msg.Action == common.ActDelete && m.screen == common.ScreenContainer && msg.Err == nil {
+	if msg.Action == common.ActDelete && m.screen == common.ScreenContainer && msg.Err == nil &&
+		slices.Contains(strings.Split(msg.ID, ","), m.id) {
 		return tea.Batch(m.requestList(), m.navigate(common.NavigateMsg{Screen: common.ScreenList}))
 	}
 	return tea.Batch(m.requestList(), m.forward(msg))

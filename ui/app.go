@@ -11,6 +11,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -75,8 +76,17 @@ type Model struct {
 	help   help.Model
 
 	listing, relist bool // one list in flight; another wanted after it
-	sampling        bool
-	eventsCh        <-chan []watch.Event
+	// sampling is true while a sample is in flight; sampleGen names the
+	// screen it was for (a reply for a screen left is dropped).
+	sampling  bool
+	sampleGen uint64
+	eventsCh  <-chan []watch.Event
+	// eventsLive is false until the live stream runs, and after it
+	// ends: the list is then relisted every pollTicks ticks instead.
+	eventsLive bool
+	ticks      int
+	// prev is the screen the events timeline was opened from.
+	prev common.NavigateMsg
 
 	// termW and termH are the terminal's size; c.Width/Height the page's.
 	termW, termH int
@@ -107,7 +117,7 @@ func New(o Options) *Model {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &common.Common{
-		Core: o.Core, Store: common.NewStore(), Styles: common.NewStyles(o.Theme, o.Renderer),
+		Ctx: ctx, Core: o.Core, Store: common.NewStore(), Styles: common.NewStyles(o.Theme, o.Renderer),
 		Keys: o.Keys, Width: 80, Height: 22, Now: o.Now(),
 	}
 	m := &Model{c: c, opts: o, ctx: ctx, stop: cancel, help: help.New(), termW: 80, termH: 24}
@@ -130,7 +140,11 @@ func (m *Model) Close() {
 // Init lists the containers, subscribes to events and starts the clock.
 func (m *Model) Init() tea.Cmd {
 	m.listing = true
-	return tea.Batch(listCmd(m.ctx, m.c.Core), startEvents(m.ctx, m.c.Core), tick(m.opts.Refresh))
+	cmds := []tea.Cmd{listCmd(m.ctx, m.c.Core), startEvents(m.ctx, m.c.Core), tick(m.opts.Refresh)}
+	if m.opts.TerminalFd >= 0 {
+		cmds = append(cmds, probeTick())
+	}
+	return tea.Batch(cmds...)
 }
 
 // page is the page on view.
@@ -171,7 +185,11 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case common.EventsMsg:
 		return m, m.onEvents(msg)
 	case eventsClosedMsg:
+		m.eventsLive = false
+		m.status = common.StatusMsg{Text: "live events stopped: the list now refreshes every few seconds", Level: common.LevelWarning}
 		return m, nil
+	case probeMsg:
+		return m, tea.Batch(probeTerminal(m.opts.TerminalFd), probeTick())
 	case tickMsg:
 		return m, m.onTick(time.Time(msg))
 	case terminalGoneMsg:
@@ -266,6 +284,10 @@ func (m *Model) requestList() tea.Cmd {
 
 func (m *Model) onStats(msg common.StatsMsg) tea.Cmd {
 	m.sampling = false
+	if msg.Gen != m.sampleGen {
+		// For a screen since left: sample what is on screen now.
+		return m.sample()
+	}
 	m.c.Store.AddStats(msg.Stats)
 	var cmds []tea.Cmd
 	if msg.Stale {
@@ -296,7 +318,7 @@ func (m *Model) sample() tea.Cmd {
 		return nil
 	}
 	m.sampling = true
-	return sampleCmd(m.c.Core, cs, full)
+	return sampleCmd(m.c.Core, cs, full, m.sampleGen)
 }
 
 func (m *Model) onEventsStarted(msg eventsStartedMsg) tea.Cmd {
@@ -308,7 +330,7 @@ func (m *Model) onEventsStarted(msg eventsStartedMsg) tea.Cmd {
 	if len(msg.warns) > 0 {
 		m.status = common.StatusMsg{Text: fmt.Sprintf("events journal: %d unreadable lines skipped", len(msg.warns)), Level: common.LevelWarning}
 	}
-	m.eventsCh = msg.ch
+	m.eventsCh, m.eventsLive = msg.ch, msg.ch != nil
 	cmds := []tea.Cmd{m.forward(common.EventsMsg{Events: msg.history, History: true})}
 	if m.eventsCh != nil {
 		cmds = append(cmds, waitEvents(m.eventsCh))
@@ -336,12 +358,13 @@ func (m *Model) onEvents(msg common.EventsMsg) tea.Cmd {
 func (m *Model) onTick(t time.Time) tea.Cmd {
 	m.c.Now = m.opts.Now()
 	m.expireToasts()
+	m.ticks++
 	cmds := []tea.Cmd{tick(m.opts.Refresh)}
 	if !m.sampling {
 		cmds = append(cmds, m.sample())
 	}
-	if m.opts.TerminalFd >= 0 {
-		cmds = append(cmds, probeTerminal(m.opts.TerminalFd))
+	if !m.eventsLive && m.ticks%pollTicks == 0 {
+		cmds = append(cmds, m.requestList())
 	}
 	cmds = append(cmds, m.forward(common.RefreshMsg{}))
 	return tea.Batch(cmds...)
@@ -355,8 +378,12 @@ func (m *Model) navigate(msg common.NavigateMsg) tea.Cmd {
 			return nil
 		}
 	}
+	if msg.Screen == common.ScreenEvents && m.screen != common.ScreenEvents {
+		m.prev = common.NavigateMsg{Screen: m.screen, ID: m.id, Tab: m.tab}
+	}
 	m.page().Close()
 	m.screen, m.status = msg.Screen, common.StatusMsg{}
+	m.sampleGen++
 	if msg.Screen == common.ScreenContainer {
 		m.id, m.tab = msg.ID, msg.Tab
 	}
@@ -365,7 +392,11 @@ func (m *Model) navigate(msg common.NavigateMsg) tea.Cmd {
 	if msg.Screen != common.ScreenContainer {
 		id = ""
 	}
-	return tea.Batch(m.page().Open(id), m.sample())
+	cmd := m.page().Open(id)
+	if m.sampling {
+		return cmd // the reply in flight is dropped and sampling starts again
+	}
+	return tea.Batch(cmd, m.sample())
 }
 
 func (m *Model) switchTab(t common.Tab) tea.Cmd {
@@ -456,8 +487,13 @@ func (m *Model) back() tea.Cmd {
 	if b, ok := m.page().(common.Backer); ok && b.Back() {
 		return nil
 	}
-	if m.screen == common.ScreenList {
+	switch m.screen {
+	case common.ScreenList:
 		return nil
+	case common.ScreenEvents:
+		if _, ok := m.c.Store.Get(m.prev.ID); ok || m.prev.Screen != common.ScreenContainer {
+			return m.navigate(m.prev)
+		}
 	}
 	return m.navigate(common.NavigateMsg{Screen: common.ScreenList})
 }
@@ -519,16 +555,16 @@ func (m *Model) tabBar() string {
 	} else {
 		head += " " + st.Error.Render("gone")
 	}
-	parts := []string{head}
+	parts := []string{head + " "}
 	for i, name := range common.TabNames {
-		label := fmt.Sprintf("%d %s", i+1, name)
+		// The tab on view is bracketed as well as styled.
 		if common.Tab(i) == m.tab {
-			parts = append(parts, st.TabActive.Render(label))
+			parts = append(parts, st.TabActive.Render(fmt.Sprintf("[%d %s]", i+1, name)))
 		} else {
-			parts = append(parts, st.Tab.Render(label))
+			parts = append(parts, st.Tab.Render(fmt.Sprintf(" %d %s ", i+1, name)))
 		}
 	}
-	return common.Fit(strings.Join(parts, "  "), m.termW)
+	return common.Fit(strings.Join(parts, ""), m.termW)
 }
 
 // footer is the status message, or the page's keys.
@@ -636,7 +672,7 @@ func Run(ctx context.Context, o Options) error {
 	// and an idle UI wakes half as often as bubbletea's default 60.
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithFPS(30))
 	_, err := p.Run()
-	if err == tea.ErrProgramKilled && ctx.Err() != nil {
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil
 	}
 	return err

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"berth/core"
 	"berth/themes"
 	"berth/ui/common"
 	"berth/ui/uitest"
@@ -107,6 +108,10 @@ func TestActions(t *testing.T) {
 		{"delete checkpoint", []string{"enter", "5", "d", "y"}, "delete-checkpoint demo-cpu before-upgrade"},
 		{"palette pause", []string{":", "p", "a", "u", "enter"}, "pause demo-cpu"},
 		{"exec", []string{"e"}, "exec demo-cpu [/bin/sh]"},
+		{"update lifts memory with 0", []string{"u", "0", "enter"}, "update demo-cpu memory=-1"},
+		{"update with nothing filled", []string{"u", "enter"}, ""},
+		{"bulk pause and resume", []string{" ", "down", "down", " ", "p"}, "resume demo-sleep"},
+		{"a mark hidden by the filter is not acted on", []string{" ", "/", "l", "o", "g", "enter", "d", "y"}, "delete demo-log force=true"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -120,6 +125,31 @@ func TestActions(t *testing.T) {
 				t.Fatalf("last call %q, want %q\n%s", got, tt.want, m.View())
 			}
 		})
+	}
+}
+
+// esc from the events timeline returns to where it was opened.
+func TestEventsBack(t *testing.T) {
+	m, _ := app(t, 120, 30, "dark", false)
+	press(m, "enter", "3", "E")
+	if m.screen != common.ScreenEvents {
+		t.Fatal("E did not open the timeline")
+	}
+	press(m, "esc")
+	if m.screen != common.ScreenContainer || m.id != "demo-cpu" || m.tab != common.TabStats {
+		t.Fatalf("esc went to screen %v %s tab %v", m.screen, m.id, m.tab)
+	}
+}
+
+// A reply to a sample taken for a screen since left is dropped.
+func TestStaleSample(t *testing.T) {
+	m, _ := app(t, 120, 30, "dark", false)
+	gen := m.sampleGen
+	press(m, "enter")
+	before := m.c.Store.History["demo-cpu"].Len()
+	m.Update(common.StatsMsg{Stats: []core.Stats{{ID: "demo-cpu", Time: uitest.Epoch.Add(time.Hour)}}, Gen: gen})
+	if m.c.Store.History["demo-cpu"].Len() != before {
+		t.Fatal("a stale sample was recorded")
 	}
 }
 

@@ -30,11 +30,23 @@ func listCmd(ctx context.Context, l common.Lister) tea.Cmd {
 
 // sampleCmd reads stats of the given containers (their cgroup paths
 // already resolved): the rows on screen, or the container in view, fully.
-func sampleCmd(s common.Sampler, cs []core.Container, full bool) tea.Cmd {
+func sampleCmd(s common.Sampler, cs []core.Container, full bool, gen uint64) tea.Cmd {
 	return func() tea.Msg {
 		st, stale := s.Sample(cs, full)
-		return common.StatsMsg{Stats: st, Stale: stale, Time: time.Now()}
+		return common.StatsMsg{Stats: st, Stale: stale, Time: time.Now(), Gen: gen}
 	}
+}
+
+// pollTicks is how often, in refresh ticks, the list is read again while
+// no live events come (the watch loop failed or ended).
+const pollTicks = 5
+
+// probeMsg is the terminal probe's clock: every second, whatever the
+// refresh, so a dropped session ends berth promptly.
+type probeMsg struct{}
+
+func probeTick() tea.Cmd {
+	return tea.Tick(time.Second, func(time.Time) tea.Msg { return probeMsg{} })
 }
 
 // eventsStartedMsg carries the journal's history and the live channel.

@@ -5,8 +5,9 @@ import (
 
 	"berth/ui/common"
 
-	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
+
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 )
@@ -73,16 +74,18 @@ type menuItem struct {
 // filter, typing narrows the items.
 type menu struct {
 	title  string
+	width  int
 	items  []menuItem
 	shown  []int
 	cursor common.Cursor
 	filter *textinput.Model
 }
 
-func newMenu(title string, items []menuItem, filter bool) *menu {
-	m := &menu{title: title, items: items}
+func newMenu(title string, items []menuItem, filter bool, width int) *menu {
+	m := &menu{title: title, items: items, width: min(max(width-8, 20), 64)}
 	if filter {
-		ti := textinput.New()
+		ti := common.NewInput()
+		ti.Width = m.width - 4
 		ti.Prompt = ": "
 		ti.Placeholder = "type to filter commands"
 		ti.Focus()
@@ -143,11 +146,10 @@ func (m *menu) update(msg tea.KeyMsg, c *common.Common) (modal, tea.Cmd) {
 
 func (m *menu) view(c *common.Common) string {
 	st := c.Styles
-	width := min(max(c.Width-8, 20), 64)
+	width := m.width
 	var b strings.Builder
 	b.WriteString(st.Title.Render(m.title))
 	if m.filter != nil {
-		m.filter.Width = width - 4
 		b.WriteString("\n" + m.filter.View())
 	}
 	if len(m.shown) == 0 {

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"berth/ui/common"
-	"berth/ui/events"
+	"berth/ui/format"
 	"berth/ui/sanitize"
 	"berth/watch"
 
@@ -28,7 +28,7 @@ const (
 
 func (m *Model) addToast(ev watch.Event) {
 	text := "OOM kill in " + sanitize.OneLine(ev.ID)
-	if top, ok := events.TopProcess(ev); ok {
+	if top, ok := format.OOMVictim(ev); ok {
 		text += ": " + top
 	} else if ev.OOMKilled {
 		text += ": its init"

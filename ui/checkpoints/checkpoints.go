@@ -82,7 +82,7 @@ func (m *Model) Open(id string) tea.Cmd {
 	if id != m.id {
 		*m = Model{c: m.c, id: id, gen: m.gen, logGen: m.logGen}
 	}
-	m.ctx, m.cancel = context.WithCancel(context.Background())
+	m.ctx, m.cancel = context.WithCancel(m.c.Ctx)
 	cmds := []tea.Cmd{m.load()}
 	if m.insp != nil {
 		cmds = append(cmds, m.loadLog())

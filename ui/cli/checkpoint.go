@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"berth/ui/format"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"berth/core"
+	"berth/ui/format"
 
 	"github.com/spf13/cobra"
 )

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"berth/ui/format"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"berth/core"
+	"berth/ui/format"
 	"berth/ui/sanitize"
 
 	"github.com/spf13/cobra"

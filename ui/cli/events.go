@@ -1,11 +1,11 @@
 package cli
 
 import (
-	"berth/ui/format"
 	"encoding/json"
 	"fmt"
 	"time"
 
+	"berth/ui/format"
 	"berth/watch"
 
 	"github.com/spf13/cobra"

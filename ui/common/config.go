@@ -120,6 +120,9 @@ func parseKeys(path string, n *yaml.Node) (map[string][]string, map[string]int, 
 		default:
 			return nil, nil, fmt.Errorf("%s: keys.%s: give a key or a list of keys", at, k.Value)
 		}
+		if len(keys) == 0 {
+			return nil, nil, fmt.Errorf("%s: keys.%s: give at least one key", at, k.Value)
+		}
 		for _, s := range keys {
 			if err := validKey(s); err != nil {
 				return nil, nil, fmt.Errorf("%s: keys.%s: %v", at, k.Value, err)
@@ -136,6 +139,9 @@ func parseKeys(path string, n *yaml.Node) (map[string][]string, map[string]int, 
 func validKey(s string) error {
 	if s == "" {
 		return errors.New("an empty key")
+	}
+	if s == "ctrl+c" {
+		return errors.New("ctrl+c always quits; it cannot be given to another action")
 	}
 	if len([]rune(s)) == 1 {
 		return nil

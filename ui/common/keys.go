@@ -125,9 +125,11 @@ func (k *KeyMap) Named() []NamedBinding {
 	)
 }
 
-// conflicts reports whether two scopes are ever live at once. The list
-// and the container view never are; the logs tab lives in the container
-// view beside the tabs and the actions, but its keys shadow the list's.
+// conflicts reports whether two scopes are ever live at once. The list's
+// keys meet the actions on the list, and the tab keys in the container
+// view (whose processes tab sorts and whose checkpoints tab opens with
+// them); the logs tab lives beside the tabs and the actions. The list's
+// filter and the logs' search may share a key: they never meet.
 func conflicts(a, b Scope) bool {
 	if a == ScopeGlobal || a == ScopeNav || b == ScopeGlobal || b == ScopeNav {
 		return true
@@ -136,7 +138,8 @@ func conflicts(a, b Scope) bool {
 		return true
 	}
 	pair := func(x, y Scope) bool { return a == x && b == y || a == y && b == x }
-	return pair(ScopeList, ScopeActions) || pair(ScopeTabs, ScopeActions) || pair(ScopeLogs, ScopeTabs) || pair(ScopeLogs, ScopeActions)
+	return pair(ScopeList, ScopeActions) || pair(ScopeList, ScopeTabs) || pair(ScopeTabs, ScopeActions) ||
+		pair(ScopeLogs, ScopeTabs) || pair(ScopeLogs, ScopeActions)
 }
 
 // GlobalHelp is the global keys, for every screen's help.

@@ -103,6 +103,9 @@ type StatsMsg struct {
 	Stats []core.Stats
 	Stale bool
 	Time  time.Time
+	// Gen is the root's sample generation: a reply for a screen since
+	// left is dropped.
+	Gen uint64
 }
 
 // EventsMsg is a batch of events from the watch loop (or the history,

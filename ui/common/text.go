@@ -1,10 +1,13 @@
 package common
 
 import (
+	"context"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/textinput"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -12,6 +15,9 @@ import (
 // screen's size and the clock. The root owns it and changes it only in
 // Update; screens read it.
 type Common struct {
+	// Ctx ends when the UI does: pages derive the contexts of their
+	// work from it.
+	Ctx context.Context
 	// Core is berth's core (or the tests' fake); Store what the root knows.
 	Core   Core
 	Store  *Store
@@ -184,4 +190,14 @@ func (c *Cursor) Clamp(n, h int) {
 func (c *Cursor) Move(delta, n, h int) {
 	c.Index += delta
 	c.Clamp(n, h)
+}
+
+// NewInput is a text input for prompts: a steady cursor (a blinking one
+// wakes the UI twice a second for nothing) and no ctrl+v, which would run
+// a clipboard tool (terminals paste on their own).
+func NewInput() textinput.Model {
+	ti := textinput.New()
+	ti.Cursor.SetMode(cursor.CursorStatic)
+	ti.KeyMap.Paste.SetEnabled(false)
+	return ti
 }

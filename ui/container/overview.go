@@ -39,7 +39,7 @@ type overviewKey struct {
 	loaded   bool
 	width    int
 	now      time.Time
-	theme    *common.Styles
+	theme    string
 }
 
 var _ common.Page = (*Overview)(nil)
@@ -100,7 +100,7 @@ func (o *Overview) setSpec(msg specMsg) {
 
 // key is the current overviewKey.
 func (o *Overview) key() overviewKey {
-	return overviewKey{gen: o.gen, rev: o.c.Store.Rev, loaded: o.loaded, width: o.c.Width, now: o.c.Now, theme: o.c.Styles}
+	return overviewKey{gen: o.gen, rev: o.c.Store.Rev, loaded: o.loaded, width: o.c.Width, now: o.c.Now, theme: o.c.Styles.Theme}
 }
 
 // rebuild builds the content again when what it shows has changed.

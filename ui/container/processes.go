@@ -56,9 +56,9 @@ type processesMsg struct {
 
 // loadProcesses reads container id's processes off the UI's goroutine,
 // noting when, for the CPU use of the next read.
-func loadProcesses(in common.Inspector, id string, gen uint64) tea.Cmd {
+func loadProcesses(parent context.Context, in common.Inspector, id string, gen uint64) tea.Cmd {
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), processesTimeout)
+		ctx, cancel := context.WithTimeout(parent, processesTimeout)
 		defer cancel()
 		ps, err := in.Processes(ctx, id)
 		return processesMsg{id: id, gen: gen, at: time.Now(), procs: ps, err: err}
@@ -106,7 +106,7 @@ func (p *Processes) poll() tea.Cmd {
 		return nil
 	}
 	p.inFlight = true
-	return loadProcesses(p.c.Core, p.id, p.gen)
+	return loadProcesses(p.c.Ctx, p.c.Core, p.id, p.gen)
 }
 
 // receive takes a read of the current generation: new rows, sorted, with

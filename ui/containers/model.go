@@ -38,6 +38,10 @@ type Model struct {
 	prompt    textinput.Model
 	prompting bool
 	filterErr string
+	// before is the filter as it was when the prompt opened: esc puts it
+	// back (the filter applies as it is typed).
+	before    *regexp.Regexp
+	beforeSrc string
 
 	rev uint64 // the store revision rows were built from
 	buf []common.Point
@@ -45,7 +49,7 @@ type Model struct {
 
 // New is the list over c's store.
 func New(c *common.Common) *Model {
-	ti := textinput.New()
+	ti := common.NewInput()
 	ti.Prompt = "/"
 	ti.Placeholder = "regexp over id, status, runtime"
 	ti.CharLimit = 256
@@ -71,6 +75,7 @@ func (m *Model) Back() bool {
 		m.prompting = false
 		m.prompt.Blur()
 		m.filterErr = ""
+		m.setFilter(m.before, m.beforeSrc)
 		return true
 	case m.filter != nil:
 		m.setFilter(nil, "")
@@ -90,11 +95,12 @@ func (m *Model) Selected() string {
 	return ""
 }
 
-// Targets are the ids an action applies to: the marked containers still
-// listed, or else the selected one.
+// Targets are the ids an action applies to: the marked containers the
+// filter shows (a mark hidden by the filter is not acted on), or else the
+// selected one.
 func (m *Model) Targets() []string {
 	var ids []string
-	for _, r := range m.rows {
+	for _, r := range m.shown {
 		if m.marked[r.c.ID] {
 			ids = append(ids, r.c.ID)
 		}
@@ -241,6 +247,7 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, k.Filter):
 		m.prompting = true
+		m.before, m.beforeSrc = m.filter, m.filterSrc
 		m.prompt.SetValue(m.filterSrc)
 		m.prompt.CursorEnd()
 		return m.prompt.Focus()
@@ -368,7 +375,17 @@ func (m *Model) titleLine(w int) string {
 		parts = append(parts, st.Accent.Render(fmt.Sprintf("filter /%s/ %d shown", sanitize.OneLine(m.filterSrc), len(m.shown))))
 	}
 	if n := len(m.marked); n > 0 {
-		parts = append(parts, st.Marked.Render(fmt.Sprintf("%d marked", n)))
+		hidden := 0
+		for id := range m.marked {
+			if !slices.ContainsFunc(m.shown, func(r *row) bool { return r.c.ID == id }) {
+				hidden++
+			}
+		}
+		text := fmt.Sprintf("%d marked", n)
+		if hidden > 0 {
+			text += fmt.Sprintf(" (%d hidden by the filter: not acted on)", hidden)
+		}
+		parts = append(parts, st.Marked.Render(text))
 	}
 	return common.Fit(strings.Join(parts, st.Muted.Render(" · ")), w)
 }

@@ -5,7 +5,6 @@ package events
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"berth/ui/common"
@@ -116,7 +115,7 @@ func (m *Model) View() string {
 			cells[2] = sanitize.OneLine(ev.ID)
 			n = 3
 		}
-		cells[n] = Detail(ev)
+		cells[n] = format.EventDetail(ev)
 		line := common.Row(cols, cells)
 		b.WriteByte('\n')
 		if i == m.cursor.Index && !m.follow {
@@ -140,60 +139,6 @@ func kindStyle(st *common.Styles, k watch.Kind) lipgloss.Style {
 		return st.Status("paused")
 	}
 	return st.Text
-}
-
-// Detail says what an event's kind has to say, on one escaped line: an
-// exit's status, an OOM kill's count, usage and top process.
-func Detail(ev watch.Event) string {
-	var parts []string
-	if ev.Pid > 0 {
-		parts = append(parts, "pid "+strconv.Itoa(ev.Pid))
-	}
-	if ev.Proc != "" && ev.Proc != "init" {
-		parts = append(parts, ev.Proc)
-	}
-	if ev.ExitStatus != nil {
-		parts = append(parts, "status "+strconv.Itoa(*ev.ExitStatus))
-	}
-	if ev.OOMKilled {
-		parts = append(parts, "oom-killed")
-	}
-	if ev.Kind == watch.KindOOM {
-		parts = append(parts, "kill #"+strconv.FormatUint(ev.OOMCount, 10))
-		if ev.Missed {
-			parts = append(parts, "(found from the counter)")
-		}
-		if f := ev.Forensics; f != nil {
-			use := "usage " + format.HumanBytes(f.UsageBytes)
-			if f.LimitBytes > 0 {
-				use += " of " + format.HumanBytes(f.LimitBytes)
-			}
-			parts = append(parts, use)
-			if top, ok := TopProcess(ev); ok {
-				parts = append(parts, "top: "+top)
-			}
-		}
-	}
-	if ev.Detail != "" && !(ev.Kind == watch.KindOOM && ev.Forensics != nil) {
-		parts = append(parts, ev.Detail)
-	}
-	return sanitize.OneLine(strings.Join(parts, "  "))
-}
-
-// TopProcess names an OOM kill's likely victim (or its largest process):
-// "grower 64m (pid 4130, 30.0MiB)", escaped.
-func TopProcess(ev watch.Event) (string, bool) {
-	f := ev.Forensics
-	if f == nil || len(f.Processes) == 0 {
-		return "", false
-	}
-	p := f.Processes[0]
-	for _, q := range f.Processes {
-		if q.Pid == f.LikelyVictim {
-			p = q
-		}
-	}
-	return sanitize.OneLine(fmt.Sprintf("%s (pid %d, %s)", p.Command, p.Pid, format.HumanBytes(p.RSSBytes))), true
 }
 
 // ShortHelp is the timeline's keys.

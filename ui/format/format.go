@@ -82,35 +82,62 @@ func ParseBytes(s string) (int64, error) {
 // Event formats an event for a terminal: time, kind, id, then what the
 // kind has to say.
 func Event(ev watch.Event) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s  %-10s %s", ev.Time.Local().Format("2006-01-02 15:04:05.000"), ev.Kind, ev.ID)
+	line := fmt.Sprintf("%s  %-10s %s", ev.Time.Local().Format("2006-01-02 15:04:05.000"), ev.Kind, ev.ID)
+	if d := EventDetail(ev); d != "" {
+		line += "  " + d
+	}
+	return sanitize.OneLine(line)
+}
+
+// EventDetail says what an event's kind has to say, on one escaped line:
+// an exit's status, an OOM kill's count, usage and likely victim.
+func EventDetail(ev watch.Event) string {
+	var parts []string
 	if ev.Pid > 0 {
-		b.WriteString("  pid " + strconv.Itoa(ev.Pid))
+		parts = append(parts, "pid "+strconv.Itoa(ev.Pid))
 	}
 	if ev.Proc != "" && ev.Proc != "init" {
-		b.WriteString("  " + ev.Proc)
+		parts = append(parts, ev.Proc)
 	}
 	if ev.ExitStatus != nil {
-		b.WriteString("  status " + strconv.Itoa(*ev.ExitStatus))
+		parts = append(parts, "status "+strconv.Itoa(*ev.ExitStatus))
 	}
 	if ev.OOMKilled {
-		b.WriteString("  oom-killed")
+		parts = append(parts, "oom-killed")
 	}
 	if ev.Kind == watch.KindOOM {
-		fmt.Fprintf(&b, "  kill #%d", ev.OOMCount)
+		parts = append(parts, "kill #"+strconv.FormatUint(ev.OOMCount, 10))
 		if f := ev.Forensics; f != nil {
-			fmt.Fprintf(&b, "  usage %s", HumanBytes(f.UsageBytes))
+			use := "usage " + HumanBytes(f.UsageBytes)
 			if f.LimitBytes > 0 {
-				b.WriteString(" of " + HumanBytes(f.LimitBytes))
+				use += " of " + HumanBytes(f.LimitBytes)
 			}
-			if len(f.Processes) > 0 {
-				p := f.Processes[0]
-				fmt.Fprintf(&b, "  top: %s (pid %d, %s)", p.Command, p.Pid, HumanBytes(p.RSSBytes))
+			parts = append(parts, use)
+			if top, ok := OOMVictim(ev); ok {
+				parts = append(parts, "top: "+top)
 			}
 		}
 	}
+	// An OOM kill's detail repeats what the forensics said, unless the
+	// kill was found from the counter (then it says so).
 	if ev.Detail != "" && !(ev.Kind == watch.KindOOM && ev.Forensics != nil && !ev.Missed) {
-		b.WriteString("  " + ev.Detail)
+		parts = append(parts, ev.Detail)
 	}
-	return sanitize.OneLine(b.String())
+	return sanitize.OneLine(strings.Join(parts, "  "))
+}
+
+// OOMVictim names an OOM kill's likely victim (or its largest process):
+// "grower 64m (pid 4130, 30.0MiB)", escaped.
+func OOMVictim(ev watch.Event) (string, bool) {
+	f := ev.Forensics
+	if f == nil || len(f.Processes) == 0 {
+		return "", false
+	}
+	p := f.Processes[0]
+	for _, q := range f.Processes {
+		if q.Pid == f.LikelyVictim {
+			p = q
+		}
+	}
+	return sanitize.OneLine(fmt.Sprintf("%s (pid %d, %s)", p.Command, p.Pid, HumanBytes(p.RSSBytes))), true
 }

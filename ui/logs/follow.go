@@ -45,8 +45,8 @@ type follower struct {
 
 // startFollow reads id's last tailLines lines, then every new one, until
 // the follower is stopped or the output ends.
-func startFollow(lr common.LogReader, id string) *follower {
-	ctx, cancel := context.WithCancel(context.Background())
+func startFollow(parent context.Context, lr common.LogReader, id string) *follower {
+	ctx, cancel := context.WithCancel(parent)
 	f := &follower{lines: make(chan line, queueLines), cancel: cancel}
 	go func() {
 		defer close(f.lines)

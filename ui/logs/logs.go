@@ -26,7 +26,6 @@ import (
 	"berth/ui/common"
 	"berth/ui/sanitize"
 
-	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
@@ -68,17 +67,20 @@ var (
 	_ common.Backer = (*Model)(nil)
 )
 
+// styleInput takes the prompt's styles from the theme in use (it may
+// have changed since the tab was made).
+func (m *Model) styleInput() {
+	m.prompt.PromptStyle = m.c.Styles.Accent
+	m.prompt.TextStyle = m.c.Styles.Text
+	m.prompt.PlaceholderStyle = m.c.Styles.Muted
+}
+
 // New is an empty logs tab; Open starts it on a container.
 func New(c *common.Common) *Model {
-	ti := textinput.New()
+	ti := common.NewInput()
 	ti.Prompt = "/"
 	ti.Placeholder = "regexp, case-insensitive"
 	ti.CharLimit = 256
-	ti.PromptStyle = c.Styles.Accent
-	ti.TextStyle = c.Styles.Text
-	ti.PlaceholderStyle = c.Styles.Muted
-	// A blinking cursor would need timer messages routed back here.
-	ti.Cursor.SetMode(cursor.CursorStatic)
 	cancel, clearSearch := c.Keys.Back, c.Keys.Back
 	cancel.SetHelp(c.Keys.Back.Help().Key, "cancel")
 	clearSearch.SetHelp(c.Keys.Back.Help().Key, "clear search")
@@ -94,13 +96,14 @@ func New(c *common.Common) *Model {
 // following it. It stops any earlier follow and empties the page; wrap,
 // timestamps and the search (re-matched as lines arrive) stay.
 func (m *Model) Open(id string) tea.Cmd {
+	m.styleInput()
 	m.Close()
 	m.id = id
 	m.buf = ring{}
 	m.ended, m.endState, m.endText, m.endErr = false, "", "", false
 	m.follow, m.top = true, pos{}
 	m.search.matches, m.search.cur = nil, 0
-	m.follower = startFollow(m.c.Core, id)
+	m.follower = startFollow(m.c.Ctx, m.c.Core, id)
 	return m.follower.wait(m.gen)
 }
 
@@ -143,6 +146,9 @@ func (m *Model) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 		if msg.gen == m.gen {
 			m.end(msg.err)
 		}
+	case tea.WindowSizeMsg:
+		// Sent on a resize and when the theme changes.
+		m.styleInput()
 	case tea.KeyMsg:
 		if m.prompting {
 			return m, m.updatePrompt(msg)

@@ -15,7 +15,8 @@ import (
 )
 
 // Line escapes every C0 control byte except tab, DEL, every C1 control
-// (U+0080-U+009F), and invalid UTF-8, as \xNN. Newlines are escaped too:
+// (U+0080-U+009F) and bidirectional control (as \uNNNN), and invalid
+// UTF-8, as \xNN. Newlines are escaped too:
 // Line is for one line of output.
 func Line(s string) string {
 	if clean(s) {
@@ -54,7 +55,7 @@ func clean(s string) bool {
 func cleanUTF8(s string) bool {
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 || r < 0x20 && r != '\t' || r == 0x7f || r >= 0x80 && r < 0xa0 {
+		if r == utf8.RuneError && size == 1 || r < 0x20 && r != '\t' || r == 0x7f || r >= 0x80 && r < 0xa0 || bidi(r) {
 			return false
 		}
 		i += size
@@ -76,7 +77,7 @@ func escape(s, newline string) string {
 			b.WriteByte('\t')
 		case r < 0x20 || r == 0x7f:
 			fmt.Fprintf(&b, `\x%02x`, r)
-		case r >= 0x80 && r < 0xa0:
+		case r >= 0x80 && r < 0xa0 || bidi(r):
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteString(s[i : i+size])
@@ -84,4 +85,11 @@ func escape(s, newline string) string {
 		i += size
 	}
 	return b.String()
+}
+
+// bidi reports the bidirectional controls: they reorder the text around
+// them on screen, so an id or a log line could show something other than
+// what it holds (CVE-2021-42574, "Trojan Source").
+func bidi(r rune) bool {
+	return r == 0x061c || r == 0x200e || r == 0x200f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069
 }

@@ -36,6 +36,8 @@ var hostile = []struct {
 	{"all C0", c0Bytes()},
 	{"every byte", everyByte()},
 	{"mixed", "héllo\x1b[2J 世界\r\x00\xff\u009c\x7f"},
+	{"bidi override", "id\u202egnp.exe"},
+	{"bidi isolates", "a\u2066b\u2069c\u200f"},
 }
 
 func c0Bytes() string {
@@ -74,8 +76,8 @@ func assertSafe(t testing.TB, in, s string) {
 		}
 	}
 	for _, r := range s {
-		if r >= 0x80 && r < 0xa0 {
-			t.Errorf("output for %q holds C1 control %U: %q", in, r, s)
+		if r >= 0x80 && r < 0xa0 || bidi(r) {
+			t.Errorf("output for %q holds control %U: %q", in, r, s)
 		}
 	}
 }
@@ -191,7 +193,7 @@ func TestEverySingleRune(t *testing.T) {
 		s := "a" + string(r) + "b"
 		out := Line(s)
 		assertSafe(t, s, out)
-		ctl := r < 0x20 && r != '\t' || r == 0x7f || r >= 0x80 && r < 0xa0
+		ctl := r < 0x20 && r != '\t' || r == 0x7f || r >= 0x80 && r < 0xa0 || bidi(r)
 		if !ctl && out != s {
 			t.Errorf("Line(%q) = %q, want it unchanged", s, out)
 		}

@@ -253,6 +253,13 @@ func (f *Fake) Update(ctx context.Context, id string, r core.Resources) error {
 	if err := f.fail("Update"); err != nil {
 		return err
 	}
+	// The same rules as core's Update.
+	if r.MemoryBytes == nil && r.Pids == nil && r.CPUs == nil {
+		return fmt.Errorf("%s: nothing to update", id)
+	}
+	if r.MemoryBytes != nil && *r.MemoryBytes < -1 || r.CPUs != nil && *r.CPUs < 0 {
+		return fmt.Errorf("%s: invalid limits", id)
+	}
 	s := "update " + id
 	if r.MemoryBytes != nil {
 		s += fmt.Sprintf(" memory=%d", *r.MemoryBytes)

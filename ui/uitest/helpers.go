@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -50,7 +51,7 @@ func NewCommon(t testing.TB, f *Fake, w, h int, theme string, color bool) *commo
 		t.Fatal(err)
 	}
 	c := &common.Common{
-		Core: f, Store: common.NewStore(), Styles: common.NewStyles(p, Renderer(color)),
+		Ctx: t.Context(), Core: f, Store: common.NewStore(), Styles: common.NewStyles(p, Renderer(color)),
 		Keys: common.DefaultKeyMap(), Width: w, Height: h, Now: Epoch,
 	}
 	cs, _ := f.List(context.Background())
@@ -180,15 +181,17 @@ func Run(cmd tea.Cmd) []tea.Msg {
 	case <-time.After(500 * time.Millisecond):
 		return nil
 	}
-	switch m := msg.(type) {
-	case tea.BatchMsg:
+	if msg == nil {
+		return nil
+	}
+	// A batch (tea.BatchMsg) or a sequence (bubbletea's unexported
+	// sequenceMsg): both are lists of commands, run here in order.
+	if v := reflect.ValueOf(msg); v.Kind() == reflect.Slice && v.Type().Elem() == reflect.TypeFor[tea.Cmd]() {
 		var out []tea.Msg
-		for _, c := range m {
-			out = append(out, Run(c)...)
+		for i := range v.Len() {
+			out = append(out, Run(v.Index(i).Interface().(tea.Cmd))...)
 		}
 		return out
-	case nil:
-		return nil
 	}
 	return []tea.Msg{msg}
 }
