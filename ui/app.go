@@ -165,10 +165,22 @@ func (m *Model) page() common.Page {
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	n := len(m.toasts)
 	_, cmd := m.update(msg)
-	if _, ok := msg.(tickMsg); !ok || !m.sampling || len(m.toasts) != n {
+	if !m.quiet(msg) || len(m.toasts) != n {
 		m.frame = m.render()
 	}
 	return m, cmd
+}
+
+// quiet reports messages that change nothing on screen: the terminal
+// probe's clock, and a tick that started a sample (its reply draws).
+func (m *Model) quiet(msg tea.Msg) bool {
+	switch msg.(type) {
+	case probeMsg:
+		return true
+	case tickMsg:
+		return m.sampling
+	}
+	return false
 }
 
 func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {

@@ -2,6 +2,7 @@ package logs
 
 import (
 	"context"
+	"time"
 
 	"berth/core"
 	"berth/ui/common"
@@ -70,6 +71,9 @@ func (f *follower) stop() { f.cancel() }
 // wait is the command that waits for the next lines: the first one, then
 // whatever is already queued, up to maxBatch. Update runs it again after
 // each batch; when the queue closes it reports the end instead.
+// coalesce is how long a batch of lines waits for more after its first.
+const coalesce = 50 * time.Millisecond
+
 func (f *follower) wait(gen int) tea.Cmd {
 	ch := f.lines
 	return func() tea.Msg {
@@ -79,6 +83,11 @@ func (f *follower) wait(gen int) tea.Cmd {
 		}
 		batch := make([]line, 1, min(len(ch)+1, maxBatch))
 		batch[0] = l
+		// Gather what comes within a moment of the first line: a chatty
+		// container then costs at most 1/coalesce frames a second, not
+		// one a write.
+		timer := time.NewTimer(coalesce)
+		defer timer.Stop()
 		for len(batch) < maxBatch {
 			select {
 			case l, ok := <-ch:
@@ -86,7 +95,7 @@ func (f *follower) wait(gen int) tea.Cmd {
 					return linesMsg{gen: gen, lines: batch}
 				}
 				batch = append(batch, l)
-			default:
+			case <-timer.C:
 				return linesMsg{gen: gen, lines: batch}
 			}
 		}
