@@ -1,0 +1,141 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"berth/ui/common"
+	"berth/ui/sanitize"
+
+	"github.com/charmbracelet/bubbles/key"
+)
+
+// View returns the frame Update drew.
+func (m *Model) View() string {
+	if m.frame == "" {
+		return m.render()
+	}
+	return m.frame
+}
+
+// render draws the page (with the tab bar in the container view), the
+// footer, and any toast or modal over them.
+func (m *Model) render() string {
+	w, h := m.termW, m.termH
+	if w < minWidth || h < minHeight {
+		return tooSmall(w, h)
+	}
+	var b strings.Builder
+	if m.screen == common.ScreenContainer {
+		b.WriteString(m.tabBar() + "\n")
+	}
+	b.WriteString(common.Lines(m.page().View(), m.c.Width, m.c.Height))
+	b.WriteString("\n" + m.footer())
+	out := b.String()
+	if len(m.toasts) > 0 {
+		out = m.drawToasts(out)
+	}
+	if m.modal != nil {
+		out = overlay(out, m.modal.view(m.c), w, h)
+	}
+	return out
+}
+
+// tooSmall says how small the terminal is and what berth needs, in
+// whatever fits.
+func tooSmall(w, h int) string {
+	if w <= 0 || h <= 0 {
+		return ""
+	}
+	msg := fmt.Sprintf("berth: terminal %dx%d is too small; needs %dx%d", w, h, minWidth, minHeight)
+	var lines []string
+	for len(msg) > 0 && len(lines) < h {
+		n := min(len(msg), w)
+		lines = append(lines, msg[:n])
+		msg = msg[n:]
+	}
+	return common.Lines(strings.Join(lines, "\n"), w, h)
+}
+
+// tabBar names the container and its status (in words) and the tabs.
+func (m *Model) tabBar() string {
+	st := m.c.Styles
+	c, ok := m.c.Store.Get(m.id)
+	head := st.Title.Render(sanitize.OneLine(m.id))
+	if ok {
+		head += " " + st.Status(c.Status).Render(common.StatusLabel(c.Status))
+	} else {
+		head += " " + st.Error.Render("gone")
+	}
+	parts := []string{head + " "}
+	for i, name := range common.TabNames {
+		// The tab on view is bracketed as well as styled.
+		if common.Tab(i) == m.tab {
+			parts = append(parts, st.TabActive.Render(fmt.Sprintf("[%d %s]", i+1, name)))
+		} else {
+			parts = append(parts, st.Tab.Render(fmt.Sprintf(" %d %s ", i+1, name)))
+		}
+	}
+	return common.Fit(strings.Join(parts, ""), m.termW)
+}
+
+// footer is the status message, or the page's keys.
+func (m *Model) footer() string {
+	st := m.c.Styles
+	if m.status.Text != "" {
+		s := st.Text
+		prefix := ""
+		switch m.status.Level {
+		case common.LevelWarning:
+			s, prefix = st.Warning, "warning: "
+		case common.LevelError:
+			s, prefix = st.Error, "error: "
+		}
+		return common.Fit(s.Render(prefix+sanitize.OneLine(m.status.Text)), m.termW)
+	}
+	keys := append([]key.Binding{m.c.Keys.Help}, m.page().ShortHelp()...)
+	keys = append(keys, m.c.Keys.Palette, m.c.Keys.Quit)
+	if m.screen != common.ScreenList {
+		keys = append(keys, m.c.Keys.Back)
+	}
+	return common.Fit(m.help.ShortHelpView(keys), m.termW)
+}
+
+func (m *Model) styleHelp() {
+	st := m.c.Styles
+	m.help.Styles.ShortKey = st.Key
+	m.help.Styles.ShortDesc = st.KeyDesc
+	m.help.Styles.ShortSeparator = st.Muted
+	m.help.Styles.Ellipsis = st.Muted
+	m.help.ShortSeparator = " · "
+}
+
+// helpModal gathers the global keys and the page's.
+func (m *Model) helpModal() modal {
+	k := m.c.Keys
+	h := &helpModal{groups: [][]key.Binding{k.GlobalHelp()}, titles: []string{"global"}}
+	if m.screen == common.ScreenContainer {
+		tabs := append([]key.Binding{k.NextTab, k.PrevTab}, k.Tab[:]...)
+		h.groups = append(h.groups, tabs, k.ActionHelp())
+		h.titles = append(h.titles, "tabs", "actions")
+	}
+	for i, g := range m.page().FullHelp() {
+		h.groups = append(h.groups, g)
+		h.titles = append(h.titles, pageTitle(m.screen, m.tab, i))
+	}
+	return h
+}
+
+func pageTitle(s common.Screen, t common.Tab, i int) string {
+	name := "list"
+	switch s {
+	case common.ScreenContainer:
+		name = common.TabNames[t]
+	case common.ScreenEvents:
+		name = "events"
+	}
+	if i > 0 {
+		return fmt.Sprintf("%s (%d)", name, i+1)
+	}
+	return name
+}
