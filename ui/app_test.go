@@ -203,3 +203,27 @@ func TestTooSmall(t *testing.T) {
 		t.Fatalf("19x5:\n%s", v)
 	}
 }
+
+// BenchmarkFrame is one refresh as the root does it: a sweep of stats for
+// the visible rows taken in, and the frame drawn (160x48, 100 containers).
+func BenchmarkFrame(b *testing.B) {
+	m, f := app(b, 160, 48, "dark", true)
+	base := f.Containers[0]
+	var cs []core.Container
+	for i := range 100 {
+		c := base
+		c.ID = fmt.Sprintf("idle-%03d", i)
+		cs = append(cs, c)
+	}
+	m.Update(common.ContainersMsg{Containers: cs})
+	at := uitest.Epoch
+	b.ReportAllocs()
+	for b.Loop() {
+		at = at.Add(time.Second)
+		var sweep []core.Stats
+		for _, c := range cs[:46] {
+			sweep = append(sweep, core.Stats{ID: c.ID, Time: at, CPUUsage: uint64(at.Unix()), MemoryUsage: 1 << 20, PidsCurrent: 1})
+		}
+		m.Update(common.StatsMsg{Stats: sweep, Gen: m.sampleGen})
+	}
+}
