@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"berth/core"
 	"berth/themes"
 	"berth/ui"
 	"berth/ui/common"
@@ -38,9 +39,9 @@ var screens = []struct {
 	{"overview", []string{"enter"}},
 	{"processes", []string{"enter", "2"}},
 	{"stats", []string{"enter", "3"}},
-	{"logs", []string{"down", "enter", "4"}},                     // demo-log: the chatty one
-	{"checkpoints", []string{"enter", "5"}},                      // demo-cpu has checkpoints
-	{"container-events", []string{"down", "down", "enter", "6"}}, // demo-mem: OOM kills
+	{"logs", []string{"down", "enter", "4", "t", "/", "a", "p", "i", "enter"}}, // demo-log: the chatty one, searched
+	{"checkpoints", []string{"enter", "5"}},                                    // demo-cpu has checkpoints
+	{"container-events", []string{"down", "down", "enter", "6"}},               // demo-mem: OOM kills
 	{"events", []string{"E"}},
 	{"help", []string{"?"}},
 	{"palette", []string{":"}},
@@ -108,6 +109,7 @@ func capture(theme string, keys []string) (string, error) {
 	r.SetHasDarkBackground(theme != themes.Light)
 
 	f := uitest.New()
+	f.LogLines["demo-log"] = chattyLog(40)
 	m := ui.New(ui.Options{
 		Core: f, Theme: palette, ThemeDir: "", ThemeNames: themes.BuiltinNames,
 		Renderer: r, TerminalFd: -1, Refresh: time.Millisecond,
@@ -137,4 +139,21 @@ func isTick(msg tea.Msg) bool {
 		return true
 	}
 	return false
+}
+
+// chattyLog is n lines of what the demo's logger prints, a warning on
+// stderr now and then, ending at uitest.Epoch.
+func chattyLog(n int) []core.LogLine {
+	paths := []string{"/index.html", "/api/items", "/static/app.js", "/api/items/42", "/healthz"}
+	var out []core.LogLine
+	for i := range n {
+		at := uitest.Epoch.Add(time.Duration(i-n) * 200 * time.Millisecond)
+		l := core.LogLine{Time: at, Stream: "stdout",
+			Data: fmt.Appendf(nil, "GET %s served in %dms (request %d)", paths[i%len(paths)], 2+i*7%40, 1000+i)}
+		if i%9 == 4 {
+			l.Stream, l.Data = "stderr", fmt.Appendf(nil, "warning: slow client 10.0.0.%d took %dms", 7+i%5, 300+i*13%200)
+		}
+		out = append(out, l)
+	}
+	return out
 }
