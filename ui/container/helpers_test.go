@@ -41,19 +41,7 @@ func feed(p common.Page, msgs ...tea.Msg) common.Page {
 }
 
 // keyMsg is a key press as bubbletea delivers it.
-func keyMsg(k string) tea.KeyMsg {
-	switch k {
-	case "up":
-		return tea.KeyMsg{Type: tea.KeyUp}
-	case "down":
-		return tea.KeyMsg{Type: tea.KeyDown}
-	case "pgdown":
-		return tea.KeyMsg{Type: tea.KeyPgDown}
-	case "end":
-		return tea.KeyMsg{Type: tea.KeyEnd}
-	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
-}
+var keyMsg = uitest.Key
 
 // resize gives the page w x h cells, as the root does.
 func resize(c *common.Common, p common.Page, w, h int) common.Page {
