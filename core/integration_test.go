@@ -86,7 +86,7 @@ func TestLifecycle(t *testing.T) {
 	waitLog(t, m, "life", "", "stderr: oops")
 
 	ps, err := m.Processes(ctx, "life")
-	if err != nil || len(ps) == 0 || ps[0].HostPid != c.Pid || ps[0].ContainerPid != 1 {
+	if err != nil || len(ps) == 0 || ps[0].HostPid != c.Pid || ps[0].ContainerPid != 1 || ps[0].User != "root" {
 		t.Fatalf("processes: %+v %v", ps, err)
 	}
 	st, err := core.ReadStats(c, true)
@@ -630,5 +630,28 @@ func TestNoInheritedIgnoredSignals(t *testing.T) {
 	ours, theirs := ignored("self"), ignored(strconv.Itoa(c.Pid))
 	if extra := theirs &^ ours; extra != 0 {
 		t.Fatalf("container init ignores signals berth's caller does not: mask %#x", extra)
+	}
+}
+
+// A container's user names come from its own /etc/passwd, with symlinks
+// resolved inside its root: an absolute link to /etc/names means the
+// container's /etc/names, never the host's.
+func TestProcessUserNames(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, nil)
+	rootfs := filepath.Join(t.TempDir(), "rootfs")
+	if err := core.MakeBusyboxRootfs(rootfs); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(rootfs, "etc", "passwd"))
+	if err := os.WriteFile(filepath.Join(rootfs, "etc", "names"), []byte("# comment\noperator:x:0:0::/:/bin/sh\nroot:x:0:0::/:/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc/names", filepath.Join(rootfs, "etc", "passwd")); err != nil {
+		t.Fatal(err)
+	}
+	e.Run("names", []string{"sleep", "1000"}, func(s *specs.Spec) { s.Root.Path = rootfs })
+	ps, err := e.M.Processes(ctx, "names")
+	if err != nil || len(ps) != 1 || ps[0].User != "operator" {
+		t.Fatalf("processes: %+v %v", ps, err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -26,9 +27,12 @@ type Process struct {
 	PPid         int `json:"ppid"`
 	// UID is the process's real uid as the container sees it (mapped back
 	// through its user namespace); HostUID as the host does.
-	UID     int    `json:"uid"`
-	HostUID int    `json:"hostUid"`
-	State   string `json:"state"`
+	UID     int `json:"uid"`
+	HostUID int `json:"hostUid"`
+	// User is UID's name in the container's /etc/passwd ("" when it has
+	// none). Raw: it must be escaped before display.
+	User  string `json:"user,omitempty"`
+	State string `json:"state"`
 	// CPUTime is user+system time in nanoseconds; CPUPercent is filled by
 	// callers that have two samples (or as an average since start).
 	CPUTime    uint64  `json:"cpuTimeNs"`
@@ -55,8 +59,10 @@ func (m *Manager) Processes(ctx context.Context, id string) ([]Process, error) {
 		return nil, fmt.Errorf("%s: %w", id, err)
 	}
 	out := make([]Process, 0, len(pids))
+	users := userNames(c.Pid)
 	for _, pid := range pids {
 		if p, ok := readProcess(pid); ok {
+			p.User = users[p.UID]
 			out = append(out, p)
 		}
 	}
@@ -166,6 +172,61 @@ func FillCPUPercent(prev, cur []Process, interval time.Duration) {
 			cur[i].CPUPercent = float64(cur[i].CPUTime-t) / float64(interval.Nanoseconds()) * 100
 		}
 	}
+}
+
+// maxPasswd bounds how much of a container's /etc/passwd is read.
+const maxPasswd = 1 << 20
+
+// userNames maps uids to names from the container's /etc/passwd, opened
+// through its init's root with every symlink resolved inside that root
+// (never the host's), and only if it is a regular file (a FIFO would
+// block). Any failure is no names.
+func userNames(initPid int) map[int]string {
+	if initPid <= 0 {
+		return nil
+	}
+	root, err := unix.Open("/proc/"+strconv.Itoa(initPid)+"/root", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil
+	}
+	defer unix.Close(root)
+	fd, err := unix.Openat2(root, "etc/passwd", &unix.OpenHow{
+		Flags:   unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NONBLOCK | unix.O_NOCTTY,
+		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	if err != nil {
+		return nil
+	}
+	f := os.NewFile(uintptr(fd), "passwd")
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return nil
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxPasswd))
+	if err != nil {
+		return nil
+	}
+	return parsePasswd(b)
+}
+
+// parsePasswd reads "name:password:uid:..." lines; the first name for a
+// uid wins, as getpwuid's does.
+func parsePasswd(b []byte) map[int]string {
+	names := map[int]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.SplitN(line, ":", 4)
+		if len(f) < 4 || f[0] == "" || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		uid, err := strconv.Atoi(f[2])
+		if err != nil {
+			continue
+		}
+		if _, ok := names[uid]; !ok {
+			names[uid] = f[0]
+		}
+	}
+	return names
 }
 
 // SignalProcess sends sig to one process of a running container, named by

@@ -195,10 +195,14 @@ func newTopCmd(g *globals) *cobra.Command {
 				return g.printJSON(ps)
 			}
 			tw := tabwriter.NewWriter(g.stdout, 2, 8, 2, ' ', 0)
-			fmt.Fprintln(tw, "PID\tCPID\tPPID\tUID\tSTATE\t%CPU\tRSS\tTHR\tCOMMAND")
+			fmt.Fprintln(tw, "PID\tCPID\tPPID\tUSER\tSTATE\t%CPU\tRSS\tTHR\tCOMMAND")
 			for _, p := range ps {
-				fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%s\t%.1f\t%s\t%d\t%s\n", p.HostPid, p.ContainerPid, p.PPid,
-					p.UID, p.State, p.CPUPercent, format.HumanBytes(p.RSS), p.Threads, OneLine(p.Command))
+				user := strconv.Itoa(p.UID)
+				if p.User != "" {
+					user = OneLine(p.User)
+				}
+				fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%s\t%.1f\t%s\t%d\t%s\n", p.HostPid, p.ContainerPid, p.PPid,
+					user, p.State, p.CPUPercent, format.HumanBytes(p.RSS), p.Threads, OneLine(p.Command))
 			}
 			return tw.Flush()
 		},

@@ -55,7 +55,7 @@ func TestProcessesSortKeys(t *testing.T) {
 		{"S", colPid, true, []int{30, 20, 10}, "PID▼"},
 		{"s", colCPid, false, []int{10, 30, 20}, "CPID▲"},
 		{"ss", colPPid, false, []int{10, 20, 30}, "PPID▲"},
-		{"sss", colUser, false, []int{10, 30, 20}, "UID▲"},
+		{"sss", colUser, false, []int{10, 30, 20}, "USER▲"},
 		{"ssss", colState, false, []int{30, 20, 10}, "STATE▲"},
 		{"sssss", colCPU, true, []int{20, 30, 10}, "CPU%▼"},
 		{"sssssS", colCPU, false, []int{10, 30, 20}, "CPU%▲"},

@@ -37,7 +37,7 @@ var procColumns = [numProcColumns]common.Column{
 	colPid:     {Title: "PID", Width: 7, Right: true},
 	colCPid:    {Title: "CPID", Width: 7, Right: true},
 	colPPid:    {Title: "PPID", Width: 7, Right: true},
-	colUser:    {Title: "UID", Width: 6, Right: true},
+	colUser:    {Title: "USER", Width: 8},
 	colState:   {Title: "STATE", Width: 6},
 	colCPU:     {Title: "CPU%", Width: 6, Right: true},
 	colRSS:     {Title: "RSS", Width: 9, Right: true},
@@ -132,6 +132,9 @@ func (r *procRow) format() {
 	r.cells[colCPid] = strconv.Itoa(r.ContainerPid)
 	r.cells[colPPid] = strconv.Itoa(r.PPid)
 	r.cells[colUser] = strconv.Itoa(r.UID)
+	if r.User != "" {
+		r.cells[colUser] = sanitize.OneLine(r.User)
+	}
 	r.cells[colState] = sanitize.OneLine(r.State)
 	r.cells[colCPU] = "-"
 	if r.cpuOK {

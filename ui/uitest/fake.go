@@ -72,12 +72,12 @@ func New() *Fake {
 		},
 		Procs: map[string][]core.Process{
 			"demo-cpu": {
-				{HostPid: 4101, ContainerPid: 1, PPid: 4090, State: "S", RSS: 900 << 10, Threads: 1, Command: "sh -c while :; do :; done & sleep 1d", StartTime: 100},
-				{HostPid: 4120, ContainerPid: 7, PPid: 4101, State: "R", CPUPercent: 49.8, RSS: 600 << 10, Threads: 1, Command: "sh -c while :; do :; done", StartTime: 101},
+				{HostPid: 4101, ContainerPid: 1, PPid: 4090, User: "root", State: "S", RSS: 900 << 10, Threads: 1, Command: "sh -c while :; do :; done & sleep 1d", StartTime: 100},
+				{HostPid: 4120, ContainerPid: 7, PPid: 4101, User: "root", State: "R", CPUPercent: 49.8, RSS: 600 << 10, Threads: 1, Command: "sh -c while :; do :; done", StartTime: 101},
 			},
 			"demo-mem": {
-				{HostPid: 4102, ContainerPid: 1, PPid: 4091, State: "S", RSS: 1 << 20, Threads: 1, Command: "sh /grow.sh", StartTime: 100},
-				{HostPid: 4133, ContainerPid: 12, PPid: 4102, State: "R", CPUPercent: 12, RSS: 26 * mb, Threads: 1, Command: "grower 64m", StartTime: 150},
+				{HostPid: 4102, ContainerPid: 1, PPid: 4091, User: "root", State: "S", RSS: 1 << 20, Threads: 1, Command: "sh /grow.sh", StartTime: 100},
+				{HostPid: 4133, ContainerPid: 12, PPid: 4102, User: "nobody", UID: 65534, State: "R", CPUPercent: 12, RSS: 26 * mb, Threads: 1, Command: "grower 64m", StartTime: 150},
 			},
 		},
 		Specs: map[string]*specs.Spec{},
