@@ -160,7 +160,7 @@ func TestOOMToast(t *testing.T) {
 	m, _ := app(t, 120, 30, "dark", false)
 	m.opts.Now = func() time.Time { return now }
 	ev := watch.Event{Time: now, Kind: watch.KindOOM, ID: "demo-mem", Pid: 4102, OOMCount: 8,
-		Forensics: &watch.Forensics{Processes: []watch.ProcessMem{{Pid: 4140, Command: "grower 64m", RSSBytes: 31 << 20}}}}
+		Forensics: &watch.Forensics{LikelyVictim: 4140, Processes: []watch.ProcessMem{{Pid: 4140, Command: "grower 64m", RSSBytes: 31 << 20}}}}
 	m.Update(common.EventsMsg{Events: []watch.Event{ev}})
 	if v := m.View(); !strings.Contains(v, "OOM kill in demo-mem: grower 64m (pid 4140") {
 		t.Fatalf("no toast:\n%s", v)

@@ -28,10 +28,10 @@ const (
 
 func (m *Model) addToast(ev watch.Event) {
 	text := "OOM kill in " + sanitize.OneLine(ev.ID)
-	if top, ok := format.OOMVictim(ev); ok {
-		text += ": " + top
-	} else if ev.OOMKilled {
-		text += ": its init"
+	if v, ok := format.OOMVictim(ev); ok {
+		text += ": " + v
+	} else {
+		text += " (the process killed was gone before berth looked)"
 	}
 	until := m.opts.Now().Add(toastLife)
 	// Repeated kills of the same process stack into one toast.

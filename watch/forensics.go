@@ -20,7 +20,9 @@ type Forensics struct {
 	Stat       []StatEntry  `json:"stat,omitempty"`
 	Processes  []ProcessMem `json:"processes,omitempty"`
 	// LikelyVictim is the process with the highest oom_score at the
-	// wake-up: the one the kernel picks (0 when unknown).
+	// wake-up (the one the kernel picks), kept only if it was dying once
+	// the kill was counted; 0 when unknown (the victim was gone before
+	// the snapshot).
 	LikelyVictim int `json:"likelyVictim,omitempty"`
 	// Error says what could not be taken, when something could not.
 	Error string `json:"error,omitempty"`
@@ -121,4 +123,43 @@ func largestStats(b []byte) []StatEntry {
 		out = out[:topN]
 	}
 	return out
+}
+
+// ConfirmVictim runs once the kernel has counted the kill: a likely
+// victim that is neither gone, a zombie, nor holding a pending SIGKILL was
+// not the one killed (the real victim had already gone when the snapshot
+// was taken), so it is forgotten rather than blamed.
+func (f *Forensics) ConfirmVictim() {
+	if f != nil && f.LikelyVictim != 0 && !dying(f.LikelyVictim) {
+		f.LikelyVictim = 0
+	}
+}
+
+// sigkillBit is SIGKILL's bit in /proc/PID/status's pending-signal masks.
+const sigkillBit = 1 << (9 - 1)
+
+// dying reports whether pid is gone, a zombie, or has SIGKILL pending.
+func dying(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return true
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		switch k {
+		case "State":
+			if strings.HasPrefix(v, "Z") || strings.HasPrefix(v, "X") {
+				return true
+			}
+		case "SigPnd", "ShdPnd":
+			if mask, err := strconv.ParseUint(v, 16, 64); err == nil && mask&sigkillBit != 0 {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -391,6 +391,7 @@ func (l *Loop) oomWake(c *watched) []Event {
 			return nil
 		}
 		if n > c.last {
+			snap.ConfirmVictim()
 			return l.counterEvents(c, n, false, snap)
 		}
 		if time.Now().After(deadline) {
@@ -456,7 +457,10 @@ func (l *Loop) inotifyEvent(t *wdTarget, mask uint32, name string) []Event {
 		if err != nil || n <= t.c.last {
 			return nil
 		}
-		return l.counterEvents(t.c, n, false, Snapshot(t.c.Cgroup))
+		// v2 reports after the kill: the snapshot may miss the victim.
+		snap := Snapshot(t.c.Cgroup)
+		snap.ConfirmVictim()
+		return l.counterEvents(t.c, n, false, snap)
 	case wdProcDir:
 		if mask&(unix.IN_DELETE_SELF|unix.IN_IGNORED) != 0 {
 			delete(l.wds, t.c.procWd)

@@ -113,8 +113,11 @@ func EventDetail(ev watch.Event) string {
 				use += " of " + HumanBytes(f.LimitBytes)
 			}
 			parts = append(parts, use)
-			if top, ok := OOMVictim(ev); ok {
-				parts = append(parts, "top: "+top)
+			if v, ok := OOMVictim(ev); ok {
+				parts = append(parts, "killed: "+v)
+			} else if len(f.Processes) > 0 {
+				p := f.Processes[0]
+				parts = append(parts, fmt.Sprintf("largest left: %s (pid %d, %s)", p.Command, p.Pid, HumanBytes(p.RSSBytes)))
 			}
 		}
 	}
@@ -126,18 +129,17 @@ func EventDetail(ev watch.Event) string {
 	return sanitize.OneLine(strings.Join(parts, "  "))
 }
 
-// OOMVictim names an OOM kill's likely victim (or its largest process):
-// "grower 64m (pid 4130, 30.0MiB)", escaped.
+// OOMVictim names the process an OOM kill took, when the forensics know
+// it: "grower 64m (pid 4130, 30.0MiB)", escaped.
 func OOMVictim(ev watch.Event) (string, bool) {
 	f := ev.Forensics
-	if f == nil || len(f.Processes) == 0 {
+	if f == nil || f.LikelyVictim == 0 {
 		return "", false
 	}
-	p := f.Processes[0]
-	for _, q := range f.Processes {
-		if q.Pid == f.LikelyVictim {
-			p = q
+	for _, p := range f.Processes {
+		if p.Pid == f.LikelyVictim {
+			return sanitize.OneLine(fmt.Sprintf("%s (pid %d, %s)", p.Command, p.Pid, HumanBytes(p.RSSBytes))), true
 		}
 	}
-	return sanitize.OneLine(fmt.Sprintf("%s (pid %d, %s)", p.Command, p.Pid, HumanBytes(p.RSSBytes))), true
+	return fmt.Sprintf("pid %d", f.LikelyVictim), true
 }

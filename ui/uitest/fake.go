@@ -101,7 +101,7 @@ func New() *Fake {
 			{Time: at(2 * time.Hour), Kind: watch.KindStart, ID: "demo-cpu", Pid: 4101},
 			{Time: at(2 * time.Hour), Kind: watch.KindStart, ID: "demo-mem", Pid: 4102},
 			{Time: at(5 * time.Minute), Kind: watch.KindOOM, ID: "demo-mem", Pid: 4102, OOMCount: 7,
-				Forensics: &watch.Forensics{LimitBytes: 32 * mb, UsageBytes: 32 * mb, Processes: []watch.ProcessMem{{Pid: 4130, Command: "grower 64m", RSSBytes: 30 * mb}}}},
+				Forensics: &watch.Forensics{LimitBytes: 32 * mb, UsageBytes: 32 * mb, LikelyVictim: 4130, Processes: []watch.ProcessMem{{Pid: 4130, Command: "grower 64m", RSSBytes: 30 * mb}}}},
 			{Time: at(time.Minute), Kind: watch.KindPause, ID: "demo-sleep"},
 		},
 		Fail: map[string]error{},
