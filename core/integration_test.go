@@ -21,6 +21,7 @@ import (
 	"berth/watch"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 var fixture *coretest.Fixture
@@ -653,5 +654,23 @@ func TestProcessUserNames(t *testing.T) {
 	ps, err := e.M.Processes(ctx, "names")
 	if err != nil || len(ps) != 1 || ps[0].User != "operator" {
 		t.Fatalf("processes: %+v %v", ps, err)
+	}
+}
+
+// A paused container refuses signals it could not act on, and dies of
+// SIGKILL at once (thawed after the signal).
+func TestKillPaused(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, nil)
+	e.Run("frozen", []string{"sleep", "1000"}, nil)
+	if err := e.M.Pause(ctx, "frozen"); err != nil {
+		t.Fatal(err)
+	}
+	coretest.ErrIs(t, e.M.Kill(ctx, "frozen", unix.SIGTERM), core.ErrPaused)
+	if err := e.M.Kill(ctx, "frozen", unix.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	c := e.WaitStatus("frozen", core.StatusStopped, 5*time.Second)
+	if c.ExitStatus == nil || *c.ExitStatus != 137 {
+		t.Fatalf("after SIGKILL while paused: %+v", c)
 	}
 }

@@ -329,16 +329,34 @@ func (m *Manager) Kill(ctx context.Context, id string, sig unix.Signal) error {
 	if err := t.requireRunning("kill", true); err != nil {
 		return err
 	}
+	// A frozen process cannot act on a signal until thawed: SIGKILL is
+	// sent and the container thawed so it dies now; any other signal
+	// would only wait, so it is refused.
+	if t.Status == StatusPaused && sig != unix.SIGKILL {
+		return idError(id, ErrPaused, "cannot send %s: the container is paused (resume it first; SIGKILL works paused)", unix.SignalName(sig))
+	}
+	if err := t.signalInit(ctx, sig); err != nil {
+		return err
+	}
+	if t.Status == StatusPaused {
+		return t.run(ctx, "resume", id)
+	}
+	return nil
+}
+
+// signalInit signals a container's init through a pidfd, or through the
+// runtime when its start time is unknown.
+func (t target) signalInit(ctx context.Context, sig unix.Signal) error {
 	if t.InitStart != 0 {
 		err := signalProcess(procfs.Ident{Pid: t.Pid, Start: t.InitStart}, sig)
 		if err == nil {
 			return nil
 		}
 		if errors.Is(err, procfs.ErrGone) {
-			return idError(id, ErrNotRunning, "cannot kill: its init has exited")
+			return idError(t.ID, ErrNotRunning, "cannot kill: its init has exited")
 		}
 	}
-	return t.run(ctx, "kill", id, strconv.Itoa(int(sig)))
+	return t.run(ctx, "kill", t.ID, strconv.Itoa(int(sig)))
 }
 
 // signalProcess signals a recorded process through a pidfd, after checking

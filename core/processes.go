@@ -240,6 +240,9 @@ func (m *Manager) SignalProcess(ctx context.Context, id string, pid int, start u
 	if !c.Running() {
 		return idError(id, ErrNotRunning, "container is %s", c.Status)
 	}
+	if c.Status == StatusPaused {
+		return idError(id, ErrPaused, "cannot signal process %d: the container is paused (resume it first)", pid)
+	}
 	pids, err := cgroupPids(c.CgroupPaths)
 	if err != nil {
 		return fmt.Errorf("%s: %w", id, err)

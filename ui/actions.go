@@ -29,7 +29,26 @@ func open(md modal) tea.Cmd { return func() tea.Msg { return openModalMsg{md} } 
 // harmless ones run at once, the others ask first.
 func (m *Model) onAction(a common.ActionMsg) tea.Cmd {
 	if len(a.IDs) == 0 {
+		m.status = common.StatusMsg{Text: "nothing to act on: the marked containers are hidden by the filter", Level: common.LevelWarning}
 		return nil
+	}
+	switch a.Action {
+	case common.ActKill, common.ActSignalProcess, common.ActUpdate, common.ActCheckpoint, common.ActExec, common.ActPause:
+		// Only live containers can take these: say so now rather than
+		// after a menu or a form.
+		var live, dead []string
+		for _, id := range a.IDs {
+			if c, ok := m.c.Store.Get(id); ok && c.Running() {
+				live = append(live, id)
+			} else {
+				dead = append(dead, id)
+			}
+		}
+		if len(live) == 0 {
+			m.status = common.StatusMsg{Text: fmt.Sprintf("%s: not running", names(dead)), Level: common.LevelError}
+			return nil
+		}
+		a.IDs = live
 	}
 	switch a.Action {
 	case common.ActPause, common.ActResume:
@@ -41,7 +60,22 @@ func (m *Model) onAction(a common.ActionMsg) tea.Cmd {
 				resume[id] = true
 			}
 		}
-		return m.run(a, "pause/resume", func(ctx context.Context, cr common.Core, id string) error {
+		var paused, resumed []string
+		for _, id := range a.IDs {
+			if resume[id] {
+				resumed = append(resumed, id)
+			} else {
+				paused = append(paused, id)
+			}
+		}
+		var done []string
+		if len(paused) > 0 {
+			done = append(done, "paused "+names(paused))
+		}
+		if len(resumed) > 0 {
+			done = append(done, "resumed "+names(resumed))
+		}
+		return m.run(a, strings.Join(done, "; "), func(ctx context.Context, cr common.Core, id string) error {
 			if resume[id] {
 				return cr.Resume(ctx, id)
 			}
@@ -66,7 +100,7 @@ func (m *Model) onAction(a common.ActionMsg) tea.Cmd {
 			title:    fmt.Sprintf("Delete checkpoint %s of %s?", sanitize.OneLine(a.Checkpoint), names(a.IDs)),
 			body:     "Its images are removed from disk.",
 			yesLabel: "Delete",
-			yes: m.run(a, "checkpoint deleted", func(ctx context.Context, cr common.Core, id string) error {
+			yes: m.run(a, fmt.Sprintf("checkpoint %s of %s deleted", sanitize.OneLine(a.Checkpoint), names(a.IDs)), func(ctx context.Context, cr common.Core, id string) error {
 				return cr.DeleteCheckpoint(ctx, id, a.Checkpoint, false)
 			}),
 		}
@@ -87,7 +121,8 @@ func names(ids []string) string {
 }
 
 // run returns a command doing fn for each id in turn and reporting one
-// DoneMsg: the first error (with how many others failed), or done.
+// DoneMsg: the first error (with how many others failed), or done (a
+// sentence saying what was done to what).
 //
 // The command runs off the UI's goroutine: it gets the core and what it
 // needs as values, never the model.
@@ -101,7 +136,7 @@ func (m *Model) run(a common.ActionMsg, done string, fn func(ctx context.Context
 				errs = append(errs, err)
 			}
 		}
-		msg := common.DoneMsg{Action: a.Action, ID: strings.Join(ids, ","), Text: done + ": " + names(ids)}
+		msg := common.DoneMsg{Action: a.Action, ID: strings.Join(ids, ","), Text: done}
 		if len(errs) > 0 {
 			msg.Err = errs[0]
 			if len(errs) > 1 {
@@ -135,8 +170,10 @@ func (m *Model) signalMenu(a common.ActionMsg, title string) tea.Cmd {
 	for i, s := range signals {
 		sig := s.sig
 		what := fmt.Sprintf("Send %s to %s?", s.name, names(a.IDs))
+		sent := fmt.Sprintf("%s sent to %s", s.name, names(a.IDs))
 		if a.Action == common.ActSignalProcess {
 			what = fmt.Sprintf("Send %s to process %d in %s?", s.name, a.Pid, names(a.IDs))
+			sent = fmt.Sprintf("%s sent to process %d in %s", s.name, a.Pid, names(a.IDs))
 		}
 		fn := func(ctx context.Context, cr common.Core, id string) error { return cr.Kill(ctx, id, sig) }
 		if a.Action == common.ActSignalProcess {
@@ -145,7 +182,7 @@ func (m *Model) signalMenu(a common.ActionMsg, title string) tea.Cmd {
 			}
 		}
 		items[i] = menuItem{label: s.name, hint: s.hint, run: open(&confirm{
-			title: what, yesLabel: "Send " + s.name, yes: m.run(a, s.name+" sent", fn),
+			title: what, yesLabel: "Send " + s.name, yes: m.run(a, sent, fn),
 		})}
 	}
 	m.modal = newMenu(title, items, false, m.termW)
@@ -160,14 +197,17 @@ func (m *Model) confirmDelete(a common.ActionMsg) tea.Cmd {
 		}
 	}
 	body := "Its state, logs and checkpoints in its bundle stay; berth forgets it."
-	if live > 0 {
-		body = fmt.Sprintf("%d of them still run%s: they are killed first.", live, map[bool]string{true: "s", false: ""}[live == 1])
+	switch {
+	case live > 0 && len(a.IDs) == 1:
+		body = "It still runs: it is killed first."
+	case live > 0:
+		body = fmt.Sprintf("%d of them still run: they are killed first.", live)
 	}
 	m.modal = &confirm{
 		title:    fmt.Sprintf("Delete %s?", names(a.IDs)),
 		body:     body,
 		yesLabel: "Delete",
-		yes: m.run(a, "deleted", func(ctx context.Context, cr common.Core, id string) error {
+		yes: m.run(a, "deleted "+names(a.IDs), func(ctx context.Context, cr common.Core, id string) error {
 			return cr.Delete(ctx, id, true)
 		}),
 	}
@@ -267,7 +307,7 @@ func (m *Model) updateForm(a common.ActionMsg) tea.Cmd {
 			return nil
 		}
 		m.status = common.StatusMsg{Text: "updating limits of " + names(a.IDs) + "…"}
-		return m.run(a, "limits updated", func(ctx context.Context, cr common.Core, id string) error { return cr.Update(ctx, id, r) })
+		return m.run(a, "limits of "+names(a.IDs)+" updated", func(ctx context.Context, cr common.Core, id string) error { return cr.Update(ctx, id, r) })
 	},
 		form.Field{Name: "memory", Label: "memory", Placeholder: memHint, Validate: optional(func(s string) error { _, err := format.ParseBytes(s); return err })},
 		form.Field{Name: "pids", Label: "pids", Placeholder: pidsHint, Validate: optional(func(s string) error { _, err := parseCount(s); return err })},
@@ -353,7 +393,7 @@ func (m *Model) checkpointForm(a common.ActionMsg) tea.Cmd {
 			ShellJob: f.Bool("shell-job"), FileLocks: f.Bool("file-locks"),
 		}
 		n := strings.TrimSpace(f.Text("name"))
-		do := m.run(a, "checkpoint "+sanitize.OneLine(n)+" created", func(ctx context.Context, cr common.Core, id string) error {
+		do := m.run(a, "checkpoint "+sanitize.OneLine(n)+" of "+names(a.IDs)+" created", func(ctx context.Context, cr common.Core, id string) error {
 			_, err := cr.CreateCheckpoint(ctx, id, n, o)
 			return err
 		})
@@ -370,7 +410,7 @@ func (m *Model) checkpointForm(a common.ActionMsg) tea.Cmd {
 		form.Field{Name: "name", Label: "name", Value: name, CharLimit: 128, Validate: core.ValidateName},
 		form.Field{Name: "leave-running", Label: "leave running", Kind: form.KindBool, Checked: true},
 		form.Field{Name: "tcp", Label: "tcp established", Kind: form.KindBool},
-		form.Field{Name: "unix", Label: "external unix sockets", Kind: form.KindBool},
+		form.Field{Name: "unix", Label: "unix sockets", Kind: form.KindBool},
 		form.Field{Name: "shell-job", Label: "shell job", Kind: form.KindBool},
 		form.Field{Name: "file-locks", Label: "file locks", Kind: form.KindBool},
 	)
@@ -393,16 +433,16 @@ func (m *Model) restore(a common.ActionMsg) tea.Cmd {
 			status("choose a checkpoint and press "+m.c.Keys.Restore.Help().Key))
 	}
 	id := a.IDs[0]
-	inPlace := "restore in place (the container must be stopped)"
+	inPlace := "empty: in place (it has stopped)"
 	if c, ok := m.c.Store.Get(id); ok && c.Running() {
-		inPlace = "the container runs: give a new id"
+		inPlace = "it runs: give a new id"
 	}
 	m.newForm("Restore "+sanitize.OneLine(a.Checkpoint)+" of "+sanitize.OneLine(id), func(f form.Model) tea.Cmd {
 		as := strings.TrimSpace(f.Text("as"))
 		o := core.RestoreOptions{As: as, Paused: f.Bool("paused")}
-		label := "restored " + sanitize.OneLine(id)
+		label := fmt.Sprintf("restored %s from %s", sanitize.OneLine(id), sanitize.OneLine(a.Checkpoint))
 		if as != "" {
-			label = "restored as " + sanitize.OneLine(as)
+			label = fmt.Sprintf("restored %s of %s as %s", sanitize.OneLine(a.Checkpoint), sanitize.OneLine(id), sanitize.OneLine(as))
 		}
 		return tea.Sequence(status("restoring…"), m.run(a, label, func(ctx context.Context, cr common.Core, id string) error {
 			_, err := cr.Restore(ctx, id, a.Checkpoint, o)
@@ -410,7 +450,7 @@ func (m *Model) restore(a common.ActionMsg) tea.Cmd {
 		}))
 	},
 		form.Field{Name: "as", Label: "new id", Placeholder: inPlace, CharLimit: 1024, Validate: optional(core.ValidateID)},
-		form.Field{Name: "paused", Label: "stay paused (if taken paused)", Kind: form.KindBool},
+		form.Field{Name: "paused", Label: "stay paused", Kind: form.KindBool},
 	)
 	return nil
 }

@@ -279,6 +279,13 @@ func (m *Model) onContainers(msg common.ContainersMsg) tea.Cmd {
 		cmds = append(cmds, m.sample())
 	}
 	m.list.Refresh()
+	if _, ok := m.c.Store.Get(m.id); !ok && m.screen == common.ScreenContainer && msg.Err == nil {
+		// The container in view is gone (removed elsewhere).
+		gone := sanitize.OneLine(m.id)
+		cmds = append(cmds, m.navigate(common.NavigateMsg{Screen: common.ScreenList}))
+		m.status = common.StatusMsg{Text: gone + " was removed", Level: common.LevelWarning}
+		return tea.Batch(cmds...)
+	}
 	cmds = append(cmds, m.forward(msg))
 	return tea.Batch(cmds...)
 }
@@ -444,6 +451,9 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, k.Quit):
 		return tea.Quit
+	case key.Matches(msg, k.Back) && len(m.toasts) > 0:
+		m.toasts = nil // esc dismisses the toasts first
+		return nil
 	case key.Matches(msg, k.Back):
 		return m.back()
 	case key.Matches(msg, k.Help):

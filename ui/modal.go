@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 
 	"berth/ui/common"
@@ -158,13 +159,17 @@ func (m *menu) view(c *common.Common) string {
 	end := min(m.cursor.Offset+menuRows, len(m.shown))
 	for i := m.cursor.Offset; i < end; i++ {
 		it := m.items[m.shown[i]]
-		prefix := "  "
-		if m.filter == nil && i < 9 {
-			prefix = string(rune('1'+i)) + " "
-		}
-		line := common.Fit(prefix+it.label, width/2) + st.Muted.Render(common.Fit(it.hint, width-width/2))
+		// "> " marks the cursor, a digit picks the item directly.
+		cur, digit := "  ", "  "
 		if i == m.cursor.Index {
-			line = st.Selected.Render(common.Fit(">"+ansi.Strip(line)[1:], width))
+			cur = "> "
+		}
+		if m.filter == nil && i < 9 {
+			digit = string(rune('1'+i)) + " "
+		}
+		line := common.Fit(cur+digit+it.label, width/2) + st.Muted.Render(common.Fit(it.hint, width-width/2))
+		if i == m.cursor.Index {
+			line = st.Selected.Render(common.Fit(ansi.Strip(line), width))
 		}
 		b.WriteString("\n" + line)
 	}
@@ -193,7 +198,7 @@ func (m *helpModal) view(c *common.Common) string {
 			if !k.Enabled() || k.Help().Key == "" {
 				continue
 			}
-			b.WriteString("\n" + st.Key.Render(common.Fit(k.Help().Key, 10)) + " " + st.KeyDesc.Render(k.Help().Desc))
+			b.WriteString("\n" + st.Key.Render(common.Fit(allKeys(k), 13)) + " " + st.KeyDesc.Render(k.Help().Desc))
 		}
 		cols = append(cols, b.String())
 	}
@@ -280,4 +285,24 @@ func overlay(base, box string, w, h int) string {
 		lines[y] = left + bl + right
 	}
 	return strings.Join(lines, "\n")
+}
+
+// allKeys names every key of a binding, the help's name first: help lists
+// the alternatives the footer has no room for (home/g, ↑/ctrl+p).
+func allKeys(b key.Binding) string {
+	names := []string{b.Help().Key}
+	for _, k := range b.Keys() {
+		switch k {
+		case " ":
+			k = "space"
+		case "up":
+			k = "↑"
+		case "down":
+			k = "↓"
+		}
+		if !slices.Contains(names, k) {
+			names = append(names, k)
+		}
+	}
+	return strings.Join(names, "/")
 }

@@ -57,7 +57,8 @@ func (m *Model) expireToasts() {
 	m.toasts = keep
 }
 
-// drawToasts puts the toasts in a box at the top right of out.
+// drawToasts puts the toasts in a box at the bottom right of out, above
+// the footer, where they cover the least of a list sorted by id or use.
 func (m *Model) drawToasts(out string) string {
 	st := m.c.Styles
 	width := min(m.termW-4, 60)
@@ -72,10 +73,12 @@ func (m *Model) drawToasts(out string) string {
 		}
 		lines = append(lines, st.Error.Render("! ")+common.Fit(text, width-2))
 	}
+	lines = append(lines, st.Muted.Render(common.Fit("esc dismisses", width)))
 	box := strings.Split(st.Box.BorderForeground(st.Colors.Error).Render(strings.Join(lines, "\n")), "\n")
 	rows := strings.Split(out, "\n")
+	top := max(len(rows)-1-len(box), 1)
 	for i, bl := range box {
-		y := 1 + i
+		y := top + i
 		if y >= len(rows)-1 {
 			break
 		}

@@ -63,7 +63,7 @@ func (m *Model) tabBar() string {
 	c, ok := m.c.Store.Get(m.id)
 	head := st.Title.Render(sanitize.OneLine(m.id))
 	if ok {
-		head += " " + st.Status(c.Status).Render(common.StatusLabel(c.Status))
+		head += " " + st.Status(c.Status).Render(common.StatusText(c))
 	} else {
 		head += " " + st.Error.Render("gone")
 	}
@@ -120,8 +120,18 @@ func (m *Model) helpModal() modal {
 		h.titles = append(h.titles, "tabs", "actions")
 	}
 	for i, g := range m.page().FullHelp() {
+		title := pageTitle(m.screen, m.tab, i)
+		switch {
+		case len(g) > 0 && g[0].Help() == k.Pause.Help():
+			if m.screen == common.ScreenContainer {
+				continue // listed above
+			}
+			title = "actions"
+		case len(g) > 0 && g[0].Help() == k.Up.Help():
+			title = "move"
+		}
 		h.groups = append(h.groups, g)
-		h.titles = append(h.titles, pageTitle(m.screen, m.tab, i))
+		h.titles = append(h.titles, title)
 	}
 	return h
 }

@@ -288,7 +288,7 @@ func (m *Model) View() string {
 func (m *Model) ShortHelp() []key.Binding {
 	k := m.c.Keys
 	if m.insp != nil {
-		return []key.Binding{k.Back, scrollHelp(k), k.Restore, k.Delete}
+		return []key.Binding{scrollHelp(k), k.Restore, k.Delete}
 	}
 	return []key.Binding{inspectHelp(k), k.Checkpoint, k.Restore, k.Delete}
 }

@@ -1,6 +1,7 @@
 package common
 
 import (
+	"strconv"
 	"strings"
 
 	"berth/core"
@@ -174,4 +175,18 @@ func StatusLabel(st core.Status) string {
 	default:
 		return "? unknown"
 	}
+}
+
+// StatusText is the status label, with how a stopped container ended:
+// its exit status, or "oom" when the OOM killer took its init.
+func StatusText(c core.Container) string {
+	s := StatusLabel(c.Status)
+	switch {
+	case c.Status != core.StatusStopped:
+	case c.OOMKilled:
+		s += " oom"
+	case c.ExitStatus != nil:
+		s += " " + strconv.Itoa(*c.ExitStatus)
+	}
+	return s
 }

@@ -3,7 +3,6 @@ package containers
 import (
 	"cmp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -59,15 +58,15 @@ var columns = []column{
 	colMark:   {title: "", width: 2},
 	colID:     {title: "ID", width: 0, less: func(a, b *row) int { return strings.Compare(a.c.ID, b.c.ID) }},
 	colStatus: {title: "STATUS", width: 13, drop: 0, less: func(a, b *row) int { return cmp.Compare(statusRank(a.c.Status), statusRank(b.c.Status)) }},
-	colPid:    {title: "PID", width: 7, right: true, drop: 7, less: func(a, b *row) int { return cmp.Compare(a.c.Pid, b.c.Pid) }},
-	colCPU:    {title: "CPU%", width: 6, right: true, less: func(a, b *row) int { return cmp.Compare(a.cpu, b.cpu) }},
-	colSpark:  {title: "LAST MIN", width: 12, drop: 3},
-	colMem:    {title: "MEM", width: 15, right: true, less: func(a, b *row) int { return cmp.Compare(a.mem, b.mem) }},
-	colBar:    {title: "", width: 8, drop: 6},
-	colPids:   {title: "PIDS", width: 5, right: true, drop: 2, less: func(a, b *row) int { return cmp.Compare(a.pids, b.pids) }},
-	colOOM:    {title: "OOM", width: 4, right: true, drop: 1, less: func(a, b *row) int { return cmp.Compare(a.c.OOMKills, b.c.OOMKills) }},
-	colUptime: {title: "UPTIME", width: 7, right: true, drop: 4, less: func(a, b *row) int { return a.c.Created.Compare(b.c.Created) * -1 }},
-	colKind:   {title: "BY", width: 5, drop: 5, less: func(a, b *row) int { return cmp.Compare(boolRank(a.c.Managed), boolRank(b.c.Managed)) }},
+	colPid:    {title: "PID", width: 7, right: true, drop: 9, less: func(a, b *row) int { return cmp.Compare(a.c.Pid, b.c.Pid) }},
+	colCPU:    {title: "CPU%", width: 6, right: true, drop: 1, less: func(a, b *row) int { return cmp.Compare(a.cpu, b.cpu) }},
+	colSpark:  {title: "LAST MIN", width: 12, drop: 5},
+	colMem:    {title: "MEM", width: 15, right: true, drop: 2, less: func(a, b *row) int { return cmp.Compare(a.mem, b.mem) }},
+	colBar:    {title: "", width: 8, drop: 8},
+	colPids:   {title: "PIDS", width: 5, right: true, drop: 4, less: func(a, b *row) int { return cmp.Compare(a.pids, b.pids) }},
+	colOOM:    {title: "OOM", width: 4, right: true, drop: 3, less: func(a, b *row) int { return cmp.Compare(a.c.OOMKills, b.c.OOMKills) }},
+	colUptime: {title: "UPTIME", width: 7, right: true, drop: 6, less: func(a, b *row) int { return a.c.Created.Compare(b.c.Created) * -1 }},
+	colKind:   {title: "BY", width: 5, drop: 7, less: func(a, b *row) int { return cmp.Compare(boolRank(a.c.Managed), boolRank(b.c.Managed)) }},
 }
 
 func statusRank(s core.Status) int {
@@ -103,7 +102,9 @@ func sortable() []int {
 }
 
 // layout picks the columns that fit width, dropping the least important
-// first, and gives the id column what is left (at least minID).
+// first, and gives the id column what is left (at least minID): the id
+// is what tells rows apart, so every other column gives way before it
+// is cut, down to the status (whose word stays).
 func layout(width int) []int {
 	const minID = 12
 	shown := make([]bool, len(columns))
@@ -161,17 +162,12 @@ func uptime(c core.Container, now time.Time) string {
 	return format.HumanDuration(now.Sub(c.Created))
 }
 
-// statusText is the status label, with the exit for a stopped container.
-func statusText(c core.Container) string {
-	s := common.StatusLabel(c.Status)
-	switch {
-	case c.Status != core.StatusStopped:
-	case c.OOMKilled:
-		s += " oom"
-	case c.ExitStatus != nil:
-		s += " " + strconv.Itoa(*c.ExitStatus)
+// kindWord says who started a container: berth, or another manager.
+func kindWord(c core.Container) string {
+	if c.Managed {
+		return "berth"
 	}
-	return s
+	return "ext"
 }
 
 // memText is "used/limit" (or just used when there is no limit).

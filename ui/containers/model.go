@@ -51,7 +51,7 @@ type Model struct {
 func New(c *common.Common) *Model {
 	ti := common.NewInput()
 	ti.Prompt = "/"
-	ti.Placeholder = "regexp over id, status, runtime"
+	ti.Placeholder = "regexp over id, status, runtime, berth/ext"
 	ti.CharLimit = 256
 	m := &Model{c: c, marked: map[string]bool{}, sortCol: colID, prompt: ti}
 	m.Refresh()
@@ -177,7 +177,7 @@ func (m *Model) sortRows() {
 func (m *Model) applyFilter(selected string) {
 	m.shown = m.shown[:0]
 	for _, r := range m.rows {
-		if m.filter == nil || m.filter.MatchString(r.c.ID+" "+string(r.c.Status)+" "+r.c.Runtime) {
+		if m.filter == nil || m.matches(r) {
 			m.shown = append(m.shown, r)
 		}
 	}
@@ -187,6 +187,17 @@ func (m *Model) applyFilter(selected string) {
 		}
 	}
 	m.cursor.Clamp(len(m.shown), m.bodyHeight())
+}
+
+// matches reports whether the filter matches any of the row's id, status,
+// runtime or who started it, each on its own (so ^ and $ anchor to one).
+func (m *Model) matches(r *row) bool {
+	for _, s := range []string{r.c.ID, string(r.c.Status), r.c.Runtime, kindWord(r.c)} {
+		if m.filter.MatchString(s) {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *Model) setFilter(re *regexp.Regexp, src string) {
@@ -316,6 +327,9 @@ func (m *Model) View() string {
 	for i, ci := range cols {
 		c := columns[ci]
 		spec[i] = common.Column{Title: c.title, Width: c.width, Right: c.right}
+		if ci == colStatus && w < 30 {
+			spec[i].Width = 9 // the symbol and the word, no exit status
+		}
 		if ci == m.sortCol {
 			spec[i].Title += map[bool]string{false: "▲", true: "▼"}[m.reverse]
 		}
@@ -408,7 +422,7 @@ func (m *Model) renderRow(r *row, cols []int, spec []common.Column, cells []stri
 				v = p.Marked.Render(common.Fit(v, spec[i].Width))
 			}
 		case colStatus:
-			v = statusText(r.c)
+			v = common.StatusText(r.c)
 			if styled {
 				v = m.c.Styles.StatusPaint(r.c.Status).Render(common.Fit(v, spec[i].Width))
 			}
@@ -452,10 +466,7 @@ func (m *Model) renderRow(r *row, cols []int, spec []common.Column, cells []stri
 		case colUptime:
 			v = uptime(r.c, m.c.Now)
 		case colKind:
-			v = "berth"
-			if !r.c.Managed {
-				v = "ext"
-			}
+			v = kindWord(r.c)
 		}
 		cells[i] = v
 	}

@@ -12,7 +12,7 @@ import (
 
 const (
 	// tailLines is how much history Open asks for before following.
-	tailLines = 1000
+	tailLines = maxLines
 	// queueLines bounds the lines between the follow goroutine and the
 	// UI: when the UI falls behind, the reader waits (nothing is lost,
 	// nothing grows).
