@@ -284,21 +284,25 @@ func (m *Model) newForm(title string, submit func(form.Model) tea.Cmd, fields ..
 
 // updateForm asks for new limits, showing the current ones.
 func (m *Model) updateForm(a common.ActionMsg) tea.Cmd {
+	// The limits as last seen: memory in every sample, the pids limit
+	// and quota in full ones (taken while the container is on screen).
 	var cur core.Stats
+	var full common.Point
 	if len(a.IDs) == 1 {
 		if h := m.c.Store.History[a.IDs[0]]; h != nil {
 			cur = h.Sample()
+			full, _ = h.LastFull()
 		}
 	}
 	memHint, pidsHint, cpuHint := "unchanged (e.g. 512m, 0 = none)", "unchanged (0 = none)", "unchanged (e.g. 0.5, 0 = none)"
 	if cur.MemoryLimit > 0 {
-		memHint = "now " + format.HumanBytes(cur.MemoryLimit)
+		memHint = "now " + format.HumanBytes(cur.MemoryLimit) + "; 0 = none"
 	}
-	if cur.PidsLimit > 0 {
-		pidsHint = "now " + strconv.FormatUint(cur.PidsLimit, 10)
+	if full.PidsLimit > 0 {
+		pidsHint = "now " + strconv.FormatUint(full.PidsLimit, 10) + "; 0 = none"
 	}
-	if cur.CPUQuota > 0 {
-		cpuHint = "now " + strconv.FormatFloat(cur.CPUQuota, 'g', 3, 64)
+	if full.CPUQuota > 0 {
+		cpuHint = "now " + strconv.FormatFloat(full.CPUQuota, 'g', 3, 64) + "; 0 = none"
 	}
 	m.newForm("Update limits of "+names(a.IDs), func(f form.Model) tea.Cmd {
 		r, err := resources(f.Text("memory"), f.Text("pids"), f.Text("cpus"))

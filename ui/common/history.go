@@ -103,3 +103,14 @@ func (h *History) Since(t time.Time, buf []Point) []Point {
 	}
 	return buf
 }
+
+// LastFull returns the newest point from a full sample (with the quota
+// and pids limit), if any is held.
+func (h *History) LastFull() (Point, bool) {
+	for i := h.n - 1; i >= 0; i-- {
+		if p := h.At(i); p.Full {
+			return p, true
+		}
+	}
+	return Point{}, false
+}

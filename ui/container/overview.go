@@ -2,10 +2,12 @@ package container
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"berth/ui/common"
+	"berth/ui/format"
 	"berth/ui/sanitize"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -112,6 +114,7 @@ func (o *Overview) rebuild() {
 	o.built = k
 	s := newSheet(o.c.Styles, o.c.Width)
 	o.record(s)
+	o.liveLimits(s)
 	switch {
 	case !o.loaded:
 		s.note("loading spec…")
@@ -123,6 +126,30 @@ func (o *Overview) rebuild() {
 	}
 	o.lines = s.lines
 	o.scroll.top = o.scroll.clamped(len(o.lines), o.c.Height)
+}
+
+// liveLimits adds the limits the cgroup has now, from the newest full
+// sample: berth update changes them, the spec keeps what the container
+// started with.
+func (o *Overview) liveLimits(s *sheet) {
+	h := o.c.Store.History[o.id]
+	if h == nil {
+		return
+	}
+	p, ok := h.Last()
+	if !ok || !p.Full {
+		return
+	}
+	none := func(set bool, v string) string {
+		if !set {
+			return "no limit"
+		}
+		return v
+	}
+	s.title("Limits now")
+	s.field("memory", none(p.MemLimit > 0, format.HumanBytes(p.MemLimit)))
+	s.field("pids", none(p.PidsLimit > 0, strconv.FormatUint(p.PidsLimit, 10)))
+	s.field("cpu", none(p.CPUQuota > 0, strconv.FormatFloat(p.CPUQuota, 'g', 3, 64)+" CPUs"))
 }
 
 // View shows the visible part of the content.

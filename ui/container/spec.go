@@ -162,7 +162,7 @@ func linuxSections(s *sheet, l *specs.Linux) {
 		rows[i] = []string{string(ns.Type), path}
 	}
 	s.table([]string{"TYPE", "PATH"}, rows)
-	s.title("Limits")
+	s.title("Limits as started")
 	limits(s, l.Resources)
 	if len(l.UIDMappings) > 0 || len(l.GIDMappings) > 0 {
 		s.title("User namespace")
