@@ -61,3 +61,23 @@ func TestHostile(t *testing.T) {
 		t.Fatalf("raw control bytes in view: %q", v)
 	}
 }
+
+// enter opens an event with everything it holds; esc closes it.
+func TestDetail(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {160, 48}} {
+		c := uitest.NewCommon(t, uitest.New(), size[0], size[1], "dark", false)
+		m := New(c)
+		m.Open("demo-mem")
+		m.Update(uitest.Key("enter"))
+		v := m.View()
+		for _, want := range []string{"kill number", "grower 64m (pid 4130", "usage"} {
+			if !strings.Contains(v, want) {
+				t.Fatalf("detail lacks %q:\n%s", want, v)
+			}
+		}
+		uitest.Golden(t, fmt.Sprintf("event-detail-%dx%d", size[0], size[1]), v)
+		if !m.Back() || m.detail != nil {
+			t.Fatal("esc did not close the detail")
+		}
+	}
+}
