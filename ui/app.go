@@ -433,6 +433,9 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 	if msg.Type == tea.KeyCtrlC {
 		return tea.Quit
 	}
+	// A key means the operator has seen the toasts: they go, and the
+	// key does what it does.
+	m.toasts = nil
 	if m.modal != nil {
 		var cmd tea.Cmd
 		m.modal, cmd = m.modal.update(msg, m.c)
@@ -451,9 +454,6 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, k.Quit):
 		return tea.Quit
-	case key.Matches(msg, k.Back) && len(m.toasts) > 0:
-		m.toasts = nil // esc dismisses the toasts first
-		return nil
 	case key.Matches(msg, k.Back):
 		return m.back()
 	case key.Matches(msg, k.Help):

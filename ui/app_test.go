@@ -165,6 +165,12 @@ func TestOOMToast(t *testing.T) {
 	if v := m.View(); !strings.Contains(v, "OOM kill in demo-mem: grower 64m (pid 4140") {
 		t.Fatalf("no toast:\n%s", v)
 	}
+	// A key dismisses it, and still does its work.
+	press(m, "down")
+	if strings.Contains(m.View(), "OOM kill in") || m.list.Selected() != "demo-log" {
+		t.Fatalf("after a key: toast kept or key lost:\n%s", m.View())
+	}
+	m.Update(common.EventsMsg{Events: []watch.Event{ev}})
 	now = now.Add(toastLife + time.Second)
 	m.Update(tickMsg(now))
 	if strings.Contains(m.View(), "OOM kill in") {

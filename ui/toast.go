@@ -73,7 +73,7 @@ func (m *Model) drawToasts(out string) string {
 		}
 		lines = append(lines, st.Error.Render("! ")+common.Fit(text, width-2))
 	}
-	lines = append(lines, st.Muted.Render(common.Fit("esc dismisses", width)))
+	lines = append(lines, st.Muted.Render(common.Fit("any key dismisses", width)))
 	box := strings.Split(st.Box.BorderForeground(st.Colors.Error).Render(strings.Join(lines, "\n")), "\n")
 	rows := strings.Split(out, "\n")
 	top := max(len(rows)-1-len(box), 1)
