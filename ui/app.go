@@ -48,7 +48,7 @@ type Options struct {
 	Refresh time.Duration
 	// Renderer knows the terminal's colour profile.
 	Renderer *lipgloss.Renderer
-	// TerminalFd is probed each tick to notice a dropped terminal; -1
+	// TerminalFd is probed every second to notice a dropped terminal; -1
 	// turns the probe off (tests).
 	TerminalFd int
 	// Now is the clock (tests fix it).
