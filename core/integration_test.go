@@ -655,6 +655,29 @@ func TestProcessUserNames(t *testing.T) {
 	if err != nil || len(ps) != 1 || ps[0].User != "operator" {
 		t.Fatalf("processes: %+v %v", ps, err)
 	}
+
+	// A FIFO or a device planted as /etc/passwd is never opened (a FIFO
+	// would block berth; a device's open could act on the host).
+	for _, plant := range []func(string) error{
+		func(p string) error { return unix.Mkfifo(p, 0o644) },
+		func(p string) error { return unix.Mknod(p, unix.S_IFCHR|0o644, int(unix.Mkdev(1, 3))) },
+	} {
+		rootfs := filepath.Join(t.TempDir(), "rootfs")
+		if err := core.MakeBusyboxRootfs(rootfs); err != nil {
+			t.Fatal(err)
+		}
+		id := "planted-" + coretest.RandomID()[:6]
+		e.Run(id, []string{"sleep", "1000"}, func(s *specs.Spec) { s.Root.Path = rootfs })
+		// Planted once it runs (runc itself would hang on a FIFO).
+		os.Remove(filepath.Join(rootfs, "etc", "passwd"))
+		if err := plant(filepath.Join(rootfs, "etc", "passwd")); err != nil {
+			t.Fatal(err)
+		}
+		ps, err := e.M.Processes(ctx, id)
+		if err != nil || len(ps) != 1 || ps[0].User != "" {
+			t.Fatalf("%s: processes: %+v %v", id, ps, err)
+		}
+	}
 }
 
 // A paused container refuses signals it could not act on, and dies of

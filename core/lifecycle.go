@@ -338,8 +338,11 @@ func (m *Manager) Kill(ctx context.Context, id string, sig unix.Signal) error {
 	if err := t.signalInit(ctx, sig); err != nil {
 		return err
 	}
-	if t.Status == StatusPaused {
-		return t.run(ctx, "resume", id)
+	if t.Status == StatusPaused && !t.CgroupPaths.V2() {
+		// cgroup v1's freezer holds even SIGKILL: thaw. The container
+		// may be gone or resumed by then, so an error here is no
+		// failure of the kill (v2 lets a frozen task die).
+		t.run(ctx, "resume", id)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -59,12 +60,16 @@ func (m *Manager) Processes(ctx context.Context, id string) ([]Process, error) {
 		return nil, fmt.Errorf("%s: %w", id, err)
 	}
 	out := make([]Process, 0, len(pids))
-	users := userNames(c.Pid)
+	uids := map[int]bool{}
 	for _, pid := range pids {
 		if p, ok := readProcess(pid); ok {
-			p.User = users[p.UID]
+			uids[p.UID] = true
 			out = append(out, p)
 		}
+	}
+	users := userNames(procfs.Ident{Pid: c.Pid, Start: c.InitStart}, uids)
+	for i := range out {
+		out[i].User = users[out[i].UID]
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].HostPid < out[j].HostPid })
 	return out, nil
@@ -177,53 +182,75 @@ func FillCPUPercent(prev, cur []Process, interval time.Duration) {
 // maxPasswd bounds how much of a container's /etc/passwd is read.
 const maxPasswd = 1 << 20
 
-// userNames maps uids to names from the container's /etc/passwd, opened
-// through its init's root with every symlink resolved inside that root
-// (never the host's), and only if it is a regular file (a FIFO would
-// block). Any failure is no names.
-func userNames(initPid int) map[int]string {
-	if initPid <= 0 {
+// userNames maps the uids in want to names from the container's
+// /etc/passwd. The file is found with every symlink resolved inside
+// init's root (never the host's) and without crossing a mount (no /proc,
+// /sys or FUSE below /etc), as a path only; it is opened for reading only
+// once known to be a regular file of sane size, so a device node or FIFO
+// planted there is never opened by berth. Any failure is no names.
+func userNames(init procfs.Ident, want map[int]bool) map[int]string {
+	if init.Pid <= 0 || len(want) == 0 {
 		return nil
 	}
-	root, err := unix.Open("/proc/"+strconv.Itoa(initPid)+"/root", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	root, err := unix.Open("/proc/"+strconv.Itoa(init.Pid)+"/root", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil
 	}
 	defer unix.Close(root)
-	fd, err := unix.Openat2(root, "etc/passwd", &unix.OpenHow{
-		Flags:   unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NONBLOCK | unix.O_NOCTTY,
-		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
+	if !init.Alive() {
+		return nil // the pid was reused: that root is another process's
+	}
+	path, err := unix.Openat2(root, "etc/passwd", &unix.OpenHow{
+		Flags:   unix.O_PATH | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_XDEV,
 	})
+	if err != nil {
+		return nil
+	}
+	defer unix.Close(path)
+	var st unix.Stat_t
+	if err := unix.Fstat(path, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size <= 0 || st.Size > maxPasswd {
+		return nil
+	}
+	fd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(path), unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
 	if err != nil {
 		return nil
 	}
 	f := os.NewFile(uintptr(fd), "passwd")
 	defer f.Close()
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
-		return nil
-	}
 	b, err := io.ReadAll(io.LimitReader(f, maxPasswd))
 	if err != nil {
 		return nil
 	}
-	return parsePasswd(b)
+	return parsePasswd(b, want)
 }
 
-// parsePasswd reads "name:password:uid:..." lines; the first name for a
-// uid wins, as getpwuid's does.
-func parsePasswd(b []byte) map[int]string {
+// parsePasswd reads "name:password:uid:..." lines for the uids in want;
+// the first name for a uid wins, as getpwuid's does.
+func parsePasswd(b []byte, want map[int]bool) map[int]string {
 	names := map[int]string{}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.SplitN(line, ":", 4)
-		if len(f) < 4 || f[0] == "" || strings.HasPrefix(f[0], "#") {
+	for len(b) > 0 && len(names) < len(want) {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		name, rest, ok := bytes.Cut(line, []byte{':'})
+		if !ok || len(name) == 0 || name[0] == '#' {
 			continue
 		}
-		uid, err := strconv.Atoi(f[2])
-		if err != nil {
+		_, rest, ok = bytes.Cut(rest, []byte{':'})
+		uidField, _, ok2 := bytes.Cut(rest, []byte{':'})
+		if !ok || !ok2 {
 			continue
 		}
-		if _, ok := names[uid]; !ok {
-			names[uid] = f[0]
+		uid, err := strconv.Atoi(string(uidField))
+		if err != nil || !want[uid] {
+			continue
+		}
+		if _, seen := names[uid]; !seen {
+			names[uid] = string(name)
 		}
 	}
 	return names

@@ -36,16 +36,24 @@ func (m *Model) onAction(a common.ActionMsg) tea.Cmd {
 	case common.ActKill, common.ActSignalProcess, common.ActUpdate, common.ActCheckpoint, common.ActExec, common.ActPause:
 		// Only live containers can take these: say so now rather than
 		// after a menu or a form.
+		// A paused one cannot run an exec or act on a signal to one
+		// of its processes.
+		frozenFails := a.Action == common.ActExec || a.Action == common.ActSignalProcess
 		var live, dead []string
 		for _, id := range a.IDs {
-			if c, ok := m.c.Store.Get(id); ok && c.Running() {
+			c, ok := m.c.Store.Get(id)
+			if ok && c.Running() && !(frozenFails && c.Status == core.StatusPaused) {
 				live = append(live, id)
 			} else {
 				dead = append(dead, id)
 			}
 		}
 		if len(live) == 0 {
-			m.status = common.StatusMsg{Text: fmt.Sprintf("%s: not running", names(dead)), Level: common.LevelError}
+			why := "not running"
+			if frozenFails {
+				why = "not running (a paused container must be resumed first)"
+			}
+			m.status = common.StatusMsg{Text: fmt.Sprintf("%s: %s", names(dead), why), Level: common.LevelError}
 			return nil
 		}
 		a.IDs = live
@@ -164,10 +172,20 @@ var signals = []struct {
 	{"SIGCONT", unix.SIGCONT, "continue"},
 }
 
-// signalMenu asks which signal, then confirms sending it.
+// signalMenu asks which signal, then confirms sending it. A paused
+// container takes only SIGKILL (it is thawed so it dies): the menu offers
+// nothing else when one of the targets is paused.
 func (m *Model) signalMenu(a common.ActionMsg, title string) tea.Cmd {
-	items := make([]menuItem, len(signals))
-	for i, s := range signals {
+	choices := signals
+	for _, id := range a.IDs {
+		if c, ok := m.c.Store.Get(id); ok && c.Status == core.StatusPaused && a.Action == common.ActKill {
+			choices = signals[1:2]
+			title += " (paused: SIGKILL only)"
+			break
+		}
+	}
+	items := make([]menuItem, len(choices))
+	for i, s := range choices {
 		sig := s.sig
 		what := fmt.Sprintf("Send %s to %s?", s.name, names(a.IDs))
 		sent := fmt.Sprintf("%s sent to %s", s.name, names(a.IDs))
@@ -468,7 +486,9 @@ func (m *Model) onDone(msg common.DoneMsg) tea.Cmd {
 	}
 	if msg.Action == common.ActDelete && m.screen == common.ScreenContainer && msg.Err == nil &&
 		slices.Contains(strings.Split(msg.ID, ","), m.id) {
-		return tea.Batch(m.requestList(), m.navigate(common.NavigateMsg{Screen: common.ScreenList}))
+		cmd := m.navigate(common.NavigateMsg{Screen: common.ScreenList})
+		m.status = common.StatusMsg{Text: msg.Text} // navigate cleared it
+		return tea.Batch(m.requestList(), cmd)
 	}
 	return tea.Batch(m.requestList(), m.forward(msg))
 }

@@ -282,6 +282,7 @@ func (m *Model) onContainers(msg common.ContainersMsg) tea.Cmd {
 	if _, ok := m.c.Store.Get(m.id); !ok && m.screen == common.ScreenContainer && msg.Err == nil {
 		// The container in view is gone (removed elsewhere).
 		gone := sanitize.OneLine(m.id)
+		m.modal = nil // a dialog about it has nothing left to act on
 		cmds = append(cmds, m.navigate(common.NavigateMsg{Screen: common.ScreenList}))
 		m.status = common.StatusMsg{Text: gone + " was removed", Level: common.LevelWarning}
 		return tea.Batch(cmds...)
@@ -433,9 +434,7 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 	if msg.Type == tea.KeyCtrlC {
 		return tea.Quit
 	}
-	// A key means the operator has seen the toasts: they go, and the
-	// key does what it does.
-	m.toasts = nil
+	m.seeToasts()
 	if m.modal != nil {
 		var cmd tea.Cmd
 		m.modal, cmd = m.modal.update(msg, m.c)

@@ -111,7 +111,8 @@ func TestActions(t *testing.T) {
 		{"update lifts memory with 0", []string{"u", "0", "enter"}, "update demo-cpu memory=-1"},
 		{"update with nothing filled", []string{"u", "enter"}, ""},
 		{"bulk pause and resume", []string{" ", "down", "down", " ", "p"}, "resume demo-sleep"},
-		{"a mark hidden by the filter is not acted on", []string{" ", "/", "l", "o", "g", "enter", "d", "y"}, "delete demo-log force=true"},
+		{"a mark hidden by the filter is not acted on", []string{" ", "/", "l", "o", "g", "enter", "d", "y"}, ""},
+		{"paused takes SIGKILL only", []string{"down", "down", "down", "k", "1", "y"}, "kill demo-sleep 9"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,7 +166,14 @@ func TestOOMToast(t *testing.T) {
 	if v := m.View(); !strings.Contains(v, "OOM kill in demo-mem: grower 64m (pid 4140") {
 		t.Fatalf("no toast:\n%s", v)
 	}
-	// A key dismisses it, and still does its work.
+	// A key just after it came leaves it; a key once it could be read
+	// dismisses it, and still does its work.
+	press(m, "down")
+	if !strings.Contains(m.View(), "OOM kill in") {
+		t.Fatal("a key pressed as the toast came took it")
+	}
+	press(m, "up")
+	now = now.Add(2 * time.Second)
 	press(m, "down")
 	if strings.Contains(m.View(), "OOM kill in") || m.list.Selected() != "demo-log" {
 		t.Fatalf("after a key: toast kept or key lost:\n%s", m.View())

@@ -18,6 +18,7 @@ import (
 type toast struct {
 	text  string
 	count int
+	shown time.Time // when it (or its latest repeat) came
 	until time.Time
 }
 
@@ -38,12 +39,31 @@ func (m *Model) addToast(ev watch.Event) {
 	if n := len(m.toasts); n > 0 && m.toasts[n-1].text == text {
 		m.toasts[n-1].count++
 		m.toasts[n-1].until = until
+		m.toasts[n-1].shown = m.opts.Now()
 		return
 	}
-	m.toasts = append(m.toasts, toast{text: text, count: 1, until: until})
+	m.toasts = append(m.toasts, toast{text: text, count: 1, shown: m.opts.Now(), until: until})
 	if len(m.toasts) > maxToasts {
 		m.toasts = m.toasts[len(m.toasts)-maxToasts:]
 	}
+}
+
+// seeTime is how long a toast must have been up for a key to dismiss
+// it: a key already on its way (a held arrow, a filter being typed) does
+// not take a toast the operator has not had the time to read.
+const seeTime = time.Second
+
+// seeToasts is a key pressed: the toasts up long enough to be read go,
+// and the key does what it does.
+func (m *Model) seeToasts() {
+	now := m.opts.Now()
+	keep := m.toasts[:0]
+	for _, t := range m.toasts {
+		if now.Sub(t.shown) < seeTime {
+			keep = append(keep, t)
+		}
+	}
+	m.toasts = keep
 }
 
 func (m *Model) expireToasts() {

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"berth/core/cgroupfs"
 	"berth/core/procfs"
@@ -129,11 +130,25 @@ func largestStats(b []byte) []StatEntry {
 // victim that is neither gone, a zombie, nor holding a pending SIGKILL was
 // not the one killed (the real victim had already gone when the snapshot
 // was taken), so it is forgotten rather than blamed.
+//
+// The kernel raises the counter before it sends the SIGKILL, so a victim
+// not yet dying is looked at again, every millisecond, for a moment.
 func (f *Forensics) ConfirmVictim() {
-	if f != nil && f.LikelyVictim != 0 && !dying(f.LikelyVictim) {
-		f.LikelyVictim = 0
+	if f == nil || f.LikelyVictim == 0 {
+		return
+	}
+	deadline := time.Now().Add(victimWait)
+	for !dying(f.LikelyVictim) {
+		if time.Now().After(deadline) {
+			f.LikelyVictim = 0
+			return
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
+
+// victimWait bounds how long ConfirmVictim waits for the kernel's SIGKILL.
+const victimWait = 20 * time.Millisecond
 
 // sigkillBit is SIGKILL's bit in /proc/PID/status's pending-signal masks.
 const sigkillBit = 1 << (9 - 1)

@@ -96,8 +96,8 @@ func (m *Model) Selected() string {
 }
 
 // Targets are the ids an action applies to: the marked containers the
-// filter shows (a mark hidden by the filter is not acted on), or else the
-// selected one.
+// filter shows (a mark hidden by the filter is not acted on), or, with no
+// marks, the selected one.
 func (m *Model) Targets() []string {
 	var ids []string
 	for _, r := range m.shown {
@@ -105,7 +105,9 @@ func (m *Model) Targets() []string {
 			ids = append(ids, r.c.ID)
 		}
 	}
-	if len(ids) == 0 {
+	// With marks, only marks count: when the filter hides them all,
+	// nothing is acted on (not the row under the cursor).
+	if len(ids) == 0 && len(m.marked) == 0 {
 		if id := m.Selected(); id != "" {
 			ids = []string{id}
 		}
