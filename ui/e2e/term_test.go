@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -41,8 +42,21 @@ func startTerm(t testing.TB, w, h int, argv ...string) *term {
 		"-e", "TERM=xterm-256color", "-e", "COLORTERM=truecolor", strings.Join(quoted, " "))
 	tm.tmux("set-option", "-g", "remain-on-exit", "on")
 	tm.tmux("pipe-pane", "-o", "cat >> "+tm.raw)
-	t.Cleanup(func() { exec.Command("tmux", "-L", tm.socket, "kill-server").Run() })
+	t.Cleanup(func() {
+		exec.Command("tmux", "-L", tm.socket, "kill-server").Run()
+		os.Remove(tm.socketPath())
+	})
 	return tm
+}
+
+// socketPath is where tmux keeps this server's socket: the server
+// leaves it behind when killed.
+func (tm *term) socketPath() string {
+	dir := os.Getenv("TMUX_TMPDIR")
+	if dir == "" {
+		dir = "/tmp"
+	}
+	return filepath.Join(dir, fmt.Sprintf("tmux-%d", os.Getuid()), tm.socket)
 }
 
 func (tm *term) tmux(args ...string) string {
