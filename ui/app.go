@@ -274,11 +274,6 @@ func (m *Model) onContainers(msg common.ContainersMsg) tea.Cmd {
 		m.relist = false
 		cmds = append(cmds, m.requestList())
 	}
-	if !m.sampling {
-		// Sample at once: a new list shows no stats until then.
-		cmds = append(cmds, m.sample())
-	}
-	m.list.Refresh()
 	if _, ok := m.c.Store.Get(m.id); !ok && m.screen == common.ScreenContainer && msg.Err == nil {
 		// The container in view is gone (removed elsewhere).
 		gone := sanitize.OneLine(m.id)
@@ -287,7 +282,13 @@ func (m *Model) onContainers(msg common.ContainersMsg) tea.Cmd {
 		m.status = common.StatusMsg{Text: gone + " was removed", Level: common.LevelWarning}
 		return tea.Batch(cmds...)
 	}
+	// The page takes the new list first (the list rebuilds its rows), so
+	// the sample below reads the rows now on screen.
 	cmds = append(cmds, m.forward(msg))
+	if !m.sampling {
+		// Sample at once: a new list shows no stats until then.
+		cmds = append(cmds, m.sample())
+	}
 	return tea.Batch(cmds...)
 }
 
@@ -312,7 +313,8 @@ func (m *Model) onStats(msg common.StatsMsg) tea.Cmd {
 	if msg.Stale {
 		cmds = append(cmds, m.requestList())
 	}
-	m.list.Refresh()
+	// Only the page on view takes the sweep: the list, when hidden,
+	// rebuilds its rows when it is opened again.
 	return tea.Batch(append(cmds, m.forward(msg))...)
 }
 

@@ -74,27 +74,23 @@ func narrowSymbol(r rune) bool {
 }
 
 // Fit pads or truncates s (plain or styled) to exactly w cells.
-func Fit(s string, w int) string {
-	if w <= 0 {
-		return ""
-	}
-	n := Width(s)
-	if n > w {
-		return ansi.Truncate(s, w, "…")
-	}
-	return s + strings.Repeat(" ", w-n)
-}
+func Fit(s string, w int) string { return fit(s, w, false) }
 
 // FitLeft right-aligns s in w cells, truncating when longer.
-func FitLeft(s string, w int) string {
+func FitLeft(s string, w int) string { return fit(s, w, true) }
+
+func fit(s string, w int, right bool) string {
 	if w <= 0 {
 		return ""
 	}
 	n := Width(s)
-	if n > w {
+	switch {
+	case n > w:
 		return ansi.Truncate(s, w, "…")
+	case right:
+		return strings.Repeat(" ", w-n) + s
 	}
-	return strings.Repeat(" ", w-n) + s
+	return s + strings.Repeat(" ", w-n)
 }
 
 // Column is one column of a table: a title, a width and its alignment.
