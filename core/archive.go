@@ -108,15 +108,9 @@ func (m *Manager) ImportCheckpoint(ctx context.Context, id, name string, r io.Re
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("%s: %w", id, err)
 	}
-	if _, err := os.Lstat(final); err == nil {
-		return Checkpoint{}, idError(id, ErrExists, "checkpoint %q already exists", name)
-	}
-	if err := checkCheckpointRoot(root, true); err != nil {
-		return Checkpoint{}, fmt.Errorf("%s: %w", id, err)
-	}
-	tmp, err := os.MkdirTemp(root, ".tmp-import-")
+	tmp, err := stageCheckpoint(id, root, final, ".tmp-import-")
 	if err != nil {
-		return Checkpoint{}, fmt.Errorf("%s: %w", id, err)
+		return Checkpoint{}, err
 	}
 	ok := false
 	defer func() {

@@ -151,15 +151,9 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 			return Checkpoint{}, idError(id, ErrNotFound, "parent checkpoint %q is not a valid checkpoint", o.Parent)
 		}
 	}
-	if _, err := os.Lstat(final); err == nil {
-		return Checkpoint{}, idError(id, ErrExists, "checkpoint %q already exists", name)
-	}
-	if err := checkCheckpointRoot(root, true); err != nil {
-		return Checkpoint{}, fmt.Errorf("%s: %w", id, err)
-	}
-	tmp, err := os.MkdirTemp(root, ".tmp-"+name+"-")
+	tmp, err := stageCheckpoint(id, root, final, ".tmp-"+name+"-")
 	if err != nil {
-		return Checkpoint{}, fmt.Errorf("%s: %w", id, err)
+		return Checkpoint{}, err
 	}
 	ok := false
 	defer func() {
@@ -224,6 +218,23 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 		waitForFile(ctx, m.procDir(id, initProc), shim.FileExit, 10*time.Second)
 	}
 	return meta, nil
+}
+
+// stageCheckpoint makes the temporary directory a new checkpoint is
+// written in, beside final (which must not exist yet) so that one rename
+// commits it. The caller removes it unless it commits.
+func stageCheckpoint(id, root, final, prefix string) (string, error) {
+	if _, err := os.Lstat(final); err == nil {
+		return "", idError(id, ErrExists, "checkpoint %q already exists", filepath.Base(final))
+	}
+	if err := checkCheckpointRoot(root, true); err != nil {
+		return "", fmt.Errorf("%s: %w", id, err)
+	}
+	tmp, err := os.MkdirTemp(root, prefix)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", id, err)
+	}
+	return tmp, nil
 }
 
 // criuFlags are the runtime flags a dump and its restore share.

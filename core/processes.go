@@ -112,13 +112,13 @@ func readProcess(pid int) (Process, bool) {
 	}
 	base := "/proc/" + strconv.Itoa(pid)
 	if b, err := os.ReadFile(base + "/status"); err == nil {
-		if v := statusField(b, "NSpid:"); v != "" {
+		if v := procfs.StatusField(b, "NSpid"); v != "" {
 			f := strings.Fields(v)
 			if n, err := strconv.Atoi(f[len(f)-1]); err == nil {
 				p.ContainerPid = n
 			}
 		}
-		if v := statusField(b, "Uid:"); v != "" {
+		if v := procfs.StatusField(b, "Uid"); v != "" {
 			if n, err := strconv.Atoi(strings.Fields(v)[0]); err == nil {
 				p.HostUID = n
 				p.UID = n
@@ -129,15 +129,6 @@ func readProcess(pid int) (Process, bool) {
 		p.UID = mapToContainer(b, p.HostUID)
 	}
 	return p, true
-}
-
-func statusField(b []byte, key string) string {
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, key) {
-			return strings.TrimSpace(line[len(key):])
-		}
-	}
-	return ""
 }
 
 // mapToContainer maps a host id to the id a user namespace sees, from a

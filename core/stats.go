@@ -44,9 +44,6 @@ func CPUPercent(prev, cur Stats) float64 {
 	return float64(cur.CPUUsage-prev.CPUUsage) / float64(dt.Nanoseconds()) * 100
 }
 
-// unlimitedMemory: v1 reports "no limit" as a page-rounded huge number.
-const unlimitedMemory = 1 << 62
-
 // ReadStats samples a container's cgroup files: the five the list shows
 // (cpu usage, memory usage and limit, pids, io bytes), and with full also
 // the CPU quota, pids limit and network counters. It reads files only; the
@@ -71,9 +68,9 @@ func ReadStats(c Container, full bool) (Stats, error) {
 			return nil
 		}))
 		var err error
-		s.MemoryUsage, _, err = cgroupfs.ReadUint(filepath.Join(dir, "memory.current"))
+		s.MemoryUsage, err = cgroupfs.MemoryUsage(p)
 		note(err)
-		s.MemoryLimit, _, err = cgroupfs.ReadUint(filepath.Join(dir, "memory.max"))
+		s.MemoryLimit, err = cgroupfs.MemoryLimit(p)
 		note(err)
 		s.PidsCurrent, _, err = cgroupfs.ReadUint(filepath.Join(dir, "pids.current"))
 		note(err)
@@ -85,13 +82,10 @@ func ReadStats(c Container, full bool) (Stats, error) {
 		var err error
 		s.CPUUsage, _, err = cgroupfs.ReadUint(p.File("cpuacct", "cpuacct.usage"))
 		note(err)
-		s.MemoryUsage, _, err = cgroupfs.ReadUint(p.File("memory", "memory.usage_in_bytes"))
+		s.MemoryUsage, err = cgroupfs.MemoryUsage(p)
 		note(err)
-		s.MemoryLimit, _, err = cgroupfs.ReadUint(p.File("memory", "memory.limit_in_bytes"))
+		s.MemoryLimit, err = cgroupfs.MemoryLimit(p)
 		note(err)
-		if s.MemoryLimit >= unlimitedMemory {
-			s.MemoryLimit = 0
-		}
 		s.PidsCurrent, _, err = cgroupfs.ReadUint(p.File("pids", "pids.current"))
 		note(err)
 		note(cgroupfs.ReadFile(p.File("blkio", "blkio.throttle.io_service_bytes"), func(b []byte) error {

@@ -56,17 +56,10 @@ func Snapshot(p cgroupfs.Paths) *Forensics {
 			errs = append(errs, err.Error())
 		}
 	}
-	limitFile, usageFile := "memory.limit_in_bytes", "memory.usage_in_bytes"
-	if p.V2() {
-		limitFile, usageFile = "memory.max", "memory.current"
-	}
 	var err error
-	f.LimitBytes, _, err = cgroupfs.ReadUint(p.File("memory", limitFile))
+	f.LimitBytes, err = cgroupfs.MemoryLimit(p)
 	note(err)
-	if f.LimitBytes >= 1<<62 {
-		f.LimitBytes = 0
-	}
-	f.UsageBytes, _, err = cgroupfs.ReadUint(p.File("memory", usageFile))
+	f.UsageBytes, err = cgroupfs.MemoryUsage(p)
 	note(err)
 	note(cgroupfs.ReadFile(p.File("memory", "memory.stat"), func(b []byte) error {
 		f.Stat = largestStats(b)
@@ -159,21 +152,12 @@ func dying(pid int) bool {
 	if err != nil {
 		return true
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		v = strings.TrimSpace(v)
-		switch k {
-		case "State":
-			if strings.HasPrefix(v, "Z") || strings.HasPrefix(v, "X") {
-				return true
-			}
-		case "SigPnd", "ShdPnd":
-			if mask, err := strconv.ParseUint(v, 16, 64); err == nil && mask&sigkillBit != 0 {
-				return true
-			}
+	if st := procfs.StatusField(b, "State"); strings.HasPrefix(st, "Z") || strings.HasPrefix(st, "X") {
+		return true
+	}
+	for _, pending := range []string{"SigPnd", "ShdPnd"} {
+		if mask, err := strconv.ParseUint(procfs.StatusField(b, pending), 16, 64); err == nil && mask&sigkillBit != 0 {
+			return true
 		}
 	}
 	return false

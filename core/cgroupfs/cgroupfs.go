@@ -157,6 +157,35 @@ func KeyValue(b []byte, key string) (uint64, bool) {
 	return 0, false
 }
 
+// unlimitedMemory: v1 reports "no limit" as a page-rounded huge number.
+const unlimitedMemory = 1 << 62
+
+// MemoryUsage reads the memory cgroup's usage in bytes: v1
+// memory.usage_in_bytes, v2 memory.current.
+func MemoryUsage(p Paths) (uint64, error) {
+	file := "memory.usage_in_bytes"
+	if p.V2() {
+		file = "memory.current"
+	}
+	v, _, err := ReadUint(p.File("memory", file))
+	return v, err
+}
+
+// MemoryLimit reads the memory cgroup's limit in bytes, 0 for none (v1's
+// huge number and v2's "max" alike): v1 memory.limit_in_bytes, v2
+// memory.max.
+func MemoryLimit(p Paths) (uint64, error) {
+	file := "memory.limit_in_bytes"
+	if p.V2() {
+		file = "memory.max"
+	}
+	v, _, err := ReadUint(p.File("memory", file))
+	if v >= unlimitedMemory {
+		v = 0
+	}
+	return v, err
+}
+
 // ErrNoCounter means the kernel does not expose an oom_kill counter here.
 var ErrNoCounter = errors.New("no oom_kill counter")
 

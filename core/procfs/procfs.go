@@ -175,3 +175,14 @@ func Command(pid int, comm string, max int) string {
 	}
 	return string(b)
 }
+
+// StatusField returns the value of a /proc/PID/status line ("Uid",
+// "NSpid", "State", "SigPnd"...), trimmed; "" when there is none.
+func StatusField(status []byte, name string) string {
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, name+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}

@@ -254,3 +254,14 @@ func TestAliveZombie(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestStatusField(t *testing.T) {
+	status := []byte("Name:\tsh\nState:\tS (sleeping)\nUid:\t0\t0\t0\t0\nNSpid:\t4101\t1\nSigPnd:\t0000000000000100\n")
+	for name, want := range map[string]string{
+		"State": "S (sleeping)", "Uid": "0\t0\t0\t0", "NSpid": "4101\t1", "SigPnd": "0000000000000100", "ShdPnd": "", "Na": "",
+	} {
+		if got := StatusField(status, name); got != want {
+			t.Errorf("StatusField(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
