@@ -11,21 +11,8 @@ import (
 	"time"
 
 	"berth/core/cgroupfs"
+	"berth/core/cgroupfs/cgroupfstest"
 )
-
-// writeCgroupFiles creates files (relative path -> content) under dir.
-func writeCgroupFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 func v2StatFiles() map[string]string {
 	return map[string]string{
@@ -202,7 +189,7 @@ func TestReadStats(t *testing.T) {
 			for _, k := range tt.remove {
 				delete(files, k)
 			}
-			writeCgroupFiles(t, root, files)
+			cgroupfstest.WriteFiles(t, root, files)
 			before := time.Now()
 			got, err := ReadStats(Container{ID: "x", CgroupPaths: paths}, tt.full)
 			if (err != nil) != tt.wantErr {
@@ -236,7 +223,7 @@ func TestReadStatsNoCgroup(t *testing.T) {
 // counters are whatever they are, the call must just work.
 func TestReadStatsNetwork(t *testing.T) {
 	root := t.TempDir()
-	writeCgroupFiles(t, root, v2StatFiles())
+	cgroupfstest.WriteFiles(t, root, v2StatFiles())
 	s, err := ReadStats(Container{ID: "x", Pid: os.Getpid(), CgroupPaths: cgroupfs.Paths{"": root}}, true)
 	if err != nil {
 		t.Fatalf("ReadStats: %v", err)
@@ -261,7 +248,7 @@ func TestReadStatsLargeIOStat(t *testing.T) {
 		fmt.Fprintf(&b, "259:%d rbytes=1000 wbytes=2000 rios=10 wios=20 dbytes=0 dios=0\n", i)
 	}
 	files["io.stat"] = b.String()
-	writeCgroupFiles(t, root, files)
+	cgroupfstest.WriteFiles(t, root, files)
 	s, err := ReadStats(Container{ID: "x", CgroupPaths: cgroupfs.Paths{"": root}}, false)
 	if err != nil {
 		t.Fatalf("ReadStats: %v", err)
@@ -276,11 +263,11 @@ func TestReadStatsLargeIOStat(t *testing.T) {
 // the paths is not read from a file named like it in the current directory.
 func TestReadStatsV1MissingController(t *testing.T) {
 	root := t.TempDir()
-	writeCgroupFiles(t, root, v1StatFiles())
+	cgroupfstest.WriteFiles(t, root, v1StatFiles())
 	paths := v1Paths(root)
 	delete(paths, "pids")
 	cwd := t.TempDir()
-	writeCgroupFiles(t, cwd, map[string]string{"pids.current": "999\n", "pids.max": "999\n"})
+	cgroupfstest.WriteFiles(t, cwd, map[string]string{"pids.current": "999\n", "pids.max": "999\n"})
 	t.Chdir(cwd)
 	s, _ := ReadStats(Container{ID: "x", CgroupPaths: paths}, true)
 	if s.PidsCurrent == 999 || s.PidsLimit == 999 {

@@ -7,21 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// writeFiles creates files (relative path -> content) under dir.
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
+	"berth/core/cgroupfs/cgroupfstest"
+)
 
 func TestPathsV2AndDir(t *testing.T) {
 	tests := []struct {
@@ -102,7 +90,7 @@ func TestOOMKillCountV2(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			if tt.events != nil {
-				writeFiles(t, dir, map[string]string{"memory.events": *tt.events})
+				cgroupfstest.WriteFiles(t, dir, map[string]string{"memory.events": *tt.events})
 			}
 			got, err := OOMKillCount(Paths{"": dir})
 			if tt.wantErr == nil {
@@ -122,7 +110,7 @@ func TestOOMKillCountRises(t *testing.T) {
 	dir := t.TempDir()
 	p := Paths{"": dir}
 	for _, n := range []string{"0", "1", "1", "5", "1000"} {
-		writeFiles(t, dir, map[string]string{"memory.events": "low 0\nhigh 0\nmax 0\noom " + n + "\noom_kill " + n + "\n"})
+		cgroupfstest.WriteFiles(t, dir, map[string]string{"memory.events": "low 0\nhigh 0\nmax 0\noom " + n + "\noom_kill " + n + "\n"})
 		got, err := OOMKillCount(p)
 		if err != nil || got != mustUint(n) {
 			t.Errorf("OOMKillCount = %d, %v; want %s", got, err, n)
@@ -189,7 +177,7 @@ func TestOOMKillCountV1(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root := t.TempDir()
-			writeFiles(t, root, tt.files)
+			cgroupfstest.WriteFiles(t, root, tt.files)
 			got, err := OOMKillCount(tt.paths(root))
 			if tt.wantErr == nil {
 				if err != nil || got != tt.want {
@@ -232,7 +220,7 @@ func TestReadUint(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.TrimSpace(tt.content), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "f")
-			writeFiles(t, filepath.Dir(path), map[string]string{"f": tt.content})
+			cgroupfstest.WriteFiles(t, filepath.Dir(path), map[string]string{"f": tt.content})
 			v, unlimited, err := ReadUint(path)
 			if tt.wantErr {
 				if err == nil {
@@ -259,7 +247,7 @@ func TestReadUintMissing(t *testing.T) {
 func TestReadFile(t *testing.T) {
 	dir := t.TempDir()
 	exact := strings.Repeat("x", 4096)
-	writeFiles(t, dir, map[string]string{"small": "abc\n", "empty": "", "exact": exact})
+	cgroupfstest.WriteFiles(t, dir, map[string]string{"small": "abc\n", "empty": "", "exact": exact})
 
 	for name, want := range map[string]string{"small": "abc\n", "empty": "", "exact": exact} {
 		var got string
@@ -348,13 +336,13 @@ func TestFreezerState(t *testing.T) {
 			if tt.v2 {
 				p = Paths{"": root}
 				if tt.content != nil {
-					writeFiles(t, root, map[string]string{"cgroup.freeze": *tt.content})
+					cgroupfstest.WriteFiles(t, root, map[string]string{"cgroup.freeze": *tt.content})
 				}
 			} else {
 				p = Paths{"freezer": filepath.Join(root, "freezer"), "memory": filepath.Join(root, "memory")}
 				os.MkdirAll(p["freezer"], 0o755)
 				if tt.content != nil {
-					writeFiles(t, root, map[string]string{"freezer/freezer.state": *tt.content})
+					cgroupfstest.WriteFiles(t, root, map[string]string{"freezer/freezer.state": *tt.content})
 				}
 			}
 			frozen, err := FreezerState(p)
@@ -381,7 +369,7 @@ func TestRuncStatePaths(t *testing.T) {
 		return json.Unmarshal(b, v)
 	}
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
+	cgroupfstest.WriteFiles(t, dir, map[string]string{
 		"v2.json":    `{"id":"web","init_process_pid":42,"cgroup_paths":{"":"/sys/fs/cgroup/berth/web"},"config":{"x":1}}`,
 		"v1.json":    `{"cgroup_paths":{"memory":"/sys/fs/cgroup/memory/berth/web","pids":"/sys/fs/cgroup/pids/berth/web"}}`,
 		"none.json":  `{"id":"web"}`,
