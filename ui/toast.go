@@ -94,7 +94,7 @@ func (m *Model) drawToasts(out string) string {
 		lines = append(lines, st.Error.Render("! ")+common.Fit(text, width-2))
 	}
 	lines = append(lines, st.Muted.Render(common.Fit("any key dismisses", width)))
-	box := strings.Split(st.Box.BorderForeground(st.Colors.Error).Render(strings.Join(lines, "\n")), "\n")
+	box := strings.Split(st.Toast.Render(strings.Join(lines, "\n")), "\n")
 	rows := strings.Split(out, "\n")
 	top := max(len(rows)-1-len(box), 1)
 	for i, bl := range box {

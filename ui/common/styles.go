@@ -19,8 +19,8 @@ type Styles struct {
 	// Header is a table's column header row; Selected the cursor row;
 	// Marked a row marked for a bulk action.
 	Header, Selected, Marked lipgloss.Style
-	// Box draws the border of modals and panes.
-	Box lipgloss.Style
+	// Box draws the border of modals and panes; Toast that of a toast.
+	Box, Toast lipgloss.Style
 
 	OK, Warning, Error lipgloss.Style
 	// Search highlights a match in the logs.
@@ -109,6 +109,7 @@ func NewStyles(p themes.Palette, r *lipgloss.Renderer) *Styles {
 		Header:  fg(p.Muted).Bold(true),
 		Marked:  fg(p.Marked).Bold(true),
 		Box:     r.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(col(p.Border)).Padding(0, 1),
+		Toast:   r.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(col(p.Error)).Padding(0, 1),
 		OK:      fg(p.OK),
 		Warning: fg(p.Warning).Bold(true),
 		Error:   fg(p.Error).Bold(true),
