@@ -2,7 +2,6 @@ package cli
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"time"
 
@@ -42,10 +41,6 @@ func openUI(cmd *cobra.Command, g *globals, f *tuiFlags) error {
 	if err != nil {
 		return usageError{err}
 	}
-	keys := common.DefaultKeyMap()
-	if err := keys.Apply(cfg.Keys); err != nil {
-		return usageError{fmt.Errorf("%s: %w", path, err)}
-	}
 	name := f.theme
 	if name == "" {
 		name = cfg.Theme
@@ -66,7 +61,7 @@ func openUI(cmd *cobra.Command, g *globals, f *tuiFlags) error {
 	if err != nil {
 		return err
 	}
-	err = ui.Run(cmd.Context(), ui.Options{Core: m, Theme: palette, ThemeDir: dir, ThemeNames: themes.Names(dir), Keys: keys, Refresh: refresh})
+	err = ui.Run(cmd.Context(), ui.Options{Core: m, Theme: palette, ThemeDir: dir, ThemeNames: themes.Names(dir), Keys: cfg.KeyMap, Refresh: refresh})
 	if errors.Is(err, cmd.Context().Err()) {
 		return nil
 	}

@@ -19,8 +19,10 @@ import (
 type Config struct {
 	Theme   string
 	Refresh time.Duration
-	// Keys maps a binding's name (see KeyMap.Named) to its new keys.
-	Keys map[string][]string
+	// Keys maps a binding's name (see KeyMap.Named) to its new keys;
+	// KeyMap is the default key map with them applied.
+	Keys   map[string][]string
+	KeyMap *KeyMap
 }
 
 // ConfigPath is $XDG_CONFIG_HOME/berth/config.yaml (or ~/.config/...).
@@ -37,7 +39,7 @@ const maxConfig = 64 << 10
 // LoadConfig reads a config file; a missing file is an empty config when
 // optional. Every error names the file and line.
 func LoadConfig(path string, optional bool) (Config, error) {
-	var cfg Config
+	cfg := Config{KeyMap: DefaultKeyMap()}
 	var lines map[string]int
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -86,7 +88,7 @@ func LoadConfig(path string, optional bool) (Config, error) {
 		}
 	}
 	var conflict *KeyConflict
-	if err := DefaultKeyMap().Apply(cfg.Keys); errors.As(err, &conflict) {
+	if err := cfg.KeyMap.Apply(cfg.Keys); errors.As(err, &conflict) {
 		return cfg, fmt.Errorf("%s:%d: %w", path, lines[conflict.Name], err)
 	}
 	return cfg, nil

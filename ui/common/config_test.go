@@ -68,6 +68,9 @@ func TestRemap(t *testing.T) {
 	if !key.Matches(K, k.Kill) || key.Matches(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("k")}, k.Kill) {
 		t.Fatal("kill not remapped to K")
 	}
+	if !key.Matches(K, cfg.KeyMap.Kill) {
+		t.Fatal("the config's key map lacks the remapping")
+	}
 	if k.Kill.Help().Key != "K" {
 		t.Fatalf("help shows %q", k.Kill.Help().Key)
 	}
