@@ -35,9 +35,8 @@ func (m *Model) onAction(a common.ActionMsg) tea.Cmd {
 	switch a.Action {
 	case common.ActKill, common.ActSignalProcess, common.ActUpdate, common.ActCheckpoint, common.ActExec, common.ActPause:
 		// Only live containers can take these: say so now rather than
-		// after a menu or a form.
-		// A paused one cannot run an exec or act on a signal to one
-		// of its processes.
+		// after a menu or a form. A paused one cannot run an exec or act
+		// on a signal to one of its processes.
 		frozenFails := a.Action == common.ActExec || a.Action == common.ActSignalProcess
 		var live, dead []string
 		for _, id := range a.IDs {
@@ -59,18 +58,14 @@ func (m *Model) onAction(a common.ActionMsg) tea.Cmd {
 		a.IDs = live
 	}
 	switch a.Action {
-	case common.ActPause, common.ActResume:
+	case common.ActPause:
 		// Decided here, from the store as it is now: the command
 		// cannot read the store.
 		resume := map[string]bool{}
+		var paused, resumed []string
 		for _, id := range a.IDs {
 			if c, ok := m.c.Store.Get(id); ok && c.Status == core.StatusPaused {
 				resume[id] = true
-			}
-		}
-		var paused, resumed []string
-		for _, id := range a.IDs {
-			if resume[id] {
 				resumed = append(resumed, id)
 			} else {
 				paused = append(paused, id)

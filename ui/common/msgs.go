@@ -48,7 +48,6 @@ type Action string
 // Actions.
 const (
 	ActPause      Action = "pause"
-	ActResume     Action = "resume"
 	ActKill       Action = "kill"
 	ActDelete     Action = "delete"
 	ActExec       Action = "exec"
