@@ -47,6 +47,7 @@ type Action string
 
 // Actions.
 const (
+	// ActPause pauses a running container and resumes a paused one.
 	ActPause      Action = "pause"
 	ActKill       Action = "kill"
 	ActDelete     Action = "delete"
