@@ -7,31 +7,33 @@ import (
 	"berth/watch"
 )
 
-// Events returns the journal's history since since (all when zero), with a
-// warning for each unreadable line, and, with follow, a channel of live
-// event batches until ctx ends. The live stream comes from one watch loop
-// over every container (OOM kills, exits), the state dir and the runtime
-// roots (containers appearing and vanishing) and the journal itself (what
-// other berths and the shims record); an event already delivered, from
-// history or another source, is not delivered again.
-func (m *Manager) Events(ctx context.Context, since time.Time, follow bool) ([]watch.Event, []string, <-chan []watch.Event, error) {
-	if !follow {
-		h, w := watch.Read(m.opts.StateDir, since)
-		return h, w, nil, nil
-	}
+// History returns the journal's events at or after since (all when zero),
+// oldest first, with a warning for each unreadable line.
+func (m *Manager) History(since time.Time) ([]watch.Event, []string) {
+	return watch.Read(m.opts.StateDir, since)
+}
+
+// Subscribe follows every container live until ctx ends: one watch loop
+// over their OOM kills and exits, the state dir and the runtime roots
+// (containers appearing and vanishing) and the journal itself (what other
+// berths and the shims record). The loop de-duplicates (an event seen by a
+// shim and live is delivered once) and starts watching the containers that
+// start or appear. Nothing the journal held when Subscribe began is
+// delivered: read History after subscribing, and drop what is in both
+// (watch.Dedup). When the loop fails, its error is sent and both channels
+// close.
+func (m *Manager) Subscribe(ctx context.Context) (<-chan []watch.Event, <-chan error) {
 	loop, err := watch.New()
 	if err != nil {
-		return nil, nil, nil, err
+		return failed(err)
 	}
-	lctx, cancel := context.WithCancel(ctx)
-	raw := loop.Run(lctx)
 	// Follow the journal before reading it, so nothing appended in
-	// between is lost; duplicates are dropped below. berth's own
-	// containers come and go through the journal (create, delete); those
-	// of other managers through their runtime roots.
+	// between is lost; what the read finds seeds the de-duplication.
+	// berth's own containers come and go through the journal (create,
+	// delete); those of other managers through their runtime roots.
 	if err := loop.Tail(m.opts.StateDir); err != nil {
-		cancel()
-		return nil, nil, nil, err
+		loop.Close()
+		return failed(err)
 	}
 	external := map[string]bool{}
 	for _, r := range m.externalRoots() {
@@ -39,39 +41,61 @@ func (m *Manager) Events(ctx context.Context, since time.Time, follow bool) ([]w
 			external[r] = true
 		}
 	}
-	all, warns := watch.Read(m.opts.StateDir, time.Time{})
-	var history []watch.Event
+	seen, _ := watch.Read(m.opts.StateDir, time.Time{})
 	dedup := watch.NewDedup(16384)
-	for _, ev := range all {
+	for _, ev := range seen {
 		dedup.First(ev)
-		if since.IsZero() || !ev.Time.Before(since) {
-			history = append(history, ev)
-		}
 	}
 	cs, _ := m.List(ctx)
 	for _, c := range cs {
-		m.watchContainer(loop, c)
+		if t, ok := m.watchTarget(c); ok {
+			loop.Watch(t)
+		}
+	}
+	return loop.Subscribe(ctx, watch.Follow{Dedup: dedup, Rewatch: func(ev watch.Event) (watch.Target, bool) {
+		switch {
+		case ev.Kind == watch.KindStart || ev.Kind == watch.KindRestore:
+			if c, ok := m.managed(ev.ID); ok {
+				return m.watchTarget(c)
+			}
+		case ev.Kind == watch.KindCreate && external[ev.Detail]:
+			if c, ok := loadExternal(ev.Detail, ev.ID); ok {
+				return m.watchTarget(c)
+			}
+		}
+		return watch.Target{}, false
+	}})
+}
+
+// Events is History and, with follow, Subscribe, for callers that want
+// both at once; live events already in the history are dropped.
+func (m *Manager) Events(ctx context.Context, since time.Time, follow bool) ([]watch.Event, []string, <-chan []watch.Event, error) {
+	if !follow {
+		h, w := m.History(since)
+		return h, w, nil, nil
+	}
+	live, errc := m.Subscribe(ctx)
+	h, w := m.History(since)
+	select {
+	case err := <-errc:
+		if err != nil {
+			return nil, nil, nil, err
+		}
+	default:
+	}
+	all, _ := m.History(time.Time{})
+	dedup := watch.NewDedup(16384)
+	for _, ev := range all {
+		dedup.First(ev)
 	}
 	out := make(chan []watch.Event, 8)
 	go func() {
 		defer close(out)
-		defer cancel()
-		for batch := range raw {
+		for batch := range live {
 			var keep []watch.Event
 			for _, ev := range batch {
-				if !dedup.First(ev) {
-					continue
-				}
-				keep = append(keep, ev)
-				switch {
-				case ev.Kind == watch.KindStart || ev.Kind == watch.KindRestore:
-					if c, ok := m.managed(ev.ID); ok && c.Running() {
-						m.watchContainer(loop, c)
-					}
-				case ev.Kind == watch.KindCreate && external[ev.Detail]:
-					if c, ok := loadExternal(ev.Detail, ev.ID); ok {
-						m.watchContainer(loop, c)
-					}
+				if dedup.First(ev) {
+					keep = append(keep, ev)
 				}
 			}
 			if len(keep) == 0 {
@@ -84,15 +108,25 @@ func (m *Manager) Events(ctx context.Context, since time.Time, follow bool) ([]w
 			}
 		}
 	}()
-	return history, warns, out, nil
+	return h, w, out, nil
 }
 
-// watchContainer adds a running container to a watch loop: its OOM kills,
-// and for berth's own containers the exit of init. For those, the kills the
-// shim already journaled (it records the count) are not reported again.
-func (m *Manager) watchContainer(loop *watch.Loop, c Container) {
+// failed is a subscription that could not start: its error, then closed.
+func failed(err error) (<-chan []watch.Event, <-chan error) {
+	out, errc := make(chan []watch.Event), make(chan error, 1)
+	errc <- err
+	close(out)
+	close(errc)
+	return out, errc
+}
+
+// watchTarget is what a watch loop watches of a running container: its
+// OOM kills, and for berth's own containers the exit of init. For those,
+// the kills the shim already journaled (it records the count) are not
+// reported again.
+func (m *Manager) watchTarget(c Container) (watch.Target, bool) {
 	if !c.Running() {
-		return
+		return watch.Target{}, false
 	}
 	t := watch.Target{ID: c.ID, Cgroup: c.CgroupPaths, Pid: c.Pid}
 	if c.Managed {
@@ -100,5 +134,5 @@ func (m *Manager) watchContainer(loop *watch.Loop, c Container) {
 		n := readOOMCount(t.ProcDir)
 		t.KnownOOM = &n
 	}
-	loop.Watch(t)
+	return t, true
 }

@@ -122,25 +122,51 @@ func New() (*Loop, error) {
 }
 
 // Run starts the loop's one goroutine and returns the channel of event
-// batches, closed when ctx ends. A slow reader delays the loop but loses
-// nothing: the kernel keeps counting while the loop waits.
+// batches, closed when ctx ends or the loop fails. A slow reader delays the
+// loop but loses nothing: the kernel keeps counting while the loop waits.
 func (l *Loop) Run(ctx context.Context) <-chan []Event {
+	out, _ := l.Subscribe(ctx, Follow{})
+	return out
+}
+
+// Follow is what a subscription does besides reporting: which events it
+// has already delivered, and how to watch a container an event announces.
+type Follow struct {
+	// Dedup drops events already delivered (seed it with the history the
+	// subscriber has); nil delivers everything.
+	Dedup *Dedup
+	// Rewatch returns the target to watch for a container that an event
+	// says started, was restored or appeared; false for none. It runs on
+	// the loop's goroutine.
+	Rewatch func(Event) (Target, bool)
+}
+
+// Subscribe starts the loop's one goroutine and returns its batches and
+// its failure: when epoll fails, the error is sent once and both channels
+// close; both close, with no error, when ctx ends.
+func (l *Loop) Subscribe(ctx context.Context, f Follow) (<-chan []Event, <-chan error) {
 	out := make(chan []Event, 8)
+	errc := make(chan error, 1)
 	stop := context.AfterFunc(ctx, l.wake)
 	go func() {
+		defer close(errc)
 		defer close(out)
 		defer stop()
 		defer l.shutdown()
 		evs := make([]unix.EpollEvent, 64)
 		for {
 			n, err := unix.EpollWait(l.epfd, evs, -1)
-			if err == unix.EINTR {
+			if errors.Is(err, unix.EINTR) {
 				continue
 			}
-			if ctx.Err() != nil || err != nil {
+			if ctx.Err() != nil {
 				return
 			}
-			batch := l.handle(evs[:n])
+			if err != nil {
+				errc <- fmt.Errorf("watch loop: epoll: %w", err)
+				return
+			}
+			batch := l.follow(l.handle(evs[:n]), f)
 			if len(batch) == 0 {
 				continue
 			}
@@ -151,7 +177,32 @@ func (l *Loop) Run(ctx context.Context) <-chan []Event {
 			}
 		}
 	}()
-	return out
+	return out, errc
+}
+
+// follow drops what was delivered already and watches the containers the
+// batch announces. Called on the loop's goroutine, without mu.
+func (l *Loop) follow(batch []Event, f Follow) []Event {
+	if f.Dedup == nil && f.Rewatch == nil {
+		return batch
+	}
+	keep := batch[:0]
+	for _, ev := range batch {
+		if f.Dedup != nil && !f.Dedup.First(ev) {
+			continue
+		}
+		keep = append(keep, ev)
+		if f.Rewatch == nil {
+			continue
+		}
+		switch ev.Kind {
+		case KindStart, KindRestore, KindCreate:
+			if t, ok := f.Rewatch(ev); ok {
+				l.Watch(t)
+			}
+		}
+	}
+	return keep
 }
 
 func (l *Loop) wake() {
@@ -165,9 +216,16 @@ func (l *Loop) wake() {
 	unix.Write(l.wakefd, one[:])
 }
 
+// Close releases a loop that was never run; a running loop is closed by
+// cancelling its context.
+func (l *Loop) Close() { l.shutdown() }
+
 func (l *Loop) shutdown() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.closed {
+		return
+	}
 	l.closed = true
 	for _, c := range l.containers {
 		l.release(c)
