@@ -13,7 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"berth/core/statefile"
+	"berth/host/statefile"
 )
 
 // MaxImportBytes bounds what an imported checkpoint may unpack to.

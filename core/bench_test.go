@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"berth/core"
-	"berth/core/cgroupfs"
 	"berth/core/coretest"
+	"berth/host/cgroupfs"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"

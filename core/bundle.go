@@ -9,7 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"berth/core/statefile"
+	"berth/host/statefile"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )

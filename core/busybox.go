@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"berth/core/statefile"
+	"berth/host/statefile"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )

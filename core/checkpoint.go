@@ -14,8 +14,8 @@ import (
 	"syscall"
 	"time"
 
-	"berth/core/statefile"
-	"berth/shim"
+	"berth/host/statefile"
+	"berth/shim/proto"
 	"berth/watch"
 
 	"github.com/checkpoint-restore/go-criu/v8/stats"
@@ -182,7 +182,7 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 	stops := !o.LeaveRunning && !o.PreDump
 	marker := ""
 	if stops && t.Managed {
-		marker = filepath.Join(m.procDir(id, initProc), shim.FileCheckpointing)
+		marker = filepath.Join(m.procDir(id, proto.ProcInit), proto.FileCheckpointing)
 		statefile.Write(marker, []byte(name), 0o600, false)
 		defer func() {
 			if !ok {
@@ -215,7 +215,7 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 		// The dump ended the container: return once its shim recorded the
 		// exit, so what berth shows next is the truth. (A restore in place
 		// also waits for the shim to let go of the state.)
-		waitForFile(ctx, m.procDir(id, initProc), shim.FileExit, 10*time.Second)
+		waitForFile(ctx, m.procDir(id, proto.ProcInit), proto.FileExit, 10*time.Second)
 	}
 	return meta, nil
 }
@@ -527,8 +527,8 @@ func (m *Manager) Restore(ctx context.Context, id, name string, o RestoreOptions
 		}
 		// The previous run's process dir gives way; its output log stays,
 		// so the restored process's output continues it.
-		proc := m.procDir(id, initProc)
-		for _, f := range []string{shim.FileExit, shim.FilePid, shim.FileShimPid, shim.FileConfig, shim.FileCheckpointing} {
+		proc := m.procDir(id, proto.ProcInit)
+		for _, f := range []string{proto.FileExit, proto.FilePid, proto.FileShimPid, proto.FileConfig, proto.FileCheckpointing} {
 			os.Remove(filepath.Join(proc, f))
 		}
 	} else {
@@ -555,12 +555,12 @@ func (m *Manager) Restore(ctx context.Context, id, name string, o RestoreOptions
 		return Container{}, fmt.Errorf("%s: %w", target, err)
 	}
 	defer os.RemoveAll(work)
-	cfg := shim.Config{Mode: shim.ModeRestore, Bundle: rec.RuntimeBundle,
-		Restore: &shim.RestoreConfig{ImagePath: dir, WorkPath: work, Args: args}}
+	cfg := proto.Config{Mode: proto.ModeRestore, Bundle: rec.RuntimeBundle,
+		Restore: &proto.RestoreConfig{ImagePath: dir, WorkPath: work, Args: args}}
 	if o.As != "" {
 		cfg.OwnCgroup = filepath.Join("/", m.opts.CgroupParent, o.As)
 	}
-	_, err = m.launch(ctx, rec, initProc, cfg)
+	_, err = m.launch(ctx, rec, proto.ProcInit, cfg)
 	if err != nil {
 		if o.As != "" {
 			os.RemoveAll(m.containerDir(target))

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"berth/core/cgroupfs"
-	"berth/shim"
+	"berth/host/cgroupfs"
+	"berth/shim/proto"
 
 	"github.com/opencontainers/runc/libcontainer"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -80,11 +80,11 @@ func (m *Manager) managed(id string) (Container, bool) {
 	}
 	c.Bundle, c.Runtime, c.RuntimeRoot, c.Created, c.Labels = rec.Bundle, rec.Runtime, rec.RuntimeRoot, rec.Created, rec.Labels
 
-	ps := readProc(m.procDir(id, initProc))
+	ps := readProc(m.procDir(id, proto.ProcInit))
 	if ps.exit == nil && ps.exitErr == nil && ps.shimErr == nil && !ps.shim.Alive() {
 		// The shim died without recording the exit: settle it now.
 		m.settle(id)
-		ps = readProc(m.procDir(id, initProc))
+		ps = readProc(m.procDir(id, proto.ProcInit))
 	}
 	switch {
 	case ps.exitErr != nil:
@@ -124,7 +124,7 @@ func (m *Manager) managed(id string) (Container, bool) {
 }
 
 // applyExit fills the exit fields of a stopped container.
-func applyExit(c *Container, e *shim.Exit) {
+func applyExit(c *Container, e *proto.Exit) {
 	c.Status = StatusStopped
 	st := e.Status
 	c.ExitStatus = &st

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"berth/core/cgroupfs"
+	"berth/host/cgroupfs"
 
 	"golang.org/x/sys/unix"
 )

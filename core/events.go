@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"berth/shim/proto"
 	"berth/watch"
 )
 
@@ -130,7 +131,7 @@ func (m *Manager) watchTarget(c Container) (watch.Target, bool) {
 	}
 	t := watch.Target{ID: c.ID, Cgroup: c.CgroupPaths, Pid: c.Pid}
 	if c.Managed {
-		t.ProcDir, t.Proc = m.procDir(c.ID, initProc), initProc
+		t.ProcDir, t.Proc = m.procDir(c.ID, proto.ProcInit), proto.ProcInit
 		n := readOOMCount(t.ProcDir)
 		t.KnownOOM = &n
 	}

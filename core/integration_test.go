@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"berth/core"
-	"berth/core/cgroupfs"
 	"berth/core/coretest"
-	"berth/core/procfs"
-	"berth/shim"
+	"berth/host/cgroupfs"
+	"berth/host/procfs"
+	"berth/shim/proto"
 	"berth/watch"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -218,7 +218,7 @@ func TestReattach(t *testing.T) {
 
 func shimIdent(t *testing.T, stateDir, id, proc string) procfs.Ident {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(stateDir, id, proc, shim.FileShimPid))
+	b, err := os.ReadFile(filepath.Join(stateDir, id, proc, proto.FileShimPid))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,15 +272,15 @@ func TestStalePidReused(t *testing.T) {
 	rec := fmt.Sprintf(`{"id":"stale","bundle":"/nonexistent","runtimeBundle":"/nonexistent","runtime":"runc","runtimeRoot":%q,"created":"2020-01-01T00:00:00Z"}`, filepath.Join(e.StateDir, ".runc"))
 	os.WriteFile(filepath.Join(dir, "container.json"), []byte(rec), 0o600)
 	stale := procfs.Ident{Pid: pid, Start: start + 12345}.String()
-	os.WriteFile(filepath.Join(dir, "init", shim.FileShimPid), []byte(stale), 0o600)
-	os.WriteFile(filepath.Join(dir, "init", shim.FilePid), []byte(stale), 0o600)
+	os.WriteFile(filepath.Join(dir, "init", proto.FileShimPid), []byte(stale), 0o600)
+	os.WriteFile(filepath.Join(dir, "init", proto.FilePid), []byte(stale), 0o600)
 
 	m2, err := core.Open(ctx, e.Opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c, err := m2.Get(ctx, "stale")
-	if err != nil || c.Status != core.StatusStopped || *c.ExitStatus != shim.StatusUnknown {
+	if err != nil || c.Status != core.StatusStopped || *c.ExitStatus != proto.StatusUnknown {
 		t.Fatalf("%+v %v", c, err)
 	}
 	if !procfs.Alive(pid, start) {
@@ -298,7 +298,7 @@ func TestOutputFloodDoesNotBlock(t *testing.T) {
 		t.Fatalf("flood exited %d", *c.ExitStatus)
 	}
 	var total int64
-	for _, name := range []string{shim.FileOutput, shim.FileOutput + ".1"} {
+	for _, name := range []string{proto.FileOutput, proto.FileOutput + ".1"} {
 		if st, err := os.Stat(filepath.Join(e.StateDir, "flood", "init", name)); err == nil {
 			total += st.Size()
 		}

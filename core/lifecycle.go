@@ -16,9 +16,9 @@ import (
 	"syscall"
 	"time"
 
-	"berth/core/procfs"
-	"berth/core/statefile"
-	"berth/shim"
+	"berth/host/procfs"
+	"berth/host/statefile"
+	"berth/shim/proto"
 	"berth/watch"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -66,14 +66,14 @@ func (m *Manager) Run(ctx context.Context, id string, o RunOptions) (Container, 
 			os.RemoveAll(m.containerDir(id))
 		}
 	}()
-	cfg := shim.Config{Mode: shim.ModeRun, Bundle: rec.RuntimeBundle}
+	cfg := proto.Config{Mode: proto.ModeRun, Bundle: rec.RuntimeBundle}
 	if spec.Linux.CgroupsPath == "" {
 		cfg.OwnCgroup = rs.Linux.CgroupsPath
 	}
 	// create is journaled before the shim starts and journals start, so
 	// history never shows an exit before its start.
 	m.journal(watch.Event{Kind: watch.KindCreate, ID: id, Detail: bundle})
-	ready, err := m.launch(ctx, rec, initProc, cfg)
+	ready, err := m.launch(ctx, rec, proto.ProcInit, cfg)
 	if err != nil {
 		m.journal(watch.Event{Kind: watch.KindDelete, ID: id, Detail: "start failed"})
 		return Container{}, err
@@ -118,10 +118,10 @@ func (m *Manager) createState(rec *Record, rs *specs.Spec) error {
 // launch starts a shim for one process of a managed container and waits for
 // its readiness report. If the shim reports nothing in time it is killed
 // with its runtime, and the runtime's state for the container removed.
-func (m *Manager) launch(ctx context.Context, rec Record, proc string, cfg shim.Config) (shim.Ready, error) {
+func (m *Manager) launch(ctx context.Context, rec Record, proc string, cfg proto.Config) (proto.Ready, error) {
 	dir := m.procDir(rec.ID, proc)
 	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
-		return shim.Ready{}, fmt.Errorf("%s: %w", rec.ID, err)
+		return proto.Ready{}, fmt.Errorf("%s: %w", rec.ID, err)
 	}
 	cfg.ID = rec.ID
 	cfg.Runtime = rec.Runtime
@@ -130,24 +130,24 @@ func (m *Manager) launch(ctx context.Context, rec Record, proc string, cfg shim.
 	cfg.StartTimeout = m.opts.StartTimeout
 	cfg.LogMaxBytes = m.opts.LogMaxBytes
 	cfg.Path = os.Getenv("PATH")
-	if err := statefile.WriteJSON(filepath.Join(dir, shim.FileConfig), cfg, 0o600, false); err != nil {
-		return shim.Ready{}, fmt.Errorf("%s: %w", rec.ID, err)
+	if err := statefile.WriteJSON(filepath.Join(dir, proto.FileConfig), cfg, 0o600, false); err != nil {
+		return proto.Ready{}, fmt.Errorf("%s: %w", rec.ID, err)
 	}
 	r, w, err := os.Pipe()
 	if err != nil {
-		return shim.Ready{}, err
+		return proto.Ready{}, err
 	}
 	defer r.Close()
 	cmd := exec.Command(m.opts.ShimBinary, "shim", dir)
 	cmd.Dir = dir
-	cmd.ExtraFiles = []*os.File{w} // becomes shim.ReadyFd
+	cmd.ExtraFiles = []*os.File{w} // becomes proto.ReadyFd
 	// A session of its own: the shim must not die with the terminal or
 	// process group of whoever started it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	err = cmd.Start()
 	w.Close()
 	if err != nil {
-		return shim.Ready{}, fmt.Errorf("%s: start shim: %w", rec.ID, err)
+		return proto.Ready{}, fmt.Errorf("%s: start shim: %w", rec.ID, err)
 	}
 	// Reap the shim if it exits while this process still lives (the UI);
 	// a CLI exits first and the shim is re-parented.
@@ -157,7 +157,7 @@ func (m *Manager) launch(ctx context.Context, rec Record, proc string, cfg shim.
 	// catches a shim that is itself stuck.
 	r.SetReadDeadline(time.Now().Add(m.opts.StartTimeout + 10*time.Second))
 	b, rerr := io.ReadAll(io.LimitReader(r, 64<<10))
-	var ready shim.Ready
+	var ready proto.Ready
 	if len(b) > 0 {
 		if err := json.Unmarshal(b, &ready); err != nil {
 			ready.Error = "shim: malformed readiness report"
@@ -165,7 +165,7 @@ func (m *Manager) launch(ctx context.Context, rec Record, proc string, cfg shim.
 	} else if rerr != nil {
 		ready.Error = fmt.Sprintf("shim did not report within %v", m.opts.StartTimeout+10*time.Second)
 	} else {
-		ready.Error = "shim exited without reporting: " + lastShimError(filepath.Join(dir, shim.FileShimLog))
+		ready.Error = "shim exited without reporting: " + lastShimError(filepath.Join(dir, proto.FileShimLog))
 	}
 	if ready.Error == "" && ready.Pid > 0 {
 		return ready, nil
@@ -174,10 +174,10 @@ func (m *Manager) launch(ctx context.Context, rec Record, proc string, cfg shim.
 	// shim leads a session of its own, which holds the runtime and its
 	// hooks too (in their own process group).
 	killSession(cmd.Process)
-	if proc == initProc {
+	if proc == proto.ProcInit {
 		runRuntime(context.Background(), rec.Runtime, rec.RuntimeRoot, rec.RuntimeArgs, "delete", "--force", rec.ID)
 	}
-	return shim.Ready{}, fmt.Errorf("%s: %s: %w", rec.ID, ready.Error, ErrRuntime)
+	return proto.Ready{}, fmt.Errorf("%s: %s: %w", rec.ID, ready.Error, ErrRuntime)
 }
 
 // killSession kills a shim that leads its own session and every process
@@ -207,7 +207,7 @@ func lastShimError(path string) string {
 	if err != nil {
 		return "no shim log"
 	}
-	if msg, _ := shim.LastLogError(b); msg != "" {
+	if msg, _ := proto.LastLogError(b); msg != "" {
 		return msg
 	}
 	return "no error logged"
@@ -443,7 +443,7 @@ func (m *Manager) Delete(ctx context.Context, id string, force bool) error {
 func (m *Manager) shimsAlive(id string) bool {
 	entries, _ := os.ReadDir(m.containerDir(id))
 	for _, e := range entries {
-		if ident, err := readIdent(filepath.Join(m.containerDir(id), e.Name(), shim.FileShimPid)); err == nil && ident.Alive() {
+		if ident, err := proto.ReadIdent(filepath.Join(m.containerDir(id), e.Name()), proto.FileShimPid); err == nil && ident.Alive() {
 			return true
 		}
 	}
@@ -462,7 +462,7 @@ func (m *Manager) stopShims(id string, d time.Duration) {
 		if !e.IsDir() || e.Name() == "bundle" {
 			continue
 		}
-		ident, err := readIdent(filepath.Join(m.containerDir(id), e.Name(), shim.FileShimPid))
+		ident, err := proto.ReadIdent(filepath.Join(m.containerDir(id), e.Name()), proto.FileShimPid)
 		if err != nil {
 			continue
 		}
@@ -601,11 +601,11 @@ func (m *Manager) Exec(ctx context.Context, id string, o ExecOptions) (string, i
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return "", 0, fmt.Errorf("%s: %w", id, err)
 	}
-	if err := statefile.WriteJSON(filepath.Join(dir, shim.FileProcess), &p, 0o600, false); err != nil {
+	if err := statefile.WriteJSON(filepath.Join(dir, proto.FileProcess), &p, 0o600, false); err != nil {
 		os.RemoveAll(dir)
 		return "", 0, fmt.Errorf("%s: %w", id, err)
 	}
-	ready, err := m.launch(ctx, rec, proc, shim.Config{Mode: shim.ModeExec})
+	ready, err := m.launch(ctx, rec, proc, proto.Config{Mode: proto.ModeExec})
 	if err != nil {
 		os.RemoveAll(dir)
 		return "", 0, err

@@ -11,8 +11,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"berth/core/statefile"
-	"berth/shim"
+	"berth/host/statefile"
+	"berth/shim/proto"
 	"berth/watch"
 
 	"golang.org/x/sys/unix"
@@ -117,13 +117,13 @@ func (m *Manager) Logs(ctx context.Context, id string, opts LogOptions, fn func(
 	}
 	proc := opts.Proc
 	if proc == "" {
-		proc = initProc
+		proc = proto.ProcInit
 	}
-	if proc != initProc && ValidateName(proc) != nil {
+	if proc != proto.ProcInit && ValidateName(proc) != nil {
 		return idError(id, ErrInvalid, "no process %q", proc)
 	}
 	dir := m.procDir(id, proc)
-	path := filepath.Join(dir, shim.FileOutput)
+	path := filepath.Join(dir, proto.FileOutput)
 
 	// Start watching before reading, so nothing written in between is lost.
 	var w *watcher
@@ -160,7 +160,7 @@ func (m *Manager) Logs(ctx context.Context, id string, opts LogOptions, fn func(
 		return nil
 	}
 	live := &logReader{emit: fn, partial: collect.partial}
-	exitPath := filepath.Join(dir, shim.FileExit)
+	exitPath := filepath.Join(dir, proto.FileExit)
 	drain := func() error {
 		f.Seek(off, io.SeekStart)
 		n, err := scanRecords(f, live)

@@ -12,10 +12,10 @@ import (
 	"strings"
 	"time"
 
-	"berth/core/cgroupfs"
-	"berth/core/procfs"
-	"berth/core/statefile"
-	"berth/shim"
+	"berth/host/cgroupfs"
+	"berth/host/procfs"
+	"berth/host/statefile"
+	"berth/shim/proto"
 	"berth/watch"
 
 	"golang.org/x/sys/unix"
@@ -34,7 +34,6 @@ const (
 	// runtimeRootName is berth's runtime root inside the state dir; ids
 	// cannot start with a dot, so it never collides with a container.
 	runtimeRootName = ".runc"
-	initProc        = "init"
 	recordFile      = "container.json"
 )
 
@@ -252,33 +251,20 @@ type procState struct {
 	shimErr error
 	pid     procfs.Ident
 	pidErr  error
-	exit    *shim.Exit
+	exit    *proto.Exit
 	exitErr error
 }
 
 func readProc(dir string) procState {
 	var ps procState
-	ps.shim, ps.shimErr = readIdent(filepath.Join(dir, shim.FileShimPid))
-	ps.pid, ps.pidErr = readIdent(filepath.Join(dir, shim.FilePid))
-	var e shim.Exit
-	if err := statefile.ReadJSON(filepath.Join(dir, shim.FileExit), &e); err == nil {
+	ps.shim, ps.shimErr = proto.ReadIdent(dir, proto.FileShimPid)
+	ps.pid, ps.pidErr = proto.ReadIdent(dir, proto.FilePid)
+	if e, err := proto.ReadExit(dir); err == nil {
 		ps.exit = &e
 	} else if !errors.Is(err, os.ErrNotExist) {
 		ps.exitErr = err
 	}
 	return ps
-}
-
-func readIdent(path string) (procfs.Ident, error) {
-	b, err := statefile.Read(path)
-	if err != nil {
-		return procfs.Ident{}, err
-	}
-	id, err := procfs.ParseIdent(b)
-	if err != nil {
-		return id, fmt.Errorf("%s: %w", path, err)
-	}
-	return id, nil
 }
 
 // settle writes the exit record of a container whose shim died before it
@@ -287,7 +273,7 @@ func readIdent(path string) (procfs.Ident, error) {
 // output any more, and recorded as 137; if it is gone, its status is
 // unknown. It does nothing for containers that are fine or already settled.
 func (m *Manager) settle(id string) {
-	dir := m.procDir(id, initProc)
+	dir := m.procDir(id, proto.ProcInit)
 	ps := readProc(dir)
 	if ps.exit != nil || ps.exitErr != nil {
 		return
@@ -299,7 +285,7 @@ func (m *Manager) settle(id string) {
 	if err != nil {
 		return
 	}
-	e := shim.Exit{Status: shim.StatusUnknown, ExitedAt: time.Now().UTC(),
+	e := proto.Exit{Status: proto.StatusUnknown, ExitedAt: time.Now().UTC(),
 		Detail: "shim died; exit status unknown"}
 	if ps.pidErr == nil && ps.pid.Alive() {
 		if err := signalProcess(ps.pid, unix.SIGKILL); err == nil {
@@ -320,17 +306,17 @@ func (m *Manager) settle(id string) {
 	}
 	m.journal(kills...)
 	st := e.Status
-	m.journal(watch.Event{Time: e.ExitedAt, Kind: watch.KindExit, ID: id, Pid: ps.pid.Pid, Proc: initProc,
+	m.journal(watch.Event{Time: e.ExitedAt, Kind: watch.KindExit, ID: id, Pid: ps.pid.Pid, Proc: proto.ProcInit,
 		ExitStatus: &st, Detail: e.Detail})
 	// The exit record before the runtime's delete: a watcher that sees the
 	// cgroup go already finds the exit.
-	statefile.WriteJSON(filepath.Join(dir, shim.FileExit), e, 0o600, false)
+	statefile.WriteJSON(filepath.Join(dir, proto.FileExit), e, 0o600, false)
 	m.deleteRuntime(context.Background(), rec)
 }
 
 // readOOMCount reads the OOM-kill count a shim recorded as journaled.
 func readOOMCount(procDir string) uint64 {
-	b, err := statefile.Read(filepath.Join(procDir, shim.FileOOM))
+	b, err := statefile.Read(filepath.Join(procDir, proto.FileOOM))
 	if err != nil {
 		return 0
 	}

@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"berth/core/cgroupfs"
-	"berth/core/procfs"
+	"berth/host/cgroupfs"
+	"berth/host/procfs"
 
 	"golang.org/x/sys/unix"
 )

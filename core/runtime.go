@@ -7,7 +7,7 @@ import (
 	"os/exec"
 	"strings"
 
-	"berth/shim"
+	"berth/shim/proto"
 )
 
 // runtimeRun runs one runtime command for a managed container.
@@ -47,7 +47,7 @@ func runRuntime(ctx context.Context, runtime, root string, globals []string, arg
 // runtimeMessage extracts the last error message from runtime output that
 // is JSON log lines, or else its last non-empty line.
 func runtimeMessage(out []byte) string {
-	lastErr, last := shim.LastLogError(out)
+	lastErr, last := proto.LastLogError(out)
 	if lastErr != "" {
 		return lastErr
 	}

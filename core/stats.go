@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"berth/core/cgroupfs"
+	"berth/host/cgroupfs"
 )
 
 // Stats is one sample of a container's resource use. Counters (CPU, IO,

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"berth/core/cgroupfs"
-	"berth/core/cgroupfs/cgroupfstest"
+	"berth/host/cgroupfs"
+	"berth/host/cgroupfs/cgroupfstest"
 )
 
 func v2StatFiles() map[string]string {

@@ -1,6 +1,8 @@
 package shim
 
 import (
+	"berth/shim/proto"
+
 	"bytes"
 	"fmt"
 	"os"
@@ -97,7 +99,7 @@ func drain(t *testing.T, lw *LogWriter, name string, chunks ...[]byte) {
 
 func openTestLog(t *testing.T, max int64) (*LogWriter, string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), FileOutput)
+	path := filepath.Join(t.TempDir(), proto.FileOutput)
 	lw, err := OpenLog(path, max)
 	if err != nil {
 		t.Fatalf("OpenLog: %v", err)
@@ -375,7 +377,7 @@ func TestDrainRotation(t *testing.T) {
 // its existing size towards the limit.
 func TestOpenLogAppends(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, FileOutput)
+	path := filepath.Join(dir, proto.FileOutput)
 
 	lw, err := OpenLog(path, 0)
 	if err != nil {
@@ -418,7 +420,7 @@ func TestOpenLogAppends(t *testing.T) {
 }
 
 func TestOpenLogError(t *testing.T) {
-	if _, err := OpenLog(filepath.Join(t.TempDir(), "missing", FileOutput), 0); err == nil {
+	if _, err := OpenLog(filepath.Join(t.TempDir(), "missing", proto.FileOutput), 0); err == nil {
 		t.Error("OpenLog in a missing directory succeeded")
 	}
 }

@@ -1,8 +1,14 @@
+// Package shim is the small process berth leaves behind for every container
+// process. It runs the OCI runtime, becomes the parent of the container's
+// process (child subreaper), drains its output into a rotated log file,
+// reaps it and records how it exited, so containers outlive the berth that
+// started them and nobody has to read a pipe for them to make progress.
+//
+// What it shares with core and watch (the files of a process directory,
+// its configuration, readiness and exit records) is in shim/proto.
 package shim
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,9 +24,10 @@ import (
 	"syscall"
 	"time"
 
-	"berth/core/cgroupfs"
-	"berth/core/procfs"
-	"berth/core/statefile"
+	"berth/host/cgroupfs"
+	"berth/host/procfs"
+	"berth/host/statefile"
+	"berth/shim/proto"
 	"berth/watch"
 
 	"github.com/opencontainers/runc/libcontainer"
@@ -58,7 +65,7 @@ func Main(args []string) int {
 
 type shim struct {
 	dir     string
-	cfg     Config
+	cfg     proto.Config
 	log     *os.File
 	ready   *os.File
 	output  *LogWriter
@@ -72,7 +79,7 @@ type shim struct {
 func (s *shim) path(name string) string { return filepath.Join(s.dir, name) }
 
 func (s *shim) openLog() {
-	f, err := os.OpenFile(s.path(FileShimLog), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(s.path(proto.FileShimLog), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err == nil {
 		s.log = f
 	}
@@ -92,7 +99,7 @@ func (s *shim) logf(level, format string, a ...any) {
 }
 
 // report sends the one readiness message and closes the pipe.
-func (s *shim) report(r Ready) {
+func (s *shim) report(r proto.Ready) {
 	if s.ready == nil {
 		return
 	}
@@ -103,13 +110,13 @@ func (s *shim) report(r Ready) {
 }
 
 func (s *shim) run() error {
-	s.ready = os.NewFile(ReadyFd, "ready")
-	if err := statefile.ReadJSON(s.path(FileConfig), &s.cfg); err != nil {
-		s.report(Ready{Error: "shim: " + err.Error()})
+	s.ready = os.NewFile(proto.ReadyFd, "ready")
+	if err := statefile.ReadJSON(s.path(proto.FileConfig), &s.cfg); err != nil {
+		s.report(proto.Ready{Error: "shim: " + err.Error()})
 		return err
 	}
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		s.report(Ready{Error: "shim: set child subreaper: " + err.Error()})
+		s.report(proto.Ready{Error: "shim: set child subreaper: " + err.Error()})
 		return err
 	}
 	// No signal is ignored here: ignored dispositions survive exec, and the
@@ -118,14 +125,14 @@ func (s *shim) run() error {
 
 	self := procfs.Ident{Pid: os.Getpid()}
 	self.Start, _ = procfs.StartTime(self.Pid)
-	if err := statefile.Write(s.path(FileShimPid), []byte(self.String()), 0o600, false); err != nil {
-		s.report(Ready{Error: "shim: " + err.Error()})
+	if err := statefile.Write(s.path(proto.FileShimPid), []byte(self.String()), 0o600, false); err != nil {
+		s.report(proto.Ready{Error: "shim: " + err.Error()})
 		return err
 	}
 
-	out, err := OpenLog(s.path(FileOutput), s.cfg.LogMaxBytes)
+	out, err := OpenLog(s.path(proto.FileOutput), s.cfg.LogMaxBytes)
 	if err != nil {
-		s.report(Ready{Error: "shim: " + err.Error()})
+		s.report(proto.Ready{Error: "shim: " + err.Error()})
 		return err
 	}
 	s.output = out
@@ -133,23 +140,23 @@ func (s *shim) run() error {
 
 	init, err := s.start()
 	if err != nil {
-		s.report(Ready{Error: err.Error()})
+		s.report(proto.Ready{Error: err.Error()})
 		return err
 	}
-	if err := statefile.Write(s.path(FilePid), []byte(init.String()), 0o600, false); err != nil {
-		s.report(Ready{Error: "shim: " + err.Error()})
+	if err := statefile.Write(s.path(proto.FilePid), []byte(init.String()), 0o600, false); err != nil {
+		s.report(proto.Ready{Error: "shim: " + err.Error()})
 		s.abortStart(false)
 		return err
 	}
 	// The start is journaled here, before anything can journal the exit.
-	if s.cfg.Mode != ModeExec {
+	if s.cfg.Mode != proto.ModeExec {
 		kind := watch.KindStart
-		if s.cfg.Mode == ModeRestore {
+		if s.cfg.Mode == proto.ModeRestore {
 			kind = watch.KindRestore
 		}
 		s.journal(watch.Event{Time: time.Now().UTC(), Kind: kind, ID: s.cfg.ID, Pid: init.Pid})
 	}
-	s.report(Ready{Pid: init.Pid, Start: init.Start})
+	s.report(proto.Ready{Pid: init.Pid, Start: init.Start})
 	s.armOOM(init.Pid)
 	s.logf("info", "%s %s: pid %d", s.cfg.Mode, s.cfg.ID, init.Pid)
 	// What starting needed is garbage now; hand it back before idling for
@@ -164,11 +171,11 @@ func (s *shim) run() error {
 	s.journalExit(init.Pid, exit)
 	// Atomic, not fsynced: the state dir lives in /run (tmpfs), which a
 	// power loss empties anyway; what matters is never a torn record.
-	if err := statefile.WriteJSON(s.path(FileExit), exit, 0o600, false); err != nil {
+	if err := statefile.WriteJSON(s.path(proto.FileExit), exit, 0o600, false); err != nil {
 		s.logf("error", "write exit: %v", err)
 	}
 	s.logf("info", "process %d exited: status %d oomKilled %v", init.Pid, exit.Status, exit.OOMKilled)
-	if s.cfg.Mode != ModeExec {
+	if s.cfg.Mode != proto.ModeExec {
 		s.deleteStopped()
 	}
 	s.waitDrained(drainGrace)
@@ -197,7 +204,7 @@ func (s *shim) deleteStopped() {
 
 // runtimeCmd builds a runtime invocation with berth's global flags.
 func (s *shim) runtimeCmd(args ...string) *exec.Cmd {
-	full := []string{"--root", s.cfg.RuntimeRoot, "--log", s.path(FileRuntimeLog), "--log-format", "json"}
+	full := []string{"--root", s.cfg.RuntimeRoot, "--log", s.path(proto.FileRuntimeLog), "--log-format", "json"}
 	full = append(full, s.cfg.RuntimeArgs...)
 	full = append(full, args...)
 	cmd := exec.Command(s.cfg.Runtime, full...)
@@ -215,11 +222,11 @@ func (s *shim) start() (procfs.Ident, error) {
 	runtimePid := s.path(".pid.runtime")
 	var args []string
 	switch s.cfg.Mode {
-	case ModeRun:
+	case proto.ModeRun:
 		args = []string{"run", "--detach", "--pid-file", runtimePid, "--bundle", s.cfg.Bundle, s.cfg.ID}
-	case ModeExec:
-		args = []string{"exec", "--detach", "--pid-file", runtimePid, "--process", s.path(FileProcess), s.cfg.ID}
-	case ModeRestore:
+	case proto.ModeExec:
+		args = []string{"exec", "--detach", "--pid-file", runtimePid, "--process", s.path(proto.FileProcess), s.cfg.ID}
+	case proto.ModeRestore:
 		r := s.cfg.Restore
 		if r == nil {
 			return procfs.Ident{}, errors.New("shim: restore without options")
@@ -284,7 +291,7 @@ func (s *shim) start() (procfs.Ident, error) {
 		return procfs.Ident{}, fmt.Errorf("start timed out after %v: runtime and its hooks killed", timeout)
 	}
 	if werr != nil {
-		msg := RuntimeError(s.path(FileRuntimeLog))
+		msg := proto.RuntimeError(s.path(proto.FileRuntimeLog))
 		if msg == "" {
 			msg = werr.Error()
 		}
@@ -314,7 +321,7 @@ func (s *shim) start() (procfs.Ident, error) {
 // container, so its delete does not know the cgroup it made: a cgroup berth
 // generated for this container (never one the user named) is removed here.
 func (s *shim) abortStart(timedOut bool) {
-	if s.cfg.Mode == ModeExec {
+	if s.cfg.Mode == proto.ModeExec {
 		return
 	}
 	s.cleanupRuntime()
@@ -345,7 +352,7 @@ type oomWatch struct {
 // every kill it has counted is this container's: the baseline is zero, and
 // a kill that landed before the watch was armed is still journaled.
 func (s *shim) armOOM(pid int) {
-	if s.cfg.Mode == ModeExec {
+	if s.cfg.Mode == proto.ModeExec {
 		return
 	}
 	p, err := cgroupfs.RuncStatePaths(filepath.Join(s.cfg.RuntimeRoot, s.cfg.ID, "state.json"), statefile.ReadJSON)
@@ -401,7 +408,7 @@ func (s *shim) armOOM(pid int) {
 			w.lastKill, w.otherVictim = time.Now(), victim != 0 && victim != pid
 			last := w.last
 			w.mu.Unlock()
-			statefile.Write(s.path(FileOOM), []byte(strconv.FormatUint(last, 10)+"\n"), 0o600, false)
+			statefile.Write(s.path(proto.FileOOM), []byte(strconv.FormatUint(last, 10)+"\n"), 0o600, false)
 		}
 	}()
 }
@@ -459,7 +466,7 @@ func (s *shim) reap(pid int) unix.WaitStatus {
 			// ECHILD: the process is not ours (it was reparented elsewhere
 			// before we became its subreaper): nothing left to wait for.
 			s.logf("error", "wait for %d: %v", pid, err)
-			return unix.WaitStatus(StatusUnknown << 8)
+			return unix.WaitStatus(proto.StatusUnknown << 8)
 		}
 		if wpid == pid {
 			return ws
@@ -469,8 +476,8 @@ func (s *shim) reap(pid int) unix.WaitStatus {
 
 // exitRecord turns a wait status into the exit record, journaling first any
 // OOM kill not yet journaled, so a kill that caused this exit comes before it.
-func (s *shim) exitRecord(ws unix.WaitStatus, pid int) Exit {
-	e := Exit{ExitedAt: time.Now().UTC()}
+func (s *shim) exitRecord(ws unix.WaitStatus, pid int) proto.Exit {
+	e := proto.Exit{ExitedAt: time.Now().UTC()}
 	switch {
 	case ws.Exited():
 		e.Status = ws.ExitStatus()
@@ -478,13 +485,13 @@ func (s *shim) exitRecord(ws unix.WaitStatus, pid int) Exit {
 		e.Signal = int(ws.Signal())
 		e.Status = 128 + e.Signal
 	default:
-		e.Status = StatusUnknown
+		e.Status = proto.StatusUnknown
 	}
 	initKilled, count := s.finishOOM(pid)
 	e.OOMKills = count
-	if b, err := statefile.Read(s.path(FileCheckpointing)); err == nil {
+	if b, err := statefile.Read(s.path(proto.FileCheckpointing)); err == nil {
 		e.Detail = "checkpointed to " + strings.TrimSpace(string(b))
-		os.Remove(s.path(FileCheckpointing))
+		os.Remove(s.path(proto.FileCheckpointing))
 	} else {
 		e.OOMKilled = initKilled && e.Signal == int(unix.SIGKILL)
 	}
@@ -492,9 +499,9 @@ func (s *shim) exitRecord(ws unix.WaitStatus, pid int) Exit {
 }
 
 // journalExit records the exit in the state root's event journal.
-func (s *shim) journalExit(pid int, e Exit) {
+func (s *shim) journalExit(pid int, e proto.Exit) {
 	kind, proc := watch.KindExit, filepath.Base(s.dir)
-	if s.cfg.Mode == ModeExec {
+	if s.cfg.Mode == proto.ModeExec {
 		kind = watch.KindExecExit
 	}
 	st := e.Status
@@ -532,42 +539,4 @@ func (s *shim) cleanupRuntime() {
 			s.logf("warn", "runtime delete: %v: %s", err, msg)
 		}
 	}
-}
-
-// RuntimeError returns the last error message the runtime logged in its
-// JSON log, which says why it failed far better than its exit status.
-func RuntimeError(path string) string {
-	b, err := statefile.Read(path)
-	if err != nil {
-		return ""
-	}
-	msg, _ := LastLogError(b)
-	return msg
-}
-
-// LastLogError scans JSON log lines ({"level","msg"}, as runc and the shim
-// write them) and returns the last error or fatal message, and the last
-// line of any kind (a plain one when the output was not JSON).
-func LastLogError(b []byte) (lastErr, last string) {
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" {
-			continue
-		}
-		var m struct {
-			Level string `json:"level"`
-			Msg   string `json:"msg"`
-		}
-		if json.Unmarshal([]byte(line), &m) == nil && m.Msg != "" {
-			if m.Level == "error" || m.Level == "fatal" {
-				lastErr = m.Msg
-			}
-			last = m.Msg
-			continue
-		}
-		last = line
-	}
-	return lastErr, last
 }

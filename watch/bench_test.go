@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"berth/core/cgroupfs"
 	"berth/core/coretest"
+	"berth/host/cgroupfs"
 	"berth/watch"
 
 	"golang.org/x/sys/unix"

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"berth/core/cgroupfs"
+	"berth/host/cgroupfs"
 	"berth/watch"
 )
 

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"berth/core/cgroupfs"
-	"berth/core/procfs"
+	"berth/host/cgroupfs"
+	"berth/host/procfs"
 )
 
 // Forensics is what a container's memory looked like when the OOM killer

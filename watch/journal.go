@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"berth/core/statefile"
+	"berth/host/statefile"
 
 	"golang.org/x/sys/unix"
 )

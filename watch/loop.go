@@ -2,7 +2,6 @@ package watch
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,9 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"berth/core/cgroupfs"
-	"berth/core/procfs"
-	"berth/core/statefile"
+	"berth/host/cgroupfs"
+	"berth/shim/proto"
 
 	"golang.org/x/sys/unix"
 )
@@ -283,7 +281,7 @@ func (l *Loop) Watch(t Target) error {
 	// A container that exited before the watch was armed: its exit file
 	// is already there, and no inotify event will come for it.
 	if t.ProcDir != "" {
-		if _, err := os.Lstat(filepath.Join(t.ProcDir, "exit")); err == nil {
+		if _, err := os.Lstat(filepath.Join(t.ProcDir, proto.FileExit)); err == nil {
 			l.pending = append(l.pending, l.exitEvents(c)...)
 		}
 	}
@@ -525,7 +523,7 @@ func (l *Loop) inotifyEvent(t *wdTarget, mask uint32, name string) []Event {
 			t.c.procWd = -1
 			return nil
 		}
-		if name == "exit" {
+		if name == proto.FileExit {
 			return l.exitEvents(t.c)
 		}
 	case wdRoot:
@@ -547,25 +545,14 @@ func (l *Loop) inotifyEvent(t *wdTarget, mask uint32, name string) []Event {
 	return nil
 }
 
-// exitRecord is the part of a shim's exit file an event needs.
-type exitRecord struct {
-	Status    int       `json:"status"`
-	Signal    int       `json:"signal"`
-	OOMKilled bool      `json:"oomKilled"`
-	OOMKills  uint64    `json:"oomKills"`
-	ExitedAt  time.Time `json:"exitedAt"`
-	Detail    string    `json:"detail"`
-}
-
 // exitEvents reports a process's exit, after one last read of the OOM
 // counter so that a kill that caused the exit is reported before it.
 func (l *Loop) exitEvents(c *watched) []Event {
 	if c.exited {
 		return nil
 	}
-	var rec exitRecord
-	b, err := statefile.Read(filepath.Join(c.ProcDir, "exit"))
-	if err != nil || json.Unmarshal(b, &rec) != nil {
+	rec, err := proto.ReadExit(c.ProcDir)
+	if err != nil {
 		return nil // a torn or planted file; the rename will come
 	}
 	c.exited = true
@@ -582,9 +569,9 @@ func (l *Loop) exitEvents(c *watched) []Event {
 	kind := KindExit
 	proc := c.Proc
 	if proc == "" {
-		proc = "init"
+		proc = proto.ProcInit
 	}
-	if proc != "init" {
+	if proc != proto.ProcInit {
 		kind = KindExecExit
 	}
 	st := rec.Status
@@ -594,7 +581,7 @@ func (l *Loop) exitEvents(c *watched) []Event {
 	}
 	out = append(out, Event{Time: t, Kind: kind, ID: c.ID, Proc: proc, ExitStatus: &st,
 		OOMKilled: rec.OOMKilled, Detail: rec.Detail, Pid: pidOf(c.ProcDir)})
-	if proc == "init" {
+	if proc == proto.ProcInit {
 		l.release(c)
 	}
 	return out
@@ -611,7 +598,7 @@ func (l *Loop) resync() []Event {
 			}
 		}
 		if c.ProcDir != "" {
-			if _, err := os.Lstat(filepath.Join(c.ProcDir, "exit")); err == nil {
+			if _, err := os.Lstat(filepath.Join(c.ProcDir, proto.FileExit)); err == nil {
 				out = append(out, l.exitEvents(c)...)
 			}
 		}
@@ -626,10 +613,6 @@ func (l *Loop) resync() []Event {
 
 // pidOf reads the pid recorded in a process dir's pid file.
 func pidOf(dir string) int {
-	b, err := statefile.Read(filepath.Join(dir, "pid"))
-	if err != nil {
-		return 0
-	}
-	id, _ := procfs.ParseIdent(b)
+	id, _ := proto.ReadIdent(dir, proto.FilePid)
 	return id.Pid
 }

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"berth/core"
-	"berth/core/cgroupfs"
 	"berth/core/coretest"
+	"berth/host/cgroupfs"
 	"berth/watch"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"

@@ -1,15 +1,28 @@
-// Package shim is the small process berth leaves behind for every container
-// process. It runs the OCI runtime, becomes the parent of the container's
-// process (child subreaper), drains its output into a rotated log file,
-// reaps it and records how it exited, so containers outlive the berth that
-// started them and nobody has to read a pipe for them to make progress.
+// Package proto is the protocol between berth and its shims: the files in
+// a process directory, the configuration core writes before starting a
+// shim, the readiness message on the inherited pipe, and the records the
+// shim writes back (the exit record, the runtime's JSON log).
 //
-// This file is the launch protocol shared with core: the files in a process
-// directory, the configuration core writes before starting a shim, and the
-// records the shim writes back.
-package shim
+// It is a leaf: core and watch read and write a shim's files through it
+// without importing the shim itself, which links the runtime.
+package proto
 
-import "time"
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"berth/host/procfs"
+	"berth/host/statefile"
+)
+
+// ProcInit is the process directory of a container's init; each exec has
+// one of its own, named after the exec.
+const ProcInit = "init"
 
 // Files in a process directory (<state-root>/<id>/<proc>/).
 const (
@@ -96,3 +109,65 @@ type Exit struct {
 
 // StatusUnknown is the status recorded when a process's exit went unseen.
 const StatusUnknown = 255
+
+// ReadExit reads the exit record of the process directory dir. A missing
+// file (the process runs) reads as an error satisfying errors.Is(err,
+// fs.ErrNotExist); a torn or planted one as a decoding error.
+func ReadExit(dir string) (Exit, error) {
+	var e Exit
+	err := statefile.ReadJSON(filepath.Join(dir, FileExit), &e)
+	return e, err
+}
+
+// ReadIdent reads a "PID START" file of the process directory dir
+// (FileShimPid or FilePid).
+func ReadIdent(dir, name string) (procfs.Ident, error) {
+	path := filepath.Join(dir, name)
+	b, err := statefile.Read(path)
+	if err != nil {
+		return procfs.Ident{}, err
+	}
+	id, err := procfs.ParseIdent(b)
+	if err != nil {
+		return id, fmt.Errorf("%s: %w", path, err)
+	}
+	return id, nil
+}
+
+// RuntimeError returns the last error message the runtime logged in its
+// JSON log, which says why it failed far better than its exit status.
+func RuntimeError(path string) string {
+	b, err := statefile.Read(path)
+	if err != nil {
+		return ""
+	}
+	msg, _ := LastLogError(b)
+	return msg
+}
+
+// LastLogError scans JSON log lines ({"level","msg"}, as runc and the shim
+// write them) and returns the last error or fatal message, and the last
+// line of any kind (a plain one when the output was not JSON).
+func LastLogError(b []byte) (lastErr, last string) {
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		var m struct {
+			Level string `json:"level"`
+			Msg   string `json:"msg"`
+		}
+		if json.Unmarshal([]byte(line), &m) == nil && m.Msg != "" {
+			if m.Level == "error" || m.Level == "fatal" {
+				lastErr = m.Msg
+			}
+			last = m.Msg
+			continue
+		}
+		last = line
+	}
+	return lastErr, last
+}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"berth/core/cgroupfs/cgroupfstest"
+	"berth/host/cgroupfs/cgroupfstest"
 )
 
 func TestPathsV2AndDir(t *testing.T) {
