@@ -119,7 +119,7 @@ func (m *Manager) ImportCheckpoint(ctx context.Context, id, name string, r io.Re
 		}
 	}()
 	if err := unpack(r, tmp); err != nil {
-		return Checkpoint{}, idError(id, ErrInvalid, "import refused: %v", err)
+		return Checkpoint{}, wrapError(id, ErrInvalid, err, "import refused")
 	}
 	meta, _ := readCheckpoint(tmp)
 	if !meta.Valid {

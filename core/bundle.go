@@ -33,7 +33,7 @@ func loadSpec(bundle string, read func(string) ([]byte, error)) (*specs.Spec, er
 	path := filepath.Join(bundle, "config.json")
 	b, err := read(path)
 	if err != nil {
-		return nil, invalidf("bundle %s: %v", bundle, err)
+		return nil, wrapError("", ErrInvalid, err, "bundle %s", bundle)
 	}
 	var spec specs.Spec
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -45,7 +45,7 @@ func loadSpec(bundle string, read func(string) ([]byte, error)) (*specs.Spec, er
 		return nil, invalidf("%s: %s", path, jsonErrorPosition(b, &json.SyntaxError{Offset: int64(off) + 1}))
 	}
 	if err := checkSpec(bundle, &spec); err != nil {
-		return nil, invalidf("%s: %v", path, err)
+		return nil, wrapError("", ErrInvalid, err, "%s", path)
 	}
 	return &spec, nil
 }

@@ -74,6 +74,19 @@ const (
 // ErrCheckpoint classifies checkpoint failures.
 var ErrCheckpoint = errors.New("checkpoint failed")
 
+// dumpError classifies the runtime's failure to dump as a checkpoint
+// failure, keeping it as the cause, with what an operator needs to act:
+// the end of CRIU's log, and the fix when the kernel lacks dirty tracking.
+func dumpError(id string, err error, log string) error {
+	if strings.Contains(err.Error(), "MemTrack") {
+		err = fmt.Errorf("%w: pre-dumps and parents need memory dirty tracking, which this kernel lacks (CONFIG_MEM_SOFT_DIRTY); take full checkpoints", err)
+	}
+	if log != "" {
+		err = fmt.Errorf("%w (dump.log: %s)", err, log)
+	}
+	return &Error{ID: id, Class: ErrCheckpoint, Err: err}
+}
+
 // checkpointRoot is where a container's checkpoints live: in its bundle
 // for berth's containers (they travel with it), under the state dir for
 // containers another manager owns.
@@ -191,14 +204,7 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 		}()
 	}
 	if err := t.run(ctx, args...); err != nil {
-		msg := err.Error()
-		if strings.Contains(msg, "MemTrack") {
-			msg += ": pre-dumps and parents need memory dirty tracking, which this kernel lacks (CONFIG_MEM_SOFT_DIRTY); take full checkpoints"
-		}
-		if log := criuLogTail(filepath.Join(work, "dump.log")); log != "" {
-			msg += " (dump.log: " + log + ")"
-		}
-		return Checkpoint{}, &classified{msg: msg, class: ErrCheckpoint}
+		return Checkpoint{}, dumpError(id, err, criuLogTail(filepath.Join(work, "dump.log")))
 	}
 	meta := Checkpoint{
 		Name: name, Container: id, Created: time.Now().UTC(), Valid: true, Options: o, Parent: o.Parent,

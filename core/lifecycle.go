@@ -177,7 +177,7 @@ func (m *Manager) launch(ctx context.Context, rec Record, proc string, cfg proto
 	if proc == proto.ProcInit {
 		runRuntime(context.Background(), rec.Runtime, rec.RuntimeRoot, rec.RuntimeArgs, "delete", "--force", rec.ID)
 	}
-	return proto.Ready{}, fmt.Errorf("%s: %s: %w", rec.ID, ready.Error, ErrRuntime)
+	return proto.Ready{}, idError(rec.ID, ErrRuntime, "%s", ready.Error)
 }
 
 // killSession kills a shim that leads its own session and every process
@@ -369,7 +369,7 @@ func (t target) signalInit(ctx context.Context, sig unix.Signal) error {
 func signalProcess(id procfs.Ident, sig unix.Signal) error {
 	fd, err := unix.PidfdOpen(id.Pid, 0)
 	if err != nil {
-		if err == unix.ESRCH {
+		if errors.Is(err, unix.ESRCH) {
 			return procfs.ErrGone
 		}
 		return err
@@ -379,7 +379,7 @@ func signalProcess(id procfs.Ident, sig unix.Signal) error {
 		return procfs.ErrGone
 	}
 	if err := unix.PidfdSendSignal(fd, sig, nil, 0); err != nil {
-		if err == unix.ESRCH {
+		if errors.Is(err, unix.ESRCH) {
 			return procfs.ErrGone
 		}
 		return err
@@ -495,7 +495,7 @@ func waitExit(id procfs.Ident, d time.Duration) bool {
 	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 	for {
 		n, err := unix.Poll(fds, ms)
-		if err == unix.EINTR {
+		if errors.Is(err, unix.EINTR) {
 			continue
 		}
 		return n > 0 || !id.Alive()

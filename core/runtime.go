@@ -3,7 +3,6 @@ package core
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os/exec"
 	"strings"
 
@@ -35,11 +34,7 @@ func runRuntime(ctx context.Context, runtime, root string, globals []string, arg
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		msg := runtimeMessage(stderr.Bytes())
-		if msg == "" {
-			msg = err.Error()
-		}
-		return fmt.Errorf("%s %s: %s: %w", runtimeName(runtime), args[0], msg, ErrRuntime)
+		return &RuntimeError{Runtime: runtimeName(runtime), Op: args[0], Msg: runtimeMessage(stderr.Bytes()), Err: err}
 	}
 	return nil
 }

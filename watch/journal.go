@@ -83,7 +83,7 @@ func lockJournal(root string, how int) (func(), error) {
 		if err == nil {
 			return func() { lock.Close() }, nil
 		}
-		if err != unix.EWOULDBLOCK || time.Now().After(deadline) {
+		if !errors.Is(err, unix.EWOULDBLOCK) || time.Now().After(deadline) {
 			lock.Close()
 			return nil, fmt.Errorf("journal lock: %w", err)
 		}

@@ -105,7 +105,7 @@ func ReadFile(path string, fn func([]byte) error) error {
 			buf = append(buf, make([]byte, len(buf))...)
 		}
 		m, err := unix.Read(fd, buf[n:])
-		if err == unix.EINTR {
+		if errors.Is(err, unix.EINTR) {
 			continue
 		}
 		if err != nil {

@@ -39,7 +39,7 @@ func OpenFollow(path string) (*os.File, error) { return open(path, 0) }
 func open(path string, flags int) (*os.File, error) {
 	fd, err := unix.Open(path, unix.O_RDONLY|flags|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
-		if err == unix.ELOOP && flags&unix.O_NOFOLLOW != 0 {
+		if errors.Is(err, unix.ELOOP) && flags&unix.O_NOFOLLOW != 0 {
 			return nil, fmt.Errorf("%s: %w (symlink)", path, ErrNotRegular)
 		}
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
