@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"syscall"
@@ -70,6 +71,9 @@ const (
 	checkpointMeta = "config.json"
 	checkpointWork = "work"
 )
+
+// versionRe finds a version number in a program's --version output.
+var versionRe = regexp.MustCompile(`(\d+)\.(\d+)(?:\.(\d+))?`)
 
 // ErrCheckpoint classifies checkpoint failures.
 var ErrCheckpoint = errors.New("checkpoint failed")
@@ -196,7 +200,7 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 	marker := ""
 	if stops && t.Managed {
 		marker = filepath.Join(m.procDir(id, proto.ProcInit), proto.FileCheckpointing)
-		statefile.Write(marker, []byte(name), 0o600, false)
+		statefile.Write(marker, []byte(name), 0o600)
 		defer func() {
 			if !ok {
 				os.Remove(marker)
@@ -263,7 +267,7 @@ func criuFlags(o CheckpointOptions) []string {
 // here would wait for all of them.
 func commitCheckpoint(tmp, final string, meta *Checkpoint) error {
 	meta.SizeBytes = diskUsage(tmp)
-	if err := statefile.WriteJSON(filepath.Join(tmp, checkpointMeta), meta, 0o600, false); err != nil {
+	if err := statefile.WriteJSON(filepath.Join(tmp, checkpointMeta), meta, 0o600); err != nil {
 		return fmt.Errorf("checkpoint metadata: %w", err)
 	}
 	return os.Rename(tmp, final)
@@ -353,7 +357,7 @@ func (m *Manager) toolVersion(ctx context.Context, tool string) string {
 			cache = map[string]string{}
 		}
 		cache[key] = v
-		statefile.WriteJSON(cachePath, cache, 0o600, false)
+		statefile.WriteJSON(cachePath, cache, 0o600)
 	}
 	return v
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"berth/core"
+	"berth/demo"
 	"berth/core/coretest"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -182,7 +183,7 @@ func TestCheckpointDiskFull(t *testing.T) {
 	}
 	t.Cleanup(func() { syscall.Unmount(small, syscall.MNT_DETACH) })
 	bundle := filepath.Join(small, "bundle")
-	if err := core.WriteBundle("runc", bundle, fixture.Rootfs, []string{"awk", `BEGIN{s=sprintf("%8388608s","x"); while(1) system("sleep 1000")}`}, nil); err != nil {
+	if err := demo.WriteBundle("runc", bundle, fixture.Rootfs, []string{"awk", `BEGIN{s=sprintf("%8388608s","x"); while(1) system("sleep 1000")}`}, nil); err != nil {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(small, "filler"), make([]byte, 2<<20), 0o600)

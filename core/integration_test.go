@@ -15,6 +15,7 @@ import (
 
 	"berth/core"
 	"berth/core/coretest"
+	"berth/demo"
 	"berth/host/cgroupfs"
 	"berth/host/procfs"
 	"berth/shim/proto"
@@ -640,7 +641,7 @@ func TestNoInheritedIgnoredSignals(t *testing.T) {
 func TestProcessUserNames(t *testing.T) {
 	e := coretest.NewEnv(t, fixture, nil)
 	rootfs := filepath.Join(t.TempDir(), "rootfs")
-	if err := core.MakeBusyboxRootfs(rootfs); err != nil {
+	if err := demo.MakeBusyboxRootfs(rootfs); err != nil {
 		t.Fatal(err)
 	}
 	os.Remove(filepath.Join(rootfs, "etc", "passwd"))
@@ -663,7 +664,7 @@ func TestProcessUserNames(t *testing.T) {
 		func(p string) error { return unix.Mknod(p, unix.S_IFCHR|0o644, int(unix.Mkdev(1, 3))) },
 	} {
 		rootfs := filepath.Join(t.TempDir(), "rootfs")
-		if err := core.MakeBusyboxRootfs(rootfs); err != nil {
+		if err := demo.MakeBusyboxRootfs(rootfs); err != nil {
 			t.Fatal(err)
 		}
 		id := "planted-" + coretest.RandomID()[:6]

@@ -103,10 +103,10 @@ func (m *Manager) createState(rec *Record, rs *specs.Spec) error {
 	rec.RuntimeBundle = filepath.Join(dir, "bundle")
 	err := os.Mkdir(rec.RuntimeBundle, 0o700)
 	if err == nil {
-		err = statefile.WriteJSON(filepath.Join(rec.RuntimeBundle, "config.json"), rs, 0o600, false)
+		err = statefile.WriteJSON(filepath.Join(rec.RuntimeBundle, "config.json"), rs, 0o600)
 	}
 	if err == nil {
-		err = statefile.WriteJSON(filepath.Join(dir, recordFile), rec, 0o600, false)
+		err = statefile.WriteJSON(filepath.Join(dir, recordFile), rec, 0o600)
 	}
 	if err != nil {
 		os.RemoveAll(dir)
@@ -130,7 +130,7 @@ func (m *Manager) launch(ctx context.Context, rec Record, proc string, cfg proto
 	cfg.StartTimeout = m.opts.StartTimeout
 	cfg.LogMaxBytes = m.opts.LogMaxBytes
 	cfg.Path = os.Getenv("PATH")
-	if err := statefile.WriteJSON(filepath.Join(dir, proto.FileConfig), cfg, 0o600, false); err != nil {
+	if err := statefile.WriteJSON(filepath.Join(dir, proto.FileConfig), cfg, 0o600); err != nil {
 		return proto.Ready{}, fmt.Errorf("%s: %w", rec.ID, err)
 	}
 	r, w, err := os.Pipe()
@@ -601,7 +601,7 @@ func (m *Manager) Exec(ctx context.Context, id string, o ExecOptions) (string, i
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return "", 0, fmt.Errorf("%s: %w", id, err)
 	}
-	if err := statefile.WriteJSON(filepath.Join(dir, proto.FileProcess), &p, 0o600, false); err != nil {
+	if err := statefile.WriteJSON(filepath.Join(dir, proto.FileProcess), &p, 0o600); err != nil {
 		os.RemoveAll(dir)
 		return "", 0, fmt.Errorf("%s: %w", id, err)
 	}

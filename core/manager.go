@@ -122,7 +122,7 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 		}
 		opts.ShimBinary = exe
 	}
-	if err := ensurePrivateDir(opts.StateDir); err != nil {
+	if err := EnsurePrivateDir(opts.StateDir); err != nil {
 		return nil, err
 	}
 	return &Manager{opts: opts}, nil
@@ -131,9 +131,10 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 // Options returns the options in effect, defaults filled in.
 func (m *Manager) Options() Options { return m.opts }
 
-// ensurePrivateDir creates dir 0700 if missing and refuses a dir that is a
-// symlink, not owned by us, or writable by group or others.
-func ensurePrivateDir(dir string) error {
+// EnsurePrivateDir creates dir 0700 if missing and refuses a dir that is a
+// symlink, not owned by us, or writable by group or others: the rule for
+// the state dir, which doctor checks too.
+func EnsurePrivateDir(dir string) error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return fmt.Errorf("state dir %s: %w", dir, err)
 	}
@@ -310,7 +311,7 @@ func (m *Manager) settle(id string) {
 		ExitStatus: &st, Detail: e.Detail})
 	// The exit record before the runtime's delete: a watcher that sees the
 	// cgroup go already finds the exit.
-	statefile.WriteJSON(filepath.Join(dir, proto.FileExit), e, 0o600, false)
+	statefile.WriteJSON(filepath.Join(dir, proto.FileExit), e, 0o600)
 	m.deleteRuntime(context.Background(), rec)
 }
 

@@ -125,7 +125,7 @@ func (s *shim) run() error {
 
 	self := procfs.Ident{Pid: os.Getpid()}
 	self.Start, _ = procfs.StartTime(self.Pid)
-	if err := statefile.Write(s.path(proto.FileShimPid), []byte(self.String()), 0o600, false); err != nil {
+	if err := statefile.Write(s.path(proto.FileShimPid), []byte(self.String()), 0o600); err != nil {
 		s.report(proto.Ready{Error: "shim: " + err.Error()})
 		return err
 	}
@@ -143,7 +143,7 @@ func (s *shim) run() error {
 		s.report(proto.Ready{Error: err.Error()})
 		return err
 	}
-	if err := statefile.Write(s.path(proto.FilePid), []byte(init.String()), 0o600, false); err != nil {
+	if err := statefile.Write(s.path(proto.FilePid), []byte(init.String()), 0o600); err != nil {
 		s.report(proto.Ready{Error: "shim: " + err.Error()})
 		s.abortStart(false)
 		return err
@@ -171,7 +171,7 @@ func (s *shim) run() error {
 	s.journalExit(init.Pid, exit)
 	// Atomic, not fsynced: the state dir lives in /run (tmpfs), which a
 	// power loss empties anyway; what matters is never a torn record.
-	if err := statefile.WriteJSON(s.path(proto.FileExit), exit, 0o600, false); err != nil {
+	if err := statefile.WriteJSON(s.path(proto.FileExit), exit, 0o600); err != nil {
 		s.logf("error", "write exit: %v", err)
 	}
 	s.logf("info", "process %d exited: status %d oomKilled %v", init.Pid, exit.Status, exit.OOMKilled)
@@ -408,7 +408,7 @@ func (s *shim) armOOM(pid int) {
 			w.lastKill, w.otherVictim = time.Now(), victim != 0 && victim != pid
 			last := w.last
 			w.mu.Unlock()
-			statefile.Write(s.path(proto.FileOOM), []byte(strconv.FormatUint(last, 10)+"\n"), 0o600, false)
+			statefile.Write(s.path(proto.FileOOM), []byte(strconv.FormatUint(last, 10)+"\n"), 0o600)
 		}
 	}()
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"berth/core"
+	"berth/demo"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -35,7 +36,7 @@ func Missing() string {
 	if _, err := exec.LookPath("runc"); err != nil {
 		return "integration tests need runc on PATH (make deps)"
 	}
-	if _, err := os.Stat(core.BusyboxPath); err != nil {
+	if _, err := os.Stat(demo.BusyboxPath); err != nil {
 		return "integration tests need busybox-static (make deps)"
 	}
 	return ""
@@ -97,7 +98,7 @@ func Setup() (*Fixture, error) {
 		f.Close()
 		return nil, fmt.Errorf("build berth: %v: %s", err, out)
 	}
-	if err := core.MakeBusyboxRootfs(f.Rootfs); err != nil {
+	if err := demo.MakeBusyboxRootfs(f.Rootfs); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -191,7 +192,7 @@ func RandomID() string {
 func (e *Env) Bundle(args []string, edit func(*specs.Spec)) string {
 	e.T.Helper()
 	dir := filepath.Join(e.T.TempDir(), "bundle")
-	if err := core.WriteBundle("runc", dir, e.F.Rootfs, args, edit); err != nil {
+	if err := demo.WriteBundle("runc", dir, e.F.Rootfs, args, edit); err != nil {
 		e.T.Fatal(err)
 	}
 	return dir

@@ -93,8 +93,10 @@ func ReadJSON(path string, v any) error {
 }
 
 // Write replaces path atomically with data: it writes a temporary file in
-// the same directory, syncs it when durable is set, and renames it over path.
-func Write(path string, data []byte, perm os.FileMode, durable bool) error {
+// the same directory and renames it over path. It does not sync: state
+// lives in /run (tmpfs), which a power loss empties anyway; what matters
+// is that a reader never sees a torn file.
+func Write(path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
@@ -114,11 +116,6 @@ func Write(path string, data []byte, perm os.FileMode, durable bool) error {
 	if err := tmp.Chmod(perm); err != nil {
 		return err
 	}
-	if durable {
-		if err := tmp.Sync(); err != nil {
-			return err
-		}
-	}
 	if err := tmp.Close(); err != nil {
 		return err
 	}
@@ -130,10 +127,10 @@ func Write(path string, data []byte, perm os.FileMode, durable bool) error {
 }
 
 // WriteJSON marshals v and writes it atomically to path.
-func WriteJSON(path string, v any, perm os.FileMode, durable bool) error {
+func WriteJSON(path string, v any, perm os.FileMode) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	return Write(path, append(b, '\n'), perm, durable)
+	return Write(path, append(b, '\n'), perm)
 }

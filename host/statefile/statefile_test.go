@@ -13,23 +13,22 @@ import (
 
 func TestWriteReadRoundTrip(t *testing.T) {
 	tests := []struct {
-		name    string
-		data    []byte
-		perm    os.FileMode
-		durable bool
+		name string
+		data []byte
+		perm os.FileMode
 	}{
-		{"small", []byte("hello\n"), 0o600, false},
-		{"durable", []byte("1234 5678\n"), 0o644, true},
-		{"empty", []byte{}, 0o600, false},
-		{"binary", []byte{0, 1, 2, 0xff, '\n', 0x1b}, 0o640, false},
-		{"exactly MaxSize", bytes.Repeat([]byte("x"), MaxSize), 0o600, false},
-		{"read only", []byte("ro"), 0o400, false},
+		{"small", []byte("hello\n"), 0o600},
+		{"ident", []byte("1234 5678\n"), 0o644},
+		{"empty", []byte{}, 0o600},
+		{"binary", []byte{0, 1, 2, 0xff, '\n', 0x1b}, 0o640},
+		{"exactly MaxSize", bytes.Repeat([]byte("x"), MaxSize), 0o600},
+		{"read only", []byte("ro"), 0o400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "state")
-			if err := Write(path, tt.data, tt.perm, tt.durable); err != nil {
+			if err := Write(path, tt.data, tt.perm); err != nil {
 				t.Fatalf("Write: %v", err)
 			}
 			got, err := Read(path)
@@ -56,7 +55,7 @@ func TestWriteReplaces(t *testing.T) {
 	path := filepath.Join(dir, "state")
 	for i, data := range []string{"first, longer content\n", "second\n", ""} {
 		perm := []os.FileMode{0o644, 0o600, 0o640}[i]
-		if err := Write(path, []byte(data), perm, i == 1); err != nil {
+		if err := Write(path, []byte(data), perm); err != nil {
 			t.Fatalf("Write %d: %v", i, err)
 		}
 		got, err := Read(path)
@@ -86,7 +85,7 @@ func TestWriteReplacesSymlink(t *testing.T) {
 	if err := os.Symlink(target, path); err != nil {
 		t.Fatal(err)
 	}
-	if err := Write(path, []byte("new"), 0o600, false); err != nil {
+	if err := Write(path, []byte("new"), 0o600); err != nil {
 		t.Fatalf("Write: %v", err)
 	}
 	if b, _ := os.ReadFile(target); string(b) != "untouched" {
@@ -108,13 +107,13 @@ func TestWriteFailsCleanly(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(path, "keep"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := Write(path, []byte("x"), 0o600, false); err == nil {
+	if err := Write(path, []byte("x"), 0o600); err == nil {
 		t.Fatal("Write over a non-empty directory succeeded")
 	}
 	assertOnlyEntries(t, dir, "state")
 
 	// A missing directory fails before anything is created.
-	if err := Write(filepath.Join(dir, "missing", "state"), []byte("x"), 0o600, false); err == nil {
+	if err := Write(filepath.Join(dir, "missing", "state"), []byte("x"), 0o600); err == nil {
 		t.Error("Write into a missing directory succeeded")
 	}
 }
@@ -136,7 +135,7 @@ func TestWriteJSONReadJSON(t *testing.T) {
 		t.Run(want.ID, func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "rec.json")
-			if err := WriteJSON(path, want, 0o600, true); err != nil {
+			if err := WriteJSON(path, want, 0o600); err != nil {
 				t.Fatalf("WriteJSON: %v", err)
 			}
 			raw, err := os.ReadFile(path)
@@ -166,7 +165,7 @@ func TestWriteJSONReadJSON(t *testing.T) {
 func TestWriteJSONUnmarshalable(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "rec.json")
-	if err := WriteJSON(path, map[string]any{"f": func() {}}, 0o600, false); err == nil {
+	if err := WriteJSON(path, map[string]any{"f": func() {}}, 0o600); err == nil {
 		t.Error("WriteJSON of a func succeeded")
 	}
 	assertOnlyEntries(t, dir)

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"berth/core"
 	"berth/core/coretest"
+	"berth/doctor"
 	"berth/watch"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -227,14 +227,14 @@ func TestForegroundRun(t *testing.T) {
 func TestDoctor(t *testing.T) {
 	c := newCLI(t)
 	out, _, _ := c.run("doctor", "--json")
-	var checks []core.Check
+	var checks []doctor.Check
 	if err := json.Unmarshal([]byte(out), &checks); err != nil {
 		t.Fatalf("doctor --json: %v: %s", err, out)
 	}
-	names := map[string]core.Check{}
+	names := map[string]doctor.Check{}
 	for _, ch := range checks {
 		names[ch.Name] = ch
-		if ch.Status != core.CheckOK && ch.Fix == "" && ch.Status == core.CheckFail {
+		if ch.Status != doctor.CheckOK && ch.Fix == "" && ch.Status == doctor.CheckFail {
 			t.Errorf("%s fails without a fix", ch.Name)
 		}
 	}
@@ -243,7 +243,7 @@ func TestDoctor(t *testing.T) {
 			t.Errorf("doctor does not check %s", want)
 		}
 	}
-	if names["runtime"].Status != core.CheckOK {
+	if names["runtime"].Status != doctor.CheckOK {
 		t.Errorf("runtime: %+v", names["runtime"])
 	}
 }

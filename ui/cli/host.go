@@ -6,6 +6,8 @@ import (
 	"text/tabwriter"
 
 	"berth/core"
+	"berth/demo"
+	"berth/doctor"
 
 	"github.com/spf13/cobra"
 )
@@ -16,10 +18,10 @@ func newDoctorCmd(g *globals) *cobra.Command {
 		Short: "Check the runtime, CRIU, cgroups, kernel and permissions, each with a fix",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			checks := core.Doctor(cmd.Context(), core.Options{StateDir: g.stateDir, Runtime: g.runtime})
+			checks := doctor.Doctor(cmd.Context(), core.Options{StateDir: g.stateDir, Runtime: g.runtime})
 			failed := false
 			for _, c := range checks {
-				failed = failed || c.Status == core.CheckFail
+				failed = failed || c.Status == doctor.CheckFail
 			}
 			if g.json {
 				if err := g.printJSON(checks); err != nil {
@@ -54,7 +56,7 @@ func newDemoCmd(g *globals, tf *tuiFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if _, err := m.Demo(cmd.Context()); err != nil {
+			if _, err := demo.Start(cmd.Context(), m); err != nil {
 				return err
 			}
 			// On a terminal the demo ends in the UI; piped (scripts,

@@ -1,4 +1,4 @@
-package core
+package demo
 
 import (
 	"encoding/json"
@@ -42,7 +42,7 @@ func MakeBusyboxRootfs(dir string) error {
 		return fmt.Errorf("%s is dynamically linked: install busybox-static", bb)
 	}
 	target := filepath.Join(dir, "bin", "busybox")
-	if err := statefile.Write(target, data, 0o755, false); err != nil {
+	if err := statefile.Write(target, data, 0o755); err != nil {
 		return err
 	}
 	for _, applet := range strings.Fields(string(out)) {
@@ -62,6 +62,19 @@ func MakeBusyboxRootfs(dir string) error {
 		if err := os.WriteFile(filepath.Join(dir, "etc", name), []byte(content), 0o644); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// CheckBusybox says whether BusyboxPath is a static busybox, which the
+// demo's and the tests' root filesystems need.
+func CheckBusybox() error {
+	data, err := os.ReadFile(BusyboxPath)
+	if err != nil {
+		return fmt.Errorf("%s missing: install busybox-static (make deps)", BusyboxPath)
+	}
+	if !isStatic(data) {
+		return fmt.Errorf("%s is dynamically linked: install busybox-static", BusyboxPath)
 	}
 	return nil
 }
@@ -100,5 +113,5 @@ func WriteBundle(runtime, dir, rootfs string, args []string, edit func(*specs.Sp
 	if edit != nil {
 		edit(spec)
 	}
-	return statefile.WriteJSON(cfg, spec, 0o644, false)
+	return statefile.WriteJSON(cfg, spec, 0o644)
 }

@@ -1,4 +1,8 @@
-package core
+// Package doctor checks what berth needs from the host it runs on: the
+// runtime and its version, CRIU, the cgroup mode and controllers, the
+// kernel's features, user namespaces, the state dir's permissions. Each
+// finding comes with a fix an operator can run.
+package doctor
 
 import (
 	"bytes"
@@ -13,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"berth/core"
+	"berth/demo"
 	"berth/host/cgroupfs"
 
 	"golang.org/x/sys/unix"
@@ -51,9 +57,9 @@ func WantRuntimeVersion() string {
 var versionRe = regexp.MustCompile(`(\d+)\.(\d+)(?:\.(\d+))?`)
 
 // Doctor checks what berth needs from this host, each finding with a fix.
-func Doctor(ctx context.Context, opts Options) []Check {
+func Doctor(ctx context.Context, opts core.Options) []Check {
 	if opts.Runtime == "" {
-		opts.Runtime = DefaultRuntime
+		opts.Runtime = core.DefaultRuntime
 	}
 	var out []Check
 	add := func(c Check) { out = append(out, c) }
@@ -114,10 +120,10 @@ func checkRuntime(ctx context.Context, name string) Check {
 
 func checkStateDir(dir string) Check {
 	if dir == "" {
-		dir = DefaultStateDir
+		dir = core.DefaultStateDir
 	}
 	c := Check{Name: "state dir"}
-	if err := ensurePrivateDir(dir); err != nil {
+	if err := core.EnsurePrivateDir(dir); err != nil {
 		c.Status, c.Detail, c.Fix = CheckFail, err.Error(), "chown root "+dir+" && chmod 700 "+dir
 		return c
 	}
@@ -292,15 +298,11 @@ func checkCriu(ctx context.Context) []Check {
 
 func checkBusybox() Check {
 	c := Check{Name: "busybox"}
-	data, err := os.ReadFile(BusyboxPath)
-	switch {
-	case err != nil:
-		c.Status, c.Detail, c.Fix = CheckWarn, BusyboxPath+" missing: berth demo and the tests need it", "apt-get install busybox-static (or make deps)"
-	case !isStatic(data):
-		c.Status, c.Detail, c.Fix = CheckWarn, BusyboxPath+" is dynamically linked: it cannot run in an empty rootfs", "apt-get install busybox-static"
-	default:
-		c.Status, c.Detail = CheckOK, BusyboxPath+" (static) for demo bundles"
+	if err := demo.CheckBusybox(); err != nil {
+		c.Status, c.Detail, c.Fix = CheckWarn, err.Error()+"; berth demo and the tests need it", "apt-get install busybox-static (or make deps)"
+		return c
 	}
+	c.Status, c.Detail = CheckOK, demo.BusyboxPath+" (static) for demo bundles"
 	return c
 }
 

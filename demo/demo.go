@@ -1,17 +1,24 @@
-package core
+// Package demo builds the demo's containers (and the tests'): a static
+// busybox root filesystem, OCI bundles from the runtime's default spec,
+// and four containers with distinct behaviour that berth demo starts
+// through core, so every screen has something real to show.
+package demo
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+
+	"berth/core"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// DemoContainer is one container of the demo set.
-type DemoContainer struct {
+// Container is one container of the demo set.
+type Container struct {
 	ID    string
 	About string
 	Args  []string
@@ -21,9 +28,9 @@ type DemoContainer struct {
 // demoMemoryLimit is the demo memory grower's limit.
 const demoMemoryLimit = 32 << 20
 
-// DemoContainers are four containers with distinct behaviour, so every
+// Containers are four containers with distinct behaviour, so every
 // screen has something to show.
-var DemoContainers = []DemoContainer{
+var Containers = []Container{
 	{
 		ID: "demo-cpu", About: "burns half a CPU (quota 0.5)",
 		Args: []string{"sh", "-c", "while :; do :; done"},
@@ -64,19 +71,19 @@ func resources(s *specs.Spec) *specs.LinuxResources {
 }
 
 // demoDir holds the demo's bundles; the dot keeps it apart from containers.
-func (m *Manager) demoDir() string { return filepath.Join(m.opts.StateDir, ".demo") }
+func demoDir(m *core.Manager) string { return filepath.Join(m.Options().StateDir, ".demo") }
 
-// Demo builds busybox bundles under the state dir and starts the demo
+// Start builds busybox bundles under the state dir and starts the demo
 // containers, leaving running ones alone and replacing stopped ones.
-func (m *Manager) Demo(ctx context.Context) ([]Container, error) {
-	rootfs := filepath.Join(m.demoDir(), "rootfs")
+func Start(ctx context.Context, m *core.Manager) ([]core.Container, error) {
+	rootfs := filepath.Join(demoDir(m), "rootfs")
 	if _, err := os.Stat(filepath.Join(rootfs, "bin", "busybox")); err != nil {
 		if err := MakeBusyboxRootfs(rootfs); err != nil {
 			return nil, fmt.Errorf("demo rootfs: %w", err)
 		}
 	}
-	var out []Container
-	for _, d := range DemoContainers {
+	var out []core.Container
+	for _, d := range Containers {
 		c, err := m.Get(ctx, d.ID)
 		switch {
 		case err == nil && c.Running():
@@ -87,19 +94,19 @@ func (m *Manager) Demo(ctx context.Context) ([]Container, error) {
 				return out, err
 			}
 		case err == nil:
-			return out, fmt.Errorf("%s: a container berth did not start has this id: %w", d.ID, ErrExists)
-		case !errors.Is(err, ErrNotFound):
+			return out, fmt.Errorf("%s: a container berth did not start has this id: %w", d.ID, core.ErrExists)
+		case !errors.Is(err, core.ErrNotFound):
 			return out, err
 		}
-		bundle := filepath.Join(m.demoDir(), d.ID)
-		runtime, err := m.runtimePath()
+		bundle := filepath.Join(demoDir(m), d.ID)
+		runtime, err := exec.LookPath(m.Options().Runtime)
 		if err != nil {
-			return out, err
+			return out, fmt.Errorf("runtime %q not found: install it or pass --runtime", m.Options().Runtime)
 		}
 		if err := WriteBundle(runtime, bundle, rootfs, d.Args, d.Edit); err != nil {
 			return out, fmt.Errorf("%s: bundle: %w", d.ID, err)
 		}
-		c, err = m.Run(ctx, d.ID, RunOptions{Bundle: bundle, Labels: map[string]string{"berth.demo": d.About}})
+		c, err = m.Run(ctx, d.ID, core.RunOptions{Bundle: bundle, Labels: map[string]string{"berth.demo": d.About}})
 		if err != nil {
 			return out, err
 		}
