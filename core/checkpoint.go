@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"syscall"
@@ -18,8 +15,6 @@ import (
 	"berth/host/statefile"
 	"berth/shim/proto"
 	"berth/watch"
-
-	"github.com/checkpoint-restore/go-criu/v8/stats"
 )
 
 // CheckpointOptions are the choices of `berth checkpoint create`.
@@ -72,24 +67,8 @@ const (
 	checkpointWork = "work"
 )
 
-// versionRe finds a version number in a program's --version output.
-var versionRe = regexp.MustCompile(`(\d+)\.(\d+)(?:\.(\d+))?`)
-
 // ErrCheckpoint classifies checkpoint failures.
 var ErrCheckpoint = errors.New("checkpoint failed")
-
-// dumpError classifies the runtime's failure to dump as a checkpoint
-// failure, keeping it as the cause, with what an operator needs to act:
-// the end of CRIU's log, and the fix when the kernel lacks dirty tracking.
-func dumpError(id string, err error, log string) error {
-	if strings.Contains(err.Error(), "MemTrack") {
-		err = fmt.Errorf("%w: pre-dumps and parents need memory dirty tracking, which this kernel lacks (CONFIG_MEM_SOFT_DIRTY); take full checkpoints", err)
-	}
-	if log != "" {
-		err = fmt.Errorf("%w (dump.log: %s)", err, log)
-	}
-	return &Error{ID: id, Class: ErrCheckpoint, Err: err}
-}
 
 // checkpointRoot is where a container's checkpoints live: in its bundle
 // for berth's containers (they travel with it), under the state dir for
@@ -247,20 +226,6 @@ func stageCheckpoint(id, root, final, prefix string) (string, error) {
 	return tmp, nil
 }
 
-// criuFlags are the runtime flags a dump and its restore share.
-func criuFlags(o CheckpointOptions) []string {
-	var args []string
-	for _, f := range []struct {
-		on   bool
-		flag string
-	}{{o.TCPEstablished, "--tcp-established"}, {o.ExtUnixSk, "--ext-unix-sk"}, {o.ShellJob, "--shell-job"}, {o.FileLocks, "--file-locks"}} {
-		if f.on {
-			args = append(args, f.flag)
-		}
-	}
-	return args
-}
-
 // commitCheckpoint makes a staged checkpoint real: its size, then its
 // metadata, then one rename of the directory into place. Atomic by that
 // rename, not fsynced: the images CRIU wrote are not either, and a sync
@@ -271,40 +236,6 @@ func commitCheckpoint(tmp, final string, meta *Checkpoint) error {
 		return fmt.Errorf("checkpoint metadata: %w", err)
 	}
 	return os.Rename(tmp, final)
-}
-
-// dumpStats reads CRIU's stats-dump from the work dir, nil when absent or
-// malformed (go-criu does not check lengths, so a short file is refused
-// here first).
-func dumpStats(work string) *DumpStats {
-	path := filepath.Join(work, stats.StatsDump)
-	st, err := os.Stat(path)
-	if err != nil || st.Size() < stats.PayloadOffset || st.Size() > 1<<20 {
-		return nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil || len(b) < stats.PayloadOffset {
-		return nil
-	}
-	size := uint32(b[stats.SizeOffset]) | uint32(b[stats.SizeOffset+1])<<8 | uint32(b[stats.SizeOffset+2])<<16 | uint32(b[stats.SizeOffset+3])<<24
-	if int64(stats.PayloadOffset)+int64(size) > int64(len(b)) {
-		return nil
-	}
-	d, err := os.Open(work)
-	if err != nil {
-		return nil
-	}
-	defer d.Close()
-	ds, err := stats.CriuGetDumpStats(d)
-	if err != nil || ds == nil {
-		return nil
-	}
-	return &DumpStats{
-		FreezingTimeUs: ds.GetFreezingTime(), FrozenTimeUs: ds.GetFrozenTime(),
-		MemdumpTimeUs: ds.GetMemdumpTime(), MemwriteTimeUs: ds.GetMemwriteTime(),
-		PagesScanned: ds.GetPagesScanned(), PagesSkippedParent: ds.GetPagesSkippedParent(),
-		PagesWritten: ds.GetPagesWritten(),
-	}
 }
 
 // diskUsage is the bytes a directory tree occupies on disk.
@@ -322,62 +253,6 @@ func diskUsage(dir string) int64 {
 		return nil
 	})
 	return total
-}
-
-// versionCache remembers tools' versions in the state dir, keyed by the
-// binary's path, size and modification time: asking criu and runc for their
-// versions costs two process starts, which every checkpoint would pay.
-const versionCache = ".tool-versions.json"
-
-// toolVersion returns a tool's version (the first version number its
-// --version prints), from the cache when the binary has not changed.
-func (m *Manager) toolVersion(ctx context.Context, tool string) string {
-	path, err := exec.LookPath(tool)
-	if err != nil {
-		return ""
-	}
-	st, err := os.Stat(path)
-	if err != nil {
-		return ""
-	}
-	key := fmt.Sprintf("%s|%d|%d", path, st.Size(), st.ModTime().UnixNano())
-	cachePath := filepath.Join(m.opts.StateDir, versionCache)
-	cache := map[string]string{}
-	statefile.ReadJSON(cachePath, &cache)
-	if v, ok := cache[key]; ok {
-		return v
-	}
-	out, err := exec.CommandContext(ctx, path, "--version").Output()
-	if err != nil {
-		return ""
-	}
-	v := versionRe.FindString(string(out))
-	if v != "" {
-		if len(cache) > 32 { // binaries replaced many times: start afresh
-			cache = map[string]string{}
-		}
-		cache[key] = v
-		statefile.WriteJSON(cachePath, cache, 0o600)
-	}
-	return v
-}
-
-// criuLogTail returns the last error lines of a CRIU log.
-func criuLogTail(path string) string {
-	b, err := statefile.Read(path)
-	if err != nil {
-		return ""
-	}
-	var errs []string
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.Contains(line, "Error") && !strings.Contains(line, "RLIMIT_NOFILE") {
-			errs = append(errs, strings.TrimSpace(line))
-		}
-	}
-	if len(errs) > 3 {
-		errs = errs[len(errs)-3:]
-	}
-	return strings.Join(errs, "; ")
 }
 
 // readCheckpoint reads one checkpoint's metadata. A checkpoint whose
@@ -475,181 +350,4 @@ func (m *Manager) DeleteCheckpoint(ctx context.Context, id, name string, force b
 		return fmt.Errorf("%s: remove checkpoint: %w", id, err)
 	}
 	return nil
-}
-
-// RestoreOptions are the choices of `berth restore`.
-type RestoreOptions struct {
-	// As restores into a new container with this id (a clone), while the
-	// original may still run; empty restores in place.
-	As string
-	// Paused keeps a checkpoint taken while paused paused; otherwise a
-	// restored container runs.
-	Paused         bool
-	TCPEstablished bool
-	ExtUnixSk      bool
-	ShellJob       bool
-	FileLocks      bool
-}
-
-// Restore starts a container from a checkpoint through a new shim, with
-// fresh pipes as stdio so its output keeps flowing into the container's
-// log. In place needs the original stopped; with As, a new container is made
-// from the original's bundle (never from the checkpoint's metadata) with a
-// cgroup of its own.
-func (m *Manager) Restore(ctx context.Context, id, name string, o RestoreOptions) (Container, error) {
-	c, err := m.Get(ctx, id)
-	if err != nil {
-		return Container{}, err
-	}
-	if !c.Managed {
-		return Container{}, idError(id, ErrUnmanaged, "restore needs a berth container's bundle")
-	}
-	dir, err := checkpointDir(m.checkpointRoot(c), name)
-	if err != nil {
-		return Container{}, fmt.Errorf("%s: %w", id, err)
-	}
-	meta, err := readCheckpoint(dir)
-	if err != nil {
-		return Container{}, idError(id, ErrNotFound, "no checkpoint %q", name)
-	}
-	if !meta.Valid {
-		return Container{}, idError(id, ErrInvalid, "checkpoint %q cannot be restored: %s", name, meta.Reason)
-	}
-	if meta.Container != "" && meta.Container != id {
-		return Container{}, idError(id, ErrNotFound, "checkpoint %q belongs to container %q", name, meta.Container)
-	}
-	if meta.Options.PreDump {
-		return Container{}, idError(id, ErrInvalid, "checkpoint %q is a pre-dump: restore the final checkpoint that names it as parent", name)
-	}
-	rec, err := m.readRecord(id)
-	if err != nil {
-		return Container{}, fmt.Errorf("%s: %w", id, err)
-	}
-	target := id
-	if o.As == "" {
-		if c.Running() || c.Status == StatusCreated {
-			return Container{}, idError(id, ErrInvalid, "is %s: restore in place needs it stopped (or restore --as a new id)", c.Status)
-		}
-		// The shim of the run that ended may still be recording it.
-		m.stopShims(id, 10*time.Second)
-		if _, err := os.Lstat(filepath.Join(rec.RuntimeRoot, id)); err == nil {
-			m.deleteRuntime(ctx, rec)
-		}
-		// The previous run's process dir gives way; its output log stays,
-		// so the restored process's output continues it.
-		proc := m.procDir(id, proto.ProcInit)
-		for _, f := range []string{proto.FileExit, proto.FilePid, proto.FileShimPid, proto.FileConfig, proto.FileCheckpointing} {
-			os.Remove(filepath.Join(proc, f))
-		}
-	} else {
-		if err := ValidateID(o.As); err != nil {
-			return Container{}, err
-		}
-		target = o.As
-		rec, err = m.cloneRecord(rec, o.As, name)
-		if err != nil {
-			return Container{}, err
-		}
-	}
-	if meta.Imported {
-		// What an archive says is not berth's to act on: only the options
-		// given to this restore apply.
-		meta.Options, meta.Paused = CheckpointOptions{}, false
-	}
-	args := criuFlags(CheckpointOptions{
-		TCPEstablished: o.TCPEstablished || meta.Options.TCPEstablished, ExtUnixSk: o.ExtUnixSk || meta.Options.ExtUnixSk,
-		ShellJob: o.ShellJob || meta.Options.ShellJob, FileLocks: o.FileLocks || meta.Options.FileLocks,
-	})
-	work, err := os.MkdirTemp(filepath.Join(m.containerDir(target)), "restore-")
-	if err != nil {
-		return Container{}, fmt.Errorf("%s: %w", target, err)
-	}
-	defer os.RemoveAll(work)
-	cfg := proto.Config{Mode: proto.ModeRestore, Bundle: rec.RuntimeBundle,
-		Restore: &proto.RestoreConfig{ImagePath: dir, WorkPath: work, Args: args}}
-	if o.As != "" {
-		cfg.OwnCgroup = filepath.Join("/", m.opts.CgroupParent, o.As)
-	}
-	_, err = m.launch(ctx, rec, proto.ProcInit, cfg)
-	if err != nil {
-		if o.As != "" {
-			os.RemoveAll(m.containerDir(target))
-		}
-		return Container{}, err
-	}
-	// The shim journals the restore.
-	got, err := m.Get(ctx, target)
-	if err != nil {
-		return Container{}, err
-	}
-	switch {
-	case got.Status == StatusPaused && !o.Paused:
-		if err := m.Resume(ctx, target); err != nil {
-			return got, err
-		}
-	case got.Status == StatusRunning && o.Paused && meta.Paused:
-		if err := m.Pause(ctx, target); err != nil {
-			return got, err
-		}
-	}
-	return m.Get(ctx, target)
-}
-
-// cloneRecord makes the state of a new container restored from another's
-// checkpoint: the spec the original runs with (what was checkpointed, not
-// the bundle's config as edited since), a cgroup path that is always its
-// own, and a fresh record.
-func (m *Manager) cloneRecord(orig Record, newID, from string) (Record, error) {
-	spec, err := loadRuntimeSpec(orig.RuntimeBundle)
-	if err != nil {
-		return Record{}, fmt.Errorf("%s: %w", newID, err)
-	}
-	rec := Record{ID: newID, Bundle: orig.Bundle, Runtime: orig.Runtime, RuntimeRoot: orig.RuntimeRoot,
-		RuntimeArgs: orig.RuntimeArgs, Created: time.Now().UTC(), RestoredFrom: orig.ID + "/" + from}
-	rs := runtimeSpec(orig.RuntimeBundle, spec, m.opts.CgroupParent, newID)
-	rs.Linux.CgroupsPath = filepath.Join("/", m.opts.CgroupParent, newID)
-	if err := m.createState(&rec, rs); err != nil {
-		return Record{}, err
-	}
-	return rec, nil
-}
-
-// maxDumpLog bounds how much of a dump log CheckpointLog returns: its end,
-// where CRIU writes what went wrong.
-const maxDumpLog = 256 << 10
-
-// CheckpointLog returns the end of a checkpoint's CRIU dump log (raw: it
-// must be escaped before display), or "" when the checkpoint kept none
-// (an imported one).
-func (m *Manager) CheckpointLog(ctx context.Context, id, name string) (string, error) {
-	c, err := m.Get(ctx, id)
-	if err != nil {
-		return "", err
-	}
-	dir, err := checkpointDir(m.checkpointRoot(c), name)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", id, err)
-	}
-	if st, err := os.Lstat(dir); err != nil || !st.IsDir() {
-		return "", idError(id, ErrNotFound, "no checkpoint %q", name)
-	}
-	f, err := statefile.Open(filepath.Join(dir, checkpointWork, "dump.log"))
-	if errors.Is(err, os.ErrNotExist) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("%s: checkpoint %s: %w", id, name, err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return "", err
-	}
-	off := max(st.Size()-maxDumpLog, 0)
-	b := make([]byte, st.Size()-off)
-	n, err := f.ReadAt(b, off)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("%s: checkpoint %s: %w", id, name, err)
-	}
-	return string(b[:n]), nil
 }

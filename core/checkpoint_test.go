@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"berth/core"
-	"berth/demo"
 	"berth/core/coretest"
+	"berth/demo"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )

@@ -39,9 +39,9 @@ const (
 	CheckFail = "fail"
 )
 
-// WantRuntimeVersion is the runc version berth was built against (the
+// wantRuntimeVersion is the runc version berth was built against (the
 // libcontainer module's version), "" when unknown.
-func WantRuntimeVersion() string {
+func wantRuntimeVersion() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return ""
@@ -90,7 +90,7 @@ func checkRoot() Check {
 
 func checkRuntime(ctx context.Context, name string) Check {
 	c := Check{Name: "runtime"}
-	want := WantRuntimeVersion()
+	want := wantRuntimeVersion()
 	fix := "make deps (builds runc " + want + " from the Go module proxy into /usr/local/bin)"
 	path, err := exec.LookPath(name)
 	if err != nil {

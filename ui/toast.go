@@ -13,7 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-// toast is a notice drawn over the top right corner until it expires:
+// toast is a notice drawn over the bottom right corner until it expires:
 // one for each OOM kill, as it happens.
 type toast struct {
 	text  string

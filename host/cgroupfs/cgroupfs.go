@@ -213,24 +213,6 @@ func OOMKillCount(p Paths) (uint64, error) {
 	return n, err
 }
 
-// FreezerState reads whether the container's cgroup is frozen: v1
-// freezer.state ("FROZEN", "FREEZING", "THAWED") or v2 cgroup.freeze.
-func FreezerState(p Paths) (frozen bool, err error) {
-	if p.V2() {
-		v, _, err := ReadUint(filepath.Join(p[""], "cgroup.freeze"))
-		return v == 1, err
-	}
-	dir := p.Dir("freezer")
-	if dir == "" {
-		return false, nil
-	}
-	err = ReadFile(filepath.Join(dir, "freezer.state"), func(b []byte) error {
-		frozen = string(bytes.TrimSpace(b)) == "FROZEN"
-		return nil
-	})
-	return frozen, err
-}
-
 // RuncStatePaths reads the cgroup paths from a runc state.json (at
 // <runtime-root>/<id>/state.json). It decodes only that field, so it also
 // works on state written by other runc versions.

@@ -310,56 +310,6 @@ func TestKeyValue(t *testing.T) {
 	}
 }
 
-func TestFreezerState(t *testing.T) {
-	tests := []struct {
-		name       string
-		v2         bool
-		content    *string // nil: no file
-		wantFrozen bool
-		wantErr    bool
-	}{
-		{"v2 frozen", true, str("1\n"), true, false},
-		{"v2 thawed", true, str("0\n"), false, false},
-		{"v2 missing", true, nil, false, true},
-		{"v2 junk", true, str("yes\n"), false, true},
-		{"v1 frozen", false, str("FROZEN\n"), true, false},
-		{"v1 frozen without newline", false, str("FROZEN"), true, false},
-		{"v1 thawed", false, str("THAWED\n"), false, false},
-		{"v1 freezing", false, str("FREEZING\n"), false, false},
-		{"v1 junk", false, str("\x1b[2J"), false, false},
-		{"v1 missing", false, nil, false, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			root := t.TempDir()
-			var p Paths
-			if tt.v2 {
-				p = Paths{"": root}
-				if tt.content != nil {
-					cgroupfstest.WriteFiles(t, root, map[string]string{"cgroup.freeze": *tt.content})
-				}
-			} else {
-				p = Paths{"freezer": filepath.Join(root, "freezer"), "memory": filepath.Join(root, "memory")}
-				os.MkdirAll(p["freezer"], 0o755)
-				if tt.content != nil {
-					cgroupfstest.WriteFiles(t, root, map[string]string{"freezer/freezer.state": *tt.content})
-				}
-			}
-			frozen, err := FreezerState(p)
-			if (err != nil) != tt.wantErr || frozen != tt.wantFrozen {
-				t.Errorf("FreezerState = %v, %v; want %v, error %v", frozen, err, tt.wantFrozen, tt.wantErr)
-			}
-		})
-	}
-}
-
-func TestFreezerStateNoController(t *testing.T) {
-	frozen, err := FreezerState(Paths{"memory": t.TempDir()})
-	if frozen || err != nil {
-		t.Errorf("FreezerState without a freezer = %v, %v; want false, nil", frozen, err)
-	}
-}
-
 func TestRuncStatePaths(t *testing.T) {
 	readJSON := func(path string, v any) error {
 		b, err := os.ReadFile(path)

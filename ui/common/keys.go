@@ -5,9 +5,11 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 )
 
-// KeyMap is every key berth answers to. Each binding has a name (its key
-// in the config file's keys: section) and a scope; bindings that share a
-// scope must not share a key, which the config loader checks.
+// KeyMap is every key of berth's screens that the config file can remap.
+// Each binding has a name (its key in the config file's keys: section) and
+// a scope; bindings that share a scope must not share a key, which the
+// config loader checks. Not in it: the keys inside confirmations, menus
+// and forms, which are theirs, and ctrl+c, which always quits.
 type KeyMap struct {
 	// Global keys work on every screen.
 	Quit, Back, Help, Palette, Events, Theme key.Binding

@@ -92,7 +92,7 @@ func New(c *common.Common) *Model {
 	}
 }
 
-// Open shows container id's output, starting from its last 1,000 lines and
+// Open shows container id's output, starting from its last maxLines (10,000) lines and
 // following it. It stops any earlier follow and empties the page; wrap,
 // timestamps and the search (re-matched as lines arrive) stay.
 func (m *Model) Open(id string) tea.Cmd {

@@ -1,0 +1,119 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"berth/host/procfs"
+	"berth/host/statefile"
+	"berth/shim/proto"
+
+	"golang.org/x/sys/unix"
+)
+
+// launch starts a shim for one process of a managed container and waits for
+// its readiness report. If the shim reports nothing in time it is killed
+// with its runtime, and the runtime's state for the container removed.
+func (m *Manager) launch(ctx context.Context, rec Record, proc string, cfg proto.Config) (proto.Ready, error) {
+	dir := m.procDir(rec.ID, proc)
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return proto.Ready{}, fmt.Errorf("%s: %w", rec.ID, err)
+	}
+	cfg.ID = rec.ID
+	cfg.Runtime = rec.Runtime
+	cfg.RuntimeRoot = rec.RuntimeRoot
+	cfg.RuntimeArgs = rec.RuntimeArgs
+	cfg.StartTimeout = m.opts.StartTimeout
+	cfg.LogMaxBytes = m.opts.LogMaxBytes
+	cfg.Path = os.Getenv("PATH")
+	if err := statefile.WriteJSON(filepath.Join(dir, proto.FileConfig), cfg, 0o600); err != nil {
+		return proto.Ready{}, fmt.Errorf("%s: %w", rec.ID, err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return proto.Ready{}, err
+	}
+	defer r.Close()
+	cmd := exec.Command(m.opts.ShimBinary, "shim", dir)
+	cmd.Dir = dir
+	cmd.ExtraFiles = []*os.File{w} // becomes proto.ReadyFd
+	// A session of its own: the shim must not die with the terminal or
+	// process group of whoever started it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		return proto.Ready{}, fmt.Errorf("%s: start shim: %w", rec.ID, err)
+	}
+	// Reap the shim if it exits while this process still lives (the UI);
+	// a CLI exits first and the shim is re-parented.
+	go cmd.Wait()
+
+	// The shim enforces the start timeout itself; this deadline only
+	// catches a shim that is itself stuck.
+	r.SetReadDeadline(time.Now().Add(m.opts.StartTimeout + 10*time.Second))
+	b, rerr := io.ReadAll(io.LimitReader(r, 64<<10))
+	var ready proto.Ready
+	if len(b) > 0 {
+		if err := json.Unmarshal(b, &ready); err != nil {
+			ready.Error = "shim: malformed readiness report"
+		}
+	} else if rerr != nil {
+		ready.Error = fmt.Sprintf("shim did not report within %v", m.opts.StartTimeout+10*time.Second)
+	} else {
+		ready.Error = "shim exited without reporting: " + lastShimError(filepath.Join(dir, proto.FileShimLog))
+	}
+	if ready.Error == "" && ready.Pid > 0 {
+		return ready, nil
+	}
+	// Failure: make sure neither the shim nor the runtime lingers. The
+	// shim leads a session of its own, which holds the runtime and its
+	// hooks too (in their own process group).
+	killSession(cmd.Process)
+	if proc == proto.ProcInit {
+		runRuntime(context.Background(), rec.Runtime, rec.RuntimeRoot, rec.RuntimeArgs, "delete", "--force", rec.ID)
+	}
+	return proto.Ready{}, idError(rec.ID, ErrRuntime, "%s", ready.Error)
+}
+
+// killSession kills a shim that leads its own session and every process
+// left in that session. The session id cannot name another session while
+// any member lives, so a pid reused since is never hit; the shim itself is
+// signalled through its pidfd-backed os.Process.
+func killSession(p *os.Process) {
+	if p == nil {
+		return
+	}
+	p.Signal(unix.SIGKILL)
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == p.Pid {
+			continue
+		}
+		if st, err := procfs.ReadStat(pid); err == nil && st.Session == p.Pid {
+			unix.Kill(pid, unix.SIGKILL)
+		}
+	}
+}
+
+// lastShimError returns the last error a shim logged.
+func lastShimError(path string) string {
+	b, err := statefile.Read(path)
+	if err != nil {
+		return "no shim log"
+	}
+	if msg, _ := proto.LastLogError(b); msg != "" {
+		return msg
+	}
+	return "no error logged"
+}

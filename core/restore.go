@@ -1,0 +1,148 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"berth/shim/proto"
+)
+
+// RestoreOptions are the choices of `berth restore`.
+type RestoreOptions struct {
+	// As restores into a new container with this id (a clone), while the
+	// original may still run; empty restores in place.
+	As string
+	// Paused keeps a checkpoint taken while paused paused; otherwise a
+	// restored container runs.
+	Paused         bool
+	TCPEstablished bool
+	ExtUnixSk      bool
+	ShellJob       bool
+	FileLocks      bool
+}
+
+// Restore starts a container from a checkpoint through a new shim, with
+// fresh pipes as stdio so its output keeps flowing into the container's
+// log. In place needs the original stopped; with As, a new container is made
+// from the original's bundle (never from the checkpoint's metadata) with a
+// cgroup of its own.
+func (m *Manager) Restore(ctx context.Context, id, name string, o RestoreOptions) (Container, error) {
+	c, err := m.Get(ctx, id)
+	if err != nil {
+		return Container{}, err
+	}
+	if !c.Managed {
+		return Container{}, idError(id, ErrUnmanaged, "restore needs a berth container's bundle")
+	}
+	dir, err := checkpointDir(m.checkpointRoot(c), name)
+	if err != nil {
+		return Container{}, fmt.Errorf("%s: %w", id, err)
+	}
+	meta, err := readCheckpoint(dir)
+	if err != nil {
+		return Container{}, idError(id, ErrNotFound, "no checkpoint %q", name)
+	}
+	if !meta.Valid {
+		return Container{}, idError(id, ErrInvalid, "checkpoint %q cannot be restored: %s", name, meta.Reason)
+	}
+	if meta.Container != "" && meta.Container != id {
+		return Container{}, idError(id, ErrNotFound, "checkpoint %q belongs to container %q", name, meta.Container)
+	}
+	if meta.Options.PreDump {
+		return Container{}, idError(id, ErrInvalid, "checkpoint %q is a pre-dump: restore the final checkpoint that names it as parent", name)
+	}
+	rec, err := m.readRecord(id)
+	if err != nil {
+		return Container{}, fmt.Errorf("%s: %w", id, err)
+	}
+	target := id
+	if o.As == "" {
+		if c.Running() || c.Status == StatusCreated {
+			return Container{}, idError(id, ErrInvalid, "is %s: restore in place needs it stopped (or restore --as a new id)", c.Status)
+		}
+		// The shim of the run that ended may still be recording it.
+		m.stopShims(id, 10*time.Second)
+		if _, err := os.Lstat(filepath.Join(rec.RuntimeRoot, id)); err == nil {
+			m.deleteRuntime(ctx, rec)
+		}
+		// The previous run's process dir gives way; its output log stays,
+		// so the restored process's output continues it.
+		proc := m.procDir(id, proto.ProcInit)
+		for _, f := range []string{proto.FileExit, proto.FilePid, proto.FileShimPid, proto.FileConfig, proto.FileCheckpointing} {
+			os.Remove(filepath.Join(proc, f))
+		}
+	} else {
+		if err := ValidateID(o.As); err != nil {
+			return Container{}, err
+		}
+		target = o.As
+		rec, err = m.cloneRecord(rec, o.As, name)
+		if err != nil {
+			return Container{}, err
+		}
+	}
+	if meta.Imported {
+		// What an archive says is not berth's to act on: only the options
+		// given to this restore apply.
+		meta.Options, meta.Paused = CheckpointOptions{}, false
+	}
+	args := criuFlags(CheckpointOptions{
+		TCPEstablished: o.TCPEstablished || meta.Options.TCPEstablished, ExtUnixSk: o.ExtUnixSk || meta.Options.ExtUnixSk,
+		ShellJob: o.ShellJob || meta.Options.ShellJob, FileLocks: o.FileLocks || meta.Options.FileLocks,
+	})
+	work, err := os.MkdirTemp(filepath.Join(m.containerDir(target)), "restore-")
+	if err != nil {
+		return Container{}, fmt.Errorf("%s: %w", target, err)
+	}
+	defer os.RemoveAll(work)
+	cfg := proto.Config{Mode: proto.ModeRestore, Bundle: rec.RuntimeBundle,
+		Restore: &proto.RestoreConfig{ImagePath: dir, WorkPath: work, Args: args}}
+	if o.As != "" {
+		cfg.OwnCgroup = filepath.Join("/", m.opts.CgroupParent, o.As)
+	}
+	_, err = m.launch(ctx, rec, proto.ProcInit, cfg)
+	if err != nil {
+		if o.As != "" {
+			os.RemoveAll(m.containerDir(target))
+		}
+		return Container{}, err
+	}
+	// The shim journals the restore.
+	got, err := m.Get(ctx, target)
+	if err != nil {
+		return Container{}, err
+	}
+	switch {
+	case got.Status == StatusPaused && !o.Paused:
+		if err := m.Resume(ctx, target); err != nil {
+			return got, err
+		}
+	case got.Status == StatusRunning && o.Paused && meta.Paused:
+		if err := m.Pause(ctx, target); err != nil {
+			return got, err
+		}
+	}
+	return m.Get(ctx, target)
+}
+
+// cloneRecord makes the state of a new container restored from another's
+// checkpoint: the spec the original runs with (what was checkpointed, not
+// the bundle's config as edited since), a cgroup path that is always its
+// own, and a fresh record.
+func (m *Manager) cloneRecord(orig Record, newID, from string) (Record, error) {
+	spec, err := loadRuntimeSpec(orig.RuntimeBundle)
+	if err != nil {
+		return Record{}, fmt.Errorf("%s: %w", newID, err)
+	}
+	rec := Record{ID: newID, Bundle: orig.Bundle, Runtime: orig.Runtime, RuntimeRoot: orig.RuntimeRoot,
+		RuntimeArgs: orig.RuntimeArgs, Created: time.Now().UTC(), RestoredFrom: orig.ID + "/" + from}
+	rs := runtimeSpec(orig.RuntimeBundle, spec, m.opts.CgroupParent, newID)
+	rs.Linux.CgroupsPath = filepath.Join("/", m.opts.CgroupParent, newID)
+	if err := m.createState(&rec, rs); err != nil {
+		return Record{}, err
+	}
+	return rec, nil
+}

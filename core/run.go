@@ -1,0 +1,106 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"berth/host/statefile"
+	"berth/shim/proto"
+	"berth/watch"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// RunOptions describe a container to start.
+type RunOptions struct {
+	// Bundle is the user's OCI bundle directory; berth never writes to it.
+	Bundle string
+	Labels map[string]string
+}
+
+// Run starts a container from a bundle through a new shim and returns once
+// its init runs, or with the runtime's own error. On any failure nothing is
+// left behind: no state dir, no runtime state, no cgroup, no process.
+func (m *Manager) Run(ctx context.Context, id string, o RunOptions) (Container, error) {
+	if err := ValidateID(id); err != nil {
+		return Container{}, err
+	}
+	runtime, err := m.runtimePath()
+	if err != nil {
+		return Container{}, fmt.Errorf("%s: %w", id, err)
+	}
+	bundle, err := filepath.Abs(o.Bundle)
+	if err != nil {
+		return Container{}, fmt.Errorf("%s: bundle: %w", id, err)
+	}
+	spec, err := LoadSpec(bundle)
+	if err != nil {
+		return Container{}, fmt.Errorf("%s: %w", id, err)
+	}
+	if _, err := os.Lstat(filepath.Join(m.opts.RuntimeRoot, id)); err == nil {
+		return Container{}, idError(id, ErrExists, "the runtime already has a container with this id")
+	}
+	rec := Record{ID: id, Bundle: bundle, Runtime: runtime, RuntimeRoot: m.opts.RuntimeRoot,
+		Created: time.Now().UTC(), Labels: o.Labels}
+	rs := runtimeSpec(bundle, spec, m.opts.CgroupParent, id)
+	if err := m.createState(&rec, rs); err != nil {
+		return Container{}, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			os.RemoveAll(m.containerDir(id))
+		}
+	}()
+	cfg := proto.Config{Mode: proto.ModeRun, Bundle: rec.RuntimeBundle}
+	if spec.Linux.CgroupsPath == "" {
+		cfg.OwnCgroup = rs.Linux.CgroupsPath
+	}
+	// create is journaled before the shim starts and journals start, so
+	// history never shows an exit before its start.
+	m.journal(watch.Event{Kind: watch.KindCreate, ID: id, Detail: bundle})
+	ready, err := m.launch(ctx, rec, proto.ProcInit, cfg)
+	if err != nil {
+		m.journal(watch.Event{Kind: watch.KindDelete, ID: id, Detail: "start failed"})
+		return Container{}, err
+	}
+	ok = true
+	if c, err := m.Get(ctx, id); err == nil {
+		return c, nil
+	}
+	return Container{
+		ID: id, Status: StatusRunning, Pid: ready.Pid, InitStart: ready.Start, Bundle: bundle,
+		Runtime: runtime, RuntimeRoot: rec.RuntimeRoot, Managed: true, Created: rec.Created,
+		Labels: o.Labels,
+	}, nil
+}
+
+// createState makes a new container's state dir: the runtime bundle berth
+// hands the runtime (rs) and the record, filling in rec.RuntimeBundle. The
+// directory's creation is what claims the id; on failure nothing is left.
+func (m *Manager) createState(rec *Record, rs *specs.Spec) error {
+	dir := m.containerDir(rec.ID)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return idError(rec.ID, ErrExists, "a container with this id already exists")
+		}
+		return fmt.Errorf("%s: %w", rec.ID, err)
+	}
+	rec.RuntimeBundle = filepath.Join(dir, "bundle")
+	err := os.Mkdir(rec.RuntimeBundle, 0o700)
+	if err == nil {
+		err = statefile.WriteJSON(filepath.Join(rec.RuntimeBundle, "config.json"), rs, 0o600)
+	}
+	if err == nil {
+		err = statefile.WriteJSON(filepath.Join(dir, recordFile), rec, 0o600)
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return fmt.Errorf("%s: %w", rec.ID, err)
+	}
+	return nil
+}

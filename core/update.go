@@ -1,0 +1,60 @@
+package core
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"berth/watch"
+)
+
+// Resources are the limits Update can change; nil fields stay as they are.
+// -1 lifts a memory or pids limit; CPUs 0 lifts the quota.
+type Resources struct {
+	MemoryBytes *int64   `json:"memoryBytes,omitempty"`
+	Pids        *int64   `json:"pids,omitempty"`
+	CPUs        *float64 `json:"cpus,omitempty"`
+}
+
+// cpuPeriod is the CFS period berth sets with a quota: 100 ms, the kernel's
+// default.
+const cpuPeriod = 100000
+
+// Update changes a running container's memory, pids and cpu limits.
+func (m *Manager) Update(ctx context.Context, id string, r Resources) error {
+	t, err := m.target(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := t.requireRunning("update", true); err != nil {
+		return err
+	}
+	args := []string{"update"}
+	if r.MemoryBytes != nil {
+		if *r.MemoryBytes < -1 {
+			return idError(id, ErrInvalid, "memory limit must be -1 (no limit) or more")
+		}
+		args = append(args, "--memory", strconv.FormatInt(*r.MemoryBytes, 10))
+	}
+	if r.Pids != nil {
+		args = append(args, "--pids-limit", strconv.FormatInt(*r.Pids, 10))
+	}
+	if r.CPUs != nil {
+		if !(*r.CPUs >= 0 && *r.CPUs <= 1<<20) { // also rejects NaN and Inf
+			return idError(id, ErrInvalid, "cpus must be a number from 0 (no limit) up")
+		}
+		quota := int64(-1)
+		if *r.CPUs > 0 {
+			quota = int64(*r.CPUs * cpuPeriod)
+		}
+		args = append(args, "--cpu-period", strconv.Itoa(cpuPeriod), "--cpu-quota", strconv.FormatInt(quota, 10))
+	}
+	if len(args) == 1 {
+		return idError(id, ErrInvalid, "nothing to update: give --memory, --pids or --cpus")
+	}
+	if err := t.run(ctx, append(args, id)...); err != nil {
+		return err
+	}
+	m.journal(watch.Event{Kind: watch.KindUpdate, ID: id, Pid: t.Pid, Detail: strings.Join(args[1:], " ")})
+	return nil
+}
