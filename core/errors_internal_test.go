@@ -6,7 +6,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // A runtime's failure keeps its process's exit as the cause, and a
@@ -49,5 +54,68 @@ func TestErrorsKeepTheirCause(t *testing.T) {
 	wrapped := wrapError("c1", ErrInvalid, os.ErrNotExist, "import refused")
 	if wrapped.Error() != "c1: import refused: file does not exist" || !errors.Is(wrapped, ErrInvalid) || !errors.Is(wrapped, os.ErrNotExist) {
 		t.Errorf("wrapError: %v", wrapped)
+	}
+}
+
+// A runtime that hangs is killed with its process group at the deadline;
+// one that floods stderr costs a bounded buffer and still names its error.
+func TestRuntimeDeadlineAndFlood(t *testing.T) {
+	dir := t.TempDir()
+	child := filepath.Join(dir, "child.pid")
+	hang := filepath.Join(dir, "hang")
+	os.WriteFile(hang, []byte("#!/bin/sh\nsleep 1000 &\necho $! > "+child+"\nwait\n"), 0o755)
+	old := runtimeTimeout
+	runtimeTimeout = 300 * time.Millisecond
+	defer func() { runtimeTimeout = old }()
+	start := time.Now()
+	err := runRuntime(context.Background(), hang, dir, nil, "pause", "c1")
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrRuntime) {
+		t.Fatalf("hanging runtime: %v", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("returned after %v", d)
+	}
+	b, _ := os.ReadFile(child)
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	if pid <= 0 {
+		t.Fatalf("no child pid: %q", b)
+	}
+	for i := 0; unix.Kill(pid, 0) == nil; i++ {
+		if i > 200 {
+			unix.Kill(pid, unix.SIGKILL)
+			t.Fatalf("the runtime's child %d outlived the deadline", pid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	flood := filepath.Join(dir, "flood")
+	os.WriteFile(flood, []byte("#!/bin/sh\nhead -c 20000000 /dev/zero | tr '\\0' x >&2\necho >&2\necho '{\"level\":\"error\",\"msg\":\"the real error\"}' >&2\nexit 1\n"), 0o755)
+	err = runRuntime(context.Background(), flood, dir, nil, "kill", "c1")
+	var re *RuntimeError
+	if !errors.As(err, &re) || re.Msg != "the real error" {
+		t.Fatalf("flooding runtime: %v", err)
+	}
+}
+
+func TestTailBuffer(t *testing.T) {
+	tb := &tailBuffer{max: 8}
+	for _, s := range []string{"abc", "defgh", "ij\nklm"} {
+		tb.Write([]byte(s))
+		if len(tb.b) > tb.max {
+			t.Fatalf("kept %d bytes of %d", len(tb.b), tb.max)
+		}
+	}
+	if got := string(tb.Bytes()); got != "klm" {
+		t.Fatalf("tail %q, want the last whole line", got)
+	}
+	tb = &tailBuffer{max: 4}
+	tb.Write([]byte("0123456789"))
+	if string(tb.b) != "6789" {
+		t.Fatalf("one big write kept %q", tb.b)
+	}
+	tb = &tailBuffer{max: 64}
+	tb.Write([]byte("short\n"))
+	if string(tb.Bytes()) != "short\n" {
+		t.Fatalf("uncut buffer %q", tb.Bytes())
 	}
 }

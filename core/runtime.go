@@ -1,13 +1,31 @@
 package core
 
 import (
-	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"os/exec"
 	"strings"
+	"syscall"
+	"time"
 
 	"berth/shim/proto"
+
+	"golang.org/x/sys/unix"
 )
+
+// runtimeTimeout bounds one runtime command: runc's own work for a pause,
+// kill, update or delete takes milliseconds, and a runtime stuck longer (a
+// hook that hangs, a broken binary) must not hang berth with it. A dump
+// writes the container's whole memory, so a checkpoint gets longer.
+var (
+	runtimeTimeout    = 30 * time.Second
+	checkpointTimeout = 10 * time.Minute
+)
+
+// maxRuntimeStderr bounds what berth keeps of a runtime's stderr: its end,
+// where the error is; a runtime flooding stderr cannot grow berth.
+const maxRuntimeStderr = 64 << 10
 
 // runtimeRun runs one runtime command for a managed container.
 func (m *Manager) runtimeRun(ctx context.Context, rec Record, args ...string) error {
@@ -26,17 +44,65 @@ func (m *Manager) deleteRuntime(ctx context.Context, rec Record) error {
 
 // runRuntime runs `runtime --root root [globals] args...` and returns the
 // runtime's own error message when it fails. With --log-format json and no
-// --log, runc writes its log lines to stderr as JSON.
+// --log, runc writes its log lines to stderr as JSON. The runtime runs in a
+// process group of its own, killed whole (hooks included) when the command
+// outlives its deadline or ctx.
 func runRuntime(ctx context.Context, runtime, root string, globals []string, args ...string) error {
+	timeout := runtimeTimeout
+	if args[0] == "checkpoint" {
+		timeout = checkpointTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	full := append([]string{"--root", root, "--log-format", "json"}, globals...)
 	full = append(full, args...)
 	cmd := exec.CommandContext(ctx, runtime, full...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return unix.Kill(-cmd.Process.Pid, unix.SIGKILL) }
+	// A hook left holding stderr must not keep Wait waiting.
+	cmd.WaitDelay = time.Second
+	stderr := &tailBuffer{max: maxRuntimeStderr}
+	cmd.Stderr = stderr
 	if err := cmd.Run(); err != nil {
+		if cerr := ctx.Err(); errors.Is(cerr, context.DeadlineExceeded) {
+			err = fmt.Errorf("no answer within %v, its process group killed: %w", timeout, cerr)
+		} else if cerr != nil {
+			err = fmt.Errorf("%w (%w)", cerr, err)
+		}
 		return &RuntimeError{Runtime: runtimeName(runtime), Op: args[0], Msg: runtimeMessage(stderr.Bytes()), Err: err}
 	}
 	return nil
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	max int
+	b   []byte
+	cut bool // something was dropped from the start
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	n := len(p)
+	if len(p) >= t.max {
+		t.b, t.cut = append(t.b[:0], p[len(p)-t.max:]...), true
+		return n, nil
+	}
+	if over := len(t.b) + len(p) - t.max; over > 0 {
+		t.b, t.cut = append(t.b[:0], t.b[over:]...), true
+	}
+	t.b = append(t.b, p...)
+	return n, nil
+}
+
+// Bytes is what was kept, from the first whole line when the start was
+// cut.
+func (t *tailBuffer) Bytes() []byte {
+	if t.cut {
+		if i := strings.IndexByte(string(t.b), '\n'); i >= 0 {
+			return t.b[i+1:]
+		}
+	}
+	return t.b
 }
 
 // runtimeMessage extracts the last error message from runtime output that
