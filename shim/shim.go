@@ -9,6 +9,7 @@
 package shim
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -194,17 +195,17 @@ func (s *shim) deleteStopped() {
 		}
 		s.logf("warn", "destroy in process: %v; running the runtime's delete", err)
 	}
-	if err := s.runtimeCmd("delete", s.cfg.ID).Run(); err != nil {
+	if err := s.runBounded("delete", s.cfg.ID); err != nil {
 		s.cleanupRuntime()
 	}
 }
 
 // runtimeCmd builds a runtime invocation with berth's global flags.
-func (s *shim) runtimeCmd(args ...string) *exec.Cmd {
+func (s *shim) runtimeCmd(ctx context.Context, args ...string) *exec.Cmd {
 	full := []string{"--root", s.cfg.RuntimeRoot, "--log", s.path(proto.FileRuntimeLog), "--log-format", "json"}
 	full = append(full, s.cfg.RuntimeArgs...)
 	full = append(full, args...)
-	cmd := exec.Command(s.cfg.Runtime, full...)
+	cmd := exec.CommandContext(ctx, s.cfg.Runtime, full...)
 	cmd.Dir = s.dir
 	if s.cfg.Path != "" {
 		cmd.Env = append(os.Environ(), "PATH="+s.cfg.Path)
@@ -250,7 +251,7 @@ func (s *shim) start() (procfs.Ident, error) {
 		outW.Close()
 		return procfs.Ident{}, err
 	}
-	cmd := s.runtimeCmd(args...)
+	cmd := s.runtimeCmd(context.Background(), args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, outW, errW
 	// The runtime and any hook it runs share a process group of their own,
 	// so a start that hangs can be killed whole.
@@ -420,11 +421,30 @@ func (s *shim) waitDrained(d time.Duration) {
 // cleanupRuntime removes the container from the runtime, killing whatever is
 // left in its cgroup.
 func (s *shim) cleanupRuntime() {
-	cmd := s.runtimeCmd("delete", "--force", s.cfg.ID)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		msg := strings.TrimSpace(string(out))
-		if !strings.Contains(msg, "does not exist") {
-			s.logf("warn", "runtime delete: %v: %s", err, msg)
-		}
+	if err := s.runBounded("delete", "--force", s.cfg.ID); err != nil && !strings.Contains(err.Error(), "does not exist") {
+		s.logf("warn", "runtime delete: %v", err)
 	}
+}
+
+// runtimeTimeout bounds the shim's own runtime commands (its deletes): a
+// runtime that hangs must not keep the shim from exiting.
+const runtimeTimeout = 30 * time.Second
+
+// runBounded runs a runtime command in a process group of its own, killed
+// whole after runtimeTimeout, and returns the runtime's logged error.
+func (s *shim) runBounded(args ...string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), runtimeTimeout)
+	defer cancel()
+	cmd := s.runtimeCmd(ctx, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return unix.Kill(-cmd.Process.Pid, unix.SIGKILL) }
+	cmd.WaitDelay = time.Second
+	err := cmd.Run()
+	if err == nil {
+		return nil
+	}
+	if msg := proto.RuntimeError(s.path(proto.FileRuntimeLog)); msg != "" {
+		return fmt.Errorf("%s: %w", msg, err)
+	}
+	return err
 }
