@@ -327,6 +327,30 @@ func TestStartTimeout(t *testing.T) {
 	}
 }
 
+// A caller that gives up on a start that hangs (SIGTERM to berth run -d)
+// gets its answer at once, and nothing is left: not the shim, not the
+// runtime's hook, not the container.
+func TestStartAbandoned(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, nil)
+	marker := "abandon-" + coretest.RandomID()
+	cctx, cancel := context.WithCancel(ctx)
+	time.AfterFunc(500*time.Millisecond, cancel)
+	start := time.Now()
+	_, err := e.M.Run(cctx, "abandon", core.RunOptions{Bundle: e.Bundle(loop, func(s *specs.Spec) {
+		s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "sleep 1000; : " + marker}}}}
+	})})
+	if err == nil || !strings.Contains(err.Error(), "abandoned") {
+		t.Fatalf("want the start abandoned, got %v", err)
+	}
+	if d := time.Since(start); d > 15*time.Second {
+		t.Fatalf("Run returned %v after its context ended", d)
+	}
+	assertNothingLeft(t, e, "abandon")
+	if pids := processesWith(marker); len(pids) > 0 {
+		t.Fatalf("hook processes left running: %v", pids)
+	}
+}
+
 func TestRuntimeErrorIsReported(t *testing.T) {
 	e := coretest.NewEnv(t, fixture, nil)
 	_, err := e.M.Run(ctx, "nobin", core.RunOptions{Bundle: e.Bundle([]string{"/no/such/binary"}, nil)})

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"berth/host/cgroupfs"
 	"berth/host/procfs"
 	"berth/host/statefile"
 	"berth/shim/proto"
@@ -61,12 +62,18 @@ func (m *Manager) launch(ctx context.Context, rec Record, proc string, cfg proto
 	// The shim enforces the start timeout itself; this deadline only
 	// catches a shim that is itself stuck.
 	r.SetReadDeadline(time.Now().Add(m.opts.StartTimeout + 10*time.Second))
+	// A caller that gives up (SIGTERM to the CLI) stops the wait now, and
+	// what was started is removed below.
+	stop := context.AfterFunc(ctx, func() { r.SetReadDeadline(time.Now()) })
+	defer stop()
 	b, rerr := io.ReadAll(io.LimitReader(r, 64<<10))
 	var ready proto.Ready
 	if len(b) > 0 {
 		if err := json.Unmarshal(b, &ready); err != nil {
 			ready.Error = "shim: malformed readiness report"
 		}
+	} else if rerr != nil && ctx.Err() != nil {
+		ready.Error = "start abandoned: " + ctx.Err().Error()
 	} else if rerr != nil {
 		ready.Error = fmt.Sprintf("shim did not report within %v", m.opts.StartTimeout+10*time.Second)
 	} else {
@@ -81,6 +88,10 @@ func (m *Manager) launch(ctx context.Context, rec Record, proc string, cfg proto
 	killSession(cmd.Process)
 	if proc == proto.ProcInit {
 		runRuntime(context.Background(), rec.Runtime, rec.RuntimeRoot, rec.RuntimeArgs, "delete", "--force", rec.ID)
+		// A runtime killed before it recorded the container leaves a
+		// cgroup its delete does not know: berth's own is removed (never
+		// one the user's bundle named).
+		cgroupfs.RemoveCgroup(cfg.OwnCgroup)
 	}
 	return proto.Ready{}, idError(rec.ID, ErrRuntime, "%s", ready.Error)
 }
