@@ -170,6 +170,15 @@ func TestExitStatusAndIDReuse(t *testing.T) {
 		t.Fatalf("%+v", c)
 	}
 	waitLog(t, e.M, "quick", "", "stdout: bye")
+	// Only the older generation left (a shim that died mid-rotation):
+	// logs read it rather than fail.
+	out := filepath.Join(e.StateDir, "quick", proto.ProcInit, proto.FileOutput)
+	if err := os.Rename(out, out+".1"); err != nil {
+		t.Fatal(err)
+	}
+	if text := logText(t, e.M, "quick", ""); !strings.Contains(text, "stdout: bye") {
+		t.Fatalf("logs with only output.log.1: %q", text)
+	}
 	_, err := e.M.Run(ctx, "quick", core.RunOptions{Bundle: e.Bundle(loop, nil)})
 	coretest.ErrIs(t, err, core.ErrExists)
 	if err := e.M.Delete(ctx, "quick", false); err != nil {

@@ -137,6 +137,11 @@ func (m *Manager) Logs(ctx context.Context, id string, opts LogOptions, fn func(
 	tail := newLineRing(opts.Tail)
 	collect := &logReader{emit: tail.add}
 	f, err := statefile.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		// A shim that died mid-rotation (an older berth renamed the log
+		// away before making the new one) leaves only the older generation.
+		f, err = statefile.Open(path + ".1")
+	}
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return idError(id, ErrNotFound, "no output log for %s", proc)

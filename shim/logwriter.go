@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -128,20 +129,39 @@ func (lw *LogWriter) record(name string, tag byte, b []byte) {
 	lw.size += n
 }
 
-// rotate moves the current file to path.1 (replacing an older one) and
-// starts a new one. On failure it truncates in place rather than grow past
-// the limit.
+// rotate makes the current file the older generation, path.1 (replacing
+// an older one), and starts a new one, so that path always exists: the new
+// file is made under a hidden name, the current one gets path.1 as a second
+// name, and the new one is renamed over path. A reader that opens path
+// while both names are one file sees that and reads it once. On failure it
+// truncates in place rather than grow past the limit.
 func (lw *LogWriter) rotate() {
 	lw.w.Flush()
-	lw.f.Close()
-	if err := os.Rename(lw.path, lw.path+".1"); err != nil {
-		os.Truncate(lw.path, 0)
-	}
-	f, err := os.OpenFile(lw.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o600)
+	dir, base := filepath.Dir(lw.path), filepath.Base(lw.path)
+	next := filepath.Join(dir, "."+base+".new")
+	f, err := os.OpenFile(next, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o600)
 	if err != nil {
-		// Keep draining so the container never blocks; the output is lost.
-		f, _ = os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+		// Keep draining so the container never blocks: the output starts
+		// over in the same file.
+		lw.f.Truncate(0)
+		lw.size = 0
+		return
 	}
+	older, link := lw.path+".1", filepath.Join(dir, "."+base+".1.new")
+	os.Remove(link)
+	if err := os.Link(lw.path, link); err == nil {
+		if err := os.Rename(link, older); err != nil {
+			os.Remove(link)
+		}
+	}
+	if err := os.Rename(next, lw.path); err != nil {
+		f.Close()
+		os.Remove(next)
+		lw.f.Truncate(0)
+		lw.size = 0
+		return
+	}
+	lw.f.Close()
 	lw.f = f
 	lw.w.Reset(f)
 	lw.size = 0

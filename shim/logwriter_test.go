@@ -373,6 +373,44 @@ func TestDrainRotation(t *testing.T) {
 	}
 }
 
+// TestRotationKeepsTheLog checks that output.log exists at every moment
+// of many rotations (a reader opening it mid-rotation found none before),
+// and that no hidden file is left.
+func TestRotationKeepsTheLog(t *testing.T) {
+	lw, path := openTestLog(t, 8<<10)
+	stop := make(chan struct{})
+	missing := make(chan int, 1)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-stop:
+				missing <- n
+				return
+			default:
+			}
+			if _, err := os.Lstat(path); err != nil {
+				n++
+			}
+		}
+	}()
+	var chunks [][]byte
+	for i := 0; i < 2000; i++ {
+		chunks = append(chunks, []byte(fmt.Sprintf("line %06d %s\n", i, strings.Repeat("y", 200))))
+	}
+	drain(t, lw, "stdout", chunks...)
+	close(stop)
+	if n := <-missing; n > 0 {
+		t.Fatalf("output.log was missing %d times during rotation", n)
+	}
+	ents, _ := os.ReadDir(filepath.Dir(path))
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("%s left behind", e.Name())
+		}
+	}
+}
+
 // TestOpenLogAppends checks that reopening a log appends to it and counts
 // its existing size towards the limit.
 func TestOpenLogAppends(t *testing.T) {
