@@ -360,6 +360,52 @@ func TestStartAbandoned(t *testing.T) {
 	}
 }
 
+// A container whose record is corrupt, empty, truncated, a symlink, a FIFO
+// or a directory is still removed whole by rm -f (the runtime finds it by
+// id), never reported removed while it runs, and its id is free again.
+func TestDeleteCorruptRecord(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, nil)
+	for _, tc := range []struct {
+		name    string
+		corrupt func(path string) error
+	}{
+		{"garbage", func(p string) error { return os.WriteFile(p, []byte("{\x00garbage"), 0o600) }},
+		{"empty", func(p string) error { return os.WriteFile(p, nil, 0o600) }},
+		{"truncated", func(p string) error { b, _ := os.ReadFile(p); return os.WriteFile(p, b[:len(b)/2], 0o600) }},
+		{"symlink", func(p string) error { os.Remove(p); return os.Symlink("/etc/passwd", p) }},
+		{"fifo", func(p string) error { os.Remove(p); return unix.Mkfifo(p, 0o600) }},
+		{"directory", func(p string) error { os.Remove(p); return os.Mkdir(p, 0o700) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := "corrupt-" + tc.name
+			c := e.Run(id, []string{"sleep", "1000"}, nil)
+			if err := tc.corrupt(filepath.Join(e.StateDir, id, "container.json")); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.M.Delete(ctx, id, false); err == nil {
+				t.Fatal("removed without --force while it runs")
+			}
+			if unix.Kill(c.Pid, 0) != nil {
+				t.Fatal("a refused removal killed the container")
+			}
+			if err := e.M.Delete(ctx, id, true); err != nil {
+				t.Fatalf("rm -f: %v", err)
+			}
+			for i := 0; unix.Kill(c.Pid, 0) == nil; i++ {
+				if i > 100 {
+					t.Fatalf("init %d still runs after rm -f", c.Pid)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			assertNothingLeft(t, e, id)
+			e.Run(id, loop, nil) // the id is free again
+			if err := e.M.Delete(ctx, id, true); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
 func TestRuntimeErrorIsReported(t *testing.T) {
 	e := coretest.NewEnv(t, fixture, nil)
 	_, err := e.M.Run(ctx, "nobin", core.RunOptions{Bundle: e.Bundle([]string{"/no/such/binary"}, nil)})

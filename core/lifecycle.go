@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"berth/host/procfs"
+	"berth/host/statefile"
 	"berth/shim/proto"
 	"berth/watch"
 
@@ -129,30 +130,74 @@ func (m *Manager) Delete(ctx context.Context, id string, force bool) error {
 	if !force && !(c.Status == StatusStopped && c.ExitStatus != nil) && m.shimsAlive(id) {
 		return idError(id, ErrInvalid, "a shim still runs for it (%s): use --force", c.Status)
 	}
-	rec, recErr := m.readRecord(id)
-	if recErr == nil && c.Running() {
-		err := signalProcess(procfs.Ident{Pid: c.Pid, Start: c.InitStart}, unix.SIGKILL)
-		if err != nil && !errors.Is(err, procfs.ErrGone) {
-			err = m.runtimeRun(ctx, rec, "kill", id, "KILL")
-		}
-		if err == nil && c.Status == StatusPaused {
-			// A frozen task cannot act on SIGKILL until thawed.
-			m.runtimeRun(ctx, rec, "resume", id)
-		}
+	rec, err := m.removalRecord(id)
+	if err != nil {
+		return err
+	}
+	if force && c.Status != StatusStopped {
+		m.killInit(ctx, rec, c)
 	}
 	m.stopShims(id, 5*time.Second)
-	if recErr == nil {
-		if _, err := os.Lstat(filepath.Join(rec.RuntimeRoot, id)); err == nil {
-			if err := m.deleteRuntime(ctx, rec); err != nil {
-				return fmt.Errorf("%s: %w", id, err)
-			}
+	if _, err := os.Lstat(filepath.Join(rec.RuntimeRoot, id)); err == nil {
+		del := m.deleteRuntime
+		if !force {
+			del = func(ctx context.Context, rec Record) error { return m.runtimeRun(ctx, rec, "delete", id) }
 		}
+		if err := del(ctx, rec); err != nil {
+			return wrapError(id, ErrInvalid, err, "the runtime still has it (use --force to kill it)")
+		}
+	}
+	// Never report success while the runtime still runs it.
+	if _, err := os.Lstat(filepath.Join(rec.RuntimeRoot, id)); err == nil {
+		return idError(id, ErrRuntime, "the runtime still has it after its delete; berth's state is kept")
 	}
 	if err := os.RemoveAll(m.containerDir(id)); err != nil {
 		return fmt.Errorf("%s: remove state: %w", id, err)
 	}
 	m.journal(watch.Event{Kind: watch.KindDelete, ID: id})
 	return nil
+}
+
+// removalRecord is what removing a container needs of its record: the
+// runtime, its root and flags. A record that is corrupt, truncated or not
+// a regular file must not hide the container from its removal: the shim's
+// configuration (written at launch) names the same, and failing that the
+// container is where berth puts every container, under berth's runtime.
+func (m *Manager) removalRecord(id string) (Record, error) {
+	if rec, err := m.readRecord(id); err == nil {
+		return rec, nil
+	}
+	var cfg proto.Config
+	if err := statefile.ReadJSON(filepath.Join(m.procDir(id, proto.ProcInit), proto.FileConfig), &cfg); err == nil && cfg.ID == id && cfg.Runtime != "" && cfg.RuntimeRoot != "" {
+		return Record{ID: id, Runtime: cfg.Runtime, RuntimeRoot: cfg.RuntimeRoot, RuntimeArgs: cfg.RuntimeArgs}, nil
+	}
+	runtime, err := m.runtimePath()
+	if err != nil {
+		return Record{}, wrapError(id, ErrRuntime, err, "its record is unreadable and no runtime to remove it with")
+	}
+	return Record{ID: id, Runtime: runtime, RuntimeRoot: m.opts.RuntimeRoot}, nil
+}
+
+// killInit kills a container's init for a forced removal: by pidfd when
+// its pid (and start time) are known, else through the runtime. A frozen
+// one is thawed so it can die.
+func (m *Manager) killInit(ctx context.Context, rec Record, c Container) {
+	init := procfs.Ident{Pid: c.Pid, Start: c.InitStart}
+	if init.Pid == 0 {
+		init, _ = proto.ReadIdent(m.procDir(c.ID, proto.ProcInit), proto.FilePid)
+	}
+	err := procfs.ErrGone
+	if init.Pid > 0 {
+		err = signalProcess(init, unix.SIGKILL)
+	}
+	if err != nil || c.Status == StatusUnknown {
+		// Not known to be gone: the runtime knows the container by id.
+		err = m.runtimeRun(ctx, rec, "kill", c.ID, "KILL")
+	}
+	if err == nil && (c.Status == StatusPaused || c.Status == StatusUnknown) {
+		// A frozen task cannot act on SIGKILL until thawed (cgroup v1).
+		m.runtimeRun(ctx, rec, "resume", c.ID)
+	}
 }
 
 // shimsAlive reports whether any shim of the container still runs.
