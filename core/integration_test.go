@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -403,6 +404,52 @@ func TestDeleteCorruptRecord(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// A shim costs no inotify instance (a uid has 128 by default, and berth
+// must run 1000 containers): its OOM watch is an eventfd on cgroup v1 and
+// a polled memory.events on v2.
+func TestShimHoldsNoInotify(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, nil)
+	e.Run("frugal", []string{"sleep", "1000"}, func(s *specs.Spec) {
+		limit := int64(64 << 20)
+		s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: &limit}
+	})
+	shim, err := proto.ReadIdent(filepath.Join(e.StateDir, "frugal", proto.ProcInit), proto.FileShimPid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fdDir := fmt.Sprintf("/proc/%d/fd", shim.Pid)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ents, err := os.ReadDir(fdDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kinds []string
+		for _, en := range ents {
+			l, _ := os.Readlink(filepath.Join(fdDir, en.Name()))
+			kinds = append(kinds, l)
+			if l == "anon_inode:inotify" {
+				t.Fatalf("the shim holds an inotify instance: %v", kinds)
+			}
+		}
+		// The watch is armed once the OOM eventfd (v1: the loop's wake-up
+		// is another) or memory.events (v2) is open.
+		eventfds := 0
+		for _, k := range kinds {
+			if k == "anon_inode:[eventfd]" {
+				eventfds++
+			}
+		}
+		if eventfds >= 2 || slices.ContainsFunc(kinds, func(k string) bool { return strings.HasSuffix(k, "memory.events") }) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no OOM watch armed in the shim: %v", kinds)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -168,17 +168,17 @@ func (l *Loop) Tail(root string) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	wd, err := unix.InotifyAddWatch(l.ifd, root, unix.IN_MODIFY|unix.IN_CREATE|unix.IN_MOVED_FROM|unix.IN_ONLYDIR|unix.IN_MASK_ADD)
+	wd, err := l.addWatch(root, unix.IN_MODIFY|unix.IN_CREATE|unix.IN_MOVED_FROM|unix.IN_ONLYDIR|unix.IN_MASK_ADD)
 	if err != nil {
 		j.close()
 		return fmt.Errorf("watch %s: %w", root, err)
 	}
-	if old := l.wds[int32(wd)]; old != nil && old.kind == wdRoot {
+	if old := l.wds[wd]; old != nil && old.kind == wdRoot {
 		// Same directory as WatchRoot: one watch serves both.
 		old.journal = j
 		return nil
 	}
-	l.wds[int32(wd)] = &wdTarget{kind: wdRoot, root: root, journal: j, tailOnly: true}
+	l.wds[wd] = &wdTarget{kind: wdRoot, root: root, journal: j, tailOnly: true}
 	return nil
 }
 

@@ -43,8 +43,12 @@ type Target struct {
 // called from any goroutine; events arrive in batches on the channel Run
 // returns.
 type Loop struct {
-	epfd   int
-	ifd    int // one inotify instance for every file and directory
+	epfd int
+	// ifd is one inotify instance for every file and directory, made when
+	// the first one is watched (-1 until then): a shim on cgroup v1, or on
+	// v2 where memory.events is pollable, needs none, and the instances a
+	// uid may have are few (128 by default).
+	ifd    int
 	wakefd int // eventfd: registrations and ctx cancellation wake the loop
 
 	// wakeMu guards wakefd against a wake-up after the loop closed it (a
@@ -56,6 +60,7 @@ type Loop struct {
 	mu         sync.Mutex
 	containers map[string]*watched
 	efds       map[int32]*watched // v1 OOM eventfd -> container
+	pollfds    map[int32]*watched // v2 memory.events, polled -> container
 	wds        map[int32]*wdTarget
 	pending    []Event
 	closed     bool
@@ -68,6 +73,7 @@ type watched struct {
 	efd     int      // v1 eventfd, or -1
 	ctl     *os.File // v1 memory.oom_control, open while registered
 	memWd   int32    // v2 memory.events watch, or -1
+	memFd   int      // v2 memory.events held open for epoll, or -1
 	procWd  int32    // exit-file watch, or -1
 	exited  bool
 	control string // v1 cgroup.event_control path, to tell removal apart
@@ -97,26 +103,44 @@ func New() (*Loop, error) {
 	if err != nil {
 		return nil, fmt.Errorf("epoll: %w", err)
 	}
-	ifd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
-	if err != nil {
-		unix.Close(epfd)
-		return nil, fmt.Errorf("inotify: %w", err)
-	}
 	wakefd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
 	if err != nil {
 		unix.Close(epfd)
-		unix.Close(ifd)
 		return nil, fmt.Errorf("eventfd: %w", err)
 	}
-	l := &Loop{epfd: epfd, ifd: ifd, wakefd: wakefd, containers: map[string]*watched{},
-		efds: map[int32]*watched{}, wds: map[int32]*wdTarget{}, buf: make([]byte, 16<<10)}
-	for _, fd := range []int{ifd, wakefd} {
-		if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}); err != nil {
-			l.closeFds()
-			return nil, err
-		}
+	l := &Loop{epfd: epfd, ifd: -1, wakefd: wakefd, containers: map[string]*watched{},
+		efds: map[int32]*watched{}, pollfds: map[int32]*watched{}, wds: map[int32]*wdTarget{}, buf: make([]byte, 16<<10)}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wakefd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wakefd)}); err != nil {
+		l.closeFds()
+		return nil, err
 	}
 	return l, nil
+}
+
+// addWatch adds an inotify watch, making the loop's inotify instance on
+// first use. Called with mu held.
+func (l *Loop) addWatch(path string, mask uint32) (int32, error) {
+	if l.ifd < 0 {
+		ifd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
+		if err != nil {
+			return -1, fmt.Errorf("inotify: %w (fs.inotify.max_user_instances may be reached)", err)
+		}
+		if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, ifd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(ifd)}); err != nil {
+			unix.Close(ifd)
+			return -1, err
+		}
+		l.ifd = ifd
+	}
+	wd, err := unix.InotifyAddWatch(l.ifd, path, mask)
+	return int32(wd), err
+}
+
+// rmWatch drops an inotify watch. Called with mu held.
+func (l *Loop) rmWatch(wd int32) {
+	if l.ifd >= 0 {
+		unix.InotifyRmWatch(l.ifd, uint32(wd))
+	}
+	delete(l.wds, wd)
 }
 
 // Run starts the loop's one goroutine and returns the channel of event
@@ -238,7 +262,9 @@ func (l *Loop) shutdown() {
 
 func (l *Loop) closeFds() {
 	unix.Close(l.epfd)
-	unix.Close(l.ifd)
+	if l.ifd >= 0 {
+		unix.Close(l.ifd)
+	}
 	l.wakeMu.Lock()
 	l.wakeClosed = true
 	unix.Close(l.wakefd)
@@ -256,13 +282,13 @@ func (l *Loop) Watch(t Target) error {
 	if old := l.containers[t.ID]; old != nil {
 		l.release(old)
 	}
-	c := &watched{Target: t, efd: -1, memWd: -1, procWd: -1}
+	c := &watched{Target: t, efd: -1, memWd: -1, memFd: -1, procWd: -1}
 	if t.ProcDir != "" {
-		wd, err := unix.InotifyAddWatch(l.ifd, t.ProcDir, unix.IN_MOVED_TO|unix.IN_CREATE|unix.IN_DELETE_SELF|unix.IN_ONLYDIR)
+		wd, err := l.addWatch(t.ProcDir, unix.IN_MOVED_TO|unix.IN_CREATE|unix.IN_DELETE_SELF|unix.IN_ONLYDIR)
 		if err != nil {
 			return fmt.Errorf("%s: watch %s: %w", t.ID, t.ProcDir, err)
 		}
-		c.procWd = int32(wd)
+		c.procWd = wd
 		l.wds[c.procWd] = &wdTarget{kind: wdProcDir, c: c}
 	}
 	var oomErr error
@@ -305,13 +331,7 @@ func (l *Loop) armOOM(c *watched) error {
 	}
 	dir := c.Cgroup.Dir("memory")
 	if c.Cgroup.V2() {
-		wd, err := unix.InotifyAddWatch(l.ifd, filepath.Join(dir, "memory.events"), unix.IN_MODIFY|unix.IN_DELETE_SELF)
-		if err != nil {
-			return fmt.Errorf("watch memory.events: %w", err)
-		}
-		c.memWd = int32(wd)
-		l.wds[c.memWd] = &wdTarget{kind: wdMemEvents, c: c}
-		return nil
+		return l.armMemEvents(c, filepath.Join(dir, "memory.events"))
 	}
 	ctl, err := os.Open(filepath.Join(dir, "memory.oom_control"))
 	if err != nil {
@@ -339,6 +359,70 @@ func (l *Loop) armOOM(c *watched) error {
 	return nil
 }
 
+// armMemEvents watches a v2 memory.events file. The kernel wakes pollers
+// of a cgroup file when it changes (EPOLLPRI, until it is read again
+// through the same descriptor), which costs no inotify instance; a file
+// that cannot be polled (not the kernel's: the tests' fixtures) is watched
+// with inotify instead. Called with mu held.
+func (l *Loop) armMemEvents(c *watched, path string) error {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return fmt.Errorf("memory.events: %w", err)
+	}
+	err = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLPRI | unix.EPOLLERR, Fd: int32(fd)})
+	if err == nil {
+		c.memFd = fd
+		l.pollfds[int32(fd)] = c
+		l.readMemEvents(c) // arm: a change is reported from here on
+		return nil
+	}
+	unix.Close(fd)
+	if !errors.Is(err, unix.EPERM) {
+		return fmt.Errorf("poll memory.events: %w", err)
+	}
+	wd, err := l.addWatch(path, unix.IN_MODIFY|unix.IN_DELETE_SELF)
+	if err != nil {
+		return fmt.Errorf("watch memory.events: %w", err)
+	}
+	c.memWd = wd
+	l.wds[c.memWd] = &wdTarget{kind: wdMemEvents, c: c}
+	return nil
+}
+
+// readMemEvents reads the oom_kill counter through the polled descriptor,
+// which also re-arms the kernel's notification.
+func (l *Loop) readMemEvents(c *watched) (uint64, error) {
+	var b [1024]byte
+	n, err := unix.Pread(c.memFd, b[:], 0)
+	if err != nil {
+		return 0, err
+	}
+	v, ok := cgroupfs.KeyValue(b[:n], "oom_kill")
+	if !ok {
+		return 0, cgroupfs.ErrNoCounter
+	}
+	return v, nil
+}
+
+// memEventsChanged handles a change of a v2 memory.events: a kill counted
+// (v2 reports after the kill, so the snapshot may miss the victim), or the
+// cgroup gone.
+func (l *Loop) memEventsChanged(c *watched, n uint64, err error) []Event {
+	if err != nil {
+		l.releaseOOM(c)
+		if c.procWd < 0 {
+			l.release(c)
+		}
+		return nil
+	}
+	if n <= c.last {
+		return nil
+	}
+	snap := Snapshot(c.Cgroup)
+	snap.ConfirmVictim()
+	return l.counterEvents(c, n, false, snap)
+}
+
 // Unwatch stops watching a container.
 func (l *Loop) Unwatch(id string) {
 	l.mu.Lock()
@@ -355,8 +439,7 @@ func (l *Loop) release(c *watched) {
 	}
 	l.releaseOOM(c)
 	if c.procWd >= 0 {
-		unix.InotifyRmWatch(l.ifd, uint32(c.procWd))
-		delete(l.wds, c.procWd)
+		l.rmWatch(c.procWd)
 		c.procWd = -1
 	}
 }
@@ -375,9 +458,14 @@ func (l *Loop) releaseOOM(c *watched) {
 		c.ctl = nil
 	}
 	if c.memWd >= 0 {
-		unix.InotifyRmWatch(l.ifd, uint32(c.memWd))
-		delete(l.wds, c.memWd)
+		l.rmWatch(c.memWd)
 		c.memWd = -1
+	}
+	if c.memFd >= 0 {
+		unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, c.memFd, nil)
+		delete(l.pollfds, int32(c.memFd))
+		unix.Close(c.memFd)
+		c.memFd = -1
 	}
 }
 
@@ -391,15 +479,15 @@ func (l *Loop) WatchRoot(root string) error {
 	}
 	// IN_MASK_ADD: a root whose journal is followed (Tail) shares the watch.
 	mask := uint32(unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_TO | unix.IN_MOVED_FROM | unix.IN_ONLYDIR | unix.IN_MASK_ADD)
-	wd, err := unix.InotifyAddWatch(l.ifd, root, mask)
+	wd, err := l.addWatch(root, mask)
 	if err != nil {
 		return fmt.Errorf("watch %s: %w", root, err)
 	}
-	if old := l.wds[int32(wd)]; old != nil {
+	if old := l.wds[wd]; old != nil {
 		old.tailOnly = false
 		return nil
 	}
-	l.wds[int32(wd)] = &wdTarget{kind: wdRoot, root: root}
+	l.wds[wd] = &wdTarget{kind: wdRoot, root: root}
 	return nil
 }
 
@@ -419,6 +507,9 @@ func (l *Loop) handle(evs []unix.EpollEvent) []Event {
 		default:
 			if c := l.efds[ev.Fd]; c != nil {
 				out = append(out, l.oomWake(c)...)
+			} else if c := l.pollfds[ev.Fd]; c != nil {
+				n, err := l.readMemEvents(c)
+				out = append(out, l.memEventsChanged(c, n, err)...)
 			}
 		}
 	}
@@ -510,13 +601,10 @@ func (l *Loop) inotifyEvent(t *wdTarget, mask uint32, name string) []Event {
 			return nil
 		}
 		n, err := cgroupfs.OOMKillCount(t.c.Cgroup)
-		if err != nil || n <= t.c.last {
-			return nil
+		if err != nil {
+			return nil // a torn write of a fixture; the next one counts
 		}
-		// v2 reports after the kill: the snapshot may miss the victim.
-		snap := Snapshot(t.c.Cgroup)
-		snap.ConfirmVictim()
-		return l.counterEvents(t.c, n, false, snap)
+		return l.memEventsChanged(t.c, n, nil)
 	case wdProcDir:
 		if mask&(unix.IN_DELETE_SELF|unix.IN_IGNORED) != 0 {
 			delete(l.wds, t.c.procWd)
