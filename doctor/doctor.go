@@ -70,6 +70,7 @@ func Doctor(ctx context.Context, opts core.Options) []Check {
 	add(checkOOMCounter())
 	add(checkKernel())
 	add(checkUserns())
+	add(checkInotify())
 	out = append(out, checkCriu(ctx)...)
 	add(checkBinary("iptables", "iptables", "CRIU locks the container's network with it during a dump", "apt-get install iptables (or make deps)"))
 	add(checkBusybox())
@@ -294,6 +295,48 @@ func checkCriu(ctx context.Context) []Check {
 		pre.Status, pre.Detail = CheckOK, "memory dirty tracking: pre-dumps and --parent work"
 	}
 	return []Check{c, chk, pre}
+}
+
+// checkInotify warns when this uid's inotify instances are near the
+// kernel's limit: the UI, berth events and berth logs -f each need one.
+func checkInotify() Check {
+	c := Check{Name: "inotify"}
+	max, _, err := cgroupfs.ReadUint("/proc/sys/fs/inotify/max_user_instances")
+	if err != nil {
+		c.Status, c.Detail = CheckWarn, "max_user_instances unreadable: "+err.Error()
+		return c
+	}
+	used := inotifyInstances(os.Geteuid())
+	c.Detail = fmt.Sprintf("%d of %d instances in use by uid %d", used, max, os.Geteuid())
+	if max > 0 && uint64(used)*4 >= max*3 {
+		c.Status, c.Fix = CheckWarn, fmt.Sprintf("sysctl -w fs.inotify.max_user_instances=%d (berth's shims use none; something else holds them)", max*4)
+		return c
+	}
+	c.Status = CheckOK
+	return c
+}
+
+// inotifyInstances counts the inotify instances processes of uid hold.
+func inotifyInstances(uid int) int {
+	procs, _ := os.ReadDir("/proc")
+	n := 0
+	for _, p := range procs {
+		if _, err := strconv.Atoi(p.Name()); err != nil {
+			continue
+		}
+		var st unix.Stat_t
+		if unix.Stat(filepath.Join("/proc", p.Name()), &st) != nil || int(st.Uid) != uid {
+			continue
+		}
+		fdDir := filepath.Join("/proc", p.Name(), "fd")
+		fds, _ := os.ReadDir(fdDir)
+		for _, fd := range fds {
+			if l, _ := os.Readlink(filepath.Join(fdDir, fd.Name())); l == "anon_inode:inotify" {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 func checkBusybox() Check {
