@@ -54,7 +54,7 @@ func TestKeys(t *testing.T) {
 func TestSortAndFilter(t *testing.T) {
 	m := New(uitest.NewCommon(t, uitest.New(), 120, 30, "dark", false))
 	m.Update(press("s")) // status
-	if got := m.shown[len(m.shown)-1].c.Status; got != core.StatusStopped {
+	if got := m.table.Shown()[len(m.table.Shown())-1].c.Status; got != core.StatusStopped {
 		t.Fatalf("sorted by status, last is %s", got)
 	}
 	m.Update(press("s")) // pid, largest first
@@ -71,8 +71,8 @@ func TestSortAndFilter(t *testing.T) {
 	}
 	m.Update(press("esc"))
 	m.Back()
-	if len(m.shown) != len(m.rows) {
-		t.Fatalf("esc left a filter: %d of %d", len(m.shown), len(m.rows))
+	if len(m.table.Shown()) != len(m.rows) {
+		t.Fatalf("esc left a filter: %d of %d", len(m.table.Shown()), len(m.rows))
 	}
 }
 
