@@ -191,7 +191,3 @@ func StatusText(c core.Container) string {
 	}
 	return s
 }
-
-// PaintOf is st's escape sequences as a Paint, for a screen's own rows
-// (taken once, when the screen is built, never per frame).
-func PaintOf(st lipgloss.Style) Paint { return paintOf(st) }

@@ -75,16 +75,7 @@ func New(c *common.Common) *Model {
 		}
 		return table.Flex(cols, append(specs, table.Spec{Col: colDetail}), w)
 	}
-	paints := map[watch.Kind]common.Paint{
-		watch.KindOOM: c.Styles.P.Error, watch.KindExit: c.Styles.P.Warning, watch.KindDelete: c.Styles.P.Warning,
-		watch.KindPause: c.Styles.StatusPaint("paused"),
-	}
-	m.table.RowPaint = func(r *evRow) common.Paint {
-		if p, ok := paints[r.ev.Kind]; ok {
-			return p
-		}
-		return c.Styles.P.Text
-	}
+	m.table.RowPaint = func(r *evRow) common.Paint { return kindPaint(c.Styles, r.ev.Kind) }
 	m.table.Filter.SetPlaceholder("regexp over kind, id, detail")
 	return m
 }
@@ -297,6 +288,20 @@ func detailLines(ev watch.Event) []string {
 		out = append(out, "", field("snapshot", f.Error))
 	}
 	return out
+}
+
+// kindPaint colours the kinds that need attention; the kind is always
+// written out. It reads the styles on every call: the theme can change.
+func kindPaint(st *common.Styles, k watch.Kind) common.Paint {
+	switch k {
+	case watch.KindOOM:
+		return st.P.Error
+	case watch.KindExit, watch.KindDelete:
+		return st.P.Warning
+	case watch.KindPause:
+		return st.StatusPaint("paused")
+	}
+	return st.P.Text
 }
 
 // ShortHelp is the timeline's keys.
