@@ -216,3 +216,22 @@ var keyNames = map[tea.KeyType]string{
 	tea.KeyPgUp: "pgup", tea.KeyPgDown: "pgdown", tea.KeyHome: "home", tea.KeyEnd: "end",
 	tea.KeyCtrlC: "ctrl+c", tea.KeyBackspace: "backspace",
 }
+
+// Press sends p each key (names as Key takes them), running nothing the
+// page returns.
+func Press(p interface {
+	Update(tea.Msg) (common.Page, tea.Cmd)
+}, keys ...string) {
+	for _, k := range keys {
+		p.Update(Key(k))
+	}
+}
+
+// Type sends p each rune of s as its own key, as a terminal would.
+func Type(p interface {
+	Update(tea.Msg) (common.Page, tea.Cmd)
+}, s string) {
+	for _, r := range s {
+		p.Update(Key(string(r)))
+	}
+}
