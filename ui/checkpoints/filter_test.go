@@ -29,14 +29,7 @@ func TestFilter(t *testing.T) {
 			f := uitest.New()
 			richer(f)
 			_, m := open(t, f, "demo-cpu", 160, 20)
-			uitest.Press(m, "/")
-			uitest.Type(m, tt.typed)
-			if tt.enter {
-				uitest.Press(m, "enter")
-			}
-			if tt.esc {
-				m.Back()
-			}
+			uitest.Filter(m, tt.typed, tt.enter, tt.esc)
 			v := uitest.Strip(m.View())
 			for _, s := range tt.shown {
 				if !strings.Contains(v, s) {
@@ -60,14 +53,5 @@ func TestNarrowWidths(t *testing.T) {
 	f := uitest.New()
 	richer(f)
 	c, m := open(t, f, "demo-cpu", 0, 10)
-	for w := 0; w <= 90; w++ {
-		c.Width = w
-		_ = m.View()
-		uitest.Press(m, "/")
-		uitest.Type(m, "pre")
-		_ = m.View()
-		m.Back()
-		_ = m.View()
-		m.Back()
-	}
+	uitest.EveryWidth(c, m, "pre")
 }

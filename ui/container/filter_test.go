@@ -27,14 +27,7 @@ func TestProcessesFilter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, p := newProcesses(t, threeProcs())
-			uitest.Press(p, "/")
-			uitest.Type(p, tt.typed)
-			if tt.enter {
-				uitest.Press(p, "enter")
-			}
-			if tt.esc {
-				p.Back()
-			}
+			uitest.Filter(p, tt.typed, tt.enter, tt.esc)
 			var got []int
 			for _, r := range p.table.Shown() {
 				got = append(got, r.HostPid)
@@ -55,13 +48,5 @@ func TestProcessesFilter(t *testing.T) {
 // The processes tab draws at every width without panicking.
 func TestProcessesNarrow(t *testing.T) {
 	c, p := newProcesses(t, threeProcs())
-	for w := 0; w <= 90; w++ {
-		c.Width = w
-		_ = p.View()
-		uitest.Press(p, "/")
-		uitest.Type(p, "x")
-		_ = p.View()
-		p.Back()
-		p.Back()
-	}
+	uitest.EveryWidth(c, p, "x")
 }

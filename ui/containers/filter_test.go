@@ -36,14 +36,7 @@ func TestFilter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := New(uitest.NewCommon(t, uitest.New(), 120, 30, "dark", false))
-			uitest.Press(m, "/")
-			uitest.Type(m, tt.typed)
-			if tt.enter {
-				uitest.Press(m, "enter")
-			}
-			if tt.esc {
-				m.Back() // the root's esc
-			}
+			uitest.Filter(m, tt.typed, tt.enter, tt.esc)
 			if got := shownIDs(m); !slices.Equal(got, tt.want) {
 				t.Errorf("shown %v, want %v", got, tt.want)
 			}
@@ -58,13 +51,5 @@ func TestFilter(t *testing.T) {
 func TestNarrowWidths(t *testing.T) {
 	c := uitest.NewCommon(t, uitest.New(), 0, 10, "dark", false)
 	m := New(c)
-	for w := 0; w <= 90; w++ {
-		c.Width = w
-		_ = m.View()
-		uitest.Press(m, "/")
-		uitest.Type(m, "demo")
-		_ = m.View()
-		m.Back()
-		m.Back()
-	}
+	uitest.EveryWidth(c, m, "demo")
 }

@@ -35,14 +35,7 @@ func TestFilter(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := New(uitest.NewCommon(t, uitest.New(), 120, 20, "dark", false))
 			m.Open(tt.id)
-			uitest.Press(m, "/")
-			uitest.Type(m, tt.typed)
-			if tt.enter {
-				uitest.Press(m, "enter")
-			}
-			if tt.esc {
-				m.Back()
-			}
+			uitest.Filter(m, tt.typed, tt.enter, tt.esc)
 			if got := shownKinds(m); !slices.Equal(got, tt.want) {
 				t.Errorf("shown %v, want %v", got, tt.want)
 			}
@@ -61,13 +54,5 @@ func TestNarrowWidths(t *testing.T) {
 	c := uitest.NewCommon(t, uitest.New(), 0, 10, "dark", false)
 	m := New(c)
 	m.Open("")
-	for w := 0; w <= 90; w++ {
-		c.Width = w
-		_ = m.View()
-		uitest.Press(m, "/")
-		uitest.Type(m, "oom")
-		_ = m.View()
-		m.Back()
-		m.Back()
-	}
+	uitest.EveryWidth(c, m, "oom")
 }
