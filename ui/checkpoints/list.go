@@ -207,10 +207,9 @@ func (m *Model) listView() string {
 		if f := m.table.FilterLine(s); f != "" {
 			lines = append(lines, common.Fit(f, w))
 		}
-		m.table.SetHeight(m.listHeight())
-		lines = append(lines, m.table.View(w, s)...)
+		lines = append(lines, m.table.View(w, m.listHeight(), s)...)
 		if len(m.table.Shown()) == 0 {
-			lines = append(lines, s.Muted.Render("no checkpoint matches /"+sanitize.OneLine(m.table.Filter.Source())+"/ (esc clears the filter)"))
+			lines = append(lines, s.Muted.Render(m.table.NoMatch("checkpoint")))
 		}
 	}
 	return strings.Join(lines, "\n")

@@ -234,11 +234,10 @@ func (p *Processes) View() string {
 	if f := p.table.FilterLine(p.c.Styles); f != "" {
 		b.WriteString(common.Fit(f, w) + "\n")
 	}
-	p.table.SetHeight(p.tableHeight())
-	lines := p.table.View(w, p.c.Styles)
+	lines := p.table.View(w, p.tableHeight(), p.c.Styles)
 	b.WriteString(strings.Join(lines, "\n"))
 	if len(p.table.Shown()) == 0 {
-		b.WriteString("\n" + p.c.Styles.Muted.Render("no process matches /"+sanitize.OneLine(p.table.Filter.Source())+"/ (esc clears the filter)"))
+		b.WriteString("\n" + p.c.Styles.Muted.Render(p.table.NoMatch("process")))
 	}
 	return common.Lines(b.String(), w, h)
 }

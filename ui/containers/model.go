@@ -13,7 +13,6 @@ import (
 
 	"berth/core"
 	"berth/ui/common"
-	"berth/ui/sanitize"
 	"berth/ui/table"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -227,8 +226,7 @@ func (m *Model) View() string {
 	if w < 20 || h < 3 {
 		return common.Lines("too small", w, h)
 	}
-	m.table.SetHeight(m.bodyHeight())
-	lines := m.table.View(w, m.c.Styles)
+	lines := m.table.View(w, m.bodyHeight(), m.c.Styles)
 	var b strings.Builder
 	b.WriteString(m.titleLine(w))
 	b.WriteByte('\n')
@@ -245,7 +243,7 @@ func (m *Model) View() string {
 
 func (m *Model) emptyText() string {
 	if m.table.Filtering() {
-		return "no container matches /" + sanitize.OneLine(m.table.Filter.Source()) + "/ (esc clears the filter)"
+		return m.table.NoMatch("container")
 	}
 	return "no containers: start one with berth run, or berth demo"
 }

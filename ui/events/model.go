@@ -198,13 +198,13 @@ func (m *Model) View() string {
 	case m.table.Filtering():
 		title += st.Muted.Render(" · ") + m.table.FilterLine(st)
 	}
-	lines := m.table.View(w, st)
+	lines := m.table.View(w, m.bodyHeight(), st)
 	var b strings.Builder
 	b.WriteString(common.Fit(title, w) + "\n" + lines[0])
 	switch {
 	case len(m.table.Shown()) > 0:
 	case m.table.Filtering():
-		b.WriteString("\n" + st.Muted.Render("no event matches /"+sanitize.OneLine(m.table.Filter.Source())+"/ (esc clears the filter)"))
+		b.WriteString("\n" + st.Muted.Render(m.table.NoMatch("event")))
 	default:
 		b.WriteString("\n" + st.Muted.Render("no events yet: they appear here as they happen"))
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"berth/ui/common"
+	"berth/ui/sanitize"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -274,6 +275,11 @@ func (m *Model[R]) Capturing() bool { return m.Filter.prompting }
 // Filtering reports whether a filter applies.
 func (m *Model[R]) Filtering() bool { return m.Filter.re != nil }
 
+// NoMatch says that no row (what names one) passes the filter.
+func (m *Model[R]) NoMatch(what string) string {
+	return "no " + what + " matches /" + sanitize.OneLine(m.Filter.src) + "/ (esc clears the filter)"
+}
+
 // FilterLine is the prompt line while it is open, or what the filter
 // shows while one applies, or "".
 func (m *Model[R]) FilterLine(st *common.Styles) string {
@@ -360,18 +366,21 @@ func (m *Model[R]) columns(specs []Spec) []common.Column {
 	return out
 }
 
-// View is the header and the visible rows, width cells wide, in st's
-// colours. Rows not under the cursor come from the cache while their
-// revision, the layout and the theme are unchanged.
-func (m *Model[R]) View(width int, st *common.Styles) []string {
+// View is the header and up to height visible rows, width cells wide, in
+// st's colours. It moves nothing (the cursor is clamped on a copy); its
+// one effect is the cache, a memo of lines: rows not under the cursor
+// come from it while their revision, the layout and the theme are
+// unchanged.
+func (m *Model[R]) View(width, height int, st *common.Styles) []string {
+	height = max(height, 1)
 	specs := m.layout(width)
 	cols := m.columns(specs)
 	m.cache.check(specs, width, st.Theme)
-	lines := make([]string, 0, m.height+1)
+	lines := make([]string, 0, height+1)
 	lines = append(lines, st.P.Header.Render(common.Fit(common.Header(cols), width)))
 	cur := m.cursor
-	cur.Clamp(len(m.shown), m.height)
-	end := min(cur.Offset+m.height, len(m.shown))
+	cur.Clamp(len(m.shown), height)
+	end := min(cur.Offset+height, len(m.shown))
 	cells := make([]string, len(specs))
 	for i := cur.Offset; i < end; i++ {
 		r := m.shown[i]
@@ -390,7 +399,7 @@ func (m *Model[R]) View(width int, st *common.Styles) []string {
 		}
 		lines = append(lines, line)
 	}
-	m.cache.trim(4 * (m.height + 1))
+	m.cache.trim(4 * (height + 1))
 	return lines
 }
 

@@ -37,12 +37,12 @@ func counting(t *testing.T) (*table.Model[*item], []*item, *int) {
 func TestCache(t *testing.T) {
 	m, rows, calls := counting(t)
 	st := uitest.NewCommon(t, uitest.New(), 40, 10, "dark", true).Styles
-	first := m.View(40, st)
+	first := m.View(40, 5, st)
 	if *calls != 3 {
 		t.Fatalf("first frame drew %d rows, want 3", *calls)
 	}
 	*calls = 0
-	if again := m.View(40, st); strings.Join(again, "\n") != strings.Join(first, "\n") {
+	if again := m.View(40, 5, st); strings.Join(again, "\n") != strings.Join(first, "\n") {
 		t.Fatalf("cached frame differs:\n%q\n%q", again, first)
 	}
 	if *calls != 1 {
@@ -50,11 +50,11 @@ func TestCache(t *testing.T) {
 	}
 	*calls = 0
 	rows[2].text, rows[2].rev = "changed", 1
-	if v := m.View(40, st); !strings.Contains(v[3], "changed") || *calls != 2 {
+	if v := m.View(40, 5, st); !strings.Contains(v[3], "changed") || *calls != 2 {
 		t.Fatalf("a new revision drew %d rows (want 2), last line %q", *calls, v[3])
 	}
 	*calls = 0
-	m.View(30, st)
+	m.View(30, 5, st)
 	if *calls != 3 {
 		t.Fatalf("a new width drew %d rows, want 3", *calls)
 	}
@@ -70,7 +70,7 @@ func TestWindow(t *testing.T) {
 	m.SetRows(rows)
 	m.SetHeight(4)
 	*calls = 0
-	if v := m.View(40, uitest.NewCommon(t, uitest.New(), 40, 10, "dark", false).Styles); len(v) != 5 || *calls != 4 {
+	if v := m.View(40, 4, uitest.NewCommon(t, uitest.New(), 40, 10, "dark", false).Styles); len(v) != 5 || *calls != 4 {
 		t.Fatalf("drew %d rows in %d lines, want 4 in 5", *calls, len(v))
 	}
 }
@@ -85,7 +85,7 @@ func TestNarrow(t *testing.T) {
 		if len(specs) == 0 || specs[0].Col != 0 {
 			t.Fatalf("width %d dropped the id: %v", w, specs)
 		}
-		_ = m.View(w, st)
+		_ = m.View(w, 5, st)
 	}
 	if got := len(table.Drop(m.Columns, 8)); got != 1 {
 		t.Fatalf("8 cells kept %d columns, want 1", got)
