@@ -381,17 +381,17 @@ func (m *Model[R]) View(width, height int, st *common.Styles) []string {
 	cur := m.cursor
 	cur.Clamp(len(m.shown), height)
 	end := min(cur.Offset+height, len(m.shown))
-	cells := make([]string, len(specs))
+	var b strings.Builder
 	for i := cur.Offset; i < end; i++ {
 		r := m.shown[i]
 		if i == cur.Index {
-			lines = append(lines, st.P.Selected.Render(common.Fit(m.line(r, specs, cols, cells, true), width)))
+			lines = append(lines, st.P.Selected.Render(common.Fit(m.line(r, specs, &b, true), width)))
 			continue
 		}
 		id, rev := m.ID(r), m.rev(r)
 		line, ok := m.cache.get(id, rev)
 		if !ok {
-			line = m.line(r, specs, cols, cells, false)
+			line = m.line(r, specs, &b, false)
 			if m.RowPaint != nil {
 				line = m.RowPaint(r).Render(line)
 			}
@@ -410,26 +410,59 @@ func (m *Model[R]) rev(r R) uint64 {
 	return m.Rev(r)
 }
 
-// line renders row r's cells: plain when selected (the selection style
-// goes over the whole line, so the cursor reads the same in every theme),
-// else each painted.
-func (m *Model[R]) line(r R, specs []Spec, cols []common.Column, cells []string, selected bool) string {
+// line renders row r's cells, one space between columns: plain when
+// selected (the selection style goes over the whole line, so the cursor
+// reads the same in every theme), else each painted. Each cell is
+// measured once.
+func (m *Model[R]) line(r R, specs []Spec, b *strings.Builder, selected bool) string {
+	b.Reset()
+	// Room for the cells, multi-byte symbols and a few paints, so the
+	// line is built without growing.
+	n := 0
+	for _, s := range specs {
+		n += s.Width + 1
+	}
+	b.Grow(2*n + 64)
 	for i, s := range specs {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
 		c := &m.Columns[s.Col]
 		v := c.Cell(r, Cell{Width: s.Width, Selected: selected})
-		if !selected && c.Paint != nil {
-			if p := c.Paint(r); p != (common.Paint{}) && v != "" {
-				if !c.Right {
-					v = common.Fit(v, s.Width)
-				} else if common.Width(v) > s.Width {
-					v = common.FitLeft(v, s.Width)
-				}
-				v = p.Render(v)
-			}
+		n := common.Width(v)
+		if n > s.Width {
+			v, n = common.Fit(v, s.Width), s.Width
 		}
-		cells[i] = v
+		pad := s.Width - n
+		var p common.Paint
+		if !selected && c.Paint != nil && v != "" {
+			p = c.Paint(r)
+		}
+		switch {
+		case c.Right:
+			b.WriteString(blanks(pad))
+			b.WriteString(p.Render(v))
+		case p != common.Paint{}:
+			b.WriteString(p.Render(v + blanks(pad)))
+		default:
+			b.WriteString(v)
+			b.WriteString(blanks(pad))
+		}
 	}
-	return common.Row(cols, cells)
+	return b.String()
+}
+
+// spaces serves the padding of cells without allocating it.
+var spaces = strings.Repeat(" ", 256)
+
+func blanks(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	if n <= len(spaces) {
+		return spaces[:n]
+	}
+	return strings.Repeat(" ", n)
 }
 
 // cache holds rendered lines by row id, for one layout and theme.
@@ -474,5 +507,3 @@ func (c *cache) trim(n int) {
 // Cached reports how many lines the cache holds (for tests).
 func (m *Model[R]) Cached() int { return len(m.cache.lines) }
 
-// Repeat is a blank cell of n spaces (a gutter).
-func Repeat(n int) string { return strings.Repeat(" ", max(n, 0)) }
