@@ -100,9 +100,6 @@ func (m *Model[R]) SetHeight(h int) {
 	m.cursor.Clamp(len(m.shown), m.height)
 }
 
-// Height is the rows the table shows.
-func (m *Model[R]) Height() int { return m.height }
-
 // SetRows replaces the rows, sorted and filtered, the cursor staying on
 // the row it was on.
 func (m *Model[R]) SetRows(rows []R) {
@@ -146,16 +143,6 @@ func (m *Model[R]) SetCursor(i int) {
 // Move moves the cursor by delta rows.
 func (m *Model[R]) Move(delta int) { m.cursor.Move(delta, len(m.shown), m.height) }
 
-// Select puts the cursor on the row with id, if shown.
-func (m *Model[R]) Select(id string) {
-	for i, r := range m.shown {
-		if m.ID(r) == id {
-			m.SetCursor(i)
-			return
-		}
-	}
-}
-
 // SortBy orders the rows by column col (descending when desc); -1 keeps
 // them in the order given.
 func (m *Model[R]) SortBy(col int, desc bool) {
@@ -164,9 +151,6 @@ func (m *Model[R]) SortBy(col int, desc bool) {
 	m.sort()
 	m.apply(sel, ok)
 }
-
-// Sort is the sort column and direction.
-func (m *Model[R]) Sort() (col int, desc bool) { return m.sortCol, m.desc }
 
 func (m *Model[R]) sort() {
 	if m.sortCol < 0 || m.sortCol >= len(m.Columns) || m.Columns[m.sortCol].Less == nil {
@@ -504,6 +488,4 @@ func (c *cache) trim(n int) {
 	}
 }
 
-// Cached reports how many lines the cache holds (for tests).
-func (m *Model[R]) Cached() int { return len(m.cache.lines) }
 
