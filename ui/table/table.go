@@ -487,5 +487,3 @@ func (c *cache) trim(n int) {
 		clear(c.lines)
 	}
 }
-
-
