@@ -16,6 +16,7 @@ import (
 	"berth/core"
 	"berth/ui/common"
 	"berth/ui/sanitize"
+	"berth/ui/table"
 	"berth/watch"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -54,10 +55,11 @@ type Model struct {
 	loaded  bool   // the list was loaded at least once
 	err     string // the last load's error, escaped, "" when it worked
 
-	list []core.Checkpoint
-	rows []row // cells of list, built once per load
-	nat  [numCols]int
-	cur  common.Cursor
+	list  []core.Checkpoint
+	loads uint64 // lists loaded, the rows' revision
+	nat   [numCols]int
+	// table holds the rows, built once per load, and the cursor.
+	table *table.Model[*row]
 
 	logGen uint64   // of the latest inspect view
 	insp   *inspect // the open inspect view, nil on the list
@@ -70,7 +72,9 @@ var (
 
 // New is the tab over c; it shows nothing until Open.
 func New(c *common.Common) *Model {
-	return &Model{c: c}
+	m := &Model{c: c}
+	m.table = m.newTable()
+	return m
 }
 
 // Open shows container id's checkpoints and loads them. Reopening the same
@@ -81,6 +85,7 @@ func (m *Model) Open(id string) tea.Cmd {
 	}
 	if id != m.id {
 		*m = Model{c: m.c, id: id, gen: m.gen, logGen: m.logGen}
+		m.table = m.newTable()
 	}
 	m.ctx, m.cancel = context.WithCancel(m.c.Ctx)
 	cmds := []tea.Cmd{m.load()}
@@ -101,14 +106,14 @@ func (m *Model) Close() {
 	m.loading, m.again = false, false
 }
 
-// Capturing is always false: the page takes no text.
-func (m *Model) Capturing() bool { return false }
+// Capturing reports whether the filter prompt is open.
+func (m *Model) Capturing() bool { return m.table.Capturing() }
 
-// Back closes the inspect view; it reports false on the list, so the root
-// goes back itself.
+// Back closes the inspect view, or the filter prompt, or the filter; it
+// reports false on the bare list, so the root goes back itself.
 func (m *Model) Back() bool {
 	if m.insp == nil {
-		return false
+		return m.table.Back()
 	}
 	m.insp = nil
 	m.logGen++
@@ -176,17 +181,13 @@ func (m *Model) setList(msg ListMsg) tea.Cmd {
 	if msg.Err != nil {
 		m.err = sanitize.OneLine(msg.Err.Error())
 	} else {
-		selected := ""
-		if m.cur.Index >= 0 && m.cur.Index < len(m.list) {
-			selected = m.list[m.cur.Index].Name
-		}
 		m.err, m.loaded = "", true
 		m.list = msg.Checkpoints
-		m.rows, m.nat = buildRows(m.list)
-		if i := m.indexOf(selected); i >= 0 {
-			m.cur.Index = i
-		}
-		m.cur.Clamp(len(m.list), m.listHeight())
+		m.loads++
+		rows, nat := buildRows(m.list, m.loads)
+		m.nat = nat
+		m.table.SetHeight(m.listHeight())
+		m.table.SetRows(rows)
 		m.refreshInspect()
 	}
 	if m.again {
@@ -222,8 +223,8 @@ func (m *Model) selected() (core.Checkpoint, bool) {
 	if m.insp != nil {
 		return m.insp.cp, true
 	}
-	if m.cur.Index >= 0 && m.cur.Index < len(m.list) {
-		return m.list[m.cur.Index], true
+	if r, ok := m.table.Selected(); ok {
+		return r.cp, true
 	}
 	return core.Checkpoint{}, false
 }
@@ -234,7 +235,11 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	keys := m.c.Keys
+	m.table.SetHeight(m.listHeight())
 	switch {
+	case m.insp == nil && m.table.Capturing():
+		_, cmd := m.table.Update(k)
+		return cmd
 	case key.Matches(k, keys.Checkpoint):
 		return ask(common.ActionMsg{Action: common.ActCheckpoint, IDs: []string{m.id}})
 	case key.Matches(k, keys.Restore):
@@ -248,7 +253,8 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 	case key.Matches(k, keys.Open):
 		return m.openInspect()
 	default:
-		m.cur.Nav(k, keys, len(m.list), m.listHeight())
+		_, cmd := m.table.Update(k)
+		return cmd
 	}
 	return nil
 }
@@ -290,14 +296,14 @@ func (m *Model) ShortHelp() []key.Binding {
 	if m.insp != nil {
 		return []key.Binding{scrollHelp(k), k.Restore, k.Delete}
 	}
-	return []key.Binding{inspectHelp(k), k.Checkpoint, k.Restore, k.Delete}
+	return []key.Binding{inspectHelp(k), k.Filter, k.Checkpoint, k.Restore, k.Delete}
 }
 
 // FullHelp is every key of the page, for the help screen.
 func (m *Model) FullHelp() [][]key.Binding {
 	k := m.c.Keys
 	return [][]key.Binding{
-		{inspectHelp(k), k.Checkpoint, k.Restore, k.Delete, k.Back},
+		{inspectHelp(k), k.Filter, k.Checkpoint, k.Restore, k.Delete, k.Back},
 		k.NavHelp(),
 	}
 }

@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"berth/core"
 	"berth/ui/common"
 	"berth/ui/format"
 	"berth/ui/sanitize"
+	"berth/ui/table"
 
 	"github.com/charmbracelet/x/ansi"
 )
@@ -53,28 +53,61 @@ var columns = [numCols]column{
 // priority is the order columns are kept in as the width shrinks.
 var priority = [numCols]int{colName, colValid, colCreated, colSize, colOptions, colPages, colFreeze, colParent}
 
-// gutter is the selection marker's width ("> ").
-const gutter = 2
+// gutter is the selection marker's width ("> "), and colGutter its
+// column, drawn first.
+const (
+	gutter    = 2
+	colGutter = numCols
+)
 
 // row is one checkpoint's cells, escaped and formatted once per load; the
 // age is the one cell View computes, against Common.Now.
 type row struct {
-	cells   [numCols]string
-	created time.Time
-	valid   bool
+	cp    core.Checkpoint
+	cells [numCols]string
+	load  uint64 // the load the row came from
 }
 
-// buildRows formats the list's cells and measures each column's natural
-// width.
-func buildRows(list []core.Checkpoint) ([]row, [numCols]int) {
+// newTable is the list's table: cells from the rows, the age against
+// the clock, the validity coloured (it also says ✓ or ✗).
+func (m *Model) newTable() *table.Model[*row] {
+	cols := make([]table.Column[*row], numCols+1)
+	for i, c := range columns {
+		cols[i] = table.Column[*row]{Title: c.title, Right: c.right,
+			Cell: func(r *row, _ table.Cell) string { return r.cells[i] }}
+	}
+	cols[colCreated].Cell = func(r *row, _ table.Cell) string { return format.Ago(m.c.Now, r.cp.Created) }
+	cols[colValid].Paint = func(r *row) common.Paint {
+		if r.cp.Valid {
+			return m.c.Styles.P.OK
+		}
+		return m.c.Styles.P.Error
+	}
+	cols[colGutter] = table.Column[*row]{Width: 1, Cell: func(_ *row, at table.Cell) string {
+		return map[bool]string{false: " ", true: ">"}[at.Selected]
+	}}
+	t := table.New(m.c.Keys, cols, func(r *row) string { return r.cp.Name })
+	// Ages move with the clock.
+	t.Rev = func(r *row) uint64 { return r.load*1000003 ^ uint64(m.c.Now.UnixNano()) }
+	t.Fields = func(r *row) []string {
+		return []string{r.cells[colName], r.cells[colValid], r.cells[colOptions], r.cells[colParent]}
+	}
+	t.Layout = func(w int) []table.Spec { return layout(m.nat, w) }
+	t.Filter.SetPlaceholder("regexp over name, validity, options, parent")
+	return t
+}
+
+// buildRows formats the list's cells, as load number load, and measures
+// each column's natural width.
+func buildRows(list []core.Checkpoint, load uint64) ([]*row, [numCols]int) {
 	var nat [numCols]int
 	for i, c := range columns {
 		nat[i] = len(c.title)
 	}
 	nat[colCreated] = columns[colCreated].want
-	rows := make([]row, len(list))
+	rows := make([]*row, len(list))
 	for i, cp := range list {
-		r := row{created: cp.Created, valid: cp.Valid}
+		r := &row{cp: cp, load: load}
 		r.cells[colName] = sanitize.OneLine(cp.Name)
 		r.cells[colSize] = format.HumanBytes(uint64(max(cp.SizeBytes, 0)))
 		r.cells[colValid] = validLabel(cp)
@@ -93,12 +126,14 @@ func buildRows(list []core.Checkpoint) ([]row, [numCols]int) {
 	return rows, nat
 }
 
-// layout picks the columns that fit total cells and their widths: columns
+// layout picks the columns that fit total cells (the gutter first) and
+// their widths: columns
 // are dropped from the end of priority (figures are never truncated, so
 // they need their natural width), then the room left goes to each text
 // column's natural width (capped by want), then to the name, the validity
 // reason, the options and the parent uncapped.
-func layout(nat [numCols]int, total int) (cols []common.Column, ids []int) {
+func layout(nat [numCols]int, total int) []table.Spec {
+	total -= gutter
 	var width [numCols]int
 	used := -1
 	for _, c := range priority {
@@ -132,19 +167,22 @@ func layout(nat [numCols]int, total int) (cols []common.Column, ids []int) {
 	for _, c := range []int{colName, colValid, colOptions, colParent} {
 		grow(c, nat[c])
 	}
+	specs := []table.Spec{{Col: colGutter, Width: gutter - 1}}
 	for c, w := range width {
 		if w > 0 {
-			cols = append(cols, common.Column{Title: columns[c].title, Width: w, Right: columns[c].right})
-			ids = append(ids, c)
+			specs = append(specs, table.Spec{Col: c, Width: w})
 		}
 	}
-	return cols, ids
+	return specs
 }
 
 // listHeight is how many rows the list shows.
 func (m *Model) listHeight() int {
 	h := m.c.Height - 1 // the header
 	if m.err != "" {
+		h--
+	}
+	if m.table.Capturing() || m.table.Filtering() {
 		h--
 	}
 	return max(h, 1)
@@ -166,51 +204,15 @@ func (m *Model) listView() string {
 		lines = append(lines, s.Muted.Render(fmt.Sprintf("%s has no checkpoints: press %s to checkpoint it.",
 			sanitize.OneLine(m.id), m.c.Keys.Checkpoint.Help().Key)))
 	default:
-		lines = append(lines, m.table(w)...)
+		if f := m.table.FilterLine(s); f != "" {
+			lines = append(lines, common.Fit(f, w))
+		}
+		lines = append(lines, m.table.View(w, m.listHeight(), s)...)
+		if len(m.table.Shown()) == 0 {
+			lines = append(lines, s.Muted.Render(m.table.NoMatch("checkpoint")))
+		}
 	}
 	return strings.Join(lines, "\n")
-}
-
-// table renders the header and the visible rows.
-func (m *Model) table(w int) []string {
-	s := m.c.Styles
-	cols, ids := layout(m.nat, w-gutter)
-	cur := m.cur // View does not move the cursor: it clamps a copy
-	h := m.listHeight()
-	cur.Clamp(len(m.rows), h)
-	lines := []string{s.Header.Render(common.Fit(strings.Repeat(" ", gutter)+common.Header(cols), w))}
-	end := min(cur.Offset+h, len(m.rows))
-	for i := cur.Offset; i < end; i++ {
-		lines = append(lines, m.rowView(i, i == cur.Index, cols, ids, w))
-	}
-	return lines
-}
-
-// rowView renders row i: plain text under the selection style, else the
-// validity coloured (it also says ✓ or ✗).
-func (m *Model) rowView(i int, selected bool, cols []common.Column, ids []int, w int) string {
-	s := m.c.Styles
-	r := &m.rows[i]
-	cells := make([]string, len(cols))
-	for ci, c := range ids {
-		v := r.cells[c]
-		if c == colCreated {
-			v = format.Ago(m.c.Now, r.created)
-		}
-		if c == colValid && !selected {
-			v = common.Fit(v, cols[ci].Width)
-			if r.valid {
-				v = s.OK.Render(v)
-			} else {
-				v = s.Error.Render(v)
-			}
-		}
-		cells[ci] = v
-	}
-	if selected {
-		return s.Selected.Render(common.Fit("> "+common.Row(cols, cells), w))
-	}
-	return common.Fit("  "+common.Row(cols, cells), w)
 }
 
 // validLabel says whether a checkpoint can be restored, in words.

@@ -66,7 +66,7 @@ func paintOf(st lipgloss.Style) Paint {
 
 // Paints are the styles hot rows use, as Paints.
 type Paints struct {
-	Text, Muted, Accent, Header, Selected, Marked, Warning, Error, CPU, Memory Paint
+	Text, Muted, Accent, Header, Selected, Marked, OK, Warning, Error, CPU, Memory Paint
 }
 
 // StatusPaint is Status as a Paint.
@@ -139,7 +139,7 @@ func NewStyles(p themes.Palette, r *lipgloss.Renderer) *Styles {
 		s.Selected = r.NewStyle().Foreground(col(p.SelectedFg)).Background(col(p.SelectedBg))
 	}
 	s.P = Paints{Text: paintOf(s.Text), Muted: paintOf(s.Muted), Accent: paintOf(s.Accent), Header: paintOf(s.Header),
-		Selected: paintOf(s.Selected), Marked: paintOf(s.Marked), Warning: paintOf(s.Warning), Error: paintOf(s.Error),
+		Selected: paintOf(s.Selected), Marked: paintOf(s.Marked), OK: paintOf(s.OK), Warning: paintOf(s.Warning), Error: paintOf(s.Error),
 		CPU: paintOf(s.CPU), Memory: paintOf(s.Memory)}
 	s.statusPaint = map[core.Status]Paint{}
 	for k, v := range s.status {

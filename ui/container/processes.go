@@ -9,6 +9,7 @@ import (
 	"berth/core"
 	"berth/ui/common"
 	"berth/ui/sanitize"
+	"berth/ui/table"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -27,22 +28,34 @@ type Processes struct {
 	gen      uint64
 	inFlight bool
 
-	rows   []procRow // sorted
+	// table holds the processes, sorted and filtered, and the cursor,
+	// which stays on the same process across reads.
+	table  *table.Model[*procRow]
+	reads  uint64 // reads taken, the rows' revision
 	prev   sample
 	loaded bool
 	err    error
 
 	sortBy  procColumn
 	reverse bool
-	cursor  common.Cursor
-	// sel is the selected process, kept across reads.
-	sel procKey
 }
 
 var _ common.Page = (*Processes)(nil)
 
 // NewProcesses is a processes page over c, showing nothing until Open.
-func NewProcesses(c *common.Common) *Processes { return &Processes{c: c} }
+func NewProcesses(c *common.Common) *Processes {
+	p := &Processes{c: c}
+	p.table = table.New(c.Keys, procColumns(), func(r *procRow) string { return r.id })
+	p.table.Rev = func(r *procRow) uint64 { return r.rev }
+	p.table.Tie = byHostPid
+	p.table.Layout = procLayout
+	p.table.Fields = func(r *procRow) []string {
+		return []string{r.cells[colPid], r.cells[colUser], r.cells[colState], r.cells[colCommand]}
+	}
+	p.table.Filter.SetPlaceholder("regexp over pid, user, state, command")
+	p.table.SortBy(int(p.sortBy), p.desc())
+	return p
+}
 
 // processesMsg is container id's processes as read at at, for generation
 // gen.
@@ -70,8 +83,9 @@ func (p *Processes) Open(id string) tea.Cmd {
 	p.id = id
 	p.gen++
 	p.inFlight = false
-	p.rows, p.prev, p.loaded, p.err = nil, sample{}, false, nil
-	p.cursor, p.sel = common.Cursor{}, procKey{}
+	p.prev, p.loaded, p.err = sample{}, false, nil
+	p.table.SetRows(nil)
+	p.table.SetCursor(0)
 	return p.poll()
 }
 
@@ -120,19 +134,25 @@ func (p *Processes) receive(msg processesMsg) {
 	if msg.err != nil {
 		p.err = msg.err
 		if errors.Is(msg.err, core.ErrNotRunning) {
-			p.rows, p.prev = nil, sample{}
+			p.table.SetRows(nil)
+			p.prev = sample{}
 		}
 		return
 	}
 	p.err = nil
-	p.rows = newRows(msg.procs, p.prev, msg.at)
+	p.reads++
+	p.table.SetHeight(p.tableHeight())
+	p.table.SetRows(newRows(msg.procs, p.prev, msg.at, p.reads))
 	p.prev = newSample(msg.procs, msg.at)
-	p.sort()
 }
 
 // handleKey sorts, kills or moves the selection.
 func (p *Processes) handleKey(msg tea.KeyMsg) tea.Cmd {
 	k := p.c.Keys
+	p.table.SetHeight(p.tableHeight())
+	if ok, cmd := p.table.Update(msg); ok {
+		return cmd
+	}
 	switch {
 	case key.Matches(msg, k.Sort):
 		p.nextSort()
@@ -141,8 +161,6 @@ func (p *Processes) handleKey(msg tea.KeyMsg) tea.Cmd {
 		p.sort()
 	case key.Matches(msg, k.Kill):
 		return p.kill()
-	case p.cursor.Nav(msg, k, len(p.rows), p.tableHeight()):
-		p.remember()
 	}
 	return nil
 }
@@ -163,33 +181,11 @@ func (p *Processes) nextSort() {
 // desc reports whether the table is sorted largest first.
 func (p *Processes) desc() bool { return descending[p.sortBy] != p.reverse }
 
-// sort orders the rows and puts the cursor back on the selected process.
-func (p *Processes) sort() {
-	sortRows(p.rows, p.sortBy, p.desc())
-	for i := range p.rows {
-		if keyOf(p.rows[i].Process) == p.sel {
-			p.cursor.Index = i
-			break
-		}
-	}
-	p.cursor.Clamp(len(p.rows), p.tableHeight())
-	p.remember()
-}
-
-// remember notes the process under the cursor.
-func (p *Processes) remember() {
-	if r, ok := p.selected(); ok {
-		p.sel = keyOf(r.Process)
-	}
-}
+// sort orders the rows; the cursor stays on the selected process.
+func (p *Processes) sort() { p.table.SortBy(int(p.sortBy), p.desc()) }
 
 // selected is the row under the cursor.
-func (p *Processes) selected() (procRow, bool) {
-	if p.cursor.Index < 0 || p.cursor.Index >= len(p.rows) {
-		return procRow{}, false
-	}
-	return p.rows[p.cursor.Index], true
-}
+func (p *Processes) selected() (*procRow, bool) { return p.table.Selected() }
 
 // kill asks the root to signal the selected process (it shows the signal
 // menu); the start time guards against the pid being reused meanwhile.
@@ -216,6 +212,9 @@ func (p *Processes) tableHeight() int {
 	if p.err != nil {
 		h--
 	}
+	if p.table.Capturing() || p.table.Filtering() {
+		h--
+	}
 	return max(h, 1)
 }
 
@@ -232,23 +231,13 @@ func (p *Processes) View() string {
 	if e := p.errorLine(); e != "" {
 		b.WriteString(e + "\n")
 	}
-	vis, cols := tableColumns(w, p.sortBy, p.desc())
-	b.WriteString(p.c.Styles.Header.Render(common.Header(cols)))
-	cur := p.cursor
-	cur.Clamp(len(p.rows), p.tableHeight())
-	cells := make([]string, len(vis))
-	end := min(cur.Offset+p.tableHeight(), len(p.rows))
-	for i := cur.Offset; i < end; i++ {
-		r := &p.rows[i]
-		for j, c := range vis {
-			cells[j] = r.cells[c]
-		}
-		line := common.Row(cols, cells)
-		if i == cur.Index {
-			line = p.c.Styles.Selected.Render(line)
-		}
-		b.WriteByte('\n')
-		b.WriteString(line)
+	if f := p.table.FilterLine(p.c.Styles); f != "" {
+		b.WriteString(common.Fit(f, w) + "\n")
+	}
+	lines := p.table.View(w, p.tableHeight(), p.c.Styles)
+	b.WriteString(strings.Join(lines, "\n"))
+	if len(p.table.Shown()) == 0 {
+		b.WriteString("\n" + p.c.Styles.Muted.Render(p.table.NoMatch("process")))
 	}
 	return common.Lines(b.String(), w, h)
 }
@@ -262,9 +251,9 @@ func (p *Processes) placeholder() string {
 		return muted.Render(sanitize.OneLine(p.id) + " is not running: it has no processes.")
 	case !p.loaded:
 		return muted.Render("loading processes…")
-	case len(p.rows) == 0 && p.err != nil:
+	case len(p.table.Rows()) == 0 && p.err != nil:
 		return p.errorLine()
-	case len(p.rows) == 0:
+	case len(p.table.Rows()) == 0:
 		return muted.Render("no processes")
 	}
 	return ""
@@ -273,14 +262,17 @@ func (p *Processes) placeholder() string {
 // ShortHelp is the table's own keys.
 func (p *Processes) ShortHelp() []key.Binding {
 	k := p.c.Keys
-	return []key.Binding{k.Up, k.Down, k.Sort, k.Reverse, k.Kill}
+	return []key.Binding{k.Up, k.Down, k.Filter, k.Sort, k.Reverse, k.Kill}
 }
 
 // FullHelp is the table's keys and every navigation key.
 func (p *Processes) FullHelp() [][]key.Binding {
 	k := p.c.Keys
-	return [][]key.Binding{{k.Sort, k.Reverse, k.Kill}, k.NavHelp()}
+	return [][]key.Binding{{k.Filter, k.Sort, k.Reverse, k.Kill}, k.NavHelp()}
 }
 
-// Capturing is false: the table takes no text.
-func (p *Processes) Capturing() bool { return false }
+// Capturing reports whether the filter prompt is open.
+func (p *Processes) Capturing() bool { return p.table.Capturing() }
+
+// Back closes the filter prompt, or clears the filter.
+func (p *Processes) Back() bool { return p.table.Back() }

@@ -36,8 +36,8 @@ func newProcesses(t *testing.T, procs []core.Process) (*common.Common, *Processe
 }
 
 func pids(p *Processes) []int {
-	out := make([]int, len(p.rows))
-	for i, r := range p.rows {
+	out := make([]int, len(p.table.Rows()))
+	for i, r := range p.table.Rows() {
 		out[i] = r.HostPid
 	}
 	return out
@@ -127,7 +127,7 @@ func TestProcessesStaleGenerationDropped(t *testing.T) {
 	stale := uitest.Run(p.Open("demo-mem"))
 	fresh := uitest.Run(p.Open("demo-cpu"))
 	feed(p, stale...)
-	if p.loaded || len(p.rows) != 0 {
+	if p.loaded || len(p.table.Rows()) != 0 {
 		t.Fatalf("a reply for the page opened before was taken: %v", pids(p))
 	}
 	if !p.inFlight {
@@ -143,7 +143,7 @@ func TestProcessesStaleGenerationDropped(t *testing.T) {
 	p.Close()
 	p.Open("demo-mem")
 	feed(p, late...)
-	if len(p.rows) != 0 {
+	if len(p.table.Rows()) != 0 {
 		t.Errorf("a reply from before Close was taken: %v", pids(p))
 	}
 }
@@ -182,16 +182,16 @@ func TestProcessesCPUFromTwoSamples(t *testing.T) {
 	p := NewProcesses(c)
 	p.Open("demo-cpu")
 	p.Update(processesMsg{id: "demo-cpu", gen: p.gen, at: t0, procs: first})
-	if got := p.rows[1].cells[colCPU]; got != "12.5" {
+	if got := p.table.Rows()[1].cells[colCPU]; got != "12.5" {
 		t.Errorf("first sample of pid 2: cpu %q, want the core's average 12.5", got)
 	}
-	if got := p.rows[0].cells[colCPU]; got != "-" {
+	if got := p.table.Rows()[0].cells[colCPU]; got != "-" {
 		t.Errorf("first sample of pid 1: cpu %q, want blank", got)
 	}
 	p.Update(processesMsg{id: "demo-cpu", gen: p.gen, at: t0.Add(2 * time.Second), procs: second})
 	for _, tt := range tests {
-		i := slices.IndexFunc(p.rows, func(r procRow) bool { return r.HostPid == tt.pid })
-		if got := p.rows[i].cells[colCPU]; got != tt.want {
+		i := slices.IndexFunc(p.table.Rows(), func(r *procRow) bool { return r.HostPid == tt.pid })
+		if got := p.table.Rows()[i].cells[colCPU]; got != tt.want {
 			t.Errorf("pid %d: cpu %q, want %q", tt.pid, got, tt.want)
 		}
 	}

@@ -3,15 +3,14 @@ package container
 import (
 	"cmp"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"berth/core"
-	"berth/ui/common"
 	"berth/ui/format"
 	"berth/ui/sanitize"
+	"berth/ui/table"
 )
 
 // procColumn is a column of the processes table, in display order.
@@ -31,19 +30,32 @@ const (
 	numProcColumns
 )
 
-// procColumns are the columns' titles and widths; the command takes the
-// width left.
-var procColumns = [numProcColumns]common.Column{
-	colPid:     {Title: "PID", Width: 7, Right: true},
-	colCPid:    {Title: "CPID", Width: 7, Right: true},
-	colPPid:    {Title: "PPID", Width: 7, Right: true},
-	colUser:    {Title: "USER", Width: 8},
-	colState:   {Title: "STATE", Width: 6},
-	colCPU:     {Title: "CPU%", Width: 6, Right: true},
-	colRSS:     {Title: "RSS", Width: 9, Right: true},
-	colThreads: {Title: "THR", Width: 4, Right: true},
-	colCommand: {Title: "COMMAND"},
+// procColumns are the table's columns: titles, widths (the command
+// takes the width left), and orders; the cells were formatted when the
+// sample arrived.
+func procColumns() []table.Column[*procRow] {
+	cell := func(c procColumn) func(*procRow, table.Cell) string {
+		return func(r *procRow, _ table.Cell) string { return r.cells[c] }
+	}
+	cols := []table.Column[*procRow]{
+		colPid:     {Title: "PID", Width: 7, Right: true, Less: func(a, b *procRow) int { return cmp.Compare(a.HostPid, b.HostPid) }},
+		colCPid:    {Title: "CPID", Width: 7, Right: true, Less: func(a, b *procRow) int { return cmp.Compare(a.ContainerPid, b.ContainerPid) }},
+		colPPid:    {Title: "PPID", Width: 7, Right: true, Less: func(a, b *procRow) int { return cmp.Compare(a.PPid, b.PPid) }},
+		colUser:    {Title: "USER", Width: 8, Less: func(a, b *procRow) int { return cmp.Compare(a.UID, b.UID) }},
+		colState:   {Title: "STATE", Width: 6, Less: func(a, b *procRow) int { return strings.Compare(a.State, b.State) }},
+		colCPU:     {Title: "CPU%", Width: 6, Right: true, Less: func(a, b *procRow) int { return cmp.Compare(a.cpu, b.cpu) }},
+		colRSS:     {Title: "RSS", Width: 9, Right: true, Less: func(a, b *procRow) int { return cmp.Compare(a.RSS, b.RSS) }},
+		colThreads: {Title: "THR", Width: 4, Right: true, Less: func(a, b *procRow) int { return cmp.Compare(a.Threads, b.Threads) }},
+		colCommand: {Title: "COMMAND", Less: func(a, b *procRow) int { return strings.Compare(a.Command, b.Command) }},
+	}
+	for i := range cols {
+		cols[i].Cell = cell(procColumn(i))
+	}
+	return cols
 }
+
+// byHostPid breaks the ties of every order.
+func byHostPid(a, b *procRow) int { return cmp.Compare(a.HostPid, b.HostPid) }
 
 // descending marks the columns whose natural order is largest first (who
 // uses the most), so choosing one shows the heaviest processes on top.
@@ -76,12 +88,19 @@ type procKey struct {
 
 func keyOf(p core.Process) procKey { return procKey{p.HostPid, p.StartTime} }
 
+// String is the key as the table's row id.
+func (k procKey) String() string {
+	return strconv.Itoa(k.pid) + ":" + strconv.FormatUint(k.start, 10)
+}
+
 // procRow is one process with its CPU use and its cells formatted once,
 // when the sample arrives, so View only lays them out.
 type procRow struct {
 	core.Process
 	cpu   float64
 	cpuOK bool
+	id    string // keyOf, as the table's row id
+	rev   uint64 // the read the row came from
 	cells [numProcColumns]string
 }
 
@@ -113,14 +132,15 @@ func (prev sample) cpuPercent(p core.Process, at time.Time) (float64, bool) {
 	return float64(p.CPUTime-before) / float64(dt.Nanoseconds()) * 100, true
 }
 
-// newRows turns a sample taken at at into rows, with CPU use since prev.
-func newRows(ps []core.Process, prev sample, at time.Time) []procRow {
-	rows := make([]procRow, len(ps))
+// newRows turns sample number rev, taken at at, into rows, with CPU use
+// since prev.
+func newRows(ps []core.Process, prev sample, at time.Time, rev uint64) []*procRow {
+	rows := make([]*procRow, len(ps))
 	for i, p := range ps {
-		r := &rows[i]
-		r.Process = p
+		r := &procRow{Process: p, id: keyOf(p).String(), rev: rev}
 		r.cpu, r.cpuOK = prev.cpuPercent(p, at)
 		r.format()
+		rows[i] = r
 	}
 	return rows
 }
@@ -145,57 +165,13 @@ func (r *procRow) format() {
 	r.cells[colCommand] = sanitize.OneLine(r.Command)
 }
 
-// compareRows orders two rows by column col, ascending, ties by host pid.
-func compareRows(a, b *procRow, col procColumn) int {
-	var c int
-	switch col {
-	case colCPid:
-		c = cmp.Compare(a.ContainerPid, b.ContainerPid)
-	case colPPid:
-		c = cmp.Compare(a.PPid, b.PPid)
-	case colUser:
-		c = cmp.Compare(a.UID, b.UID)
-	case colState:
-		c = strings.Compare(a.State, b.State)
-	case colCPU:
-		c = cmp.Compare(a.cpu, b.cpu)
-	case colRSS:
-		c = cmp.Compare(a.RSS, b.RSS)
-	case colThreads:
-		c = cmp.Compare(a.Threads, b.Threads)
-	case colCommand:
-		c = strings.Compare(a.Command, b.Command)
-	}
-	if c == 0 {
-		c = cmp.Compare(a.HostPid, b.HostPid)
-	}
-	return c
-}
-
-// sortRows sorts rows by col, descending when desc.
-func sortRows(rows []procRow, col procColumn, desc bool) {
-	slices.SortStableFunc(rows, func(a, b procRow) int {
-		if desc {
-			return compareRows(&b, &a, col)
-		}
-		return compareRows(&a, &b, col)
-	})
-}
-
-// tableColumns is the visible columns for width, the sort column's title
-// marked with its direction.
-func tableColumns(width int, sortBy procColumn, desc bool) ([]procColumn, []common.Column) {
+// procLayout is the visible columns for width, the command flexible.
+func procLayout(width int) []table.Spec {
+	cols := procColumns()
 	vis := visibleColumns(width)
-	cols := make([]common.Column, len(vis))
-	for i, pc := range vis {
-		cols[i] = procColumns[pc]
-		if pc == sortBy {
-			if desc {
-				cols[i].Title += "▼"
-			} else {
-				cols[i].Title += "▲"
-			}
-		}
+	specs := make([]table.Spec, len(vis))
+	for i, c := range vis {
+		specs[i] = table.Spec{Col: int(c), Width: cols[c].Width}
 	}
-	return vis, common.Flex(cols, width)
+	return table.Flex(cols, specs, width)
 }

@@ -2,7 +2,7 @@ package containers
 
 import (
 	"cmp"
-	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -10,19 +10,8 @@ import (
 	"berth/ui/common"
 	"berth/ui/format"
 	"berth/ui/sanitize"
+	"berth/ui/table"
 )
-
-// column is one column of the list: how to render a cell, how to compare
-// two rows, and how important it is when the terminal is narrow.
-type column struct {
-	title string
-	width int
-	right bool
-	// drop orders which columns go first when the width runs out (higher
-	// goes first; 0 never goes).
-	drop int
-	less func(a, b *row) int
-}
 
 // row is one container with what the list shows of it, computed in Update
 // from the store so View only formats.
@@ -35,6 +24,9 @@ type row struct {
 	limit  uint64
 	pids   uint64
 	spark  []float64
+	// rev is the store revision the row was built from: with its mark,
+	// what its cached line depends on.
+	rev uint64
 }
 
 // The list's columns, in display order. Sparkline and bar ride with the
@@ -54,19 +46,86 @@ const (
 	colKind
 )
 
-var columns = []column{
-	colMark:   {title: "", width: 2},
-	colID:     {title: "ID", width: 0, less: func(a, b *row) int { return strings.Compare(a.c.ID, b.c.ID) }},
-	colStatus: {title: "STATUS", width: 13, drop: 0, less: func(a, b *row) int { return cmp.Compare(statusRank(a.c.Status), statusRank(b.c.Status)) }},
-	colPid:    {title: "PID", width: 7, right: true, drop: 9, less: func(a, b *row) int { return cmp.Compare(a.c.Pid, b.c.Pid) }},
-	colCPU:    {title: "CPU%", width: 6, right: true, drop: 1, less: func(a, b *row) int { return cmp.Compare(a.cpu, b.cpu) }},
-	colSpark:  {title: "LAST MIN", width: 12, drop: 5},
-	colMem:    {title: "MEM", width: 15, right: true, drop: 2, less: func(a, b *row) int { return cmp.Compare(a.mem, b.mem) }},
-	colBar:    {title: "", width: 8, drop: 8},
-	colPids:   {title: "PIDS", width: 5, right: true, drop: 4, less: func(a, b *row) int { return cmp.Compare(a.pids, b.pids) }},
-	colOOM:    {title: "OOM", width: 4, right: true, drop: 3, less: func(a, b *row) int { return cmp.Compare(a.c.OOMKills, b.c.OOMKills) }},
-	colUptime: {title: "UPTIME", width: 7, right: true, drop: 6, less: func(a, b *row) int { return a.c.Created.Compare(b.c.Created) * -1 }},
-	colKind:   {title: "BY", width: 5, drop: 7, less: func(a, b *row) int { return cmp.Compare(boolRank(a.c.Managed), boolRank(b.c.Managed)) }},
+// columns are the list's columns; Cell and Paint close over the model
+// for the clock and the marks.
+func (m *Model) columns() []table.Column[*row] {
+	p := &m.c.Styles.P
+	plain := func(f func(r *row) string) func(*row, table.Cell) string {
+		return func(r *row, _ table.Cell) string { return f(r) }
+	}
+	cols := make([]table.Column[*row], colKind+1)
+	// The cursor and marks show as characters too: with no colour
+	// (NO_COLOR, a dumb terminal) styles are dropped.
+	cols[colMark] = table.Column[*row]{Width: 2, Cell: func(r *row, at table.Cell) string {
+		return map[bool]string{false: " ", true: ">"}[at.Selected] + map[bool]string{false: " ", true: "*"}[m.marked[r.c.ID]]
+	}}
+	cols[colID] = table.Column[*row]{Title: "ID", MinWidth: 12,
+		Less: func(a, b *row) int { return strings.Compare(a.c.ID, b.c.ID) },
+		Cell: plain(func(r *row) string { return r.id }),
+		Paint: func(r *row) common.Paint {
+			if m.marked[r.c.ID] {
+				return p.Marked
+			}
+			return common.Paint{}
+		}}
+	cols[colStatus] = table.Column[*row]{Title: "STATUS", Width: 13,
+		Less:  func(a, b *row) int { return cmp.Compare(statusRank(a.c.Status), statusRank(b.c.Status)) },
+		Cell:  plain(func(r *row) string { return common.StatusText(r.c) }),
+		Paint: func(r *row) common.Paint { return m.c.Styles.StatusPaint(r.c.Status) }}
+	cols[colPid] = table.Column[*row]{Title: "PID", Width: 7, Right: true, Drop: 9,
+		Less: func(a, b *row) int { return cmp.Compare(a.c.Pid, b.c.Pid) },
+		Cell: plain(func(r *row) string {
+			if r.c.Pid > 0 && r.c.Running() {
+				return strconv.Itoa(r.c.Pid)
+			}
+			return "-"
+		})}
+	cols[colCPU] = table.Column[*row]{Title: "CPU%", Width: 6, Right: true, Drop: 1,
+		Less: func(a, b *row) int { return cmp.Compare(a.cpu, b.cpu) },
+		Cell: plain(func(r *row) string {
+			if r.hasCPU {
+				return strconv.FormatFloat(r.cpu, 'f', 1, 64)
+			}
+			return "-"
+		})}
+	cols[colSpark] = table.Column[*row]{Title: "LAST MIN", Width: 12, Drop: 5,
+		Cell:  func(r *row, at table.Cell) string { return sparkline(r.spark, at.Width) },
+		Paint: func(*row) common.Paint { return p.CPU }}
+	cols[colMem] = table.Column[*row]{Title: "MEM", Width: 15, Right: true, Drop: 2,
+		Less: func(a, b *row) int { return cmp.Compare(a.mem, b.mem) },
+		Cell: plain(memText)}
+	cols[colBar] = table.Column[*row]{Width: 8, Drop: 8,
+		Cell: func(r *row, at table.Cell) string { return bar(r.mem, r.limit, at.Width) },
+		Paint: func(r *row) common.Paint {
+			if r.limit > 0 && r.mem*10 >= r.limit*9 {
+				return p.Warning
+			}
+			return p.Memory
+		}}
+	cols[colPids] = table.Column[*row]{Title: "PIDS", Width: 5, Right: true, Drop: 4,
+		Less: func(a, b *row) int { return cmp.Compare(a.pids, b.pids) },
+		Cell: plain(func(r *row) string {
+			if r.c.Running() {
+				return strconv.FormatUint(r.pids, 10)
+			}
+			return "-"
+		})}
+	cols[colOOM] = table.Column[*row]{Title: "OOM", Width: 4, Right: true, Drop: 3,
+		Less: func(a, b *row) int { return cmp.Compare(a.c.OOMKills, b.c.OOMKills) },
+		Cell: plain(func(r *row) string { return strconv.FormatUint(r.c.OOMKills, 10) }),
+		Paint: func(r *row) common.Paint {
+			if r.c.OOMKills > 0 {
+				return p.Warning
+			}
+			return common.Paint{}
+		}}
+	cols[colUptime] = table.Column[*row]{Title: "UPTIME", Width: 7, Right: true, Drop: 6,
+		Less: func(a, b *row) int { return a.c.Created.Compare(b.c.Created) * -1 },
+		Cell: plain(func(r *row) string { return uptime(r.c, m.c.Now) })}
+	cols[colKind] = table.Column[*row]{Title: "BY", Width: 5, Drop: 7,
+		Less: func(a, b *row) int { return cmp.Compare(boolRank(a.c.Managed), boolRank(b.c.Managed)) },
+		Cell: plain(func(r *row) string { return kindWord(r.c) })}
+	return cols
 }
 
 func statusRank(s core.Status) int {
@@ -91,10 +150,10 @@ func boolRank(b bool) int {
 }
 
 // sortable lists the columns the sort key cycles through.
-func sortable() []int {
+func (m *Model) sortable() []int {
 	var out []int
-	for i, c := range columns {
-		if c.less != nil {
+	for i, c := range m.table.Columns {
+		if c.Less != nil {
 			out = append(out, i)
 		}
 	}
@@ -102,56 +161,35 @@ func sortable() []int {
 }
 
 // layout picks the columns that fit width, dropping the least important
-// first, and gives the id column what is left (at least minID): the id
-// is what tells rows apart, so every other column gives way before it
-// is cut, down to the status (whose word stays).
-func layout(width int) []int {
-	const minID = 12
-	shown := make([]bool, len(columns))
-	for i := range shown {
-		shown[i] = true
-	}
-	need := func() int {
-		n := minID
-		for i, c := range columns {
-			if shown[i] && i != colID {
-				n += c.width + 1
-			}
-		}
-		return n
-	}
-	for need() > width {
-		worst := -1
-		for i, c := range columns {
-			if shown[i] && c.drop > 0 && (worst < 0 || c.drop > columns[worst].drop) {
-				worst = i
-			}
-		}
-		if worst < 0 {
-			break
-		}
-		shown[worst] = false
-	}
-	var out []int
-	for i := range columns {
-		if shown[i] {
-			out = append(out, i)
-		}
-	}
-	return out
-}
-
-// widen gives the sparkline what the id column does not need: ids
-// rarely use more than maxID cells.
-func widen(spec []common.Column, cols []int) {
+// first, and gives the id column what is left (at least its MinWidth):
+// the id is what tells rows apart, so every other column gives way
+// before it is cut, down to the status (whose word stays). Ids rarely
+// use more than maxID cells: the sparkline takes what they leave.
+func (m *Model) layout(width int) []table.Spec {
 	const maxID = 32
-	id, spark := slices.Index(cols, colID), slices.Index(cols, colSpark)
-	if id < 0 || spark < 0 || spec[id].Width <= maxID {
-		return
+	specs := table.Drop(m.table.Columns, width)
+	status, id, spark := -1, -1, -1
+	for i, s := range specs {
+		switch s.Col {
+		case colStatus:
+			status = i
+		case colID:
+			id = i
+		case colSpark:
+			spark = i
+		}
 	}
-	extra := min(spec[id].Width-maxID, 48)
-	spec[id].Width -= extra
-	spec[spark].Width += extra
+	if status >= 0 && width < 30 {
+		specs[status].Width = 9 // the symbol and the word, no exit status
+	}
+	specs = table.Flex(m.table.Columns, specs, width)
+	if id < 0 || spark < 0 || specs[id].Width <= maxID {
+		return specs
+	}
+	extra := min(specs[id].Width-maxID, 48)
+	specs[id].Width -= extra
+	specs[spark].Width += extra
+	return specs
 }
 
 // uptime is how long a live container has run; "-" otherwise.

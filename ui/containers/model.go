@@ -6,7 +6,6 @@ package containers
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,10 +13,9 @@ import (
 
 	"berth/core"
 	"berth/ui/common"
-	"berth/ui/sanitize"
+	"berth/ui/table"
 
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 )
 
@@ -25,23 +23,13 @@ import (
 type Model struct {
 	c *common.Common
 
-	rows   []*row // every container, sorted
-	shown  []*row // rows passing the filter
-	cursor common.Cursor
+	// table holds every container, sorted and filtered, and the cursor.
+	table  *table.Model[*row]
+	rows   []*row // as built from the store, before sorting
 	marked map[string]bool
 
 	sortCol int
 	reverse bool
-
-	filter    *regexp.Regexp
-	filterSrc string
-	prompt    textinput.Model
-	prompting bool
-	filterErr string
-	// before is the filter as it was when the prompt opened: esc puts it
-	// back (the filter applies as it is typed).
-	before    *regexp.Regexp
-	beforeSrc string
 
 	rev uint64 // the store revision rows were built from
 	buf []common.Point
@@ -49,11 +37,20 @@ type Model struct {
 
 // New is the list over c's store.
 func New(c *common.Common) *Model {
-	ti := common.NewInput()
-	ti.Prompt = "/"
-	ti.Placeholder = "regexp over id, status, runtime, berth/ext"
-	ti.CharLimit = 256
-	m := &Model{c: c, marked: map[string]bool{}, sortCol: colID, prompt: ti}
+	m := &Model{c: c, marked: map[string]bool{}, sortCol: colID}
+	m.table = table.New(c.Keys, m.columns(), func(r *row) string { return r.c.ID })
+	m.table.Rev = func(r *row) uint64 {
+		if m.marked[r.c.ID] {
+			return r.rev<<1 | 1
+		}
+		return r.rev << 1
+	}
+	m.table.Fields = func(r *row) []string { return []string{r.c.ID, string(r.c.Status), r.c.Runtime, kindWord(r.c)} }
+	m.table.Tie = func(a, b *row) int { return strings.Compare(a.c.ID, b.c.ID) }
+	m.table.Layout = m.layout
+	m.table.Filter.SetPlaceholder("regexp over id, status, runtime, berth/ext")
+	m.table.SortBy(m.sortCol, m.reverse)
+	m.table.SetHeight(m.bodyHeight())
 	m.Refresh()
 	return m
 }
@@ -66,19 +63,12 @@ func (m *Model) Open(string) tea.Cmd { m.Refresh(); return nil }
 func (m *Model) Close() {}
 
 // Capturing reports whether the filter prompt is open.
-func (m *Model) Capturing() bool { return m.prompting }
+func (m *Model) Capturing() bool { return m.table.Capturing() }
 
 // Back closes the filter prompt, or clears the filter, or marks.
 func (m *Model) Back() bool {
 	switch {
-	case m.prompting:
-		m.prompting = false
-		m.prompt.Blur()
-		m.filterErr = ""
-		m.setFilter(m.before, m.beforeSrc)
-		return true
-	case m.filter != nil:
-		m.setFilter(nil, "")
+	case m.table.Back():
 		return true
 	case len(m.marked) > 0:
 		clear(m.marked)
@@ -89,8 +79,8 @@ func (m *Model) Back() bool {
 
 // Selected is the id under the cursor ("" when the list is empty).
 func (m *Model) Selected() string {
-	if m.cursor.Index < len(m.shown) {
-		return m.shown[m.cursor.Index].c.ID
+	if r, ok := m.table.Selected(); ok {
+		return r.c.ID
 	}
 	return ""
 }
@@ -100,7 +90,7 @@ func (m *Model) Selected() string {
 // marks, the selected one.
 func (m *Model) Targets() []string {
 	var ids []string
-	for _, r := range m.shown {
+	for _, r := range m.table.Shown() {
 		if m.marked[r.c.ID] {
 			ids = append(ids, r.c.ID)
 		}
@@ -118,10 +108,9 @@ func (m *Model) Targets() []string {
 // Visible are the ids of the rows on screen: the only ones whose stats
 // the root samples.
 func (m *Model) Visible() []string {
-	h := m.bodyHeight()
-	end := min(m.cursor.Offset+h, len(m.shown))
-	ids := make([]string, 0, max(end-m.cursor.Offset, 0))
-	for _, r := range m.shown[m.cursor.Offset:end] {
+	win := m.table.Window()
+	ids := make([]string, 0, len(win))
+	for _, r := range win {
 		ids = append(ids, r.c.ID)
 	}
 	return ids
@@ -133,11 +122,10 @@ func (m *Model) Refresh() {
 		return
 	}
 	m.rev = m.c.Store.Rev
-	selected := m.Selected()
 	m.rows = m.rows[:0]
 	since := m.c.Now.Add(-time.Minute)
 	for _, c := range m.c.Store.Containers {
-		r := &row{c: c, id: escapeID(c.ID)}
+		r := &row{c: c, id: escapeID(c.ID), rev: m.rev}
 		if h := m.c.Store.History[c.ID]; h != nil && c.Running() {
 			s := h.Sample()
 			r.mem, r.limit, r.pids = s.MemoryUsage, s.MemoryLimit, s.PidsCurrent
@@ -157,113 +145,30 @@ func (m *Model) Refresh() {
 			delete(m.marked, id)
 		}
 	}
-	m.sortRows()
-	m.applyFilter(selected)
-}
-
-func (m *Model) sortRows() {
-	less := columns[m.sortCol].less
-	slices.SortStableFunc(m.rows, func(a, b *row) int {
-		n := less(a, b)
-		if n == 0 {
-			n = strings.Compare(a.c.ID, b.c.ID)
-		}
-		if m.reverse {
-			n = -n
-		}
-		return n
-	})
-}
-
-// applyFilter recomputes the shown rows, keeping the cursor on selected.
-func (m *Model) applyFilter(selected string) {
-	m.shown = m.shown[:0]
-	for _, r := range m.rows {
-		if m.filter == nil || m.matches(r) {
-			m.shown = append(m.shown, r)
-		}
-	}
-	for i, r := range m.shown {
-		if r.c.ID == selected {
-			m.cursor.Index = i
-		}
-	}
-	m.cursor.Clamp(len(m.shown), m.bodyHeight())
-}
-
-// matches reports whether the filter matches any of the row's id, status,
-// runtime or who started it, each on its own (so ^ and $ anchor to one).
-func (m *Model) matches(r *row) bool {
-	for _, s := range []string{r.c.ID, string(r.c.Status), r.c.Runtime, kindWord(r.c)} {
-		if m.filter.MatchString(s) {
-			return true
-		}
-	}
-	return false
-}
-
-func (m *Model) setFilter(re *regexp.Regexp, src string) {
-	sel := m.Selected()
-	m.filter, m.filterSrc = re, src
-	m.applyFilter(sel)
+	m.table.SetRows(m.rows)
 }
 
 // Update handles keys and the root's data messages.
 func (m *Model) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.KeyMsg:
-		if m.prompting {
-			return m, m.updatePrompt(msg)
-		}
 		return m, m.updateKey(msg)
 	case tea.WindowSizeMsg:
-		m.cursor.Clamp(len(m.shown), m.bodyHeight())
+		m.table.SetHeight(m.bodyHeight())
 	case common.ContainersMsg, common.StatsMsg, common.RefreshMsg:
 		m.Refresh()
 	}
 	return m, nil
 }
 
-func (m *Model) updatePrompt(msg tea.KeyMsg) tea.Cmd {
-	if msg.Type == tea.KeyEnter {
-		src := m.prompt.Value()
-		if src == "" {
-			m.setFilter(nil, "")
-		} else {
-			re, err := regexp.Compile("(?i)" + src)
-			if err != nil {
-				m.filterErr = "bad regexp: " + sanitize.OneLine(err.Error())
-				return nil
-			}
-			m.setFilter(re, src)
-		}
-		m.prompting, m.filterErr = false, ""
-		m.prompt.Blur()
-		return nil
-	}
-	var cmd tea.Cmd
-	m.prompt, cmd = m.prompt.Update(msg)
-	// Filter as the operator types, when what is typed so far compiles.
-	if re, err := regexp.Compile("(?i)" + m.prompt.Value()); err == nil {
-		m.filterErr = ""
-		m.setFilter(re, m.prompt.Value())
-	}
-	return cmd
-}
-
 func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 	k := m.c.Keys
-	if m.cursor.Nav(msg, k, len(m.shown), m.bodyHeight()) {
-		return nil
+	m.table.SetHeight(m.bodyHeight())
+	if ok, cmd := m.table.Update(msg); ok {
+		return cmd
 	}
 	id := m.Selected()
 	switch {
-	case key.Matches(msg, k.Filter):
-		m.prompting = true
-		m.before, m.beforeSrc = m.filter, m.filterSrc
-		m.prompt.SetValue(m.filterSrc)
-		m.prompt.CursorEnd()
-		return m.prompt.Focus()
 	case key.Matches(msg, k.Sort):
 		m.cycleSort()
 	case key.Matches(msg, k.Reverse):
@@ -275,7 +180,7 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 			if !m.marked[id] {
 				delete(m.marked, id)
 			}
-			m.cursor.Move(1, len(m.shown), m.bodyHeight())
+			m.table.Move(1)
 		}
 	case id == "":
 		return nil
@@ -297,7 +202,7 @@ func navigate(id string, tab common.Tab) tea.Cmd {
 }
 
 func (m *Model) cycleSort() {
-	cols := sortable()
+	cols := m.sortable()
 	i := slices.Index(cols, m.sortCol)
 	m.sortCol = cols[(i+1)%len(cols)]
 	// Numbers are most useful largest first.
@@ -306,9 +211,7 @@ func (m *Model) cycleSort() {
 }
 
 func (m *Model) resort() {
-	sel := m.Selected()
-	m.sortRows()
-	m.applyFilter(sel)
+	m.table.SortBy(m.sortCol, m.reverse)
 }
 
 // bodyHeight is the rows the table has: the page less its title and
@@ -323,42 +226,24 @@ func (m *Model) View() string {
 	if w < 20 || h < 3 {
 		return common.Lines("too small", w, h)
 	}
-	st := m.c.Styles
-	cols := layout(w)
-	spec := make([]common.Column, len(cols))
-	for i, ci := range cols {
-		c := columns[ci]
-		spec[i] = common.Column{Title: c.title, Width: c.width, Right: c.right}
-		if ci == colStatus && w < 30 {
-			spec[i].Width = 9 // the symbol and the word, no exit status
-		}
-		if ci == m.sortCol {
-			spec[i].Title += map[bool]string{false: "▲", true: "▼"}[m.reverse]
-		}
-	}
-	spec = common.Flex(spec, w)
-	widen(spec, cols)
+	lines := m.table.View(w, m.bodyHeight(), m.c.Styles)
 	var b strings.Builder
 	b.WriteString(m.titleLine(w))
 	b.WriteByte('\n')
-	b.WriteString(st.P.Header.Render(common.Fit(common.Header(spec), w)))
-	body := m.bodyHeight()
-	if len(m.shown) == 0 {
-		b.WriteString("\n" + st.Muted.Render(m.emptyText()))
+	b.WriteString(lines[0])
+	if len(m.table.Shown()) == 0 {
+		b.WriteString("\n" + m.c.Styles.Muted.Render(m.emptyText()))
 	}
-	end := min(m.cursor.Offset+body, len(m.shown))
-	cells := make([]string, len(cols))
-	for i := m.cursor.Offset; i < end; i++ {
-		r := m.shown[i]
+	for _, l := range lines[1:] {
 		b.WriteByte('\n')
-		b.WriteString(m.renderRow(r, cols, spec, cells, i == m.cursor.Index))
+		b.WriteString(l)
 	}
 	return common.Lines(b.String(), w, h)
 }
 
 func (m *Model) emptyText() string {
-	if m.filter != nil {
-		return "no container matches /" + sanitize.OneLine(m.filterSrc) + "/ (esc clears the filter)"
+	if m.table.Filtering() {
+		return m.table.NoMatch("container")
 	}
 	return "no containers: start one with berth run, or berth demo"
 }
@@ -366,12 +251,8 @@ func (m *Model) emptyText() string {
 // titleLine counts containers by status and says how the list is cut.
 func (m *Model) titleLine(w int) string {
 	st := m.c.Styles
-	if m.prompting {
-		line := m.prompt.View()
-		if m.filterErr != "" {
-			line += "  " + st.Error.Render(m.filterErr)
-		}
-		return common.Fit(line, w)
+	if m.table.Capturing() {
+		return common.Fit(m.table.FilterLine(st), w)
 	}
 	counts := map[core.Status]int{}
 	for _, r := range m.rows {
@@ -387,13 +268,13 @@ func (m *Model) titleLine(w int) string {
 			parts = append(parts, st.Status(s).Render(strconv.Itoa(counts[s])+" "+string(s)))
 		}
 	}
-	if m.filter != nil {
-		parts = append(parts, st.Accent.Render(fmt.Sprintf("filter /%s/ %d shown", sanitize.OneLine(m.filterSrc), len(m.shown))))
+	if m.table.Filtering() {
+		parts = append(parts, m.table.FilterLine(st))
 	}
 	if n := len(m.marked); n > 0 {
 		hidden := 0
 		for id := range m.marked {
-			if !slices.ContainsFunc(m.shown, func(r *row) bool { return r.c.ID == id }) {
+			if !slices.ContainsFunc(m.table.Shown(), func(r *row) bool { return r.c.ID == id }) {
 				hidden++
 			}
 		}
@@ -404,79 +285,6 @@ func (m *Model) titleLine(w int) string {
 		parts = append(parts, st.Marked.Render(text))
 	}
 	return common.Fit(strings.Join(parts, st.Muted.Render(" · ")), w)
-}
-
-// renderRow formats one row; the selected row is drawn plain then styled
-// whole, so the cursor reads the same in every theme.
-func (m *Model) renderRow(r *row, cols []int, spec []common.Column, cells []string, selected bool) string {
-	p := &m.c.Styles.P
-	styled := !selected
-	for i, ci := range cols {
-		var v string
-		switch ci {
-		case colMark:
-			// The cursor and marks show as characters too: with no
-			// colour (NO_COLOR, a dumb terminal) styles are dropped.
-			v = map[bool]string{false: " ", true: ">"}[selected] + map[bool]string{false: " ", true: "*"}[m.marked[r.c.ID]]
-		case colID:
-			v = r.id
-			if m.marked[r.c.ID] && styled {
-				v = p.Marked.Render(common.Fit(v, spec[i].Width))
-			}
-		case colStatus:
-			v = common.StatusText(r.c)
-			if styled {
-				v = m.c.Styles.StatusPaint(r.c.Status).Render(common.Fit(v, spec[i].Width))
-			}
-		case colPid:
-			if r.c.Pid > 0 && r.c.Running() {
-				v = strconv.Itoa(r.c.Pid)
-			} else {
-				v = "-"
-			}
-		case colCPU:
-			v = "-"
-			if r.hasCPU {
-				v = strconv.FormatFloat(r.cpu, 'f', 1, 64)
-			}
-		case colSpark:
-			v = sparkline(r.spark, spec[i].Width)
-			if styled {
-				v = p.CPU.Render(v)
-			}
-		case colMem:
-			v = memText(r)
-		case colBar:
-			v = bar(r.mem, r.limit, spec[i].Width)
-			if styled && v != "" {
-				s := p.Memory
-				if r.limit > 0 && r.mem*10 >= r.limit*9 {
-					s = p.Warning
-				}
-				v = s.Render(v)
-			}
-		case colPids:
-			v = "-"
-			if r.c.Running() {
-				v = strconv.FormatUint(r.pids, 10)
-			}
-		case colOOM:
-			v = strconv.FormatUint(r.c.OOMKills, 10)
-			if r.c.OOMKills > 0 && styled {
-				v = p.Warning.Render(v)
-			}
-		case colUptime:
-			v = uptime(r.c, m.c.Now)
-		case colKind:
-			v = kindWord(r.c)
-		}
-		cells[i] = v
-	}
-	line := common.Row(spec, cells)
-	if selected {
-		return p.Selected.Render(common.Fit(line, m.c.Width))
-	}
-	return line
 }
 
 // ShortHelp is the list's main keys.

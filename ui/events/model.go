@@ -5,25 +5,26 @@ package events
 
 import (
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
 
 	"berth/ui/common"
 	"berth/ui/format"
 	"berth/ui/sanitize"
+	"berth/ui/table"
 	"berth/watch"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 )
 
 // Model is a timeline over the store's events.
 type Model struct {
 	c      *common.Common
 	id     string // "" shows every container
-	shown  []int  // indexes into the store's events, oldest first
-	cursor common.Cursor
+	table  *table.Model[*evRow]
+	rows   []*evRow
 	follow bool
 	rev    uint64
 	// detail is the event opened with enter (nil: the timeline), and
@@ -32,9 +33,51 @@ type Model struct {
 	detailTop int
 }
 
+// evRow is one event of the store's, by its index there (oldest first).
+type evRow struct {
+	key string // the index, as the table's row id
+	ev  *watch.Event
+}
+
+// Columns of the timeline; the id column is shown only on the global one.
+const (
+	colTime = iota
+	colKind
+	colID
+	colDetail
+)
+
 // New is a timeline; Open chooses whose events it shows.
 func New(c *common.Common) *Model {
-	return &Model{c: c, follow: true}
+	m := &Model{c: c, follow: true}
+	text := func(f func(ev *watch.Event) string) func(*evRow, table.Cell) string {
+		return func(r *evRow, _ table.Cell) string { return f(r.ev) }
+	}
+	cols := []table.Column[*evRow]{
+		colTime:   {Title: "TIME", Width: 15, Cell: text(func(ev *watch.Event) string { return ev.Time.Local().Format("Jan 02 15:04:05") })},
+		colKind:   {Title: "KIND", Width: 10, Cell: text(func(ev *watch.Event) string { return string(ev.Kind) })},
+		colID:     {Title: "ID", Width: 16, Cell: text(func(ev *watch.Event) string { return sanitize.OneLine(ev.ID) })},
+		colDetail: {Title: "DETAIL", Cell: text(func(ev *watch.Event) string { return format.EventDetail(*ev) })},
+	}
+	m.table = table.New(c.Keys, cols, func(r *evRow) string { return r.key })
+	// An index holds another event once the store drops its oldest.
+	m.table.Rev = func(r *evRow) uint64 {
+		h := fnv.New64a()
+		h.Write([]byte(r.ev.Kind))
+		h.Write([]byte(r.ev.ID))
+		return h.Sum64() ^ uint64(r.ev.Time.UnixNano())
+	}
+	m.table.Fields = func(r *evRow) []string { return []string{string(r.ev.Kind), r.ev.ID, format.EventDetail(*r.ev)} }
+	m.table.Layout = func(w int) []table.Spec {
+		specs := []table.Spec{{Col: colTime, Width: 15}, {Col: colKind, Width: 10}}
+		if m.id == "" {
+			specs = append(specs, table.Spec{Col: colID, Width: 16})
+		}
+		return table.Flex(cols, append(specs, table.Spec{Col: colDetail}), w)
+	}
+	m.table.RowPaint = func(r *evRow) common.Paint { return kindPaint(c.Styles, r.ev.Kind) }
+	m.table.Filter.SetPlaceholder("regexp over kind, id, detail")
+	return m
 }
 
 // Open shows the events of id, or of every container when id is "".
@@ -47,24 +90,31 @@ func (m *Model) Open(id string) tea.Cmd {
 // Close does nothing: the store keeps the events.
 func (m *Model) Close() {}
 
-// Capturing is always false: the timeline takes no text.
-func (m *Model) Capturing() bool { return false }
+// Capturing reports whether the filter prompt is open.
+func (m *Model) Capturing() bool { return m.table.Capturing() }
 
 func (m *Model) refresh() {
-	if m.rev == m.c.Store.Rev && m.shown != nil {
+	m.table.SetHeight(m.bodyHeight())
+	if m.rev == m.c.Store.Rev && m.rows != nil {
 		return
 	}
 	m.rev = m.c.Store.Rev
-	m.shown = m.shown[:0]
-	for i, ev := range m.c.Store.Events {
-		if m.id == "" || ev.ID == m.id {
-			m.shown = append(m.shown, i)
+	m.rows = m.rows[:0]
+	evs := m.c.Store.Events
+	for i := range evs {
+		if m.id == "" || evs[i].ID == m.id {
+			m.rows = append(m.rows, &evRow{key: strconv.Itoa(i), ev: &evs[i]})
 		}
 	}
+	m.table.SetRows(m.rows)
+	m.followNewest()
+}
+
+// followNewest keeps the newest event selected while following.
+func (m *Model) followNewest() {
 	if m.follow {
-		m.cursor.Index = len(m.shown) - 1
+		m.table.SetCursor(len(m.table.Shown()) - 1)
 	}
-	m.cursor.Clamp(len(m.shown), m.bodyHeight())
 }
 
 func (m *Model) bodyHeight() int { return max(m.c.Height-2, 1) }
@@ -77,25 +127,38 @@ func (m *Model) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 			m.scrollDetail(msg)
 			return m, nil
 		}
-		if key.Matches(msg, m.c.Keys.Open) && m.cursor.Index < len(m.shown) {
-			ev := m.c.Store.Events[m.shown[m.cursor.Index]]
-			m.detail, m.detailTop = &ev, 0
-			return m, nil
-		}
-		if m.cursor.Nav(msg, m.c.Keys, len(m.shown), m.bodyHeight()) {
-			m.follow = m.cursor.Index >= len(m.shown)-1
-		}
+		return m, m.updateKey(msg)
 	case common.EventsMsg, common.ContainersMsg, tea.WindowSizeMsg:
 		m.refresh()
-		m.cursor.Clamp(len(m.shown), m.bodyHeight())
 	}
 	return m, nil
+}
+
+// updateKey opens the selected event, or gives the key to the table
+// (which filters and moves): at the newest event it follows again.
+func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
+	r, ok := m.table.Selected()
+	if !m.table.Capturing() && key.Matches(msg, m.c.Keys.Open) && ok {
+		ev := *r.ev
+		m.detail, m.detailTop = &ev, 0
+		return nil
+	}
+	m.table.SetHeight(m.bodyHeight())
+	handled, cmd := m.table.Update(msg)
+	if handled {
+		m.follow = m.table.Cursor() >= len(m.table.Shown())-1
+	}
+	return cmd
 }
 
 // Back closes an open event.
 func (m *Model) Back() bool {
 	if m.detail != nil {
 		m.detail = nil
+		return true
+	}
+	if m.table.Back() {
+		m.followNewest()
 		return true
 	}
 	return false
@@ -128,36 +191,25 @@ func (m *Model) View() string {
 	if !m.follow {
 		state = "scrolled (G follows)"
 	}
-	title := st.Title.Render("events") + st.Muted.Render(fmt.Sprintf(" · %s · %d · %s", whose, len(m.shown), state))
-	cols := []common.Column{{Title: "TIME", Width: 15}, {Title: "KIND", Width: 10}}
-	if m.id == "" {
-		cols = append(cols, common.Column{Title: "ID", Width: 16})
+	title := st.Title.Render("events") + st.Muted.Render(fmt.Sprintf(" · %s · %d · %s", whose, len(m.table.Shown()), state))
+	switch {
+	case m.table.Capturing():
+		title = m.table.FilterLine(st)
+	case m.table.Filtering():
+		title += st.Muted.Render(" · ") + m.table.FilterLine(st)
 	}
-	cols = common.Flex(append(cols, common.Column{Title: "DETAIL"}), w)
+	lines := m.table.View(w, m.bodyHeight(), st)
 	var b strings.Builder
-	b.WriteString(common.Fit(title, w) + "\n" + st.Header.Render(common.Fit(common.Header(cols), w)))
-	if len(m.shown) == 0 {
+	b.WriteString(common.Fit(title, w) + "\n" + lines[0])
+	switch {
+	case len(m.table.Shown()) > 0:
+	case m.table.Filtering():
+		b.WriteString("\n" + st.Muted.Render(m.table.NoMatch("event")))
+	default:
 		b.WriteString("\n" + st.Muted.Render("no events yet: they appear here as they happen"))
 	}
-	end := min(m.cursor.Offset+m.bodyHeight(), len(m.shown))
-	cells := make([]string, len(cols))
-	for i := m.cursor.Offset; i < end; i++ {
-		ev := m.c.Store.Events[m.shown[i]]
-		cells[0] = ev.Time.Local().Format("Jan 02 15:04:05")
-		cells[1] = string(ev.Kind)
-		n := 2
-		if m.id == "" {
-			cells[2] = sanitize.OneLine(ev.ID)
-			n = 3
-		}
-		cells[n] = format.EventDetail(ev)
-		line := common.Row(cols, cells)
-		b.WriteByte('\n')
-		if i == m.cursor.Index {
-			b.WriteString(st.Selected.Render(common.Fit(line, w)))
-		} else {
-			b.WriteString(kindStyle(st, ev.Kind).Render(line))
-		}
+	for _, l := range lines[1:] {
+		b.WriteString("\n" + l)
 	}
 	return common.Lines(b.String(), w, h)
 }
@@ -238,18 +290,18 @@ func detailLines(ev watch.Event) []string {
 	return out
 }
 
-// kindStyle colours the kinds that need attention; the kind is always
-// written out.
-func kindStyle(st *common.Styles, k watch.Kind) lipgloss.Style {
+// kindPaint colours the kinds that need attention; the kind is always
+// written out. It reads the styles on every call: the theme can change.
+func kindPaint(st *common.Styles, k watch.Kind) common.Paint {
 	switch k {
 	case watch.KindOOM:
-		return st.Error
+		return st.P.Error
 	case watch.KindExit, watch.KindDelete:
-		return st.Warning
+		return st.P.Warning
 	case watch.KindPause:
-		return st.Status("paused")
+		return st.StatusPaint("paused")
 	}
-	return st.Text
+	return st.P.Text
 }
 
 // ShortHelp is the timeline's keys.
@@ -257,10 +309,10 @@ func (m *Model) ShortHelp() []key.Binding {
 	k := m.c.Keys
 	open := k.Open
 	open.SetHelp(k.Open.Help().Key, "details")
-	return []key.Binding{open, k.Up, k.Down, k.Bottom}
+	return []key.Binding{open, k.Filter, k.Up, k.Down, k.Bottom}
 }
 
 // FullHelp is every key of the timeline.
 func (m *Model) FullHelp() [][]key.Binding {
-	return [][]key.Binding{m.ShortHelp()[:1], m.c.Keys.NavHelp()}
+	return [][]key.Binding{m.ShortHelp()[:2], m.c.Keys.NavHelp()}
 }

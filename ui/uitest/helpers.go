@@ -216,3 +216,38 @@ var keyNames = map[tea.KeyType]string{
 	tea.KeyPgUp: "pgup", tea.KeyPgDown: "pgdown", tea.KeyHome: "home", tea.KeyEnd: "end",
 	tea.KeyCtrlC: "ctrl+c", tea.KeyBackspace: "backspace",
 }
+
+// Page is a page with a back key of its own (a filter to clear).
+type Page interface {
+	common.Page
+	common.Backer
+}
+
+// Filter opens p's filter prompt with /, types typed, then presses enter
+// when enter is set, or esc (which the root hands to Back) when esc is.
+func Filter(p Page, typed string, enter, esc bool) {
+	p.Update(Key("/"))
+	for _, r := range typed {
+		p.Update(Key(string(r)))
+	}
+	if enter {
+		p.Update(Key("enter"))
+	}
+	if esc {
+		p.Back()
+	}
+}
+
+// EveryWidth draws p at every width from 0 to 90 cells, plain, with the
+// prompt open on typed, and filtered: none may panic.
+func EveryWidth(c *common.Common, p Page, typed string) {
+	for w := 0; w <= 90; w++ {
+		c.Width = w
+		_ = p.View()
+		Filter(p, typed, false, false)
+		_ = p.View()
+		p.Update(Key("enter"))
+		_ = p.View()
+		p.Back()
+	}
+}

@@ -1,0 +1,55 @@
+package containers
+
+import (
+	"slices"
+	"testing"
+
+	"berth/ui/uitest"
+)
+
+func shownIDs(m *Model) []string {
+	var ids []string
+	for _, r := range m.table.Shown() {
+		ids = append(ids, r.c.ID)
+	}
+	return ids
+}
+
+// / filters as it is typed; enter keeps the filter, esc while typing puts
+// back the one before, esc after clears it. Anchors match one field.
+func TestFilter(t *testing.T) {
+	all := shownIDs(New(uitest.NewCommon(t, uitest.New(), 120, 30, "dark", false)))
+	tests := []struct {
+		name      string
+		typed     string
+		enter     bool
+		esc       bool
+		want      []string
+		capturing bool
+	}{
+		{"typing filters", "demo-(cpu|mem)$", false, false, []string{"demo-cpu", "demo-mem"}, true},
+		{"enter keeps it", "^demo-mem$", true, false, []string{"demo-mem"}, false},
+		{"status field on its own", "^paused$", true, false, []string{"demo-sleep"}, false},
+		{"esc while typing undoes", "demo-cpu", false, true, all, false},
+		{"bad regexp keeps the prompt open", "demo-(", true, false, []string{"demo-cpu", "demo-log", "demo-mem", "demo-sleep"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := New(uitest.NewCommon(t, uitest.New(), 120, 30, "dark", false))
+			uitest.Filter(m, tt.typed, tt.enter, tt.esc)
+			if got := shownIDs(m); !slices.Equal(got, tt.want) {
+				t.Errorf("shown %v, want %v", got, tt.want)
+			}
+			if m.Capturing() != tt.capturing {
+				t.Errorf("capturing %v, want %v", m.Capturing(), tt.capturing)
+			}
+		})
+	}
+}
+
+// The list draws at every width, filtered or not, without panicking.
+func TestNarrowWidths(t *testing.T) {
+	c := uitest.NewCommon(t, uitest.New(), 0, 10, "dark", false)
+	m := New(c)
+	uitest.EveryWidth(c, m, "demo")
+}

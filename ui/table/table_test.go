@@ -1,0 +1,93 @@
+package table_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"berth/ui/common"
+	"berth/ui/table"
+	"berth/ui/uitest"
+)
+
+type item struct {
+	id   string
+	rev  uint64
+	text string
+}
+
+// counting is a table of items whose cell function counts its calls.
+func counting(t *testing.T) (*table.Model[*item], []*item, *int) {
+	c := uitest.NewCommon(t, uitest.New(), 40, 10, "dark", true)
+	calls := 0
+	cols := []table.Column[*item]{
+		{Title: "ID", Width: 6, Cell: func(r *item, _ table.Cell) string { calls++; return r.id }},
+		{Title: "TEXT", MinWidth: 4, Drop: 1, Cell: func(r *item, _ table.Cell) string { return r.text }, Paint: func(*item) common.Paint { return c.Styles.P.CPU }},
+	}
+	m := table.New(c.Keys, cols, func(r *item) string { return r.id })
+	m.Rev = func(r *item) uint64 { return r.rev }
+	rows := []*item{{id: "a", text: "one"}, {id: "b", text: "two"}, {id: "c", text: "three"}}
+	m.SetRows(rows)
+	m.SetHeight(5)
+	return m, rows, &calls
+}
+
+// An unchanged row is drawn from the cache; a new revision draws it
+// again; the row under the cursor is always drawn.
+func TestCache(t *testing.T) {
+	m, rows, calls := counting(t)
+	st := uitest.NewCommon(t, uitest.New(), 40, 10, "dark", true).Styles
+	first := m.View(40, 5, st)
+	if *calls != 3 {
+		t.Fatalf("first frame drew %d rows, want 3", *calls)
+	}
+	*calls = 0
+	if again := m.View(40, 5, st); strings.Join(again, "\n") != strings.Join(first, "\n") {
+		t.Fatalf("cached frame differs:\n%q\n%q", again, first)
+	}
+	if *calls != 1 {
+		t.Fatalf("an unchanged frame drew %d rows, want 1 (the cursor's)", *calls)
+	}
+	*calls = 0
+	rows[2].text, rows[2].rev = "changed", 1
+	if v := m.View(40, 5, st); !strings.Contains(v[3], "changed") || *calls != 2 {
+		t.Fatalf("a new revision drew %d rows (want 2), last line %q", *calls, v[3])
+	}
+	*calls = 0
+	m.View(30, 5, st)
+	if *calls != 3 {
+		t.Fatalf("a new width drew %d rows, want 3", *calls)
+	}
+}
+
+// Only the rows in the window are drawn.
+func TestWindow(t *testing.T) {
+	m, _, calls := counting(t)
+	var rows []*item
+	for i := range 100 {
+		rows = append(rows, &item{id: fmt.Sprint(i)})
+	}
+	m.SetRows(rows)
+	m.SetHeight(4)
+	*calls = 0
+	if v := m.View(40, 4, uitest.NewCommon(t, uitest.New(), 40, 10, "dark", false).Styles); len(v) != 5 || *calls != 4 {
+		t.Fatalf("drew %d rows in %d lines, want 4 in 5", *calls, len(v))
+	}
+}
+
+// Drop removes the highest drop first and never a column with drop 0;
+// no width panics.
+func TestNarrow(t *testing.T) {
+	m, _, _ := counting(t)
+	st := uitest.NewCommon(t, uitest.New(), 40, 10, "dark", false).Styles
+	for w := 0; w <= 90; w++ {
+		specs := table.Drop(m.Columns, w)
+		if len(specs) == 0 || specs[0].Col != 0 {
+			t.Fatalf("width %d dropped the id: %v", w, specs)
+		}
+		_ = m.View(w, 5, st)
+	}
+	if got := len(table.Drop(m.Columns, 8)); got != 1 {
+		t.Fatalf("8 cells kept %d columns, want 1", got)
+	}
+}
