@@ -68,50 +68,6 @@ func (m *Manager) Subscribe(ctx context.Context) (<-chan []watch.Event, <-chan e
 	}})
 }
 
-// Events is History and, with follow, Subscribe, for callers that want
-// both at once; live events already in the history are dropped.
-func (m *Manager) Events(ctx context.Context, since time.Time, follow bool) ([]watch.Event, []string, <-chan []watch.Event, error) {
-	if !follow {
-		h, w := m.History(since)
-		return h, w, nil, nil
-	}
-	live, errc := m.Subscribe(ctx)
-	h, w := m.History(since)
-	select {
-	case err := <-errc:
-		if err != nil {
-			return nil, nil, nil, err
-		}
-	default:
-	}
-	all, _ := m.History(time.Time{})
-	dedup := watch.NewDedup(16384)
-	for _, ev := range all {
-		dedup.First(ev)
-	}
-	out := make(chan []watch.Event, 8)
-	go func() {
-		defer close(out)
-		for batch := range live {
-			var keep []watch.Event
-			for _, ev := range batch {
-				if dedup.First(ev) {
-					keep = append(keep, ev)
-				}
-			}
-			if len(keep) == 0 {
-				continue
-			}
-			select {
-			case out <- keep:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return h, w, out, nil
-}
-
 // failed is a subscription that could not start: its error, then closed.
 func failed(err error) (<-chan []watch.Event, <-chan error) {
 	out, errc := make(chan []watch.Event), make(chan error, 1)

@@ -79,7 +79,7 @@ type Model struct {
 	// screen it was for (a reply for a screen left is dropped).
 	sampling  bool
 	sampleGen uint64
-	eventsCh  <-chan []watch.Event
+	events    *eventStream
 	// eventsLive is false until the live stream runs, and after it
 	// ends: the list is then relisted every pollTicks ticks instead.
 	eventsLive bool
@@ -197,8 +197,14 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.onEvents(msg)
 	case eventsClosedMsg:
 		m.eventsLive = false
-		m.status = common.StatusMsg{Text: "live events stopped: the list now refreshes every few seconds", Level: common.LevelWarning}
+		text := "live events stopped: the list now refreshes every few seconds"
+		if msg.err != nil {
+			text = "live events failed (" + msg.err.Error() + "): the list now refreshes every few seconds"
+		}
+		m.status = common.StatusMsg{Text: text, Level: common.LevelWarning}
 		return m, nil
+	case containerMsg:
+		return m, m.onContainer(msg)
 	case probeMsg:
 		return m, tea.Batch(probeTerminal(m.opts.TerminalFd), probeTick())
 	case tickMsg:
@@ -274,7 +280,15 @@ func (m *Model) onContainers(msg common.ContainersMsg) tea.Cmd {
 		m.relist = false
 		cmds = append(cmds, m.requestList())
 	}
-	if _, ok := m.c.Store.Get(m.id); !ok && m.screen == common.ScreenContainer && msg.Err == nil {
+	return tea.Batch(append(cmds, m.containersChanged(msg.Err))...)
+}
+
+// containersChanged shows the store's containers after a list or an
+// event changed them: the container in view may be gone, and the page
+// redraws its rows. err is the list's failure, if one failed.
+func (m *Model) containersChanged(err error) tea.Cmd {
+	var cmds []tea.Cmd
+	if _, ok := m.c.Store.Get(m.id); !ok && m.screen == common.ScreenContainer && err == nil {
 		// The container in view is gone (removed elsewhere).
 		gone := sanitize.OneLine(m.id)
 		m.modal = nil // a dialog about it has nothing left to act on
@@ -284,7 +298,7 @@ func (m *Model) onContainers(msg common.ContainersMsg) tea.Cmd {
 	}
 	// The page takes the new list first (the list rebuilds its rows), so
 	// the sample below reads the rows now on screen.
-	cmds = append(cmds, m.forward(msg))
+	cmds = append(cmds, m.forward(common.ContainersMsg{Containers: m.c.Store.Containers, Err: err}))
 	if !m.sampling {
 		// Sample at once: a new list shows no stats until then.
 		cmds = append(cmds, m.sample())
@@ -343,22 +357,17 @@ func (m *Model) sample() tea.Cmd {
 }
 
 func (m *Model) onEventsStarted(msg eventsStartedMsg) tea.Cmd {
-	if msg.err != nil {
-		m.status = common.StatusMsg{Text: "live events unavailable: " + msg.err.Error() + " (the list refreshes on its own)", Level: common.LevelWarning}
-		return nil
-	}
 	m.c.Store.AddEvents(msg.history)
 	if len(msg.warns) > 0 {
 		m.status = common.StatusMsg{Text: fmt.Sprintf("events journal: %d unreadable lines skipped", len(msg.warns)), Level: common.LevelWarning}
 	}
-	m.eventsCh, m.eventsLive = msg.ch, msg.ch != nil
-	cmds := []tea.Cmd{m.forward(common.EventsMsg{Events: msg.history, History: true})}
-	if m.eventsCh != nil {
-		cmds = append(cmds, waitEvents(m.eventsCh))
-	}
-	return tea.Batch(cmds...)
+	m.events, m.eventsLive = msg.stream, true
+	return tea.Batch(m.forward(common.EventsMsg{Events: msg.history, History: true}), m.events.wait())
 }
 
+// onEvents takes a live batch: the rows it names change in the store (a
+// kill counted, an exit, a pause), and only containers whose record the
+// events do not carry are read again, one by one.
 func (m *Model) onEvents(msg common.EventsMsg) tea.Cmd {
 	m.c.Store.AddEvents(msg.Events)
 	for _, ev := range msg.Events {
@@ -367,14 +376,35 @@ func (m *Model) onEvents(msg common.EventsMsg) tea.Cmd {
 		}
 	}
 	cmds := []tea.Cmd{m.forward(msg)}
-	if m.eventsCh != nil && !msg.History {
-		cmds = append(cmds, waitEvents(m.eventsCh))
+	if msg.History {
+		return tea.Batch(cmds...)
 	}
-	if !msg.History && relists(msg.Events) {
-		cmds = append(cmds, m.requestList())
+	if m.events != nil {
+		cmds = append(cmds, m.events.wait())
+	}
+	rev := m.c.Store.Rev
+	for _, id := range m.c.Store.Apply(msg.Events) {
+		cmds = append(cmds, getCmd(m.ctx, m.c.Core, id))
+	}
+	if m.c.Store.Rev != rev {
+		cmds = append(cmds, m.containersChanged(nil))
 	}
 	return tea.Batch(cmds...)
 }
+
+// onContainer takes one container read again after an event about it.
+func (m *Model) onContainer(msg containerMsg) tea.Cmd {
+	switch {
+	case errors.Is(msg.err, core.ErrNotFound):
+		m.c.Store.Remove(msg.id)
+	case msg.err != nil:
+		return m.requestList() // unreadable alone: the list says why
+	default:
+		m.c.Store.Put(msg.c)
+	}
+	return m.containersChanged(nil)
+}
+
 
 func (m *Model) onTick(t time.Time) tea.Cmd {
 	m.c.Now = m.opts.Now()

@@ -241,3 +241,86 @@ func BenchmarkFrame(b *testing.B) {
 		m.Update(common.StatsMsg{Stats: sweep, Gen: m.sampleGen})
 	}
 }
+
+// Live events change the rows they name without listing every container:
+// a kill counts, an exit stops, a pause pauses, a delete removes; a start
+// reads only that container; a failed watch says so.
+func TestEventsUpdateRows(t *testing.T) {
+	m, f := app(t, 160, 30, "dark", false)
+	get := func(id string) core.Container { c, _ := m.c.Store.Get(id); return c }
+	mem := get("demo-mem")
+	f.Reads = nil
+	st := 137
+	evs := []watch.Event{
+		{Time: uitest.Epoch, Kind: watch.KindOOM, ID: "demo-mem", Pid: mem.Pid, OOMCount: mem.OOMKills + 1},
+		{Time: uitest.Epoch, Kind: watch.KindOOM, ID: "demo-mem", Pid: 999999, OOMCount: 50}, // an earlier incarnation
+		{Time: uitest.Epoch, Kind: watch.KindExit, ID: "demo-cpu", Pid: get("demo-cpu").Pid, Proc: "init", ExitStatus: &st, OOMKilled: true},
+		{Time: uitest.Epoch, Kind: watch.KindPause, ID: "demo-log"},
+		{Time: uitest.Epoch, Kind: watch.KindDelete, ID: "demo-sleep"},
+	}
+	_, cmd := m.Update(common.EventsMsg{Events: evs})
+	feed(m, cmd)
+	if len(f.Reads) != 0 {
+		t.Fatalf("events read %v", f.Reads)
+	}
+	if c := get("demo-mem"); c.OOMKills != mem.OOMKills+1 {
+		t.Errorf("oom kills %d, want %d", c.OOMKills, mem.OOMKills+1)
+	}
+	if c := get("demo-cpu"); c.Status != core.StatusStopped || c.ExitStatus == nil || *c.ExitStatus != 137 || !c.OOMKilled {
+		t.Errorf("after exit: %+v", c)
+	}
+	if get("demo-log").Status != core.StatusPaused {
+		t.Error("pause not shown")
+	}
+	if _, ok := m.c.Store.Get("demo-sleep"); ok {
+		t.Error("deleted container still listed")
+	}
+	v := uitest.Strip(m.View())
+	if !strings.Contains(v, "paused") || strings.Contains(v, "demo-sleep") {
+		t.Errorf("the list does not show the events:\n%s", v)
+	}
+
+	// A container started elsewhere is read alone.
+	f.Containers = append(f.Containers, core.Container{ID: "newcomer", Status: core.StatusRunning, Pid: 7777, Managed: true, Created: uitest.Epoch})
+	_, cmd = m.Update(common.EventsMsg{Events: []watch.Event{{Time: uitest.Epoch, Kind: watch.KindCreate, ID: "newcomer"},
+		{Time: uitest.Epoch, Kind: watch.KindStart, ID: "newcomer", Pid: 7777}}})
+	feed(m, cmd)
+	if fmt.Sprint(f.Reads) != "[Get newcomer]" {
+		t.Fatalf("a start read %v, want only the newcomer", f.Reads)
+	}
+	if c, ok := m.c.Store.Get("newcomer"); !ok || c.Pid != 7777 || !strings.Contains(uitest.Strip(m.View()), "newcomer") {
+		t.Fatalf("newcomer not listed: %+v\n%s", c, m.View())
+	}
+
+	// The watch fails: the footer says why, and the list is polled.
+	_, cmd = m.Update(eventsClosedMsg{err: fmt.Errorf("epoll: bad file descriptor")})
+	feed(m, cmd)
+	if v := uitest.Strip(m.View()); !strings.Contains(v, "live events failed (epoll: bad file descriptor)") {
+		t.Fatalf("no failure in the footer:\n%s", v)
+	}
+	if m.eventsLive {
+		t.Fatal("still counting on live events")
+	}
+}
+
+// The stream as the root reads it: history first, then live batches with
+// what the history held dropped, then the watch's error.
+func TestEventStream(t *testing.T) {
+	f := uitest.New()
+	f.Live, f.LiveErr = make(chan []watch.Event, 4), make(chan error, 1)
+	msg := startEvents(t.Context(), f)().(eventsStartedMsg)
+	if len(msg.history) != len(f.Journal) {
+		t.Fatalf("history %d events, want %d", len(msg.history), len(f.Journal))
+	}
+	fresh := watch.Event{Time: uitest.Epoch, Kind: watch.KindOOM, ID: "demo-mem", Pid: 4102, OOMCount: 9}
+	f.Live <- []watch.Event{f.Journal[2], fresh} // the first was in the history too
+	got := msg.stream.wait()().(common.EventsMsg)
+	if len(got.Events) != 1 || got.Events[0].Key() != fresh.Key() {
+		t.Fatalf("live batch %+v, want only the fresh kill", got.Events)
+	}
+	f.LiveErr <- fmt.Errorf("epoll: gone")
+	close(f.Live)
+	if c, ok := msg.stream.wait()().(eventsClosedMsg); !ok || c.err == nil {
+		t.Fatalf("after the failure: %#v", c)
+	}
+}

@@ -28,6 +28,20 @@ func listCmd(ctx context.Context, l common.Lister) tea.Cmd {
 	}
 }
 
+// containerMsg is one container read again after an event named it.
+type containerMsg struct {
+	id  string
+	c   core.Container
+	err error
+}
+
+func getCmd(ctx context.Context, g common.Getter, id string) tea.Cmd {
+	return func() tea.Msg {
+		c, err := g.Get(ctx, id)
+		return containerMsg{id: id, c: c, err: err}
+	}
+}
+
 // sampleCmd reads stats of the given containers (their cgroup paths
 // already resolved): the rows on screen, or the container in view, fully.
 func sampleCmd(s common.Sampler, cs []core.Container, full bool, gen uint64) tea.Cmd {
@@ -49,61 +63,80 @@ func probeTick() tea.Cmd {
 	return tea.Tick(time.Second, func(time.Time) tea.Msg { return probeMsg{} })
 }
 
-// eventsStartedMsg carries the journal's history and the live channel.
+// eventsStartedMsg carries the journal's history and the live stream.
 type eventsStartedMsg struct {
 	history []watch.Event
 	warns   []string
-	ch      <-chan []watch.Event
-	err     error
+	stream  *eventStream
 }
 
+// eventStream is the live subscription: its batches, its failure, and
+// what the history already delivered (an event journaled between the
+// subscription and the history read is in both).
+type eventStream struct {
+	ch   <-chan []watch.Event
+	errc <-chan error
+	seen *watch.Dedup
+}
+
+// startEvents subscribes, then reads the history: in that order nothing
+// falls between the two.
 func startEvents(ctx context.Context, src common.EventSource) tea.Cmd {
 	return func() tea.Msg {
-		h, w, ch, err := src.Events(ctx, time.Time{}, true)
-		return eventsStartedMsg{history: h, warns: w, ch: ch, err: err}
+		ch, errc := src.Subscribe(ctx)
+		h, w := src.History(time.Time{})
+		seen := watch.NewDedup(16384)
+		for _, ev := range h {
+			seen.First(ev)
+		}
+		return eventsStartedMsg{history: h, warns: w, stream: &eventStream{ch: ch, errc: errc, seen: seen}}
 	}
 }
 
-// eventsClosedMsg says the live stream ended (the UI is stopping, or the
-// watch loop failed).
-type eventsClosedMsg struct{}
+// eventsClosedMsg says the live stream ended: err is the watch's failure,
+// nil when the UI is stopping.
+type eventsClosedMsg struct{ err error }
 
 // maxBatch bounds how many events one redraw takes in.
 const maxBatch = 1024
 
-// waitEvents waits for a batch, then takes what else is already queued,
-// so a burst of events costs one redraw. Update re-arms it.
-func waitEvents(ch <-chan []watch.Event) tea.Cmd {
+// wait waits for a batch, then takes what else is already queued, so a
+// burst of events costs one redraw. Update re-arms it; one wait runs at a
+// time, so the de-duplication is only ever used by one goroutine.
+func (s *eventStream) wait() tea.Cmd {
 	return func() tea.Msg {
-		b, ok := <-ch
-		if !ok {
-			return eventsClosedMsg{}
-		}
-		for len(b) < maxBatch {
+		var b []watch.Event
+		for {
 			select {
-			case more, ok := <-ch:
+			case more, ok := <-s.ch:
 				if !ok {
+					if len(b) > 0 {
+						return common.EventsMsg{Events: b}
+					}
+					if s.errc == nil {
+						return eventsClosedMsg{}
+					}
+					return eventsClosedMsg{err: <-s.errc}
+				}
+				for _, ev := range more {
+					if s.seen.First(ev) {
+						b = append(b, ev)
+					}
+				}
+				if len(b) >= maxBatch {
 					return common.EventsMsg{Events: b}
 				}
-				b = append(b, more...)
-			default:
-				return common.EventsMsg{Events: b}
+				if len(b) > 0 && len(s.ch) == 0 {
+					return common.EventsMsg{Events: b}
+				}
+			case err, ok := <-s.errc:
+				if ok && err != nil {
+					return eventsClosedMsg{err: err}
+				}
+				s.errc = nil // closed without error: the batches end too
 			}
 		}
-		return common.EventsMsg{Events: b}
 	}
-}
-
-// relists reports whether events change what the list shows: all but an
-// exec's exit and a limits update (whose effect the stats show) do; an
-// OOM kill changes the container's kill count.
-func relists(evs []watch.Event) bool {
-	for _, e := range evs {
-		if e.Kind != watch.KindExecExit && e.Kind != watch.KindUpdate {
-			return true
-		}
-	}
-	return false
 }
 
 // terminalGoneMsg says the terminal went away (ssh dropped): berth quits

@@ -33,14 +33,20 @@ func newEventsCmd(g *globals) *cobra.Command {
 			if since > 0 {
 				from = time.Now().Add(-since)
 			}
-			history, warns, live, err := m.Events(cmd.Context(), from, !noFollow)
-			if err != nil {
-				return err
+			// Subscribe before reading the history, so nothing falls
+			// between the two; what is in both is printed once.
+			var live <-chan []watch.Event
+			var failed <-chan error
+			if !noFollow {
+				live, failed = m.Subscribe(cmd.Context())
 			}
+			history, warns := m.History(from)
 			for _, w := range warns {
 				fmt.Fprintln(g.stderr, "berth: warning: "+OneLine(w))
 			}
+			seen := watch.NewDedup(16384)
 			for _, ev := range history {
+				seen.First(ev)
 				if err := printEvent(g, ev); err != nil {
 					return err
 				}
@@ -50,12 +56,15 @@ func newEventsCmd(g *globals) *cobra.Command {
 			}
 			for batch := range live {
 				for _, ev := range batch {
+					if !seen.First(ev) {
+						continue
+					}
 					if err := printEvent(g, ev); err != nil {
 						return err
 					}
 				}
 			}
-			return nil
+			return <-failed
 		},
 	}
 	cmd.Flags().DurationVar(&since, "since", 0, "only events newer than this (e.g. 10m, 2h)")

@@ -61,16 +61,27 @@ type Checkpointer interface {
 	CheckpointLog(ctx context.Context, id, name string) (string, error)
 }
 
-// EventSource gives the events history and, with follow, a channel of
-// live batches closed when ctx ends.
+// Getter reads one container: what an event about it changed, without
+// listing every container.
+type Getter interface {
+	Get(ctx context.Context, id string) (core.Container, error)
+}
+
+// EventSource gives the journal's history and live events. Subscribe's
+// batches never repeat what the journal held when it began; an event
+// journaled between Subscribe and History is in both (drop it with a
+// watch.Dedup seeded from the history). When the watch fails, its error
+// comes on the second channel and both close.
 type EventSource interface {
-	Events(ctx context.Context, since time.Time, follow bool) ([]watch.Event, []string, <-chan []watch.Event, error)
+	History(since time.Time) ([]watch.Event, []string)
+	Subscribe(ctx context.Context) (<-chan []watch.Event, <-chan error)
 }
 
 // Core is everything the UI asks of berth's core; *core.Manager is one,
 // and the tests' in-memory fake another.
 type Core interface {
 	Lister
+	Getter
 	Sampler
 	Controller
 	Inspector

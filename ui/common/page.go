@@ -1,6 +1,8 @@
 package common
 
 import (
+	"slices"
+
 	"berth/core"
 	"berth/watch"
 
@@ -75,6 +77,85 @@ func (s *Store) Get(id string) (core.Container, bool) {
 		return core.Container{}, false
 	}
 	return s.Containers[i], true
+}
+
+// Apply updates the containers that events name, reading nothing: an OOM
+// kill counts, an exit stops its container, a pause or resume sets the
+// status, a delete removes the row. It returns the ids whose record must
+// be read again (a container created, started, restored or checkpointed:
+// its pid, cgroup or status changed in ways the event does not carry),
+// each once. Relisting every container after every event cost O(host).
+func (s *Store) Apply(evs []watch.Event) (fetch []string) {
+	want := map[string]bool{}
+	for _, ev := range evs {
+		i, known := s.byID[ev.ID]
+		switch ev.Kind {
+		case watch.KindCreate, watch.KindStart, watch.KindRestore, watch.KindCheckpoint:
+			if !want[ev.ID] {
+				want[ev.ID] = true
+				fetch = append(fetch, ev.ID)
+			}
+			continue
+		case watch.KindDelete:
+			if known {
+				s.Remove(ev.ID)
+			}
+			continue
+		}
+		if !known {
+			continue
+		}
+		c := &s.Containers[i]
+		if ev.Pid != 0 && c.Pid != 0 && ev.Pid != c.Pid {
+			continue // an earlier incarnation of a reused id
+		}
+		switch ev.Kind {
+		case watch.KindOOM:
+			c.OOMKills = max(c.OOMKills+1, ev.OOMCount)
+		case watch.KindExit:
+			c.Status, c.Pid, c.OOMKilled, c.Reason = core.StatusStopped, 0, ev.OOMKilled, ev.Detail
+			if ev.ExitStatus != nil {
+				st := *ev.ExitStatus
+				c.ExitStatus = &st
+			}
+			at := ev.Time
+			c.ExitedAt = &at
+		case watch.KindPause:
+			c.Status = core.StatusPaused
+		case watch.KindResume:
+			c.Status = core.StatusRunning
+		default:
+			continue
+		}
+		s.Rev++
+	}
+	return fetch
+}
+
+// Put adds a container or replaces the one with its id.
+func (s *Store) Put(c core.Container) {
+	if i, ok := s.byID[c.ID]; ok {
+		s.Containers[i] = c
+	} else {
+		s.byID[c.ID] = len(s.Containers)
+		s.Containers = append(s.Containers, c)
+	}
+	s.Rev++
+}
+
+// Remove drops a container and its history.
+func (s *Store) Remove(id string) {
+	i, ok := s.byID[id]
+	if !ok {
+		return
+	}
+	s.Containers = slices.Delete(slices.Clone(s.Containers), i, i+1)
+	delete(s.byID, id)
+	for j := i; j < len(s.Containers); j++ {
+		s.byID[s.Containers[j].ID] = j
+	}
+	delete(s.History, id)
+	s.Rev++
 }
 
 // AddStats records a sweep of samples.

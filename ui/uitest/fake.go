@@ -35,9 +35,14 @@ type Fake struct {
 	LogLines   map[string][]core.LogLine
 	Checkpoint map[string][]core.Checkpoint
 	DumpLogs   map[string]string
-	History    []watch.Event
+	Journal    []watch.Event // the events history
 	// Live delivers event batches to a follower; nil means none.
 	Live chan []watch.Event
+	// LiveErr ends Live with an error (the watch failed).
+	LiveErr chan error
+	// Reads records the container reads (List, Get id), apart from Calls,
+	// which records actions.
+	Reads []string
 	// Fail makes the named method fail with this error.
 	Fail map[string]error
 	// Calls records each action: "pause demo-cpu", "kill demo-cpu 15".
@@ -97,7 +102,7 @@ func New() *Fake {
 			},
 		},
 		DumpLogs: map[string]string{"demo-cpu/before-upgrade": "(00.000010) Version: 4.1.1\n(00.041000) Dumping finished successfully\n"},
-		History: []watch.Event{
+		Journal: []watch.Event{
 			{Time: at(2 * time.Hour), Kind: watch.KindStart, ID: "demo-cpu", Pid: 4101},
 			{Time: at(2 * time.Hour), Kind: watch.KindStart, ID: "demo-mem", Pid: 4102},
 			{Time: at(5 * time.Minute), Kind: watch.KindOOM, ID: "demo-mem", Pid: 4102, OOMCount: 7,
@@ -159,6 +164,7 @@ func (f *Fake) List(ctx context.Context) ([]core.Container, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.Reads = append(f.Reads, "List")
 	return slices.Clone(f.Containers), nil
 }
 
@@ -399,21 +405,45 @@ func (f *Fake) CheckpointLog(ctx context.Context, id, name string) (string, erro
 	return f.DumpLogs[id+"/"+name], nil
 }
 
-// Events returns the fixture history and, with follow, Live.
-func (f *Fake) Events(ctx context.Context, since time.Time, follow bool) ([]watch.Event, []string, <-chan []watch.Event, error) {
-	if err := f.fail("Events"); err != nil {
-		return nil, nil, nil, err
-	}
+// History returns the fixture history since since.
+func (f *Fake) History(since time.Time) ([]watch.Event, []string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var h []watch.Event
-	for _, e := range f.History {
+	for _, e := range f.Journal {
 		if since.IsZero() || !e.Time.Before(since) {
 			h = append(h, e)
 		}
 	}
-	if !follow {
-		return h, nil, nil, nil
+	return h, nil
+}
+
+// Subscribe returns Live and LiveErr (a failure set with Fail("Subscribe")
+// is sent on a channel of its own).
+func (f *Fake) Subscribe(ctx context.Context) (<-chan []watch.Event, <-chan error) {
+	if err := f.fail("Subscribe"); err != nil {
+		errc, live := make(chan error, 1), make(chan []watch.Event)
+		errc <- err
+		close(errc)
+		close(live)
+		return live, errc
 	}
-	return h, nil, f.Live, nil
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.Live, f.LiveErr
+}
+
+// Get returns one container of the fixture.
+func (f *Fake) Get(ctx context.Context, id string) (core.Container, error) {
+	if err := f.fail("Get"); err != nil {
+		return core.Container{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Reads = append(f.Reads, "Get "+id)
+	i, err := f.find(id)
+	if err != nil {
+		return core.Container{}, err
+	}
+	return f.Containers[i], nil
 }

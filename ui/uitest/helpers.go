@@ -57,7 +57,7 @@ func NewCommon(t testing.TB, f *Fake, w, h int, theme string, color bool) *commo
 	cs, _ := f.List(context.Background())
 	c.Store.SetContainers(cs)
 	FillHistory(c.Store, f, 60)
-	c.Store.AddEvents(f.History)
+	c.Store.AddEvents(f.Journal)
 	return c
 }
 
