@@ -405,7 +405,6 @@ func (m *Model) onContainer(msg containerMsg) tea.Cmd {
 	return m.containersChanged(nil)
 }
 
-
 func (m *Model) onTick(t time.Time) tea.Cmd {
 	m.c.Now = m.opts.Now()
 	m.expireToasts()
