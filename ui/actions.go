@@ -139,7 +139,7 @@ func (m *Model) run(a common.ActionMsg, done string, fn func(ctx context.Context
 				errs = append(errs, err)
 			}
 		}
-		msg := common.DoneMsg{Action: a.Action, ID: strings.Join(ids, ","), Text: done}
+		msg := common.DoneMsg{Action: a.Action, IDs: ids, Text: done}
 		if len(errs) > 0 {
 			msg.Err = errs[0]
 			if len(errs) > 1 {
@@ -264,7 +264,7 @@ func (m *Model) onExecReady(msg execReadyMsg) tea.Cmd {
 			// The shell's own exit status is no failure of berth's.
 			err = nil
 		}
-		return common.DoneMsg{Action: common.ActExec, ID: id, Text: "shell in " + sanitize.OneLine(id) + " ended", Err: err}
+		return common.DoneMsg{Action: common.ActExec, IDs: []string{id}, Text: "shell in " + sanitize.OneLine(id) + " ended", Err: err}
 	})
 }
 
@@ -318,7 +318,7 @@ func (m *Model) updateForm(a common.ActionMsg) tea.Cmd {
 		cpuHint = "now " + strconv.FormatFloat(full.CPUQuota, 'g', 3, 64) + "; 0 = none"
 	}
 	m.newForm("Update limits of "+names(a.IDs), func(f form.Model) tea.Cmd {
-		r, err := resources(f.Text("memory"), f.Text("pids"), f.Text("cpus"))
+		r, err := format.ParseLimits(f.Text("memory"), f.Text("pids"), f.Text("cpus"))
 		if err != nil {
 			m.status = common.Error(err)
 			return nil
@@ -326,15 +326,15 @@ func (m *Model) updateForm(a common.ActionMsg) tea.Cmd {
 		m.status = common.StatusMsg{Text: "updating limits of " + names(a.IDs) + "…"}
 		return m.run(a, "limits of "+names(a.IDs)+" updated", func(ctx context.Context, cr common.Core, id string) error { return cr.Update(ctx, id, r) })
 	},
-		form.Field{Name: "memory", Label: "memory", Placeholder: memHint, Validate: optional(func(s string) error { _, err := format.ParseBytes(s); return err })},
-		form.Field{Name: "pids", Label: "pids", Placeholder: pidsHint, Validate: optional(func(s string) error { _, err := parseCount(s); return err })},
-		form.Field{Name: "cpus", Label: "cpus", Placeholder: cpuHint, Validate: optional(func(s string) error { _, err := parseCPUs(s); return err })},
+		form.Field{Name: "memory", Label: "memory", Placeholder: memHint, Validate: optional(func(s string) error { _, err := format.ParseMemoryLimit(s); return err })},
+		form.Field{Name: "pids", Label: "pids", Placeholder: pidsHint, Validate: optional(func(s string) error { _, err := format.ParsePidsLimit(s); return err })},
+		form.Field{Name: "cpus", Label: "cpus", Placeholder: cpuHint, Validate: optional(func(s string) error { _, err := format.ParseCPUs(s); return err })},
 	)
 	return nil
 }
 
 // optional accepts an empty field (unchanged) or what check accepts; that
-// at least one field is filled is checked on submit, by resources.
+// at least one field is filled is checked on submit, by ParseLimits.
 func optional(check func(string) error) func(string) error {
 	return func(s string) error {
 		if strings.TrimSpace(s) == "" {
@@ -342,58 +342,6 @@ func optional(check func(string) error) func(string) error {
 		}
 		return check(strings.TrimSpace(s))
 	}
-}
-
-func parseCount(s string) (int64, error) {
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%q: give a whole number, 0 for no limit", s)
-	}
-	return n, nil
-}
-
-func parseCPUs(s string) (float64, error) {
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || !(v >= 0 && v <= 1<<20) {
-		return 0, fmt.Errorf("%q: give a number of CPUs like 0.5 or 2, 0 for no limit", s)
-	}
-	return v, nil
-}
-
-// resources turns the form's answers into an update; blank stays as is.
-func resources(mem, pids, cpus string) (core.Resources, error) {
-	var r core.Resources
-	if s := strings.TrimSpace(mem); s != "" {
-		v, err := format.ParseBytes(s)
-		if err != nil {
-			return r, err
-		}
-		if v == 0 {
-			v = -1 // no limit
-		}
-		r.MemoryBytes = &v
-	}
-	if s := strings.TrimSpace(pids); s != "" {
-		v, err := parseCount(s)
-		if err != nil {
-			return r, err
-		}
-		if v == 0 {
-			v = -1
-		}
-		r.Pids = &v
-	}
-	if s := strings.TrimSpace(cpus); s != "" {
-		v, err := parseCPUs(s)
-		if err != nil {
-			return r, err
-		}
-		r.CPUs = &v
-	}
-	if r.MemoryBytes == nil && r.Pids == nil && r.CPUs == nil {
-		return r, errors.New("nothing to update: fill in memory, pids or cpus")
-	}
-	return r, nil
 }
 
 // checkpointForm asks for a name and the dump's options. Without
@@ -480,7 +428,7 @@ func (m *Model) onDone(msg common.DoneMsg) tea.Cmd {
 		m.status = common.StatusMsg{Text: msg.Text}
 	}
 	if msg.Action == common.ActDelete && m.screen == common.ScreenContainer && msg.Err == nil &&
-		slices.Contains(strings.Split(msg.ID, ","), m.id) {
+		slices.Contains(msg.IDs, m.id) {
 		cmd := m.navigate(common.NavigateMsg{Screen: common.ScreenList})
 		m.status = common.StatusMsg{Text: msg.Text} // navigate cleared it
 		return tea.Batch(m.requestList(), cmd)

@@ -361,8 +361,12 @@ func (m *Model) onEventsStarted(msg eventsStartedMsg) tea.Cmd {
 	if len(msg.warns) > 0 {
 		m.status = common.StatusMsg{Text: fmt.Sprintf("events journal: %d unreadable lines skipped", len(msg.warns)), Level: common.LevelWarning}
 	}
-	m.events, m.eventsLive = msg.stream, true
-	return tea.Batch(m.forward(common.EventsMsg{Events: msg.history, History: true}), m.events.wait())
+	m.events, m.eventsLive = msg.stream, msg.stream != nil
+	cmd := m.forward(common.EventsMsg{Events: msg.history, History: true})
+	if m.events == nil {
+		return cmd
+	}
+	return tea.Batch(cmd, m.events.wait())
 }
 
 // onEvents takes a live batch: the rows it names change in the store (a

@@ -89,7 +89,11 @@ func startEvents(ctx context.Context, src common.EventSource) tea.Cmd {
 		for _, ev := range h {
 			seen.First(ev)
 		}
-		return eventsStartedMsg{history: h, warns: w, stream: &eventStream{ch: ch, errc: errc, seen: seen}}
+		msg := eventsStartedMsg{history: h, warns: w}
+		if ch != nil { // nil: a source with no live events (the tests' fake)
+			msg.stream = &eventStream{ch: ch, errc: errc, seen: seen}
+		}
+		return msg
 	}
 }
 

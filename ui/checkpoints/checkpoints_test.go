@@ -131,11 +131,11 @@ func TestReload(t *testing.T) {
 		msg    tea.Msg
 		reload bool
 	}{
-		{"checkpoint done", common.DoneMsg{Action: common.ActCheckpoint, ID: "demo-cpu"}, true},
-		{"restore done", common.DoneMsg{Action: common.ActRestore, ID: "demo-cpu"}, true},
-		{"delete done", common.DoneMsg{Action: common.ActDeleteCheckpoint, ID: "demo-cpu"}, true},
-		{"failed checkpoint", common.DoneMsg{Action: common.ActCheckpoint, ID: "demo-cpu", Err: errors.New("criu")}, true},
-		{"pause done", common.DoneMsg{Action: common.ActPause, ID: "demo-cpu"}, false},
+		{"checkpoint done", common.DoneMsg{Action: common.ActCheckpoint, IDs: []string{"demo-cpu"}}, true},
+		{"restore done", common.DoneMsg{Action: common.ActRestore, IDs: []string{"demo-cpu"}}, true},
+		{"delete done", common.DoneMsg{Action: common.ActDeleteCheckpoint, IDs: []string{"demo-cpu"}}, true},
+		{"failed checkpoint", common.DoneMsg{Action: common.ActCheckpoint, IDs: []string{"demo-cpu"}, Err: errors.New("criu")}, true},
+		{"pause done", common.DoneMsg{Action: common.ActPause, IDs: []string{"demo-cpu"}}, false},
 		{"checkpoint event", common.EventsMsg{Events: []watch.Event{{Kind: watch.KindStart, ID: "demo-cpu"}, {Kind: watch.KindCheckpoint, ID: "demo-cpu"}}}, true},
 		{"another's checkpoint event", common.EventsMsg{Events: []watch.Event{{Kind: watch.KindCheckpoint, ID: "demo-mem"}}}, false},
 		{"other event", common.EventsMsg{Events: []watch.Event{{Kind: watch.KindPause, ID: "demo-cpu"}}}, false},

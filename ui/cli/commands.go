@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"os/signal"
 	"strconv"
@@ -562,30 +561,9 @@ func newUpdateCmd(g *globals) *cobra.Command {
 			if err := checkID(id); err != nil {
 				return err
 			}
-			var r core.Resources
-			if memory != "" {
-				v, err := format.ParseBytes(memory)
-				if err != nil {
-					return usagef("--memory: %v", err)
-				}
-				r.MemoryBytes = &v
-			}
-			if pids != "" {
-				v, err := strconv.ParseInt(pids, 10, 64)
-				if err != nil || v < -1 {
-					return usagef("--pids: %q is not a number (-1 or 0 for no limit)", pids)
-				}
-				r.Pids = &v
-			}
-			if cpus != "" {
-				v, err := strconv.ParseFloat(cpus, 64)
-				if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 || v > 1<<20 {
-					return usagef("--cpus: %q is not a non-negative number (0 for no limit)", cpus)
-				}
-				r.CPUs = &v
-			}
-			if r == (core.Resources{}) {
-				return usagef("nothing to update: give --memory, --pids or --cpus")
+			r, err := format.ParseLimits(memory, pids, cpus)
+			if err != nil {
+				return usagef("%v", err)
 			}
 			m, err := g.manager(cmd.Context())
 			if err != nil {
@@ -601,8 +579,8 @@ func newUpdateCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&memory, "memory", "", "memory limit (e.g. 256m, 1g)")
-	cmd.Flags().StringVar(&pids, "pids", "", "maximum number of processes")
+	cmd.Flags().StringVar(&memory, "memory", "", "memory limit (e.g. 256m, 1g; 0 for none)")
+	cmd.Flags().StringVar(&pids, "pids", "", "maximum number of processes (0 for none)")
 	cmd.Flags().StringVar(&cpus, "cpus", "", "CPU limit in CPUs (e.g. 0.5; 0 removes it)")
 	return cmd
 }

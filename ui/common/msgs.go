@@ -115,10 +115,10 @@ type EventsMsg struct {
 	History bool
 }
 
-// DoneMsg reports that an action ended; Err is nil on success.
+// DoneMsg reports that an action on IDs ended; Err is nil on success.
 type DoneMsg struct {
 	Action Action
-	ID     string
+	IDs    []string
 	Text   string
 	Err    error
 }

@@ -1,0 +1,54 @@
+package format
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestParseLimits(t *testing.T) {
+	show := func(p *int64) string {
+		if p == nil {
+			return "-"
+		}
+		return fmt.Sprint(*p)
+	}
+	for _, tc := range []struct {
+		mem, pids, cpus string
+		want            string // memory pids cpus, "-" for unchanged
+		err             string
+	}{
+		{"512m", "", "", "536870912 - -", ""},
+		{" 1g ", "100", "0.5", "1073741824 100 0.5", ""},
+		{"0", "0", "0", "-1 -1 0", ""},
+		{"-1", "-1", "", "-1 -1 -", ""},
+		{"", "", "2", "- - 2", ""},
+		{"", "", "", "", "nothing to update"},
+		{"lots", "", "", "", `memory: "lots": give a size`},
+		{"-5m", "", "", "", "memory:"},
+		{"", "1.5", "", "", `pids: "1.5": give a whole number`},
+		{"", "-2", "", "", "pids:"},
+		{"", "", "NaN", "", `cpus: "NaN"`},
+		{"", "", "-1", "", "cpus:"},
+		{"", "", "1e9", "", "cpus:"},
+	} {
+		r, err := ParseLimits(tc.mem, tc.pids, tc.cpus)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("ParseLimits(%q, %q, %q) = %v, want error %q", tc.mem, tc.pids, tc.cpus, err, tc.err)
+			}
+			continue
+		}
+		cpus := "-"
+		if r.CPUs != nil {
+			cpus = fmt.Sprint(*r.CPUs)
+		}
+		if got := show(r.MemoryBytes) + " " + show(r.Pids) + " " + cpus; err != nil || got != tc.want {
+			t.Errorf("ParseLimits(%q, %q, %q) = %s, %v; want %s", tc.mem, tc.pids, tc.cpus, got, err, tc.want)
+		}
+	}
+	if _, err := ParseLimits("", " ", ""); !errors.Is(err, ErrNoLimits) {
+		t.Errorf("blank: %v", err)
+	}
+}
