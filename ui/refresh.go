@@ -1,0 +1,188 @@
+package ui
+
+import (
+	"berth/core"
+	"berth/ui/common"
+	"berth/ui/sanitize"
+	"berth/watch"
+	"errors"
+	"fmt"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// refresh is the root's scheduler: it keeps the store fresh at a cost
+// that follows what is on screen, not the host. One list is in flight at
+// a time (another wanted after it runs next); one sample is in flight, of
+// the rows on screen or the container in view, and a reply for a screen
+// left since is dropped by generation; live events change the rows they
+// name; while no live events come, the list is polled every pollTicks.
+type refresh struct {
+	listing, relist bool // one list in flight; another wanted after it
+	// sampling is true while a sample is in flight; sampleGen names the
+	// screen it was for (a reply for a screen left is dropped).
+	sampling  bool
+	sampleGen uint64
+	events    *eventStream
+	// eventsLive is false until the live stream runs, and after it
+	// ends: the list is then relisted every pollTicks ticks instead.
+	eventsLive bool
+	ticks      int
+}
+
+func (m *Model) onContainers(msg common.ContainersMsg) tea.Cmd {
+	m.listing = false
+	var cmds []tea.Cmd
+	if msg.Err != nil {
+		m.status = common.Error(msg.Err)
+	} else {
+		m.c.Store.SetContainers(msg.Containers)
+	}
+	if m.relist {
+		m.relist = false
+		cmds = append(cmds, m.requestList())
+	}
+	return tea.Batch(append(cmds, m.containersChanged(msg.Err))...)
+}
+
+// containersChanged shows the store's containers after a list or an
+// event changed them: the container in view may be gone, and the page
+// redraws its rows. err is the list's failure, if one failed.
+func (m *Model) containersChanged(err error) tea.Cmd {
+	var cmds []tea.Cmd
+	if _, ok := m.c.Store.Get(m.id); !ok && m.screen == common.ScreenContainer && err == nil {
+		// The container in view is gone (removed elsewhere).
+		gone := sanitize.OneLine(m.id)
+		m.modal = nil // a dialog about it has nothing left to act on
+		cmds = append(cmds, m.navigate(common.NavigateMsg{Screen: common.ScreenList}))
+		m.status = common.StatusMsg{Text: gone + " was removed", Level: common.LevelWarning}
+		return tea.Batch(cmds...)
+	}
+	// The page takes the new list first (the list rebuilds its rows), so
+	// the sample below reads the rows now on screen.
+	cmds = append(cmds, m.forward(common.ContainersMsg{Containers: m.c.Store.Containers, Err: err}))
+	if !m.sampling {
+		// Sample at once: a new list shows no stats until then.
+		cmds = append(cmds, m.sample())
+	}
+	return tea.Batch(cmds...)
+}
+
+// requestList lists again, or once the list in flight is back.
+func (m *Model) requestList() tea.Cmd {
+	if m.listing {
+		m.relist = true
+		return nil
+	}
+	m.listing = true
+	return listCmd(m.ctx, m.c.Core)
+}
+
+func (m *Model) onStats(msg common.StatsMsg) tea.Cmd {
+	m.sampling = false
+	if msg.Gen != m.sampleGen {
+		// For a screen since left: sample what is on screen now.
+		return m.sample()
+	}
+	m.c.Store.AddStats(msg.Stats)
+	var cmds []tea.Cmd
+	if msg.Stale {
+		cmds = append(cmds, m.requestList())
+	}
+	// Only the page on view takes the sweep: the list, when hidden,
+	// rebuilds its rows when it is opened again.
+	return tea.Batch(append(cmds, m.forward(msg))...)
+}
+
+// sample reads the stats of what is on screen: the visible rows of the
+// list (all of them stay in the store), or the container in view fully.
+func (m *Model) sample() tea.Cmd {
+	var cs []core.Container
+	full := false
+	switch m.screen {
+	case common.ScreenContainer:
+		if c, ok := m.c.Store.Get(m.id); ok && c.Running() {
+			cs, full = []core.Container{c}, true
+		}
+	case common.ScreenList:
+		for _, id := range m.list.Visible() {
+			if c, ok := m.c.Store.Get(id); ok && c.Running() {
+				cs = append(cs, c)
+			}
+		}
+	}
+	if len(cs) == 0 {
+		return nil
+	}
+	m.sampling = true
+	return sampleCmd(m.c.Core, cs, full, m.sampleGen)
+}
+
+func (m *Model) onEventsStarted(msg eventsStartedMsg) tea.Cmd {
+	m.c.Store.AddEvents(msg.history)
+	if len(msg.warns) > 0 {
+		m.status = common.StatusMsg{Text: fmt.Sprintf("events journal: %d unreadable lines skipped", len(msg.warns)), Level: common.LevelWarning}
+	}
+	m.events, m.eventsLive = msg.stream, msg.stream != nil
+	cmd := m.forward(common.EventsMsg{Events: msg.history, History: true})
+	if m.events == nil {
+		return cmd
+	}
+	return tea.Batch(cmd, m.events.wait())
+}
+
+// onEvents takes a live batch: the rows it names change in the store (a
+// kill counted, an exit, a pause), and only containers whose record the
+// events do not carry are read again, one by one.
+func (m *Model) onEvents(msg common.EventsMsg) tea.Cmd {
+	m.c.Store.AddEvents(msg.Events)
+	for _, ev := range msg.Events {
+		if ev.Kind == watch.KindOOM && !msg.History {
+			m.addToast(ev)
+		}
+	}
+	cmds := []tea.Cmd{m.forward(msg)}
+	if msg.History {
+		return tea.Batch(cmds...)
+	}
+	if m.events != nil {
+		cmds = append(cmds, m.events.wait())
+	}
+	rev := m.c.Store.Rev
+	for _, id := range m.c.Store.Apply(msg.Events) {
+		cmds = append(cmds, getCmd(m.ctx, m.c.Core, id))
+	}
+	if m.c.Store.Rev != rev {
+		cmds = append(cmds, m.containersChanged(nil))
+	}
+	return tea.Batch(cmds...)
+}
+
+// onContainer takes one container read again after an event about it.
+func (m *Model) onContainer(msg containerMsg) tea.Cmd {
+	switch {
+	case errors.Is(msg.err, core.ErrNotFound):
+		m.c.Store.Remove(msg.id)
+	case msg.err != nil:
+		return m.requestList() // unreadable alone: the list says why
+	default:
+		m.c.Store.Put(msg.c)
+	}
+	return m.containersChanged(nil)
+}
+
+func (m *Model) onTick(t time.Time) tea.Cmd {
+	m.c.Now = m.opts.Now()
+	m.expireToasts()
+	m.ticks++
+	cmds := []tea.Cmd{tick(m.opts.Refresh)}
+	if !m.sampling {
+		cmds = append(cmds, m.sample())
+	}
+	if !m.eventsLive && m.ticks%pollTicks == 0 {
+		cmds = append(cmds, m.requestList())
+	}
+	cmds = append(cmds, m.forward(common.RefreshMsg{}))
+	return tea.Batch(cmds...)
+}
