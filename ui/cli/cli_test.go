@@ -89,7 +89,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"pause"}, 2, "requires at least 1 arg"},
 		{[]string{"ps", "--bogus"}, 2, "unknown flag"},
 		{[]string{"kill", "-s", "NOPE", "x"}, 2, `unknown signal "NOPE"`},
-		{[]string{"update", "x", "--memory", "lots"}, 2, "invalid size"},
+		{[]string{"update", "x", "--memory", "lots"}, 2, "give a size like 512m"},
 		{[]string{"frobnicate"}, 2, "unknown command"},
 		{[]string{"pause", "ghost"}, 1, "ghost: no such container"},
 		{[]string{"rm", "ghost"}, 1, "ghost: no such container"},
