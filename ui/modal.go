@@ -29,46 +29,15 @@ type confirm struct {
 	onYes       bool
 }
 
-// confirmKeyMap is a confirmation's keys: fixed, not remappable, so that
-// y and n mean the same in every dialog whatever the config says.
-type confirmKeyMap struct {
-	Yes, No, Choose, Pick key.Binding
-}
-
-var confirmKeys = confirmKeyMap{
-	Yes:    key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "confirms")),
-	No:     key.NewBinding(key.WithKeys("n", "N", "esc", "q"), key.WithHelp("n or esc", "cancels")),
-	Choose: key.NewBinding(key.WithKeys("left", "right", "tab", "shift+tab", "h"), key.WithHelp("←/→", "choose")),
-	Pick:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "takes the chosen")),
-}
-
-// ShortHelp is the dialog's hint line.
-func (k confirmKeyMap) ShortHelp() []key.Binding { return []key.Binding{k.Yes, k.No, k.Choose} }
-
-// FullHelp is every key of the dialog.
-func (k confirmKeyMap) FullHelp() [][]key.Binding { return [][]key.Binding{{k.Yes, k.No, k.Choose, k.Pick}} }
-
-// hintLine renders bindings as "key what · key what", the line under a
-// modal.
-func hintLine(bs []key.Binding) string {
-	parts := make([]string, 0, len(bs))
-	for _, b := range bs {
-		h := b.Help()
-		parts = append(parts, h.Key+" "+h.Desc)
-	}
-	return strings.Join(parts, " · ")
-}
-
 func (m *confirm) update(msg tea.KeyMsg, c *common.Common) (modal, tea.Cmd) {
-	k := confirmKeys
-	switch {
-	case key.Matches(msg, k.Choose):
+	switch msg.String() {
+	case "left", "right", "tab", "shift+tab", "h":
 		m.onYes = !m.onYes
-	case key.Matches(msg, k.Yes):
+	case "y", "Y":
 		return nil, m.yes
-	case key.Matches(msg, k.No):
+	case "n", "N", "esc", "q":
 		return nil, nil
-	case key.Matches(msg, k.Pick):
+	case "enter":
 		if m.onYes {
 			return nil, m.yes
 		}
@@ -92,7 +61,7 @@ func (m *confirm) view(c *common.Common) string {
 	if m.body != "" {
 		body += "\n" + m.body
 	}
-	body += "\n\n" + cancel + "  " + yes + "\n" + st.Muted.Render(hintLine(confirmKeys.ShortHelp()))
+	body += "\n\n" + cancel + "  " + yes + "\n" + st.Muted.Render("y confirms · n or esc cancels · ←/→ choose")
 	return st.Box.Render(body)
 }
 
@@ -143,27 +112,11 @@ func (m *menu) narrow() {
 
 const menuRows = 12
 
-// menuKeyMap is a menu's keys besides navigation and the digits.
-type menuKeyMap struct {
-	Run, Close key.Binding
-}
-
-var menuKeys = menuKeyMap{
-	Run:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "runs")),
-	Close: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "closes")),
-}
-
-// ShortHelp is the menu's hint line.
-func (k menuKeyMap) ShortHelp() []key.Binding { return []key.Binding{k.Run, k.Close} }
-
-// FullHelp is the menu's keys.
-func (k menuKeyMap) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
-
 func (m *menu) update(msg tea.KeyMsg, c *common.Common) (modal, tea.Cmd) {
 	switch {
-	case key.Matches(msg, menuKeys.Close):
+	case msg.Type == tea.KeyEsc:
 		return nil, nil
-	case key.Matches(msg, menuKeys.Run):
+	case msg.Type == tea.KeyEnter:
 		if m.cursor.Index < len(m.shown) {
 			return nil, m.items[m.shown[m.cursor.Index]].run
 		}
@@ -220,7 +173,7 @@ func (m *menu) view(c *common.Common) string {
 		}
 		b.WriteString("\n" + line)
 	}
-	b.WriteString("\n" + st.Muted.Render(hintLine(menuKeys.ShortHelp())))
+	b.WriteString("\n" + st.Muted.Render("enter runs · esc closes"))
 	return st.Box.Render(b.String())
 }
 
