@@ -30,14 +30,15 @@ type confirm struct {
 }
 
 func (m *confirm) update(msg tea.KeyMsg, c *common.Common) (modal, tea.Cmd) {
-	switch msg.String() {
-	case "left", "right", "tab", "shift+tab", "h":
+	k := confirmKeys
+	switch {
+	case key.Matches(msg, k.Choose):
 		m.onYes = !m.onYes
-	case "y", "Y":
+	case key.Matches(msg, k.Yes):
 		return nil, m.yes
-	case "n", "N", "esc", "q":
+	case key.Matches(msg, k.No):
 		return nil, nil
-	case "enter":
+	case key.Matches(msg, k.Pick):
 		if m.onYes {
 			return nil, m.yes
 		}
@@ -61,7 +62,7 @@ func (m *confirm) view(c *common.Common) string {
 	if m.body != "" {
 		body += "\n" + m.body
 	}
-	body += "\n\n" + cancel + "  " + yes + "\n" + st.Muted.Render("y confirms · n or esc cancels · ←/→ choose")
+	body += "\n\n" + cancel + "  " + yes + "\n" + hints(st, confirmKeys.ShortHelp()...)
 	return st.Box.Render(body)
 }
 
@@ -114,9 +115,9 @@ const menuRows = 12
 
 func (m *menu) update(msg tea.KeyMsg, c *common.Common) (modal, tea.Cmd) {
 	switch {
-	case msg.Type == tea.KeyEsc:
+	case key.Matches(msg, menuKeys.Close):
 		return nil, nil
-	case msg.Type == tea.KeyEnter:
+	case key.Matches(msg, menuKeys.Run):
 		if m.cursor.Index < len(m.shown) {
 			return nil, m.items[m.shown[m.cursor.Index]].run
 		}
@@ -173,7 +174,7 @@ func (m *menu) view(c *common.Common) string {
 		}
 		b.WriteString("\n" + line)
 	}
-	b.WriteString("\n" + st.Muted.Render("enter runs · esc closes"))
+	b.WriteString("\n" + hints(st, menuKeys.ShortHelp()...))
 	return st.Box.Render(b.String())
 }
 
@@ -203,7 +204,7 @@ func (m *helpModal) view(c *common.Common) string {
 		cols = append(cols, b.String())
 	}
 	body := joinColumns(cols, c.Width-6)
-	return st.Box.Render(body + "\n\n" + st.Muted.Render("any key closes help"))
+	return st.Box.Render(body + "\n\n" + hints(st, helpCloseKey))
 }
 
 // joinColumns lays blocks side by side while they fit width, wrapping
