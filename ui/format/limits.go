@@ -25,10 +25,7 @@ func ParseMemoryLimit(s string) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("memory: %q: give a size like 512m or 1g, 0 for no limit", s)
 	}
-	if v == 0 {
-		return -1, nil
-	}
-	return v, nil
+	return lifted(v), nil
 }
 
 // ParsePidsLimit parses a pids limit: a whole number, or 0 or -1 for none
@@ -39,10 +36,15 @@ func ParsePidsLimit(s string) (int64, error) {
 	if err != nil || v < -1 {
 		return 0, fmt.Errorf("pids: %q: give a whole number, 0 for no limit", s)
 	}
+	return lifted(v), nil
+}
+
+// lifted turns the 0 an operator types for "no limit" into core's -1.
+func lifted(v int64) int64 {
 	if v == 0 {
-		return -1, nil
+		return -1
 	}
-	return v, nil
+	return v
 }
 
 // ParseCPUs parses a cpu limit in CPUs (0.5, 2), 0 for none.
@@ -62,29 +64,30 @@ var ErrNoLimits = errors.New("nothing to update: give memory, pids or cpus")
 // as it is, and all blank is ErrNoLimits.
 func ParseLimits(memory, pids, cpus string) (core.Resources, error) {
 	var r core.Resources
-	if strings.TrimSpace(memory) != "" {
-		v, err := ParseMemoryLimit(memory)
-		if err != nil {
-			return r, err
-		}
-		r.MemoryBytes = &v
+	if err := parseField(memory, ParseMemoryLimit, &r.MemoryBytes); err != nil {
+		return r, err
 	}
-	if strings.TrimSpace(pids) != "" {
-		v, err := ParsePidsLimit(pids)
-		if err != nil {
-			return r, err
-		}
-		r.Pids = &v
+	if err := parseField(pids, ParsePidsLimit, &r.Pids); err != nil {
+		return r, err
 	}
-	if strings.TrimSpace(cpus) != "" {
-		v, err := ParseCPUs(cpus)
-		if err != nil {
-			return r, err
-		}
-		r.CPUs = &v
+	if err := parseField(cpus, ParseCPUs, &r.CPUs); err != nil {
+		return r, err
 	}
 	if r.MemoryBytes == nil && r.Pids == nil && r.CPUs == nil {
 		return r, ErrNoLimits
 	}
 	return r, nil
+}
+
+// parseField sets *dst to the parsed answer s, leaving it nil when s is blank.
+func parseField[T any](s string, parse func(string) (T, error), dst **T) error {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	v, err := parse(s)
+	if err != nil {
+		return err
+	}
+	*dst = &v
+	return nil
 }
