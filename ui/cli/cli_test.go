@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"berth/watch"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 var fixture *coretest.Fixture
@@ -410,5 +412,80 @@ func TestDemo(t *testing.T) {
 	c.must("demo")
 	if c.ps()["demo-sleep"]["pid"] != before {
 		t.Fatal("demo restarted a running container")
+	}
+}
+
+// openPty returns a pseudo-terminal's two ends, for a test to give berth
+// a terminal on one stream only.
+func openPty(t *testing.T) (master, slave *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pty: %v", err)
+	}
+	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close(); s.Close() })
+	return m, s
+}
+
+// drainPty reads what reached the terminal until nothing more comes.
+func drainPty(m *os.File) string {
+	var b bytes.Buffer
+	buf := make([]byte, 4096)
+	for {
+		m.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		n, err := m.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			return b.String()
+		}
+	}
+}
+
+// A container's stderr reaches berth's stderr: when that is the
+// operator's terminal it is escaped, even with stdout piped (berth logs ID
+// > file, berth run ID | cat); the piped stream stays raw.
+func TestEscapingPerStream(t *testing.T) {
+	c := newCLI(t)
+	hostile := `printf 'out\033]52;c;aGk=\007\n'; printf 'err\033]0;pwned\007\033[2J\n' >&2`
+	c.must("run", "-d", "-b", c.env.Bundle([]string{"sh", "-c", hostile + "; sleep 1000"}, nil), "loud")
+	for i := 0; ; i++ {
+		if _, errs, _ := c.run("logs", "loud"); strings.Contains(errs, "err") {
+			break
+		}
+		if i > 100 {
+			t.Fatal("the container's output never came")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, args := range [][]string{
+		{"logs", "loud"},
+		{"run", "--rm", "-b", c.env.Bundle([]string{"sh", "-c", hostile}, nil), "loud-fg"},
+	} {
+		master, slave := openPty(t)
+		var out bytes.Buffer
+		cmd := c.cmd(args...)
+		cmd.Stdout, cmd.Stderr = &out, slave
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("berth %v: %v", args, err)
+		}
+		slave.Close()
+		tty := drainPty(master)
+		if strings.ContainsAny(tty, "\x1b\x07") || !strings.Contains(tty, "err") {
+			t.Errorf("berth %v: the terminal got %q", args, tty)
+		}
+		if !strings.Contains(out.String(), "out\x1b]52;c;aGk=\x07") {
+			t.Errorf("berth %v: piped stdout %q, want the bytes as written", args, out.String())
+		}
 	}
 }

@@ -79,7 +79,7 @@ func foreground(ctx context.Context, g *globals, m *core.Manager, id string, rm 
 			}
 		}
 	}()
-	term := isTerminal(g.stdout)
+	term := terminals(g)
 	err := m.Logs(fctx, id, core.LogOptions{Tail: -1, Follow: true}, func(l core.LogLine) error {
 		return writeLogLine(g, l, false, term)
 	})
@@ -347,7 +347,7 @@ func newLogsCmd(g *globals) *cobra.Command {
 		Use:   "logs [-f] [-n N] ID",
 		Short: "Print a container's output",
 		Long: "Print a container's output as its shim recorded it. Control characters are\n" +
-			"escaped when printing to a terminal and passed through when piped.",
+			"escaped on each stream that is a terminal and passed through where piped.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := args[0]
@@ -355,7 +355,7 @@ func newLogsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			term := isTerminal(g.stdout)
+			term := terminals(g)
 			return m.Logs(cmd.Context(), id, core.LogOptions{Tail: tail, Follow: follow, Proc: proc}, func(l core.LogLine) error {
 				return writeLogLine(g, l, timestamps, term)
 			})
@@ -368,9 +368,18 @@ func newLogsCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
+// outputTerminals says, for each of berth's output streams, whether it is
+// a terminal: a container's stderr goes to berth's stderr, which is often
+// still the operator's terminal when stdout is piped or redirected.
+type outputTerminals struct{ stdout, stderr bool }
+
+func terminals(g *globals) outputTerminals {
+	return outputTerminals{stdout: isTerminal(g.stdout), stderr: isTerminal(g.stderr)}
+}
+
 // writeLogLine prints one log line: JSON, or the raw bytes to the stream
-// they came from, escaped when the destination is a terminal.
-func writeLogLine(g *globals, l core.LogLine, timestamps, term bool) error {
+// they came from, escaped when that stream is a terminal.
+func writeLogLine(g *globals, l core.LogLine, timestamps bool, term outputTerminals) error {
 	if g.json {
 		b, err := json.Marshal(l)
 		if err != nil {
@@ -379,12 +388,12 @@ func writeLogLine(g *globals, l core.LogLine, timestamps, term bool) error {
 		_, err = g.stdout.Write(append(b, '\n'))
 		return err
 	}
-	w := g.stdout
+	w, escape := g.stdout, term.stdout
 	if l.Stream == "stderr" {
-		w = g.stderr
+		w, escape = g.stderr, term.stderr
 	}
 	data := l.Data
-	if term {
+	if escape {
 		data = []byte(sanitize.Line(string(data)))
 	}
 	if timestamps {
