@@ -15,7 +15,8 @@ type KeyMap struct {
 	Quit, Back, Help, Palette, Events, Theme key.Binding
 	// Navigation in any list.
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
-	// The container list.
+	// The container list; Filter also filters every other table (the
+	// processes, checkpoints and events), which meet the same keys.
 	Open, Logs, Filter, Mark, Sort, Reverse key.Binding
 	// Actions on the selected (or marked) containers, from the list and
 	// the container view.
