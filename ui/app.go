@@ -221,23 +221,9 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, m.forward(msg)
 }
 
-// forward passes a message to the page on view (and the list, which
-// keeps its rows fresh for when it is shown again).
+// forward passes a message to the page on view.
 func (m *Model) forward(msg tea.Msg) tea.Cmd {
-	p, cmd := m.page().Update(msg)
-	m.setPage(p)
-	return cmd
-}
-
-func (m *Model) setPage(p common.Page) {
-	switch m.screen {
-	case common.ScreenContainer:
-		m.tabs[m.tab] = p
-	case common.ScreenEvents:
-		m.journal = p.(*events.Model)
-	default:
-		m.list = p.(*containers.Model)
-	}
+	return m.page().Update(msg)
 }
 
 // resize records the terminal size and gives the page what is left of

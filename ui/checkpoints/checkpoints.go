@@ -148,27 +148,27 @@ func (m *Model) reload() tea.Cmd {
 }
 
 // Update handles the page's replies, the root's reports and keys.
-func (m *Model) Update(msg tea.Msg) (common.Page, tea.Cmd) {
+func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case ListMsg:
-		return m, m.setList(msg)
+		return m.setList(msg)
 	case LogMsg:
 		m.setLog(msg)
 	case common.DoneMsg:
 		switch msg.Action {
 		case common.ActCheckpoint, common.ActRestore, common.ActDeleteCheckpoint:
-			return m, m.reload()
+			return m.reload()
 		}
 	case common.EventsMsg:
 		if slices.ContainsFunc(msg.Events, func(e watch.Event) bool {
 			return e.Kind == watch.KindCheckpoint && e.ID == m.id
 		}) {
-			return m, m.reload()
+			return m.reload()
 		}
 	case tea.KeyMsg:
-		return m, m.key(msg)
+		return m.key(msg)
 	}
-	return m, nil
+	return nil
 }
 
 // setList takes a list load's reply, keeping the selected checkpoint

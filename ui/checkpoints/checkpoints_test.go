@@ -54,7 +54,7 @@ func deliver(m *checkpoints.Model, cmd tea.Cmd) []tea.Msg {
 	for _, msg := range uitest.Run(cmd) {
 		switch msg.(type) {
 		case checkpoints.ListMsg, checkpoints.LogMsg:
-			_, next := m.Update(msg)
+			next := m.Update(msg)
 			out = append(out, deliver(m, next)...)
 		default:
 			out = append(out, msg)
@@ -66,7 +66,7 @@ func deliver(m *checkpoints.Model, cmd tea.Cmd) []tea.Msg {
 func press(m *checkpoints.Model, keys ...string) []tea.Msg {
 	var out []tea.Msg
 	for _, k := range keys {
-		_, cmd := m.Update(keyMsg(k))
+		cmd := m.Update(keyMsg(k))
 		out = append(out, deliver(m, cmd)...)
 	}
 	return out
@@ -145,7 +145,7 @@ func TestReload(t *testing.T) {
 			f := uitest.New()
 			_, m := open(t, f, "demo-cpu", 80, 24)
 			f.Checkpoint["demo-cpu"] = append(f.Checkpoint["demo-cpu"], core.Checkpoint{Name: "fresh-one", Valid: true})
-			_, cmd := m.Update(tt.msg)
+			cmd := m.Update(tt.msg)
 			if (cmd != nil) != tt.reload {
 				t.Fatalf("reload %v, want %v", cmd != nil, tt.reload)
 			}
@@ -161,13 +161,13 @@ func TestOneLoadInFlight(t *testing.T) {
 	f := uitest.New()
 	_, m := open(t, f, "demo-cpu", 80, 24)
 	done := common.DoneMsg{Action: common.ActCheckpoint}
-	_, first := m.Update(done)
-	if _, second := m.Update(done); first == nil || second != nil {
+	first := m.Update(done)
+	if second := m.Update(done); first == nil || second != nil {
 		t.Fatalf("first %v second %v: want one load in flight", first != nil, second != nil)
 	}
 	// The reload asked meanwhile runs once the first ends.
 	msg := uitest.Run(first)[0]
-	if _, next := m.Update(msg); next == nil {
+	if next := m.Update(msg); next == nil {
 		t.Error("the pending reload did not run")
 	}
 }
@@ -178,7 +178,7 @@ func TestKeepsSelection(t *testing.T) {
 	_, m := open(t, f, "demo-cpu", 80, 24)
 	press(m, "down", "down") // pre-1
 	f.Checkpoint["demo-cpu"] = f.Checkpoint["demo-cpu"][1:]
-	_, cmd := m.Update(common.DoneMsg{Action: common.ActDeleteCheckpoint})
+	cmd := m.Update(common.DoneMsg{Action: common.ActDeleteCheckpoint})
 	deliver(m, cmd)
 	got := press(m, "d")
 	if len(got) != 1 || got[0].(common.ActionMsg).Checkpoint != "pre-1" {
@@ -212,7 +212,7 @@ func TestInspectClosesWhenDeleted(t *testing.T) {
 	_, m := open(t, f, "demo-cpu", 80, 24)
 	press(m, "enter")
 	f.Checkpoint["demo-cpu"] = f.Checkpoint["demo-cpu"][1:]
-	_, cmd := m.Update(common.DoneMsg{Action: common.ActDeleteCheckpoint})
+	cmd := m.Update(common.DoneMsg{Action: common.ActDeleteCheckpoint})
 	deliver(m, cmd)
 	if m.Inspecting() {
 		t.Error("still inspecting a deleted checkpoint")
@@ -222,7 +222,7 @@ func TestInspectClosesWhenDeleted(t *testing.T) {
 func TestStaleLogDropped(t *testing.T) {
 	f := uitest.New()
 	_, m := open(t, f, "demo-cpu", 80, 24)
-	_, cmd := m.Update(keyMsg("enter"))
+	cmd := m.Update(keyMsg("enter"))
 	stale := uitest.Run(cmd)
 	m.Back()
 	press(m, "enter")
@@ -267,7 +267,7 @@ func TestErrors(t *testing.T) {
 		t.Errorf("error not shown on one line:\n%s", v)
 	}
 	delete(f.Fail, "Checkpoints")
-	_, cmd := m.Update(common.DoneMsg{Action: common.ActCheckpoint})
+	cmd := m.Update(common.DoneMsg{Action: common.ActCheckpoint})
 	deliver(m, cmd)
 	press(m, "enter")
 	v = uitest.Strip(m.View())

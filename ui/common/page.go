@@ -10,16 +10,17 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 )
 
-// Page is one screen or tab the root shows. Update returns the page itself
-// (the root keeps it as a Page); View renders exactly Common.Width x
-// Common.Height cells.
+// Page is one screen or tab the root shows. Update changes the page in
+// place and returns what it needs run, so the root never has to assert a
+// Page back to its type; View renders exactly Common.Width x Common.Height
+// cells.
 type Page interface {
 	// Open shows the page for container id ("" for a global page) and
 	// returns what it needs loaded.
 	Open(id string) tea.Cmd
 	// Close stops whatever the page runs (a log follow), when it is left.
 	Close()
-	Update(msg tea.Msg) (Page, tea.Cmd)
+	Update(msg tea.Msg) tea.Cmd
 	View() string
 	// ShortHelp and FullHelp are the page's own keys (help.KeyMap).
 	ShortHelp() []key.Binding

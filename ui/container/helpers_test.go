@@ -32,7 +32,7 @@ func open(p common.Page, id string) common.Page {
 func feed(p common.Page, msgs ...tea.Msg) common.Page {
 	for _, m := range msgs {
 		var cmd tea.Cmd
-		p, cmd = p.Update(m)
+		cmd = p.Update(m)
 		if cmd != nil {
 			p = feed(p, uitest.Run(cmd)...)
 		}
@@ -46,7 +46,7 @@ var keyMsg = uitest.Key
 // resize gives the page w x h cells, as the root does.
 func resize(c *common.Common, p common.Page, w, h int) common.Page {
 	c.Width, c.Height = w, h
-	p, _ = p.Update(tea.WindowSizeMsg{Width: w, Height: h + 3})
+	p.Update(tea.WindowSizeMsg{Width: w, Height: h + 3})
 	return p
 }
 

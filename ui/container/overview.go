@@ -81,7 +81,7 @@ func (o *Overview) Close() { o.gen++ }
 // Update takes the loaded spec and the scroll keys; any other message may
 // have changed the store, the size or the clock, so the content is
 // rebuilt when they did.
-func (o *Overview) Update(msg tea.Msg) (common.Page, tea.Cmd) {
+func (o *Overview) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case specMsg:
 		o.setSpec(msg)
@@ -89,7 +89,7 @@ func (o *Overview) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 		o.scroll.nav(msg, o.c.Keys, len(o.lines), o.c.Height)
 	}
 	o.rebuild()
-	return o, nil
+	return nil
 }
 
 // setSpec keeps a spec loaded for the current generation.

@@ -96,16 +96,16 @@ func (p *Processes) Close() {
 }
 
 // Update takes reads, polls on refresh, and handles the table's keys.
-func (p *Processes) Update(msg tea.Msg) (common.Page, tea.Cmd) {
+func (p *Processes) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case processesMsg:
 		p.receive(msg)
 	case common.RefreshMsg:
-		return p, p.poll()
+		return p.poll()
 	case tea.KeyMsg:
-		return p, p.handleKey(msg)
+		return p.handleKey(msg)
 	}
-	return p, nil
+	return nil
 }
 
 // stopped reports whether the store knows the container has no live init.

@@ -109,7 +109,7 @@ func TestProcessesKill(t *testing.T) {
 			for _, k := range tt.keys {
 				p.Update(keyMsg(k))
 			}
-			_, cmd := p.Update(keyMsg("k"))
+			cmd := p.Update(keyMsg("k"))
 			var got tea.Msg
 			if msgs := uitest.Run(cmd); len(msgs) == 1 {
 				got = msgs[0]
@@ -138,7 +138,7 @@ func TestProcessesStaleGenerationDropped(t *testing.T) {
 		t.Errorf("pids = %v, want demo-cpu's", got)
 	}
 	// Closed: the reply to a read started before is dropped too.
-	_, cmd := p.Update(common.RefreshMsg{})
+	cmd := p.Update(common.RefreshMsg{})
 	late := uitest.Run(cmd)
 	p.Close()
 	p.Open("demo-mem")
@@ -154,7 +154,7 @@ func TestProcessesOneReadInFlight(t *testing.T) {
 	if p.Open("demo-cpu") == nil {
 		t.Fatal("Open started no read")
 	}
-	if _, cmd := p.Update(common.RefreshMsg{}); cmd != nil {
+	if cmd := p.Update(common.RefreshMsg{}); cmd != nil {
 		t.Error("a refresh started a second read while one was in flight")
 	}
 }

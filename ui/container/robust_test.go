@@ -113,7 +113,7 @@ func TestSizeStorm(t *testing.T) {
 		for i, p := range pages {
 			p = resize(c, p, w, h)
 			// Keys and samples between sizes, as a user would.
-			p, _ = p.Update(keyMsg([]string{"down", "up", "end", "s", "S"}[rng.IntN(5)]))
+			p.Update(keyMsg([]string{"down", "up", "end", "s", "S"}[rng.IntN(5)]))
 			v := p.View()
 			if w > 0 && h > 0 {
 				checkSize(t, pageKinds[i].name, v, w, h)

@@ -58,12 +58,12 @@ func (s *Stats) Close() {}
 // Update scrolls the graphs with the navigation keys, then redraws them if
 // anything they show changed: new samples (a StatsMsg), a new size, the
 // theme or the scroll position.
-func (s *Stats) Update(msg tea.Msg) (common.Page, tea.Cmd) {
+func (s *Stats) Update(msg tea.Msg) tea.Cmd {
 	if msg, ok := msg.(tea.KeyMsg); ok {
 		s.handleKey(msg)
 	}
 	s.rebuild()
-	return s, nil
+	return nil
 }
 
 // handleKey scrolls the graphs when not all fit.

@@ -60,7 +60,7 @@ func TestStatsDrawnInUpdate(t *testing.T) {
 	if s.View() != before {
 		t.Error("View changed without an Update")
 	}
-	s, _ = s.Update(common.StatsMsg{})
+	s.Update(common.StatsMsg{})
 	if v := s.View(); !strings.Contains(v, "memory 1.0MiB") {
 		t.Errorf("new samples not drawn:\n%s", v)
 	}
@@ -92,7 +92,7 @@ func TestStatsScroll(t *testing.T) {
 	if !strings.Contains(lastLine(s.View()), "graphs 1-3 of 5") {
 		t.Fatalf("no note on the graphs out of view:\n%s", s.View())
 	}
-	s, _ = s.Update(keyMsg("end"))
+	s.Update(keyMsg("end"))
 	v := s.View()
 	if !strings.Contains(lastLine(v), "graphs 3-5 of 5") || !strings.Contains(v, "net rx") || strings.Contains(v, "memory") {
 		t.Errorf("scrolled to the end:\n%s", v)

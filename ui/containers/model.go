@@ -149,16 +149,16 @@ func (m *Model) Refresh() {
 }
 
 // Update handles keys and the root's data messages.
-func (m *Model) Update(msg tea.Msg) (common.Page, tea.Cmd) {
+func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.KeyMsg:
-		return m, m.updateKey(msg)
+		return m.updateKey(msg)
 	case tea.WindowSizeMsg:
 		m.table.SetHeight(m.bodyHeight())
 	case common.ContainersMsg, common.StatsMsg, common.RefreshMsg:
 		m.Refresh()
 	}
-	return m, nil
+	return nil
 }
 
 func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {

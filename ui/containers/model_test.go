@@ -41,7 +41,7 @@ func TestKeys(t *testing.T) {
 			m := New(uitest.NewCommon(t, uitest.New(), 80, 24, "dark", false))
 			var msgs []tea.Msg
 			for _, k := range tt.keys {
-				_, cmd := m.Update(press(k))
+				cmd := m.Update(press(k))
 				msgs = uitest.Run(cmd)
 			}
 			if len(msgs) != 1 || fmt.Sprint(msgs[0]) != fmt.Sprint(tt.want) {

@@ -120,18 +120,18 @@ func (m *Model) followNewest() {
 func (m *Model) bodyHeight() int { return max(m.c.Height-2, 1) }
 
 // Update follows the store and scrolls.
-func (m *Model) Update(msg tea.Msg) (common.Page, tea.Cmd) {
+func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.KeyMsg:
 		if m.detail != nil {
 			m.scrollDetail(msg)
-			return m, nil
+			return nil
 		}
-		return m, m.updateKey(msg)
+		return m.updateKey(msg)
 	case common.EventsMsg, common.ContainersMsg, tea.WindowSizeMsg:
 		m.refresh()
 	}
-	return m, nil
+	return nil
 }
 
 // updateKey opens the selected event, or gives the key to the table

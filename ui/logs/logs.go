@@ -134,14 +134,14 @@ func (m *Model) Back() bool {
 }
 
 // Update takes new lines, the end of the output, and keys.
-func (m *Model) Update(msg tea.Msg) (common.Page, tea.Cmd) {
+func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case linesMsg:
 		if msg.gen != m.gen || m.follower == nil {
-			return m, nil
+			return nil
 		}
 		m.append(msg.lines)
-		return m, m.follower.wait(m.gen)
+		return m.follower.wait(m.gen)
 	case endMsg:
 		if msg.gen == m.gen {
 			m.end(msg.err)
@@ -151,11 +151,11 @@ func (m *Model) Update(msg tea.Msg) (common.Page, tea.Cmd) {
 		m.styleInput()
 	case tea.KeyMsg:
 		if m.prompting {
-			return m, m.updatePrompt(msg)
+			return m.updatePrompt(msg)
 		}
 		m.updateKey(msg)
 	}
-	return m, nil
+	return nil
 }
 
 // append adds a batch to the ring, matching it against the search.

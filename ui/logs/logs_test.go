@@ -38,7 +38,7 @@ func deliver(t testing.TB, m *Model, cmd tea.Cmd, done func() bool) {
 		go func() { ch <- cmd() }()
 		select {
 		case msg := <-ch:
-			_, cmd = m.Update(msg)
+			cmd = m.Update(msg)
 		case <-time.After(5 * time.Second):
 			t.Fatalf("no message after 5s (%d lines held)", m.buf.len())
 		}
@@ -307,10 +307,10 @@ func TestBack(t *testing.T) {
 func TestMessages(t *testing.T) {
 	m := started(t, 80, 24)
 	stale := linesMsg{gen: m.gen - 1, lines: []line{newLine(core.LogLine{Data: []byte("old")})}}
-	if _, cmd := m.Update(stale); cmd != nil || m.buf.len() != 0 {
+	if cmd := m.Update(stale); cmd != nil || m.buf.len() != 0 {
 		t.Errorf("stale lines taken: %d held", m.buf.len())
 	}
-	if _, cmd := m.Update(linesMsg{gen: m.gen, lines: stale.lines}); cmd == nil || m.buf.len() != 1 {
+	if cmd := m.Update(linesMsg{gen: m.gen, lines: stale.lines}); cmd == nil || m.buf.len() != 1 {
 		t.Errorf("lines not taken or not re-armed: %d held", m.buf.len())
 	}
 	m.Update(endMsg{gen: m.gen - 1, err: errors.New("old")})
@@ -334,7 +334,7 @@ func TestReopenDropsOldFollow(t *testing.T) {
 	t.Cleanup(m.Close)
 	cmd := m.Open("demo-cpu")
 	msg := old()
-	if _, c := m.Update(msg); c != nil || m.buf.len() != 0 {
+	if c := m.Update(msg); c != nil || m.buf.len() != 0 {
 		t.Errorf("a reply of the first Open was taken: %T, %d lines", msg, m.buf.len())
 	}
 	if m.id != "demo-cpu" || cmd == nil {
