@@ -92,7 +92,7 @@ func TestLifecycle(t *testing.T) {
 	if err != nil || len(ps) == 0 || ps[0].HostPid != c.Pid || ps[0].ContainerPid != 1 || ps[0].User != "root" {
 		t.Fatalf("processes: %+v %v", ps, err)
 	}
-	st, err := core.ReadStats(c, true)
+	st, err := sample(c, true)
 	if err != nil || st.MemoryUsage == 0 || st.PidsCurrent == 0 || st.CPUUsage == 0 {
 		t.Fatalf("stats: %+v %v", st, err)
 	}
@@ -107,7 +107,7 @@ func TestLifecycle(t *testing.T) {
 	if v := readCgroup(t, c, "pids", "pids.max"); v != "50" {
 		t.Fatalf("pids.max %s", v)
 	}
-	if st, _ := core.ReadStats(c, true); st.CPUQuota != 0.5 || st.MemoryLimit != uint64(mem) || st.PidsLimit != 50 {
+	if st, _ := sample(c, true); st.CPUQuota != 0.5 || st.MemoryLimit != uint64(mem) || st.PidsLimit != 50 {
 		t.Fatalf("stats after update: %+v", st)
 	}
 	// -1 lifts the limits (the UI's "0 = none").
@@ -115,7 +115,7 @@ func TestLifecycle(t *testing.T) {
 	if err := m.Update(ctx, "life", core.Resources{MemoryBytes: &none, Pids: &none}); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := core.ReadStats(c, true); st.MemoryLimit != 0 || st.PidsLimit != 0 {
+	if st, _ := sample(c, true); st.MemoryLimit != 0 || st.PidsLimit != 0 {
 		t.Fatalf("stats after lifting the limits: %+v", st)
 	}
 
@@ -685,7 +685,7 @@ func TestExternalContainers(t *testing.T) {
 	if err := e.M.Resume(ctx, "ext"); err != nil {
 		t.Fatal(err)
 	}
-	if st, err := core.ReadStats(cs[0], false); err != nil || st.PidsCurrent != 1 {
+	if st, err := sample(cs[0], false); err != nil || st.PidsCurrent != 1 {
 		t.Fatalf("stats of external: %+v %v", st, err)
 	}
 	coretest.ErrIs(t, e.M.Delete(ctx, "ext", true), core.ErrUnmanaged)
@@ -823,4 +823,13 @@ func TestKillPaused(t *testing.T) {
 	if c.ExitStatus == nil || *c.ExitStatus != 137 {
 		t.Fatalf("after SIGKILL while paused: %+v", c)
 	}
+}
+
+// sample reads one container's stats as the UI and berth stats do.
+func sample(c core.Container, full bool) (core.Stats, error) {
+	st, stale := core.SampleStats([]core.Container{c}, full)
+	if stale || len(st) != 1 {
+		return core.Stats{}, fmt.Errorf("%s: no sample (cgroup gone?)", c.ID)
+	}
+	return st[0], nil
 }

@@ -44,11 +44,11 @@ func CPUPercent(prev, cur Stats) float64 {
 	return float64(cur.CPUUsage-prev.CPUUsage) / float64(dt.Nanoseconds()) * 100
 }
 
-// ReadStats samples a container's cgroup files: the five the list shows
+// readStats samples a container's cgroup files: the five the list shows
 // (cpu usage, memory usage and limit, pids, io bytes), and with full also
 // the CPU quota, pids limit and network counters. It reads files only; the
 // paths were resolved when the container was listed.
-func ReadStats(c Container, full bool) (Stats, error) {
+func readStats(c Container, full bool) (Stats, error) {
 	s := Stats{ID: c.ID, Time: time.Now()}
 	p := c.CgroupPaths
 	if len(p) == 0 {
@@ -234,7 +234,7 @@ func (m *Manager) StatsTargets(ctx context.Context, ids []string) ([]Container, 
 func SampleStats(cs []Container, full bool) (out []Stats, stale bool) {
 	out = make([]Stats, 0, len(cs))
 	for _, c := range cs {
-		s, err := ReadStats(c, full)
+		s, err := readStats(c, full)
 		if err != nil {
 			stale = true
 			continue

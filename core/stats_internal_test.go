@@ -47,7 +47,7 @@ func v1Paths(root string) cgroupfs.Paths {
 	return p
 }
 
-// statsTestCase describes a fixture and the fields ReadStats must fill.
+// statsTestCase describes a fixture and the fields readStats must fill.
 type statsTestCase struct {
 	name    string
 	v1      bool
@@ -191,9 +191,9 @@ func TestReadStats(t *testing.T) {
 			}
 			cgroupfstest.WriteFiles(t, root, files)
 			before := time.Now()
-			got, err := ReadStats(Container{ID: "x", CgroupPaths: paths}, tt.full)
+			got, err := readStats(Container{ID: "x", CgroupPaths: paths}, tt.full)
 			if (err != nil) != tt.wantErr {
-				t.Fatalf("ReadStats error = %v, want error %v", err, tt.wantErr)
+				t.Fatalf("readStats error = %v, want error %v", err, tt.wantErr)
 			}
 			if err != nil && !strings.HasPrefix(err.Error(), "x: ") {
 				t.Errorf("error %q does not start with the container id", err)
@@ -204,7 +204,7 @@ func TestReadStats(t *testing.T) {
 			want := tt.want
 			want.ID, want.Time = got.ID, got.Time
 			if got != want {
-				t.Errorf("ReadStats =\n %+v\nwant\n %+v", got, want)
+				t.Errorf("readStats =\n %+v\nwant\n %+v", got, want)
 			}
 		})
 	}
@@ -212,9 +212,9 @@ func TestReadStats(t *testing.T) {
 
 func TestReadStatsNoCgroup(t *testing.T) {
 	for _, p := range []cgroupfs.Paths{nil, {}} {
-		_, err := ReadStats(Container{ID: "x", CgroupPaths: p}, false)
+		_, err := readStats(Container{ID: "x", CgroupPaths: p}, false)
 		if !errors.Is(err, ErrNotRunning) {
-			t.Errorf("ReadStats(%v) error = %v, want ErrNotRunning", p, err)
+			t.Errorf("readStats(%v) error = %v, want ErrNotRunning", p, err)
 		}
 	}
 }
@@ -224,9 +224,9 @@ func TestReadStatsNoCgroup(t *testing.T) {
 func TestReadStatsNetwork(t *testing.T) {
 	root := t.TempDir()
 	cgroupfstest.WriteFiles(t, root, v2StatFiles())
-	s, err := ReadStats(Container{ID: "x", Pid: os.Getpid(), CgroupPaths: cgroupfs.Paths{"": root}}, true)
+	s, err := readStats(Container{ID: "x", Pid: os.Getpid(), CgroupPaths: cgroupfs.Paths{"": root}}, true)
 	if err != nil {
-		t.Fatalf("ReadStats: %v", err)
+		t.Fatalf("readStats: %v", err)
 	}
 	if s.CPUQuota != 0.5 || s.PidsLimit != 100 {
 		t.Errorf("CPUQuota, PidsLimit = %v, %v", s.CPUQuota, s.PidsLimit)
@@ -249,9 +249,9 @@ func TestReadStatsLargeIOStat(t *testing.T) {
 	}
 	files["io.stat"] = b.String()
 	cgroupfstest.WriteFiles(t, root, files)
-	s, err := ReadStats(Container{ID: "x", CgroupPaths: cgroupfs.Paths{"": root}}, false)
+	s, err := readStats(Container{ID: "x", CgroupPaths: cgroupfs.Paths{"": root}}, false)
 	if err != nil {
-		t.Fatalf("ReadStats: %v", err)
+		t.Fatalf("readStats: %v", err)
 	}
 	if s.IORead != devices*1000 || s.IOWrite != devices*2000 {
 		t.Errorf("io.stat of %d bytes (%d devices): IORead, IOWrite = %d, %d; want %d, %d",
@@ -269,7 +269,7 @@ func TestReadStatsV1MissingController(t *testing.T) {
 	cwd := t.TempDir()
 	cgroupfstest.WriteFiles(t, cwd, map[string]string{"pids.current": "999\n", "pids.max": "999\n"})
 	t.Chdir(cwd)
-	s, _ := ReadStats(Container{ID: "x", CgroupPaths: paths}, true)
+	s, _ := readStats(Container{ID: "x", CgroupPaths: paths}, true)
 	if s.PidsCurrent == 999 || s.PidsLimit == 999 {
 		t.Errorf("without a pids controller, PidsCurrent, PidsLimit = %d, %d: read from ./pids.current, ./pids.max in the working directory",
 			s.PidsCurrent, s.PidsLimit)
