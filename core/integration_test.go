@@ -322,19 +322,27 @@ func TestOutputFloodDoesNotBlock(t *testing.T) {
 	}
 }
 
-func TestStartTimeout(t *testing.T) {
-	e := coretest.NewEnv(t, fixture, func(o *core.Options) { o.StartTimeout = 2 * time.Second })
-	marker := "hang-" + coretest.RandomID()
-	_, err := e.M.Run(ctx, "hang", core.RunOptions{Bundle: e.Bundle(loop, func(s *specs.Spec) {
+// hangingStart runs a container whose createRuntime hook never returns,
+// as id, with ctx, and checks that the start fails saying want and leaves
+// nothing behind: no state, no runtime state, no cgroup, no hook.
+func hangingStart(t *testing.T, e *coretest.Env, ctx context.Context, id, want string) {
+	t.Helper()
+	marker := id + "-" + coretest.RandomID()
+	_, err := e.M.Run(ctx, id, core.RunOptions{Bundle: e.Bundle(loop, func(s *specs.Spec) {
 		s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "sleep 1000; : " + marker}}}}
 	})})
-	if err == nil || !strings.Contains(err.Error(), "timed out") {
-		t.Fatalf("want a timeout, got %v", err)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("want %q, got %v", want, err)
 	}
-	assertNothingLeft(t, e, "hang")
+	assertNothingLeft(t, e, id)
 	if pids := processesWith(marker); len(pids) > 0 {
 		t.Fatalf("hook processes left running: %v", pids)
 	}
+}
+
+func TestStartTimeout(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, func(o *core.Options) { o.StartTimeout = 2 * time.Second })
+	hangingStart(t, e, ctx, "hang", "timed out")
 }
 
 // A caller that gives up on a start that hangs (SIGTERM to berth run -d)
@@ -342,22 +350,12 @@ func TestStartTimeout(t *testing.T) {
 // runtime's hook, not the container.
 func TestStartAbandoned(t *testing.T) {
 	e := coretest.NewEnv(t, fixture, nil)
-	marker := "abandon-" + coretest.RandomID()
 	cctx, cancel := context.WithCancel(ctx)
 	time.AfterFunc(500*time.Millisecond, cancel)
 	start := time.Now()
-	_, err := e.M.Run(cctx, "abandon", core.RunOptions{Bundle: e.Bundle(loop, func(s *specs.Spec) {
-		s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "sleep 1000; : " + marker}}}}
-	})})
-	if err == nil || !strings.Contains(err.Error(), "abandoned") {
-		t.Fatalf("want the start abandoned, got %v", err)
-	}
+	hangingStart(t, e, cctx, "abandon", "abandoned")
 	if d := time.Since(start); d > 15*time.Second {
 		t.Fatalf("Run returned %v after its context ended", d)
-	}
-	assertNothingLeft(t, e, "abandon")
-	if pids := processesWith(marker); len(pids) > 0 {
-		t.Fatalf("hook processes left running: %v", pids)
 	}
 }
 
