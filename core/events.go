@@ -42,11 +42,8 @@ func (m *Manager) Subscribe(ctx context.Context) (<-chan []watch.Event, <-chan e
 			external[r] = true
 		}
 	}
-	seen, _ := watch.Read(m.opts.StateDir, time.Time{})
-	dedup := watch.NewDedup(16384)
-	for _, ev := range seen {
-		dedup.First(ev)
-	}
+	journaled, _ := watch.Read(m.opts.StateDir, time.Time{})
+	dedup := watch.Seen(journaled)
 	cs, _ := m.List(ctx)
 	for _, c := range cs {
 		if t, ok := m.watchTarget(c); ok {

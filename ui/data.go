@@ -85,13 +85,9 @@ func startEvents(ctx context.Context, src common.EventSource) tea.Cmd {
 	return func() tea.Msg {
 		ch, errc := src.Subscribe(ctx)
 		h, w := src.History(time.Time{})
-		seen := watch.NewDedup(16384)
-		for _, ev := range h {
-			seen.First(ev)
-		}
 		msg := eventsStartedMsg{history: h, warns: w}
 		if ch != nil { // nil: a source with no live events (the tests' fake)
-			msg.stream = &eventStream{ch: ch, errc: errc, seen: seen}
+			msg.stream = &eventStream{ch: ch, errc: errc, seen: watch.Seen(h)}
 		}
 		return msg
 	}

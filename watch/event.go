@@ -79,6 +79,20 @@ func NewDedup(max int) *Dedup {
 	return &Dedup{seen: make(map[string]struct{}, max), max: max}
 }
 
+// DedupKeys is how many keys a follower remembers: more than the events a
+// journal generation holds, so a replay of history is always recognised.
+const DedupKeys = 16384
+
+// Seen is a Dedup of DedupKeys that already knows evs: what a follower
+// has delivered from history, so the live stream does not repeat it.
+func Seen(evs []Event) *Dedup {
+	d := NewDedup(DedupKeys)
+	for _, ev := range evs {
+		d.First(ev)
+	}
+	return d
+}
+
 // First reports whether e is new, and remembers it.
 func (d *Dedup) First(e Event) bool {
 	k := e.Key()

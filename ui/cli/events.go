@@ -44,9 +44,8 @@ func newEventsCmd(g *globals) *cobra.Command {
 			for _, w := range warns {
 				fmt.Fprintln(g.stderr, "berth: warning: "+OneLine(w))
 			}
-			seen := watch.NewDedup(16384)
+			seen := watch.Seen(history)
 			for _, ev := range history {
-				seen.First(ev)
 				if err := printEvent(g, ev); err != nil {
 					return err
 				}
