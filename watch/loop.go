@@ -397,11 +397,7 @@ func (l *Loop) readMemEvents(c *watched) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	v, ok := cgroupfs.KeyValue(b[:n], "oom_kill")
-	if !ok {
-		return 0, cgroupfs.ErrNoCounter
-	}
-	return v, nil
+	return cgroupfs.ParseOOMKill(b[:n])
 }
 
 // memEventsChanged handles a change of a v2 memory.events: a kill counted
@@ -409,10 +405,7 @@ func (l *Loop) readMemEvents(c *watched) (uint64, error) {
 // cgroup gone.
 func (l *Loop) memEventsChanged(c *watched, n uint64, err error) []Event {
 	if err != nil {
-		l.releaseOOM(c)
-		if c.procWd < 0 {
-			l.release(c)
-		}
+		l.cgroupGone(c)
 		return nil
 	}
 	if n <= c.last {
@@ -441,6 +434,15 @@ func (l *Loop) release(c *watched) {
 	if c.procWd >= 0 {
 		l.rmWatch(c.procWd)
 		c.procWd = -1
+	}
+}
+
+// cgroupGone drops the OOM watch of a container whose cgroup was removed;
+// the exit, if watched, is still to come. Called with mu held.
+func (l *Loop) cgroupGone(c *watched) {
+	l.releaseOOM(c)
+	if c.procWd < 0 {
+		l.release(c)
 	}
 }
 
@@ -522,12 +524,8 @@ func (l *Loop) oomWake(c *watched) []Event {
 	var b [8]byte
 	unix.Read(c.efd, b[:])
 	if _, err := os.Lstat(c.control); err != nil {
-		// The cgroup is gone: this wake-up is its removal, not an OOM. The
-		// exit, if watched, is still to come.
-		l.releaseOOM(c)
-		if c.procWd < 0 {
-			l.release(c)
-		}
+		// The cgroup is gone: this wake-up is its removal, not an OOM.
+		l.cgroupGone(c)
 		return nil
 	}
 	snap := Snapshot(c.Cgroup)

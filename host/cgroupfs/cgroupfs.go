@@ -202,15 +202,21 @@ func OOMKillCount(p Paths) (uint64, error) {
 		file = "memory.events"
 	}
 	var n uint64
-	err := ReadFile(filepath.Join(dir, file), func(b []byte) error {
-		v, ok := KeyValue(b, "oom_kill")
-		if !ok {
-			return ErrNoCounter
-		}
-		n = v
-		return nil
+	err := ReadFile(filepath.Join(dir, file), func(b []byte) (err error) {
+		n, err = ParseOOMKill(b)
+		return err
 	})
 	return n, err
+}
+
+// ParseOOMKill reads the oom_kill counter from the content of
+// memory.oom_control (v1) or memory.events (v2).
+func ParseOOMKill(b []byte) (uint64, error) {
+	v, ok := KeyValue(b, "oom_kill")
+	if !ok {
+		return 0, ErrNoCounter
+	}
+	return v, nil
 }
 
 // RuncStatePaths reads the cgroup paths from a runc state.json (at
