@@ -139,11 +139,7 @@ func (m *Manager) Delete(ctx context.Context, id string, force bool) error {
 	}
 	m.stopShims(id, 5*time.Second)
 	if _, err := os.Lstat(filepath.Join(rec.RuntimeRoot, id)); err == nil {
-		del := m.deleteRuntime
-		if !force {
-			del = func(ctx context.Context, rec Record) error { return m.runtimeRun(ctx, rec, "delete", id) }
-		}
-		if err := del(ctx, rec); err != nil {
+		if err := m.deleteRuntime(ctx, rec, force); err != nil {
 			return wrapError(id, ErrInvalid, err, "the runtime still has it (use --force to kill it)")
 		}
 	}
@@ -178,25 +174,21 @@ func (m *Manager) removalRecord(id string) (Record, error) {
 	return Record{ID: id, Runtime: runtime, RuntimeRoot: m.opts.RuntimeRoot}, nil
 }
 
-// killInit kills a container's init for a forced removal: by pidfd when
-// its pid (and start time) are known, else through the runtime. A frozen
-// one is thawed so it can die.
+// killInit kills a container's init for a forced removal, as Kill does:
+// by pidfd when its pid and start time are known (from the container, or
+// from its pid file when the record was unreadable), else through the
+// runtime. A frozen one is thawed so it can die.
 func (m *Manager) killInit(ctx context.Context, rec Record, c Container) {
-	init := procfs.Ident{Pid: c.Pid, Start: c.InitStart}
-	if init.Pid == 0 {
-		init, _ = proto.ReadIdent(m.procDir(c.ID, proto.ProcInit), proto.FilePid)
+	t := target{Container: c, runtime: rec.Runtime, globals: rec.RuntimeArgs}
+	t.RuntimeRoot = rec.RuntimeRoot
+	if t.InitStart == 0 {
+		if init, err := proto.ReadIdent(m.procDir(c.ID, proto.ProcInit), proto.FilePid); err == nil {
+			t.Pid, t.InitStart = init.Pid, init.Start
+		}
 	}
-	err := procfs.ErrGone
-	if init.Pid > 0 {
-		err = signalProcess(init, unix.SIGKILL)
-	}
-	if err != nil || c.Status == StatusUnknown {
-		// Not known to be gone: the runtime knows the container by id.
-		err = m.runtimeRun(ctx, rec, "kill", c.ID, "KILL")
-	}
-	if err == nil && (c.Status == StatusPaused || c.Status == StatusUnknown) {
+	if t.signalInit(ctx, unix.SIGKILL) == nil && (c.Status == StatusPaused || c.Status == StatusUnknown) {
 		// A frozen task cannot act on SIGKILL until thawed (cgroup v1).
-		m.runtimeRun(ctx, rec, "resume", c.ID)
+		t.run(ctx, "resume", c.ID)
 	}
 }
 

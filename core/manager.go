@@ -312,7 +312,7 @@ func (m *Manager) settle(id string) {
 	// The exit record before the runtime's delete: a watcher that sees the
 	// cgroup go already finds the exit.
 	statefile.WriteJSON(filepath.Join(dir, proto.FileExit), e, 0o600)
-	m.deleteRuntime(context.Background(), rec)
+	m.deleteRuntime(context.Background(), rec, true)
 }
 
 // readOOMCount reads the OOM-kill count a shim recorded as journaled.

@@ -66,7 +66,7 @@ func (m *Manager) Restore(ctx context.Context, id, name string, o RestoreOptions
 		// The shim of the run that ended may still be recording it.
 		m.stopShims(id, 10*time.Second)
 		if _, err := os.Lstat(filepath.Join(rec.RuntimeRoot, id)); err == nil {
-			m.deleteRuntime(ctx, rec)
+			m.deleteRuntime(ctx, rec, true)
 		}
 		// The previous run's process dir gives way; its output log stays,
 		// so the restored process's output continues it.

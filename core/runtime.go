@@ -34,12 +34,13 @@ func (m *Manager) runtimeRun(ctx context.Context, rec Record, args ...string) er
 
 // deleteRuntime removes the runtime's state of a container whose init is
 // gone: a plain delete first, as the forced one sleeps 100 ms after a
-// SIGKILL; forced only when the plain one refuses.
-func (m *Manager) deleteRuntime(ctx context.Context, rec Record) error {
-	if err := m.runtimeRun(ctx, rec, "delete", rec.ID); err == nil {
-		return nil
+// SIGKILL; with force, forced when the plain one refuses.
+func (m *Manager) deleteRuntime(ctx context.Context, rec Record, force bool) error {
+	err := m.runtimeRun(ctx, rec, "delete", rec.ID)
+	if err != nil && force {
+		err = m.runtimeRun(ctx, rec, "delete", "--force", rec.ID)
 	}
-	return m.runtimeRun(ctx, rec, "delete", "--force", rec.ID)
+	return err
 }
 
 // runRuntime runs `runtime --root root [globals] args...` and returns the
