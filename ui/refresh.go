@@ -1,13 +1,14 @@
 package ui
 
 import (
+	"errors"
+	"fmt"
+	"time"
+
 	"berth/core"
 	"berth/ui/common"
 	"berth/ui/sanitize"
 	"berth/watch"
-	"errors"
-	"fmt"
-	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 )

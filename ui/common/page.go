@@ -150,13 +150,7 @@ func (s *Store) Remove(id string) {
 	if !ok {
 		return
 	}
-	s.Containers = slices.Delete(slices.Clone(s.Containers), i, i+1)
-	delete(s.byID, id)
-	for j := i; j < len(s.Containers); j++ {
-		s.byID[s.Containers[j].ID] = j
-	}
-	delete(s.History, id)
-	s.Rev++
+	s.SetContainers(slices.Delete(slices.Clone(s.Containers), i, i+1))
 }
 
 // AddStats records a sweep of samples.
