@@ -30,9 +30,13 @@ type LogWriter struct {
 	stampAt time.Time
 }
 
+// logFlags open a log for appending: never through a symlink, never
+// blocking on a FIFO planted in its place.
+const logFlags = os.O_WRONLY | os.O_APPEND | os.O_CREATE | syscall.O_NOFOLLOW | syscall.O_NONBLOCK
+
 // OpenLog opens (appending) or creates the log at path with a total limit.
 func OpenLog(path string, max int64) (*LogWriter, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o600)
+	f, err := os.OpenFile(path, logFlags, 0o600)
 	if err != nil {
 		return nil, err
 	}
@@ -139,12 +143,9 @@ func (lw *LogWriter) rotate() {
 	lw.w.Flush()
 	dir, base := filepath.Dir(lw.path), filepath.Base(lw.path)
 	next := filepath.Join(dir, "."+base+".new")
-	f, err := os.OpenFile(next, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o600)
+	f, err := os.OpenFile(next, logFlags|os.O_TRUNC, 0o600)
 	if err != nil {
-		// Keep draining so the container never blocks: the output starts
-		// over in the same file.
-		lw.f.Truncate(0)
-		lw.size = 0
+		lw.startOver()
 		return
 	}
 	older, link := lw.path+".1", filepath.Join(dir, "."+base+".1.new")
@@ -157,13 +158,19 @@ func (lw *LogWriter) rotate() {
 	if err := os.Rename(next, lw.path); err != nil {
 		f.Close()
 		os.Remove(next)
-		lw.f.Truncate(0)
-		lw.size = 0
+		lw.startOver()
 		return
 	}
 	lw.f.Close()
 	lw.f = f
 	lw.w.Reset(f)
+	lw.size = 0
+}
+
+// startOver empties the current file when a rotation cannot be made, so
+// draining goes on (the container never blocks) within the limit.
+func (lw *LogWriter) startOver() {
+	lw.f.Truncate(0)
 	lw.size = 0
 }
 
