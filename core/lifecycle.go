@@ -45,7 +45,13 @@ func (m *Manager) target(ctx context.Context, id string) (target, error) {
 }
 
 func (t target) run(ctx context.Context, args ...string) error {
-	if err := runRuntime(ctx, t.runtime, t.RuntimeRoot, t.globals, args...); err != nil {
+	return t.runHolding(ctx, nil, args...)
+}
+
+// runHolding runs a runtime command that inherits held (see
+// runRuntimeHolding).
+func (t target) runHolding(ctx context.Context, held *os.File, args ...string) error {
+	if err := runRuntimeHolding(ctx, t.runtime, t.RuntimeRoot, t.globals, held, args...); err != nil {
 		return fmt.Errorf("%s: %w", t.ID, err)
 	}
 	return nil

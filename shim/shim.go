@@ -378,13 +378,45 @@ func (s *shim) exitRecord(ws unix.WaitStatus, pid int) proto.Exit {
 	}
 	initKilled, count := s.finishOOM(pid)
 	e.OOMKills = count
-	if b, err := statefile.Read(s.path(proto.FileCheckpointing)); err == nil {
-		e.Detail = "checkpointed to " + strings.TrimSpace(string(b))
-		os.Remove(s.path(proto.FileCheckpointing))
-	} else {
+	if e.Detail = s.commitCheckpoint(pid); e.Detail == "" {
 		e.OOMKilled = initKilled && e.Signal == int(unix.SIGKILL)
 	}
 	return e
+}
+
+// dumpWait bounds how long the shim waits, after a dump ended its
+// container, for the runtime to finish (CRIU logs its success after
+// killing the dumped tasks).
+const dumpWait = time.Minute
+
+// commitCheckpoint settles the stopping dump the checkpointing marker
+// names: the dump ended the container, and the berth that asked for it may
+// be gone, so the shim, which outlives the dump, commits the checkpoint.
+// It returns the exit's detail, "" when the exit was not a dump's (a stale
+// marker, a failed dump).
+func (s *shim) commitCheckpoint(pid int) string {
+	marker := s.path(proto.FileCheckpointing)
+	var ck proto.Checkpointing
+	if err := statefile.ReadJSON(marker, &ck); err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			s.logf("warn", "checkpointing marker: %v", err)
+			os.Remove(marker)
+		}
+		return ""
+	}
+	defer os.Remove(marker)
+	committed, err := proto.Commit(ck.Staging, ck.Final, dumpWait)
+	switch {
+	case errors.Is(err, proto.ErrDumpIncomplete):
+		return ""
+	case err != nil:
+		s.logf("error", "checkpoint %s: %v", ck.Name, err)
+		return fmt.Sprintf("checkpoint %s not committed: %v", ck.Name, err)
+	}
+	if committed {
+		s.journal(watch.Event{Time: time.Now().UTC(), Kind: watch.KindCheckpoint, ID: s.cfg.ID, Pid: pid, Detail: ck.Name})
+	}
+	return "checkpointed to " + ck.Name
 }
 
 // journalExit records the exit in the state root's event journal.
