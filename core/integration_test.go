@@ -3,6 +3,7 @@ package core_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -830,4 +832,84 @@ func sample(c core.Container, full bool) (core.Stats, error) {
 		return core.Stats{}, fmt.Errorf("%s: no sample (cgroup gone?)", c.ID)
 	}
 	return st[0], nil
+}
+
+// Removal and settling exclude each other: containers removed by force
+// while another berth lists them in a loop (as the UI does) and while a
+// second berth removes the same ones are each removed once, never left as
+// ghosts, with one exit each in the journal and no "shim died".
+func TestDeleteWhileOthersLook(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, nil)
+	other, err := core.Open(ctx, e.Opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 10
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("race-%d", i)
+		e.Run(ids[i], []string{"sleep", "1000"}, nil)
+	}
+	stop := make(chan struct{})
+	var lookers sync.WaitGroup
+	for range 2 {
+		lookers.Add(1)
+		go func() {
+			defer lookers.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					other.List(ctx)
+				}
+			}
+		}()
+	}
+	type result struct {
+		id  string
+		err error
+	}
+	results := make(chan result, 2*n)
+	for _, id := range ids {
+		for _, m := range []*core.Manager{e.M, other} {
+			go func() { results <- result{id, m.Delete(ctx, id, true)} }()
+		}
+	}
+	removed := map[string]int{}
+	for range 2 * n {
+		r := <-results
+		switch {
+		case r.err == nil:
+			removed[r.id]++
+		case errors.Is(r.err, core.ErrNotFound):
+		default:
+			t.Errorf("rm -f %s: %v", r.id, r.err)
+		}
+	}
+	close(stop)
+	lookers.Wait()
+	for _, id := range ids {
+		if removed[id] != 1 {
+			t.Errorf("%s removed %d times, want once", id, removed[id])
+		}
+	}
+	if cs, _ := e.M.List(ctx); len(cs) != 0 {
+		t.Errorf("left after removal: %+v", cs)
+	}
+	events, _ := e.M.History(time.Time{})
+	exits := map[string]int{}
+	for _, ev := range events {
+		if ev.Kind == watch.KindExit {
+			exits[ev.ID]++
+			if ev.ExitStatus != nil && *ev.ExitStatus == proto.StatusUnknown {
+				t.Errorf("%s: a wrong exit journaled: %+v", ev.ID, ev)
+			}
+		}
+	}
+	for _, id := range ids {
+		if exits[id] != 1 {
+			t.Errorf("%s: %d exits journaled, want 1", id, exits[id])
+		}
+	}
 }

@@ -110,6 +110,11 @@ func (m *Manager) Resume(ctx context.Context, id string) error {
 	return nil
 }
 
+// removeWait bounds how long a removal waits for another berth's removal
+// or settle of the same container (a forced one can take a runtime
+// deadline).
+const removeWait = time.Minute
+
 // Delete removes a stopped container and all berth state for it. With
 // force a running or paused one is killed first. Rather than the runtime's
 // own forced delete (which sleeps 100 ms after its SIGKILL), it kills init
@@ -117,6 +122,16 @@ func (m *Manager) Resume(ctx context.Context, id string) error {
 func (m *Manager) Delete(ctx context.Context, id string, force bool) error {
 	if err := ValidateID(id); err != nil {
 		return err
+	}
+	// The container's lock for the whole removal: no other berth settles
+	// it (writing into the directory being removed) or removes it too.
+	lock, err := m.lockContainer(id, removeWait)
+	switch {
+	case errors.Is(err, statefile.ErrLocked):
+		return idError(id, ErrBusy, "another berth is removing it")
+	case err == nil:
+		defer lock.Close()
+		m.settleLocked(id)
 	}
 	c, ok := m.managed(id)
 	if !ok {
