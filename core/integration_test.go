@@ -329,9 +329,18 @@ func TestOutputFloodDoesNotBlock(t *testing.T) {
 // nothing behind: no state, no runtime state, no cgroup, no hook.
 func hangingStart(t *testing.T, e *coretest.Env, ctx context.Context, id, want string) {
 	t.Helper()
+	failedStart(t, e, ctx, id, "sleep 1000", want)
+}
+
+// failedStart starts a container whose createRuntime hook (run by the
+// runtime while it creates the container, after making its cgroups) runs
+// script, and checks that the start fails with want and leaves nothing:
+// no container, no cgroup, no hook.
+func failedStart(t *testing.T, e *coretest.Env, ctx context.Context, id, script, want string) {
+	t.Helper()
 	marker := id + "-" + coretest.RandomID()
 	_, err := e.M.Run(ctx, id, core.RunOptions{Bundle: e.Bundle(loop, func(s *specs.Spec) {
-		s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "sleep 1000; : " + marker}}}}
+		s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", script + "; : " + marker}}}}
 	})})
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("want %q, got %v", want, err)
@@ -359,6 +368,14 @@ func TestStartAbandoned(t *testing.T) {
 	if d := time.Since(start); d > 15*time.Second {
 		t.Fatalf("Run returned %v after its context ended", d)
 	}
+}
+
+// A runtime killed while it creates the container (here by its own hook)
+// leaves cgroups in every controller that its delete does not know: berth
+// removes the ones it made.
+func TestRuntimeKilledDuringCreate(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, nil)
+	failedStart(t, e, ctx, "killed", "kill -9 $PPID; sleep 1000", "killed")
 }
 
 // A container whose record is corrupt, empty, truncated, a symlink, a FIFO
@@ -464,8 +481,17 @@ func TestRuntimeErrorIsReported(t *testing.T) {
 
 func assertNothingLeft(t *testing.T, e *coretest.Env, id string) {
 	t.Helper()
-	for _, p := range []string{filepath.Join(e.StateDir, id), filepath.Join(e.StateDir, ".runc", id),
-		filepath.Join("/sys/fs/cgroup/memory", e.CgroupParent, id)} {
+	left := []string{filepath.Join(e.StateDir, id), filepath.Join(e.StateDir, ".runc", id),
+		filepath.Join(cgroupfs.Root, e.CgroupParent, id)}
+	if !cgroupfs.Unified() {
+		// Every v1 hierarchy: a runtime killed during create leaves a
+		// directory in each controller it joined.
+		hs, _ := os.ReadDir(cgroupfs.Root)
+		for _, h := range hs {
+			left = append(left, filepath.Join(cgroupfs.Root, h.Name(), e.CgroupParent, id))
+		}
+	}
+	for _, p := range left {
 		if _, err := os.Stat(p); !os.IsNotExist(err) {
 			t.Errorf("%s left behind", p)
 		}

@@ -143,7 +143,7 @@ func (s *shim) run() error {
 	}
 	if err := statefile.Write(s.path(proto.FilePid), []byte(init.String()), 0o600); err != nil {
 		s.report(proto.Ready{Error: "shim: " + err.Error()})
-		s.abortStart(false)
+		s.abortStart()
 		return err
 	}
 	// The start is journaled here, before anything can journal the exit.
@@ -285,7 +285,7 @@ func (s *shim) start() (procfs.Ident, error) {
 		// group id cannot have been reused.
 		unix.Kill(-cmd.Process.Pid, unix.SIGKILL)
 		<-done
-		s.abortStart(true)
+		s.abortStart()
 		return procfs.Ident{}, fmt.Errorf("start timed out after %v: runtime and its hooks killed", timeout)
 	}
 	if werr != nil {
@@ -293,18 +293,18 @@ func (s *shim) start() (procfs.Ident, error) {
 		if msg == "" {
 			msg = werr.Error()
 		}
-		s.abortStart(false)
+		s.abortStart()
 		return procfs.Ident{}, errors.New(msg)
 	}
 	b, err := statefile.Read(runtimePid)
 	os.Remove(runtimePid)
 	if err != nil {
-		s.abortStart(false)
+		s.abortStart()
 		return procfs.Ident{}, fmt.Errorf("runtime pid file: %w", err)
 	}
 	id, err := procfs.ParseIdent(b)
 	if err != nil {
-		s.abortStart(false)
+		s.abortStart()
 		return procfs.Ident{}, fmt.Errorf("runtime pid file: %w", err)
 	}
 	// A process that already exited is our zombie: its start time still
@@ -315,17 +315,16 @@ func (s *shim) start() (procfs.Ident, error) {
 
 // abortStart undoes a start that failed. An exec's failure leaves the
 // container alone: only a container this shim was starting is removed.
-// After a timeout the runtime may have been killed before it recorded the
-// container, so its delete does not know the cgroup it made: a cgroup berth
-// generated for this container (never one the user named) is removed here.
-func (s *shim) abortStart(timedOut bool) {
+// A runtime that timed out or was killed may not have recorded the
+// container, so its delete does not know the cgroups it made: the cgroup
+// berth generated for this container (never one the user named) is
+// removed here, after any failure, as the berth that asked may be gone.
+func (s *shim) abortStart() {
 	if s.cfg.Mode == proto.ModeExec {
 		return
 	}
 	s.cleanupRuntime()
-	if timedOut && s.cfg.OwnCgroup != "" {
-		cgroupfs.RemoveCgroup(s.cfg.OwnCgroup)
-	}
+	cgroupfs.RemoveCgroup(s.cfg.OwnCgroup)
 }
 
 // journal appends events to the state root's journal; a failure is logged,
