@@ -378,6 +378,45 @@ func TestRuntimeKilledDuringCreate(t *testing.T) {
 	failedStart(t, e, ctx, "killed", "kill -9 $PPID; sleep 1000", "killed")
 }
 
+// A container the runtime is still creating shows as created, never as
+// stopped or unknown, until it runs.
+func TestStartingIsCreated(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, nil)
+	bundle := e.Bundle(loop, func(s *specs.Spec) {
+		s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "sleep 1.5"}}}}
+	})
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.M.Run(ctx, "slow", core.RunOptions{Bundle: bundle})
+		done <- err
+	}()
+	seen := map[core.Status]string{}
+	for running := true; running; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			running = false
+		case <-time.After(10 * time.Millisecond):
+			if c, err := e.M.Get(ctx, "slow"); err == nil {
+				seen[c.Status] = c.Reason
+			}
+		}
+	}
+	if _, ok := seen[core.StatusCreated]; !ok || len(seen) > 2 {
+		t.Fatalf("while starting: %v, want created then running", seen)
+	}
+	for st, reason := range seen {
+		if st != core.StatusCreated && st != core.StatusRunning {
+			t.Fatalf("while starting it showed %s (%s)", st, reason)
+		}
+	}
+	if c, _ := e.M.Get(ctx, "slow"); c.Status != core.StatusRunning {
+		t.Fatalf("after the start: %s", c.Status)
+	}
+}
+
 // A container whose record is corrupt, empty, truncated, a symlink, a FIFO
 // or a directory is still removed whole by rm -f (the runtime finds it by
 // id), never reported removed while it runs, and its id is free again.
