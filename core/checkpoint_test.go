@@ -536,3 +536,41 @@ func TestCheckpointOutlivesBerth(t *testing.T) {
 		}
 	})
 }
+
+// Limits changed with update are the container's from then on: a restore
+// in place and a clone keep them, whatever the bundle said at the start.
+func TestLimitsSurviveRestore(t *testing.T) {
+	coretest.SkipWithoutCriu(t)
+	e := coretest.NewEnv(t, fixture, nil)
+	e.Run("lim", counter, nil)
+	waitCount(t, e.M, "lim", 3)
+	mem, pids, cpus := int64(96<<20), int64(40), 0.25
+	if err := e.M.Update(ctx, "lim", core.Resources{MemoryBytes: &mem, Pids: &pids, CPUs: &cpus}); err != nil {
+		t.Fatal(err)
+	}
+	check := func(id string) {
+		t.Helper()
+		c, err := e.M.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, stale := core.SampleStats([]core.Container{c}, true)
+		if stale || len(st) != 1 {
+			t.Fatalf("%s: no sample", id)
+		}
+		if st[0].MemoryLimit != uint64(mem) || st[0].PidsLimit != uint64(pids) || st[0].CPUQuota != cpus {
+			t.Fatalf("%s: memory %d pids %d cpus %v, want %d %d %v", id, st[0].MemoryLimit, st[0].PidsLimit, st[0].CPUQuota, mem, pids, cpus)
+		}
+	}
+	if _, err := e.M.CreateCheckpoint(ctx, "lim", "c", core.CheckpointOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.M.Restore(ctx, "lim", "c", core.RestoreOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	check("lim")
+	if _, err := e.M.Restore(ctx, "lim", "c", core.RestoreOptions{As: "lim-clone"}); err != nil {
+		t.Fatal(err)
+	}
+	check("lim-clone")
+}
