@@ -235,6 +235,9 @@ func (m *Model) resize(w, h int) {
 	m.help.Width = w
 }
 
+// room is the cells a modal has: the whole terminal, drawn over.
+func (m *Model) room() room { return room{w: m.termW, h: m.termH} }
+
 func (m *Model) chromeHeight() int {
 	if m.screen == common.ScreenContainer {
 		return 1
@@ -290,7 +293,7 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 	m.seeToasts()
 	if m.modal != nil {
 		var cmd tea.Cmd
-		m.modal, cmd = m.modal.update(msg, m.c)
+		m.modal, cmd = m.modal.update(msg, m.c, m.room())
 		return cmd
 	}
 	if m.page().Capturing() {

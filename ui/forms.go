@@ -21,7 +21,8 @@ type formModal struct {
 	submit func(form.Model) tea.Cmd
 }
 
-func (m *formModal) update(msg tea.KeyMsg, c *common.Common) (modal, tea.Cmd) {
+func (m *formModal) update(msg tea.KeyMsg, c *common.Common, r room) (modal, tea.Cmd) {
+	fitForm(&m.f, r)
 	var cmd tea.Cmd
 	m.f, cmd = m.f.Update(msg)
 	switch {
@@ -33,12 +34,29 @@ func (m *formModal) update(msg tea.KeyMsg, c *common.Common) (modal, tea.Cmd) {
 	return m, cmd
 }
 
-func (m *formModal) view(c *common.Common) string { return m.f.View() }
+// view draws the form fitted to its room (on a copy: View changes
+// nothing).
+func (m *formModal) view(c *common.Common, r room) string {
+	f := m.f
+	fitForm(&f, r)
+	return f.View()
+}
+
+// fitForm sizes a form to its room: 64 cells wide at most, a little
+// narrower than the terminal, and no taller than it.
+func fitForm(f *form.Model, r room) {
+	if w := min(max(r.w-4, 20), 64, r.w); f.Width() != w {
+		f.SetWidth(w)
+	}
+	if f.Height() != r.h {
+		f.SetHeight(r.h)
+	}
+}
 
 func (m *Model) newForm(title string, submit func(form.Model) tea.Cmd, fields ...form.Field) {
 	f := form.New(title, fields...)
 	f.SetStyles(form.StylesFrom(m.c.Styles))
-	f.SetWidth(min(max(m.termW-4, 20), 64))
+	fitForm(&f, m.room())
 	m.modal = &formModal{f: f, submit: submit}
 }
 

@@ -59,7 +59,7 @@ func (m *Model) palette() modal {
 		items = append(items, menuItem{label: "theme " + name, hint: "[" + k.Theme.Help().Key + " cycles]", run: loadTheme(name, m.opts.ThemeDir)})
 	}
 	items = append(items, menuItem{label: "quit", hint: "[" + k.Quit.Help().Key + "]", run: tea.Quit})
-	return newMenu("commands", items, true, m.termW)
+	return newMenu("commands", items, true)
 }
 
 func loadTheme(name, dir string) tea.Cmd {

@@ -79,12 +79,17 @@ func (m *Model) expireToasts() {
 
 // drawToasts puts the toasts in a box at the bottom right of out, above
 // the footer, where they cover the least of a list sorted by id or use.
+// They take at most half the rows above the footer: short of rows, the
+// hint goes, then the oldest toasts, and below a box's three rows the
+// newest toast is one bare line.
 func (m *Model) drawToasts(out string) string {
 	st := m.c.Styles
 	width := min(m.termW-4, 60)
 	if width < 10 {
 		return out
 	}
+	rows := strings.Split(out, "\n")
+	budget := (len(rows) - 1) / 2
 	var lines []string
 	for _, t := range m.toasts {
 		text := t.text
@@ -93,9 +98,21 @@ func (m *Model) drawToasts(out string) string {
 		}
 		lines = append(lines, st.Error.Render("! ")+common.Fit(text, width-2))
 	}
-	lines = append(lines, st.Muted.Render(common.Fit("any key dismisses", width)))
-	box := strings.Split(st.Toast.Render(strings.Join(lines, "\n")), "\n")
-	rows := strings.Split(out, "\n")
+	var box []string
+	switch {
+	case budget < 3:
+		line := lines[len(lines)-1]
+		if n := len(lines) - 1; n > 0 {
+			line = st.Error.Render("! ") + common.Fit(fmt.Sprintf("(+%d) %s", n, ansi.Strip(line)[2:]), width-2)
+		}
+		box = []string{common.Fit(line, min(m.termW, width+2))}
+	default:
+		if len(lines)+1 <= budget-2 {
+			lines = append(lines, st.Muted.Render(common.Fit("any key dismisses", width)))
+		}
+		lines = lines[max(len(lines)-(budget-2), 0):]
+		box = strings.Split(st.Toast.Render(strings.Join(lines, "\n")), "\n")
+	}
 	top := max(len(rows)-1-len(box), 1)
 	for i, bl := range box {
 		y := top + i
