@@ -66,10 +66,11 @@ type Model struct {
 	tabs    [6]common.Page
 	journal *events.Model
 
-	modal  modal
-	toasts []toast
-	status common.StatusMsg
-	help   help.Model
+	modal    modal
+	toasts   []toast
+	status   common.StatusMsg
+	messages messageLog
+	help     help.Model
 
 	refresh
 	// prev is the screen the events timeline was opened from.
@@ -189,7 +190,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err != nil {
 			text = "live events failed (" + msg.err.Error() + "): the list now refreshes every few seconds"
 		}
-		m.status = common.StatusMsg{Text: text, Level: common.LevelWarning}
+		m.say(common.StatusMsg{Text: text, Level: common.LevelWarning})
 		return m, nil
 	case containerMsg:
 		return m, m.onContainer(msg)
@@ -200,7 +201,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case terminalGoneMsg:
 		return m, tea.Quit
 	case common.StatusMsg:
-		m.status = msg
+		m.say(msg)
 		return m, nil
 	case common.NavigateMsg:
 		return m, m.navigate(msg)
@@ -249,7 +250,7 @@ func (m *Model) chromeHeight() int {
 func (m *Model) navigate(msg common.NavigateMsg) tea.Cmd {
 	if msg.Screen == common.ScreenContainer {
 		if _, ok := m.c.Store.Get(msg.ID); !ok {
-			m.status = common.StatusMsg{Text: sanitize.OneLine(msg.ID) + ": no such container", Level: common.LevelError}
+			m.say(common.StatusMsg{Text: sanitize.OneLine(msg.ID) + ": no such container", Level: common.LevelError})
 			return nil
 		}
 	}
@@ -316,6 +317,9 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	case key.Matches(msg, k.Palette):
 		m.modal = m.palette()
+		return nil
+	case key.Matches(msg, k.Messages):
+		m.modal = newMessagesModal(&m.messages)
 		return nil
 	case key.Matches(msg, k.Events):
 		return m.navigate(common.NavigateMsg{Screen: common.ScreenEvents})

@@ -85,10 +85,10 @@ func (m *Model) updateForm(a common.ActionMsg) tea.Cmd {
 	m.newForm("Update limits of "+names(a.IDs), func(f form.Model) tea.Cmd {
 		r, err := format.ParseLimits(f.Text("memory"), f.Text("pids"), f.Text("cpus"))
 		if err != nil {
-			m.status = common.Error(err)
+			m.say(common.Error(err))
 			return nil
 		}
-		m.status = common.StatusMsg{Text: "updating limits of " + names(a.IDs) + "…"}
+		m.say(common.StatusMsg{Text: "updating limits of " + names(a.IDs) + "…"})
 		return m.run(a, "limits of "+names(a.IDs)+" updated", func(ctx context.Context, cr common.Core, id string) error { return cr.Update(ctx, id, r) })
 	},
 		form.Field{Name: "memory", Label: "memory", Placeholder: memHint, Validate: optional(func(s string) error { _, err := format.ParseMemoryLimit(s); return err })},
@@ -113,7 +113,7 @@ func optional(check func(string) error) func(string) error {
 // leave-running the dump stops the container: the form says so.
 func (m *Model) checkpointForm(a common.ActionMsg) tea.Cmd {
 	if len(a.IDs) != 1 {
-		m.status = common.StatusMsg{Text: "checkpoint works on one container: unmark the others", Level: common.LevelError}
+		m.say(common.StatusMsg{Text: "checkpoint works on one container: unmark the others", Level: common.LevelError})
 		return nil
 	}
 	name := "cp-" + m.c.Now.Format("20060102-150405")
@@ -155,7 +155,7 @@ func status(text string) tea.Cmd {
 // From the list (no checkpoint chosen) it opens the checkpoints tab.
 func (m *Model) restore(a common.ActionMsg) tea.Cmd {
 	if len(a.IDs) != 1 {
-		m.status = common.StatusMsg{Text: "restore works on one container: unmark the others", Level: common.LevelError}
+		m.say(common.StatusMsg{Text: "restore works on one container: unmark the others", Level: common.LevelError})
 		return nil
 	}
 	if a.Checkpoint == "" {

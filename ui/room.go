@@ -50,6 +50,7 @@ type scroller struct{ offset int }
 // whether msg was a navigation key.
 func (s *scroller) update(msg tea.KeyMsg, k *common.KeyMap, n, page int) bool {
 	page = max(page, 1)
+	s.offset = s.clamp(n, page)
 	switch {
 	case key.Matches(msg, k.Up):
 		s.offset--

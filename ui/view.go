@@ -115,7 +115,12 @@ func (m *Model) footer() string {
 		case common.LevelError:
 			s, prefix = st.Error, "error: "
 		}
-		return common.Fit(s.Render(prefix+sanitize.OneLine(m.status.Text)), m.termW)
+		text := prefix + sanitize.OneLine(m.status.Text)
+		// Cut short, it says where to read it whole.
+		if more := " (" + m.c.Keys.Messages.Help().Key + ": whole)"; common.Width(text) > m.termW && m.termW > 2*common.Width(more) {
+			return s.Render(common.Fit(text, m.termW-common.Width(more))) + st.Muted.Render(more)
+		}
+		return common.Fit(s.Render(text), m.termW)
 	}
 	keys := append([]key.Binding{m.c.Keys.Help}, m.page().ShortHelp()...)
 	keys = append(keys, m.c.Keys.Palette, m.c.Keys.Quit)
