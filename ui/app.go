@@ -70,6 +70,10 @@ type Model struct {
 	toasts   []toast
 	status   common.StatusMsg
 	messages messageLog
+	// oomKills counts each container's live OOM kills this session, for
+	// its toast; muted are the containers whose kills raise none.
+	oomKills map[string]int
+	muted    map[string]bool
 	help     help.Model
 
 	refresh
@@ -108,7 +112,8 @@ func New(o Options) *Model {
 		Ctx: ctx, Core: o.Core, Store: common.NewStore(), Styles: common.NewStyles(o.Theme, o.Renderer),
 		Keys: o.Keys, Width: 80, Height: 22, Now: o.Now(),
 	}
-	m := &Model{c: c, opts: o, ctx: ctx, stop: cancel, help: help.New(), termW: 80, termH: 24}
+	m := &Model{c: c, opts: o, ctx: ctx, stop: cancel, help: help.New(), termW: 80, termH: 24,
+		oomKills: map[string]int{}, muted: map[string]bool{}}
 	m.list = containers.New(c)
 	m.journal = events.New(c)
 	m.tabs = [6]common.Page{
@@ -207,6 +212,9 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.navigate(msg)
 	case common.ActionMsg:
 		return m, m.onAction(msg)
+	case muteMsg:
+		m.setMuted(msg.id, msg.on)
+		return m, nil
 	case openModalMsg:
 		m.modal = msg.modal
 		return m, nil
@@ -283,13 +291,19 @@ func (m *Model) switchTab(t common.Tab) tea.Cmd {
 }
 
 // onKey: an open modal takes every key; a page taking text takes every
-// key; then global keys; then the page.
+// key; then the mute key (before a key dismisses the toasts it mutes);
+// then global keys; then the page.
 func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 	if m.status.Level != common.LevelError || m.modal == nil {
 		m.status = common.StatusMsg{}
 	}
 	if msg.Type == tea.KeyCtrlC {
 		return tea.Quit
+	}
+	// The mute key acts on the toasts, so it comes before a key takes them.
+	if m.modal == nil && !m.page().Capturing() && key.Matches(msg, m.c.Keys.MuteOOM) {
+		m.muteOOM()
+		return nil
 	}
 	m.seeToasts()
 	if m.modal != nil {
