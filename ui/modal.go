@@ -312,7 +312,10 @@ func (m *helpModal) view(c *common.Common, r room) string {
 		return boxed(st, append(append(all[:len(all):len(all)], ""), hints(st, helpCloseKey)), min(width, maxWidth(all)))
 	}
 	shown, where := m.scroll.window(all, h-1)
-	foot := hints(st, helpOtherKey, helpScrollKey) + st.Muted.Render(" · "+where)
+	foot := hints(st, helpCloseKey)
+	if where != "" {
+		foot = hints(st, helpOtherKey, helpScrollKey) + st.Muted.Render(" · "+where)
+	}
 	return boxed(st, append(shown[:len(shown):len(shown)], foot), min(width, maxWidth(all)))
 }
 
