@@ -17,8 +17,8 @@ func TestMessageLog(t *testing.T) {
 	m, _ := app(t, 80, 24, "dark", false)
 	long := "checkpoint demo-cpu: criu dump failed: " + strings.Repeat("a step of the dump went wrong, ", 8) + "TAIL-END"
 	m.Update(common.StatusMsg{Text: long, Level: common.LevelError})
-	if v := uitest.Strip(m.View()); strings.Contains(v, "TAIL-END") {
-		t.Fatalf("the footer had room for it all; make it longer:\n%s", v)
+	if v := uitest.Strip(m.View()); strings.Contains(v, "TAIL-END") || !strings.Contains(v, "(m: whole)") {
+		t.Fatalf("the footer had room for it all, or does not say where to read it whole:\n%s", v)
 	}
 	press(m, m.c.Keys.Messages.Keys()[0])
 	v := uitest.Strip(m.View())
