@@ -39,8 +39,9 @@ func (t toast) text() string {
 	return s + ": " + t.victim
 }
 
-// addToast counts a live OOM kill in its container's toast, raising the
-// toast (as the newest) when none is up; a muted container raises none.
+// addToast counts a live OOM kill in its container's toast, which it
+// raises when none is up and makes the newest either way (keeping when
+// it came and when it goes); a muted container raises none.
 func (m *Model) addToast(ev watch.Event) {
 	m.oomKills[ev.ID]++
 	if m.muted[ev.ID] {
@@ -100,8 +101,8 @@ func (m *Model) setMuted(id string, on bool) {
 	if i := m.toastOf(id); i >= 0 {
 		m.toasts = append(m.toasts[:i], m.toasts[i+1:]...)
 	}
-	m.say(common.StatusMsg{Text: "OOM toasts of " + name + " muted for this session (" +
-		m.c.Keys.MuteOOM.Help().Key + " on it again hears them; kills still show in the events and the OOM column)"})
+	m.say(common.StatusMsg{Text: "OOM toasts of " + name + " muted for this session: its kills still show in the OOM column " +
+		"and the events (" + m.c.Keys.MuteOOM.Help().Key + " with it selected and no toast up, or the palette, unmutes)"})
 }
 
 // seeTime is how long a toast must have been up for a key to dismiss
