@@ -1,7 +1,9 @@
 package cli_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -13,6 +15,43 @@ func oneLine(t *testing.T, what, s string) {
 	t.Helper()
 	if s == "" || strings.Count(strings.TrimSuffix(s, "\n"), "\n") > 0 {
 		t.Errorf("%s: %q is not one line", what, s)
+	}
+}
+
+// A command the container does not have is one line of berth's, exit 1,
+// not the runtime's raw log line and its 255; a command that itself
+// exits 255 still does, and its stderr still comes through.
+func TestExecMissingCommand(t *testing.T) {
+	c := newCLI(t)
+	c.must("run", "-d", "-b", c.env.Bundle([]string{"sleep", "1000"}, nil), "box")
+	out, errs, code := c.run("exec", "box", "--", "nosuch")
+	if code != 1 || out != "" {
+		t.Errorf("exec of a missing command: exit %d, stdout %q; want 1 and nothing", code, out)
+	}
+	oneLine(t, "exec nosuch stderr", errs)
+	if want := `berth: box: exec: "nosuch": executable file not found in $PATH`; strings.TrimSpace(errs) != want {
+		t.Errorf("exec nosuch stderr %q, want %q", errs, want)
+	}
+	// Detached, the same.
+	if out, errs, code := c.run("exec", "-d", "box", "--", "nosuch"); code != 1 || out != "" ||
+		strings.TrimSpace(errs) != `berth: box: exec: "nosuch": executable file not found in $PATH` {
+		t.Errorf("exec -d of a missing command: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	// With a terminal, the same.
+	master, slave := openPty(t)
+	cmd := c.cmd("exec", "-t", "box", "--", "nosuch")
+	var stderr bytes.Buffer
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, &stderr
+	err := cmd.Run()
+	slave.Close()
+	drainPty(master)
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(stderr.String(), `box: exec: "nosuch": executable file not found`) {
+		t.Errorf("exec -t of a missing command: %v, stderr %q", err, stderr.String())
+	}
+	oneLine(t, "exec -t nosuch stderr", stderr.String())
+	out, errs, code = c.run("exec", "box", "--", "sh", "-c", "echo out; echo err >&2; exit 255")
+	if code != 255 || out != "out\n" || errs != "err\n" {
+		t.Errorf("exec exiting 255: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 }
 
