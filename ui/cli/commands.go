@@ -597,7 +597,7 @@ func newUpdateCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if g.json {
-				return g.printJSON(map[string]any{"id": id, "resources": r})
+				return g.printJSON(newUpdateResult(id, r))
 			}
 			fmt.Fprintln(g.stdout, id)
 			return nil
@@ -607,4 +607,25 @@ func newUpdateCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&pids, "pids", "", "maximum number of processes (0 for none)")
 	cmd.Flags().StringVar(&cpus, "cpus", "", "CPU limit in CPUs (e.g. 0.5; 0 removes it)")
 	return cmd
+}
+
+// updateResult is what `berth update --json` prints: the limits it set,
+// under the names stats gives them, 0 for one lifted (core's -1); a limit
+// not given is absent.
+type updateResult struct {
+	ID          string   `json:"id"`
+	MemoryLimit *int64   `json:"memoryLimitBytes,omitempty"`
+	PidsLimit   *int64   `json:"pidsLimit,omitempty"`
+	CPUQuota    *float64 `json:"cpuQuota,omitempty"`
+}
+
+func newUpdateResult(id string, r core.Resources) updateResult {
+	lifted := func(p *int64) *int64 {
+		if p == nil || *p >= 0 {
+			return p
+		}
+		none := int64(0)
+		return &none
+	}
+	return updateResult{ID: id, MemoryLimit: lifted(r.MemoryBytes), PidsLimit: lifted(r.Pids), CPUQuota: r.CPUs}
 }

@@ -134,12 +134,22 @@ func TestUpdateZeroLifts(t *testing.T) {
 		s.Linux.Resources.CPU = &specs.LinuxCPU{Quota: &quota, Period: &period}
 		s.Linux.Resources.Pids = &specs.LinuxPids{Limit: &pids}
 	}), "lift")
-	c.must("update", "lift", "--memory", "0", "--pids", "0", "--cpus", "0")
+	// --json says what was set in stats' words: 0 for a limit lifted.
+	var set map[string]any
+	if err := json.Unmarshal([]byte(c.must("update", "--json", "lift", "--memory", "0", "--pids", "0", "--cpus", "0")), &set); err != nil ||
+		set["id"] != "lift" || set["memoryLimitBytes"] != 0.0 || set["pidsLimit"] != 0.0 || set["cpuQuota"] != 0.0 || len(set) != 4 {
+		t.Errorf("update --json: %v %v; want id and the three limits at 0", set, err)
+	}
 	var rows []map[string]any
 	if err := json.Unmarshal([]byte(c.must("stats", "--no-stream", "--json", "lift")), &rows); err != nil || len(rows) != 1 {
 		t.Fatalf("stats --json: %v %v", rows, err)
 	}
 	if r := rows[0]; r["memoryLimitBytes"] != 0.0 || r["cpuQuota"] != 0.0 || r["pidsLimit"] != 0.0 {
 		t.Errorf("after update 0: memory %v, cpu %v, pids %v; want every limit lifted", r["memoryLimitBytes"], r["cpuQuota"], r["pidsLimit"])
+	}
+	set = nil
+	if err := json.Unmarshal([]byte(c.must("update", "--json", "lift", "--memory", "64MiB")), &set); err != nil ||
+		set["memoryLimitBytes"] != float64(64<<20) || len(set) != 2 {
+		t.Errorf("update --json --memory 64MiB: %v %v", set, err)
 	}
 }
