@@ -603,7 +603,7 @@ func newUpdateCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&memory, "memory", "", "memory limit (e.g. 256m, 1g; 0 for none)")
+	cmd.Flags().StringVar(&memory, "memory", "", "memory limit (e.g. 256m or 256MiB, 1g; 0 for none)")
 	cmd.Flags().StringVar(&pids, "pids", "", "maximum number of processes (0 for none)")
 	cmd.Flags().StringVar(&cpus, "cpus", "", "CPU limit in CPUs (e.g. 0.5; 0 removes it)")
 	return cmd
