@@ -501,13 +501,14 @@ func eachID(g *globals, cmd *cobra.Command, args []string, op func(*core.Manager
 		}
 		done = append(done, id)
 	}
-	if g.json && len(done) > 0 {
-		if err := g.printJSON(done); err != nil {
-			return err
-		}
-	} else if !g.json {
+	switch {
+	case !g.json:
 		for _, id := range done {
 			fmt.Fprintln(g.stdout, id)
+		}
+	case len(done) > 0:
+		if err := g.printJSON(done); err != nil {
+			return err
 		}
 	}
 	if failed > 0 {
@@ -605,7 +606,7 @@ func newUpdateCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&memory, "memory", "", "memory limit (e.g. 256m or 256MiB, 1g; 0 for none)")
 	cmd.Flags().StringVar(&pids, "pids", "", "maximum number of processes (0 for none)")
-	cmd.Flags().StringVar(&cpus, "cpus", "", "CPU limit in CPUs (e.g. 0.5; 0 removes it)")
+	cmd.Flags().StringVar(&cpus, "cpus", "", "CPU limit in CPUs (e.g. 0.5; 0 for none)")
 	return cmd
 }
 
