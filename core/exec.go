@@ -88,7 +88,7 @@ func (m *Manager) Exec(ctx context.Context, id string, o ExecOptions) (string, i
 
 // ExecAttached runs a process in a running container on the caller's
 // stdio (a terminal when o.Tty) through the runtime directly, and returns
-// its exit status. This is what `berth exec -t` and the UI's shell use.
+// its exit status. This is what `berth exec` uses attached.
 //
 // The runtime's failure to start the command (no such executable, a bad
 // cwd) is an error naming the container, not the runtime's log line on
@@ -105,6 +105,9 @@ func (m *Manager) ExecAttached(ctx context.Context, id string, o ExecOptions, st
 		return 0, err
 	}
 	cmd.Args = slices.Insert(cmd.Args, 1, "--log-format", "json")
+	if stderr == nil {
+		stderr = io.Discard // as exec.Cmd's nil Stderr is the null device
+	}
 	filter := &runtimeStderr{w: stderr}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, filter
 	// A child the command left running may hold stderr open.
