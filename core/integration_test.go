@@ -139,7 +139,8 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("exec: %v", err)
 	}
 	waitLog(t, m, "life", name, "stdout: from-exec")
-	code, err := m.ExecAttached(ctx, "life", core.ExecOptions{Args: []string{"sh", "-c", "echo attached; exit 3"}}, nil, &bytes.Buffer{}, &bytes.Buffer{})
+	// A nil stream is the null device, as for exec.Cmd.
+	code, err := m.ExecAttached(ctx, "life", core.ExecOptions{Args: []string{"sh", "-c", "echo attached; echo to-stderr >&2; exit 3"}}, nil, &bytes.Buffer{}, nil)
 	if err != nil || code != 3 {
 		t.Fatalf("attached exec: %d %v", code, err)
 	}

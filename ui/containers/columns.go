@@ -207,16 +207,11 @@ func memText(r *row) string {
 	if r.mem == 0 && r.limit == 0 {
 		return "-"
 	}
-	s := shortBytes(r.mem)
+	s := format.CompactBytes(r.mem)
 	if r.limit > 0 {
-		s += "/" + shortBytes(r.limit)
+		s += "/" + format.CompactBytes(r.limit)
 	}
 	return s
-}
-
-// shortBytes is HumanBytes without the "iB": the list is narrow.
-func shortBytes(n uint64) string {
-	return strings.TrimSuffix(format.HumanBytes(n), "iB")
 }
 
 // sparkBlocks draw a sparkline: the one chart small enough for a table
