@@ -17,7 +17,7 @@ func TestMessageLog(t *testing.T) {
 	m, _ := app(t, 80, 24, "dark", false)
 	long := "checkpoint demo-cpu: criu dump failed: " + strings.Repeat("a step of the dump went wrong, ", 8) + "TAIL-END"
 	m.Update(common.StatusMsg{Text: long, Level: common.LevelError})
-	if v := uitest.Strip(m.View()); strings.Contains(v, "TAIL-END") || !strings.Contains(v, "(m: whole)") {
+	if v := uitest.Strip(m.View()); strings.Contains(v, "TAIL-END") || !strings.Contains(v, "(M: whole)") {
 		t.Fatalf("the footer had room for it all, or does not say where to read it whole:\n%s", v)
 	}
 	press(m, m.c.Keys.Messages.Keys()[0])
@@ -72,14 +72,14 @@ func TestMessageLogScrolls(t *testing.T) {
 // key, and the old one is free.
 func TestMessagesKeyRemaps(t *testing.T) {
 	m, _ := app(t, 80, 24, "dark", false)
-	if err := m.c.Keys.Apply(map[string][]string{"messages": {"M"}}); err != nil {
+	if err := m.c.Keys.Apply(map[string][]string{"messages": {"L"}}); err != nil {
 		t.Fatal(err)
 	}
-	press(m, "m")
+	press(m, "M")
 	if _, ok := m.modal.(*messagesModal); ok {
 		t.Fatal("the old key still opens the log")
 	}
-	press(m, "esc", "M")
+	press(m, "esc", "L")
 	if _, ok := m.modal.(*messagesModal); !ok {
 		t.Fatal("the new key does not open the log")
 	}

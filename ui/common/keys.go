@@ -66,7 +66,7 @@ func DefaultKeyMap() *KeyMap {
 		Events:  b("events", "E"),
 		Theme:   b("theme", "T"),
 		// Messages opens the log of every footer message, whole.
-		Messages: b("messages", "m"),
+		Messages: b("messages", "M"),
 		MuteOOM:  b("mute OOM toasts", "O"),
 
 		Up:       b("up", "up", "ctrl+p"),
