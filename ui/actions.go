@@ -13,12 +13,6 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 )
 
-// openModalMsg opens a modal: a step of an action that needs another
-// answer (a signal, then a confirmation).
-type openModalMsg struct{ modal modal }
-
-func open(md modal) tea.Cmd { return func() tea.Msg { return openModalMsg{md} } }
-
 // onAction starts an action a screen (or the palette) asked for: the
 // harmless ones run at once, the others ask first.
 func (m *Model) onAction(a common.ActionMsg) tea.Cmd {

@@ -15,10 +15,11 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 )
 
-// formModal is an open form and what its submission runs.
+// formModal is an open form and what its submission runs: a command, or
+// the next modal (a confirmation).
 type formModal struct {
 	f      form.Model
-	submit func(form.Model) tea.Cmd
+	submit func(form.Model) (modal, tea.Cmd)
 }
 
 func (m *formModal) update(msg tea.KeyMsg, c *common.Common) (modal, tea.Cmd) {
@@ -28,14 +29,16 @@ func (m *formModal) update(msg tea.KeyMsg, c *common.Common) (modal, tea.Cmd) {
 	case m.f.Cancelled():
 		return nil, nil
 	case m.f.Done():
-		return nil, m.submit(m.f)
+		return m.submit(m.f)
 	}
 	return m, cmd
 }
 
+func (m *formModal) takingText() bool { return m.f.TakingText() }
+
 func (m *formModal) view(c *common.Common) string { return m.f.View() }
 
-func (m *Model) newForm(title string, submit func(form.Model) tea.Cmd, fields ...form.Field) {
+func (m *Model) newForm(title string, submit func(form.Model) (modal, tea.Cmd), fields ...form.Field) {
 	f := form.New(title, fields...)
 	f.SetStyles(form.StylesFrom(m.c.Styles))
 	f.SetWidth(min(max(m.termW-4, 20), 64))
@@ -64,14 +67,14 @@ func (m *Model) updateForm(a common.ActionMsg) tea.Cmd {
 	if full.CPUQuota > 0 {
 		cpuHint = "now " + strconv.FormatFloat(full.CPUQuota, 'g', 3, 64) + "; 0 = none"
 	}
-	m.newForm("Update limits of "+names(a.IDs), func(f form.Model) tea.Cmd {
+	m.newForm("Update limits of "+names(a.IDs), func(f form.Model) (modal, tea.Cmd) {
 		r, err := format.ParseLimits(f.Text("memory"), f.Text("pids"), f.Text("cpus"))
 		if err != nil {
 			m.status = common.Error(err)
-			return nil
+			return nil, nil
 		}
 		m.status = common.StatusMsg{Text: "updating limits of " + names(a.IDs) + "…"}
-		return m.run(a, "limits of "+names(a.IDs)+" updated", func(ctx context.Context, cr common.Core, id string) error { return cr.Update(ctx, id, r) })
+		return nil, m.run(a, "limits of "+names(a.IDs)+" updated", func(ctx context.Context, cr common.Core, id string) error { return cr.Update(ctx, id, r) })
 	},
 		form.Field{Name: "memory", Label: "memory", Placeholder: memHint, Validate: optional(func(s string) error { _, err := format.ParseMemoryLimit(s); return err })},
 		form.Field{Name: "pids", Label: "pids", Placeholder: pidsHint, Validate: optional(func(s string) error { _, err := format.ParsePidsLimit(s); return err })},
@@ -99,7 +102,7 @@ func (m *Model) checkpointForm(a common.ActionMsg) tea.Cmd {
 		return nil
 	}
 	name := "cp-" + m.c.Now.Format("20060102-150405")
-	m.newForm("Checkpoint "+names(a.IDs), func(f form.Model) tea.Cmd {
+	m.newForm("Checkpoint "+names(a.IDs), func(f form.Model) (modal, tea.Cmd) {
 		o := core.CheckpointOptions{
 			LeaveRunning: f.Bool("leave-running"), TCPEstablished: f.Bool("tcp"), ExtUnixSk: f.Bool("unix"),
 			ShellJob: f.Bool("shell-job"), FileLocks: f.Bool("file-locks"),
@@ -112,12 +115,12 @@ func (m *Model) checkpointForm(a common.ActionMsg) tea.Cmd {
 		// The status first, then the work: its result replaces it.
 		do = tea.Sequence(status("checkpointing "+names(a.IDs)+"…"), do)
 		if o.LeaveRunning {
-			return do
+			return nil, do
 		}
-		return open(&confirm{
+		return &confirm{
 			title: fmt.Sprintf("Checkpoint and stop %s?", names(a.IDs)), body: "Without leave-running the dump ends the container; restore brings it back.",
 			yesLabel: "Checkpoint and stop", yes: do,
-		})
+		}, nil
 	},
 		form.Field{Name: "name", Label: "name", Value: name, CharLimit: 128, Validate: core.ValidateName},
 		form.Field{Name: "leave-running", Label: "leave running", Kind: form.KindBool, Checked: true},
@@ -149,14 +152,14 @@ func (m *Model) restore(a common.ActionMsg) tea.Cmd {
 	if c, ok := m.c.Store.Get(id); ok && c.Running() {
 		inPlace = "it runs: give a new id"
 	}
-	m.newForm("Restore "+sanitize.OneLine(a.Checkpoint)+" of "+sanitize.OneLine(id), func(f form.Model) tea.Cmd {
+	m.newForm("Restore "+sanitize.OneLine(a.Checkpoint)+" of "+sanitize.OneLine(id), func(f form.Model) (modal, tea.Cmd) {
 		as := strings.TrimSpace(f.Text("as"))
 		o := core.RestoreOptions{As: as, Paused: f.Bool("paused")}
 		label := fmt.Sprintf("restored %s from %s", sanitize.OneLine(id), sanitize.OneLine(a.Checkpoint))
 		if as != "" {
 			label = fmt.Sprintf("restored %s of %s as %s", sanitize.OneLine(a.Checkpoint), sanitize.OneLine(id), sanitize.OneLine(as))
 		}
-		return tea.Sequence(status("restoring…"), m.run(a, label, func(ctx context.Context, cr common.Core, id string) error {
+		return nil, tea.Sequence(status("restoring…"), m.run(a, label, func(ctx context.Context, cr common.Core, id string) error {
 			_, err := cr.Restore(ctx, id, a.Checkpoint, o)
 			return err
 		}))

@@ -15,9 +15,14 @@ import (
 
 // modal takes every key while open. update returns nil when the modal
 // closes, with the command its choice runs.
+// A modal that leads to another (a signal menu to its confirmation)
+// returns the next one from update, so keys read in the same batch reach
+// it.
 type modal interface {
 	update(msg tea.KeyMsg, c *common.Common) (modal, tea.Cmd)
 	view(c *common.Common) string
+	// takingText reports that a text field has the focus: keys are text.
+	takingText() bool
 }
 
 // confirm asks before a destructive action; Cancel is the default, so an
@@ -47,6 +52,8 @@ func (m *confirm) update(msg tea.KeyMsg, c *common.Common) (modal, tea.Cmd) {
 	return m, nil
 }
 
+func (m *confirm) takingText() bool { return false }
+
 func (m *confirm) view(c *common.Common) string {
 	st := c.Styles
 	// The chosen button is marked by "> " as well as by its style.
@@ -66,10 +73,12 @@ func (m *confirm) view(c *common.Common) string {
 	return st.Box.Render(body)
 }
 
-// menuItem is one choice of a menu: a label and what it runs.
+// menuItem is one choice of a menu: a label and what it runs, or the
+// modal it opens next.
 type menuItem struct {
 	label, hint string
 	run         tea.Cmd
+	next        modal
 }
 
 // menu picks one item: the signal menu and the command palette. With a
@@ -119,7 +128,7 @@ func (m *menu) update(msg tea.KeyMsg, c *common.Common) (modal, tea.Cmd) {
 		return nil, nil
 	case key.Matches(msg, menuKeys.Run):
 		if m.cursor.Index < len(m.shown) {
-			return nil, m.items[m.shown[m.cursor.Index]].run
+			return m.pick(m.cursor.Index)
 		}
 		return m, nil
 	case msg.Type == tea.KeyUp:
@@ -140,11 +149,20 @@ func (m *menu) update(msg tea.KeyMsg, c *common.Common) (modal, tea.Cmd) {
 	// Without a filter, a digit picks an item directly.
 	if s := msg.String(); len(s) == 1 && s[0] >= '1' && s[0] <= '9' {
 		if i := int(s[0] - '1'); i < len(m.shown) {
-			return nil, m.items[m.shown[i]].run
+			return m.pick(i)
 		}
 	}
 	return m, nil
 }
+
+// pick chooses shown item i: the menu closes, or gives way to the
+// item's next modal.
+func (m *menu) pick(i int) (modal, tea.Cmd) {
+	it := m.items[m.shown[i]]
+	return it.next, it.run
+}
+
+func (m *menu) takingText() bool { return m.filter != nil }
 
 func (m *menu) view(c *common.Common) string {
 	st := c.Styles
@@ -188,6 +206,8 @@ type helpModal struct {
 func (m *helpModal) update(msg tea.KeyMsg, c *common.Common) (modal, tea.Cmd) {
 	return nil, nil // any key closes help
 }
+
+func (m *helpModal) takingText() bool { return false }
 
 func (m *helpModal) view(c *common.Common) string {
 	st := c.Styles

@@ -53,7 +53,7 @@ func (m *Model) palette() modal {
 	items = append(items,
 		menuItem{label: "container list", hint: "[" + k.Back.Help().Key + "]", run: msgCmd(common.NavigateMsg{Screen: common.ScreenList})},
 		menuItem{label: "events timeline", hint: "[" + k.Events.Help().Key + "]", run: msgCmd(common.NavigateMsg{Screen: common.ScreenEvents})},
-		menuItem{label: "help", hint: "[" + k.Help.Help().Key + "]", run: msgCmd(openModalMsg{m.helpModal()})},
+		menuItem{label: "help", hint: "[" + k.Help.Help().Key + "]", next: m.helpModal()},
 	)
 	for _, name := range m.opts.ThemeNames {
 		items = append(items, menuItem{label: "theme " + name, hint: "[" + k.Theme.Help().Key + " cycles]", run: loadTheme(name, m.opts.ThemeDir)})

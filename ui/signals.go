@@ -55,9 +55,9 @@ func (m *Model) signalMenu(a common.ActionMsg, title string) tea.Cmd {
 				return cr.SignalProcess(ctx, id, a.Pid, a.Start, sig)
 			}
 		}
-		items[i] = menuItem{label: s.name, hint: s.hint, run: open(&confirm{
+		items[i] = menuItem{label: s.name, hint: s.hint, next: &confirm{
 			title: what, yesLabel: "Send " + s.name, yes: m.run(a, sent, fn),
-		})}
+		}}
 	}
 	m.modal = newMenu(title, items, false, m.termW)
 	return nil

@@ -241,12 +241,12 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 		_, cmd := m.table.Update(k)
 		return cmd
 	case key.Matches(k, keys.Checkpoint):
-		return ask(common.ActionMsg{Action: common.ActCheckpoint, IDs: []string{m.id}})
+		return m.c.Ask(common.ActionMsg{Action: common.ActCheckpoint, IDs: []string{m.id}})
 	case key.Matches(k, keys.Restore):
 		return m.restore()
 	case key.Matches(k, keys.Delete):
 		if cp, ok := m.selected(); ok {
-			return ask(common.ActionMsg{Action: common.ActDeleteCheckpoint, IDs: []string{m.id}, Checkpoint: cp.Name})
+			return m.c.Ask(common.ActionMsg{Action: common.ActDeleteCheckpoint, IDs: []string{m.id}, Checkpoint: cp.Name})
 		}
 	case m.insp != nil:
 		m.scroll(k)
@@ -267,17 +267,12 @@ func (m *Model) restore() tea.Cmd {
 		return nil
 	}
 	if !cp.Valid {
-		return ask(common.StatusMsg{
+		return m.c.Ask(common.StatusMsg{
 			Text:  "cannot restore " + sanitize.OneLine(cp.Name) + ": " + invalidReason(cp),
 			Level: common.LevelWarning,
 		})
 	}
-	return ask(common.ActionMsg{Action: common.ActRestore, IDs: []string{m.id}, Checkpoint: cp.Name})
-}
-
-// ask is a command that delivers msg to the root.
-func ask(msg tea.Msg) tea.Cmd {
-	return func() tea.Msg { return msg }
+	return m.c.Ask(common.ActionMsg{Action: common.ActRestore, IDs: []string{m.id}, Checkpoint: cp.Name})
 }
 
 // View renders the list or the inspect view in exactly Common.Width x

@@ -194,8 +194,7 @@ func (p *Processes) kill() tea.Cmd {
 	if !ok || p.stopped() {
 		return nil
 	}
-	msg := common.ActionMsg{Action: common.ActSignalProcess, IDs: []string{p.id}, Pid: r.HostPid, Start: r.StartTime}
-	return func() tea.Msg { return msg }
+	return p.c.Ask(common.ActionMsg{Action: common.ActSignalProcess, IDs: []string{p.id}, Pid: r.HostPid, Start: r.StartTime})
 }
 
 // errorLine is the read error shown above the table, if any.

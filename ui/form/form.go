@@ -196,6 +196,12 @@ func (m Model) Focused() string {
 	return ""
 }
 
+// TakingText reports that a text field has the focus: what is typed is
+// its text (a checkbox takes keys).
+func (m Model) TakingText() bool {
+	return m.state == editing && len(m.fields) > 0 && m.focusedKind() == KindText
+}
+
 // Init does nothing: the form needs nothing loaded.
 func (m Model) Init() tea.Cmd { return nil }
 
