@@ -127,7 +127,7 @@ func (m *Model) run(a common.ActionMsg, done string, fn func(ctx context.Context
 				errs = append(errs, err)
 			}
 		}
-		msg := common.DoneMsg{Action: a.Action, IDs: ids, Text: done}
+		msg := common.DoneMsg{Action: a.Action, IDs: ids, Checkpoint: a.Checkpoint, Text: done}
 		if len(errs) > 0 {
 			msg.Err = errs[0]
 			if len(errs) > 1 {

@@ -108,6 +108,7 @@ func (m *Model) checkpointForm(a common.ActionMsg) tea.Cmd {
 			ShellJob: f.Bool("shell-job"), FileLocks: f.Bool("file-locks"),
 		}
 		n := strings.TrimSpace(f.Text("name"))
+		a.Checkpoint = n // the page selects it once made
 		do := m.run(a, "checkpoint "+sanitize.OneLine(n)+" of "+names(a.IDs)+" created", func(ctx context.Context, cr common.Core, id string) error {
 			_, err := cr.CreateCheckpoint(ctx, id, n, o)
 			return err

@@ -63,6 +63,9 @@ type Model struct {
 
 	logGen uint64   // of the latest inspect view
 	insp   *inspect // the open inspect view, nil on the list
+
+	// made is a checkpoint just made, selected once a load lists it.
+	made string
 }
 
 var (
@@ -157,6 +160,9 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	case common.DoneMsg:
 		switch msg.Action {
 		case common.ActCheckpoint, common.ActRestore, common.ActDeleteCheckpoint:
+			if msg.Action == common.ActCheckpoint && msg.Err == nil && slices.Contains(msg.IDs, m.id) {
+				m.made = msg.Checkpoint
+			}
 			return m.reload()
 		}
 	case common.EventsMsg:
@@ -188,6 +194,9 @@ func (m *Model) setList(msg ListMsg) tea.Cmd {
 		m.nat = nat
 		m.table.SetHeight(m.listHeight())
 		m.table.SetRows(rows)
+		if m.made != "" && m.table.Select(m.made) {
+			m.made = ""
+		}
 		m.refreshInspect()
 	}
 	if m.again {

@@ -116,9 +116,12 @@ type EventsMsg struct {
 }
 
 // DoneMsg reports that an action on IDs ended; Err is nil on success.
+// Checkpoint is the checkpoint it was about (the one made, restored or
+// removed).
 type DoneMsg struct {
-	Action Action
-	IDs    []string
-	Text   string
-	Err    error
+	Action     Action
+	IDs        []string
+	Checkpoint string
+	Text       string
+	Err        error
 }

@@ -140,6 +140,18 @@ func (m *Model[R]) SetCursor(i int) {
 	m.cursor.Clamp(len(m.shown), m.height)
 }
 
+// Select puts the cursor on the shown row named id; it reports whether
+// one is shown.
+func (m *Model[R]) Select(id string) bool {
+	for i, r := range m.shown {
+		if m.ID(r) == id {
+			m.SetCursor(i)
+			return true
+		}
+	}
+	return false
+}
+
 // Move moves the cursor by delta rows.
 func (m *Model[R]) Move(delta int) { m.cursor.Move(delta, len(m.shown), m.height) }
 

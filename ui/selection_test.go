@@ -1,0 +1,22 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"berth/ui/uitest"
+)
+
+// A checkpoint just made is the one selected, so r restores it, not the
+// one the cursor was on before.
+func TestCheckpointSelectsNew(t *testing.T) {
+	m, f := app(t, 120, 40, "dark", false)
+	press(m, "enter", "5", "c", "enter")
+	if len(f.Calls) == 0 || f.Calls[len(f.Calls)-1] != "checkpoint demo-cpu cp-20261129-120000 leave-running=true" {
+		t.Fatalf("calls %v", f.Calls)
+	}
+	press(m, "r")
+	if v := uitest.Strip(m.View()); !strings.Contains(v, "Restore cp-20261129-120000 of demo-cpu") {
+		t.Fatalf("r does not restore the new checkpoint:\n%s", v)
+	}
+}
