@@ -75,7 +75,7 @@ func (m *Model) onAction(a common.ActionMsg) tea.Cmd {
 	case common.ActKill:
 		return m.signalMenu(a, fmt.Sprintf("signal %s", names(a.IDs)))
 	case common.ActSignalProcess:
-		return m.signalMenu(a, fmt.Sprintf("signal process %d in %s", a.Pid, names(a.IDs)))
+		return m.signalMenu(a, fmt.Sprintf("signal %s in %s", processName(a), names(a.IDs)))
 	case common.ActDelete:
 		return m.confirmDelete(a)
 	case common.ActExec:

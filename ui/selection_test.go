@@ -20,3 +20,17 @@ func TestCheckpointSelectsNew(t *testing.T) {
 		t.Fatalf("r does not restore the new checkpoint:\n%s", v)
 	}
 }
+
+// The signal menu and its confirmation name the process by its command,
+// not by a pid alone.
+func TestSignalProcessNamesCommand(t *testing.T) {
+	m, _ := app(t, 120, 40, "dark", false)
+	press(m, "enter", "2", "down", "k")
+	if v := uitest.Strip(m.View()); !strings.Contains(v, "signal process 4120 (sh -c while :; do :; done)") {
+		t.Fatalf("the menu does not name the command:\n%s", v)
+	}
+	press(m, "2")
+	if v := uitest.Strip(m.View()); !strings.Contains(v, "Send SIGKILL to process 4120 (sh -c while :; do :; done)") {
+		t.Fatalf("the confirmation does not name the command:\n%s", v)
+	}
+}

@@ -70,6 +70,8 @@ type ActionMsg struct {
 	Checkpoint string
 	Pid        int
 	Start      uint64
+	// Command is the signalled process's command, for the prompts.
+	Command string
 }
 
 // Level is a footer message's severity.
