@@ -72,6 +72,8 @@ type Model struct {
 	help   help.Model
 
 	refresh
+	// limitsGen is the generation of the update form's limits read.
+	limitsGen uint64
 	// prev is the screen the events timeline was opened from.
 	prev common.NavigateMsg
 
@@ -208,6 +210,9 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.onAction(msg)
 	case common.DoneMsg:
 		return m, m.onDone(msg)
+	case formLimitsMsg:
+		m.onFormLimits(msg)
+		return m, nil
 	case execReadyMsg:
 		return m, m.onExecReady(msg)
 	case themeMsg:

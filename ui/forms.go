@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -20,6 +21,8 @@ import (
 type formModal struct {
 	f      form.Model
 	submit func(form.Model) (modal, tea.Cmd)
+	// limits links the update form to the limits it is filled with.
+	limits *limitsForm
 }
 
 func (m *formModal) update(msg tea.KeyMsg, c *common.Common) (modal, tea.Cmd) {
@@ -45,42 +48,97 @@ func (m *Model) newForm(title string, submit func(form.Model) (modal, tea.Cmd), 
 	m.modal = &formModal{f: f, submit: submit}
 }
 
-// updateForm asks for new limits, showing the current ones.
+// formLimitsMsg is a container's limits, read for the update form opened
+// as generation gen.
+type formLimitsMsg struct {
+	id     string
+	gen    uint64
+	limits common.Limits
+	err    error
+}
+
+// limitsForm is the update form's link to the limits it shows: the
+// container they are read from, the read's generation, and the text each
+// field was filled with (what submitting it unchanged sends nothing for).
+type limitsForm struct {
+	id     string
+	gen    uint64
+	filled map[string]string
+}
+
+// updateForm asks for new limits. For one container the form opens at
+// once (keys typed after u reach it) and its fields fill with the limits
+// the cgroup has now when the read comes back.
 func (m *Model) updateForm(a common.ActionMsg) tea.Cmd {
-	// The limits as last seen: memory in every sample, the pids limit
-	// and quota in full ones (taken while the container is on screen).
-	var cur core.Stats
-	var full common.Point
-	if len(a.IDs) == 1 {
-		if h := m.c.Store.History[a.IDs[0]]; h != nil {
-			cur = h.Sample()
-			full, _ = h.LastFull()
-		}
-	}
-	memHint, pidsHint, cpuHint := "unchanged (e.g. 512m, 0 = none)", "unchanged (0 = none)", "unchanged (e.g. 0.5, 0 = none)"
-	if cur.MemoryLimit > 0 {
-		memHint = "now " + format.HumanBytes(cur.MemoryLimit) + "; 0 = none"
-	}
-	if full.PidsLimit > 0 {
-		pidsHint = "now " + strconv.FormatUint(full.PidsLimit, 10) + "; 0 = none"
-	}
-	if full.CPUQuota > 0 {
-		cpuHint = "now " + strconv.FormatFloat(full.CPUQuota, 'g', 3, 64) + "; 0 = none"
-	}
+	lf := &limitsForm{filled: map[string]string{}}
 	m.newForm("Update limits of "+names(a.IDs), func(f form.Model) (modal, tea.Cmd) {
-		r, err := format.ParseLimits(f.Text("memory"), f.Text("pids"), f.Text("cpus"))
-		if err != nil {
+		unchanged := func(name string) string {
+			if t := f.Text(name); t != lf.filled[name] {
+				return t
+			}
+			return ""
+		}
+		r, err := format.ParseLimits(unchanged("memory"), unchanged("pids"), unchanged("cpus"))
+		switch {
+		case errors.Is(err, format.ErrNoLimits) && len(lf.filled) > 0:
+			m.status = common.StatusMsg{Text: "limits of " + names(a.IDs) + " unchanged"}
+			return nil, nil
+		case err != nil:
 			m.status = common.Error(err)
 			return nil, nil
 		}
 		m.status = common.StatusMsg{Text: "updating limits of " + names(a.IDs) + "…"}
 		return nil, m.run(a, "limits of "+names(a.IDs)+" updated", func(ctx context.Context, cr common.Core, id string) error { return cr.Update(ctx, id, r) })
 	},
-		form.Field{Name: "memory", Label: "memory", Placeholder: memHint, Validate: optional(func(s string) error { _, err := format.ParseMemoryLimit(s); return err })},
-		form.Field{Name: "pids", Label: "pids", Placeholder: pidsHint, Validate: optional(func(s string) error { _, err := format.ParsePidsLimit(s); return err })},
-		form.Field{Name: "cpus", Label: "cpus", Placeholder: cpuHint, Validate: optional(func(s string) error { _, err := format.ParseCPUs(s); return err })},
+		form.Field{Name: "memory", Label: "memory", Placeholder: "unchanged (e.g. 512m, 0 = none)", Validate: optional(func(s string) error { _, err := format.ParseMemoryLimit(s); return err })},
+		form.Field{Name: "pids", Label: "pids", Placeholder: "unchanged (0 = none)", Validate: optional(func(s string) error { _, err := format.ParsePidsLimit(s); return err })},
+		form.Field{Name: "cpus", Label: "cpus", Placeholder: "unchanged (e.g. 0.5, 0 = none)", Validate: optional(func(s string) error { _, err := format.ParseCPUs(s); return err })},
 	)
-	return nil
+	c, ok := m.c.Store.Get(a.IDs[0])
+	if len(a.IDs) != 1 || !ok {
+		return nil
+	}
+	m.limitsGen++
+	lf.id, lf.gen = c.ID, m.limitsGen
+	m.modal.(*formModal).limits = lf
+	s, gen := m.c.Core, m.limitsGen
+	return func() tea.Msg {
+		l, err := common.ReadLimits(s, c)
+		return formLimitsMsg{id: c.ID, gen: gen, limits: l, err: err}
+	}
+}
+
+// onFormLimits fills the update form still open for the limits read with
+// them: a limit set as its value, none as an empty field saying so. A
+// field already typed in is left alone.
+func (m *Model) onFormLimits(msg formLimitsMsg) {
+	fm, ok := m.modal.(*formModal)
+	if !ok || fm.limits == nil || fm.limits.gen != msg.gen || fm.limits.id != msg.id {
+		return
+	}
+	if msg.err != nil {
+		m.status = common.StatusMsg{Text: "current limits unknown: " + msg.err.Error(), Level: common.LevelWarning}
+		return
+	}
+	l := msg.limits
+	for _, v := range []struct {
+		name, example string
+		set           bool
+		text          string
+	}{
+		{"memory", "512m", l.Memory > 0, format.MemoryLimitText(l.Memory)},
+		{"pids", "100", l.Pids > 0, strconv.FormatUint(l.Pids, 10)},
+		{"cpus", "0.5", l.CPUs > 0, format.CPUsText(l.CPUs)},
+	} {
+		if !v.set {
+			fm.f.SetPlaceholder(v.name, "no limit now (e.g. "+v.example+")")
+			fm.limits.filled[v.name] = ""
+			continue
+		}
+		if fm.f.Fill(v.name, v.text) {
+			fm.limits.filled[v.name] = v.text
+		}
+	}
 }
 
 // optional accepts an empty field (unchanged) or what check accepts; that
