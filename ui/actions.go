@@ -20,6 +20,9 @@ func (m *Model) onAction(a common.ActionMsg) tea.Cmd {
 		m.status = common.StatusMsg{Text: "nothing to act on: the marked containers are hidden by the filter", Level: common.LevelWarning}
 		return nil
 	}
+	if m.refuseExternal(a) {
+		return nil
+	}
 	switch a.Action {
 	case common.ActKill, common.ActSignalProcess, common.ActUpdate, common.ActCheckpoint, common.ActExec, common.ActPause:
 		// Only live containers can take these: say so now rather than

@@ -40,6 +40,9 @@ func (m *Model) palette() modal {
 			{"update limits", k.Update, common.ActUpdate}, {"checkpoint", k.Checkpoint, common.ActCheckpoint},
 			{"restore a checkpoint", k.Restore, common.ActRestore},
 		} {
+			if _, ok := managedOnly[a.act]; ok && m.anyExternal(ids) {
+				continue // refused for an external container: not offered
+			}
 			items = append(items, menuItem{label: a.label, hint: who + "  [" + a.b.Help().Key + "]",
 				run: msgCmd(common.ActionMsg{Action: a.act, IDs: ids})})
 		}

@@ -104,9 +104,16 @@ func (o *Overview) Open(id string) tea.Cmd {
 	o.gen++
 	o.spec, o.specErr, o.loaded, o.limits = nil, nil, false, nil
 	o.scroll = scroll{}
-	cmd := o.loadLimits()
+	cmds := []tea.Cmd{o.loadLimits()}
+	if ct, ok := o.c.Store.Get(id); ok && !ct.Managed {
+		// berth keeps a spec only for what it starts: an external
+		// container's is its manager's, in the bundle the record names.
+		o.loaded = true
+	} else {
+		cmds = append(cmds, loadSpec(o.c.Core, id, o.gen))
+	}
 	o.rebuild()
-	return tea.Batch(loadSpec(o.c.Core, id, o.gen), cmd)
+	return tea.Batch(cmds...)
 }
 
 // Close drops the spec and limits being loaded, if any.
@@ -180,6 +187,9 @@ func (o *Overview) rebuild() {
 	o.record(s)
 	o.liveLimits(s)
 	switch {
+	case o.external():
+		s.blank()
+		s.note("berth did not start it and keeps no copy of its OCI spec (see the bundle above)")
 	case !o.loaded:
 		s.note("loading spec…")
 	case o.specErr != nil:
@@ -190,6 +200,12 @@ func (o *Overview) rebuild() {
 	}
 	o.lines = s.lines
 	o.scroll.top = o.scroll.clamped(len(o.lines), o.c.Height)
+}
+
+// external reports whether the container in view is another manager's.
+func (o *Overview) external() bool {
+	ct, ok := o.c.Store.Get(o.id)
+	return ok && !ct.Managed
 }
 
 // liveLimits adds the limits the cgroup has now, as read when the page
