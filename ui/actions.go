@@ -179,5 +179,11 @@ func (m *Model) onDone(msg common.DoneMsg) tea.Cmd {
 		m.status = common.StatusMsg{Text: msg.Text} // navigate cleared it
 		return tea.Batch(m.requestList(), cmd)
 	}
-	return tea.Batch(m.requestList(), m.forward(msg))
+	cmds := []tea.Cmd{m.requestList(), m.forward(msg)}
+	if cp := m.tabs[common.TabCheckpoints]; msg.Action == common.ActCheckpoint && m.page() != cp {
+		// The checkpoints tab selects the checkpoint made when it next
+		// shows, wherever the checkpoint was asked for.
+		cmds = append(cmds, cp.Update(msg))
+	}
+	return tea.Batch(cmds...)
 }

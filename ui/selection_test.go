@@ -34,3 +34,13 @@ func TestSignalProcessNamesCommand(t *testing.T) {
 		t.Fatalf("the confirmation does not name the command:\n%s", v)
 	}
 }
+
+// A checkpoint made from another tab is the one selected when the
+// checkpoints tab shows again.
+func TestCheckpointSelectedFromAnotherTab(t *testing.T) {
+	m, _ := app(t, 120, 40, "dark", false)
+	press(m, "enter", "5", "1", "c", "enter", "5", "r")
+	if v := uitest.Strip(m.View()); !strings.Contains(v, "Restore cp-20261129-120000 of demo-cpu") {
+		t.Fatalf("r does not restore the new checkpoint:\n%s", v)
+	}
+}
