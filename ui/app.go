@@ -289,7 +289,9 @@ func (m *Model) switchTab(t common.Tab) tea.Cmd {
 // onKeys handles a key message. Several runes read at once (typed fast
 // over a slow link, or pasted) come as one message: each is handled as
 // a key of its own, in order, until a text field has the focus (a filter
-// just opened, a form); the rest of the batch is then its text.
+// just opened, a form); the rest of the batch is then its text. A paste
+// is text the operator did not type key by key: it never answers a
+// confirmation.
 func (m *Model) onKeys(msg tea.KeyMsg) tea.Cmd {
 	if msg.Type != tea.KeyRunes || len(msg.Runes) < 2 {
 		return m.onKey(msg)
@@ -302,8 +304,8 @@ func (m *Model) onKeys(msg tea.KeyMsg) tea.Cmd {
 			return tea.Batch(append(cmds, m.onKey(rest))...)
 		}
 		k, ok := runeKey(r)
-		if !ok {
-			continue
+		if _, confirming := m.modal.(*confirm); !ok || msg.Paste && confirming {
+			continue // pasted text never answers a confirmation
 		}
 		cmds = append(cmds, m.onKey(k))
 	}

@@ -26,7 +26,9 @@ func TestKeyBatch(t *testing.T) {
 		runes  string   // then one batch
 		after  []string // then more keys one by one
 		paste  bool
-		check  func(t *testing.T, m *Model, calls []string)
+		// alone: the batch is not meant to do what the keys one by one do
+		alone bool
+		check func(t *testing.T, m *Model, calls []string)
 	}{
 		{name: "sort twice", runes: "ss"},
 		{name: "help opened and closed", runes: "?q", check: func(t *testing.T, m *Model, _ []string) {
@@ -45,6 +47,14 @@ func TestKeyBatch(t *testing.T) {
 			}
 		}},
 		{name: "filter pasted", runes: "/sle", paste: true},
+		{name: "a paste never confirms", runes: "dy", paste: true, alone: true, check: func(t *testing.T, m *Model, calls []string) {
+			if len(calls) != 0 {
+				t.Fatalf("a paste confirmed: %v", calls)
+			}
+			if _, ok := m.modal.(*confirm); !ok {
+				t.Fatal("no confirmation open")
+			}
+		}},
 		{name: "kill chosen and confirmed", runes: "k2y", check: func(t *testing.T, m *Model, calls []string) {
 			if len(calls) == 0 || calls[len(calls)-1] != "kill demo-cpu 9" {
 				t.Fatalf("calls %v", calls)
@@ -74,6 +84,10 @@ func TestKeyBatch(t *testing.T) {
 			batch(all, tt.runes, tt.paste)
 			press(all, tt.after...)
 
+			if tt.alone {
+				tt.check(t, all, f2.Calls)
+				return
+			}
 			if got, want := uitest.Strip(all.View()), uitest.Strip(one.View()); got != want {
 				t.Fatalf("%q in one read drew\n%s\nkey by key\n%s", tt.runes, got, want)
 			}
