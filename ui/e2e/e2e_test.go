@@ -155,3 +155,25 @@ func TestTerminalGone(t *testing.T) {
 		t.Fatalf("quiet after the UI died: %v %v", c.Status, err)
 	}
 }
+
+// Keys that reach berth in one read (typed fast over ssh, or pasted) are
+// each handled, in order: / opens the filter and the rest is its text, so
+// the Enter after it applies the filter instead of opening a container.
+func TestKeysInOneRead(t *testing.T) {
+	env := coretest.NewEnv(t, fixture, nil)
+	env.Run("alpha", []string{"sleep", "100000"}, nil)
+	env.Run("quiet", []string{"sleep", "100000"}, nil)
+	tm := startTerm(t, 120, 30, berth(env)...)
+	tm.waitText(30*time.Second, "alpha", "quiet")
+	tm.tmux("send-keys", "-l", "/qui")
+	tm.keys("Enter")
+	s := tm.waitText(5*time.Second, "filter /qui/ 1 shown")
+	if strings.Contains(s, "1 overview") || strings.Contains(s, "alpha") {
+		t.Fatalf("the keys read together were not all handled:\n%s", s)
+	}
+	pid := tm.pid()
+	tm.keys("q")
+	if !gone(pid, 10*time.Second) {
+		t.Fatal("berth did not quit")
+	}
+}
