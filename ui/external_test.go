@@ -43,6 +43,10 @@ func TestExternalContainer(t *testing.T) {
 	if m.modal != nil || !strings.Contains(uitest.Strip(m.View()), "ext-redis is docker's") {
 		t.Fatalf("delete from the container view is not refused:\n%s", uitest.Strip(m.View()))
 	}
+	press(m, "5")
+	if v := uitest.Strip(m.View()); !strings.Contains(v, "ext-redis is docker's: berth checkpoints only") {
+		t.Errorf("the checkpoints tab offers a checkpoint:\n%s", v)
+	}
 	if len(f.Calls) != 0 {
 		t.Fatalf("calls %v", f.Calls)
 	}

@@ -335,7 +335,12 @@ func (f *Fake) Logs(ctx context.Context, id string, o core.LogOptions, fn func(c
 	}
 	f.mu.Lock()
 	lines := slices.Clone(f.LogLines[id])
+	managed := !slices.ContainsFunc(f.Containers, func(c core.Container) bool { return c.ID == id && !c.Managed })
 	f.mu.Unlock()
+	if !managed {
+		// As core says of a container berth did not start.
+		return fmt.Errorf("%s: no logs: berth did not start it, so nothing recorded its output: %w", id, core.ErrUnmanaged)
+	}
 	if o.Tail >= 0 && len(lines) > o.Tail {
 		lines = lines[len(lines)-o.Tail:]
 	}
