@@ -108,10 +108,11 @@ func (m *Manager) ImportCheckpoint(ctx context.Context, id, name string, r io.Re
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("%s: %w", id, err)
 	}
-	tmp, err := stageCheckpoint(id, root, final, ".tmp-import-")
+	tmp, lock, err := stageCheckpoint(id, root, final, importPrefix)
 	if err != nil {
 		return Checkpoint{}, err
 	}
+	defer lock.Close()
 	ok := false
 	defer func() {
 		if !ok {

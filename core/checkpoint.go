@@ -64,7 +64,6 @@ type Checkpoint struct {
 const (
 	checkpointsDir = "checkpoints"
 	checkpointMeta = "config.json"
-	checkpointWork = "work"
 )
 
 // ErrCheckpoint classifies checkpoint failures.
@@ -118,9 +117,13 @@ func checkCheckpointRoot(root string, create bool) error {
 }
 
 // CreateCheckpoint checkpoints a running container with CRIU through the
-// runtime. The images are written to a temporary directory that becomes the
-// checkpoint by one rename once its metadata is in place, so a checkpoint
-// that failed half way never lists and leaves nothing behind.
+// runtime. The images are written to a staging directory, with the
+// metadata already in it, that becomes the checkpoint by one rename once
+// CRIU says the dump succeeded. Whoever outlives the dump commits it (see
+// proto.Commit): this berth, or, for a dump that stops berth's container,
+// its shim, so a berth killed during the dump loses nothing; a staging
+// directory nobody is at work on is settled when the checkpoints are next
+// listed. A checkpoint that failed never lists and leaves nothing behind.
 func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o CheckpointOptions) (Checkpoint, error) {
 	t, err := m.target(ctx, id)
 	if err != nil {
@@ -147,18 +150,36 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 			return Checkpoint{}, idError(id, ErrNotFound, "parent checkpoint %q is not a valid checkpoint", o.Parent)
 		}
 	}
-	tmp, err := stageCheckpoint(id, root, final, ".tmp-"+name+"-")
+	stops := !o.LeaveRunning && !o.PreDump
+	marker := ""
+	if t.Managed {
+		marker = filepath.Join(m.procDir(id, proto.ProcInit), proto.FileCheckpointing)
+		if err := clearMarker(id, marker); err != nil {
+			return Checkpoint{}, err
+		}
+	}
+	// The staging lock says a dump is at work here; the runtime inherits
+	// it, so it is held until the dump ends even if this berth is killed.
+	tmp, lock, err := stageCheckpoint(id, root, final, stagingPrefix+name+"-")
 	if err != nil {
 		return Checkpoint{}, err
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			os.RemoveAll(tmp)
-		}
-	}()
-	work := filepath.Join(tmp, checkpointWork)
-	if err := os.Mkdir(work, 0o700); err != nil {
+	defer lock.Close()
+	meta := Checkpoint{
+		Name: name, Container: id, Created: time.Now().UTC(), Valid: true, Options: o, Parent: o.Parent,
+		LeftRunning: !stops, Paused: t.Status == StatusPaused,
+		CriuVersion: m.toolVersion(ctx, "criu"), RuntimeVersion: m.toolVersion(ctx, t.runtime),
+	}
+	work := filepath.Join(tmp, proto.CheckpointWork)
+	err = os.Mkdir(work, 0o700)
+	if err == nil {
+		err = statefile.WriteJSON(filepath.Join(tmp, checkpointMeta), meta, 0o600)
+	}
+	if err == nil && stops && t.Managed {
+		err = statefile.WriteJSON(marker, proto.Checkpointing{Name: name, Staging: tmp, Final: final}, 0o600)
+	}
+	if err != nil {
+		os.RemoveAll(tmp)
 		return Checkpoint{}, fmt.Errorf("%s: %w", id, err)
 	}
 	args := []string{"checkpoint", "--image-path", tmp, "--work-path", work}
@@ -170,60 +191,77 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 		args = append(args, "--pre-dump")
 	}
 	if o.Parent != "" {
-		// runc wants the parent relative to the image path; the temporary
+		// runc wants the parent relative to the image path; the staging
 		// directory is a sibling of the final one, so the link stays valid.
 		args = append(args, "--parent-path", filepath.Join("..", o.Parent))
 	}
 	args = append(args, id)
-	stops := !o.LeaveRunning && !o.PreDump
-	marker := ""
+	if err := t.runHolding(ctx, lock, args...); err != nil {
+		tail := criuLogTail(filepath.Join(work, proto.DumpLog))
+		os.RemoveAll(tmp)
+		if marker != "" {
+			os.Remove(marker)
+		}
+		return Checkpoint{}, dumpError(id, err, tail)
+	}
 	if stops && t.Managed {
-		marker = filepath.Join(m.procDir(id, proto.ProcInit), proto.FileCheckpointing)
-		statefile.Write(marker, []byte(name), 0o600)
-		defer func() {
-			if !ok {
-				os.Remove(marker)
-			}
-		}()
-	}
-	if err := t.run(ctx, args...); err != nil {
-		return Checkpoint{}, dumpError(id, err, criuLogTail(filepath.Join(work, "dump.log")))
-	}
-	meta := Checkpoint{
-		Name: name, Container: id, Created: time.Now().UTC(), Valid: true, Options: o, Parent: o.Parent,
-		LeftRunning: !stops, Paused: t.Status == StatusPaused,
-		CriuVersion: m.toolVersion(ctx, "criu"), RuntimeVersion: m.toolVersion(ctx, t.runtime),
-		Stats: dumpStats(work),
-	}
-	if err := commitCheckpoint(tmp, final, &meta); err != nil {
-		return Checkpoint{}, fmt.Errorf("%s: %w", id, err)
-	}
-	ok = true
-	m.journal(watch.Event{Kind: watch.KindCheckpoint, ID: id, Pid: t.Pid, Detail: name})
-	if stops && t.Managed {
-		// The dump ended the container: return once its shim recorded the
-		// exit, so what berth shows next is the truth. (A restore in place
-		// also waits for the shim to let go of the state.)
+		// The dump ended the container and its shim commits the
+		// checkpoint before it records the exit: wait for that, so what
+		// berth shows next is the truth. (A restore in place also waits
+		// for the shim to let go of the state.)
 		waitForFile(ctx, m.procDir(id, proto.ProcInit), proto.FileExit, 10*time.Second)
 	}
-	return meta, nil
+	committed, err := proto.Commit(tmp, final, time.Minute)
+	if err != nil {
+		return Checkpoint{}, idError(id, ErrCheckpoint, "%v", err)
+	}
+	if committed {
+		m.journal(watch.Event{Kind: watch.KindCheckpoint, ID: id, Pid: t.Pid, Detail: name})
+	}
+	return readCheckpoint(final)
 }
 
-// stageCheckpoint makes the temporary directory a new checkpoint is
-// written in, beside final (which must not exist yet) so that one rename
-// commits it. The caller removes it unless it commits.
-func stageCheckpoint(id, root, final, prefix string) (string, error) {
+// clearMarker removes a container's checkpointing marker left by a dump
+// that is over (its berth was killed before the runtime ran, or the dump
+// failed), so a later exit is not taken for a checkpoint's; it refuses
+// while that dump still runs.
+func clearMarker(id, marker string) error {
+	var ck proto.Checkpointing
+	if err := statefile.ReadJSON(marker, &ck); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return os.Remove(marker)
+	}
+	if lock, err := statefile.LockDir(ck.Staging, 0); err == nil {
+		lock.Close()
+	} else if errors.Is(err, statefile.ErrLocked) {
+		return idError(id, ErrBusy, "checkpoint %q is being taken", ck.Name)
+	}
+	return os.Remove(marker)
+}
+
+// stageCheckpoint makes the staging directory a new checkpoint is written
+// in, beside final (which must not exist yet) so that one rename commits
+// it, and returns it locked: while the lock is held, nobody settles it. The
+// caller removes it unless it commits.
+func stageCheckpoint(id, root, final, prefix string) (string, *os.File, error) {
 	if _, err := os.Lstat(final); err == nil {
-		return "", idError(id, ErrExists, "checkpoint %q already exists", filepath.Base(final))
+		return "", nil, idError(id, ErrExists, "checkpoint %q already exists", filepath.Base(final))
 	}
 	if err := checkCheckpointRoot(root, true); err != nil {
-		return "", fmt.Errorf("%s: %w", id, err)
+		return "", nil, fmt.Errorf("%s: %w", id, err)
 	}
 	tmp, err := os.MkdirTemp(root, prefix)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", id, err)
+		return "", nil, fmt.Errorf("%s: %w", id, err)
 	}
-	return tmp, nil
+	lock, err := statefile.LockDir(tmp, 0)
+	if err != nil {
+		os.RemoveAll(tmp)
+		return "", nil, fmt.Errorf("%s: %w", id, err)
+	}
+	return tmp, lock, nil
 }
 
 // commitCheckpoint makes a staged checkpoint real: its size, then its
@@ -279,7 +317,47 @@ func readCheckpoint(dir string) (Checkpoint, error) {
 	meta.Name = c.Name // the directory's name is the truth, not the file's
 	meta.Valid = true
 	meta.Reason = ""
+	if meta.SizeBytes == 0 && !meta.Imported {
+		// Committed by a shim or a later berth, which only rename: the
+		// size and CRIU's statistics are known only now.
+		meta.SizeBytes = diskUsage(dir)
+		meta.Stats = dumpStats(filepath.Join(dir, proto.CheckpointWork))
+		statefile.WriteJSON(filepath.Join(dir, checkpointMeta), meta, 0o600)
+	}
 	return meta, nil
+}
+
+// Staging directories are hidden beside the checkpoints: a dump's is
+// named after its checkpoint, an import's is not (what an archive says is
+// never committed without the import's checks).
+const (
+	stagingPrefix = ".tmp-"
+	importPrefix  = ".import-"
+)
+
+// settleStaging commits or removes the staging directories in root that
+// nobody is at work on any more: those of a berth killed after a dump that
+// left the container running, or before the dump ran, or during an import.
+func (m *Manager) settleStaging(root string, entries []fs.DirEntry) {
+	for _, e := range entries {
+		name := e.Name()
+		if !e.IsDir() || !strings.HasPrefix(name, stagingPrefix) && !strings.HasPrefix(name, importPrefix) {
+			continue
+		}
+		staging := filepath.Join(root, name)
+		var meta Checkpoint
+		statefile.ReadJSON(filepath.Join(staging, checkpointMeta), &meta)
+		if ValidateName(meta.Name) != nil || !strings.HasPrefix(name, stagingPrefix+meta.Name+"-") {
+			if lock, err := statefile.LockDir(staging, 0); err == nil {
+				os.RemoveAll(staging)
+				lock.Close()
+			}
+			continue
+		}
+		if ok, _ := proto.Commit(staging, filepath.Join(root, meta.Name), 0); ok {
+			m.journal(watch.Event{Kind: watch.KindCheckpoint, ID: meta.Container, Detail: meta.Name})
+		}
+	}
 }
 
 // Checkpoints lists a container's checkpoints, newest first; unreadable
@@ -295,6 +373,10 @@ func (m *Manager) Checkpoints(ctx context.Context, id string) ([]Checkpoint, err
 		return nil, fmt.Errorf("%s: %w", id, err)
 	}
 	if err := checkCheckpointRoot(root, false); err != nil {
+		return nil, fmt.Errorf("%s: %w", id, err)
+	}
+	m.settleStaging(root, entries)
+	if entries, err = os.ReadDir(root); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", id, err)
 	}
 	out := []Checkpoint{}

@@ -354,3 +354,223 @@ func TestCheckpointPaused(t *testing.T) {
 	}
 	_ = specs.Spec{}
 }
+
+// gatedRuntime writes a runtime that is runc except for a checkpoint, which
+// waits for the file "go" in dir before running runc's and for "end" after
+// it (touching "dumped" in between), so a test can kill the berth taking
+// the dump at a chosen moment. Its shell holds the dump's lock as runc does.
+func gatedRuntime(t *testing.T, dir string) string {
+	t.Helper()
+	runc, err := exec.LookPath("runc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "gated-runc")
+	script := `#!/bin/sh
+d=` + dir + `
+case " $* " in *" checkpoint "*)
+	echo $$ > $d/pid
+	while [ ! -e $d/go ]; do sleep 0.02; done
+	` + runc + ` "$@"; rc=$?
+	touch $d/dumped
+	while [ ! -e $d/end ]; do sleep 0.02; done
+	exit $rc;;
+esac
+exec ` + runc + ` "$@"
+`
+	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// waitFile waits for path to exist.
+func waitFile(t *testing.T, path string) {
+	t.Helper()
+	for i := 0; ; i++ {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		if i > 1000 {
+			t.Fatalf("%s never appeared", path)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A checkpoint survives the berth that asked for it being SIGKILLed: a
+// dump that stops the container is committed by its shim, one that leaves
+// it running by the next listing; a berth killed before the dump ran
+// leaves the container running, and its marker never makes a later kill
+// look like a checkpoint.
+func TestCheckpointOutlivesBerth(t *testing.T) {
+	coretest.SkipWithoutCriu(t)
+	gate := t.TempDir()
+	e := coretest.NewEnv(t, fixture, func(o *core.Options) { o.Runtime = gatedRuntime(t, gate) })
+	// cli starts `berth checkpoint create` and returns it once the runtime
+	// is at the gate.
+	cli := func(id, name string, flags ...string) *exec.Cmd {
+		for _, f := range []string{"pid", "go", "dumped", "end"} {
+			os.Remove(filepath.Join(gate, f))
+		}
+		args := append([]string{"--state-dir", e.StateDir, "--cgroup-parent", e.CgroupParent, "checkpoint", "create"}, flags...)
+		cmd := exec.Command(e.F.Berth, append(args, id, name)...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		waitFile(t, filepath.Join(gate, "pid"))
+		return cmd
+	}
+	kill := func(cmd *exec.Cmd) {
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+	}
+	touch := func(name string) { os.WriteFile(filepath.Join(gate, name), nil, 0o600) }
+	listed := func(id string) []string {
+		cps, err := e.M.Checkpoints(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, cp := range cps {
+			if !cp.Valid || cp.SizeBytes == 0 || cp.Stats == nil {
+				t.Fatalf("%s: checkpoint %+v is not whole", id, cp)
+			}
+			names = append(names, cp.Name)
+		}
+		return names
+	}
+	hidden := func(id string) []string {
+		c, _ := e.M.Get(ctx, id)
+		entries, _ := os.ReadDir(filepath.Join(c.Bundle, "checkpoints"))
+		var out []string
+		for _, en := range entries {
+			if strings.HasPrefix(en.Name(), ".") {
+				out = append(out, en.Name())
+			}
+		}
+		return out
+	}
+
+	t.Run("killed during a stopping dump", func(t *testing.T) {
+		e.Run("stop", counter, nil)
+		waitCount(t, e.M, "stop", 5)
+		kill(cli("stop", "mid"))
+		touch("go")
+		touch("end")
+		c := e.WaitStatus("stop", core.StatusStopped, 30*time.Second)
+		if c.Reason != "checkpointed to mid" {
+			t.Fatalf("exit after the dump: %q", c.Reason)
+		}
+		if got := listed("stop"); len(got) != 1 || got[0] != "mid" {
+			t.Fatalf("checkpoints %v, want [mid]", got)
+		}
+		if h := hidden("stop"); len(h) != 0 {
+			t.Fatalf("staging left behind: %v", h)
+		}
+		before := numbers(t, e.M, "stop")
+		if _, err := e.M.Restore(ctx, "stop", "mid", core.RestoreOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		after := waitCount(t, e.M, "stop", len(before)+3)
+		if after[len(before)] != before[len(before)-1]+1 {
+			t.Fatalf("the count did not go on from the checkpoint: %v then %v", before[len(before)-3:], after[len(before):len(before)+3])
+		}
+		events, _ := e.M.History(time.Time{})
+		n := 0
+		for _, ev := range events {
+			if ev.ID == "stop" && ev.Kind == "checkpoint" && ev.Detail == "mid" {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Fatalf("checkpoint journaled %d times, want once", n)
+		}
+	})
+
+	t.Run("killed before the dump ran", func(t *testing.T) {
+		e.Run("early", counter, nil)
+		cmd := cli("early", "never")
+		pid, _ := os.ReadFile(filepath.Join(gate, "pid"))
+		kill(cmd)
+		// The runtime never ran: kill the gate that holds the lock.
+		if n, err := strconv.Atoi(strings.TrimSpace(string(pid))); err == nil {
+			syscall.Kill(n, syscall.SIGKILL)
+		}
+		time.Sleep(200 * time.Millisecond)
+		if got, _ := e.M.Get(ctx, "early"); got.Status != core.StatusRunning {
+			t.Fatalf("container %s after a dump that never ran", got.Status)
+		}
+		if got := listed("early"); len(got) != 0 {
+			t.Fatalf("checkpoints %v after a dump that never ran", got)
+		}
+		if h := hidden("early"); len(h) != 0 {
+			t.Fatalf("staging not settled by the listing: %v", h)
+		}
+		if err := e.M.Kill(ctx, "early", syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		got := e.WaitStatus("early", core.StatusStopped, 10*time.Second)
+		if got.Reason != "" || got.ExitStatus == nil || *got.ExitStatus != 137 {
+			t.Fatalf("a kill after a stale marker: status %v reason %q", got.ExitStatus, got.Reason)
+		}
+	})
+
+	t.Run("killed after a dump that left it running", func(t *testing.T) {
+		e.Run("live", counter, nil)
+		waitCount(t, e.M, "live", 3)
+		cmd := cli("live", "kept", "--leave-running")
+		touch("go")
+		waitFile(t, filepath.Join(gate, "dumped"))
+		kill(cmd)
+		touch("end")
+		time.Sleep(200 * time.Millisecond)
+		if got := listed("live"); len(got) != 1 || got[0] != "kept" {
+			t.Fatalf("checkpoints %v, want [kept] settled by the listing", got)
+		}
+		if h := hidden("live"); len(h) != 0 {
+			t.Fatalf("staging left behind: %v", h)
+		}
+		if got, _ := e.M.Get(ctx, "live"); got.Status != core.StatusRunning {
+			t.Fatalf("a leave-running dump stopped it: %s", got.Status)
+		}
+	})
+}
+
+// Limits changed with update are the container's from then on: a restore
+// in place and a clone keep them, whatever the bundle said at the start.
+func TestLimitsSurviveRestore(t *testing.T) {
+	coretest.SkipWithoutCriu(t)
+	e := coretest.NewEnv(t, fixture, nil)
+	e.Run("lim", counter, nil)
+	waitCount(t, e.M, "lim", 3)
+	mem, pids, cpus := int64(96<<20), int64(40), 0.25
+	if err := e.M.Update(ctx, "lim", core.Resources{MemoryBytes: &mem, Pids: &pids, CPUs: &cpus}); err != nil {
+		t.Fatal(err)
+	}
+	check := func(id string) {
+		t.Helper()
+		c, err := e.M.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, stale := core.SampleStats([]core.Container{c}, true)
+		if stale || len(st) != 1 {
+			t.Fatalf("%s: no sample", id)
+		}
+		if st[0].MemoryLimit != uint64(mem) || st[0].PidsLimit != uint64(pids) || st[0].CPUQuota != cpus {
+			t.Fatalf("%s: memory %d pids %d cpus %v, want %d %d %v", id, st[0].MemoryLimit, st[0].PidsLimit, st[0].CPUQuota, mem, pids, cpus)
+		}
+	}
+	if _, err := e.M.CreateCheckpoint(ctx, "lim", "c", core.CheckpointOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.M.Restore(ctx, "lim", "c", core.RestoreOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	check("lim")
+	if _, err := e.M.Restore(ctx, "lim", "c", core.RestoreOptions{As: "lim-clone"}); err != nil {
+		t.Fatal(err)
+	}
+	check("lim-clone")
+}

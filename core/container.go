@@ -104,7 +104,13 @@ func (m *Manager) managed(id string) (Container, bool) {
 		c.Reason = "shim record unreadable: " + ps.shimErr.Error()
 		return c, true
 	}
-	if ps.pidErr != nil && !errors.Is(ps.pidErr, os.ErrNotExist) {
+	switch {
+	case errors.Is(ps.pidErr, os.ErrNotExist):
+		// The shim runs and has not recorded a pid: the runtime is still
+		// creating the container (its state may not exist yet).
+		c.Status, c.Reason = StatusCreated, "starting"
+		return c, true
+	case ps.pidErr != nil:
 		c.Reason = "pid record unreadable: " + ps.pidErr.Error()
 		return c, true
 	}

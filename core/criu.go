@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"berth/host/statefile"
+	"berth/shim/proto"
 
 	"github.com/checkpoint-restore/go-criu/v8/stats"
 )
@@ -155,7 +156,7 @@ func (m *Manager) CheckpointLog(ctx context.Context, id, name string) (string, e
 	if st, err := os.Lstat(dir); err != nil || !st.IsDir() {
 		return "", idError(id, ErrNotFound, "no checkpoint %q", name)
 	}
-	f, err := statefile.Open(filepath.Join(dir, checkpointWork, "dump.log"))
+	f, err := statefile.Open(filepath.Join(dir, proto.CheckpointWork, proto.DumpLog))
 	if errors.Is(err, os.ErrNotExist) {
 		return "", nil
 	}

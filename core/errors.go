@@ -24,6 +24,7 @@ var (
 	ErrNotPaused  = errors.New("not paused")
 	ErrRuntime    = errors.New("runtime failed")
 	ErrUnmanaged  = errors.New("not managed by berth")
+	ErrBusy       = errors.New("busy")
 )
 
 // Error is what core returns when an operation fails: the container it is

@@ -3,6 +3,7 @@ package core_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -137,7 +139,8 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("exec: %v", err)
 	}
 	waitLog(t, m, "life", name, "stdout: from-exec")
-	code, err := m.ExecAttached(ctx, "life", core.ExecOptions{Args: []string{"sh", "-c", "echo attached; exit 3"}}, nil, &bytes.Buffer{}, &bytes.Buffer{})
+	// A nil stream is the null device, as for exec.Cmd.
+	code, err := m.ExecAttached(ctx, "life", core.ExecOptions{Args: []string{"sh", "-c", "echo attached; echo to-stderr >&2; exit 3"}}, nil, &bytes.Buffer{}, nil)
 	if err != nil || code != 3 {
 		t.Fatalf("attached exec: %d %v", code, err)
 	}
@@ -327,9 +330,18 @@ func TestOutputFloodDoesNotBlock(t *testing.T) {
 // nothing behind: no state, no runtime state, no cgroup, no hook.
 func hangingStart(t *testing.T, e *coretest.Env, ctx context.Context, id, want string) {
 	t.Helper()
+	failedStart(t, e, ctx, id, "sleep 1000", want)
+}
+
+// failedStart starts a container whose createRuntime hook (run by the
+// runtime while it creates the container, after making its cgroups) runs
+// script, and checks that the start fails with want and leaves nothing:
+// no container, no cgroup, no hook.
+func failedStart(t *testing.T, e *coretest.Env, ctx context.Context, id, script, want string) {
+	t.Helper()
 	marker := id + "-" + coretest.RandomID()
 	_, err := e.M.Run(ctx, id, core.RunOptions{Bundle: e.Bundle(loop, func(s *specs.Spec) {
-		s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "sleep 1000; : " + marker}}}}
+		s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", script + "; : " + marker}}}}
 	})})
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("want %q, got %v", want, err)
@@ -356,6 +368,53 @@ func TestStartAbandoned(t *testing.T) {
 	hangingStart(t, e, cctx, "abandon", "abandoned")
 	if d := time.Since(start); d > 15*time.Second {
 		t.Fatalf("Run returned %v after its context ended", d)
+	}
+}
+
+// A runtime killed while it creates the container (here by its own hook)
+// leaves cgroups in every controller that its delete does not know: berth
+// removes the ones it made.
+func TestRuntimeKilledDuringCreate(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, nil)
+	failedStart(t, e, ctx, "killed", "kill -9 $PPID; sleep 1000", "killed")
+}
+
+// A container the runtime is still creating shows as created, never as
+// stopped or unknown, until it runs.
+func TestStartingIsCreated(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, nil)
+	bundle := e.Bundle(loop, func(s *specs.Spec) {
+		s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "sleep 1.5"}}}}
+	})
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.M.Run(ctx, "slow", core.RunOptions{Bundle: bundle})
+		done <- err
+	}()
+	seen := map[core.Status]string{}
+	for running := true; running; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			running = false
+		case <-time.After(10 * time.Millisecond):
+			if c, err := e.M.Get(ctx, "slow"); err == nil {
+				seen[c.Status] = c.Reason
+			}
+		}
+	}
+	if _, ok := seen[core.StatusCreated]; !ok || len(seen) > 2 {
+		t.Fatalf("while starting: %v, want created then running", seen)
+	}
+	for st, reason := range seen {
+		if st != core.StatusCreated && st != core.StatusRunning {
+			t.Fatalf("while starting it showed %s (%s)", st, reason)
+		}
+	}
+	if c, _ := e.M.Get(ctx, "slow"); c.Status != core.StatusRunning {
+		t.Fatalf("after the start: %s", c.Status)
 	}
 }
 
@@ -462,8 +521,17 @@ func TestRuntimeErrorIsReported(t *testing.T) {
 
 func assertNothingLeft(t *testing.T, e *coretest.Env, id string) {
 	t.Helper()
-	for _, p := range []string{filepath.Join(e.StateDir, id), filepath.Join(e.StateDir, ".runc", id),
-		filepath.Join("/sys/fs/cgroup/memory", e.CgroupParent, id)} {
+	left := []string{filepath.Join(e.StateDir, id), filepath.Join(e.StateDir, ".runc", id),
+		filepath.Join(cgroupfs.Root, e.CgroupParent, id)}
+	if !cgroupfs.Unified() {
+		// Every v1 hierarchy: a runtime killed during create leaves a
+		// directory in each controller it joined.
+		hs, _ := os.ReadDir(cgroupfs.Root)
+		for _, h := range hs {
+			left = append(left, filepath.Join(cgroupfs.Root, h.Name(), e.CgroupParent, id))
+		}
+	}
+	for _, p := range left {
 		if _, err := os.Stat(p); !os.IsNotExist(err) {
 			t.Errorf("%s left behind", p)
 		}
@@ -830,4 +898,84 @@ func sample(c core.Container, full bool) (core.Stats, error) {
 		return core.Stats{}, fmt.Errorf("%s: no sample (cgroup gone?)", c.ID)
 	}
 	return st[0], nil
+}
+
+// Removal and settling exclude each other: containers removed by force
+// while another berth lists them in a loop (as the UI does) and while a
+// second berth removes the same ones are each removed once, never left as
+// ghosts, with one exit each in the journal and no "shim died".
+func TestDeleteWhileOthersLook(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, nil)
+	other, err := core.Open(ctx, e.Opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 10
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("race-%d", i)
+		e.Run(ids[i], []string{"sleep", "1000"}, nil)
+	}
+	stop := make(chan struct{})
+	var lookers sync.WaitGroup
+	for range 2 {
+		lookers.Add(1)
+		go func() {
+			defer lookers.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					other.List(ctx)
+				}
+			}
+		}()
+	}
+	type result struct {
+		id  string
+		err error
+	}
+	results := make(chan result, 2*n)
+	for _, id := range ids {
+		for _, m := range []*core.Manager{e.M, other} {
+			go func() { results <- result{id, m.Delete(ctx, id, true)} }()
+		}
+	}
+	removed := map[string]int{}
+	for range 2 * n {
+		r := <-results
+		switch {
+		case r.err == nil:
+			removed[r.id]++
+		case errors.Is(r.err, core.ErrNotFound):
+		default:
+			t.Errorf("rm -f %s: %v", r.id, r.err)
+		}
+	}
+	close(stop)
+	lookers.Wait()
+	for _, id := range ids {
+		if removed[id] != 1 {
+			t.Errorf("%s removed %d times, want once", id, removed[id])
+		}
+	}
+	if cs, _ := e.M.List(ctx); len(cs) != 0 {
+		t.Errorf("left after removal: %+v", cs)
+	}
+	events, _ := e.M.History(time.Time{})
+	exits := map[string]int{}
+	for _, ev := range events {
+		if ev.Kind == watch.KindExit {
+			exits[ev.ID]++
+			if ev.ExitStatus != nil && *ev.ExitStatus == proto.StatusUnknown {
+				t.Errorf("%s: a wrong exit journaled: %+v", ev.ID, ev)
+			}
+		}
+	}
+	for _, id := range ids {
+		if exits[id] != 1 {
+			t.Errorf("%s: %d exits journaled, want 1", id, exits[id])
+		}
+	}
 }

@@ -45,7 +45,13 @@ func (m *Manager) target(ctx context.Context, id string) (target, error) {
 }
 
 func (t target) run(ctx context.Context, args ...string) error {
-	if err := runRuntime(ctx, t.runtime, t.RuntimeRoot, t.globals, args...); err != nil {
+	return t.runHolding(ctx, nil, args...)
+}
+
+// runHolding runs a runtime command that inherits held (see
+// runRuntimeHolding).
+func (t target) runHolding(ctx context.Context, held *os.File, args ...string) error {
+	if err := runRuntimeHolding(ctx, t.runtime, t.RuntimeRoot, t.globals, held, args...); err != nil {
 		return fmt.Errorf("%s: %w", t.ID, err)
 	}
 	return nil
@@ -104,6 +110,11 @@ func (m *Manager) Resume(ctx context.Context, id string) error {
 	return nil
 }
 
+// removeWait bounds how long a removal waits for another berth's removal
+// or settle of the same container (a forced one can take a runtime
+// deadline).
+const removeWait = time.Minute
+
 // Delete removes a stopped container and all berth state for it. With
 // force a running or paused one is killed first. Rather than the runtime's
 // own forced delete (which sleeps 100 ms after its SIGKILL), it kills init
@@ -111,6 +122,16 @@ func (m *Manager) Resume(ctx context.Context, id string) error {
 func (m *Manager) Delete(ctx context.Context, id string, force bool) error {
 	if err := ValidateID(id); err != nil {
 		return err
+	}
+	// The container's lock for the whole removal: no other berth settles
+	// it (writing into the directory being removed) or removes it too.
+	lock, err := m.lockContainer(id, removeWait)
+	switch {
+	case errors.Is(err, statefile.ErrLocked):
+		return idError(id, ErrBusy, "another berth is removing it")
+	case err == nil:
+		defer lock.Close()
+		m.settleLocked(id)
 	}
 	c, ok := m.managed(id)
 	if !ok {

@@ -274,6 +274,25 @@ func readProc(dir string) procState {
 // output any more, and recorded as 137; if it is gone, its status is
 // unknown. It does nothing for containers that are fine or already settled.
 func (m *Manager) settle(id string) {
+	// Never while another berth removes or settles it: a settle writing
+	// into a directory being removed leaves a ghost and a wrong exit.
+	lock, err := m.lockContainer(id, 0)
+	if err != nil {
+		return
+	}
+	defer lock.Close()
+	m.settleLocked(id)
+}
+
+// lockContainer takes a container's lock (a flock on its state directory),
+// which Delete holds while it removes the container and settle while it
+// writes the exit of one whose shim died, waiting up to wait.
+func (m *Manager) lockContainer(id string, wait time.Duration) (*os.File, error) {
+	return statefile.LockDir(m.containerDir(id), wait)
+}
+
+// settleLocked is settle under the container's lock.
+func (m *Manager) settleLocked(id string) {
 	dir := m.procDir(id, proto.ProcInit)
 	ps := readProc(dir)
 	if ps.exit != nil || ps.exitErr != nil {

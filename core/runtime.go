@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -49,6 +50,14 @@ func (m *Manager) deleteRuntime(ctx context.Context, rec Record, force bool) err
 // process group of its own, killed whole (hooks included) when the command
 // outlives its deadline or ctx.
 func runRuntime(ctx context.Context, runtime, root string, globals []string, args ...string) error {
+	return runRuntimeHolding(ctx, runtime, root, globals, nil, args...)
+}
+
+// runRuntimeHolding is runRuntime handing held (a lock) to the runtime:
+// the runtime inherits it and berth's copy is closed once the runtime
+// runs, so the lock is held exactly as long as the runtime lives, even if
+// berth is killed meanwhile.
+func runRuntimeHolding(ctx context.Context, runtime, root string, globals []string, held *os.File, args ...string) error {
 	timeout := runtimeTimeout
 	if args[0] == "checkpoint" {
 		timeout = checkpointTimeout
@@ -64,7 +73,17 @@ func runRuntime(ctx context.Context, runtime, root string, globals []string, arg
 	cmd.WaitDelay = time.Second
 	stderr := &tailBuffer{max: maxRuntimeStderr}
 	cmd.Stderr = stderr
-	if err := cmd.Run(); err != nil {
+	if held != nil {
+		cmd.ExtraFiles = []*os.File{held}
+	}
+	err := cmd.Start()
+	if held != nil {
+		held.Close()
+	}
+	if err == nil {
+		err = cmd.Wait()
+	}
+	if err != nil {
 		if cerr := ctx.Err(); errors.Is(cerr, context.DeadlineExceeded) {
 			err = fmt.Errorf("no answer within %v, its process group killed: %w", timeout, cerr)
 		} else if cerr != nil {

@@ -15,23 +15,27 @@ import (
 )
 
 // Stats is one sample of a container's resource use. Counters (CPU, IO,
-// network) are cumulative; rates come from two samples.
+// network, OOM kills) are cumulative; rates come from two samples. The
+// limits and the network and OOM counters are read in full samples only;
+// every field is in the JSON, a limit of 0 meaning none.
 type Stats struct {
 	ID   string    `json:"id"`
 	Time time.Time `json:"time"`
 	// CPUUsage is total CPU time in nanoseconds.
 	CPUUsage uint64 `json:"cpuUsageNs"`
 	// CPUQuota is the container's CPU limit in CPUs; 0 means none.
-	CPUQuota    float64 `json:"cpuQuota,omitempty"`
+	CPUQuota    float64 `json:"cpuQuota"`
 	MemoryUsage uint64  `json:"memoryUsageBytes"`
 	// MemoryLimit is 0 when the container has no limit.
 	MemoryLimit uint64 `json:"memoryLimitBytes"`
 	PidsCurrent uint64 `json:"pids"`
-	PidsLimit   uint64 `json:"pidsLimit,omitempty"`
+	PidsLimit   uint64 `json:"pidsLimit"`
 	IORead      uint64 `json:"ioReadBytes"`
 	IOWrite     uint64 `json:"ioWriteBytes"`
-	NetRx       uint64 `json:"netRxBytes,omitempty"`
-	NetTx       uint64 `json:"netTxBytes,omitempty"`
+	NetRx       uint64 `json:"netRxBytes"`
+	NetTx       uint64 `json:"netTxBytes"`
+	// OOMKills is the cgroup's oom_kill counter, as Container.OOMKills.
+	OOMKills uint64 `json:"oomKills"`
 }
 
 // CPUPercent is the CPU use between two samples in percent of one CPU
@@ -96,6 +100,7 @@ func readStats(c Container, full bool) (Stats, error) {
 	if full {
 		s.CPUQuota = readCPUQuota(p)
 		s.PidsLimit, _, _ = cgroupfs.ReadUint(p.File("pids", "pids.max"))
+		s.OOMKills, _ = cgroupfs.OOMKillCount(p)
 		if c.Pid > 0 {
 			s.NetRx, s.NetTx = readNetDev(c.Pid)
 		}

@@ -2,10 +2,14 @@ package core
 
 import (
 	"context"
+	"path/filepath"
 	"strconv"
 	"strings"
 
+	"berth/host/statefile"
 	"berth/watch"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // Resources are the limits Update can change; nil fields stay as they are.
@@ -56,5 +60,57 @@ func (m *Manager) Update(ctx context.Context, id string, r Resources) error {
 		return err
 	}
 	m.journal(watch.Event{Kind: watch.KindUpdate, ID: id, Pid: t.Pid, Detail: strings.Join(args[1:], " ")})
+	if t.Managed {
+		// The limits now in force are the container's: a restore in place
+		// or a clone, which start from the runtime bundle, keeps them.
+		if err := m.recordResources(id, r); err != nil {
+			return wrapError(id, ErrRuntime, err, "the new limits apply, but a restore will not keep them")
+		}
+	}
 	return nil
+}
+
+// recordResources writes updated limits into the runtime bundle's spec,
+// as runc's update applies them (-1 lifts a memory or pids limit, a quota
+// of -1 lifts the cpu limit).
+func (m *Manager) recordResources(id string, r Resources) error {
+	rec, err := m.readRecord(id)
+	if err != nil {
+		return err
+	}
+	spec, err := loadRuntimeSpec(rec.RuntimeBundle)
+	if err != nil {
+		return err
+	}
+	if spec.Linux.Resources == nil {
+		spec.Linux.Resources = &specs.LinuxResources{}
+	}
+	res := spec.Linux.Resources
+	if r.MemoryBytes != nil {
+		if res.Memory == nil {
+			res.Memory = &specs.LinuxMemory{}
+		}
+		limit := *r.MemoryBytes
+		res.Memory.Limit = &limit
+		// memory+swap may not be below memory: runc's update raises it
+		// with the limit, and the spec must say what the cgroup has.
+		if sw := res.Memory.Swap; sw != nil && *sw != -1 && (limit == -1 || *sw < limit) {
+			res.Memory.Swap = &limit
+		}
+	}
+	if r.Pids != nil {
+		limit := *r.Pids
+		res.Pids = &specs.LinuxPids{Limit: &limit}
+	}
+	if r.CPUs != nil {
+		if res.CPU == nil {
+			res.CPU = &specs.LinuxCPU{}
+		}
+		quota, period := int64(-1), uint64(cpuPeriod)
+		if *r.CPUs > 0 {
+			quota = int64(*r.CPUs * cpuPeriod)
+		}
+		res.CPU.Quota, res.CPU.Period = &quota, &period
+	}
+	return statefile.WriteJSON(filepath.Join(rec.RuntimeBundle, "config.json"), spec, 0o600)
 }

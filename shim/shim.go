@@ -143,7 +143,7 @@ func (s *shim) run() error {
 	}
 	if err := statefile.Write(s.path(proto.FilePid), []byte(init.String()), 0o600); err != nil {
 		s.report(proto.Ready{Error: "shim: " + err.Error()})
-		s.abortStart(false)
+		s.abortStart()
 		return err
 	}
 	// The start is journaled here, before anything can journal the exit.
@@ -285,7 +285,7 @@ func (s *shim) start() (procfs.Ident, error) {
 		// group id cannot have been reused.
 		unix.Kill(-cmd.Process.Pid, unix.SIGKILL)
 		<-done
-		s.abortStart(true)
+		s.abortStart()
 		return procfs.Ident{}, fmt.Errorf("start timed out after %v: runtime and its hooks killed", timeout)
 	}
 	if werr != nil {
@@ -293,18 +293,18 @@ func (s *shim) start() (procfs.Ident, error) {
 		if msg == "" {
 			msg = werr.Error()
 		}
-		s.abortStart(false)
+		s.abortStart()
 		return procfs.Ident{}, errors.New(msg)
 	}
 	b, err := statefile.Read(runtimePid)
 	os.Remove(runtimePid)
 	if err != nil {
-		s.abortStart(false)
+		s.abortStart()
 		return procfs.Ident{}, fmt.Errorf("runtime pid file: %w", err)
 	}
 	id, err := procfs.ParseIdent(b)
 	if err != nil {
-		s.abortStart(false)
+		s.abortStart()
 		return procfs.Ident{}, fmt.Errorf("runtime pid file: %w", err)
 	}
 	// A process that already exited is our zombie: its start time still
@@ -315,17 +315,16 @@ func (s *shim) start() (procfs.Ident, error) {
 
 // abortStart undoes a start that failed. An exec's failure leaves the
 // container alone: only a container this shim was starting is removed.
-// After a timeout the runtime may have been killed before it recorded the
-// container, so its delete does not know the cgroup it made: a cgroup berth
-// generated for this container (never one the user named) is removed here.
-func (s *shim) abortStart(timedOut bool) {
+// A runtime that timed out or was killed may not have recorded the
+// container, so its delete does not know the cgroups it made: the cgroup
+// berth generated for this container (never one the user named) is
+// removed here, after any failure, as the berth that asked may be gone.
+func (s *shim) abortStart() {
 	if s.cfg.Mode == proto.ModeExec {
 		return
 	}
 	s.cleanupRuntime()
-	if timedOut && s.cfg.OwnCgroup != "" {
-		cgroupfs.RemoveCgroup(s.cfg.OwnCgroup)
-	}
+	cgroupfs.RemoveCgroup(s.cfg.OwnCgroup)
 }
 
 // journal appends events to the state root's journal; a failure is logged,
@@ -378,13 +377,45 @@ func (s *shim) exitRecord(ws unix.WaitStatus, pid int) proto.Exit {
 	}
 	initKilled, count := s.finishOOM(pid)
 	e.OOMKills = count
-	if b, err := statefile.Read(s.path(proto.FileCheckpointing)); err == nil {
-		e.Detail = "checkpointed to " + strings.TrimSpace(string(b))
-		os.Remove(s.path(proto.FileCheckpointing))
-	} else {
+	if e.Detail = s.commitCheckpoint(pid); e.Detail == "" {
 		e.OOMKilled = initKilled && e.Signal == int(unix.SIGKILL)
 	}
 	return e
+}
+
+// dumpWait bounds how long the shim waits, after a dump ended its
+// container, for the runtime to finish (CRIU logs its success after
+// killing the dumped tasks).
+const dumpWait = time.Minute
+
+// commitCheckpoint settles the stopping dump the checkpointing marker
+// names: the dump ended the container, and the berth that asked for it may
+// be gone, so the shim, which outlives the dump, commits the checkpoint.
+// It returns the exit's detail, "" when the exit was not a dump's (a stale
+// marker, a failed dump).
+func (s *shim) commitCheckpoint(pid int) string {
+	marker := s.path(proto.FileCheckpointing)
+	var ck proto.Checkpointing
+	if err := statefile.ReadJSON(marker, &ck); err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			s.logf("warn", "checkpointing marker: %v", err)
+			os.Remove(marker)
+		}
+		return ""
+	}
+	defer os.Remove(marker)
+	committed, err := proto.Commit(ck.Staging, ck.Final, dumpWait)
+	switch {
+	case errors.Is(err, proto.ErrDumpIncomplete):
+		return ""
+	case err != nil:
+		s.logf("error", "checkpoint %s: %v", ck.Name, err)
+		return fmt.Sprintf("checkpoint %s not committed: %v", ck.Name, err)
+	}
+	if committed {
+		s.journal(watch.Event{Time: time.Now().UTC(), Kind: watch.KindCheckpoint, ID: s.cfg.ID, Pid: pid, Detail: ck.Name})
+	}
+	return "checkpointed to " + ck.Name
 }
 
 // journalExit records the exit in the state root's event journal.

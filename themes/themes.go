@@ -20,6 +20,8 @@ import (
 	"strconv"
 	"strings"
 
+	"berth/host/statefile"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -159,19 +161,16 @@ var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
 // maxThemeFile bounds a theme file; real ones are a few hundred bytes.
 const maxThemeFile = 64 << 10
 
-// LoadFile reads a user theme. Keys it does not set keep the dark theme's
+// LoadFile reads a user theme, by the config file's rule (a link is
+// followed to a regular file of bounded size, never a device or a FIFO). Keys it does not set keep the dark theme's
 // colours (or, with "inherits: NAME", another built-in's).
 func LoadFile(path string) (Palette, error) {
-	st, err := os.Stat(path)
+	b, err := statefile.ReadFollow(path)
 	if err != nil {
 		return Palette{}, err
 	}
-	if !st.Mode().IsRegular() || st.Size() > maxThemeFile {
-		return Palette{}, fmt.Errorf("%s: not a regular file of at most %d bytes", path, maxThemeFile)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return Palette{}, err
+	if len(b) > maxThemeFile {
+		return Palette{}, fmt.Errorf("%s: larger than %d bytes", path, maxThemeFile)
 	}
 	p, err := parse(path, b)
 	p.Name = strings.TrimSuffix(filepath.Base(path), ".yaml")

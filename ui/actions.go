@@ -17,7 +17,7 @@ import (
 // harmless ones run at once, the others ask first.
 func (m *Model) onAction(a common.ActionMsg) tea.Cmd {
 	if len(a.IDs) == 0 {
-		m.status = common.StatusMsg{Text: "nothing to act on: the marked containers are hidden by the filter", Level: common.LevelWarning}
+		m.say(common.StatusMsg{Text: "nothing to act on: the marked containers are hidden by the filter", Level: common.LevelWarning})
 		return nil
 	}
 	if m.refuseExternal(a) {
@@ -43,7 +43,7 @@ func (m *Model) onAction(a common.ActionMsg) tea.Cmd {
 			if frozenFails {
 				why = "not running (a paused container must be resumed first)"
 			}
-			m.status = common.StatusMsg{Text: fmt.Sprintf("%s: %s", names(dead), why), Level: common.LevelError}
+			m.say(common.StatusMsg{Text: fmt.Sprintf("%s: %s", names(dead), why), Level: common.LevelError})
 			return nil
 		}
 		a.IDs = live
@@ -169,14 +169,14 @@ func (m *Model) confirmDelete(a common.ActionMsg) tea.Cmd {
 // onDone reports an action's end and relists.
 func (m *Model) onDone(msg common.DoneMsg) tea.Cmd {
 	if msg.Err != nil {
-		m.status = common.Error(msg.Err)
+		m.say(common.Error(msg.Err))
 	} else {
-		m.status = common.StatusMsg{Text: msg.Text}
+		m.say(common.StatusMsg{Text: msg.Text})
 	}
 	if msg.Action == common.ActDelete && m.screen == common.ScreenContainer && msg.Err == nil &&
 		slices.Contains(msg.IDs, m.id) {
 		cmd := m.navigate(common.NavigateMsg{Screen: common.ScreenList})
-		m.status = common.StatusMsg{Text: msg.Text} // navigate cleared it
+		m.status = common.StatusMsg{Text: msg.Text} // navigate cleared it (the log has it)
 		return tea.Batch(m.requestList(), cmd)
 	}
 	cmds := []tea.Cmd{m.requestList(), m.forward(msg)}

@@ -66,10 +66,15 @@ type Model struct {
 	tabs    [6]common.Page
 	journal *events.Model
 
-	modal  modal
-	toasts []toast
-	status common.StatusMsg
-	help   help.Model
+	modal    modal
+	toasts   []toast
+	status   common.StatusMsg
+	messages messageLog
+	// oomKills counts each container's live OOM kills this session, for
+	// its toast; muted are the containers whose kills raise none.
+	oomKills map[string]int
+	muted    map[string]bool
+	help     help.Model
 
 	refresh
 	// limitsGen is the generation of the update form's limits read.
@@ -109,7 +114,8 @@ func New(o Options) *Model {
 		Ctx: ctx, Core: o.Core, Store: common.NewStore(), Styles: common.NewStyles(o.Theme, o.Renderer),
 		Keys: o.Keys, Width: 80, Height: 22, Now: o.Now(), Requests: &common.Requests{},
 	}
-	m := &Model{c: c, opts: o, ctx: ctx, stop: cancel, help: help.New(), termW: 80, termH: 24}
+	m := &Model{c: c, opts: o, ctx: ctx, stop: cancel, help: help.New(), termW: 80, termH: 24,
+		oomKills: map[string]int{}, muted: map[string]bool{}}
 	m.list = containers.New(c)
 	m.journal = events.New(c)
 	m.tabs = [6]common.Page{
@@ -191,7 +197,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err != nil {
 			text = "live events failed (" + msg.err.Error() + "): the list now refreshes every few seconds"
 		}
-		m.status = common.StatusMsg{Text: text, Level: common.LevelWarning}
+		m.say(common.StatusMsg{Text: text, Level: common.LevelWarning})
 		return m, nil
 	case containerMsg:
 		return m, m.onContainer(msg)
@@ -202,12 +208,15 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case terminalGoneMsg:
 		return m, tea.Quit
 	case common.StatusMsg:
-		m.status = msg
+		m.say(msg)
 		return m, nil
 	case common.NavigateMsg:
 		return m, m.navigate(msg)
 	case common.ActionMsg:
 		return m, m.onAction(msg)
+	case muteMsg:
+		m.setMuted(msg.id, msg.on)
+		return m, nil
 	case common.DoneMsg:
 		return m, m.onDone(msg)
 	case formLimitsMsg:
@@ -243,6 +252,9 @@ func (m *Model) resize(w, h int) {
 	m.help.Width = w
 }
 
+// room is the cells a modal has: the whole terminal, drawn over.
+func (m *Model) room() room { return room{w: m.termW, h: m.termH} }
+
 func (m *Model) chromeHeight() int {
 	if m.screen == common.ScreenContainer {
 		return 1
@@ -254,7 +266,7 @@ func (m *Model) chromeHeight() int {
 func (m *Model) navigate(msg common.NavigateMsg) tea.Cmd {
 	if msg.Screen == common.ScreenContainer {
 		if _, ok := m.c.Store.Get(msg.ID); !ok {
-			m.status = common.StatusMsg{Text: sanitize.OneLine(msg.ID) + ": no such container", Level: common.LevelError}
+			m.say(common.StatusMsg{Text: sanitize.OneLine(msg.ID) + ": no such container", Level: common.LevelError})
 			return nil
 		}
 	}
@@ -336,7 +348,8 @@ func (m *Model) takingText() bool {
 }
 
 // onKey: an open modal takes every key; a page taking text takes every
-// key; then global keys; then the page.
+// key; then the mute key (before a key dismisses the toasts it mutes);
+// then global keys; then the page.
 func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 	if m.status.Level != common.LevelError || m.modal == nil {
 		m.status = common.StatusMsg{}
@@ -344,10 +357,15 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 	if msg.Type == tea.KeyCtrlC {
 		return tea.Quit
 	}
+	// The mute key acts on the toasts, so it comes before a key takes them.
+	if m.modal == nil && !m.page().Capturing() && key.Matches(msg, m.c.Keys.MuteOOM) {
+		m.muteOOM()
+		return nil
+	}
 	m.seeToasts()
 	if m.modal != nil {
 		var cmd tea.Cmd
-		m.modal, cmd = m.modal.update(msg, m.c)
+		m.modal, cmd = m.modal.update(msg, m.c, m.room())
 		return cmd
 	}
 	if m.page().Capturing() {
@@ -370,6 +388,9 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	case key.Matches(msg, k.Palette):
 		m.modal = m.palette()
+		return nil
+	case key.Matches(msg, k.Messages):
+		m.modal = newMessagesModal(&m.messages)
 		return nil
 	case key.Matches(msg, k.Events):
 		return m.navigate(common.NavigateMsg{Screen: common.ScreenEvents})

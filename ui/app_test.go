@@ -163,30 +163,30 @@ func TestOOMToast(t *testing.T) {
 	ev := watch.Event{Time: now, Kind: watch.KindOOM, ID: "demo-mem", Pid: 4102, OOMCount: 8,
 		Forensics: &watch.Forensics{LikelyVictim: 4140, Processes: []watch.ProcessMem{{Pid: 4140, Command: "grower 64m", RSSBytes: 31 << 20}}}}
 	m.Update(common.EventsMsg{Events: []watch.Event{ev}})
-	if v := m.View(); !strings.Contains(v, "OOM kill in demo-mem: grower 64m (pid 4140") {
+	if v := m.View(); !strings.Contains(v, "demo-mem OOM-killed ×1: grower 64m (pid 4140") {
 		t.Fatalf("no toast:\n%s", v)
 	}
 	// A key just after it came leaves it; a key once it could be read
 	// dismisses it, and still does its work.
 	press(m, "down")
-	if !strings.Contains(m.View(), "OOM kill in") {
+	if !strings.Contains(m.View(), "OOM-killed") {
 		t.Fatal("a key pressed as the toast came took it")
 	}
 	press(m, "up")
 	now = now.Add(2 * time.Second)
 	press(m, "down")
-	if strings.Contains(m.View(), "OOM kill in") || m.list.Selected() != "demo-log" {
+	if strings.Contains(m.View(), "OOM-killed") || m.list.Selected() != "demo-log" {
 		t.Fatalf("after a key: toast kept or key lost:\n%s", m.View())
 	}
 	m.Update(common.EventsMsg{Events: []watch.Event{ev}})
 	now = now.Add(toastLife + time.Second)
 	m.Update(tickMsg(now))
-	if strings.Contains(m.View(), "OOM kill in") {
+	if strings.Contains(m.View(), "OOM-killed") {
 		t.Fatal("toast did not expire")
 	}
 	// History replayed at start raises none.
 	m.Update(common.EventsMsg{Events: []watch.Event{ev}, History: true})
-	if strings.Contains(m.View(), "OOM kill in") {
+	if strings.Contains(m.View(), "OOM-killed") {
 		t.Fatal("a toast for history")
 	}
 }

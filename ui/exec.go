@@ -24,7 +24,7 @@ var shell = []string{"/bin/sh"}
 
 func (m *Model) exec(a common.ActionMsg) tea.Cmd {
 	if len(a.IDs) != 1 {
-		m.status = common.StatusMsg{Text: "exec works on one container: unmark the others", Level: common.LevelError}
+		m.say(common.StatusMsg{Text: "exec works on one container: unmark the others", Level: common.LevelError})
 		return nil
 	}
 	id, ctx, cr := a.IDs[0], m.ctx, m.c.Core
@@ -38,7 +38,7 @@ func (m *Model) exec(a common.ActionMsg) tea.Cmd {
 // exits, then the UI comes back.
 func (m *Model) onExecReady(msg execReadyMsg) tea.Cmd {
 	if msg.err != nil {
-		m.status = common.Error(msg.err)
+		m.say(common.Error(msg.err))
 		return nil
 	}
 	id := msg.id

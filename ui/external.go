@@ -36,7 +36,7 @@ func (m *Model) refuseExternal(a common.ActionMsg) bool {
 		if len(a.IDs) > 1 {
 			text += " (unmark it to act on the others)"
 		}
-		m.status = common.StatusMsg{Text: text, Level: common.LevelError}
+		m.say(common.StatusMsg{Text: text, Level: common.LevelError})
 		return true
 	}
 	return false

@@ -25,7 +25,8 @@ type formModal struct {
 	limits *limitsForm
 }
 
-func (m *formModal) update(msg tea.KeyMsg, c *common.Common) (modal, tea.Cmd) {
+func (m *formModal) update(msg tea.KeyMsg, c *common.Common, r room) (modal, tea.Cmd) {
+	fitForm(&m.f, r)
 	var cmd tea.Cmd
 	m.f, cmd = m.f.Update(msg)
 	switch {
@@ -39,12 +40,29 @@ func (m *formModal) update(msg tea.KeyMsg, c *common.Common) (modal, tea.Cmd) {
 
 func (m *formModal) takingText() bool { return m.f.TakingText() }
 
-func (m *formModal) view(c *common.Common) string { return m.f.View() }
+// view draws the form fitted to its room (on a copy: View changes
+// nothing).
+func (m *formModal) view(c *common.Common, r room) string {
+	f := m.f
+	fitForm(&f, r)
+	return f.View()
+}
+
+// fitForm sizes a form to its room: 64 cells wide at most, a little
+// narrower than the terminal, and no taller than it.
+func fitForm(f *form.Model, r room) {
+	if w := min(max(r.w-4, 20), 64, r.w); f.Width() != w {
+		f.SetWidth(w)
+	}
+	if f.Height() != r.h {
+		f.SetHeight(r.h)
+	}
+}
 
 func (m *Model) newForm(title string, submit func(form.Model) (modal, tea.Cmd), fields ...form.Field) {
 	f := form.New(title, fields...)
 	f.SetStyles(form.StylesFrom(m.c.Styles))
-	f.SetWidth(min(max(m.termW-4, 20), 64))
+	fitForm(&f, m.room())
 	m.modal = &formModal{f: f, submit: submit}
 }
 
@@ -81,13 +99,13 @@ func (m *Model) updateForm(a common.ActionMsg) tea.Cmd {
 		r, err := format.ParseLimits(unchanged("memory"), unchanged("pids"), unchanged("cpus"))
 		switch {
 		case errors.Is(err, format.ErrNoLimits) && len(lf.filled) > 0:
-			m.status = common.StatusMsg{Text: "limits of " + names(a.IDs) + " unchanged"}
+			m.say(common.StatusMsg{Text: "limits of " + names(a.IDs) + " unchanged"})
 			return nil, nil
 		case err != nil:
-			m.status = common.Error(err)
+			m.say(common.Error(err))
 			return nil, nil
 		}
-		m.status = common.StatusMsg{Text: "updating limits of " + names(a.IDs) + "…"}
+		m.say(common.StatusMsg{Text: "updating limits of " + names(a.IDs) + "…"})
 		return nil, m.run(a, "limits of "+names(a.IDs)+" updated", func(ctx context.Context, cr common.Core, id string) error { return cr.Update(ctx, id, r) })
 	},
 		form.Field{Name: "memory", Label: "memory", Placeholder: "unchanged (e.g. 512m, 0 = none)", Validate: optional(func(s string) error { _, err := format.ParseMemoryLimit(s); return err })},
@@ -117,7 +135,7 @@ func (m *Model) onFormLimits(msg formLimitsMsg) {
 		return
 	}
 	if msg.err != nil {
-		m.status = common.StatusMsg{Text: "current limits unknown: " + msg.err.Error(), Level: common.LevelWarning}
+		m.say(common.StatusMsg{Text: "current limits unknown: " + msg.err.Error(), Level: common.LevelWarning})
 		return
 	}
 	l := msg.limits
@@ -156,7 +174,7 @@ func optional(check func(string) error) func(string) error {
 // leave-running the dump stops the container: the form says so.
 func (m *Model) checkpointForm(a common.ActionMsg) tea.Cmd {
 	if len(a.IDs) != 1 {
-		m.status = common.StatusMsg{Text: "checkpoint works on one container: unmark the others", Level: common.LevelError}
+		m.say(common.StatusMsg{Text: "checkpoint works on one container: unmark the others", Level: common.LevelError})
 		return nil
 	}
 	name := "cp-" + m.c.Now.Format("20060102-150405")
@@ -199,7 +217,7 @@ func status(text string) tea.Cmd {
 // From the list (no checkpoint chosen) it opens the checkpoints tab.
 func (m *Model) restore(a common.ActionMsg) tea.Cmd {
 	if len(a.IDs) != 1 {
-		m.status = common.StatusMsg{Text: "restore works on one container: unmark the others", Level: common.LevelError}
+		m.say(common.StatusMsg{Text: "restore works on one container: unmark the others", Level: common.LevelError})
 		return nil
 	}
 	if a.Checkpoint == "" {

@@ -14,13 +14,14 @@ import (
 )
 
 // modal takes every key while open. update returns nil when the modal
-// closes, with the command its choice runs.
-// A modal that leads to another (a signal menu to its confirmation)
-// returns the next one from update, so keys read in the same batch reach
-// it.
+// closes, with the command its choice runs; a modal that leads to another
+// (a signal menu to its confirmation) returns the next one, so keys read
+// in the same batch reach it. Both are given the modal's room, the
+// terminal, which the modal fits whole: it shrinks, and scrolls what
+// still does not fit.
 type modal interface {
-	update(msg tea.KeyMsg, c *common.Common) (modal, tea.Cmd)
-	view(c *common.Common) string
+	update(msg tea.KeyMsg, c *common.Common, r room) (modal, tea.Cmd)
+	view(c *common.Common, r room) string
 	// takingText reports that a text field has the focus: keys are text.
 	takingText() bool
 }
@@ -34,7 +35,7 @@ type confirm struct {
 	onYes       bool
 }
 
-func (m *confirm) update(msg tea.KeyMsg, c *common.Common) (modal, tea.Cmd) {
+func (m *confirm) update(msg tea.KeyMsg, c *common.Common, _ room) (modal, tea.Cmd) {
 	k := confirmKeys
 	switch {
 	case key.Matches(msg, k.Choose):
@@ -54,8 +55,12 @@ func (m *confirm) update(msg tea.KeyMsg, c *common.Common) (modal, tea.Cmd) {
 
 func (m *confirm) takingText() bool { return false }
 
-func (m *confirm) view(c *common.Common) string {
+// view wraps the question to the room; when it is short of rows the
+// blank line, then the body's end, then the key hints give way, never
+// the buttons or the title's first line.
+func (m *confirm) view(c *common.Common, r room) string {
 	st := c.Styles
+	w, h := r.inner()
 	// The chosen button is marked by "> " as well as by its style.
 	cancel, yes := "  [ Cancel ]", "  [ "+m.yesLabel+" ]"
 	if m.onYes {
@@ -65,12 +70,57 @@ func (m *confirm) view(c *common.Common) string {
 		cancel = st.Selected.Render("> " + cancel[2:])
 		yes = st.Error.Render(yes)
 	}
-	body := st.Warning.Render(m.title)
-	if m.body != "" {
-		body += "\n" + m.body
+	buttons := []string{cancel + "  " + yes}
+	if ansi.StringWidth(buttons[0]) > w {
+		buttons = []string{cancel, yes}
 	}
-	body += "\n\n" + cancel + "  " + yes + "\n" + hints(st, confirmKeys.ShortHelp()...)
-	return st.Box.Render(body)
+	title := wrap(m.title, w)
+	var body []string
+	if m.body != "" {
+		body = wrap(m.body, w)
+	}
+	hint := []string{hints(st, confirmKeys.ShortHelp()...)}
+	blank := []string{""}
+	fixed := func() int { return len(title) + len(body) + len(blank) + len(buttons) + len(hint) }
+	if fixed() > h {
+		blank = nil
+	}
+	if over := fixed() - h; over > 0 {
+		body = clip(body, len(body)-over, w)
+	}
+	if over := fixed() - h; over > 0 {
+		hint = nil
+	}
+	if over := fixed() - h; over > 0 {
+		title = clip(title, len(title)-over, w)
+	}
+	lines := make([]string, 0, fixed())
+	for _, l := range title {
+		lines = append(lines, st.Warning.Render(l))
+	}
+	lines = append(append(append(append(lines, body...), blank...), buttons...), hint...)
+	return boxed(st, lines, min(w, maxWidth(lines)))
+}
+
+// clip keeps the first n (at least one) of lines w cells wide, the last
+// of them ending in an ellipsis when any were cut.
+func clip(lines []string, n, w int) []string {
+	n = max(n, 1)
+	if len(lines) <= n {
+		return lines
+	}
+	out := append([]string(nil), lines[:n]...)
+	out[n-1] = ansi.Truncate(out[n-1], max(w-1, 0), "") + "…"
+	return out
+}
+
+// maxWidth is the widest of lines, in cells.
+func maxWidth(lines []string) int {
+	w := 0
+	for _, l := range lines {
+		w = max(w, ansi.StringWidth(l))
+	}
+	return w
 }
 
 // menuItem is one choice of a menu: a label and what it runs, or the
@@ -85,18 +135,16 @@ type menuItem struct {
 // filter, typing narrows the items.
 type menu struct {
 	title  string
-	width  int
 	items  []menuItem
 	shown  []int
 	cursor common.Cursor
 	filter *textinput.Model
 }
 
-func newMenu(title string, items []menuItem, filter bool, width int) *menu {
-	m := &menu{title: title, items: items, width: min(max(width-8, 20), 64)}
+func newMenu(title string, items []menuItem, filter bool) *menu {
+	m := &menu{title: title, items: items}
 	if filter {
 		ti := common.NewInput()
-		ti.Width = m.width - 4
 		ti.Prompt = ": "
 		ti.Placeholder = "type to filter commands"
 		ti.Focus()
@@ -120,9 +168,37 @@ func (m *menu) narrow() {
 	m.cursor.Clamp(len(m.shown), menuRows)
 }
 
+// menuRows is the most items a menu shows at once, room permitting.
 const menuRows = 12
 
-func (m *menu) update(msg tea.KeyMsg, c *common.Common) (modal, tea.Cmd) {
+// menuLayout is how a menu fits its room: its width inside the box,
+// the items shown at once, and whether the title and the key hints have
+// a row (they give way, the title first, before the last item does).
+type menuLayout struct {
+	width, rows  int
+	title, hints bool
+}
+
+func (m *menu) layout(r room) menuLayout {
+	w, h := r.inner()
+	l := menuLayout{width: min(max(r.w-8, 20), 64, w), title: true, hints: true}
+	fixed := 2
+	if m.filter != nil {
+		fixed++
+	}
+	if h-fixed < 1 {
+		l.title, fixed = false, fixed-1
+	}
+	if h-fixed < 1 {
+		l.hints, fixed = false, fixed-1
+	}
+	l.rows = min(menuRows, max(h-fixed, 1))
+	return l
+}
+
+func (m *menu) update(msg tea.KeyMsg, c *common.Common, r room) (modal, tea.Cmd) {
+	rows := m.layout(r).rows
+	m.cursor.Clamp(len(m.shown), rows)
 	switch {
 	case key.Matches(msg, menuKeys.Close):
 		return nil, nil
@@ -132,18 +208,19 @@ func (m *menu) update(msg tea.KeyMsg, c *common.Common) (modal, tea.Cmd) {
 		}
 		return m, nil
 	case msg.Type == tea.KeyUp:
-		m.cursor.Move(-1, len(m.shown), menuRows)
+		m.cursor.Move(-1, len(m.shown), rows)
 		return m, nil
 	case msg.Type == tea.KeyDown:
-		m.cursor.Move(1, len(m.shown), menuRows)
+		m.cursor.Move(1, len(m.shown), rows)
 		return m, nil
-	case m.filter == nil && m.cursor.Nav(msg, c.Keys, len(m.shown), menuRows):
+	case m.filter == nil && m.cursor.Nav(msg, c.Keys, len(m.shown), rows):
 		return m, nil
 	}
 	if m.filter != nil {
 		var cmd tea.Cmd
 		*m.filter, cmd = m.filter.Update(msg)
 		m.narrow()
+		m.cursor.Clamp(len(m.shown), rows)
 		return m, cmd
 	}
 	// Without a filter, a digit picks an item directly.
@@ -164,53 +241,71 @@ func (m *menu) pick(i int) (modal, tea.Cmd) {
 
 func (m *menu) takingText() bool { return m.filter != nil }
 
-func (m *menu) view(c *common.Common) string {
+func (m *menu) view(c *common.Common, r room) string {
 	st := c.Styles
-	width := m.width
-	var b strings.Builder
-	b.WriteString(st.Title.Render(m.title))
+	l := m.layout(r)
+	width := l.width
+	var lines []string
+	if l.title {
+		lines = append(lines, st.Title.Render(m.title))
+	}
 	if m.filter != nil {
-		b.WriteString("\n" + m.filter.View())
+		ti := *m.filter
+		ti.Width = max(width-4, 1)
+		lines = append(lines, ti.View())
 	}
+	cur := m.cursor
+	cur.Clamp(len(m.shown), l.rows)
 	if len(m.shown) == 0 {
-		b.WriteString("\n" + st.Muted.Render("nothing matches"))
+		lines = append(lines, st.Muted.Render("nothing matches"))
 	}
-	end := min(m.cursor.Offset+menuRows, len(m.shown))
-	for i := m.cursor.Offset; i < end; i++ {
+	end := min(cur.Offset+l.rows, len(m.shown))
+	for i := cur.Offset; i < end; i++ {
 		it := m.items[m.shown[i]]
 		// "> " marks the cursor, a digit picks the item directly.
-		cur, digit := "  ", "  "
-		if i == m.cursor.Index {
-			cur = "> "
+		mark, digit := "  ", "  "
+		if i == cur.Index {
+			mark = "> "
 		}
 		if m.filter == nil && i < 9 {
 			digit = string(rune('1'+i)) + " "
 		}
-		line := common.Fit(cur+digit+it.label, width/2) + st.Muted.Render(common.Fit(it.hint, width-width/2))
-		if i == m.cursor.Index {
+		line := common.Fit(mark+digit+it.label, width/2) + st.Muted.Render(common.Fit(it.hint, width-width/2))
+		if i == cur.Index {
 			line = st.Selected.Render(common.Fit(ansi.Strip(line), width))
 		}
-		b.WriteString("\n" + line)
+		lines = append(lines, line)
 	}
-	b.WriteString("\n" + hints(st, menuKeys.ShortHelp()...))
-	return st.Box.Render(b.String())
+	if l.hints {
+		lines = append(lines, hints(st, menuKeys.ShortHelp()...))
+	}
+	return boxed(st, lines, width)
 }
 
 // helpModal lists every key of the screen on view, generated from the
-// key maps (and so from the user's remapping).
+// key maps (and so from the user's remapping). Longer than its room, it
+// scrolls with the navigation keys; any other key closes it.
 type helpModal struct {
 	groups [][]key.Binding
 	titles []string
+	scroll scroller
 }
 
-func (m *helpModal) update(msg tea.KeyMsg, c *common.Common) (modal, tea.Cmd) {
-	return nil, nil // any key closes help
+func (m *helpModal) update(msg tea.KeyMsg, c *common.Common, r room) (modal, tea.Cmd) {
+	w, h := r.inner()
+	if m.scroll.update(msg, c.Keys, len(m.lines(c, min(w, r.w-6))), h-1) {
+		return m, nil
+	}
+	return nil, nil
 }
 
 func (m *helpModal) takingText() bool { return false }
 
-func (m *helpModal) view(c *common.Common) string {
+// lines are the key groups laid out in columns that fit width (the key
+// column narrows in a narrow terminal, so descriptions still show).
+func (m *helpModal) lines(c *common.Common, width int) []string {
 	st := c.Styles
+	keyW := min(13, max(width/2, 4))
 	var cols []string
 	for i, g := range m.groups {
 		var b strings.Builder
@@ -219,12 +314,28 @@ func (m *helpModal) view(c *common.Common) string {
 			if !k.Enabled() || k.Help().Key == "" {
 				continue
 			}
-			b.WriteString("\n" + st.Key.Render(common.Fit(allKeys(k), 13)) + " " + st.KeyDesc.Render(k.Help().Desc))
+			b.WriteString("\n" + st.Key.Render(common.Fit(allKeys(k), keyW)) + " " + st.KeyDesc.Render(k.Help().Desc))
 		}
 		cols = append(cols, b.String())
 	}
-	body := joinColumns(cols, c.Width-6)
-	return st.Box.Render(body + "\n\n" + hints(st, helpCloseKey))
+	return strings.Split(joinColumns(cols, width), "\n")
+}
+
+func (m *helpModal) view(c *common.Common, r room) string {
+	st := c.Styles
+	w, h := r.inner()
+	width := min(w, r.w-6)
+	all := m.lines(c, width)
+	if len(all)+2 <= h {
+		// Room for all of it, and a blank line before the hints.
+		return boxed(st, append(append(all[:len(all):len(all)], ""), hints(st, helpCloseKey)), min(width, maxWidth(all)))
+	}
+	shown, where := m.scroll.window(all, h-1)
+	foot := hints(st, helpCloseKey)
+	if where != "" {
+		foot = hints(st, helpOtherKey, helpScrollKey) + st.Muted.Render(" · "+where)
+	}
+	return boxed(st, append(shown[:len(shown):len(shown)], foot), min(width, maxWidth(all)))
 }
 
 // joinColumns lays blocks side by side while they fit width, wrapping

@@ -47,8 +47,13 @@ var (
 // ShortHelp lists the keys the menu footer names.
 func (k menuKeyMap) ShortHelp() []key.Binding { return []key.Binding{k.Run, k.Close} }
 
-// helpCloseKey is help's one key: any key closes it.
-var helpCloseKey = key.NewBinding(key.WithHelp("any key", "closes help"))
+// helpCloseKey, helpOtherKey and helpScrollKey are help's keys: any key
+// closes it, or, when it scrolls, any key but the navigation keys.
+var (
+	helpCloseKey  = key.NewBinding(key.WithHelp("any key", "closes help"))
+	helpOtherKey  = key.NewBinding(key.WithHelp("any other key", "closes"))
+	helpScrollKey = key.NewBinding(key.WithHelp("↑/↓", "scroll"))
+)
 
 // hints renders a modal's footer from its bindings: "key desc · key desc".
 func hints(st *common.Styles, bs ...key.Binding) string {

@@ -29,7 +29,7 @@ func TestConfirmKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		m := &confirm{title: "t", yesLabel: "Kill", yes: yes, onYes: tt.firstYes}
-		next, cmd := m.update(tt.key, &common.Common{})
+		next, cmd := m.update(tt.key, &common.Common{}, room{80, 24})
 		if (next != nil) != tt.open || (cmd != nil) != tt.runs {
 			t.Errorf("%s (on yes %v): open %v runs %v, want %v %v", tt.key, tt.firstYes, next != nil, cmd != nil, tt.open, tt.runs)
 		}

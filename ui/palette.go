@@ -22,6 +22,13 @@ func (m *Model) targets() []string {
 
 func msgCmd(msg tea.Msg) tea.Cmd { return func() tea.Msg { return msg } }
 
+// muteMsg is the palette's choice to mute (on) or unmute a container's
+// OOM toasts.
+type muteMsg struct {
+	id string
+	on bool
+}
+
 // palette lists every action and screen as a command, each with its key
 // (from the key map, so remapped keys show), filtered as the operator
 // types.
@@ -47,6 +54,13 @@ func (m *Model) palette() modal {
 				run: msgCmd(common.ActionMsg{Action: a.act, IDs: ids})})
 		}
 		if len(ids) == 1 {
+			id := ids[0]
+			mute := menuItem{label: "mute OOM toasts", hint: who + "  [" + k.MuteOOM.Help().Key + "]",
+				run: msgCmd(muteMsg{id: id, on: true})}
+			if m.muted[id] {
+				mute.label, mute.run = "unmute OOM toasts", msgCmd(muteMsg{id: id})
+			}
+			items = append(items, mute)
 			for i, name := range common.TabNames {
 				items = append(items, menuItem{label: "show " + name, hint: who + "  [" + k.Tab[i].Help().Key + "]",
 					run: msgCmd(common.NavigateMsg{Screen: common.ScreenContainer, ID: ids[0], Tab: common.Tab(i)})})
@@ -57,12 +71,13 @@ func (m *Model) palette() modal {
 		menuItem{label: "container list", hint: "[" + k.Back.Help().Key + "]", run: msgCmd(common.NavigateMsg{Screen: common.ScreenList})},
 		menuItem{label: "events timeline", hint: "[" + k.Events.Help().Key + "]", run: msgCmd(common.NavigateMsg{Screen: common.ScreenEvents})},
 		menuItem{label: "help", hint: "[" + k.Help.Help().Key + "]", next: m.helpModal()},
+		menuItem{label: "message log", hint: "[" + k.Messages.Help().Key + "]", next: newMessagesModal(&m.messages)},
 	)
 	for _, name := range m.opts.ThemeNames {
 		items = append(items, menuItem{label: "theme " + name, hint: "[" + k.Theme.Help().Key + " cycles]", run: loadTheme(name, m.opts.ThemeDir)})
 	}
 	items = append(items, menuItem{label: "quit", hint: "[" + k.Quit.Help().Key + "]", run: tea.Quit})
-	return newMenu("commands", items, true, m.termW)
+	return newMenu("commands", items, true)
 }
 
 func loadTheme(name, dir string) tea.Cmd {

@@ -36,7 +36,7 @@ func (m *Model) onContainers(msg common.ContainersMsg) tea.Cmd {
 	m.listing = false
 	var cmds []tea.Cmd
 	if msg.Err != nil {
-		m.status = common.Error(msg.Err)
+		m.say(common.Error(msg.Err))
 	} else {
 		m.c.Store.SetContainers(msg.Containers)
 	}
@@ -57,7 +57,7 @@ func (m *Model) containersChanged(err error) tea.Cmd {
 		gone := sanitize.OneLine(m.id)
 		m.modal = nil // a dialog about it has nothing left to act on
 		cmds = append(cmds, m.navigate(common.NavigateMsg{Screen: common.ScreenList}))
-		m.status = common.StatusMsg{Text: gone + " was removed", Level: common.LevelWarning}
+		m.say(common.StatusMsg{Text: gone + " was removed", Level: common.LevelWarning})
 		return tea.Batch(cmds...)
 	}
 	// The page takes the new list first (the list rebuilds its rows), so
@@ -123,7 +123,7 @@ func (m *Model) sample() tea.Cmd {
 func (m *Model) onEventsStarted(msg eventsStartedMsg) tea.Cmd {
 	m.c.Store.AddEvents(msg.history)
 	if len(msg.warns) > 0 {
-		m.status = common.StatusMsg{Text: fmt.Sprintf("events journal: %d unreadable lines skipped", len(msg.warns)), Level: common.LevelWarning}
+		m.say(common.StatusMsg{Text: fmt.Sprintf("events journal: %d unreadable lines skipped", len(msg.warns)), Level: common.LevelWarning})
 	}
 	m.events, m.eventsLive = msg.stream, msg.stream != nil
 	cmd := m.forward(common.EventsMsg{Events: msg.history, History: true})

@@ -70,6 +70,6 @@ func (m *Model) signalMenu(a common.ActionMsg, title string) tea.Cmd {
 			title: what, yesLabel: "Send " + s.name, yes: m.run(a, sent, fn),
 		}}
 	}
-	m.modal = newMenu(title, items, false, m.termW)
+	m.modal = newMenu(title, items, false)
 	return nil
 }

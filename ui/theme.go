@@ -32,11 +32,11 @@ func cycleTheme(current string, names []string, dir string) tea.Cmd {
 
 func (m *Model) onTheme(msg themeMsg) tea.Cmd {
 	if msg.err != nil {
-		m.status = common.Error(msg.err)
+		m.say(common.Error(msg.err))
 		return nil
 	}
 	*m.c.Styles = *common.NewStyles(msg.palette, m.opts.Renderer)
 	m.styleHelp()
-	m.status = common.StatusMsg{Text: "theme: " + msg.palette.Name}
+	m.say(common.StatusMsg{Text: "theme: " + msg.palette.Name})
 	return m.forward(tea.WindowSizeMsg{Width: m.termW, Height: m.termH})
 }

@@ -14,12 +14,15 @@ import (
 )
 
 // toast is a notice drawn over the bottom right corner until it expires:
-// one for each OOM kill, as it happens.
+// one per container OOM-killed, its count going up with each kill. It
+// lives toastLife from when it came, however often the container is
+// killed again meanwhile: a kill loop does not hold it up for ever.
 type toast struct {
-	text  string
-	count int
-	shown time.Time // when it (or its latest repeat) came
-	until time.Time
+	id     string // the container
+	count  int    // its OOM kills this session
+	victim string // what the latest kill took, or ""
+	shown  time.Time
+	until  time.Time
 }
 
 const (
@@ -27,25 +30,79 @@ const (
 	maxToasts = 3
 )
 
-func (m *Model) addToast(ev watch.Event) {
-	text := "OOM kill in " + sanitize.OneLine(ev.ID)
-	if v, ok := format.OOMVictim(ev); ok {
-		text += ": " + v
-	} else {
-		text += " (the process killed was gone before berth looked)"
+// text is what the toast says: "demo-mem OOM-killed ×5: grower (pid 4140, …)".
+func (t toast) text() string {
+	s := fmt.Sprintf("%s OOM-killed ×%d", sanitize.OneLine(t.id), t.count)
+	if t.victim == "" {
+		return s + " (the process killed was gone before berth looked)"
 	}
-	until := m.opts.Now().Add(toastLife)
-	// Repeated kills of the same process stack into one toast.
-	if n := len(m.toasts); n > 0 && m.toasts[n-1].text == text {
-		m.toasts[n-1].count++
-		m.toasts[n-1].until = until
-		m.toasts[n-1].shown = m.opts.Now()
+	return s + ": " + t.victim
+}
+
+// addToast counts a live OOM kill in its container's toast, which it
+// raises when none is up and makes the newest either way (keeping when
+// it came and when it goes); a muted container raises none.
+func (m *Model) addToast(ev watch.Event) {
+	m.oomKills[ev.ID]++
+	if m.muted[ev.ID] {
 		return
 	}
-	m.toasts = append(m.toasts, toast{text: text, count: 1, shown: m.opts.Now(), until: until})
+	victim, _ := format.OOMVictim(ev)
+	now := m.opts.Now()
+	t := toast{id: ev.ID, shown: now, until: now.Add(toastLife)}
+	if i := m.toastOf(ev.ID); i >= 0 {
+		t.shown, t.until = m.toasts[i].shown, m.toasts[i].until
+		m.toasts = append(m.toasts[:i], m.toasts[i+1:]...)
+	}
+	t.count, t.victim = m.oomKills[ev.ID], victim
+	m.toasts = append(m.toasts, t)
 	if len(m.toasts) > maxToasts {
 		m.toasts = m.toasts[len(m.toasts)-maxToasts:]
 	}
+}
+
+// toastOf is the index of id's toast, or -1.
+func (m *Model) toastOf(id string) int {
+	for i, t := range m.toasts {
+		if t.id == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// muteOOM is the mute key: it silences the newest toast's container for
+// the session (its toast goes), or with no toast up toggles the
+// container selected or in view. The kills still reach the events and
+// the count column.
+func (m *Model) muteOOM() {
+	var id string
+	switch ids := m.targets(); {
+	case len(m.toasts) > 0:
+		id = m.toasts[len(m.toasts)-1].id
+	case len(ids) == 1:
+		id = ids[0]
+	default:
+		m.say(common.StatusMsg{Text: "no OOM toast up and no one container selected to mute", Level: common.LevelWarning})
+		return
+	}
+	m.setMuted(id, !m.muted[id] || len(m.toasts) > 0)
+}
+
+// setMuted mutes or unmutes id's OOM toasts, and says so.
+func (m *Model) setMuted(id string, on bool) {
+	name := sanitize.OneLine(id)
+	if !on {
+		delete(m.muted, id)
+		m.say(common.StatusMsg{Text: "OOM toasts of " + name + " heard again"})
+		return
+	}
+	m.muted[id] = true
+	if i := m.toastOf(id); i >= 0 {
+		m.toasts = append(m.toasts[:i], m.toasts[i+1:]...)
+	}
+	m.say(common.StatusMsg{Text: "OOM toasts of " + name + " muted for this session: its kills still show in the OOM column " +
+		"and the events (" + m.c.Keys.MuteOOM.Help().Key + " with it selected and no toast up, or the palette, unmutes)"})
 }
 
 // seeTime is how long a toast must have been up for a key to dismiss
@@ -79,23 +136,37 @@ func (m *Model) expireToasts() {
 
 // drawToasts puts the toasts in a box at the bottom right of out, above
 // the footer, where they cover the least of a list sorted by id or use.
+// They take at most half the rows above the footer: short of rows, the
+// hint goes, then the oldest toasts, and below a box's three rows the
+// newest toast is one bare line.
 func (m *Model) drawToasts(out string) string {
 	st := m.c.Styles
 	width := min(m.termW-4, 60)
 	if width < 10 {
 		return out
 	}
+	rows := strings.Split(out, "\n")
+	budget := (len(rows) - 1) / 2
 	var lines []string
 	for _, t := range m.toasts {
-		text := t.text
-		if t.count > 1 {
-			text = fmt.Sprintf("%dx %s", t.count, text)
-		}
-		lines = append(lines, st.Error.Render("! ")+common.Fit(text, width-2))
+		lines = append(lines, st.Error.Render("! ")+common.Fit(t.text(), width-2))
 	}
-	lines = append(lines, st.Muted.Render(common.Fit("any key dismisses", width)))
-	box := strings.Split(st.Toast.Render(strings.Join(lines, "\n")), "\n")
-	rows := strings.Split(out, "\n")
+	var box []string
+	switch {
+	case budget < 3:
+		line := lines[len(lines)-1]
+		if n := len(lines) - 1; n > 0 {
+			line = st.Error.Render("! ") + common.Fit(fmt.Sprintf("(+%d) %s", n, ansi.Strip(line)[2:]), width-2)
+		}
+		box = []string{common.Fit(line, min(m.termW, width+2))}
+	default:
+		if len(lines)+1 <= budget-2 {
+			hint := "any key dismisses · " + m.c.Keys.MuteOOM.Help().Key + " mutes " + sanitize.OneLine(m.toasts[len(m.toasts)-1].id)
+			lines = append(lines, st.Muted.Render(common.Fit(hint, width)))
+		}
+		lines = lines[max(len(lines)-(budget-2), 0):]
+		box = strings.Split(st.Toast.Render(strings.Join(lines, "\n")), "\n")
+	}
 	top := max(len(rows)-1-len(box), 1)
 	for i, bl := range box {
 		y := top + i

@@ -36,7 +36,7 @@ func (m *Model) render() string {
 		out = m.drawToasts(out)
 	}
 	if m.modal != nil {
-		out = overlay(out, m.modal.view(m.c), w, h)
+		out = overlay(out, m.modal.view(m.c, m.room()), w, h)
 	}
 	return out
 }
@@ -58,6 +58,9 @@ func tooSmall(w, h int) string {
 }
 
 // tabBar names the container and its status (in words) and the tabs.
+// Narrower than all of it, the other tabs shorten to their digits, then
+// the head shortens, then only the tab on view is left: that one is
+// always named.
 func (m *Model) tabBar() string {
 	st := m.c.Styles
 	c, ok := m.c.Store.Get(m.id)
@@ -67,16 +70,37 @@ func (m *Model) tabBar() string {
 	} else {
 		head += " " + st.Error.Render("gone")
 	}
-	parts := []string{head + " "}
-	for i, name := range common.TabNames {
-		// The tab on view is bracketed as well as styled.
-		if common.Tab(i) == m.tab {
-			parts = append(parts, st.TabActive.Render(fmt.Sprintf("[%d %s]", i+1, name)))
-		} else {
-			parts = append(parts, st.Tab.Render(fmt.Sprintf(" %d %s ", i+1, name)))
+	// The tab on view is bracketed as well as styled.
+	active := st.TabActive.Render(fmt.Sprintf("[%d %s]", m.tab+1, common.TabNames[m.tab]))
+	tabs := func(named bool) string {
+		var b strings.Builder
+		for i, name := range common.TabNames {
+			switch {
+			case common.Tab(i) == m.tab && named:
+				b.WriteString(active)
+			case common.Tab(i) == m.tab:
+				b.WriteString(" " + active)
+			case named:
+				b.WriteString(st.Tab.Render(fmt.Sprintf(" %d %s ", i+1, name)))
+			default:
+				b.WriteString(st.Tab.Render(fmt.Sprintf(" %d", i+1)))
+			}
 		}
+		return b.String()
 	}
-	return common.Fit(strings.Join(parts, ""), m.termW)
+	w := m.termW
+	full := tabs(true)
+	if common.Width(head)+1+common.Width(full) <= w {
+		return common.Fit(head+" "+full, w)
+	}
+	short := tabs(false)
+	if n := common.Width(short); n <= w {
+		if room := w - n - 1; room >= 4 {
+			return common.Fit(common.Fit(head, min(room, common.Width(head)))+" "+short, w)
+		}
+		return common.Fit(short, w)
+	}
+	return common.Fit(active, w)
 }
 
 // footer is the status message, or the page's keys.
@@ -91,7 +115,12 @@ func (m *Model) footer() string {
 		case common.LevelError:
 			s, prefix = st.Error, "error: "
 		}
-		return common.Fit(s.Render(prefix+sanitize.OneLine(m.status.Text)), m.termW)
+		text := prefix + sanitize.OneLine(m.status.Text)
+		// Cut short, it says where to read it whole.
+		if more := " (" + m.c.Keys.Messages.Help().Key + ": whole)"; common.Width(text) > m.termW && m.termW > 2*common.Width(more) {
+			return s.Render(common.Fit(text, m.termW-common.Width(more))) + st.Muted.Render(more)
+		}
+		return common.Fit(s.Render(text), m.termW)
 	}
 	keys := append([]key.Binding{m.c.Keys.Help}, m.page().ShortHelp()...)
 	keys = append(keys, m.c.Keys.Palette, m.c.Keys.Quit)

@@ -10,6 +10,7 @@
 package watch
 
 import (
+	"encoding/json"
 	"strconv"
 	"time"
 )
@@ -42,14 +43,34 @@ type Event struct {
 	OOMKilled  bool      `json:"oomKilled,omitempty"`
 	Detail     string    `json:"detail,omitempty"`
 	// OOMCount is the container's oom_kill counter after this kill: with
-	// the id it names the kill.
-	OOMCount uint64 `json:"oomCount,omitempty"`
+	// the id it names the kill. Its JSON name is ps's and stats' for the
+	// same counter.
+	OOMCount uint64 `json:"oomKills,omitempty"`
 	// Missed marks a kill found from the counter, that happened while
 	// nothing watched.
 	Missed bool `json:"missed,omitempty"`
 	// Proc is the process an exit is about: "init" or an exec's name.
 	Proc      string     `json:"proc,omitempty"`
 	Forensics *Forensics `json:"forensics,omitempty"`
+}
+
+// UnmarshalJSON reads an event, taking the kill count from "oomCount"
+// too: the name it had before, which a shim still running an older berth
+// journals.
+func (e *Event) UnmarshalJSON(b []byte) error {
+	type plain Event
+	var v struct {
+		plain
+		OldOOMCount uint64 `json:"oomCount"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*e = Event(v.plain)
+	if e.OOMCount == 0 {
+		e.OOMCount = v.OldOOMCount
+	}
+	return nil
 }
 
 // Key identifies an event across sources: the same OOM kill seen by a

@@ -11,6 +11,8 @@ import (
 
 	"berth/host/cgroupfs"
 	"berth/watch"
+
+	"golang.org/x/sys/unix"
 )
 
 // These tests run without root: cgroup v2 trees and process dirs are
@@ -206,6 +208,57 @@ func TestJournal(t *testing.T) {
 	b2.Pid = 2
 	if !d.First(b2) {
 		t.Fatal("the first kill of a new container with a reused id was dropped")
+	}
+}
+
+// A journal cut in the middle of its last line (a writer killed mid-write,
+// a full disk, an operator's truncate) loses only that line: the next
+// append starts a line of its own. A journal that is not a regular file is
+// moved aside with a warning rather than swallowing every event.
+func TestJournalTornAndBad(t *testing.T) {
+	st := 0
+	a := watch.Event{Time: time.Now().UTC(), Kind: watch.KindStart, ID: "a", Pid: 1}
+	b := watch.Event{Time: time.Now().UTC(), Kind: watch.KindOOM, ID: "a", Pid: 1, OOMCount: 1}
+	c := watch.Event{Time: time.Now().UTC(), Kind: watch.KindExit, ID: "a", Pid: 1, Proc: "init", ExitStatus: &st}
+
+	root := t.TempDir()
+	path := filepath.Join(root, watch.JournalFile)
+	watch.Append(root, a, b)
+	fi, _ := os.Stat(path)
+	os.Truncate(path, fi.Size()-10)
+	if err := watch.Append(root, c); err != nil {
+		t.Fatal(err)
+	}
+	evs, warns := watch.Read(root, time.Time{})
+	if len(evs) != 2 || evs[0].Kind != watch.KindStart || evs[1].Kind != watch.KindExit || len(warns) != 1 {
+		t.Fatalf("after a torn line: events %s, warnings %q", describe(evs), warns)
+	}
+
+	for _, tc := range []struct {
+		name string
+		make func(path string) error
+	}{
+		{"symlink", func(p string) error { return os.Symlink("/dev/null", p) }},
+		{"fifo", func(p string) error { return unix.Mkfifo(p, 0o600) }},
+		{"directory", func(p string) error { return os.Mkdir(p, 0o700) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			path := filepath.Join(root, watch.JournalFile)
+			if err := tc.make(path); err != nil {
+				t.Fatal(err)
+			}
+			if err := watch.Append(root, a, c); err != nil {
+				t.Fatalf("append to a %s journal: %v", tc.name, err)
+			}
+			evs, warns := watch.Read(root, time.Time{})
+			if len(evs) != 2 || len(warns) != 1 || !strings.Contains(warns[0], "moved aside") {
+				t.Fatalf("events %s, warnings %q", describe(evs), warns)
+			}
+			if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() {
+				t.Fatalf("the new journal: %v %v", fi, err)
+			}
+		})
 	}
 }
 

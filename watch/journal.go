@@ -45,10 +45,24 @@ func Append(root string, evs ...Event) error {
 	defer unlock()
 	path := filepath.Join(root, JournalFile)
 	f, err := openAppend(path)
+	if errors.Is(err, errNotRegular) {
+		// A symlink, FIFO or directory in the journal's place would drop
+		// every event: it is moved aside (Read warns while it is there)
+		// and a new journal started.
+		if err := os.Rename(path, path+badSuffix); err != nil {
+			return fmt.Errorf("journal: move aside: %w", err)
+		}
+		f, err = openAppend(path)
+	}
 	if err != nil {
 		return err
 	}
 	st, err := f.Stat()
+	if err == nil && st.Size() > 0 && !endsLine(f, st.Size()) {
+		// A torn last line (a writer killed mid-write, a truncation): the
+		// new events start on a line of their own rather than glued to it.
+		buf = append([]byte{'\n'}, buf...)
+	}
 	if err == nil && st.Size()+int64(len(buf)) > JournalMax && st.Size() > 0 {
 		f.Close()
 		if err := os.Rename(path, path+".1"); err != nil {
@@ -91,18 +105,33 @@ func lockJournal(root string, how int) (func(), error) {
 	}
 }
 
+// badSuffix names a journal that was not a regular file, moved aside.
+const badSuffix = ".bad"
+
+var errNotRegular = errors.New("not a regular file")
+
 // openAppend opens the journal for appending: never through a symlink,
-// never blocking on a FIFO, only a regular file.
+// never blocking on a FIFO, only a regular file (errNotRegular otherwise).
 func openAppend(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0o600)
 	if err != nil {
+		if st, lerr := os.Lstat(path); lerr == nil && !st.Mode().IsRegular() {
+			return nil, fmt.Errorf("journal: %s: %w", path, errNotRegular)
+		}
 		return nil, fmt.Errorf("journal: %w", err)
 	}
 	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
 		f.Close()
-		return nil, fmt.Errorf("journal: %s is not a regular file", path)
+		return nil, fmt.Errorf("journal: %s: %w", path, errNotRegular)
 	}
 	return f, nil
+}
+
+// endsLine reports whether the file of size bytes ends with a newline.
+func endsLine(f *os.File, size int64) bool {
+	var b [1]byte
+	_, err := f.ReadAt(b[:], size-1)
+	return err != nil || b[0] == '\n'
 }
 
 // Read returns the journal's events at or after since (all when zero),
@@ -115,6 +144,9 @@ func Read(root string, since time.Time) ([]Event, []string) {
 	// one generation.
 	if unlock, err := lockJournal(root, unix.LOCK_SH); err == nil {
 		defer unlock()
+	}
+	if _, err := os.Lstat(filepath.Join(root, JournalFile+badSuffix)); err == nil {
+		warns = append(warns, fmt.Sprintf("the journal was not a regular file: moved aside to %s%s; events written to it were lost", JournalFile, badSuffix))
 	}
 	for _, name := range []string{JournalFile + ".1", JournalFile} {
 		f, err := statefile.Open(filepath.Join(root, name))

@@ -42,6 +42,15 @@ func Missing() string {
 	return ""
 }
 
+// Runtime is the OCI runtime the tests drive: BERTH_TEST_RUNTIME (make
+// test-v2 runs core's suite again with crun), runc by default.
+func Runtime() string {
+	if rt := os.Getenv("BERTH_TEST_RUNTIME"); rt != "" {
+		return rt
+	}
+	return "runc"
+}
+
 // Skip skips or fails t when integration tests cannot run.
 func Skip(t testing.TB) {
 	t.Helper()
@@ -89,14 +98,20 @@ func Setup() (*Fixture, error) {
 	// The rootfs must be reachable by a user-namespaced container's root.
 	os.Chmod(dir, 0o755)
 	f := &Fixture{Dir: dir, Berth: filepath.Join(dir, "berth"), Rootfs: filepath.Join(dir, "rootfs")}
-	_, file, _, _ := runtime.Caller(0)
-	module := filepath.Join(filepath.Dir(file), "..", "..")
-	cmd := exec.Command("go", "build", "-o", f.Berth, ".")
-	cmd.Dir = module
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("build berth: %v: %s", err, out)
+	if prebuilt := os.Getenv("BERTH_TEST_BINARY"); prebuilt != "" {
+		// make test-v2 builds berth once on the host: compiling it again
+		// in each package of an emulated guest would cost minutes.
+		f.Berth = prebuilt
+	} else {
+		_, file, _, _ := runtime.Caller(0)
+		module := filepath.Join(filepath.Dir(file), "..", "..")
+		cmd := exec.Command("go", "build", "-o", f.Berth, ".")
+		cmd.Dir = module
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("build berth: %v: %s", err, out)
+		}
 	}
 	if err := demo.MakeBusyboxRootfs(f.Rootfs); err != nil {
 		f.Close()
@@ -135,6 +150,7 @@ func NewEnv(t testing.TB, f *Fixture, edit func(*core.Options)) *Env {
 	e.Opts = core.Options{
 		StateDir: e.StateDir, CgroupParent: e.CgroupParent, ShimBinary: f.Berth,
 		ExternalRoots: []string{}, StartTimeout: 20 * time.Second,
+		Runtime: Runtime(),
 	}
 	if edit != nil {
 		edit(&e.Opts)

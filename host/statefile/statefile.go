@@ -51,7 +51,7 @@ func open(path string, flags int) (*os.File, error) {
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		unix.Close(fd)
-		return nil, fmt.Errorf("%s: %w", path, ErrNotRegular)
+		return nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, fileKind(st.Mode))
 	}
 	// Regular files ignore O_NONBLOCK for reads; clear it anyway so callers
 	// that hand the file to other code see ordinary blocking semantics.
@@ -59,9 +59,34 @@ func open(path string, flags int) (*os.File, error) {
 	return os.NewFile(uintptr(fd), path), nil
 }
 
+// fileKind names what a path that is not a regular file is instead.
+func fileKind(mode uint32) string {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		return "a directory"
+	case unix.S_IFIFO:
+		return "a FIFO"
+	case unix.S_IFCHR:
+		return "a character device"
+	case unix.S_IFBLK:
+		return "a block device"
+	case unix.S_IFSOCK:
+		return "a socket"
+	}
+	return "not a file"
+}
+
 // Read returns the content of a regular file at path, at most MaxSize bytes.
-func Read(path string) ([]byte, error) {
-	f, err := Open(path)
+func Read(path string) ([]byte, error) { return read(path, Open) }
+
+// ReadFollow is Read through OpenFollow, for files a user owns and may
+// link (the config file, themes): the link is followed, but what it
+// reaches must be a regular file of at most MaxSize bytes, so a link to
+// /dev/zero or a FIFO is refused at once rather than read forever.
+func ReadFollow(path string) ([]byte, error) { return read(path, OpenFollow) }
+
+func read(path string, open func(string) (*os.File, error)) ([]byte, error) {
+	f, err := open(path)
 	if err != nil {
 		return nil, err
 	}

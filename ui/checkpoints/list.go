@@ -53,13 +53,6 @@ var columns = [numCols]column{
 // priority is the order columns are kept in as the width shrinks.
 var priority = [numCols]int{colName, colValid, colCreated, colSize, colOptions, colPages, colFreeze, colParent}
 
-// gutter is the selection marker's width ("> "), and colGutter its
-// column, drawn first.
-const (
-	gutter    = 2
-	colGutter = numCols
-)
-
 // row is one checkpoint's cells, escaped and formatted once per load; the
 // age is the one cell View computes, against Common.Now.
 type row struct {
@@ -71,7 +64,7 @@ type row struct {
 // newTable is the list's table: cells from the rows, the age against
 // the clock, the validity coloured (it also says ✓ or ✗).
 func (m *Model) newTable() *table.Model[*row] {
-	cols := make([]table.Column[*row], numCols+1)
+	cols := make([]table.Column[*row], numCols)
 	for i, c := range columns {
 		cols[i] = table.Column[*row]{Title: c.title, Right: c.right,
 			Cell: func(r *row, _ table.Cell) string { return r.cells[i] }}
@@ -83,9 +76,6 @@ func (m *Model) newTable() *table.Model[*row] {
 		}
 		return m.c.Styles.P.Error
 	}
-	cols[colGutter] = table.Column[*row]{Width: 1, Cell: func(_ *row, at table.Cell) string {
-		return map[bool]string{false: " ", true: ">"}[at.Selected]
-	}}
 	t := table.New(m.c.Keys, cols, func(r *row) string { return r.cp.Name })
 	// Ages move with the clock.
 	t.Rev = func(r *row) uint64 { return r.load*1000003 ^ uint64(m.c.Now.UnixNano()) }
@@ -126,14 +116,12 @@ func buildRows(list []core.Checkpoint, load uint64) ([]*row, [numCols]int) {
 	return rows, nat
 }
 
-// layout picks the columns that fit total cells (the gutter first) and
-// their widths: columns
+// layout picks the columns that fit total cells and their widths: columns
 // are dropped from the end of priority (figures are never truncated, so
 // they need their natural width), then the room left goes to each text
 // column's natural width (capped by want), then to the name, the validity
 // reason, the options and the parent uncapped.
 func layout(nat [numCols]int, total int) []table.Spec {
-	total -= gutter
 	var width [numCols]int
 	used := -1
 	for _, c := range priority {
@@ -167,7 +155,7 @@ func layout(nat [numCols]int, total int) []table.Spec {
 	for _, c := range []int{colName, colValid, colOptions, colParent} {
 		grow(c, nat[c])
 	}
-	specs := []table.Spec{{Col: colGutter, Width: gutter - 1}}
+	var specs []table.Spec
 	for c, w := range width {
 		if w > 0 {
 			specs = append(specs, table.Spec{Col: c, Width: w})

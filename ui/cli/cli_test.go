@@ -95,6 +95,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"frobnicate"}, 2, "unknown command"},
 		{[]string{"pause", "ghost"}, 1, "ghost: no such container"},
 		{[]string{"rm", "ghost"}, 1, "ghost: no such container"},
+		{[]string{"logs", "-n", "-5", "x"}, 2, "-n -5: give a number of lines, 0 or more"},
 	} {
 		_, errs, code := c.run(tc.args...)
 		if code != tc.code || !strings.Contains(errs, tc.want) {
@@ -127,7 +128,10 @@ func TestCommands(t *testing.T) {
 	for !strings.Contains(c.must("logs", "web"), "started") && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if out := c.must("top", "web"); !strings.Contains(out, "COMMAND") || !strings.Contains(out, "sh -c") {
+	if out := c.must("logs", "-n", "0", "web"); out != "" {
+		t.Fatalf("logs -n 0 printed %q", out)
+	}
+	if out := c.must("top", "web"); !strings.Contains(out, "COMMAND") || !strings.Contains(out, "sh -c") || !strings.Contains(out, "CPU%") {
 		t.Fatalf("top: %s", out)
 	}
 	var stats []map[string]any

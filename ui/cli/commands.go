@@ -120,14 +120,21 @@ func newPsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.json {
-				return g.printJSON(cs)
-			}
 			if quiet {
+				ids := make([]string, 0, len(cs))
 				for _, c := range cs {
-					fmt.Fprintln(g.stdout, c.ID)
+					ids = append(ids, c.ID)
+				}
+				if g.json {
+					return g.printJSON(ids)
+				}
+				for _, id := range ids {
+					fmt.Fprintln(g.stdout, id)
 				}
 				return nil
+			}
+			if g.json {
+				return g.printJSON(cs)
 			}
 			tw := tabwriter.NewWriter(g.stdout, 2, 8, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tSTATUS\tPID\tCREATED\tOOM\tMANAGED\tBUNDLE")
@@ -139,7 +146,7 @@ func newPsCmd(g *globals) *cobra.Command {
 			return tw.Flush()
 		},
 	}
-	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print ids only")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print ids only (with --json, a JSON array of them)")
 	return cmd
 }
 
@@ -194,7 +201,7 @@ func newTopCmd(g *globals) *cobra.Command {
 				return g.printJSON(ps)
 			}
 			tw := tabwriter.NewWriter(g.stdout, 2, 8, 2, ' ', 0)
-			fmt.Fprintln(tw, "PID\tCPID\tPPID\tUSER\tSTATE\t%CPU\tRSS\tTHR\tCOMMAND")
+			fmt.Fprintln(tw, "PID\tCPID\tPPID\tUSER\tSTATE\tCPU%\tRSS\tTHR\tCOMMAND")
 			for _, p := range ps {
 				user := strconv.Itoa(p.UID)
 				if p.User != "" {
@@ -341,7 +348,7 @@ func printStats(g *globals, rows []statsRow, clear bool) error {
 
 func newLogsCmd(g *globals) *cobra.Command {
 	var follow, timestamps bool
-	var tail int
+	var lines int
 	var proc string
 	cmd := &cobra.Command{
 		Use:   "logs [-f] [-n N] ID",
@@ -351,6 +358,13 @@ func newLogsCmd(g *globals) *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := args[0]
+			tail := -1 // all
+			if cmd.Flags().Changed("tail") {
+				if lines < 0 {
+					return usagef("-n %d: give a number of lines, 0 or more", lines)
+				}
+				tail = lines
+			}
 			m, err := g.managerFor(cmd, id)
 			if err != nil {
 				return err
@@ -362,7 +376,7 @@ func newLogsCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing new output until the container exits")
-	cmd.Flags().IntVarP(&tail, "tail", "n", -1, "print only the last N lines (-1: all)")
+	cmd.Flags().IntVarP(&lines, "tail", "n", 0, "print only the last N lines (default: all)")
 	cmd.Flags().BoolVarP(&timestamps, "timestamps", "t", false, "prefix each line with its time")
 	cmd.Flags().StringVar(&proc, "exec", "", "an exec's output instead of init's (its name from berth exec -d)")
 	return cmd
@@ -464,7 +478,9 @@ func newExecCmd(g *globals) *cobra.Command {
 }
 
 // eachID runs op for every id, reports each failure on its own line, and
-// fails if any did.
+// fails if any did. The ids done are the result (a JSON array with
+// --json); when none was done there is no result at all, so a script never
+// takes an empty `[]` for success.
 func eachID(g *globals, cmd *cobra.Command, args []string, op func(*core.Manager, context.Context, string) error) error {
 	for _, id := range args {
 		if err := checkID(id); err != nil {
@@ -485,14 +501,14 @@ func eachID(g *globals, cmd *cobra.Command, args []string, op func(*core.Manager
 		}
 		done = append(done, id)
 	}
-	if g.json {
-		if done == nil {
-			done = []string{}
-		}
-		g.printJSON(done)
-	} else {
+	switch {
+	case !g.json:
 		for _, id := range done {
 			fmt.Fprintln(g.stdout, id)
+		}
+	case len(done) > 0:
+		if err := g.printJSON(done); err != nil {
+			return err
 		}
 	}
 	if failed > 0 {
@@ -582,14 +598,35 @@ func newUpdateCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if g.json {
-				return g.printJSON(map[string]any{"id": id, "resources": r})
+				return g.printJSON(newUpdateResult(id, r))
 			}
 			fmt.Fprintln(g.stdout, id)
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&memory, "memory", "", "memory limit (e.g. 256m, 1g; 0 for none)")
+	cmd.Flags().StringVar(&memory, "memory", "", "memory limit (e.g. 256m or 256MiB, 1g; 0 for none)")
 	cmd.Flags().StringVar(&pids, "pids", "", "maximum number of processes (0 for none)")
-	cmd.Flags().StringVar(&cpus, "cpus", "", "CPU limit in CPUs (e.g. 0.5; 0 removes it)")
+	cmd.Flags().StringVar(&cpus, "cpus", "", "CPU limit in CPUs (e.g. 0.5; 0 for none)")
 	return cmd
+}
+
+// updateResult is what `berth update --json` prints: the limits it set,
+// under the names stats gives them, 0 for one lifted (core's -1); a limit
+// not given is absent.
+type updateResult struct {
+	ID          string   `json:"id"`
+	MemoryLimit *int64   `json:"memoryLimitBytes,omitempty"`
+	PidsLimit   *int64   `json:"pidsLimit,omitempty"`
+	CPUQuota    *float64 `json:"cpuQuota,omitempty"`
+}
+
+func newUpdateResult(id string, r core.Resources) updateResult {
+	lifted := func(p *int64) *int64 {
+		if p == nil || *p >= 0 {
+			return p
+		}
+		none := int64(0)
+		return &none
+	}
+	return updateResult{ID: id, MemoryLimit: lifted(r.MemoryBytes), PidsLimit: lifted(r.Pids), CPUQuota: r.CPUs}
 }

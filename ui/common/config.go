@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"berth/host/statefile"
 	"berth/themes"
 
 	"go.yaml.in/yaml/v3"
@@ -33,23 +34,20 @@ func ConfigPath() string {
 	return ""
 }
 
-// maxConfig bounds the config file: it is a few lines.
-const maxConfig = 64 << 10
-
 // LoadConfig reads a config file; a missing file is an empty config when
-// optional. Every error names the file and line.
+// optional. Every error names the file and line. The file is read as
+// berth reads its state files (statefile.ReadFollow): it may be a symlink,
+// but it must end at a regular file of bounded size, so a link to a device
+// or a FIFO is refused before the UI draws instead of read forever.
 func LoadConfig(path string, optional bool) (Config, error) {
 	cfg := Config{KeyMap: DefaultKeyMap()}
 	var lines map[string]int
-	b, err := os.ReadFile(path)
+	b, err := statefile.ReadFollow(path)
 	if err != nil {
 		if optional && errors.Is(err, os.ErrNotExist) {
 			return cfg, nil
 		}
 		return cfg, fmt.Errorf("config: %w", err)
-	}
-	if len(b) > maxConfig {
-		return cfg, fmt.Errorf("%s: config file larger than %d KiB", path, maxConfig>>10)
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"golang.org/x/sys/unix"
 )
 
 func TestDefaultKeysDoNotConflict(t *testing.T) {
@@ -76,5 +77,44 @@ func TestRemap(t *testing.T) {
 	}
 	if _, err := LoadConfig(filepath.Join(t.TempDir(), "none.yaml"), true); err != nil {
 		t.Fatal("a missing optional config is an error:", err)
+	}
+}
+
+// TestConfigNotRegular: a config that is a device, a FIFO, a directory or
+// too big is refused at once, with one line naming the file, instead of
+// growing memory without bound (/dev/zero) or blocking before the UI
+// draws (a FIFO nobody writes). A symlink to a regular file (a dotfiles
+// checkout) is followed.
+func TestConfigNotRegular(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real.yaml")
+	os.WriteFile(real, []byte("theme: light\n"), 0o644)
+	link := filepath.Join(dir, "linked.yaml")
+	os.Symlink(real, link)
+	zero := filepath.Join(dir, "zero.yaml")
+	os.Symlink("/dev/zero", zero)
+	fifo := filepath.Join(dir, "fifo.yaml")
+	if err := unix.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.yaml")
+	os.WriteFile(big, []byte("theme: light\n"+strings.Repeat("# padding\n", 200<<10)), 0o644)
+	sub := filepath.Join(dir, "dir.yaml")
+	os.Mkdir(sub, 0o755)
+
+	if cfg, err := LoadConfig(link, false); err != nil || cfg.Theme != "light" {
+		t.Fatalf("a symlink to a regular config: %+v, %v", cfg, err)
+	}
+	for _, path := range []string{zero, fifo, big, sub} {
+		done := make(chan error, 1)
+		go func() { _, err := LoadConfig(path, true); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), path) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("LoadConfig(%s): %v; want one line naming the file", filepath.Base(path), err)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatalf("LoadConfig(%s) still reading after 2s", filepath.Base(path))
+		}
 	}
 }

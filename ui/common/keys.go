@@ -12,7 +12,11 @@ import (
 // and forms, which are theirs, and ctrl+c, which always quits.
 type KeyMap struct {
 	// Global keys work on every screen.
-	Quit, Back, Help, Palette, Events, Theme key.Binding
+	Quit, Back, Help, Palette, Events, Theme, Messages key.Binding
+	// MuteOOM silences a container's OOM toasts for the session: the
+	// newest toast's container, or with none up the container selected
+	// (again: heard again).
+	MuteOOM key.Binding
 	// Navigation in any list.
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 	// The container list; Filter also filters every other table (the
@@ -61,6 +65,9 @@ func DefaultKeyMap() *KeyMap {
 		Palette: b("commands", ":"),
 		Events:  b("events", "E"),
 		Theme:   b("theme", "T"),
+		// Messages opens the log of every footer message, whole.
+		Messages: b("messages", "m"),
+		MuteOOM:  b("mute OOM toasts", "O"),
 
 		Up:       b("up", "up", "ctrl+p"),
 		Down:     b("down", "down", "ctrl+n"),
@@ -109,6 +116,7 @@ func (k *KeyMap) Named() []NamedBinding {
 	n := []NamedBinding{
 		{"quit", ScopeGlobal, &k.Quit}, {"back", ScopeGlobal, &k.Back}, {"help", ScopeGlobal, &k.Help},
 		{"palette", ScopeGlobal, &k.Palette}, {"events", ScopeGlobal, &k.Events}, {"theme", ScopeGlobal, &k.Theme},
+		{"messages", ScopeGlobal, &k.Messages}, {"mute-oom", ScopeGlobal, &k.MuteOOM},
 		{"up", ScopeNav, &k.Up}, {"down", ScopeNav, &k.Down}, {"page-up", ScopeNav, &k.PageUp},
 		{"page-down", ScopeNav, &k.PageDown}, {"top", ScopeNav, &k.Top}, {"bottom", ScopeNav, &k.Bottom},
 		{"open", ScopeList, &k.Open}, {"logs", ScopeList, &k.Logs}, {"filter", ScopeList, &k.Filter},
@@ -147,7 +155,7 @@ func conflicts(a, b Scope) bool {
 
 // GlobalHelp is the global keys, for every screen's help.
 func (k *KeyMap) GlobalHelp() []key.Binding {
-	return []key.Binding{k.Help, k.Palette, k.Events, k.Theme, k.Back, k.Quit}
+	return []key.Binding{k.Help, k.Palette, k.Events, k.Messages, k.MuteOOM, k.Theme, k.Back, k.Quit}
 }
 
 // NavHelp is the navigation keys.

@@ -32,8 +32,7 @@ type row struct {
 // The list's columns, in display order. Sparkline and bar ride with the
 // cpu and memory columns.
 const (
-	colMark = iota
-	colID
+	colID = iota
 	colStatus
 	colPid
 	colCPU
@@ -54,11 +53,6 @@ func (m *Model) columns() []table.Column[*row] {
 		return func(r *row, _ table.Cell) string { return f(r) }
 	}
 	cols := make([]table.Column[*row], colKind+1)
-	// The cursor and marks show as characters too: with no colour
-	// (NO_COLOR, a dumb terminal) styles are dropped.
-	cols[colMark] = table.Column[*row]{Width: 2, Cell: func(r *row, at table.Cell) string {
-		return map[bool]string{false: " ", true: ">"}[at.Selected] + map[bool]string{false: " ", true: "*"}[m.marked[r.c.ID]]
-	}}
 	cols[colID] = table.Column[*row]{Title: "ID", MinWidth: 12,
 		Less: func(a, b *row) int { return strings.Compare(a.c.ID, b.c.ID) },
 		Cell: plain(func(r *row) string { return r.id }),
@@ -213,16 +207,11 @@ func memText(r *row) string {
 	if r.mem == 0 && r.limit == 0 {
 		return "-"
 	}
-	s := shortBytes(r.mem)
+	s := format.CompactBytes(r.mem)
 	if r.limit > 0 {
-		s += "/" + shortBytes(r.limit)
+		s += "/" + format.CompactBytes(r.limit)
 	}
 	return s
-}
-
-// shortBytes is HumanBytes without the "iB": the list is narrow.
-func shortBytes(n uint64) string {
-	return strings.TrimSuffix(format.HumanBytes(n), "iB")
 }
 
 // sparkBlocks draw a sparkline: the one chart small enough for a table

@@ -45,6 +45,7 @@ func New(c *common.Common) *Model {
 		}
 		return r.rev << 1
 	}
+	m.table.Marked = func(r *row) bool { return m.marked[r.c.ID] }
 	m.table.Fields = func(r *row) []string { return []string{r.c.ID, string(r.c.Status), r.c.Runtime, kindWord(r.c)} }
 	m.table.Tie = func(a, b *row) int { return strings.Compare(a.c.ID, b.c.ID) }
 	m.table.Layout = m.layout

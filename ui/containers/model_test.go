@@ -130,3 +130,20 @@ func thousand(b *testing.B) *Model {
 	}
 	return New(uitest.NewCommon(b, f, 160, 48, "dark", true))
 }
+
+// The memory column speaks the IEC units every other view prints.
+func TestMemTextUnits(t *testing.T) {
+	for _, tt := range []struct {
+		r    row
+		want string
+	}{
+		{row{mem: 20 << 20, limit: 32 << 20}, "20.0MiB/32.0MiB"},
+		{row{mem: 1536 << 10}, "1.5MiB"},
+		{row{mem: 1000 << 20, limit: 1023 << 20}, "1000MiB/1023MiB"},
+		{row{}, "-"},
+	} {
+		if got := memText(&tt.r); got != tt.want {
+			t.Errorf("memText(%d/%d) = %q, want %q", tt.r.mem, tt.r.limit, got, tt.want)
+		}
+	}
+}

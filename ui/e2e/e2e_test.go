@@ -83,7 +83,7 @@ func TestDemoTour(t *testing.T) {
 	}
 
 	// The grower's child is OOM-killed every few seconds.
-	tm.waitText(40*time.Second, "OOM kill in demo-mem")
+	tm.waitText(40*time.Second, "demo-mem OOM-killed ×")
 
 	pid := tm.pid()
 	tm.keys("q")

@@ -83,6 +83,7 @@ type Model struct {
 	fields []field
 	focus  int
 	width  int
+	height int // 0: no bound
 	styles Styles
 	help   help.Model
 	state  state
@@ -147,6 +148,15 @@ func (m *Model) SetWidth(w int) {
 
 // Width is the form's total width, border included.
 func (m Model) Width() int { return m.width }
+
+// SetHeight bounds the form's height, border included (0: no bound).
+// When its lines do not fit, the blank lines go first, then the fields
+// scroll to keep the focused one (and its error) in view, the title and
+// the key hints giving way when even that does not fit.
+func (m *Model) SetHeight(h int) { m.height = max(h, 0) }
+
+// Height is the bound SetHeight set.
+func (m Model) Height() int { return m.height }
 
 // Done reports that the form was submitted with every field valid; the
 // answers are then read with Text and Bool.
@@ -378,23 +388,58 @@ func (m Model) View() string {
 	}
 	s := m.styles
 	labelW, valueW := m.labelWidth(), m.valueWidth()
-	lines := []string{s.Title.Render(common.Fit(sanitize.OneLine(m.title), inner)), ""}
+	head := []string{s.Title.Render(common.Fit(sanitize.OneLine(m.title), inner)), ""}
 	indent := strings.Repeat(" ", markerWidth+labelW+labelGap)
+	var rows []string
+	focusFrom, focusTo := 0, 0 // the focused field's lines in rows
 	for i, f := range m.fields {
 		marker, label := "  ", s.Label
 		if i == m.focus {
 			marker, label = "> ", s.Focused
+			focusFrom = len(rows)
 		}
 		row := s.Focused.Render(marker) + label.Render(common.Fit(sanitize.OneLine(f.Label), labelW)) +
 			strings.Repeat(" ", labelGap) + m.value(f, valueW)
-		lines = append(lines, common.Fit(row, inner))
+		rows = append(rows, common.Fit(row, inner))
 		if f.err != "" {
-			lines = append(lines, common.Fit(indent+s.Error.Render("✗ "+f.err), inner))
+			rows = append(rows, common.Fit(indent+s.Error.Render("✗ "+f.err), inner))
+		}
+		if i == m.focus {
+			focusTo = len(rows)
 		}
 	}
-	lines = append(lines, "", common.Fit(m.help.ShortHelpView(m.hints()), inner))
+	foot := []string{"", common.Fit(m.help.ShortHelpView(m.hints()), inner)}
+	if m.height > 0 {
+		head, rows, foot = m.squeeze(head, rows, foot, focusFrom, focusTo)
+	}
+	lines := append(append(head, rows...), foot...)
 	box := s.Box.Width(inner + s.Box.GetHorizontalPadding())
 	return box.Render(strings.Join(lines, "\n"))
+}
+
+// squeeze fits the form's lines into its height: the blank lines go,
+// then the rows scroll to keep the focused field's lines (from, to) in
+// view, the title and then the hints going when those would not show.
+func (m Model) squeeze(head, rows, foot []string, from, to int) ([]string, []string, []string) {
+	room := m.height - m.styles.Box.GetVerticalFrameSize()
+	if len(head)+len(rows)+len(foot) <= room {
+		return head, rows, foot
+	}
+	head, foot = head[:1], foot[1:]
+	avail := room - len(head) - len(foot)
+	if avail < to-from {
+		head, avail = nil, avail+1
+	}
+	if avail < to-from {
+		foot, avail = nil, avail+1
+	}
+	avail = max(avail, 1)
+	if len(rows) <= avail {
+		return head, rows, foot
+	}
+	start := max(to-avail, 0)
+	start = min(start, from)
+	return head, rows[start:min(start+avail, len(rows))], foot
 }
 
 // value renders a field's value column.

@@ -194,6 +194,24 @@ func TestTinyWidths(t *testing.T) {
 	}
 }
 
+// A form taller than its height drops its blank lines, then scrolls its
+// fields to keep the focused one (and its error) in view.
+func TestHeights(t *testing.T) {
+	for h := 3; h <= 12; h++ {
+		m := checkpointForm()
+		m.SetWidth(40)
+		m.SetHeight(h)
+		m = feed(m, "tab", "tab", "tab", "backspace", "backspace", "backspace", "backspace", "enter")
+		v := ansi.Strip(m.View())
+		if n := strings.Count(v, "\n") + 1; n > h {
+			t.Errorf("height %d: %d lines:\n%s", h, n, v)
+		}
+		if !strings.Contains(v, "> Name") || h >= 4 && !strings.Contains(v, "required") {
+			t.Errorf("height %d: the focused field or its error is not in view:\n%s", h, v)
+		}
+	}
+}
+
 func TestGolden(t *testing.T) {
 	f := uitest.New()
 	c := uitest.NewCommon(t, f, 80, 24, "dark", false)

@@ -54,6 +54,26 @@ func HumanBytes(n uint64) string {
 	return fmt.Sprintf("%.1f%ciB", v, "KMGTPE"[exp])
 }
 
+// CompactBytes is HumanBytes in at most four digits, for narrow columns:
+// one decimal below 100 of a unit, none above (20.5MiB, 512MiB, 1.5GiB).
+// The units stay IEC, as everywhere berth prints bytes.
+func CompactBytes(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%dB", n)
+	}
+	v, exp := float64(n)/unit, 0
+	// Move up a unit when rounding to a whole number would print 1024.
+	for v >= unit-0.5 && exp < 5 {
+		v /= unit
+		exp++
+	}
+	if v >= 99.95 {
+		return fmt.Sprintf("%.0f%ciB", v, "KMGTPE"[exp])
+	}
+	return fmt.Sprintf("%.1f%ciB", v, "KMGTPE"[exp])
+}
+
 // ParseBytes reads a size: a number with an optional k, m, g or t suffix
 // (binary units, with or without "b"/"ib").
 func ParseBytes(s string) (int64, error) {

@@ -175,3 +175,31 @@ func TestAgo(t *testing.T) {
 		}
 	}
 }
+
+// TestCompactBytes: IEC units as HumanBytes, in at most four digits, so
+// a narrow column never shows a bare K or M.
+func TestCompactBytes(t *testing.T) {
+	for _, tt := range []struct {
+		in   uint64
+		want string
+	}{
+		{0, "0B"},
+		{1023, "1023B"},
+		{1024, "1.0KiB"},
+		{1536, "1.5KiB"},
+		{20 << 20, "20.0MiB"},
+		{99<<20 + 1000<<10, "100MiB"},
+		{512 << 20, "512MiB"},
+		{1023 << 20, "1023MiB"},
+		{1024<<20 - 1, "1.0GiB"},
+		{3 << 30, "3.0GiB"},
+		{math.MaxUint64, "16.0EiB"},
+	} {
+		if got := CompactBytes(tt.in); got != tt.want {
+			t.Errorf("CompactBytes(%d) = %q, want %q", tt.in, got, tt.want)
+		}
+		if got := CompactBytes(tt.in); len(got) > 7 {
+			t.Errorf("CompactBytes(%d) = %q: wider than 7", tt.in, got)
+		}
+	}
+}

@@ -4,7 +4,9 @@
 // it, so screens hold no per-cell switch; the table keeps the rows, the
 // cursor and the visible window, renders only the rows on screen from a
 // cache keyed by (row id, row revision, width, theme), and gives every
-// table the same regexp filter on /.
+// table the same regexp filter on /. Every table draws a gutter before
+// its columns: '>' on the row under the cursor (and, in a table with
+// marks, '*' on a marked row), so selection never rests on colour alone.
 package table
 
 import (
@@ -40,11 +42,9 @@ type Column[R any] struct {
 	Paint func(r R) common.Paint
 }
 
-// Cell is where a cell is drawn: its width, and whether its row is under
-// the cursor (the list's mark column shows the cursor as a character).
+// Cell is where a cell is drawn: its width.
 type Cell struct {
-	Width    int
-	Selected bool
+	Width int
 }
 
 // Spec is a column as laid out: its index in the table's columns and the
@@ -74,6 +74,10 @@ type Model[R any] struct {
 	Layout func(width int) []Spec
 	// RowPaint colours a whole unselected row (nil: none).
 	RowPaint func(R) common.Paint
+	// Marked reports a row marked for a bulk action, shown by '*' in the
+	// gutter beside the cursor's '>' (nil: the table has no marks, and
+	// its gutter is the cursor's alone). Rev must change with the mark.
+	Marked func(R) bool
 
 	keys   *common.KeyMap
 	rows   []R // every row, sorted
@@ -302,8 +306,18 @@ func (m *Model[R]) FilterLine(st *common.Styles) string {
 	return ""
 }
 
-// layout is the columns shown at width.
+// gutter is the cells before the first column: the cursor's, the mark's
+// in a table with marks, and a space.
+func (m *Model[R]) gutter() int {
+	if m.Marked != nil {
+		return 3
+	}
+	return 2
+}
+
+// layout is the columns shown at width (the gutter aside).
 func (m *Model[R]) layout(width int) []Spec {
+	width = max(width-m.gutter(), 0)
 	if m.Layout != nil {
 		return m.Layout(width)
 	}
@@ -387,7 +401,7 @@ func (m *Model[R]) View(width, height int, st *common.Styles) []string {
 	cols := m.columns(specs)
 	m.cache.check(specs, width, st.Theme)
 	lines := make([]string, 0, height+1)
-	lines = append(lines, st.P.Header.Render(common.Fit(common.Header(cols), width)))
+	lines = append(lines, st.P.Header.Render(common.Fit(blanks(m.gutter())+common.Header(cols), width)))
 	cur := m.cursor
 	cur.Clamp(len(m.shown), height)
 	end := min(cur.Offset+height, len(m.shown))
@@ -420,10 +434,10 @@ func (m *Model[R]) rev(r R) uint64 {
 	return m.Rev(r)
 }
 
-// line renders row r's cells, one space between columns: plain when
-// selected (the selection style goes over the whole line, so the cursor
-// reads the same in every theme), else each painted. Each cell is
-// measured once.
+// line renders row r's gutter and cells, one space between columns:
+// plain when selected (the selection style goes over the whole line, so
+// the cursor reads the same in every theme), else each painted. Each cell
+// is measured once.
 func (m *Model[R]) line(r R, specs []Spec, b *strings.Builder, selected bool) string {
 	b.Reset()
 	// Room for the cells, multi-byte symbols and a few paints, so the
@@ -433,12 +447,17 @@ func (m *Model[R]) line(r R, specs []Spec, b *strings.Builder, selected bool) st
 		n += s.Width + 1
 	}
 	b.Grow(2*n + 64)
+	b.WriteByte(sign(selected, '>'))
+	if m.Marked != nil {
+		b.WriteByte(sign(m.Marked(r), '*'))
+	}
+	b.WriteByte(' ')
 	for i, s := range specs {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
 		c := &m.Columns[s.Col]
-		v := c.Cell(r, Cell{Width: s.Width, Selected: selected})
+		v := c.Cell(r, Cell{Width: s.Width})
 		n := common.Width(v)
 		if n > s.Width {
 			v, n = common.Fit(v, s.Width), s.Width
@@ -460,6 +479,14 @@ func (m *Model[R]) line(r R, specs []Spec, b *strings.Builder, selected bool) st
 		}
 	}
 	return b.String()
+}
+
+// sign is c when on is set, else a space.
+func sign(on bool, c byte) byte {
+	if on {
+		return c
+	}
+	return ' '
 }
 
 // spaces serves the padding of cells without allocating it.

@@ -91,3 +91,18 @@ func TestNarrow(t *testing.T) {
 		t.Fatalf("8 cells kept %d columns, want 1", got)
 	}
 }
+
+// The cursor's row begins with '>', a marked row's with '*' beside it,
+// in plain text: selection and marks never rest on colour alone.
+func TestGutter(t *testing.T) {
+	m, rows, _ := counting(t)
+	st := uitest.NewCommon(t, uitest.New(), 40, 10, "no-color", false).Styles
+	m.Move(1)
+	if v := m.View(40, 5, st); !strings.HasPrefix(v[2], "> b") || !strings.HasPrefix(v[1], "  a") || !strings.HasPrefix(v[0], "  ID") {
+		t.Fatalf("gutter without marks:\n%s", strings.Join(v, "\n"))
+	}
+	m.Marked = func(r *item) bool { return r == rows[2] }
+	if v := m.View(40, 5, st); !strings.HasPrefix(v[2], ">  b") || !strings.HasPrefix(v[3], " * c") {
+		t.Fatalf("gutter with marks:\n%s", strings.Join(v, "\n"))
+	}
+}
