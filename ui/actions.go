@@ -13,17 +13,14 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 )
 
-// openModalMsg opens a modal: a step of an action that needs another
-// answer (a signal, then a confirmation).
-type openModalMsg struct{ modal modal }
-
-func open(md modal) tea.Cmd { return func() tea.Msg { return openModalMsg{md} } }
-
 // onAction starts an action a screen (or the palette) asked for: the
 // harmless ones run at once, the others ask first.
 func (m *Model) onAction(a common.ActionMsg) tea.Cmd {
 	if len(a.IDs) == 0 {
 		m.say(common.StatusMsg{Text: "nothing to act on: the marked containers are hidden by the filter", Level: common.LevelWarning})
+		return nil
+	}
+	if m.refuseExternal(a) {
 		return nil
 	}
 	switch a.Action {
@@ -81,7 +78,7 @@ func (m *Model) onAction(a common.ActionMsg) tea.Cmd {
 	case common.ActKill:
 		return m.signalMenu(a, fmt.Sprintf("signal %s", names(a.IDs)))
 	case common.ActSignalProcess:
-		return m.signalMenu(a, fmt.Sprintf("signal process %d in %s", a.Pid, names(a.IDs)))
+		return m.signalMenu(a, fmt.Sprintf("signal %s in %s", processName(a), names(a.IDs)))
 	case common.ActDelete:
 		return m.confirmDelete(a)
 	case common.ActExec:
@@ -133,7 +130,7 @@ func (m *Model) run(a common.ActionMsg, done string, fn func(ctx context.Context
 				errs = append(errs, err)
 			}
 		}
-		msg := common.DoneMsg{Action: a.Action, IDs: ids, Text: done}
+		msg := common.DoneMsg{Action: a.Action, IDs: ids, Checkpoint: a.Checkpoint, Text: done}
 		if len(errs) > 0 {
 			msg.Err = errs[0]
 			if len(errs) > 1 {
@@ -182,5 +179,11 @@ func (m *Model) onDone(msg common.DoneMsg) tea.Cmd {
 		m.status = common.StatusMsg{Text: msg.Text} // navigate cleared it (the log has it)
 		return tea.Batch(m.requestList(), cmd)
 	}
-	return tea.Batch(m.requestList(), m.forward(msg))
+	cmds := []tea.Cmd{m.requestList(), m.forward(msg)}
+	if cp := m.tabs[common.TabCheckpoints]; msg.Action == common.ActCheckpoint && m.page() != cp {
+		// The checkpoints tab selects the checkpoint made when it next
+		// shows, wherever the checkpoint was asked for.
+		cmds = append(cmds, cp.Update(msg))
+	}
+	return tea.Batch(cmds...)
 }

@@ -77,6 +77,8 @@ type Model struct {
 	help     help.Model
 
 	refresh
+	// limitsGen is the generation of the update form's limits read.
+	limitsGen uint64
 	// prev is the screen the events timeline was opened from.
 	prev common.NavigateMsg
 
@@ -110,7 +112,7 @@ func New(o Options) *Model {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &common.Common{
 		Ctx: ctx, Core: o.Core, Store: common.NewStore(), Styles: common.NewStyles(o.Theme, o.Renderer),
-		Keys: o.Keys, Width: 80, Height: 22, Now: o.Now(),
+		Keys: o.Keys, Width: 80, Height: 22, Now: o.Now(), Requests: &common.Requests{},
 	}
 	m := &Model{c: c, opts: o, ctx: ctx, stop: cancel, help: help.New(), termW: 80, termH: 24,
 		oomKills: map[string]int{}, muted: map[string]bool{}}
@@ -215,24 +217,30 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case muteMsg:
 		m.setMuted(msg.id, msg.on)
 		return m, nil
-	case openModalMsg:
-		m.modal = msg.modal
-		return m, nil
 	case common.DoneMsg:
 		return m, m.onDone(msg)
+	case formLimitsMsg:
+		m.onFormLimits(msg)
+		return m, nil
 	case execReadyMsg:
 		return m, m.onExecReady(msg)
 	case themeMsg:
 		return m, m.onTheme(msg)
 	case tea.KeyMsg:
-		return m, m.onKey(msg)
+		return m, m.onKeys(msg)
 	}
 	return m, m.forward(msg)
 }
 
-// forward passes a message to the page on view.
+// forward passes a message to the page on view, then takes what the
+// page asked for in it (see common.Requests), in order.
 func (m *Model) forward(msg tea.Msg) tea.Cmd {
-	return m.page().Update(msg)
+	cmds := []tea.Cmd{m.page().Update(msg)}
+	for _, req := range m.c.Requests.Take() {
+		_, cmd := m.update(req)
+		cmds = append(cmds, cmd)
+	}
+	return tea.Batch(cmds...)
 }
 
 // resize records the terminal size and gives the page what is left of
@@ -288,6 +296,55 @@ func (m *Model) switchTab(t common.Tab) tea.Cmd {
 		return nil
 	}
 	return m.navigate(common.NavigateMsg{Screen: common.ScreenContainer, ID: m.id, Tab: t})
+}
+
+// onKeys handles a key message. Several runes read at once (typed fast
+// over a slow link, or pasted) come as one message: each is handled as
+// a key of its own, in order, until a text field has the focus (a filter
+// just opened, a form); the rest of the batch is then its text. A paste
+// is text the operator did not type key by key: it never answers a
+// confirmation.
+func (m *Model) onKeys(msg tea.KeyMsg) tea.Cmd {
+	if msg.Type != tea.KeyRunes || len(msg.Runes) < 2 {
+		return m.onKey(msg)
+	}
+	var cmds []tea.Cmd
+	for i, r := range msg.Runes {
+		if m.takingText() {
+			rest := msg
+			rest.Runes = msg.Runes[i:]
+			return tea.Batch(append(cmds, m.onKey(rest))...)
+		}
+		k, ok := runeKey(r)
+		if _, confirming := m.modal.(*confirm); !ok || msg.Paste && confirming {
+			continue // pasted text never answers a confirmation
+		}
+		cmds = append(cmds, m.onKey(k))
+	}
+	return tea.Batch(cmds...)
+}
+
+// runeKey is one rune of a batch as the key message bubbletea would have
+// sent had it come alone. Control characters come only in a paste (typed
+// ones arrive as keys of their own) and are dropped: pasted text never
+// presses enter.
+func runeKey(r rune) (tea.KeyMsg, bool) {
+	switch {
+	case r == ' ':
+		return tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}}, true
+	case r < ' ' || r == 0x7f:
+		return tea.KeyMsg{}, false
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}}, true
+}
+
+// takingText reports that what is typed now is text: an open modal's
+// text field, or a page's prompt, has the focus.
+func (m *Model) takingText() bool {
+	if m.modal != nil {
+		return m.modal.takingText()
+	}
+	return m.page().Capturing()
 }
 
 // onKey: an open modal takes every key; a page taking text takes every

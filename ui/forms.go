@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -15,10 +16,13 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 )
 
-// formModal is an open form and what its submission runs.
+// formModal is an open form and what its submission runs: a command, or
+// the next modal (a confirmation).
 type formModal struct {
 	f      form.Model
-	submit func(form.Model) tea.Cmd
+	submit func(form.Model) (modal, tea.Cmd)
+	// limits links the update form to the limits it is filled with.
+	limits *limitsForm
 }
 
 func (m *formModal) update(msg tea.KeyMsg, c *common.Common, r room) (modal, tea.Cmd) {
@@ -29,10 +33,12 @@ func (m *formModal) update(msg tea.KeyMsg, c *common.Common, r room) (modal, tea
 	case m.f.Cancelled():
 		return nil, nil
 	case m.f.Done():
-		return nil, m.submit(m.f)
+		return m.submit(m.f)
 	}
 	return m, cmd
 }
+
+func (m *formModal) takingText() bool { return m.f.TakingText() }
 
 // view draws the form fitted to its room (on a copy: View changes
 // nothing).
@@ -53,49 +59,104 @@ func fitForm(f *form.Model, r room) {
 	}
 }
 
-func (m *Model) newForm(title string, submit func(form.Model) tea.Cmd, fields ...form.Field) {
+func (m *Model) newForm(title string, submit func(form.Model) (modal, tea.Cmd), fields ...form.Field) {
 	f := form.New(title, fields...)
 	f.SetStyles(form.StylesFrom(m.c.Styles))
 	fitForm(&f, m.room())
 	m.modal = &formModal{f: f, submit: submit}
 }
 
-// updateForm asks for new limits, showing the current ones.
+// formLimitsMsg is a container's limits, read for the update form opened
+// as generation gen.
+type formLimitsMsg struct {
+	id     string
+	gen    uint64
+	limits common.Limits
+	err    error
+}
+
+// limitsForm is the update form's link to the limits it shows: the
+// container they are read from, the read's generation, and the text each
+// field was filled with (what submitting it unchanged sends nothing for).
+type limitsForm struct {
+	id     string
+	gen    uint64
+	filled map[string]string
+}
+
+// updateForm asks for new limits. For one container the form opens at
+// once (keys typed after u reach it) and its fields fill with the limits
+// the cgroup has now when the read comes back.
 func (m *Model) updateForm(a common.ActionMsg) tea.Cmd {
-	// The limits as last seen: memory in every sample, the pids limit
-	// and quota in full ones (taken while the container is on screen).
-	var cur core.Stats
-	var full common.Point
-	if len(a.IDs) == 1 {
-		if h := m.c.Store.History[a.IDs[0]]; h != nil {
-			cur = h.Sample()
-			full, _ = h.LastFull()
+	lf := &limitsForm{filled: map[string]string{}}
+	m.newForm("Update limits of "+names(a.IDs), func(f form.Model) (modal, tea.Cmd) {
+		unchanged := func(name string) string {
+			if t := f.Text(name); t != lf.filled[name] {
+				return t
+			}
+			return ""
 		}
-	}
-	memHint, pidsHint, cpuHint := "unchanged (e.g. 512m, 0 = none)", "unchanged (0 = none)", "unchanged (e.g. 0.5, 0 = none)"
-	if cur.MemoryLimit > 0 {
-		memHint = "now " + format.HumanBytes(cur.MemoryLimit) + "; 0 = none"
-	}
-	if full.PidsLimit > 0 {
-		pidsHint = "now " + strconv.FormatUint(full.PidsLimit, 10) + "; 0 = none"
-	}
-	if full.CPUQuota > 0 {
-		cpuHint = "now " + strconv.FormatFloat(full.CPUQuota, 'g', 3, 64) + "; 0 = none"
-	}
-	m.newForm("Update limits of "+names(a.IDs), func(f form.Model) tea.Cmd {
-		r, err := format.ParseLimits(f.Text("memory"), f.Text("pids"), f.Text("cpus"))
-		if err != nil {
+		r, err := format.ParseLimits(unchanged("memory"), unchanged("pids"), unchanged("cpus"))
+		switch {
+		case errors.Is(err, format.ErrNoLimits) && len(lf.filled) > 0:
+			m.say(common.StatusMsg{Text: "limits of " + names(a.IDs) + " unchanged"})
+			return nil, nil
+		case err != nil:
 			m.say(common.Error(err))
-			return nil
+			return nil, nil
 		}
 		m.say(common.StatusMsg{Text: "updating limits of " + names(a.IDs) + "…"})
-		return m.run(a, "limits of "+names(a.IDs)+" updated", func(ctx context.Context, cr common.Core, id string) error { return cr.Update(ctx, id, r) })
+		return nil, m.run(a, "limits of "+names(a.IDs)+" updated", func(ctx context.Context, cr common.Core, id string) error { return cr.Update(ctx, id, r) })
 	},
-		form.Field{Name: "memory", Label: "memory", Placeholder: memHint, Validate: optional(func(s string) error { _, err := format.ParseMemoryLimit(s); return err })},
-		form.Field{Name: "pids", Label: "pids", Placeholder: pidsHint, Validate: optional(func(s string) error { _, err := format.ParsePidsLimit(s); return err })},
-		form.Field{Name: "cpus", Label: "cpus", Placeholder: cpuHint, Validate: optional(func(s string) error { _, err := format.ParseCPUs(s); return err })},
+		form.Field{Name: "memory", Label: "memory", Placeholder: "unchanged (e.g. 512m, 0 = none)", Validate: optional(func(s string) error { _, err := format.ParseMemoryLimit(s); return err })},
+		form.Field{Name: "pids", Label: "pids", Placeholder: "unchanged (0 = none)", Validate: optional(func(s string) error { _, err := format.ParsePidsLimit(s); return err })},
+		form.Field{Name: "cpus", Label: "cpus", Placeholder: "unchanged (e.g. 0.5, 0 = none)", Validate: optional(func(s string) error { _, err := format.ParseCPUs(s); return err })},
 	)
-	return nil
+	c, ok := m.c.Store.Get(a.IDs[0])
+	if len(a.IDs) != 1 || !ok {
+		return nil
+	}
+	m.limitsGen++
+	lf.id, lf.gen = c.ID, m.limitsGen
+	m.modal.(*formModal).limits = lf
+	s, gen := m.c.Core, m.limitsGen
+	return func() tea.Msg {
+		l, err := common.ReadLimits(s, c)
+		return formLimitsMsg{id: c.ID, gen: gen, limits: l, err: err}
+	}
+}
+
+// onFormLimits fills the update form still open for the limits read with
+// them: a limit set as its value, none as an empty field saying so. A
+// field already typed in is left alone.
+func (m *Model) onFormLimits(msg formLimitsMsg) {
+	fm, ok := m.modal.(*formModal)
+	if !ok || fm.limits == nil || fm.limits.gen != msg.gen || fm.limits.id != msg.id {
+		return
+	}
+	if msg.err != nil {
+		m.say(common.StatusMsg{Text: "current limits unknown: " + msg.err.Error(), Level: common.LevelWarning})
+		return
+	}
+	l := msg.limits
+	for _, v := range []struct {
+		name, example string
+		set           bool
+		text          string
+	}{
+		{"memory", "512m", l.Memory > 0, format.MemoryLimitText(l.Memory)},
+		{"pids", "100", l.Pids > 0, strconv.FormatUint(l.Pids, 10)},
+		{"cpus", "0.5", l.CPUs > 0, format.CPUsText(l.CPUs)},
+	} {
+		if !v.set {
+			fm.f.SetPlaceholder(v.name, "no limit now (e.g. "+v.example+")")
+			fm.limits.filled[v.name] = ""
+			continue
+		}
+		if fm.f.Fill(v.name, v.text) {
+			fm.limits.filled[v.name] = v.text
+		}
+	}
 }
 
 // optional accepts an empty field (unchanged) or what check accepts; that
@@ -117,12 +178,13 @@ func (m *Model) checkpointForm(a common.ActionMsg) tea.Cmd {
 		return nil
 	}
 	name := "cp-" + m.c.Now.Format("20060102-150405")
-	m.newForm("Checkpoint "+names(a.IDs), func(f form.Model) tea.Cmd {
+	m.newForm("Checkpoint "+names(a.IDs), func(f form.Model) (modal, tea.Cmd) {
 		o := core.CheckpointOptions{
 			LeaveRunning: f.Bool("leave-running"), TCPEstablished: f.Bool("tcp"), ExtUnixSk: f.Bool("unix"),
 			ShellJob: f.Bool("shell-job"), FileLocks: f.Bool("file-locks"),
 		}
 		n := strings.TrimSpace(f.Text("name"))
+		a.Checkpoint = n // the page selects it once made
 		do := m.run(a, "checkpoint "+sanitize.OneLine(n)+" of "+names(a.IDs)+" created", func(ctx context.Context, cr common.Core, id string) error {
 			_, err := cr.CreateCheckpoint(ctx, id, n, o)
 			return err
@@ -130,12 +192,12 @@ func (m *Model) checkpointForm(a common.ActionMsg) tea.Cmd {
 		// The status first, then the work: its result replaces it.
 		do = tea.Sequence(status("checkpointing "+names(a.IDs)+"…"), do)
 		if o.LeaveRunning {
-			return do
+			return nil, do
 		}
-		return open(&confirm{
+		return &confirm{
 			title: fmt.Sprintf("Checkpoint and stop %s?", names(a.IDs)), body: "Without leave-running the dump ends the container; restore brings it back.",
 			yesLabel: "Checkpoint and stop", yes: do,
-		})
+		}, nil
 	},
 		form.Field{Name: "name", Label: "name", Value: name, CharLimit: 128, Validate: core.ValidateName},
 		form.Field{Name: "leave-running", Label: "leave running", Kind: form.KindBool, Checked: true},
@@ -167,14 +229,14 @@ func (m *Model) restore(a common.ActionMsg) tea.Cmd {
 	if c, ok := m.c.Store.Get(id); ok && c.Running() {
 		inPlace = "it runs: give a new id"
 	}
-	m.newForm("Restore "+sanitize.OneLine(a.Checkpoint)+" of "+sanitize.OneLine(id), func(f form.Model) tea.Cmd {
+	m.newForm("Restore "+sanitize.OneLine(a.Checkpoint)+" of "+sanitize.OneLine(id), func(f form.Model) (modal, tea.Cmd) {
 		as := strings.TrimSpace(f.Text("as"))
 		o := core.RestoreOptions{As: as, Paused: f.Bool("paused")}
 		label := fmt.Sprintf("restored %s from %s", sanitize.OneLine(id), sanitize.OneLine(a.Checkpoint))
 		if as != "" {
 			label = fmt.Sprintf("restored %s of %s as %s", sanitize.OneLine(a.Checkpoint), sanitize.OneLine(id), sanitize.OneLine(as))
 		}
-		return tea.Sequence(status("restoring…"), m.run(a, label, func(ctx context.Context, cr common.Core, id string) error {
+		return nil, tea.Sequence(status("restoring…"), m.run(a, label, func(ctx context.Context, cr common.Core, id string) error {
 			_, err := cr.Restore(ctx, id, a.Checkpoint, o)
 			return err
 		}))

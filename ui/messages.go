@@ -119,6 +119,8 @@ func (m *messagesModal) lines(c *common.Common, width int) []string {
 	return out
 }
 
+func (m *messagesModal) takingText() bool { return false }
+
 func (m *messagesModal) view(c *common.Common, r room) string {
 	st := c.Styles
 	w, h := r.inner()

@@ -14,12 +14,16 @@ import (
 )
 
 // modal takes every key while open. update returns nil when the modal
-// closes, with the command its choice runs. Both are given the modal's
-// room, the terminal, which the modal fits whole: it shrinks, and
-// scrolls what still does not fit.
+// closes, with the command its choice runs; a modal that leads to another
+// (a signal menu to its confirmation) returns the next one, so keys read
+// in the same batch reach it. Both are given the modal's room, the
+// terminal, which the modal fits whole: it shrinks, and scrolls what
+// still does not fit.
 type modal interface {
 	update(msg tea.KeyMsg, c *common.Common, r room) (modal, tea.Cmd)
 	view(c *common.Common, r room) string
+	// takingText reports that a text field has the focus: keys are text.
+	takingText() bool
 }
 
 // confirm asks before a destructive action; Cancel is the default, so an
@@ -48,6 +52,8 @@ func (m *confirm) update(msg tea.KeyMsg, c *common.Common, _ room) (modal, tea.C
 	}
 	return m, nil
 }
+
+func (m *confirm) takingText() bool { return false }
 
 // view wraps the question to the room; when it is short of rows the
 // blank line, then the body's end, then the key hints give way, never
@@ -117,10 +123,12 @@ func maxWidth(lines []string) int {
 	return w
 }
 
-// menuItem is one choice of a menu: a label and what it runs.
+// menuItem is one choice of a menu: a label and what it runs, or the
+// modal it opens next.
 type menuItem struct {
 	label, hint string
 	run         tea.Cmd
+	next        modal
 }
 
 // menu picks one item: the signal menu and the command palette. With a
@@ -196,7 +204,7 @@ func (m *menu) update(msg tea.KeyMsg, c *common.Common, r room) (modal, tea.Cmd)
 		return nil, nil
 	case key.Matches(msg, menuKeys.Run):
 		if m.cursor.Index < len(m.shown) {
-			return nil, m.items[m.shown[m.cursor.Index]].run
+			return m.pick(m.cursor.Index)
 		}
 		return m, nil
 	case msg.Type == tea.KeyUp:
@@ -218,11 +226,20 @@ func (m *menu) update(msg tea.KeyMsg, c *common.Common, r room) (modal, tea.Cmd)
 	// Without a filter, a digit picks an item directly.
 	if s := msg.String(); len(s) == 1 && s[0] >= '1' && s[0] <= '9' {
 		if i := int(s[0] - '1'); i < len(m.shown) {
-			return nil, m.items[m.shown[i]].run
+			return m.pick(i)
 		}
 	}
 	return m, nil
 }
+
+// pick chooses shown item i: the menu closes, or gives way to the
+// item's next modal.
+func (m *menu) pick(i int) (modal, tea.Cmd) {
+	it := m.items[m.shown[i]]
+	return it.next, it.run
+}
+
+func (m *menu) takingText() bool { return m.filter != nil }
 
 func (m *menu) view(c *common.Common, r room) string {
 	st := c.Styles
@@ -281,6 +298,8 @@ func (m *helpModal) update(msg tea.KeyMsg, c *common.Common, r room) (modal, tea
 	}
 	return nil, nil
 }
+
+func (m *helpModal) takingText() bool { return false }
 
 // lines are the key groups laid out in columns that fit width (the key
 // column narrows in a narrow terminal, so descriptions still show).

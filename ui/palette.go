@@ -47,6 +47,9 @@ func (m *Model) palette() modal {
 			{"update limits", k.Update, common.ActUpdate}, {"checkpoint", k.Checkpoint, common.ActCheckpoint},
 			{"restore a checkpoint", k.Restore, common.ActRestore},
 		} {
+			if _, ok := managedOnly[a.act]; ok && m.anyExternal(ids) {
+				continue // refused for an external container: not offered
+			}
 			items = append(items, menuItem{label: a.label, hint: who + "  [" + a.b.Help().Key + "]",
 				run: msgCmd(common.ActionMsg{Action: a.act, IDs: ids})})
 		}
@@ -67,8 +70,8 @@ func (m *Model) palette() modal {
 	items = append(items,
 		menuItem{label: "container list", hint: "[" + k.Back.Help().Key + "]", run: msgCmd(common.NavigateMsg{Screen: common.ScreenList})},
 		menuItem{label: "events timeline", hint: "[" + k.Events.Help().Key + "]", run: msgCmd(common.NavigateMsg{Screen: common.ScreenEvents})},
-		menuItem{label: "help", hint: "[" + k.Help.Help().Key + "]", run: msgCmd(openModalMsg{m.helpModal()})},
-		menuItem{label: "message log", hint: "[" + k.Messages.Help().Key + "]", run: msgCmd(openModalMsg{newMessagesModal(&m.messages)})},
+		menuItem{label: "help", hint: "[" + k.Help.Help().Key + "]", next: m.helpModal()},
+		menuItem{label: "message log", hint: "[" + k.Messages.Help().Key + "]", next: newMessagesModal(&m.messages)},
 	)
 	for _, name := range m.opts.ThemeNames {
 		items = append(items, menuItem{label: "theme " + name, hint: "[" + k.Theme.Help().Key + " cycles]", run: loadTheme(name, m.opts.ThemeDir)})

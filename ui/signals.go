@@ -6,8 +6,10 @@ import (
 
 	"berth/core"
 	"berth/ui/common"
+	"berth/ui/sanitize"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 	"golang.org/x/sys/unix"
 )
 
@@ -28,6 +30,15 @@ var signals = []struct {
 	{"SIGCONT", unix.SIGCONT, "continue"},
 }
 
+// processName names the process a signals: its pid and its command,
+// escaped and shortened, for the menu and the confirmation.
+func processName(a common.ActionMsg) string {
+	if a.Command == "" {
+		return fmt.Sprintf("process %d", a.Pid)
+	}
+	return fmt.Sprintf("process %d (%s)", a.Pid, ansi.Truncate(sanitize.OneLine(a.Command), 40, "…"))
+}
+
 // signalMenu asks which signal, then confirms sending it. A paused
 // container takes only SIGKILL (it is thawed so it dies): the menu offers
 // nothing else when one of the targets is paused.
@@ -46,8 +57,8 @@ func (m *Model) signalMenu(a common.ActionMsg, title string) tea.Cmd {
 		what := fmt.Sprintf("Send %s to %s?", s.name, names(a.IDs))
 		sent := fmt.Sprintf("%s sent to %s", s.name, names(a.IDs))
 		if a.Action == common.ActSignalProcess {
-			what = fmt.Sprintf("Send %s to process %d in %s?", s.name, a.Pid, names(a.IDs))
-			sent = fmt.Sprintf("%s sent to process %d in %s", s.name, a.Pid, names(a.IDs))
+			what = fmt.Sprintf("Send %s to %s in %s?", s.name, processName(a), names(a.IDs))
+			sent = fmt.Sprintf("%s sent to %s in %s", s.name, processName(a), names(a.IDs))
 		}
 		fn := func(ctx context.Context, cr common.Core, id string) error { return cr.Kill(ctx, id, sig) }
 		if a.Action == common.ActSignalProcess {
@@ -55,9 +66,9 @@ func (m *Model) signalMenu(a common.ActionMsg, title string) tea.Cmd {
 				return cr.SignalProcess(ctx, id, a.Pid, a.Start, sig)
 			}
 		}
-		items[i] = menuItem{label: s.name, hint: s.hint, run: open(&confirm{
+		items[i] = menuItem{label: s.name, hint: s.hint, next: &confirm{
 			title: what, yesLabel: "Send " + s.name, yes: m.run(a, sent, fn),
-		})}
+		}}
 	}
 	m.modal = newMenu(title, items, false)
 	return nil

@@ -63,6 +63,9 @@ type Model struct {
 
 	logGen uint64   // of the latest inspect view
 	insp   *inspect // the open inspect view, nil on the list
+
+	// made is a checkpoint just made, selected once a load lists it.
+	made string
 }
 
 var (
@@ -120,6 +123,13 @@ func (m *Model) Back() bool {
 	return true
 }
 
+// external reports whether the container is another manager's: berth
+// neither checkpoints nor restores it.
+func (m *Model) external() bool {
+	ct, ok := m.c.Store.Get(m.id)
+	return ok && !ct.Managed
+}
+
 // Inspecting reports whether the inspect view is open.
 func (m *Model) Inspecting() bool { return m.insp != nil }
 
@@ -157,6 +167,9 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	case common.DoneMsg:
 		switch msg.Action {
 		case common.ActCheckpoint, common.ActRestore, common.ActDeleteCheckpoint:
+			if msg.Action == common.ActCheckpoint && msg.Err == nil && slices.Contains(msg.IDs, m.id) {
+				m.made = msg.Checkpoint
+			}
 			return m.reload()
 		}
 	case common.EventsMsg:
@@ -188,6 +201,9 @@ func (m *Model) setList(msg ListMsg) tea.Cmd {
 		m.nat = nat
 		m.table.SetHeight(m.listHeight())
 		m.table.SetRows(rows)
+		if m.made != "" && m.table.Select(m.made) {
+			m.made = ""
+		}
 		m.refreshInspect()
 	}
 	if m.again {
@@ -241,12 +257,12 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 		_, cmd := m.table.Update(k)
 		return cmd
 	case key.Matches(k, keys.Checkpoint):
-		return ask(common.ActionMsg{Action: common.ActCheckpoint, IDs: []string{m.id}})
+		return m.c.Ask(common.ActionMsg{Action: common.ActCheckpoint, IDs: []string{m.id}})
 	case key.Matches(k, keys.Restore):
 		return m.restore()
 	case key.Matches(k, keys.Delete):
 		if cp, ok := m.selected(); ok {
-			return ask(common.ActionMsg{Action: common.ActDeleteCheckpoint, IDs: []string{m.id}, Checkpoint: cp.Name})
+			return m.c.Ask(common.ActionMsg{Action: common.ActDeleteCheckpoint, IDs: []string{m.id}, Checkpoint: cp.Name})
 		}
 	case m.insp != nil:
 		m.scroll(k)
@@ -267,17 +283,12 @@ func (m *Model) restore() tea.Cmd {
 		return nil
 	}
 	if !cp.Valid {
-		return ask(common.StatusMsg{
+		return m.c.Ask(common.StatusMsg{
 			Text:  "cannot restore " + sanitize.OneLine(cp.Name) + ": " + invalidReason(cp),
 			Level: common.LevelWarning,
 		})
 	}
-	return ask(common.ActionMsg{Action: common.ActRestore, IDs: []string{m.id}, Checkpoint: cp.Name})
-}
-
-// ask is a command that delivers msg to the root.
-func ask(msg tea.Msg) tea.Cmd {
-	return func() tea.Msg { return msg }
+	return m.c.Ask(common.ActionMsg{Action: common.ActRestore, IDs: []string{m.id}, Checkpoint: cp.Name})
 }
 
 // View renders the list or the inspect view in exactly Common.Width x

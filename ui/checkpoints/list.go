@@ -188,6 +188,10 @@ func (m *Model) listView() string {
 	case !m.loaded && m.err == "":
 		lines = append(lines, s.Muted.Render("loading checkpoints…"))
 	case !m.loaded:
+	case len(m.list) == 0 && m.external():
+		ct, _ := m.c.Store.Get(m.id)
+		lines = append(lines, s.Muted.Render(fmt.Sprintf("%s is %s's: berth checkpoints only the containers it started.",
+			sanitize.OneLine(m.id), format.Owner(ct))))
 	case len(m.list) == 0:
 		lines = append(lines, s.Muted.Render(fmt.Sprintf("%s has no checkpoints: press %s to checkpoint it.",
 			sanitize.OneLine(m.id), m.c.Keys.Checkpoint.Help().Key)))

@@ -70,6 +70,8 @@ type ActionMsg struct {
 	Checkpoint string
 	Pid        int
 	Start      uint64
+	// Command is the signalled process's command, for the prompts.
+	Command string
 }
 
 // Level is a footer message's severity.
@@ -116,9 +118,12 @@ type EventsMsg struct {
 }
 
 // DoneMsg reports that an action on IDs ended; Err is nil on success.
+// Checkpoint is the checkpoint it was about (the one made, restored or
+// removed).
 type DoneMsg struct {
-	Action Action
-	IDs    []string
-	Text   string
-	Err    error
+	Action     Action
+	IDs        []string
+	Checkpoint string
+	Text       string
+	Err        error
 }

@@ -28,6 +28,8 @@ type Common struct {
 	Width, Height int
 	// Now is the clock as of the last tick: views never read the clock.
 	Now time.Time
+	// Requests, set by the root, collects what pages Ask of it.
+	Requests *Requests
 }
 
 // Width is s's width in cells. Text made of ASCII, SGR sequences and the

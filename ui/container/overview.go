@@ -2,6 +2,7 @@ package container
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"berth/ui/common"
 	"berth/ui/format"
 	"berth/ui/sanitize"
+	"berth/watch"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -28,6 +30,12 @@ type Overview struct {
 	specErr error
 	loaded  bool
 
+	// limits are the cgroup's limits as read when the page opened (and
+	// again after an update); limitsRev counts the reads taken in.
+	limits    *common.Limits
+	limitsGen uint64
+	limitsRev uint64
+
 	// lines is the content, built in Update for built.
 	lines  []string
 	built  overviewKey
@@ -37,11 +45,12 @@ type Overview struct {
 // overviewKey is what the content depends on: when any of it changes,
 // the lines are built again.
 type overviewKey struct {
-	gen, rev uint64
-	loaded   bool
-	width    int
-	now      time.Time
-	theme    string
+	gen, rev  uint64
+	limitsRev uint64
+	loaded    bool
+	width     int
+	now       time.Time
+	theme     string
 }
 
 var _ common.Page = (*Overview)(nil)
@@ -65,31 +74,93 @@ func loadSpec(in common.Inspector, id string, gen uint64) tea.Cmd {
 	}
 }
 
-// Open shows container id and loads its spec.
+// limitsMsg is container id's cgroup limits, read for generation gen.
+type limitsMsg struct {
+	id     string
+	gen    uint64
+	limits common.Limits
+	err    error
+}
+
+// loadLimits reads the container's limits off the UI's goroutine; a
+// container that is not running has none to read.
+func (o *Overview) loadLimits() tea.Cmd {
+	o.limitsGen++
+	ct, ok := o.c.Store.Get(o.id)
+	if !ok || !ct.Running() {
+		o.limits = nil
+		return nil
+	}
+	s, gen := o.c.Core, o.limitsGen
+	return func() tea.Msg {
+		l, err := common.ReadLimits(s, ct)
+		return limitsMsg{id: ct.ID, gen: gen, limits: l, err: err}
+	}
+}
+
+// Open shows container id and loads its spec and its limits.
 func (o *Overview) Open(id string) tea.Cmd {
 	o.id = id
 	o.gen++
-	o.spec, o.specErr, o.loaded = nil, nil, false
+	o.spec, o.specErr, o.loaded, o.limits = nil, nil, false, nil
 	o.scroll = scroll{}
+	cmds := []tea.Cmd{o.loadLimits()}
+	if ct, ok := o.c.Store.Get(id); ok && !ct.Managed {
+		// berth keeps a spec only for what it starts: an external
+		// container's is its manager's, in the bundle the record names.
+		o.loaded = true
+	} else {
+		cmds = append(cmds, loadSpec(o.c.Core, id, o.gen))
+	}
 	o.rebuild()
-	return loadSpec(o.c.Core, id, o.gen)
+	return tea.Batch(cmds...)
 }
 
-// Close drops the spec being loaded, if any.
-func (o *Overview) Close() { o.gen++ }
+// Close drops the spec and limits being loaded, if any.
+func (o *Overview) Close() {
+	o.gen++
+	o.limitsGen++
+}
 
 // Update takes the loaded spec and the scroll keys; any other message may
 // have changed the store, the size or the clock, so the content is
 // rebuilt when they did.
 func (o *Overview) Update(msg tea.Msg) tea.Cmd {
+	var cmd tea.Cmd
 	switch msg := msg.(type) {
 	case specMsg:
 		o.setSpec(msg)
+	case limitsMsg:
+		o.setLimits(msg)
+	case common.DoneMsg:
+		if msg.Action == common.ActUpdate && slices.Contains(msg.IDs, o.id) {
+			cmd = o.loadLimits()
+		}
+	case common.EventsMsg:
+		if slices.ContainsFunc(msg.Events, func(e watch.Event) bool {
+			return e.ID == o.id && (e.Kind == watch.KindUpdate || e.Kind == watch.KindExit || e.Kind == watch.KindRestore)
+		}) {
+			cmd = o.loadLimits()
+		}
 	case tea.KeyMsg:
 		o.scroll.nav(msg, o.c.Keys, len(o.lines), o.c.Height)
 	}
 	o.rebuild()
-	return nil
+	return cmd
+}
+
+// setLimits keeps limits read for the current generation; a failed read
+// shows none rather than stale ones.
+func (o *Overview) setLimits(msg limitsMsg) {
+	if msg.gen != o.limitsGen || msg.id != o.id {
+		return
+	}
+	o.limitsRev++
+	o.limits = nil
+	if msg.err == nil {
+		l := msg.limits
+		o.limits = &l
+	}
 }
 
 // setSpec keeps a spec loaded for the current generation.
@@ -102,7 +173,7 @@ func (o *Overview) setSpec(msg specMsg) {
 
 // key is the current overviewKey.
 func (o *Overview) key() overviewKey {
-	return overviewKey{gen: o.gen, rev: o.c.Store.Rev, loaded: o.loaded, width: o.c.Width, now: o.c.Now, theme: o.c.Styles.Theme}
+	return overviewKey{gen: o.gen, rev: o.c.Store.Rev, limitsRev: o.limitsRev, loaded: o.loaded, width: o.c.Width, now: o.c.Now, theme: o.c.Styles.Theme}
 }
 
 // rebuild builds the content again when what it shows has changed.
@@ -116,6 +187,9 @@ func (o *Overview) rebuild() {
 	o.record(s)
 	o.liveLimits(s)
 	switch {
+	case o.external():
+		s.blank()
+		s.note("berth did not start it and keeps no copy of its OCI spec (see the bundle above)")
 	case !o.loaded:
 		s.note("loading spec…")
 	case o.specErr != nil:
@@ -128,18 +202,23 @@ func (o *Overview) rebuild() {
 	o.scroll.top = o.scroll.clamped(len(o.lines), o.c.Height)
 }
 
-// liveLimits adds the limits the cgroup has now, from the newest full
-// sample: berth update changes them, the spec keeps what the container
+// external reports whether the container in view is another manager's.
+func (o *Overview) external() bool {
+	ct, ok := o.c.Store.Get(o.id)
+	return ok && !ct.Managed
+}
+
+// liveLimits adds the limits the cgroup has now, as read when the page
+// opened: berth update changes them, the spec keeps what the container
 // started with.
 func (o *Overview) liveLimits(s *sheet) {
-	h := o.c.Store.History[o.id]
-	if h == nil {
+	if o.limits == nil {
 		return
 	}
-	p, ok := h.Last()
-	if !ok || !p.Full {
+	if ct, ok := o.c.Store.Get(o.id); !ok || !ct.Running() {
 		return
 	}
+	p := *o.limits
 	none := func(set bool, v string) string {
 		if !set {
 			return "no limit"
@@ -147,9 +226,9 @@ func (o *Overview) liveLimits(s *sheet) {
 		return v
 	}
 	s.title("Limits now")
-	s.field("memory", none(p.MemLimit > 0, format.HumanBytes(p.MemLimit)))
-	s.field("pids", none(p.PidsLimit > 0, strconv.FormatUint(p.PidsLimit, 10)))
-	s.field("cpu", none(p.CPUQuota > 0, strconv.FormatFloat(p.CPUQuota, 'g', 3, 64)+" CPUs"))
+	s.field("memory", none(p.Memory > 0, format.HumanBytes(p.Memory)))
+	s.field("pids", none(p.Pids > 0, strconv.FormatUint(p.Pids, 10)))
+	s.field("cpu", none(p.CPUs > 0, strconv.FormatFloat(p.CPUs, 'g', 3, 64)+" CPUs"))
 }
 
 // View shows the visible part of the content.

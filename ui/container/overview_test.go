@@ -10,9 +10,9 @@ import (
 
 func TestOverviewSpecError(t *testing.T) {
 	f := uitest.New()
-	f.Fail["Spec"] = errors.New("ext-redis: no record:\nnot managed by berth")
+	f.Fail["Spec"] = errors.New("demo-mem: record:\nunreadable")
 	c := uitest.NewCommon(t, f, 80, 24, "dark", false)
-	p := open(NewOverview(c), "ext-redis")
+	p := open(NewOverview(c), "demo-mem")
 	v := p.View()
 	var errLines []string
 	for _, l := range strings.Split(v, "\n") {
@@ -20,11 +20,11 @@ func TestOverviewSpecError(t *testing.T) {
 			errLines = append(errLines, strings.TrimSpace(l))
 		}
 	}
-	want := "spec: ext-redis: no record:; not managed by berth"
+	want := "spec: demo-mem: record:; unreadable"
 	if len(errLines) != 1 || errLines[0] != want {
 		t.Errorf("spec error lines = %q, want one %q", errLines, want)
 	}
-	if !strings.Contains(v, "no: external") {
+	if !strings.Contains(v, "by berth") {
 		t.Errorf("the record is not shown beside the error:\n%s", v)
 	}
 }
@@ -33,16 +33,16 @@ func TestOverviewStaleSpecDropped(t *testing.T) {
 	c := uitest.NewCommon(t, uitest.New(), 80, 200, "dark", false)
 	o := NewOverview(c)
 	stale := uitest.Run(o.Open("demo-cpu"))
-	fresh := uitest.Run(o.Open("ext-redis"))
+	fresh := uitest.Run(o.Open("demo-log"))
 	feed(o, stale...)
 	if o.loaded {
 		t.Fatal("the spec of the container opened before was taken")
 	}
 	feed(o, fresh...)
-	if !o.loaded || o.spec.Hostname != "ext-redis" {
+	if !o.loaded || o.spec.Hostname != "demo-log" {
 		t.Fatalf("spec not taken: loaded %v", o.loaded)
 	}
-	if !strings.Contains(o.View(), "hostname     ext-redis") {
+	if !strings.Contains(o.View(), "hostname     demo-log") {
 		t.Errorf("hostname not shown:\n%s", o.View())
 	}
 }

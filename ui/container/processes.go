@@ -3,6 +3,7 @@ package container
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -35,6 +36,10 @@ type Processes struct {
 	prev   sample
 	loaded bool
 	err    error
+	// gone is the process that was selected when it exited: nothing is
+	// selected until the operator chooses again, rather than the cursor
+	// landing on another process that a kill would then signal.
+	gone *procRow
 
 	sortBy  procColumn
 	reverse bool
@@ -83,7 +88,7 @@ func (p *Processes) Open(id string) tea.Cmd {
 	p.id = id
 	p.gen++
 	p.inFlight = false
-	p.prev, p.loaded, p.err = sample{}, false, nil
+	p.prev, p.loaded, p.err, p.gone = sample{}, false, nil, nil
 	p.table.SetRows(nil)
 	p.table.SetCursor(0)
 	return p.poll()
@@ -141,8 +146,13 @@ func (p *Processes) receive(msg processesMsg) {
 	}
 	p.err = nil
 	p.reads++
+	before, had := p.table.Selected()
 	p.table.SetHeight(p.tableHeight())
 	p.table.SetRows(newRows(msg.procs, p.prev, msg.at, p.reads))
+	if now, ok := p.table.Selected(); had && (!ok || now.id != before.id) {
+		p.gone = before
+		p.table.Unselect()
+	}
 	p.prev = newSample(msg.procs, msg.at)
 }
 
@@ -151,6 +161,9 @@ func (p *Processes) handleKey(msg tea.KeyMsg) tea.Cmd {
 	k := p.c.Keys
 	p.table.SetHeight(p.tableHeight())
 	if ok, cmd := p.table.Update(msg); ok {
+		if _, chosen := p.selected(); chosen {
+			p.gone = nil
+		}
 		return cmd
 	}
 	switch {
@@ -188,14 +201,35 @@ func (p *Processes) sort() { p.table.SortBy(int(p.sortBy), p.desc()) }
 func (p *Processes) selected() (*procRow, bool) { return p.table.Selected() }
 
 // kill asks the root to signal the selected process (it shows the signal
-// menu); the start time guards against the pid being reused meanwhile.
+// menu, naming the command); the start time guards against the pid being
+// reused meanwhile. With the selected process gone it says so instead.
 func (p *Processes) kill() tea.Cmd {
 	r, ok := p.selected()
-	if !ok || p.stopped() {
+	if p.stopped() {
 		return nil
 	}
-	msg := common.ActionMsg{Action: common.ActSignalProcess, IDs: []string{p.id}, Pid: r.HostPid, Start: r.StartTime}
-	return func() tea.Msg { return msg }
+	if !ok {
+		if p.gone != nil {
+			return p.c.Ask(common.StatusMsg{Text: p.goneText() + ": choose another process", Level: common.LevelWarning})
+		}
+		return nil
+	}
+	return p.c.Ask(common.ActionMsg{Action: common.ActSignalProcess, IDs: []string{p.id}, Pid: r.HostPid, Start: r.StartTime,
+		Command: r.Command})
+}
+
+// goneText names the selected process that exited.
+func (p *Processes) goneText() string {
+	return fmt.Sprintf("process %d (%s) exited", p.gone.HostPid, p.gone.cells[colCommand])
+}
+
+// noticeLine says the selected process exited, while nothing is selected.
+func (p *Processes) noticeLine() string {
+	if p.gone == nil {
+		return ""
+	}
+	return p.c.Styles.Warning.Render(p.goneText() + ": nothing selected (" +
+		p.c.Keys.Up.Help().Key + "/" + p.c.Keys.Down.Help().Key + " chooses another)")
 }
 
 // errorLine is the read error shown above the table, if any.
@@ -210,6 +244,9 @@ func (p *Processes) errorLine() string {
 func (p *Processes) tableHeight() int {
 	h := p.c.Height - 1
 	if p.err != nil {
+		h--
+	}
+	if p.gone != nil {
 		h--
 	}
 	if p.table.Capturing() || p.table.Filtering() {
@@ -230,6 +267,9 @@ func (p *Processes) View() string {
 	var b strings.Builder
 	if e := p.errorLine(); e != "" {
 		b.WriteString(e + "\n")
+	}
+	if n := p.noticeLine(); n != "" {
+		b.WriteString(common.Fit(n, w) + "\n")
 	}
 	if f := p.table.FilterLine(p.c.Styles); f != "" {
 		b.WriteString(common.Fit(f, w) + "\n")

@@ -97,10 +97,10 @@ func TestProcessesKill(t *testing.T) {
 		procs []core.Process
 		want  tea.Msg
 	}{
-		{"first", nil, threeProcs(), common.ActionMsg{Action: common.ActSignalProcess, IDs: []string{"demo-cpu"}, Pid: 10, Start: 5}},
-		{"moved down", []string{"down", "down"}, threeProcs(), common.ActionMsg{Action: common.ActSignalProcess, IDs: []string{"demo-cpu"}, Pid: 30, Start: 7}},
-		{"past the end", []string{"down", "down", "down", "down"}, threeProcs(), common.ActionMsg{Action: common.ActSignalProcess, IDs: []string{"demo-cpu"}, Pid: 30, Start: 7}},
-		{"after sort", []string{"S"}, threeProcs(), common.ActionMsg{Action: common.ActSignalProcess, IDs: []string{"demo-cpu"}, Pid: 10, Start: 5}},
+		{"first", nil, threeProcs(), common.ActionMsg{Action: common.ActSignalProcess, IDs: []string{"demo-cpu"}, Pid: 10, Start: 5, Command: "init"}},
+		{"moved down", []string{"down", "down"}, threeProcs(), common.ActionMsg{Action: common.ActSignalProcess, IDs: []string{"demo-cpu"}, Pid: 30, Start: 7, Command: "backup"}},
+		{"past the end", []string{"down", "down", "down", "down"}, threeProcs(), common.ActionMsg{Action: common.ActSignalProcess, IDs: []string{"demo-cpu"}, Pid: 30, Start: 7, Command: "backup"}},
+		{"after sort", []string{"S"}, threeProcs(), common.ActionMsg{Action: common.ActSignalProcess, IDs: []string{"demo-cpu"}, Pid: 10, Start: 5, Command: "init"}},
 		{"no processes", nil, nil, nil},
 	}
 	for _, tt := range tests {
@@ -211,11 +211,12 @@ func TestProcessesSelectionFollowsPid(t *testing.T) {
 	if r, _ := p.selected(); r.HostPid != 20 {
 		t.Errorf("selected pid %d after reversing, want 20", r.HostPid)
 	}
-	// The selected process exits: the cursor stays where it was.
+	// The selected process exits: no other process is selected in its
+	// place (TestProcessesSelectedExits).
 	gone := slices.DeleteFunc(threeProcs(), func(p core.Process) bool { return p.HostPid == 20 })
 	p.Update(processesMsg{id: "demo-cpu", gen: p.gen, at: p.prev.at.Add(time.Second), procs: gone})
-	if _, ok := p.selected(); !ok {
-		t.Error("nothing selected after the selected process exited")
+	if r, ok := p.selected(); ok {
+		t.Errorf("pid %d selected after the selected process exited", r.HostPid)
 	}
 }
 
@@ -244,5 +245,46 @@ func TestProcessesPlaceholders(t *testing.T) {
 				t.Errorf("first line %q, want %q", first, tt.want)
 			}
 		})
+	}
+}
+
+// When the selected process exits, the selection does not land on
+// another process: nothing is selected, the page says which one went,
+// and kill signals nothing until a process is chosen again.
+func TestProcessesSelectedExits(t *testing.T) {
+	_, p := newProcesses(t, threeProcs())
+	p.Update(keyMsg("down")) // worker, pid 20
+	if r, ok := p.selected(); !ok || r.HostPid != 20 {
+		t.Fatalf("selected %+v %v, want pid 20", r, ok)
+	}
+	// A re-sort or a new process elsewhere keeps it.
+	more := append(threeProcs(), core.Process{HostPid: 15, ContainerPid: 9, PPid: 10, StartTime: 9, Command: "newcomer"})
+	p.Update(processesMsg{id: "demo-cpu", gen: p.gen, at: p.prev.at.Add(time.Second), procs: more})
+	if r, ok := p.selected(); !ok || r.HostPid != 20 {
+		t.Fatalf("after a process came: selected %+v %v, want pid 20", r, ok)
+	}
+	// It exits.
+	left := []core.Process{threeProcs()[0], threeProcs()[2], more[3]}
+	p.Update(processesMsg{id: "demo-cpu", gen: p.gen, at: p.prev.at.Add(time.Second), procs: left})
+	if r, ok := p.selected(); ok {
+		t.Fatalf("after pid 20 exited the selection moved to pid %d", r.HostPid)
+	}
+	if v := uitest.Strip(p.View()); !strings.Contains(v, "process 20 (worker) exited") {
+		t.Fatalf("the page does not say the process went:\n%s", v)
+	}
+	msgs := uitest.Run(p.Update(keyMsg("k")))
+	if len(msgs) != 1 {
+		t.Fatalf("kill with nothing selected: %#v", msgs)
+	}
+	if _, ok := msgs[0].(common.ActionMsg); ok {
+		t.Fatalf("kill with nothing selected signals %#v", msgs[0])
+	}
+	// A move chooses a process again.
+	p.Update(keyMsg("down"))
+	if _, ok := p.selected(); !ok {
+		t.Fatal("a move selected nothing")
+	}
+	if strings.Contains(uitest.Strip(p.View()), "exited") {
+		t.Fatal("the notice outlived a new choice")
 	}
 }

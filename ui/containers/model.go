@@ -186,20 +186,16 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 	case id == "":
 		return nil
 	case key.Matches(msg, k.Open):
-		return navigate(id, common.TabOverview)
+		return m.c.Ask(common.NavigateMsg{Screen: common.ScreenContainer, ID: id, Tab: common.TabOverview})
 	case key.Matches(msg, k.Logs):
-		return navigate(id, common.TabLogs)
+		return m.c.Ask(common.NavigateMsg{Screen: common.ScreenContainer, ID: id, Tab: common.TabLogs})
 	default:
 		if a, ok := k.ActionFor(msg); ok {
 			ids := m.Targets()
-			return func() tea.Msg { return common.ActionMsg{Action: a, IDs: ids} }
+			return m.c.Ask(common.ActionMsg{Action: a, IDs: ids})
 		}
 	}
 	return nil
-}
-
-func navigate(id string, tab common.Tab) tea.Cmd {
-	return func() tea.Msg { return common.NavigateMsg{Screen: common.ScreenContainer, ID: id, Tab: tab} }
 }
 
 func (m *Model) cycleSort() {

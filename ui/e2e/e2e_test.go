@@ -15,6 +15,8 @@ import (
 
 	"berth/core"
 	"berth/core/coretest"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 var fixture *coretest.Fixture
@@ -153,5 +155,56 @@ func TestTerminalGone(t *testing.T) {
 	// The container outlives the UI.
 	if c, err := env.M.Get(context.Background(), "quiet"); err != nil || c.Status != core.StatusRunning {
 		t.Fatalf("quiet after the UI died: %v %v", c.Status, err)
+	}
+}
+
+// Keys that reach berth in one read (typed fast over ssh, or pasted) are
+// each handled, in order: / opens the filter and the rest is its text, so
+// the Enter after it applies the filter instead of opening a container.
+func TestKeysInOneRead(t *testing.T) {
+	env := coretest.NewEnv(t, fixture, nil)
+	env.Run("alpha", []string{"sleep", "100000"}, nil)
+	env.Run("quiet", []string{"sleep", "100000"}, nil)
+	tm := startTerm(t, 120, 30, berth(env)...)
+	tm.waitText(30*time.Second, "alpha", "quiet")
+	tm.tmux("send-keys", "-l", "/qui")
+	tm.keys("Enter")
+	s := tm.waitText(5*time.Second, "filter /qui/ 1 shown")
+	if strings.Contains(s, "1 overview") || strings.Contains(s, "alpha") {
+		t.Fatalf("the keys read together were not all handled:\n%s", s)
+	}
+	pid := tm.pid()
+	tm.keys("q")
+	if !gone(pid, 10*time.Second) {
+		t.Fatal("berth did not quit")
+	}
+}
+
+// A container with a memory limit only: the overview shows it as the
+// cgroup has it, and the update form opens filled with it, the stats tab
+// never opened.
+func TestMemoryOnlyLimits(t *testing.T) {
+	env := coretest.NewEnv(t, fixture, nil)
+	env.Run("memonly", []string{"sleep", "100000"}, func(s *specs.Spec) {
+		limit := int64(48 << 20)
+		s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: &limit}
+	})
+	tm := startTerm(t, 120, 40, berth(env)...)
+	tm.waitText(30*time.Second, "memonly")
+	tm.keys("Enter")
+	s := tm.waitText(10*time.Second, "Limits now")
+	if !strings.Contains(line(s, "  memory "), "48.0MiB") {
+		t.Fatalf("the overview misses the memory limit:\n%s", s)
+	}
+	tm.keys("u")
+	s = tm.waitText(10*time.Second, "Update limits of memonly")
+	if !strings.Contains(line(s, "> memory"), "48m") || !strings.Contains(line(s, "cpus  "), "no limit now") {
+		t.Fatalf("the form is not filled with the limits:\n%s", s)
+	}
+	tm.keys("Escape")
+	pid := tm.pid()
+	tm.keys("q")
+	if !gone(pid, 10*time.Second) {
+		t.Fatal("berth did not quit")
 	}
 }

@@ -61,6 +61,8 @@ type field struct {
 	input   textinput.Model
 	checked bool
 	err     string
+	// edited: the operator changed the text (Fill leaves it alone).
+	edited bool
 }
 
 // state is where the form is in its life.
@@ -177,6 +179,33 @@ func (m Model) Text(name string) string {
 	return ""
 }
 
+// Fill sets the text field named name to value, as its answer when the
+// form opened, unless the operator has already changed it: answers that
+// arrive after the form opened (read from the host) never overwrite what
+// was typed. It reports whether it set the field.
+func (m *Model) Fill(name, value string) bool {
+	for i := range m.fields {
+		f := &m.fields[i]
+		if f.Name != name || f.Kind != KindText || f.edited {
+			continue
+		}
+		f.input.SetValue(value)
+		f.input.CursorEnd()
+		return true
+	}
+	return false
+}
+
+// SetPlaceholder sets what the empty text field named name shows.
+func (m *Model) SetPlaceholder(name, text string) {
+	for i := range m.fields {
+		if f := &m.fields[i]; f.Name == name && f.Kind == KindText {
+			f.Placeholder = text
+			f.input.Placeholder = text
+		}
+	}
+}
+
 // Bool is the state of the checkbox named name (false if there is none).
 func (m Model) Bool(name string) bool {
 	for _, f := range m.fields {
@@ -204,6 +233,12 @@ func (m Model) Focused() string {
 		return m.fields[m.focus].Name
 	}
 	return ""
+}
+
+// TakingText reports that a text field has the focus: what is typed is
+// its text (a checkbox takes keys).
+func (m Model) TakingText() bool {
+	return m.state == editing && len(m.fields) > 0 && m.focusedKind() == KindText
 }
 
 // Init does nothing: the form needs nothing loaded.
@@ -250,7 +285,7 @@ func (m Model) updateInput(msg tea.Msg) (Model, tea.Cmd) {
 	var cmd tea.Cmd
 	f.input, cmd = f.input.Update(msg)
 	if f.input.Value() != before {
-		f.err = ""
+		f.err, f.edited = "", true
 	}
 	return m, cmd
 }

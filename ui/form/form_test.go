@@ -222,3 +222,27 @@ func TestGolden(t *testing.T) {
 	view := lipgloss.Place(c.Width, c.Height, lipgloss.Center, lipgloss.Center, m.View())
 	uitest.Golden(t, "form-80x24", uitest.Strip(common.Lines(view, c.Width, c.Height)))
 }
+
+// Fill answers a field for the operator only while the operator has not:
+// a value read after the form opened never overwrites what was typed.
+func TestFill(t *testing.T) {
+	f := form.New("limits", form.Field{Name: "memory"}, form.Field{Name: "pids"}, form.Field{Name: "on", Kind: form.KindBool})
+	if !f.TakingText() {
+		t.Fatal("a text field has the focus but the form takes no text")
+	}
+	f, _ = f.Update(press("6"))
+	if f.Fill("memory", "32m") || f.Text("memory") != "6" {
+		t.Fatalf("Fill overwrote what was typed: %q", f.Text("memory"))
+	}
+	if !f.Fill("pids", "64") || f.Text("pids") != "64" {
+		t.Fatalf("Fill of an untouched field: %q", f.Text("pids"))
+	}
+	if f.Fill("on", "x") {
+		t.Fatal("Fill set a checkbox")
+	}
+	f, _ = f.Update(press("tab"))
+	f, _ = f.Update(press("tab"))
+	if f.TakingText() {
+		t.Fatal("a checkbox has the focus but the form takes text")
+	}
+}

@@ -91,3 +91,20 @@ func parseField[T any](s string, parse func(string) (T, error), dst **T) error {
 	*dst = &v
 	return nil
 }
+
+// MemoryLimitText writes a memory limit as ParseMemoryLimit reads it, in
+// the largest binary unit that divides it (32m, 1g, 1536k).
+func MemoryLimitText(n uint64) string {
+	for _, u := range []struct {
+		suffix string
+		size   uint64
+	}{{"t", 1 << 40}, {"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}} {
+		if n >= u.size && n%u.size == 0 {
+			return strconv.FormatUint(n/u.size, 10) + u.suffix
+		}
+	}
+	return strconv.FormatUint(n, 10)
+}
+
+// CPUsText writes a CPU quota as ParseCPUs reads it.
+func CPUsText(cpus float64) string { return strconv.FormatFloat(cpus, 'f', -1, 64) }

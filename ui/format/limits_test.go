@@ -52,3 +52,17 @@ func TestParseLimits(t *testing.T) {
 		t.Errorf("blank: %v", err)
 	}
 }
+
+// The update form is filled with MemoryLimitText: it must read back as
+// the same limit.
+func TestMemoryLimitText(t *testing.T) {
+	for n, want := range map[uint64]string{32 << 20: "32m", 1 << 30: "1g", 1536 << 10: "1536k", 4097: "4097", 3 << 40: "3t"} {
+		got := MemoryLimitText(n)
+		if got != want {
+			t.Errorf("MemoryLimitText(%d) = %q, want %q", n, got, want)
+		}
+		if v, err := ParseMemoryLimit(got); err != nil || uint64(v) != n {
+			t.Errorf("%q reads back as %d, %v", got, v, err)
+		}
+	}
+}

@@ -83,6 +83,9 @@ type Model[R any] struct {
 	rows   []R // every row, sorted
 	shown  []R // rows passing the filter
 	cursor common.Cursor
+	// none: no row is selected (the selected one went); the next move
+	// selects again, from where the cursor was.
+	none   bool
 	height int
 
 	sortCol int // -1: rows keep their order
@@ -128,7 +131,7 @@ func (m *Model[R]) Window() []R {
 
 // Selected is the row under the cursor.
 func (m *Model[R]) Selected() (R, bool) {
-	if m.cursor.Index < 0 || m.cursor.Index >= len(m.shown) {
+	if m.none || m.cursor.Index < 0 || m.cursor.Index >= len(m.shown) {
 		var zero R
 		return zero, false
 	}
@@ -140,12 +143,31 @@ func (m *Model[R]) Cursor() int { return m.cursor.Index }
 
 // SetCursor selects shown row i (clamped).
 func (m *Model[R]) SetCursor(i int) {
+	m.none = false
 	m.cursor.Index = i
 	m.cursor.Clamp(len(m.shown), m.height)
 }
 
+// Select puts the cursor on the shown row named id; it reports whether
+// one is shown.
+func (m *Model[R]) Select(id string) bool {
+	for i, r := range m.shown {
+		if m.ID(r) == id {
+			m.SetCursor(i)
+			return true
+		}
+	}
+	return false
+}
+
+// Unselect leaves no row selected until the cursor next moves.
+func (m *Model[R]) Unselect() { m.none = true }
+
 // Move moves the cursor by delta rows.
-func (m *Model[R]) Move(delta int) { m.cursor.Move(delta, len(m.shown), m.height) }
+func (m *Model[R]) Move(delta int) {
+	m.none = false
+	m.cursor.Move(delta, len(m.shown), m.height)
+}
 
 // SortBy orders the rows by column col (descending when desc); -1 keeps
 // them in the order given.
@@ -226,7 +248,11 @@ func (m *Model[R]) Update(msg tea.KeyMsg) (bool, tea.Cmd) {
 	if key.Matches(msg, m.keys.Filter) {
 		return true, m.Filter.open()
 	}
-	return m.cursor.Nav(msg, m.keys, len(m.shown), m.height), nil
+	if m.cursor.Nav(msg, m.keys, len(m.shown), m.height) {
+		m.none = false
+		return true, nil
+	}
+	return false, nil
 }
 
 func (m *Model[R]) updatePrompt(msg tea.KeyMsg) tea.Cmd {
@@ -382,7 +408,7 @@ func (m *Model[R]) View(width, height int, st *common.Styles) []string {
 	var b strings.Builder
 	for i := cur.Offset; i < end; i++ {
 		r := m.shown[i]
-		if i == cur.Index {
+		if i == cur.Index && !m.none {
 			lines = append(lines, st.P.Selected.Render(common.Fit(m.line(r, specs, &b, true), width)))
 			continue
 		}

@@ -106,3 +106,29 @@ func TestGutter(t *testing.T) {
 		t.Fatalf("gutter with marks:\n%s", strings.Join(v, "\n"))
 	}
 }
+
+// Unselect leaves no row selected and none drawn as selected, whatever
+// rows come, until the cursor moves or is set; Select finds a row by id.
+func TestUnselect(t *testing.T) {
+	m, rows, _ := counting(t)
+	st := uitest.NewCommon(t, uitest.New(), 40, 10, "dark", true).Styles
+	selected := m.View(40, 5, st)[1]
+	m.Unselect()
+	if r, ok := m.Selected(); ok {
+		t.Fatalf("selected %q after Unselect", r.id)
+	}
+	if m.View(40, 5, st)[1] == selected {
+		t.Fatal("the row is still drawn selected")
+	}
+	m.SetRows(rows[1:])
+	if _, ok := m.Selected(); ok {
+		t.Fatal("new rows selected one")
+	}
+	m.Move(1)
+	if _, ok := m.Selected(); !ok {
+		t.Fatal("a move selected nothing")
+	}
+	if !m.Select("b") || m.Cursor() != 0 || m.Select("gone") {
+		t.Fatalf("Select: cursor %d", m.Cursor())
+	}
+}

@@ -7,6 +7,7 @@ package uitest
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"slices"
 	"sync"
@@ -66,7 +67,7 @@ func New() *Fake {
 			{ID: "demo-log", Status: core.StatusRunning, Pid: 4103, Bundle: "/run/berth/.demo/demo-log", Runtime: "runc", Managed: true, Created: at(95 * time.Minute)},
 			{ID: "demo-sleep", Status: core.StatusPaused, Pid: 4104, Bundle: "/run/berth/.demo/demo-sleep", Runtime: "runc", Managed: true, Created: at(3 * 24 * time.Hour)},
 			{ID: "web-old", Status: core.StatusStopped, Bundle: "/srv/bundles/web", Runtime: "runc", Managed: true, Created: at(26 * time.Hour), ExitStatus: exitStatus(137), OOMKilled: true},
-			{ID: "ext-redis", Status: core.StatusRunning, Pid: 3001, Bundle: "/var/lib/other/redis", Runtime: "runc", Managed: false, Created: at(50 * time.Hour)},
+			{ID: "ext-redis", Status: core.StatusRunning, Pid: 3001, Bundle: "/var/lib/other/redis", Runtime: "runc", RuntimeRoot: "/run/docker/runtime-runc/moby", Managed: false, Created: at(50 * time.Hour)},
 		},
 		Stats: map[string]core.Stats{
 			"demo-cpu":   {CPUUsage: 0, MemoryUsage: 2 * mb, PidsCurrent: 2, CPUQuota: 0.5},
@@ -111,8 +112,11 @@ func New() *Fake {
 		},
 		Fail: map[string]error{},
 	}
+	// As in core, only berth's own containers have a spec on record.
 	for _, c := range f.Containers {
-		f.Specs[c.ID] = demoSpec(c.ID)
+		if c.Managed {
+			f.Specs[c.ID] = demoSpec(c.ID)
+		}
 	}
 	return f
 }
@@ -307,7 +311,8 @@ func (f *Fake) Spec(id string) (*specs.Spec, error) {
 	defer f.mu.Unlock()
 	s, ok := f.Specs[id]
 	if !ok {
-		return nil, fmt.Errorf("%s: %w", id, core.ErrNotFound)
+		// What core says of a container it has no record of.
+		return nil, fmt.Errorf("%s: open /run/berth/%s/container.json: %w", id, id, os.ErrNotExist)
 	}
 	return s, nil
 }
@@ -330,7 +335,12 @@ func (f *Fake) Logs(ctx context.Context, id string, o core.LogOptions, fn func(c
 	}
 	f.mu.Lock()
 	lines := slices.Clone(f.LogLines[id])
+	managed := !slices.ContainsFunc(f.Containers, func(c core.Container) bool { return c.ID == id && !c.Managed })
 	f.mu.Unlock()
+	if !managed {
+		// As core says of a container berth did not start.
+		return fmt.Errorf("%s: no logs: berth did not start it, so nothing recorded its output: %w", id, core.ErrUnmanaged)
+	}
 	if o.Tail >= 0 && len(lines) > o.Tail {
 		lines = lines[len(lines)-o.Tail:]
 	}

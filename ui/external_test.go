@@ -1,0 +1,53 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"berth/ui/uitest"
+)
+
+// An external container (found in another manager's runtime root) shows
+// what is known of it and who owns it, and the actions that cannot work
+// on it are refused up front with the reason, or not offered.
+func TestExternalContainer(t *testing.T) {
+	m, f := app(t, 120, 40, "dark", false)
+	press(m, "down", "down", "down", "down") // ext-redis
+	if m.list.Selected() != "ext-redis" {
+		t.Fatalf("selected %q", m.list.Selected())
+	}
+	for _, k := range []string{"d", "c"} {
+		press(m, k)
+		v := uitest.Strip(m.View())
+		if m.modal != nil || !strings.Contains(v, "ext-redis is docker's") {
+			t.Fatalf("%s on an external container is not refused up front:\n%s", k, v)
+		}
+	}
+	press(m, ":")
+	for _, it := range m.modal.(*menu).items {
+		if it.label == "delete" || it.label == "checkpoint" || it.label == "restore a checkpoint" {
+			t.Errorf("the palette offers %q", it.label)
+		}
+	}
+	press(m, "esc", "enter")
+	v := uitest.Strip(m.View())
+	for _, want := range []string{"pid", "3001", "bundle", "/var/lib/other/redis", "/run/docker/runtime-runc/moby", "running", "docker"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("the overview misses %q:\n%s", want, v)
+		}
+	}
+	if strings.Contains(v, "container.json") || strings.Contains(v, "spec:") {
+		t.Errorf("the overview shows an internal error:\n%s", v)
+	}
+	press(m, "d")
+	if m.modal != nil || !strings.Contains(uitest.Strip(m.View()), "ext-redis is docker's") {
+		t.Fatalf("delete from the container view is not refused:\n%s", uitest.Strip(m.View()))
+	}
+	press(m, "5")
+	if v := uitest.Strip(m.View()); !strings.Contains(v, "ext-redis is docker's: berth checkpoints only") {
+		t.Errorf("the checkpoints tab offers a checkpoint:\n%s", v)
+	}
+	if len(f.Calls) != 0 {
+		t.Fatalf("calls %v", f.Calls)
+	}
+}
