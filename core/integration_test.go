@@ -103,7 +103,11 @@ func TestLifecycle(t *testing.T) {
 	if err := m.Update(ctx, "life", core.Resources{MemoryBytes: &mem, Pids: &pids, CPUs: &cpus}); err != nil {
 		t.Fatal(err)
 	}
-	if v := readCgroup(t, c, "memory", "memory.limit_in_bytes"); v != strconv.FormatInt(mem, 10) {
+	limitFile := "memory.limit_in_bytes"
+	if cgroupfs.Unified() {
+		limitFile = "memory.max"
+	}
+	if v := readCgroup(t, c, "memory", limitFile); v != strconv.FormatInt(mem, 10) {
 		t.Fatalf("memory limit %s", v)
 	}
 	if v := readCgroup(t, c, "pids", "pids.max"); v != "50" {
@@ -977,5 +981,61 @@ func TestDeleteWhileOthersLook(t *testing.T) {
 		if exits[id] != 1 {
 			t.Errorf("%s: %d exits journaled, want 1", id, exits[id])
 		}
+	}
+}
+
+// requireV2 skips a test of cgroup v2 behaviour on a v1 host, and fails
+// it in make test-v2's guest, which must be v2 only.
+func requireV2(t *testing.T) {
+	t.Helper()
+	if cgroupfs.Unified() {
+		return
+	}
+	if os.Getenv("BERTH_TEST_GUEST") != "" {
+		t.Fatal("make test-v2's guest is not cgroup v2 only")
+	}
+	t.Skip("cgroup v2 only: make test-v2 runs it in a v2 guest")
+}
+
+// On cgroup v2 a pause is cgroup.freeze, seen in cgroup.events; a frozen
+// init dies of SIGKILL without a thaw; the OOM counter is memory.events.
+func TestCgroupV2(t *testing.T) {
+	requireV2(t)
+	e := coretest.NewEnv(t, fixture, nil)
+	c := e.Run("v2", loop, nil)
+	if !c.CgroupPaths.V2() {
+		t.Fatalf("cgroup paths %v on a v2 host", c.CgroupPaths)
+	}
+	frozen := func(want string) {
+		t.Helper()
+		if v := readCgroup(t, c, "", "cgroup.freeze"); v != want {
+			t.Fatalf("cgroup.freeze %s, want %s", v, want)
+		}
+		events := readCgroup(t, c, "", "cgroup.events")
+		if !strings.Contains(events, "frozen "+want) {
+			t.Fatalf("cgroup.events %q, want frozen %s", events, want)
+		}
+	}
+	if err := e.M.Pause(ctx, "v2"); err != nil {
+		t.Fatal(err)
+	}
+	frozen("1")
+	if err := e.M.Resume(ctx, "v2"); err != nil {
+		t.Fatal(err)
+	}
+	frozen("0")
+	if v := readCgroup(t, c, "", "memory.events"); !strings.Contains(v, "oom_kill ") {
+		t.Fatalf("memory.events %q", v)
+	}
+	if err := e.M.Pause(ctx, "v2"); err != nil {
+		t.Fatal(err)
+	}
+	// Kill thaws only on v1: here the frozen init must die as it is.
+	if err := e.M.Kill(ctx, "v2", unix.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	got := e.WaitStatus("v2", core.StatusStopped, 10*time.Second)
+	if got.ExitStatus == nil || *got.ExitStatus != 137 {
+		t.Fatalf("a frozen init killed: %+v", got)
 	}
 }

@@ -67,6 +67,9 @@ func Doctor(ctx context.Context, opts core.Options) []Check {
 	add(checkRuntime(ctx, opts.Runtime))
 	add(checkStateDir(opts.StateDir))
 	add(checkCgroups())
+	if cgroupfs.Unified() {
+		add(checkCgroupParent(cgroupfs.Root, opts.CgroupParent, mountOptions("/proc/self/mountinfo", cgroupfs.Root)))
+	}
 	add(checkOOMCounter())
 	add(checkKernel())
 	add(checkUserns())
@@ -177,6 +180,90 @@ func checkCgroups() Check {
 	}
 	c.Status = CheckOK
 	return c
+}
+
+// wantControllers are the v2 controllers berth's stats and limits use.
+var wantControllers = []string{"memory", "cpu", "pids", "io"}
+
+// checkCgroupParent checks, on cgroup v2, that containers under berth's
+// cgroup parent can get the controllers berth needs. The runtime enables
+// them in cgroup.subtree_control of every cgroup on the way down; that
+// works only in a cgroup this user may write (delegated) and, below the
+// root, one with no processes of its own (v2's no-internal-process rule).
+// Ancestors that do not exist yet are the runtime's to create. mountOpts
+// are the cgroup2 mount's options.
+func checkCgroupParent(root, parent string, mountOpts []string) Check {
+	c := Check{Name: "cgroup parent"}
+	if parent == "" {
+		parent = core.DefaultCgroupParent
+	}
+	rel := filepath.Clean("/" + parent)
+	c.Detail = "containers go under " + rel
+	if contains(mountOpts, "nsdelegate") {
+		c.Detail += " (cgroup2 mounted with nsdelegate)"
+	}
+	name := func(d string) string { return "/" + strings.TrimPrefix(strings.TrimPrefix(d, root), "/") }
+	var problems []string
+	d := root
+	for _, part := range append([]string{""}, strings.Split(strings.TrimPrefix(rel, "/"), "/")...) {
+		if part != "" {
+			d = filepath.Join(d, part)
+		}
+		if st, err := os.Stat(d); err != nil || !st.IsDir() {
+			break // created by the runtime, with what its parent allows
+		}
+		b, err := os.ReadFile(filepath.Join(d, "cgroup.subtree_control"))
+		if err != nil {
+			problems = append(problems, err.Error())
+			break
+		}
+		var missing []string
+		for _, ctl := range wantControllers {
+			if !contains(strings.Fields(string(b)), ctl) {
+				missing = append(missing, ctl)
+			}
+		}
+		if len(missing) == 0 {
+			continue
+		}
+		what := strings.Join(missing, " ") + " not enabled in " + name(d)
+		if unix.Access(filepath.Join(d, "cgroup.subtree_control"), unix.W_OK) != nil {
+			problems = append(problems, what+", which this user may not write (not delegated)")
+		} else if procs, err := os.ReadFile(filepath.Join(d, "cgroup.procs")); d != root && err == nil && len(bytes.TrimSpace(procs)) > 0 {
+			problems = append(problems, what+", which holds processes of its own, so they cannot be enabled")
+		}
+	}
+	if len(problems) > 0 {
+		c.Status, c.Detail = CheckWarn, c.Detail+": "+strings.Join(problems, "; ")
+		c.Fix = "move the processes out of that cgroup or delegate it (echo +memory +cpu +pids +io > its cgroup.subtree_control), or choose another --cgroup-parent"
+		return c
+	}
+	c.Status = CheckOK
+	c.Detail += "; " + strings.Join(wantControllers, " ") + " can be enabled on the way"
+	return c
+}
+
+// mountOptions returns the options of the mount at target in a mountinfo
+// file (the per-mount and the superblock options), nil if not found.
+func mountOptions(mountinfo, target string) []string {
+	b, err := os.ReadFile(mountinfo)
+	if err != nil {
+		return nil
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 10 || f[4] != target {
+			continue
+		}
+		opts := strings.Split(f[5], ",")
+		for i, x := range f {
+			if x == "-" && i+3 < len(f) {
+				opts = append(opts, strings.Split(f[i+3], ",")...)
+			}
+		}
+		return opts
+	}
+	return nil
 }
 
 func checkOOMCounter() Check {

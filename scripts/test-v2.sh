@@ -162,6 +162,8 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/r
 export BERTH_REQUIRE_INTEGRATION=1 BERTH_TEST_BINARY=$WORK/bin/berth BERTH_TEST_GUEST=1
 export GOCACHE=/tmp/gocache GOPROXY=off GOFLAGS=-mod=mod
 share=$WORK/share
+echo "kernel \$(uname -r), cgroup \$(stat -f -c %T /sys/fs/cgroup), controllers: \$(cat /sys/fs/cgroup/cgroup.subtree_control)"
+criu check 2>&1 | tail -n 5
 runpkg() { # name dir binary [env]
 	name=\$1 dir=\$2 bin=\$3
 	shift 3

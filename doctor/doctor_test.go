@@ -1,0 +1,71 @@
+package doctor
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// writeTree writes cgroup files under root: path -> content.
+func writeTree(t *testing.T, root string, files map[string]string) {
+	t.Helper()
+	for p, content := range files {
+		full := filepath.Join(root, p)
+		os.MkdirAll(filepath.Dir(full), 0o755)
+		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestCheckCgroupParent(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		files  map[string]string
+		status string
+		want   string
+	}{
+		{"parent not made yet", map[string]string{
+			"cgroup.subtree_control": "cpu io memory pids\n",
+		}, CheckOK, "can be enabled"},
+		{"root lacks some, enabled by the runtime", map[string]string{
+			"cgroup.subtree_control": "memory\n",
+		}, CheckOK, "can be enabled"},
+		{"parent holds processes", map[string]string{
+			"cgroup.subtree_control":       "cpu io memory pids\n",
+			"berth/cgroup.subtree_control": "memory\n",
+			"berth/cgroup.procs":           "1234\n",
+		}, CheckWarn, "cpu pids io not enabled in /berth, which holds processes"},
+		{"parent ready", map[string]string{
+			"cgroup.subtree_control":       "cpu io memory pids\n",
+			"berth/cgroup.subtree_control": "cpu io memory pids\n",
+			"berth/cgroup.procs":           "",
+		}, CheckOK, "can be enabled"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			writeTree(t, root, tc.files)
+			c := checkCgroupParent(root, "/berth", []string{"rw", "nsdelegate"})
+			if c.Status != tc.status || !strings.Contains(c.Detail, tc.want) || !strings.Contains(c.Detail, "nsdelegate") {
+				t.Fatalf("%+v, want %s with %q", c, tc.status, tc.want)
+			}
+			if c.Status != CheckOK && c.Fix == "" {
+				t.Fatal("a warning without a fix")
+			}
+		})
+	}
+}
+
+func TestMountOptions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mountinfo")
+	os.WriteFile(path, []byte("22 1 0:21 / /proc rw,nosuid shared:5 - proc proc rw\n"+
+		"30 22 0:26 / /sys/fs/cgroup rw,nosuid,nodev shared:9 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n"), 0o644)
+	opts := mountOptions(path, "/sys/fs/cgroup")
+	if !contains(opts, "nsdelegate") || !contains(opts, "nodev") {
+		t.Fatalf("options %v", opts)
+	}
+	if mountOptions(path, "/nowhere") != nil {
+		t.Fatal("options of a mount that is not there")
+	}
+}
