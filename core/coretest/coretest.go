@@ -33,8 +33,8 @@ func Missing() string {
 	if os.Geteuid() != 0 {
 		return "integration tests need root"
 	}
-	if _, err := exec.LookPath("runc"); err != nil {
-		return "integration tests need runc on PATH (make deps)"
+	if _, err := exec.LookPath(Runtime()); err != nil {
+		return "integration tests need " + Runtime() + " on PATH (make deps)"
 	}
 	if _, err := os.Stat(demo.BusyboxPath); err != nil {
 		return "integration tests need busybox-static (make deps)"
@@ -208,7 +208,7 @@ func RandomID() string {
 func (e *Env) Bundle(args []string, edit func(*specs.Spec)) string {
 	e.T.Helper()
 	dir := filepath.Join(e.T.TempDir(), "bundle")
-	if err := demo.WriteBundle("runc", dir, e.F.Rootfs, args, edit); err != nil {
+	if err := demo.WriteBundle(Runtime(), dir, e.F.Rootfs, args, edit); err != nil {
 		e.T.Fatal(err)
 	}
 	return dir
