@@ -3,7 +3,7 @@ GO ?= go
 BIN := bin/berth
 export CGO_ENABLED := 0
 
-.PHONY: all build deps demo test unit integration bench bench-ui screenshots vet clean
+.PHONY: all build deps demo test test-v2 unit integration bench bench-ui screenshots vet clean
 
 all: build
 
@@ -25,6 +25,12 @@ vet:
 # when BERTH_REQUIRE_INTEGRATION is set or everything is present.
 test: deps build vet
 	$(GO) test -count=1 -timeout 30m ./...
+
+# The integration suite again on a real cgroup v2 kernel: a QEMU guest
+# (Debian 12's kernel, unpacked privately) over the host's root read-only,
+# core's runtime-sensitive tests also with crun. About 8 minutes.
+test-v2: deps
+	bash scripts/test-v2.sh
 
 unit:
 	$(GO) test -count=1 -short ./...
