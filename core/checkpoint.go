@@ -132,6 +132,9 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 	if err := t.requireRunning("checkpoint", true); err != nil {
 		return Checkpoint{}, err
 	}
+	if err := m.requireCheckpoint(ctx, id, t.runtime, "checkpoint"); err != nil {
+		return Checkpoint{}, err
+	}
 	if name == "" {
 		name = time.Now().UTC().Format("20060102-150405.000")
 		name = strings.ReplaceAll(name, ".", "-")

@@ -574,3 +574,29 @@ func TestLimitsSurviveRestore(t *testing.T) {
 	}
 	check("lim-clone")
 }
+
+// A runtime built without CRIU (Debian's crun) is refused before anything
+// is written, with a line that says why; the container runs on.
+func TestCheckpointNeedsCRIU(t *testing.T) {
+	coretest.Skip(t)
+	dir := t.TempDir()
+	real, err := exec.LookPath(coretest.Runtime())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The real runtime, but saying what Debian's crun says of itself.
+	fake := filepath.Join(dir, "nocriu")
+	os.WriteFile(fake, []byte("#!/bin/sh\nif [ \"$1\" = --version ]; then printf 'crun version 1.8.1\\nspec: 1.0.0\\n+SYSTEMD +CAP +SECCOMP +YAJL\\n'; exit 0; fi\nexec "+real+" \"$@\"\n"), 0o755)
+	e := coretest.NewEnv(t, fixture, func(o *core.Options) { o.Runtime = fake })
+	c := e.Run("nocriu", counter, nil)
+	_, err = e.M.CreateCheckpoint(ctx, "nocriu", "c", core.CheckpointOptions{})
+	if err == nil || !strings.Contains(err.Error(), "built without CRIU") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("checkpoint through a runtime without CRIU: %v", err)
+	}
+	if got, _ := e.M.Get(ctx, "nocriu"); got.Status != core.StatusRunning {
+		t.Fatalf("the refused checkpoint left it %s", got.Status)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(c.Bundle, "checkpoints")); len(entries) != 0 {
+		t.Fatalf("a refused checkpoint wrote %v", entries)
+	}
+}

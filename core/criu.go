@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"berth/host/statefile"
@@ -81,14 +82,17 @@ func dumpStats(work string) *DumpStats {
 	}
 }
 
-// versionCache remembers tools' versions in the state dir, keyed by the
-// binary's path, size and modification time: asking criu and runc for their
-// versions costs two process starts, which every checkpoint would pay.
+// versionCache remembers what tools' --version print, in the state dir,
+// keyed by the binary's path, size and modification time: asking criu and
+// the runtime costs two process starts, which every checkpoint would pay.
 const versionCache = ".tool-versions.json"
 
-// toolVersion returns a tool's version (the first version number its
-// --version prints), from the cache when the binary has not changed.
-func (m *Manager) toolVersion(ctx context.Context, tool string) string {
+// maxVersionOutput bounds what is kept of a --version.
+const maxVersionOutput = 1 << 10
+
+// versionOutput returns what `tool --version` prints (its first KiB), from
+// the cache when the binary has not changed.
+func (m *Manager) versionOutput(ctx context.Context, tool string) string {
 	path, err := exec.LookPath(tool)
 	if err != nil {
 		return ""
@@ -104,19 +108,57 @@ func (m *Manager) toolVersion(ctx context.Context, tool string) string {
 	if v, ok := cache[key]; ok {
 		return v
 	}
-	out, err := exec.CommandContext(ctx, path, "--version").Output()
-	if err != nil {
+	b, err := exec.CommandContext(ctx, path, "--version").Output()
+	if err != nil || len(b) == 0 {
 		return ""
 	}
-	v := versionRe.FindString(string(out))
-	if v != "" {
-		if len(cache) > 32 { // binaries replaced many times: start afresh
-			cache = map[string]string{}
-		}
-		cache[key] = v
-		statefile.WriteJSON(cachePath, cache, 0o600)
+	out := string(b[:min(len(b), maxVersionOutput)])
+	if len(cache) > 32 { // binaries replaced many times: start afresh
+		cache = map[string]string{}
 	}
-	return v
+	cache[key] = out
+	statefile.WriteJSON(cachePath, cache, 0o600)
+	return out
+}
+
+// toolVersion returns a tool's version: the first version number its
+// --version prints.
+func (m *Manager) toolVersion(ctx context.Context, tool string) string {
+	return versionRe.FindString(m.versionOutput(ctx, tool))
+}
+
+// RuntimeFeatures is what an OCI runtime's --version says of it.
+type RuntimeFeatures struct {
+	Version string `json:"version"`
+	// Checkpoint: it can checkpoint and restore (runc always, with CRIU
+	// installed; crun only when built with CRIU).
+	Checkpoint bool `json:"checkpoint"`
+	Seccomp    bool `json:"seccomp"`
+}
+
+// ParseRuntimeVersion reads a runtime's --version: runc names its
+// libseccomp; crun lists what it was built with as +FEATURE words.
+func ParseRuntimeVersion(out string) RuntimeFeatures {
+	f := RuntimeFeatures{Version: versionRe.FindString(out), Checkpoint: true}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "+") {
+			words := strings.Fields(line)
+			f.Checkpoint = slices.Contains(words, "+CRIU")
+			f.Seccomp = slices.Contains(words, "+SECCOMP")
+			return f
+		}
+	}
+	f.Seccomp = strings.Contains(out, "libseccomp")
+	return f
+}
+
+// requireCheckpoint refuses, before anything is written, a checkpoint or
+// restore through a runtime built without it.
+func (m *Manager) requireCheckpoint(ctx context.Context, id, runtime, op string) error {
+	if out := m.versionOutput(ctx, runtime); out != "" && !ParseRuntimeVersion(out).Checkpoint {
+		return idError(id, ErrInvalid, "cannot %s: %s was built without CRIU (its --version lacks +CRIU); use runc", op, runtimeName(runtime))
+	}
+	return nil
 }
 
 // criuLogTail returns the last error lines of a CRIU log.

@@ -120,3 +120,21 @@ func TestTailBuffer(t *testing.T) {
 		t.Fatalf("uncut buffer %q", tb.Bytes())
 	}
 }
+
+func TestParseRuntimeVersion(t *testing.T) {
+	for _, tc := range []struct {
+		name, out           string
+		version             string
+		checkpoint, seccomp bool
+	}{
+		{"runc", "runc version 1.5.3\ncommit: v1.5.3-0-g\nspec: 1.3.0\ngo: go1.24.1\nlibseccomp: 2.5.4\n", "1.5.3", true, true},
+		{"runc without seccomp", "runc version 1.1.5\nspec: 1.0.2-dev\ngo: go1.19.8\n", "1.1.5", true, false},
+		{"Debian's crun", "crun version 1.8.1\ncommit: f8a096be\nrundir: /run/crun\nspec: 1.0.0\n+SYSTEMD +SELINUX +APPARMOR +CAP +SECCOMP +EBPF +YAJL\n", "1.8.1", false, true},
+		{"crun with CRIU", "crun version 1.14\nspec: 1.0.0\n+SYSTEMD +CAP +SECCOMP +EBPF +CRIU +YAJL\n", "1.14", true, true},
+	} {
+		f := ParseRuntimeVersion(tc.out)
+		if f.Version != tc.version || f.Checkpoint != tc.checkpoint || f.Seccomp != tc.seccomp {
+			t.Errorf("%s: %+v", tc.name, f)
+		}
+	}
+}

@@ -58,6 +58,9 @@ func (m *Manager) Restore(ctx context.Context, id, name string, o RestoreOptions
 	if err != nil {
 		return Container{}, fmt.Errorf("%s: %w", id, err)
 	}
+	if err := m.requireCheckpoint(ctx, id, rec.Runtime, "restore"); err != nil {
+		return Container{}, err
+	}
 	target := id
 	if o.As == "" {
 		if c.Running() || c.Status == StatusCreated {

@@ -109,6 +109,9 @@ func checkRuntime(ctx context.Context, name string) Check {
 	first, _, _ := strings.Cut(out, "\n")
 	got := versionRe.FindString(first)
 	c.Detail = fmt.Sprintf("%s: %s", path, strings.TrimSpace(first))
+	if filepath.Base(path) != "runc" {
+		return checkOtherRuntime(c, path, out)
+	}
 	switch {
 	case want != "" && got != want:
 		c.Status, c.Fix = CheckWarn, fix
@@ -119,6 +122,30 @@ func checkRuntime(ctx context.Context, name string) Check {
 	default:
 		c.Status = CheckOK
 	}
+	return c
+}
+
+// checkOtherRuntime reports what a runtime other than runc (crun) lacks
+// of what berth uses: checkpoint and restore need it built with CRIU,
+// seccomp profiles with libseccomp, and berth drives crun on cgroup v2.
+func checkOtherRuntime(c Check, path, out string) Check {
+	f := core.ParseRuntimeVersion(out)
+	var missing []string
+	if !f.Checkpoint {
+		missing = append(missing, "checkpoint and restore (built without CRIU)")
+	}
+	if !f.Seccomp {
+		missing = append(missing, "seccomp profiles (built without libseccomp)")
+	}
+	if !cgroupfs.Unified() {
+		missing = append(missing, "cgroup v1: berth tests "+filepath.Base(path)+" on cgroup v2 only")
+	}
+	if len(missing) == 0 {
+		c.Status = CheckOK
+		return c
+	}
+	c.Status, c.Detail = CheckWarn, c.Detail+"; missing: "+strings.Join(missing, "; ")
+	c.Fix = "use runc for what is missing (--runtime runc; make deps builds it), or a " + filepath.Base(path) + " built with it"
 	return c
 }
 

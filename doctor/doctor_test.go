@@ -69,3 +69,11 @@ func TestMountOptions(t *testing.T) {
 		t.Fatal("options of a mount that is not there")
 	}
 }
+
+func TestCheckOtherRuntime(t *testing.T) {
+	debian := "crun version 1.8.1\ncommit: f8a096be\nspec: 1.0.0\n+SYSTEMD +SELINUX +APPARMOR +CAP +SECCOMP +EBPF +YAJL\n"
+	c := checkOtherRuntime(Check{Name: "runtime", Detail: "/usr/bin/crun: crun version 1.8.1"}, "/usr/bin/crun", debian)
+	if c.Status != CheckWarn || !strings.Contains(c.Detail, "built without CRIU") || strings.Contains(c.Detail, "libseccomp") || c.Fix == "" {
+		t.Fatalf("%+v", c)
+	}
+}
