@@ -183,7 +183,7 @@ func TestCheckpointDiskFull(t *testing.T) {
 	}
 	t.Cleanup(func() { syscall.Unmount(small, syscall.MNT_DETACH) })
 	bundle := filepath.Join(small, "bundle")
-	if err := demo.WriteBundle("runc", bundle, fixture.Rootfs, []string{"awk", `BEGIN{s=sprintf("%8388608s","x"); while(1) system("sleep 1000")}`}, nil); err != nil {
+	if err := demo.WriteBundle(coretest.Runtime(), bundle, fixture.Rootfs, []string{"awk", `BEGIN{s=sprintf("%8388608s","x"); while(1) system("sleep 1000")}`}, nil); err != nil {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(small, "filler"), make([]byte, 2<<20), 0o600)

@@ -1,6 +1,8 @@
 package core
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -8,6 +10,7 @@ import (
 	"time"
 
 	"berth/host/cgroupfs"
+	"berth/host/procfs"
 	"berth/shim/proto"
 
 	"github.com/opencontainers/runc/libcontainer"
@@ -115,6 +118,12 @@ func (m *Manager) managed(id string) (Container, bool) {
 		return c, true
 	}
 	lc, err := libcontainer.Load(rec.RuntimeRoot, id)
+	if err != nil && filepath.Base(rec.Runtime) != "runc" {
+		// Another runtime's state is its own business: ask it.
+		if m.fillFromOCIState(&c, rec, ps.pid) {
+			return c, true
+		}
+	}
 	if err != nil {
 		// The runtime forgot the container: its init exited and the shim
 		// is recording that right now, or settle will.
@@ -181,6 +190,44 @@ func fillFromRuntime(c *Container, lc *libcontainer.Container) {
 	if c.Running() {
 		c.OOMKills, _ = cgroupfs.OOMKillCount(c.CgroupPaths)
 	}
+}
+
+// fillFromOCIState fills a container's status from the OCI `state` of a
+// runtime other than runc (crun), whose state files are not runc's; the
+// cgroup is its init's. It reports false when the runtime does not know
+// the container.
+func (m *Manager) fillFromOCIState(c *Container, rec Record, init procfs.Ident) bool {
+	out, err := runtimeOutput(context.Background(), rec.Runtime, rec.RuntimeRoot, rec.RuntimeArgs, "state", rec.ID)
+	if err != nil {
+		return false
+	}
+	var st specs.State
+	if err := json.Unmarshal(out, &st); err != nil {
+		return false
+	}
+	switch specs.ContainerState(st.Status) {
+	case specs.StateCreating, specs.StateCreated:
+		c.Status = StatusCreated
+	case specs.StateRunning:
+		c.Status = StatusRunning
+	case "paused":
+		c.Status = StatusPaused
+	default:
+		c.Status = StatusStopped
+		c.Reason = "exiting"
+		return true
+	}
+	c.Pid = st.Pid
+	if init.Pid == st.Pid {
+		c.InitStart = init.Start
+	}
+	if paths, err := cgroupfs.ProcPaths(st.Pid); err == nil {
+		c.CgroupPaths = paths
+	}
+	if c.Running() {
+		c.OOMKills, _ = cgroupfs.OOMKillCount(c.CgroupPaths)
+	}
+	return true
 }
 
 // externalRoots are the roots scanned for containers berth did not start.

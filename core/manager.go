@@ -316,7 +316,7 @@ func (m *Manager) settleLocked(id string) {
 	// The cgroup still exists until the runtime deletes it: count the kills
 	// and journal those the dead shim had not, before the exit.
 	var kills []watch.Event
-	if paths, err := m.runtimeCgroups(rec); err == nil {
+	if paths, err := m.runtimeCgroups(rec, ps.pid.Pid); err == nil {
 		e.OOMKills, _ = cgroupfs.OOMKillCount(paths)
 		journaled := readOOMCount(dir)
 		for v := journaled + 1; v <= e.OOMKills; v++ {
@@ -359,6 +359,6 @@ func (m *Manager) journal(evs ...watch.Event) {
 
 // runtimeCgroups reads a managed container's cgroup paths from the
 // runtime's state.
-func (m *Manager) runtimeCgroups(rec Record) (cgroupfs.Paths, error) {
-	return cgroupfs.RuncStatePaths(filepath.Join(rec.RuntimeRoot, rec.ID, "state.json"), statefile.ReadJSON)
+func (m *Manager) runtimeCgroups(rec Record, pid int) (cgroupfs.Paths, error) {
+	return cgroupfs.RuntimePaths(rec.RuntimeRoot, rec.ID, pid, statefile.ReadJSON)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -58,6 +59,34 @@ func runRuntime(ctx context.Context, runtime, root string, globals []string, arg
 // runs, so the lock is held exactly as long as the runtime lives, even if
 // berth is killed meanwhile.
 func runRuntimeHolding(ctx context.Context, runtime, root string, globals []string, held *os.File, args ...string) error {
+	return execRuntime(ctx, runtime, root, globals, held, nil, args...)
+}
+
+// runtimeOutput is runRuntime returning what the runtime printed (at most
+// maxRuntimeStdout), for the commands that answer (state).
+func runtimeOutput(ctx context.Context, runtime, root string, globals []string, args ...string) ([]byte, error) {
+	out := &limitedBuffer{max: maxRuntimeStdout}
+	err := execRuntime(ctx, runtime, root, globals, nil, out, args...)
+	return out.b, err
+}
+
+// maxRuntimeStdout bounds an answer read from a runtime.
+const maxRuntimeStdout = 1 << 20
+
+// limitedBuffer keeps the first max bytes written to it.
+type limitedBuffer struct {
+	max int
+	b   []byte
+}
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if room := l.max - len(l.b); room > 0 {
+		l.b = append(l.b, p[:min(len(p), room)]...)
+	}
+	return len(p), nil
+}
+
+func execRuntime(ctx context.Context, runtime, root string, globals []string, held *os.File, stdout io.Writer, args ...string) error {
 	timeout := runtimeTimeout
 	if args[0] == "checkpoint" {
 		timeout = checkpointTimeout
@@ -72,7 +101,7 @@ func runRuntimeHolding(ctx context.Context, runtime, root string, globals []stri
 	// A hook left holding stderr must not keep Wait waiting.
 	cmd.WaitDelay = time.Second
 	stderr := &tailBuffer{max: maxRuntimeStderr}
-	cmd.Stderr = stderr
+	cmd.Stderr, cmd.Stdout = stderr, stdout
 	if held != nil {
 		cmd.ExtraFiles = []*os.File{held}
 	}

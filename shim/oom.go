@@ -2,7 +2,6 @@ package shim
 
 import (
 	"context"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,7 +39,7 @@ func (s *shim) armOOM(pid int) {
 	if s.cfg.Mode == proto.ModeExec {
 		return
 	}
-	p, err := cgroupfs.RuncStatePaths(filepath.Join(s.cfg.RuntimeRoot, s.cfg.ID, "state.json"), statefile.ReadJSON)
+	p, err := cgroupfs.RuntimePaths(s.cfg.RuntimeRoot, s.cfg.ID, pid, statefile.ReadJSON)
 	if err != nil {
 		s.logf("warn", "cgroup paths: %v", err)
 		return

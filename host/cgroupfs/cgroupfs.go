@@ -232,6 +232,60 @@ func RuncStatePaths(stateFile string, read func(string, any) error) (Paths, erro
 	return Paths(st.CgroupPaths), nil
 }
 
+// ProcPaths reads a process's cgroup paths from /proc/PID/cgroup, for a
+// runtime whose state berth cannot read (crun): on v2 the one unified
+// path, on v1 each controller's hierarchy.
+func ProcPaths(pid int) (Paths, error) {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cgroup"))
+	if err != nil {
+		return nil, err
+	}
+	return parseProcCgroup(b, Unified()), nil
+}
+
+func parseProcCgroup(b []byte, unified bool) Paths {
+	p := Paths{}
+	for _, line := range strings.Split(string(b), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		switch {
+		case parts[0] == "0" && parts[1] == "":
+			if unified {
+				p[""] = filepath.Join(Root, parts[2])
+			} else {
+				p[""] = filepath.Join(Root, "unified", parts[2])
+			}
+		case !unified:
+			for _, ctl := range strings.Split(parts[1], ",") {
+				ctl = strings.TrimPrefix(ctl, "name=")
+				dir := filepath.Join(Root, parts[1], parts[2])
+				if strings.HasPrefix(parts[1], "name=") {
+					dir = filepath.Join(Root, ctl, parts[2])
+				}
+				p[ctl] = dir
+			}
+		}
+	}
+	return p
+}
+
+// RuntimePaths reads a container's cgroup paths from the runtime's state
+// (runc's state.json in root/id), or else from its init's /proc entry.
+func RuntimePaths(root, id string, pid int, read func(string, any) error) (Paths, error) {
+	p, err := RuncStatePaths(filepath.Join(root, id, "state.json"), read)
+	if err == nil && len(p) > 0 {
+		return p, nil
+	}
+	if pid > 0 {
+		if pp, perr := ProcPaths(pid); perr == nil && len(pp) > 0 {
+			return pp, nil
+		}
+	}
+	return p, err
+}
+
 // RemoveCgroup removes a container's own cgroup, given as the OCI
 // cgroupsPath (for example /berth/web), from every hierarchy: it kills
 // what is left in it and removes the directory. It is for a start that

@@ -363,3 +363,18 @@ func mustUint(s string) uint64 {
 	}
 	return n
 }
+
+func TestParseProcCgroup(t *testing.T) {
+	v2 := parseProcCgroup([]byte("0::/berth/web\n"), true)
+	if len(v2) != 1 || v2[""] != "/sys/fs/cgroup/berth/web" || v2.Dir("memory") != "/sys/fs/cgroup/berth/web" {
+		t.Fatalf("v2: %v", v2)
+	}
+	v1 := parseProcCgroup([]byte("12:memory:/berth/web\n4:cpu,cpuacct:/berth/web\n1:name=systemd:/berth/web\n0::/berth/web\n"), false)
+	want := map[string]string{"memory": "/sys/fs/cgroup/memory/berth/web", "cpu": "/sys/fs/cgroup/cpu,cpuacct/berth/web",
+		"cpuacct": "/sys/fs/cgroup/cpu,cpuacct/berth/web", "systemd": "/sys/fs/cgroup/systemd/berth/web", "": "/sys/fs/cgroup/unified/berth/web"}
+	for k, v := range want {
+		if v1[k] != v {
+			t.Errorf("v1 %s: %q, want %q", k, v1[k], v)
+		}
+	}
+}

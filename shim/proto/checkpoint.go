@@ -38,10 +38,11 @@ const (
 	DumpLog        = "dump.log"
 )
 
-// dumpDone is the last line CRIU logs after a dump that succeeded; it is
+// dumpDone ends the last line CRIU logs after a dump ("Dumping finished
+// successfully") or a pre-dump ("Pre-dumping ...") that succeeded; it is
 // written after the dumped tasks were killed, so it is looked for only
 // once the dump's lock is free.
-var dumpDone = []byte("Dumping finished successfully")
+var dumpDone = []byte("umping finished successfully")
 
 // ErrDumpIncomplete is returned by CommitCheckpoint for a staging
 // directory whose dump did not finish successfully.
