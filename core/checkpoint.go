@@ -161,6 +161,11 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 			return Checkpoint{}, err
 		}
 	}
+	// A dump of the same name still at work would fail this one's commit
+	// and hide whichever lost; one that is over is settled first.
+	if err := m.settleName(id, root, name); err != nil {
+		return Checkpoint{}, err
+	}
 	// The staging lock says a dump is at work here; the runtime inherits
 	// it, so it is held until the dump ends even if this berth is killed.
 	tmp, lock, err := stageCheckpoint(id, root, final, stagingPrefix+name+"-")
@@ -199,23 +204,41 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 		args = append(args, "--parent-path", filepath.Join("..", o.Parent))
 	}
 	args = append(args, id)
-	if err := t.runHolding(ctx, lock, args...); err != nil {
-		tail := criuLogTail(filepath.Join(work, proto.DumpLog))
-		os.RemoveAll(tmp)
-		if marker != "" {
-			os.Remove(marker)
-		}
-		return Checkpoint{}, dumpError(id, err, tail)
+	rio := runtimeIO{held: lock, stderrFile: filepath.Join(work, "runtime.log")}
+	runErr := t.runWith(ctx, rio, args...)
+	tail := criuLogTail(filepath.Join(work, proto.DumpLog))
+	if runErr == nil {
+		// Still under the lock: say the dump succeeded and complete the
+		// metadata, so whoever commits (the shim, for a stopping dump)
+		// finds it whole.
+		statefile.Write(filepath.Join(work, proto.DumpOK), nil, 0o600)
+		meta.SizeBytes = diskUsage(tmp)
+		meta.Stats = dumpStats(work)
+		statefile.WriteJSON(filepath.Join(tmp, checkpointMeta), meta, 0o600)
 	}
-	if stops && t.Managed {
+	lock.Close()
+	if runErr == nil && stops && t.Managed {
 		// The dump ended the container and its shim commits the
 		// checkpoint before it records the exit: wait for that, so what
 		// berth shows next is the truth. (A restore in place also waits
 		// for the shim to let go of the state.)
 		waitForFile(ctx, m.procDir(id, proto.ProcInit), proto.FileExit, 10*time.Second)
 	}
+	// Even after a runtime error the dump may have succeeded (CRIU logged
+	// it, the container is gone): then the checkpoint is all that is left
+	// of it, and it is kept. Only a dump that did not finish is removed,
+	// under the lock, never while a committer looks at it.
 	committed, err := proto.Commit(tmp, final, time.Minute)
-	if err != nil {
+	switch {
+	case errors.Is(err, proto.ErrDumpIncomplete):
+		if marker != "" {
+			os.Remove(marker)
+		}
+		if runErr == nil {
+			runErr = err
+		}
+		return Checkpoint{}, dumpError(id, runErr, tail)
+	case err != nil:
 		return Checkpoint{}, idError(id, ErrCheckpoint, "%v", err)
 	}
 	if committed {
@@ -321,11 +344,11 @@ func readCheckpoint(dir string) (Checkpoint, error) {
 	meta.Valid = true
 	meta.Reason = ""
 	if meta.SizeBytes == 0 && !meta.Imported {
-		// Committed by a shim or a later berth, which only rename: the
-		// size and CRIU's statistics are known only now.
+		// Committed by a shim or a later berth after the berth that took
+		// it was killed: its size and CRIU's statistics are read now,
+		// never written back (a listing writes nothing into a bundle).
 		meta.SizeBytes = diskUsage(dir)
 		meta.Stats = dumpStats(filepath.Join(dir, proto.CheckpointWork))
-		statefile.WriteJSON(filepath.Join(dir, checkpointMeta), meta, 0o600)
 	}
 	return meta, nil
 }
@@ -361,6 +384,23 @@ func (m *Manager) settleStaging(root string, entries []fs.DirEntry) {
 			m.journal(watch.Event{Kind: watch.KindCheckpoint, ID: meta.Container, Detail: meta.Name})
 		}
 	}
+}
+
+// settleName settles the staging directories of earlier dumps named name
+// and refuses while one of them is still at work.
+func (m *Manager) settleName(id, root, name string) error {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil // no checkpoints yet
+	}
+	m.settleStaging(root, entries)
+	matches, _ := filepath.Glob(filepath.Join(root, stagingPrefix+name+"-*"))
+	for _, dir := range matches {
+		if !strings.Contains(strings.TrimPrefix(filepath.Base(dir), stagingPrefix+name+"-"), "-") {
+			return idError(id, ErrBusy, "checkpoint %q is being taken", name)
+		}
+	}
+	return nil
 }
 
 // Checkpoints lists a container's checkpoints, newest first; unreadable

@@ -374,6 +374,7 @@ case " $* " in *" checkpoint "*)
 	` + runc + ` "$@"; rc=$?
 	touch $d/dumped
 	while [ ! -e $d/end ]; do sleep 0.02; done
+	[ -e $d/fail ] && exit 1
 	exit $rc;;
 esac
 exec ` + runc + ` "$@"
@@ -513,6 +514,31 @@ func TestCheckpointOutlivesBerth(t *testing.T) {
 		got := e.WaitStatus("early", core.StatusStopped, 10*time.Second)
 		if got.Reason != "" || got.ExitStatus == nil || *got.ExitStatus != 137 {
 			t.Fatalf("a kill after a stale marker: status %v reason %q", got.ExitStatus, got.Reason)
+		}
+	})
+
+	t.Run("the runtime fails after a dump that stopped it", func(t *testing.T) {
+		// What berth cannot tell from a runtime's failure: the dump may
+		// have ended the container. CRIU's log decides, and the
+		// checkpoint, all that is left of the container, is kept.
+		e.Run("late", counter, nil)
+		waitCount(t, e.M, "late", 3)
+		for _, f := range []string{"pid", "dumped"} {
+			os.Remove(filepath.Join(gate, f))
+		}
+		touch("go")
+		touch("end")
+		touch("fail")
+		defer os.Remove(filepath.Join(gate, "fail"))
+		if _, err := e.M.CreateCheckpoint(ctx, "late", "kept", core.CheckpointOptions{}); err != nil {
+			t.Fatalf("a dump that succeeded before the runtime failed: %v", err)
+		}
+		c := e.WaitStatus("late", core.StatusStopped, 30*time.Second)
+		if c.Reason != "checkpointed to kept" {
+			t.Fatalf("exit after the dump: %q", c.Reason)
+		}
+		if got := listed("late"); len(got) != 1 || got[0] != "kept" {
+			t.Fatalf("checkpoints %v, want [kept]", got)
 		}
 	})
 

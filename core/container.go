@@ -192,12 +192,18 @@ func fillFromRuntime(c *Container, lc *libcontainer.Container) {
 	}
 }
 
+// stateTimeout bounds a runtime's answer to `state`.
+const stateTimeout = 5 * time.Second
+
 // fillFromOCIState fills a container's status from the OCI `state` of a
 // runtime other than runc (crun), whose state files are not runc's; the
 // cgroup is its init's. It reports false when the runtime does not know
 // the container.
 func (m *Manager) fillFromOCIState(c *Container, rec Record, init procfs.Ident) bool {
-	out, err := runtimeOutput(context.Background(), rec.Runtime, rec.RuntimeRoot, rec.RuntimeArgs, "state", rec.ID)
+	// A listing must not hang on one runtime: its state is a quick answer.
+	ctx, cancel := context.WithTimeout(context.Background(), stateTimeout)
+	defer cancel()
+	out, err := runtimeOutput(ctx, rec.Runtime, rec.RuntimeRoot, rec.RuntimeArgs, "state", rec.ID)
 	if err != nil {
 		return false
 	}

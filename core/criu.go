@@ -85,7 +85,7 @@ func dumpStats(work string) *DumpStats {
 // versionCache remembers what tools' --version print, in the state dir,
 // keyed by the binary's path, size and modification time: asking criu and
 // the runtime costs two process starts, which every checkpoint would pay.
-const versionCache = ".tool-versions.json"
+const versionCache = ".tool-version-output.json"
 
 // maxVersionOutput bounds what is kept of a --version.
 const maxVersionOutput = 1 << 10

@@ -45,13 +45,12 @@ func (m *Manager) target(ctx context.Context, id string) (target, error) {
 }
 
 func (t target) run(ctx context.Context, args ...string) error {
-	return t.runHolding(ctx, nil, args...)
+	return t.runWith(ctx, runtimeIO{}, args...)
 }
 
-// runHolding runs a runtime command that inherits held (see
-// runRuntimeHolding).
-func (t target) runHolding(ctx context.Context, held *os.File, args ...string) error {
-	if err := runRuntimeHolding(ctx, t.runtime, t.RuntimeRoot, t.globals, held, args...); err != nil {
+// runWith runs a runtime command with what rio gives it.
+func (t target) runWith(ctx context.Context, rio runtimeIO, args ...string) error {
+	if err := execRuntime(ctx, t.runtime, t.RuntimeRoot, t.globals, rio, args...); err != nil {
 		return fmt.Errorf("%s: %w", t.ID, err)
 	}
 	return nil
@@ -111,9 +110,9 @@ func (m *Manager) Resume(ctx context.Context, id string) error {
 }
 
 // removeWait bounds how long a removal waits for another berth's removal
-// or settle of the same container (a forced one can take a runtime
-// deadline).
-const removeWait = time.Minute
+// or settle of the same container, either of which can take two runtime
+// deadlines (a delete, then a forced one).
+var removeWait = 2*runtimeTimeout + 15*time.Second
 
 // Delete removes a stopped container and all berth state for it. With
 // force a running or paused one is killed first. Rather than the runtime's
@@ -128,7 +127,7 @@ func (m *Manager) Delete(ctx context.Context, id string, force bool) error {
 	lock, err := m.lockContainer(id, removeWait)
 	switch {
 	case errors.Is(err, statefile.ErrLocked):
-		return idError(id, ErrBusy, "another berth is removing it")
+		return idError(id, ErrBusy, "another berth is removing or settling it")
 	case err == nil:
 		defer lock.Close()
 		m.settleLocked(id)

@@ -307,7 +307,16 @@ func (m *Manager) settleLocked(id string) {
 	}
 	e := proto.Exit{Status: proto.StatusUnknown, ExitedAt: time.Now().UTC(),
 		Detail: "shim died; exit status unknown"}
-	if ps.pidErr == nil && ps.pid.Alive() {
+	// The cgroup paths first, while the init (checked by its start time,
+	// never a reused pid) still names them for a runtime without runc's
+	// state files.
+	alive := ps.pidErr == nil && ps.pid.Alive()
+	initPid := 0
+	if alive {
+		initPid = ps.pid.Pid
+	}
+	paths, pathsErr := m.runtimeCgroups(rec, initPid)
+	if alive {
 		if err := signalProcess(ps.pid, unix.SIGKILL); err == nil {
 			e.Status, e.Signal = 128+int(unix.SIGKILL), int(unix.SIGKILL)
 			e.Detail = "shim died; container killed"
@@ -316,7 +325,7 @@ func (m *Manager) settleLocked(id string) {
 	// The cgroup still exists until the runtime deletes it: count the kills
 	// and journal those the dead shim had not, before the exit.
 	var kills []watch.Event
-	if paths, err := m.runtimeCgroups(rec, ps.pid.Pid); err == nil {
+	if pathsErr == nil {
 		e.OOMKills, _ = cgroupfs.OOMKillCount(paths)
 		journaled := readOOMCount(dir)
 		for v := journaled + 1; v <= e.OOMKills; v++ {

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"berth/host/statefile"
 	"berth/shim/proto"
 
 	"golang.org/x/sys/unix"
@@ -51,22 +52,14 @@ func (m *Manager) deleteRuntime(ctx context.Context, rec Record, force bool) err
 // process group of its own, killed whole (hooks included) when the command
 // outlives its deadline or ctx.
 func runRuntime(ctx context.Context, runtime, root string, globals []string, args ...string) error {
-	return runRuntimeHolding(ctx, runtime, root, globals, nil, args...)
-}
-
-// runRuntimeHolding is runRuntime handing held (a lock) to the runtime:
-// the runtime inherits it and berth's copy is closed once the runtime
-// runs, so the lock is held exactly as long as the runtime lives, even if
-// berth is killed meanwhile.
-func runRuntimeHolding(ctx context.Context, runtime, root string, globals []string, held *os.File, args ...string) error {
-	return execRuntime(ctx, runtime, root, globals, held, nil, args...)
+	return execRuntime(ctx, runtime, root, globals, runtimeIO{}, args...)
 }
 
 // runtimeOutput is runRuntime returning what the runtime printed (at most
 // maxRuntimeStdout), for the commands that answer (state).
 func runtimeOutput(ctx context.Context, runtime, root string, globals []string, args ...string) ([]byte, error) {
 	out := &limitedBuffer{max: maxRuntimeStdout}
-	err := execRuntime(ctx, runtime, root, globals, nil, out, args...)
+	err := execRuntime(ctx, runtime, root, globals, runtimeIO{stdout: out}, args...)
 	return out.b, err
 }
 
@@ -86,7 +79,20 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func execRuntime(ctx context.Context, runtime, root string, globals []string, held *os.File, stdout io.Writer, args ...string) error {
+// runtimeIO is what a runtime command gets besides its arguments.
+type runtimeIO struct {
+	// held is a lock the runtime inherits, so it is held as long as the
+	// runtime lives even if berth is killed (berth keeps its own copy).
+	held *os.File
+	// stdout receives the runtime's answer; nil discards it.
+	stdout io.Writer
+	// stderrFile, when set, takes the runtime's stderr instead of a pipe:
+	// a runtime that must outlive berth (a dump) cannot then die of a
+	// broken pipe when berth does.
+	stderrFile string
+}
+
+func execRuntime(ctx context.Context, runtime, root string, globals []string, rio runtimeIO, args ...string) error {
 	timeout := runtimeTimeout
 	if args[0] == "checkpoint" {
 		timeout = checkpointTimeout
@@ -101,26 +107,45 @@ func execRuntime(ctx context.Context, runtime, root string, globals []string, he
 	// A hook left holding stderr must not keep Wait waiting.
 	cmd.WaitDelay = time.Second
 	stderr := &tailBuffer{max: maxRuntimeStderr}
-	cmd.Stderr, cmd.Stdout = stderr, stdout
-	if held != nil {
-		cmd.ExtraFiles = []*os.File{held}
+	cmd.Stderr, cmd.Stdout = stderr, rio.stdout
+	if rio.stderrFile != "" {
+		f, err := os.OpenFile(rio.stderrFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND|unix.O_NOFOLLOW, 0o600)
+		if err != nil {
+			return &RuntimeError{Runtime: runtimeName(runtime), Op: args[0], Err: err}
+		}
+		defer f.Close()
+		cmd.Stderr = f
 	}
-	err := cmd.Start()
-	if held != nil {
-		held.Close()
+	if rio.held != nil {
+		cmd.ExtraFiles = []*os.File{rio.held}
 	}
-	if err == nil {
-		err = cmd.Wait()
-	}
+	err := cmd.Run()
 	if err != nil {
 		if cerr := ctx.Err(); errors.Is(cerr, context.DeadlineExceeded) {
 			err = fmt.Errorf("no answer within %v, its process group killed: %w", timeout, cerr)
 		} else if cerr != nil {
 			err = fmt.Errorf("%w (%w)", cerr, err)
 		}
+		if rio.stderrFile != "" {
+			stderr.Write(fileTail(rio.stderrFile, maxRuntimeStderr))
+		}
 		return &RuntimeError{Runtime: runtimeName(runtime), Op: args[0], Msg: runtimeMessage(stderr.Bytes()), Err: err}
 	}
 	return nil
+}
+
+// fileTail returns the last max bytes of a file.
+func fileTail(path string, max int64) []byte {
+	f, err := statefile.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() > max {
+		f.Seek(st.Size()-max, io.SeekStart)
+	}
+	b, _ := io.ReadAll(io.LimitReader(f, max))
+	return b
 }
 
 // tailBuffer keeps the last max bytes written to it.

@@ -79,6 +79,7 @@ INITRD=$CACHE/initramfs-$KV.cpio.gz
 if [[ ! -f $INITRD || $0 -nt $INITRD ]]; then
 	log "making the initramfs"
 	ir=$(mktemp -d)
+	trap 'rm -rf "$ir"' EXIT
 	mkdir -p "$ir"/{bin,mod,proc,sys,dev,lower,upper,newroot}
 	cp "$(command -v busybox)" "$ir/bin/busybox"
 	for m in $MODULES; do
@@ -197,13 +198,16 @@ for pkg in $PACKAGES; do
 		laneA+="runpkg $name $dir - $WORK/bin/$name.test"$'\n'
 		for rt in $RUNTIMES; do
 			[[ $rt == runc ]] && continue
-			laneA+="runpkg $name-$rt $dir BERTH_TEST_RUNTIME=$rt $WORK/bin/$name.test -test.run '$crunTests'"$'\n'
+			laneB+="runpkg $name-$rt $dir BERTH_TEST_RUNTIME=$rt $WORK/bin/$name.test -test.run '$crunTests'"$'\n'
 		done
 	else
 		laneB+="runpkg $name $dir - $WORK/bin/$name.test"$'\n'
 	fi
 done
-printf '(\n%s) &\n(\n%s) &\nwait\n' "$laneA" "$laneB" >>"$payload"
+for lane in "$laneA" "$laneB"; do
+	[[ -n $lane ]] && printf '(\n%s) &\n' "$lane" >>"$payload"
+done
+echo wait >>"$payload"
 
 # ----------------------------------------------------------------- run
 log "booting the cgroup v2 guest (kernel $KV; the suite takes several minutes under emulation)"
@@ -219,11 +223,12 @@ deadline=$((start + TIMEOUT))
 while kill -0 "$QEMU_PID" 2>/dev/null; do
 	if (($(date +%s) > deadline)); then
 		log "the guest ran past ${TIMEOUT}s: killing it"
+		kill -9 "$QEMU_PID" 2>/dev/null || true
 		break
 	fi
 	sleep 1
 done
-kill -9 "$QEMU_PID" 2>/dev/null || true
+# Reaped here, so the pid is never signalled again once it could be reused.
 wait "$QEMU_PID" 2>/dev/null || true
 QEMU_PID=""
 log "guest done in $(($(date +%s) - start))s"
@@ -249,7 +254,7 @@ while read -r _ name _; do
 		printf 'ok  \t%s\t%ss\n' "$name" "$secs"
 	else
 		printf 'FAIL\t%s\t%ss\n' "$name" "$secs"
-		grep -E -- '^(--- FAIL|FAIL|panic:|\s+\S+_test\.go:[0-9]+:)' "$WORK/share/$name.out" | head -n 60
+		{ grep -E -- '^(--- FAIL|FAIL|panic:|fatal error:|\s+\S+_test\.go:[0-9]+:)' "$WORK/share/$name.out" || tail -n 20 "$WORK/share/$name.out"; } | cut -c1-300 | head -n 60
 		status=1
 	fi
 done < <(grep '^runpkg ' "$payload")

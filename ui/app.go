@@ -299,12 +299,19 @@ func (m *Model) switchTab(t common.Tab) tea.Cmd {
 }
 
 // onKeys handles a key message. Several runes read at once (typed fast
-// over a slow link, or pasted) come as one message: each is handled as
-// a key of its own, in order, until a text field has the focus (a filter
-// just opened, a form); the rest of the batch is then its text. A paste
-// is text the operator did not type key by key: it never answers a
-// confirmation.
+// over a slow link) come as one message: each is handled as a key of its
+// own, in order, until a text field has the focus (a filter just opened,
+// a form); the rest of the batch is then its text. A paste is text the
+// operator did not type key by key: it goes to a text field with the
+// focus, and with none it presses no key at all (a pasted "ping" must not
+// pause a container).
 func (m *Model) onKeys(msg tea.KeyMsg) tea.Cmd {
+	if msg.Paste {
+		if m.takingText() {
+			return m.onKey(msg)
+		}
+		return nil
+	}
 	if msg.Type != tea.KeyRunes || len(msg.Runes) < 2 {
 		return m.onKey(msg)
 	}
@@ -315,11 +322,9 @@ func (m *Model) onKeys(msg tea.KeyMsg) tea.Cmd {
 			rest.Runes = msg.Runes[i:]
 			return tea.Batch(append(cmds, m.onKey(rest))...)
 		}
-		k, ok := runeKey(r)
-		if _, confirming := m.modal.(*confirm); !ok || msg.Paste && confirming {
-			continue // pasted text never answers a confirmation
+		if k, ok := runeKey(r); ok {
+			cmds = append(cmds, m.onKey(k))
 		}
-		cmds = append(cmds, m.onKey(k))
 	}
 	return tea.Batch(cmds...)
 }

@@ -49,7 +49,7 @@ func Append(root string, evs ...Event) error {
 		// A symlink, FIFO or directory in the journal's place would drop
 		// every event: it is moved aside (Read warns while it is there)
 		// and a new journal started.
-		if err := os.Rename(path, path+badSuffix); err != nil {
+		if err := os.Rename(path, fmt.Sprintf("%s%s-%d", path, badSuffix, time.Now().UnixNano())); err != nil {
 			return fmt.Errorf("journal: move aside: %w", err)
 		}
 		f, err = openAppend(path)
@@ -58,11 +58,6 @@ func Append(root string, evs ...Event) error {
 		return err
 	}
 	st, err := f.Stat()
-	if err == nil && st.Size() > 0 && !endsLine(f, st.Size()) {
-		// A torn last line (a writer killed mid-write, a truncation): the
-		// new events start on a line of their own rather than glued to it.
-		buf = append([]byte{'\n'}, buf...)
-	}
 	if err == nil && st.Size()+int64(len(buf)) > JournalMax && st.Size() > 0 {
 		f.Close()
 		if err := os.Rename(path, path+".1"); err != nil {
@@ -71,6 +66,12 @@ func Append(root string, evs ...Event) error {
 		if f, err = openAppend(path); err != nil {
 			return err
 		}
+		st, err = f.Stat()
+	}
+	if err == nil && st.Size() > 0 && !endsLine(f, st.Size()) {
+		// A torn last line (a writer killed mid-write, a truncation): the
+		// new events start on a line of their own rather than glued to it.
+		buf = append([]byte{'\n'}, buf...)
 	}
 	_, err = f.Write(buf)
 	if cerr := f.Close(); err == nil {
@@ -145,8 +146,8 @@ func Read(root string, since time.Time) ([]Event, []string) {
 	if unlock, err := lockJournal(root, unix.LOCK_SH); err == nil {
 		defer unlock()
 	}
-	if _, err := os.Lstat(filepath.Join(root, JournalFile+badSuffix)); err == nil {
-		warns = append(warns, fmt.Sprintf("the journal was not a regular file: moved aside to %s%s; events written to it were lost", JournalFile, badSuffix))
+	if bad, _ := filepath.Glob(filepath.Join(root, JournalFile+badSuffix+"-*")); len(bad) > 0 {
+		warns = append(warns, fmt.Sprintf("the journal was not a regular file: moved aside to %s; events written to it were lost", filepath.Base(bad[len(bad)-1])))
 	}
 	for _, name := range []string{JournalFile + ".1", JournalFile} {
 		f, err := statefile.Open(filepath.Join(root, name))

@@ -44,13 +44,24 @@ const (
 // once the dump's lock is free.
 var dumpDone = []byte("umping finished successfully")
 
+// DumpOK, in a checkpoint's work directory, says the runtime's dump exited
+// successfully: the berth that took it writes it, still holding the
+// staging lock, so a committer need not trust CRIU's log alone (whose last
+// line a CRIU config can change).
+const DumpOK = "dump-ok"
+
 // ErrDumpIncomplete is returned by CommitCheckpoint for a staging
 // directory whose dump did not finish successfully.
 var ErrDumpIncomplete = errors.New("the dump did not finish")
 
-// DumpSucceeded reports whether CRIU's log in the staging directory ends
-// with its success line.
+// DumpSucceeded reports whether the dump into a staging directory
+// succeeded: the runtime said so (DumpOK), or CRIU's log ends with its
+// success line (the berth that asked was killed before it could write
+// DumpOK).
 func DumpSucceeded(staging string) bool {
+	if _, err := os.Lstat(filepath.Join(staging, CheckpointWork, DumpOK)); err == nil {
+		return true
+	}
 	f, err := statefile.Open(filepath.Join(staging, CheckpointWork, DumpLog))
 	if err != nil {
 		return false
