@@ -76,10 +76,10 @@ func (m *messagesModal) update(msg tea.KeyMsg, c *common.Common, r room) (modal,
 	w, h := r.inner()
 	n, page := len(m.lines(c, w)), h-2
 	if m.bottom {
-		m.scroll.offset = n
+		m.scroll.Top = n
 	}
 	if m.scroll.update(msg, c.Keys, n, page) {
-		m.bottom = m.scroll.offset >= max(n-page, 0)
+		m.bottom = m.scroll.Top >= max(n-page, 0)
 	}
 	return m, nil
 }
@@ -128,7 +128,7 @@ func (m *messagesModal) view(c *common.Common, r room) string {
 	page := max(h-2, 1)
 	s := m.scroll
 	if m.bottom {
-		s.offset = len(all)
+		s.Top = len(all)
 	}
 	shown, where := s.window(all, page)
 	foot := hints(st, messagesCloseKey)

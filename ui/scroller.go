@@ -5,42 +5,17 @@ import (
 
 	"berth/ui/common"
 
-	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 )
 
 // scroller is a window over more lines than a modal has room for: the
 // navigation keys move it.
-type scroller struct{ offset int }
+type scroller struct{ common.Scroll }
 
 // update moves the window over n lines shown page at a time; it reports
 // whether msg was a navigation key.
 func (s *scroller) update(msg tea.KeyMsg, k *common.KeyMap, n, page int) bool {
-	page = max(page, 1)
-	s.offset = s.clamp(n, page)
-	switch {
-	case key.Matches(msg, k.Up):
-		s.offset--
-	case key.Matches(msg, k.Down):
-		s.offset++
-	case key.Matches(msg, k.PageUp):
-		s.offset -= max(page-1, 1)
-	case key.Matches(msg, k.PageDown):
-		s.offset += max(page-1, 1)
-	case key.Matches(msg, k.Top):
-		s.offset = 0
-	case key.Matches(msg, k.Bottom):
-		s.offset = n
-	default:
-		return false
-	}
-	s.offset = s.clamp(n, page)
-	return true
-}
-
-// clamp is the offset kept inside n lines shown page at a time.
-func (s scroller) clamp(n, page int) int {
-	return min(max(s.offset, 0), max(n-page, 0))
+	return s.Nav(msg, k, n, page)
 }
 
 // window is the lines on view, page at a time, and where they are ("" when
@@ -50,7 +25,7 @@ func (s scroller) window(lines []string, page int) ([]string, string) {
 	if len(lines) <= page {
 		return lines, ""
 	}
-	off := s.clamp(len(lines), page)
+	off := s.Clamped(len(lines), page)
 	return lines[off : off+page], positionText(off, page, len(lines))
 }
 

@@ -1,5 +1,7 @@
 package container
 
+import "berth/ui/common"
+
 // layoutMode is how the stats tab arranges its graphs.
 type layoutMode int
 
@@ -31,7 +33,7 @@ type layout struct {
 
 // layoutFor lays n graphs out in w x h cells, the stacked ones starting
 // from the scroll position.
-func layoutFor(w, h, n int, sc scroll) layout {
+func layoutFor(w, h, n int, sc common.Scroll) layout {
 	if w < minChartWidth || h < minPanelHeight || n == 0 {
 		return layout{mode: layoutCompact}
 	}
@@ -47,6 +49,6 @@ func layoutFor(w, h, n int, sc scroll) layout {
 	if shown < 1 {
 		return layout{mode: layoutCompact}
 	}
-	first := sc.clamped(n, shown)
+	first := sc.Clamped(n, shown)
 	return layout{mode: layoutStacked, panelW: w, panelH: (h - 1) / shown, first: first, shown: shown}
 }

@@ -39,7 +39,7 @@ type Overview struct {
 	// lines is the content, built in Update for built.
 	lines  []string
 	built  overviewKey
-	scroll scroll
+	scroll common.Scroll
 }
 
 // overviewKey is what the content depends on: when any of it changes,
@@ -103,7 +103,7 @@ func (o *Overview) Open(id string) tea.Cmd {
 	o.id = id
 	o.gen++
 	o.spec, o.specErr, o.loaded, o.limits = nil, nil, false, nil
-	o.scroll = scroll{}
+	o.scroll = common.Scroll{}
 	cmds := []tea.Cmd{o.loadLimits()}
 	if ct, ok := o.c.Store.Get(id); ok && !ct.Managed {
 		// berth keeps a spec only for what it starts: an external
@@ -143,7 +143,7 @@ func (o *Overview) Update(msg tea.Msg) tea.Cmd {
 			cmd = o.loadLimits()
 		}
 	case tea.KeyMsg:
-		o.scroll.nav(msg, o.c.Keys, len(o.lines), o.c.Height)
+		o.scroll.Nav(msg, o.c.Keys, len(o.lines), o.c.Height)
 	}
 	o.rebuild()
 	return cmd
@@ -199,7 +199,7 @@ func (o *Overview) rebuild() {
 		specSummary(s, o.spec)
 	}
 	o.lines = s.lines
-	o.scroll.top = o.scroll.clamped(len(o.lines), o.c.Height)
+	o.scroll.Top = o.scroll.Clamped(len(o.lines), o.c.Height)
 }
 
 // external reports whether the container in view is another manager's.
@@ -237,7 +237,7 @@ func (o *Overview) View() string {
 	if h <= 0 {
 		return ""
 	}
-	top := o.scroll.clamped(len(o.lines), h)
+	top := o.scroll.Clamped(len(o.lines), h)
 	end := min(top+h, len(o.lines))
 	if end == len(o.lines) || h < 2 {
 		return common.Lines(strings.Join(o.lines[min(top, end):end], "\n"), w, h)

@@ -59,8 +59,8 @@ func TestOverviewScroll(t *testing.T) {
 	}
 	for _, tt := range tests {
 		o.Update(keyMsg(tt.key))
-		if o.scroll.top != tt.want {
-			t.Fatalf("after %s: top %d, want %d", tt.key, o.scroll.top, tt.want)
+		if o.scroll.Top != tt.want {
+			t.Fatalf("after %s: top %d, want %d", tt.key, o.scroll.Top, tt.want)
 		}
 	}
 	if last := lastLine(o.View()); !strings.Contains(last, "more lines") {

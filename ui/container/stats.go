@@ -28,7 +28,7 @@ type Stats struct {
 	lines  []string
 	built  statsKey
 	// scroll is the first graph shown when not all fit.
-	scroll scroll
+	scroll common.Scroll
 }
 
 // statsKey is what the drawn graphs depend on.
@@ -47,7 +47,7 @@ func NewStats(c *common.Common) *Stats { return &Stats{c: c} }
 // Open shows container id's graphs from the history already kept.
 func (s *Stats) Open(id string) tea.Cmd {
 	s.id = id
-	s.scroll = scroll{}
+	s.scroll = common.Scroll{}
 	s.rebuild()
 	return nil
 }
@@ -70,7 +70,7 @@ func (s *Stats) Update(msg tea.Msg) tea.Cmd {
 func (s *Stats) handleKey(msg tea.KeyMsg) {
 	l := layoutFor(s.c.Width, s.c.Height, len(metrics), s.scroll)
 	if l.mode == layoutStacked {
-		s.scroll.nav(msg, s.c.Keys, len(metrics), l.shown)
+		s.scroll.Nav(msg, s.c.Keys, len(metrics), l.shown)
 	}
 }
 
@@ -101,7 +101,7 @@ func (s *Stats) rebuild() {
 		graphs[i] = buildGraph(&metrics[i], s.pts, s.c.Styles, s.styles, i)
 	}
 	l := layoutFor(s.c.Width, s.c.Height, len(graphs), s.scroll)
-	s.scroll.top = l.first
+	s.scroll.Top = l.first
 	switch l.mode {
 	case layoutGrid:
 		s.lines = s.grid(l, graphs)

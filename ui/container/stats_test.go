@@ -80,7 +80,7 @@ func TestStatsLayouts(t *testing.T) {
 		{10, 40, layoutCompact, 0},
 	}
 	for _, tt := range tests {
-		if l := layoutFor(tt.w, tt.h, len(metrics), scroll{}); l.mode != tt.mode || l.shown != tt.shown {
+		if l := layoutFor(tt.w, tt.h, len(metrics), common.Scroll{}); l.mode != tt.mode || l.shown != tt.shown {
 			t.Errorf("%dx%d: layout %v showing %d, want %v showing %d", tt.w, tt.h, l.mode, l.shown, tt.mode, tt.shown)
 		}
 	}

@@ -41,37 +41,39 @@ func HumanDuration(d time.Duration) string {
 
 // HumanBytes formats n in binary units: 512B, 1.5KiB, 20.0MiB.
 func HumanBytes(n uint64) string {
-	const unit = 1024
-	if n < unit {
+	if n < 1024 {
 		return fmt.Sprintf("%dB", n)
 	}
-	v, exp := float64(n)/unit, 0
 	// Move up a unit when rounding to one decimal would print 1024.0.
-	for v >= unit-0.05 && exp < 5 {
-		v /= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f%ciB", v, "KMGTPE"[exp])
+	v, u := scaleIEC(n, 0.05)
+	return fmt.Sprintf("%.1f%ciB", v, u)
 }
 
 // CompactBytes is HumanBytes in at most four digits, for narrow columns:
 // one decimal below 100 of a unit, none above (20.5MiB, 512MiB, 1.5GiB).
 // The units stay IEC, as everywhere berth prints bytes.
 func CompactBytes(n uint64) string {
-	const unit = 1024
-	if n < unit {
+	if n < 1024 {
 		return fmt.Sprintf("%dB", n)
 	}
-	v, exp := float64(n)/unit, 0
 	// Move up a unit when rounding to a whole number would print 1024.
-	for v >= unit-0.5 && exp < 5 {
+	v, u := scaleIEC(n, 0.5)
+	if v >= 99.95 {
+		return fmt.Sprintf("%.0f%ciB", v, u)
+	}
+	return fmt.Sprintf("%.1f%ciB", v, u)
+}
+
+// scaleIEC is n (1024 or more) in the largest binary unit that keeps it
+// under 1024 once rounded by round, and that unit's letter.
+func scaleIEC(n uint64, round float64) (float64, byte) {
+	const unit = 1024
+	v, exp := float64(n)/unit, 0
+	for v >= unit-round && exp < 5 {
 		v /= unit
 		exp++
 	}
-	if v >= 99.95 {
-		return fmt.Sprintf("%.0f%ciB", v, "KMGTPE"[exp])
-	}
-	return fmt.Sprintf("%.1f%ciB", v, "KMGTPE"[exp])
+	return v, "KMGTPE"[exp]
 }
 
 // ParseBytes reads a size: a number with an optional k, m, g or t suffix
