@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -267,6 +268,24 @@ func TestStateDirMustBePrivate(t *testing.T) {
 	_ = c
 }
 
+// lockedBuffer is a bytes.Buffer a test may read while a command writes it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // berth events: history then live, once each, across a restart of berth.
 func TestEvents(t *testing.T) {
 	c := newCLI(t)
@@ -279,23 +298,35 @@ func TestEvents(t *testing.T) {
 		s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: &limit, Swap: &limit}
 	})
 	first := c.cmd("events", "--json")
-	var out1 bytes.Buffer
-	first.Stdout = &out1
+	out1 := &lockedBuffer{}
+	first.Stdout = out1
 	if err := first.Start(); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(300 * time.Millisecond)
 	c.must("run", "-d", "-b", bundle, "oomer")
-	time.Sleep(2 * time.Second)
+	// Waits on what the followers saw, not on the clock: an emulated
+	// guest (make test-v2) forks fifty times slower than this host.
+	waitKills := func(b *lockedBuffer, n int) {
+		t.Helper()
+		for deadline := time.Now().Add(60 * time.Second); strings.Count(b.String(), `"kind":"oom","id":"oomer"`) < n; {
+			if time.Now().After(deadline) {
+				t.Fatalf("fewer than %d kills seen in 60 s:\n%s", n, b.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitKills(out1, 1)
 	// A second berth starts while kills go on: the history it prints and
 	// what it then sees live must not repeat a kill.
 	second := c.cmd("events", "--json")
-	var out2 bytes.Buffer
-	second.Stdout = &out2
+	out2 := &lockedBuffer{}
+	second.Stdout = out2
 	if err := second.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2 * time.Second)
+	waitKills(out2, 2)
+	waitKills(out1, 2)
 	for _, cmd := range []*exec.Cmd{first, second} {
 		cmd.Process.Signal(syscall.SIGTERM)
 		cmd.Wait()
@@ -311,7 +342,7 @@ func TestEvents(t *testing.T) {
 		}
 		return evs
 	}
-	for name, evs := range map[string][]watch.Event{"first": parse("first", out1.Bytes()), "second": parse("second", out2.Bytes())} {
+	for name, evs := range map[string][]watch.Event{"first": parse("first", []byte(out1.String())), "second": parse("second", []byte(out2.String()))} {
 		seen := map[string]bool{}
 		var counts []uint64
 		for _, ev := range evs {
