@@ -129,6 +129,11 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 	if err != nil {
 		return Checkpoint{}, err
 	}
+	if !t.Managed {
+		// Nothing of what a checkpoint needs is berth's: the bundle, the
+		// mounts another manager made, a shim to commit a stopping dump.
+		return Checkpoint{}, idError(id, ErrUnmanaged, "berth did not start it: it checkpoints only the containers it started (it needs their bundle and mounts)")
+	}
 	if err := t.requireRunning("checkpoint", true); err != nil {
 		return Checkpoint{}, err
 	}

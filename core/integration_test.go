@@ -761,6 +761,13 @@ func TestExternalContainers(t *testing.T) {
 	coretest.ErrIs(t, e.M.Delete(ctx, "ext", true), core.ErrUnmanaged)
 	err = e.M.Logs(ctx, "ext", core.LogOptions{}, func(core.LogLine) error { return nil })
 	coretest.ErrIs(t, err, core.ErrUnmanaged)
+	// Refused before CRIU is asked (its error about another manager's
+	// mounts says nothing to an operator), and the container runs on.
+	_, err = e.M.CreateCheckpoint(ctx, "ext", "c", core.CheckpointOptions{})
+	coretest.ErrIs(t, err, core.ErrUnmanaged)
+	if got, _ := e.M.Get(ctx, "ext"); got.Status != core.StatusRunning {
+		t.Fatalf("a refused checkpoint left the external container %s", got.Status)
+	}
 }
 
 func TestOOMKilledExit(t *testing.T) {
