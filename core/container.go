@@ -72,12 +72,18 @@ func (c Container) Running() bool { return c.Status == StatusRunning || c.Status
 // reports false for a directory that is not a container at all.
 func (m *Manager) managed(id string) (Container, bool) {
 	dir := m.containerDir(id)
-	if _, err := os.Lstat(dir); err != nil {
+	st, err := os.Lstat(dir)
+	if err != nil {
 		return Container{}, false
 	}
 	c := Container{ID: id, Managed: true, Status: StatusUnknown}
 	rec, err := m.readRecord(id)
-	if err != nil {
+	switch {
+	case errors.Is(err, os.ErrNotExist) && time.Since(st.ModTime()) < m.opts.StartTimeout+10*time.Second:
+		// The run that made the directory is writing its state.
+		c.Status, c.Reason = StatusCreated, "starting"
+		return c, true
+	case err != nil:
 		c.Reason = "container record unreadable: " + err.Error()
 		return c, true
 	}
