@@ -159,12 +159,9 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 		}
 	}
 	stops := !o.LeaveRunning && !o.PreDump
-	marker := ""
-	if t.Managed {
-		marker = filepath.Join(m.procDir(id, proto.ProcInit), proto.FileCheckpointing)
-		if err := clearMarker(id, marker); err != nil {
-			return Checkpoint{}, err
-		}
+	marker := filepath.Join(m.procDir(id, proto.ProcInit), proto.FileCheckpointing)
+	if err := clearMarker(id, marker); err != nil {
+		return Checkpoint{}, err
 	}
 	// A dump of the same name still at work would fail this one's commit
 	// and hide whichever lost; one that is over is settled first.
@@ -188,7 +185,7 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 	if err == nil {
 		err = statefile.WriteJSON(filepath.Join(tmp, checkpointMeta), meta, 0o600)
 	}
-	if err == nil && stops && t.Managed {
+	if err == nil && stops {
 		err = statefile.WriteJSON(marker, proto.Checkpointing{Name: name, Staging: tmp, Final: final}, 0o600)
 	}
 	if err != nil {
@@ -222,7 +219,7 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 		statefile.WriteJSON(filepath.Join(tmp, checkpointMeta), meta, 0o600)
 	}
 	lock.Close()
-	if runErr == nil && stops && t.Managed {
+	if runErr == nil && stops {
 		// The dump ended the container and its shim commits the
 		// checkpoint before it records the exit: wait for that, so what
 		// berth shows next is the truth. (A restore in place also waits
@@ -236,9 +233,7 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 	committed, err := proto.Commit(tmp, final, time.Minute)
 	switch {
 	case errors.Is(err, proto.ErrDumpIncomplete):
-		if marker != "" {
-			os.Remove(marker)
-		}
+		os.Remove(marker)
 		if runErr == nil {
 			runErr = err
 		}
