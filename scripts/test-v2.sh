@@ -57,7 +57,12 @@ BIOS=/usr/share/qemu/qboot.rom
 # -------------------------------------------------------------- kernel
 mkdir -p "$CACHE"
 chmod 700 "$CACHE"
-KPKG=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+kernelPackage() { apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}'; }
+KPKG=$(kernelPackage)
+if [[ -z $KPKG ]]; then
+	apt-get update -q >/dev/null || die "apt-get update failed"
+	KPKG=$(kernelPackage)
+fi
 [[ -n $KPKG ]] || die "cannot tell which kernel package linux-image-amd64 depends on"
 KDIR=$CACHE/$KPKG
 if [[ ! -f $KDIR/.complete ]]; then
