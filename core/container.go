@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"berth/host/cgroupfs"
@@ -242,15 +243,49 @@ func (m *Manager) fillFromOCIState(c *Container, rec Record, init procfs.Ident) 
 	return true
 }
 
-// externalRoots are the roots scanned for containers berth did not start.
+// externalRoots are the roots scanned for containers berth did not start,
+// its patterns expanded now.
 func (m *Manager) externalRoots() []string {
-	var roots []string
-	for _, r := range m.opts.ExternalRoots {
-		if filepath.Clean(r) != filepath.Clean(m.opts.RuntimeRoot) {
-			roots = append(roots, r)
+	roots, _ := ExpandRoots(m.opts.ExternalRoots, m.opts.RuntimeRoot)
+	return roots
+}
+
+// ExternalRoots returns the external roots berth reads now (those that
+// exist) and, when the roots were given rather than the defaults, the
+// given ones that do not exist: a typo there would hide containers
+// without a word.
+func (m *Manager) ExternalRoots() (read, missing []string) {
+	read, missing = ExpandRoots(m.opts.ExternalRoots, m.opts.RuntimeRoot)
+	if !m.givenRoots {
+		missing = nil
+	}
+	return read, missing
+}
+
+// ExpandRoots expands root patterns (a path, or a glob such as
+// /run/containerd/runc/*) into the directories that exist now, leaving
+// out own (berth's runtime root); missing are the plain paths that do not
+// exist.
+func ExpandRoots(patterns []string, own string) (read, missing []string) {
+	seen := map[string]bool{filepath.Clean(own): true}
+	for _, p := range patterns {
+		matches := []string{p}
+		if strings.ContainsAny(p, "*?[") {
+			matches, _ = filepath.Glob(p)
+		} else if st, err := os.Stat(p); err != nil || !st.IsDir() {
+			missing = append(missing, p)
+			continue
+		}
+		for _, r := range matches {
+			r = filepath.Clean(r)
+			if st, err := os.Stat(r); err != nil || !st.IsDir() || seen[r] {
+				continue
+			}
+			seen[r] = true
+			read = append(read, r)
 		}
 	}
-	return roots
+	return read, missing
 }
 
 // externals lists the containers in the external runtime roots.

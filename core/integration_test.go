@@ -1046,3 +1046,57 @@ func TestCgroupV2(t *testing.T) {
 		t.Fatalf("a frozen init killed: %+v", got)
 	}
 }
+
+// Without --external-root berth finds other managers' containers by itself:
+// here a containerd namespace's root, made after berth started, with a
+// real runc container in it. A given root that does not exist is said.
+func TestDefaultRootsFound(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, func(o *core.Options) { o.ExternalRoots = nil })
+	ns := "berth-test-" + coretest.RandomID()
+	var made []string // directories this test created, deepest last
+	for _, d := range []string{"/run/containerd", "/run/containerd/runc", filepath.Join("/run/containerd/runc", ns)} {
+		if _, err := os.Stat(d); err != nil {
+			if err := os.Mkdir(d, 0o711); err != nil {
+				t.Fatal(err)
+			}
+			made = append(made, d)
+		}
+	}
+	root := filepath.Join("/run/containerd/runc", ns)
+	bundle := e.Bundle([]string{"sleep", "1000"}, func(s *specs.Spec) { s.Linux.CgroupsPath = e.CgroupParent + "/nsbox" })
+	t.Cleanup(func() {
+		exec.Command(coretest.Runtime(), "--root", root, "delete", "-f", "nsbox").Run()
+		for i := len(made) - 1; i >= 0; i-- {
+			os.Remove(made[i])
+		}
+	})
+	// No pipes: the detached container would hold them open for ever.
+	runLog := filepath.Join(t.TempDir(), "run.log")
+	if err := exec.Command(coretest.Runtime(), "--root", root, "--log", runLog, "run", "-d", "--bundle", bundle, "nsbox").Run(); err != nil {
+		b, _ := os.ReadFile(runLog)
+		t.Fatalf("runtime run: %v %s", err, b)
+	}
+	cs, err := e.M.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, c := range cs {
+		if c.ID == "nsbox" && !c.Managed && c.RuntimeRoot == root && c.Status == core.StatusRunning {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("the container in %s was not listed: %+v", root, cs)
+	}
+	if read, _ := e.M.ExternalRoots(); !slices.Contains(read, root) {
+		t.Fatalf("roots read %v lack %s", read, root)
+	}
+	given, err := core.Open(ctx, core.Options{StateDir: e.StateDir, ExternalRoots: []string{"/run/no-such-root"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, missing := given.ExternalRoots(); len(missing) != 1 || missing[0] != "/run/no-such-root" {
+		t.Fatalf("missing given roots %v", missing)
+	}
+}

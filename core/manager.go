@@ -28,14 +28,18 @@ const (
 	DefaultCgroupParent = "/berth"
 	DefaultStartTimeout = 30 * time.Second
 	DefaultLogMaxBytes  = 20 << 20
-	// DefaultExternalRoot is runc's own root, scanned for containers berth
-	// did not start.
-	DefaultExternalRoot = "/run/runc"
 	// runtimeRootName is berth's runtime root inside the state dir; ids
 	// cannot start with a dot, so it never collides with a container.
 	runtimeRootName = ".runc"
 	recordFile      = "container.json"
 )
+
+// DefaultExternalRoots are the runtime roots scanned for containers berth
+// did not start when none are given: runc's own (also podman's with runc),
+// docker's, and every containerd namespace's (Kubernetes' is k8s.io). A
+// pattern is expanded at every look, so a root that appears after berth
+// started (a daemon started later, a new namespace) is found.
+var DefaultExternalRoots = []string{"/run/runc", "/run/docker/runtime-runc/moby", "/run/containerd/runc/*"}
 
 // Options configure a Manager. Zero values take the defaults above.
 type Options struct {
@@ -44,8 +48,9 @@ type Options struct {
 	Runtime string
 	// RuntimeRoot is the runtime's --root for containers berth starts.
 	RuntimeRoot string
-	// ExternalRoots are runtime roots scanned for containers berth did not
-	// start. nil means DefaultExternalRoot; an empty slice means none.
+	// ExternalRoots are runtime roots (or glob patterns of them) scanned
+	// for containers berth did not start. nil means DefaultExternalRoots;
+	// an empty slice means none.
 	ExternalRoots []string
 	CgroupParent  string
 	StartTimeout  time.Duration
@@ -60,6 +65,9 @@ type Options struct {
 // berth processes can use one state dir at once.
 type Manager struct {
 	opts Options
+	// givenRoots: the external roots were the operator's choice, so one
+	// that does not exist is worth a warning (a default one is not).
+	givenRoots bool
 }
 
 // Record is container.json: what berth knows about a container it started.
@@ -96,8 +104,9 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 	if opts.RuntimeRoot == "" {
 		opts.RuntimeRoot = filepath.Join(opts.StateDir, runtimeRootName)
 	}
-	if opts.ExternalRoots == nil {
-		opts.ExternalRoots = []string{DefaultExternalRoot}
+	given := opts.ExternalRoots != nil
+	if !given {
+		opts.ExternalRoots = DefaultExternalRoots
 	}
 	roots := []string{}
 	for _, r := range opts.ExternalRoots {
@@ -125,7 +134,7 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 	if err := EnsurePrivateDir(opts.StateDir); err != nil {
 		return nil, err
 	}
-	return &Manager{opts: opts}, nil
+	return &Manager{opts: opts, givenRoots: given}, nil
 }
 
 // Options returns the options in effect, defaults filled in.

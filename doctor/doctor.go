@@ -66,6 +66,7 @@ func Doctor(ctx context.Context, opts core.Options) []Check {
 	add(checkRoot())
 	add(checkRuntime(ctx, opts.Runtime))
 	add(checkStateDir(opts.StateDir))
+	add(checkExternalRoots(opts.ExternalRoots, opts.RuntimeRoot))
 	add(checkCgroups())
 	if cgroupfs.Unified() {
 		add(checkCgroupParent(cgroupfs.Root, opts.CgroupParent, mountOptions("/proc/self/mountinfo", cgroupfs.Root)))
@@ -146,6 +147,40 @@ func checkOtherRuntime(c Check, path, out string) Check {
 	}
 	c.Status, c.Detail = CheckWarn, c.Detail+"; missing: "+strings.Join(missing, "; ")
 	c.Fix = "use runc for what is missing (--runtime runc; make deps builds it), or a " + filepath.Base(path) + " built with it"
+	return c
+}
+
+// checkExternalRoots lists the runtime roots berth reads for containers
+// it did not start, and warns about a given one that does not exist.
+// roots nil means the defaults, which may well be absent.
+func checkExternalRoots(roots []string, own string) Check {
+	c := Check{Name: "external roots"}
+	given := roots != nil
+	if !given {
+		roots = core.DefaultExternalRoots
+	}
+	var patterns []string
+	for _, r := range roots {
+		if r != "" {
+			patterns = append(patterns, r)
+		}
+	}
+	read, missing := core.ExpandRoots(patterns, own)
+	switch {
+	case len(read) > 0:
+		c.Detail = "reads " + strings.Join(read, ", ")
+	case len(patterns) == 0:
+		c.Detail = "none (--external-root \"\")"
+	default:
+		c.Detail = "none of " + strings.Join(patterns, ", ") + " exists: no other manager's containers here"
+	}
+	if given && len(missing) > 0 {
+		c.Status = CheckWarn
+		c.Detail += "; given but missing: " + strings.Join(missing, ", ")
+		c.Fix = "check the --external-root paths (docker: /run/docker/runtime-runc/moby, containerd: /run/containerd/runc/NAMESPACE)"
+		return c
+	}
+	c.Status = CheckOK
 	return c
 }
 

@@ -77,3 +77,16 @@ func TestCheckOtherRuntime(t *testing.T) {
 		t.Fatalf("%+v", c)
 	}
 }
+
+func TestCheckExternalRoots(t *testing.T) {
+	dir := t.TempDir()
+	ns := filepath.Join(dir, "containerd", "k8s.io")
+	os.MkdirAll(ns, 0o700)
+	c := checkExternalRoots([]string{filepath.Join(dir, "containerd", "*"), filepath.Join(dir, "typo")}, "")
+	if c.Status != CheckWarn || !strings.Contains(c.Detail, "reads "+ns) || !strings.Contains(c.Detail, "typo") || c.Fix == "" {
+		t.Fatalf("%+v", c)
+	}
+	if c := checkExternalRoots([]string{filepath.Join(dir, "containerd", "*")}, ""); c.Status != CheckOK {
+		t.Fatalf("%+v", c)
+	}
+}

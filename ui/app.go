@@ -50,6 +50,9 @@ type Options struct {
 	TerminalFd int
 	// Now is the clock (tests fix it).
 	Now func() time.Time
+	// Notices are warnings to show as the UI starts (a given external
+	// root that does not exist).
+	Notices []string
 }
 
 // Model is the root model.
@@ -138,6 +141,9 @@ func (m *Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{listCmd(m.ctx, m.c.Core), startEvents(m.ctx, m.c.Core), tick(m.opts.Refresh)}
 	if m.opts.TerminalFd >= 0 {
 		cmds = append(cmds, probeTick())
+	}
+	for _, n := range m.opts.Notices {
+		cmds = append(cmds, msgCmd(common.StatusMsg{Text: n, Level: common.LevelWarning}))
 	}
 	return tea.Batch(cmds...)
 }

@@ -324,3 +324,19 @@ func TestEventStream(t *testing.T) {
 		t.Fatalf("after the failure: %#v", c)
 	}
 }
+
+// Notices given at start (a given external root that does not exist) are
+// in the footer and the message log.
+func TestStartNotices(t *testing.T) {
+	f := uitest.New()
+	p, _ := themes.Load("dark", "")
+	m := New(Options{Core: f, Theme: p, ThemeNames: themes.BuiltinNames, Renderer: uitest.Renderer(false),
+		TerminalFd: -1, Refresh: time.Millisecond, Now: func() time.Time { return uitest.Epoch },
+		Notices: []string{"external root /run/typo does not exist: its containers are not listed"}})
+	t.Cleanup(m.Close)
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 30})
+	feed(m, m.Init())
+	if v := uitest.Strip(m.View()); !strings.Contains(v, "external root /run/typo does not exist") {
+		t.Fatalf("the notice is not shown:\n%s", v)
+	}
+}

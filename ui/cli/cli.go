@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -55,11 +56,15 @@ type globals struct {
 	stdout        io.Writer
 	stderr        io.Writer
 	stdin         io.Reader
+	// inUI: the terminal UI takes the screen, and says warnings itself.
+	inUI bool
 }
 
-// manager opens the core manager with the global flags.
+// manager opens the core manager with the global flags. A given external
+// root that does not exist is said on stderr (the UI shows it in its
+// footer instead): a typo there would hide containers without a word.
 func (g *globals) manager(ctx context.Context) (*core.Manager, error) {
-	return core.Open(ctx, core.Options{
+	m, err := core.Open(ctx, core.Options{
 		StateDir:      g.stateDir,
 		Runtime:       g.runtime,
 		RuntimeRoot:   g.runtimeRoot,
@@ -67,6 +72,22 @@ func (g *globals) manager(ctx context.Context) (*core.Manager, error) {
 		CgroupParent:  g.cgroupParent,
 		StartTimeout:  g.startTimeout,
 	})
+	if err == nil && !g.inUI {
+		for _, w := range rootWarnings(m) {
+			fmt.Fprintln(g.stderr, "berth: "+w)
+		}
+	}
+	return m, err
+}
+
+// rootWarnings are the given external roots that do not exist.
+func rootWarnings(m *core.Manager) []string {
+	_, missing := m.ExternalRoots()
+	var out []string
+	for _, r := range missing {
+		out = append(out, fmt.Sprintf("external root %s does not exist: its containers are not listed", r))
+	}
+	return out
 }
 
 // managerFor validates an id from the command line (a usage error when
@@ -134,7 +155,7 @@ func newRoot(g *globals, tf *tuiFlags) *cobra.Command {
 	pf.StringVar(&g.stateDir, "state-dir", envOr("BERTH_STATE_DIR", core.DefaultStateDir), "state directory (env BERTH_STATE_DIR)")
 	pf.StringVar(&g.runtime, "runtime", envOr("BERTH_RUNTIME", core.DefaultRuntime), "OCI runtime speaking runc's CLI")
 	pf.StringVar(&g.runtimeRoot, "runtime-root", "", "runtime root for containers berth starts (default <state-dir>/.runc)")
-	pf.StringArrayVar(&g.externalRoots, "external-root", []string{core.DefaultExternalRoot}, "runtime root to list containers berth did not start (repeatable)")
+	pf.StringArrayVar(&g.externalRoots, "external-root", nil, "runtime root (or glob) to list containers berth did not start (repeatable; default "+strings.Join(core.DefaultExternalRoots, ", ")+"; \"\" for none)")
 	pf.StringVar(&g.cgroupParent, "cgroup-parent", core.DefaultCgroupParent, "cgroup parent for containers whose bundle sets no cgroupsPath")
 	pf.DurationVar(&g.startTimeout, "start-timeout", core.DefaultStartTimeout, "how long a start may take before it is killed")
 	pf.BoolVar(&g.json, "json", false, "print JSON")

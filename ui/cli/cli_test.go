@@ -524,3 +524,15 @@ func TestEscapingPerStream(t *testing.T) {
 		}
 	}
 }
+
+// A given external root that does not exist is said, not silently empty.
+func TestMissingExternalRoot(t *testing.T) {
+	c := newCLI(t)
+	out, errs, code := c.run("--external-root", "/run/no-such-root", "ps")
+	if code != 0 || !strings.Contains(errs, "external root /run/no-such-root does not exist") || strings.Contains(out, "no-such") {
+		t.Fatalf("exit %d, stderr %q, stdout %q", code, errs, out)
+	}
+	if _, errs, _ := c.run("ps"); strings.Contains(errs, "does not exist") {
+		t.Fatalf("no root given, yet: %q", errs)
+	}
+}

@@ -57,11 +57,13 @@ func openUI(cmd *cobra.Command, g *globals, f *tuiFlags) error {
 	if refresh != 0 && (refresh < 100*time.Millisecond || refresh > time.Hour) {
 		return usagef("--refresh %s: give 100ms to 1h", refresh)
 	}
+	g.inUI = true
 	m, err := g.manager(cmd.Context())
 	if err != nil {
 		return err
 	}
-	err = ui.Run(cmd.Context(), ui.Options{Core: m, Theme: palette, ThemeDir: dir, ThemeNames: themes.Names(dir), Keys: cfg.KeyMap, Refresh: refresh})
+	err = ui.Run(cmd.Context(), ui.Options{Core: m, Theme: palette, ThemeDir: dir, ThemeNames: themes.Names(dir), Keys: cfg.KeyMap, Refresh: refresh,
+		Notices: rootWarnings(m)})
 	if errors.Is(err, cmd.Context().Err()) {
 		return nil
 	}
