@@ -85,11 +85,7 @@ func TestDemoTour(t *testing.T) {
 	// The grower's child is OOM-killed every few seconds.
 	tm.waitText(40*time.Second, "demo-mem OOM-killed ×")
 
-	pid := tm.pid()
-	tm.keys("q")
-	if !gone(pid, 10*time.Second) {
-		t.Fatal("berth did not quit on q")
-	}
+	tm.quit()
 }
 
 // Output built to attack a terminal, printed by a container and shown in
@@ -132,11 +128,7 @@ func TestHostileOutput(t *testing.T) {
 		}
 		i += n
 	}
-	pid := tm.pid()
-	tm.keys("q")
-	if !gone(pid, 10*time.Second) {
-		t.Fatal("berth did not quit")
-	}
+	tm.quit()
 }
 
 // An ssh session that drops takes the terminal with it: berth must exit
@@ -173,11 +165,7 @@ func TestKeysInOneRead(t *testing.T) {
 	if strings.Contains(s, "1 overview") || strings.Contains(s, "alpha") {
 		t.Fatalf("the keys read together were not all handled:\n%s", s)
 	}
-	pid := tm.pid()
-	tm.keys("q")
-	if !gone(pid, 10*time.Second) {
-		t.Fatal("berth did not quit")
-	}
+	tm.quit()
 }
 
 // A container with a memory limit only: the overview shows it as the
@@ -202,9 +190,5 @@ func TestMemoryOnlyLimits(t *testing.T) {
 		t.Fatalf("the form is not filled with the limits:\n%s", s)
 	}
 	tm.keys("Escape")
-	pid := tm.pid()
-	tm.keys("q")
-	if !gone(pid, 10*time.Second) {
-		t.Fatal("berth did not quit")
-	}
+	tm.quit()
 }

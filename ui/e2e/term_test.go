@@ -117,6 +117,16 @@ func (tm *term) pid() int {
 	return n
 }
 
+// quit presses q and waits for berth to exit.
+func (tm *term) quit() {
+	tm.t.Helper()
+	pid := tm.pid()
+	tm.keys("q")
+	if !gone(pid, 10*time.Second) {
+		tm.t.Fatal("berth did not quit on q")
+	}
+}
+
 // output is everything berth has written to the terminal so far.
 func (tm *term) output() []byte {
 	b, _ := os.ReadFile(tm.raw)
