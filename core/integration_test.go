@@ -761,6 +761,10 @@ func TestExternalContainers(t *testing.T) {
 	coretest.ErrIs(t, e.M.Delete(ctx, "ext", true), core.ErrUnmanaged)
 	err = e.M.Logs(ctx, "ext", core.LogOptions{}, func(core.LogLine) error { return nil })
 	coretest.ErrIs(t, err, core.ErrUnmanaged)
+	// Its id is not berth's to take: a berth container of that id would
+	// hide it in every list.
+	_, err = e.M.Run(ctx, "ext", core.RunOptions{Bundle: e.Bundle(loop, nil)})
+	coretest.ErrIs(t, err, core.ErrExists)
 	// Refused before CRIU is asked (its error about another manager's
 	// mounts says nothing to an operator), and the container runs on.
 	_, err = e.M.CreateCheckpoint(ctx, "ext", "c", core.CheckpointOptions{})

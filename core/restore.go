@@ -81,6 +81,9 @@ func (m *Manager) Restore(ctx context.Context, id, name string, o RestoreOptions
 		if err := ValidateID(o.As); err != nil {
 			return Container{}, err
 		}
+		if err := m.idFree(o.As); err != nil {
+			return Container{}, err
+		}
 		target = o.As
 		rec, err = m.cloneRecord(rec, o.As, name)
 		if err != nil {

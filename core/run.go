@@ -41,8 +41,8 @@ func (m *Manager) Run(ctx context.Context, id string, o RunOptions) (Container, 
 	if err != nil {
 		return Container{}, fmt.Errorf("%s: %w", id, err)
 	}
-	if _, err := os.Lstat(filepath.Join(m.opts.RuntimeRoot, id)); err == nil {
-		return Container{}, idError(id, ErrExists, "the runtime already has a container with this id")
+	if err := m.idFree(id); err != nil {
+		return Container{}, err
 	}
 	rec := Record{ID: id, Bundle: bundle, Runtime: runtime, RuntimeRoot: m.opts.RuntimeRoot,
 		Created: time.Now().UTC(), Labels: o.Labels}
@@ -77,6 +77,20 @@ func (m *Manager) Run(ctx context.Context, id string, o RunOptions) (Container, 
 		Runtime: runtime, RuntimeRoot: rec.RuntimeRoot, Managed: true, Created: rec.Created,
 		Labels: o.Labels,
 	}, nil
+}
+
+// idFree refuses an id the runtime or another manager's container already
+// uses: berth's container would hide the other one in every list.
+func (m *Manager) idFree(id string) error {
+	if _, err := os.Lstat(filepath.Join(m.opts.RuntimeRoot, id)); err == nil {
+		return idError(id, ErrExists, "the runtime already has a container with this id")
+	}
+	for _, root := range m.externalRoots() {
+		if _, ok := loadExternal(root, id); ok {
+			return idError(id, ErrExists, "a container berth did not start uses this id (in %s): choose another", root)
+		}
+	}
+	return nil
 }
 
 // createState makes a new container's state dir: the runtime bundle berth
