@@ -54,25 +54,17 @@ func loadSpec(bundle string, read func(string) ([]byte, error)) (*specs.Spec, er
 // user's config may be a symlink, but it must end at a regular file: a FIFO
 // would hang the read.
 func readUserFile(path string) ([]byte, error) {
-	f, err := statefile.OpenFollow(path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%s does not exist", path)
-		}
-		if errors.Is(err, statefile.ErrNotRegular) {
-			return nil, fmt.Errorf("%s is not a regular file", path)
-		}
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxConfigSize {
+	b, err := statefile.ReadFollow(path, maxConfigSize)
+	var tooLarge *statefile.TooLargeError
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("%s does not exist", path)
+	case errors.Is(err, statefile.ErrNotRegular):
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	case errors.As(err, &tooLarge):
 		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxConfigSize)
 	}
-	return b, nil
+	return b, err
 }
 
 // jsonErrorPosition turns a decoding error into "line L, column C: msg".

@@ -165,12 +165,9 @@ const maxThemeFile = 64 << 10
 // followed to a regular file of bounded size, never a device or a FIFO). Keys it does not set keep the dark theme's
 // colours (or, with "inherits: NAME", another built-in's).
 func LoadFile(path string) (Palette, error) {
-	b, err := statefile.ReadFollow(path)
+	b, err := statefile.ReadFollow(path, maxThemeFile)
 	if err != nil {
 		return Palette{}, err
-	}
-	if len(b) > maxThemeFile {
-		return Palette{}, fmt.Errorf("%s: larger than %d bytes", path, maxThemeFile)
 	}
 	p, err := parse(path, b)
 	p.Name = strings.TrimSuffix(filepath.Base(path), ".yaml")

@@ -77,26 +77,35 @@ func fileKind(mode uint32) string {
 }
 
 // Read returns the content of a regular file at path, at most MaxSize bytes.
-func Read(path string) ([]byte, error) { return read(path, Open) }
+func Read(path string) ([]byte, error) { return read(path, Open, MaxSize) }
 
 // ReadFollow is Read through OpenFollow, for files a user owns and may
-// link (the config file, themes): the link is followed, but what it
-// reaches must be a regular file of at most MaxSize bytes, so a link to
-// /dev/zero or a FIFO is refused at once rather than read forever.
-func ReadFollow(path string) ([]byte, error) { return read(path, OpenFollow) }
+// link (a bundle's config.json, the config file, themes) and of at most
+// max bytes: the link is followed, but what it reaches must be a regular
+// file, so a link to /dev/zero or a FIFO is refused at once rather than
+// read forever.
+func ReadFollow(path string, max int64) ([]byte, error) { return read(path, OpenFollow, max) }
 
-func read(path string, open func(string) (*os.File, error)) ([]byte, error) {
+// TooLargeError is a file past the size its reader bounds it to.
+type TooLargeError struct {
+	Path string
+	Max  int64
+}
+
+func (e *TooLargeError) Error() string { return fmt.Sprintf("%s: larger than %d bytes", e.Path, e.Max) }
+
+func read(path string, open func(string) (*os.File, error), max int64) ([]byte, error) {
 	f, err := open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(b) > MaxSize {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, MaxSize)
+	if int64(len(b)) > max {
+		return nil, &TooLargeError{Path: path, Max: max}
 	}
 	return b, nil
 }

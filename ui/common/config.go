@@ -42,7 +42,7 @@ func ConfigPath() string {
 func LoadConfig(path string, optional bool) (Config, error) {
 	cfg := Config{KeyMap: DefaultKeyMap()}
 	var lines map[string]int
-	b, err := statefile.ReadFollow(path)
+	b, err := statefile.ReadFollow(path, statefile.MaxSize)
 	if err != nil {
 		if optional && errors.Is(err, os.ErrNotExist) {
 			return cfg, nil
