@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"time"
 
 	"berth/host/statefile"
@@ -102,10 +101,7 @@ func execRuntime(ctx context.Context, runtime, root string, globals []string, ri
 	full := append([]string{"--root", root, "--log-format", "json"}, globals...)
 	full = append(full, args...)
 	cmd := exec.CommandContext(ctx, runtime, full...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return unix.Kill(-cmd.Process.Pid, unix.SIGKILL) }
-	// A hook left holding stderr must not keep Wait waiting.
-	cmd.WaitDelay = time.Second
+	proto.InOwnGroup(cmd)
 	stderr := &tailBuffer{max: maxRuntimeStderr}
 	cmd.Stderr, cmd.Stdout = stderr, rio.stdout
 	if rio.stderrFile != "" {

@@ -467,9 +467,7 @@ func (s *shim) runBounded(args ...string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), runtimeTimeout)
 	defer cancel()
 	cmd := s.runtimeCmd(ctx, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return unix.Kill(-cmd.Process.Pid, unix.SIGKILL) }
-	cmd.WaitDelay = time.Second
+	proto.InOwnGroup(cmd)
 	err := cmd.Run()
 	if err == nil {
 		return nil

@@ -12,8 +12,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"berth/host/procfs"
@@ -109,6 +111,16 @@ type Exit struct {
 
 // StatusUnknown is the status recorded when a process's exit went unseen.
 const StatusUnknown = 255
+
+// InOwnGroup makes a runtime command (made with exec.CommandContext) run
+// in a process group of its own, killed whole, hooks included, when its
+// context ends; Wait then waits at most a second for output that a hook
+// left open. core and the shim run the runtime this way.
+func InOwnGroup(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = time.Second
+}
 
 // ReadExit reads the exit record of the process directory dir. A missing
 // file (the process runs) reads as an error satisfying errors.Is(err,
