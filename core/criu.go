@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"berth/host/statefile"
@@ -20,6 +21,17 @@ import (
 
 // versionRe finds a version number in a program's --version output.
 var versionRe = regexp.MustCompile(`(\d+)\.(\d+)(?:\.(\d+))?`)
+
+// Version is the first version number in a program's --version output
+// ("1.5.3"), "" when there is none, and its major number.
+func Version(out string) (string, int) {
+	m := versionRe.FindStringSubmatch(out)
+	if m == nil {
+		return "", 0
+	}
+	major, _ := strconv.Atoi(m[1])
+	return m[0], major
+}
 
 // dumpError classifies the runtime's failure to dump as a checkpoint
 // failure, keeping it as the cause, with what an operator needs to act:
@@ -124,7 +136,8 @@ func (m *Manager) versionOutput(ctx context.Context, tool string) string {
 // toolVersion returns a tool's version: the first version number its
 // --version prints.
 func (m *Manager) toolVersion(ctx context.Context, tool string) string {
-	return versionRe.FindString(m.versionOutput(ctx, tool))
+	v, _ := Version(m.versionOutput(ctx, tool))
+	return v
 }
 
 // RuntimeFeatures is what an OCI runtime's --version says of it.
@@ -139,7 +152,8 @@ type RuntimeFeatures struct {
 // ParseRuntimeVersion reads a runtime's --version: runc names its
 // libseccomp; crun lists what it was built with as +FEATURE words.
 func ParseRuntimeVersion(out string) RuntimeFeatures {
-	f := RuntimeFeatures{Version: versionRe.FindString(out), Checkpoint: true}
+	v, _ := Version(out)
+	f := RuntimeFeatures{Version: v, Checkpoint: true}
 	for _, line := range strings.Split(out, "\n") {
 		if strings.HasPrefix(strings.TrimSpace(line), "+") {
 			words := strings.Fields(line)

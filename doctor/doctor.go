@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -53,8 +52,6 @@ func wantRuntimeVersion() string {
 	}
 	return ""
 }
-
-var versionRe = regexp.MustCompile(`(\d+)\.(\d+)(?:\.(\d+))?`)
 
 // Doctor checks what berth needs from this host, each finding with a fix.
 func Doctor(ctx context.Context, opts core.Options) []Check {
@@ -108,7 +105,7 @@ func checkRuntime(ctx context.Context, name string) Check {
 		return c
 	}
 	first, _, _ := strings.Cut(out, "\n")
-	got := versionRe.FindString(first)
+	got, _ := core.Version(first)
 	c.Detail = fmt.Sprintf("%s: %s", path, strings.TrimSpace(first))
 	if filepath.Base(path) != "runc" {
 		return checkOtherRuntime(c, path, out)
@@ -409,13 +406,12 @@ func checkCriu(ctx context.Context) []Check {
 		c.Status, c.Detail, c.Fix = CheckFail, fmt.Sprintf("%s --version failed: %v", path, err), fix
 		return []Check{c}
 	}
-	m := versionRe.FindStringSubmatch(out)
-	if m == nil {
+	version, major := core.Version(out)
+	if version == "" {
 		c.Status, c.Detail, c.Fix = CheckFail, fmt.Sprintf("%s: unrecognised version %q", path, strings.TrimSpace(out)), fix
 		return []Check{c}
 	}
-	major, _ := strconv.Atoi(m[1])
-	c.Detail = path + ": CRIU " + m[0]
+	c.Detail = path + ": CRIU " + version
 	switch {
 	case major < 3:
 		c.Status, c.Fix = CheckFail, fix
