@@ -80,7 +80,7 @@ func (m *Manager) managed(id string) (Container, bool) {
 	c := Container{ID: id, Managed: true, Status: StatusUnknown}
 	rec, err := m.readRecord(id)
 	switch {
-	case errors.Is(err, os.ErrNotExist) && time.Since(st.ModTime()) < m.opts.StartTimeout+10*time.Second:
+	case errors.Is(err, os.ErrNotExist) && time.Since(st.ModTime()) < m.launchWait():
 		// The run that made the directory is writing its state.
 		c.Status, c.Reason = StatusCreated, "starting"
 		return c, true
@@ -104,7 +104,7 @@ func (m *Manager) managed(id string) (Container, bool) {
 		applyExit(&c, ps.exit)
 		return c, true
 	case errors.Is(ps.shimErr, os.ErrNotExist):
-		if time.Since(rec.Created) < m.opts.StartTimeout+10*time.Second {
+		if time.Since(rec.Created) < m.launchWait() {
 			c.Status = StatusCreated
 		} else {
 			c.Reason = "start never completed (berth was killed while starting it); remove it with berth rm"

@@ -61,7 +61,7 @@ func (m *Manager) launch(ctx context.Context, rec Record, proc string, cfg proto
 
 	// The shim enforces the start timeout itself; this deadline only
 	// catches a shim that is itself stuck.
-	r.SetReadDeadline(time.Now().Add(m.opts.StartTimeout + 10*time.Second))
+	r.SetReadDeadline(time.Now().Add(m.launchWait()))
 	// A caller that gives up (SIGTERM to the CLI) stops the wait now, and
 	// what was started is removed below.
 	stop := context.AfterFunc(ctx, func() { r.SetReadDeadline(time.Now()) })
@@ -75,7 +75,7 @@ func (m *Manager) launch(ctx context.Context, rec Record, proc string, cfg proto
 	} else if rerr != nil && ctx.Err() != nil {
 		ready.Error = "start abandoned: " + ctx.Err().Error()
 	} else if rerr != nil {
-		ready.Error = fmt.Sprintf("shim did not report within %v", m.opts.StartTimeout+10*time.Second)
+		ready.Error = fmt.Sprintf("shim did not report within %v", m.launchWait())
 	} else {
 		ready.Error = "shim exited without reporting: " + lastShimError(filepath.Join(dir, proto.FileShimLog))
 	}
@@ -95,6 +95,12 @@ func (m *Manager) launch(ctx context.Context, rec Record, proc string, cfg proto
 	}
 	return proto.Ready{}, idError(rec.ID, ErrRuntime, "%s", ready.Error)
 }
+
+// launchWait is the longest a start takes before berth gives up on its
+// shim: the runtime's start timeout, which the shim enforces, and some
+// room for the shim itself. A container younger than that with no record
+// or shim yet is still being started.
+func (m *Manager) launchWait() time.Duration { return m.opts.StartTimeout + 10*time.Second }
 
 // killSession kills a shim that leads its own session and every process
 // left in that session. The session id cannot name another session while

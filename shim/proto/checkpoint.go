@@ -50,7 +50,7 @@ var dumpDone = []byte("umping finished successfully")
 // line a CRIU config can change).
 const DumpOK = "dump-ok"
 
-// ErrDumpIncomplete is returned by CommitCheckpoint for a staging
+// ErrDumpIncomplete is returned by Commit for a staging
 // directory whose dump did not finish successfully.
 var ErrDumpIncomplete = errors.New("the dump did not finish")
 
