@@ -93,16 +93,23 @@ func TestOOMKillCountV2(t *testing.T) {
 				cgroupfstest.WriteFiles(t, dir, map[string]string{"memory.events": *tt.events})
 			}
 			got, err := OOMKillCount(Paths{"": dir})
-			if tt.wantErr == nil {
-				if err != nil || got != tt.want {
-					t.Errorf("OOMKillCount = %d, %v; want %d", got, err, tt.want)
-				}
-				return
-			}
-			if !errors.Is(err, tt.wantErr) {
-				t.Errorf("OOMKillCount = %d, %v; want error %v", got, err, tt.wantErr)
-			}
+			checkOOMCount(t, got, err, tt.want, tt.wantErr)
 		})
+	}
+}
+
+// checkOOMCount checks what OOMKillCount returned: want, or an error
+// matching wantErr when that is set.
+func checkOOMCount(t *testing.T, got uint64, err error, want uint64, wantErr error) {
+	t.Helper()
+	if wantErr == nil {
+		if err != nil || got != want {
+			t.Errorf("OOMKillCount = %d, %v; want %d", got, err, want)
+		}
+		return
+	}
+	if !errors.Is(err, wantErr) {
+		t.Errorf("OOMKillCount = %d, %v; want error %v", got, err, wantErr)
 	}
 }
 
@@ -179,15 +186,7 @@ func TestOOMKillCountV1(t *testing.T) {
 			root := t.TempDir()
 			cgroupfstest.WriteFiles(t, root, tt.files)
 			got, err := OOMKillCount(tt.paths(root))
-			if tt.wantErr == nil {
-				if err != nil || got != tt.want {
-					t.Errorf("OOMKillCount = %d, %v; want %d", got, err, tt.want)
-				}
-				return
-			}
-			if !errors.Is(err, tt.wantErr) {
-				t.Errorf("OOMKillCount = %d, %v; want error %v", got, err, tt.wantErr)
-			}
+			checkOOMCount(t, got, err, tt.want, tt.wantErr)
 		})
 	}
 }
