@@ -364,12 +364,14 @@ const (
 // settleStaging commits or removes the staging directories in root that
 // nobody is at work on any more: those of a berth killed after a dump that
 // left the container running, or before the dump ran, or during an import.
-func (m *Manager) settleStaging(root string, entries []fs.DirEntry) {
+// It reports whether there were any.
+func (m *Manager) settleStaging(root string, entries []fs.DirEntry) (found bool) {
 	for _, e := range entries {
 		name := e.Name()
 		if !e.IsDir() || !strings.HasPrefix(name, stagingPrefix) && !strings.HasPrefix(name, importPrefix) {
 			continue
 		}
+		found = true
 		staging := filepath.Join(root, name)
 		var meta Checkpoint
 		statefile.ReadJSON(filepath.Join(staging, checkpointMeta), &meta)
@@ -384,6 +386,7 @@ func (m *Manager) settleStaging(root string, entries []fs.DirEntry) {
 			m.journal(watch.Event{Kind: watch.KindCheckpoint, ID: meta.Container, Detail: meta.Name})
 		}
 	}
+	return found
 }
 
 // settleName settles the staging directories of earlier dumps named name
@@ -418,9 +421,12 @@ func (m *Manager) Checkpoints(ctx context.Context, id string) ([]Checkpoint, err
 	if err := checkCheckpointRoot(root, false); err != nil {
 		return nil, fmt.Errorf("%s: %w", id, err)
 	}
-	m.settleStaging(root, entries)
-	if entries, err = os.ReadDir(root); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("%s: %w", id, err)
+	// Read again only when there was something to settle: a listing is
+	// usually one directory read.
+	if m.settleStaging(root, entries) {
+		if entries, err = os.ReadDir(root); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s: %w", id, err)
+		}
 	}
 	out := []Checkpoint{}
 	for _, e := range entries {
