@@ -34,23 +34,34 @@ type Container struct {
 	ID     string `json:"id"`
 	Status Status `json:"status"`
 	// Reason explains an unknown status or an inferred exit.
-	Reason      string    `json:"reason,omitempty"`
-	Pid         int       `json:"pid"`
-	Bundle      string    `json:"bundle"`
-	Runtime     string    `json:"runtime"`
-	RuntimeRoot string    `json:"runtimeRoot"`
-	Managed     bool      `json:"managed"`
-	Created     time.Time `json:"created"`
+	Reason      string `json:"reason,omitempty"`
+	Pid         int    `json:"pid"`
+	Bundle      string `json:"bundle"`
+	Runtime     string `json:"runtime"`
+	RuntimeRoot string `json:"runtimeRoot"`
+	Managed     bool   `json:"managed"`
+	// Owner is who started it: berth, docker, podman, kubernetes,
+	// containerd/NAMESPACE, or runc and crun for containers started with
+	// the runtime alone. Name and Image are the owner's for it, when it
+	// keeps them.
+	Owner   string    `json:"owner"`
+	Name    string    `json:"name,omitempty"`
+	Image   string    `json:"image,omitempty"`
+	Created time.Time `json:"created"`
 	// ExitStatus is nil until the container has stopped and its status is
 	// known.
-	ExitStatus  *int              `json:"exitStatus"`
-	ExitSignal  int               `json:"exitSignal,omitempty"`
-	OOMKilled   bool              `json:"oomKilled"`
-	ExitedAt    *time.Time        `json:"exitedAt,omitempty"`
-	OOMKills    uint64            `json:"oomKills"`
-	Labels      map[string]string `json:"labels,omitempty"`
-	UIDMappings []IDMap           `json:"uidMappings,omitempty"`
-	GIDMappings []IDMap           `json:"gidMappings,omitempty"`
+	ExitStatus *int              `json:"exitStatus"`
+	ExitSignal int               `json:"exitSignal,omitempty"`
+	OOMKilled  bool              `json:"oomKilled"`
+	ExitedAt   *time.Time        `json:"exitedAt,omitempty"`
+	OOMKills   uint64            `json:"oomKills"`
+	Labels     map[string]string `json:"labels,omitempty"`
+	// LogPath and LogFormat locate the log another manager keeps for an
+	// external container ("json-file" or "cri"); empty when none is known.
+	LogPath     string  `json:"logPath,omitempty"`
+	LogFormat   string  `json:"logFormat,omitempty"`
+	UIDMappings []IDMap `json:"uidMappings,omitempty"`
+	GIDMappings []IDMap `json:"gidMappings,omitempty"`
 
 	// CgroupPaths locate the container's cgroup files while it exists.
 	CgroupPaths cgroupfs.Paths `json:"-"`
@@ -77,7 +88,7 @@ func (m *Manager) managed(id string) (Container, bool) {
 	if err != nil {
 		return Container{}, false
 	}
-	c := Container{ID: id, Managed: true, Status: StatusUnknown}
+	c := Container{ID: id, Managed: true, Owner: OwnerBerth, Status: StatusUnknown}
 	rec, err := m.readRecord(id)
 	switch {
 	case errors.Is(err, os.ErrNotExist) && time.Since(st.ModTime()) < m.launchWait():
@@ -300,7 +311,7 @@ func (m *Manager) externals() []Container {
 			if !e.IsDir() {
 				continue
 			}
-			if c, ok := loadExternal(root, e.Name()); ok {
+			if c, ok := m.loadExternal(root, e.Name()); ok {
 				out = append(out, c)
 			}
 		}
@@ -309,8 +320,13 @@ func (m *Manager) externals() []Container {
 }
 
 // loadExternal reads a container another manager started from its runtime
-// state. Logs and exit statuses of such containers are not berth's to know.
-func loadExternal(root, id string) (Container, bool) {
+// state, and who that manager is and what it calls the container from the
+// manager's records. Exit statuses of such containers are not berth's to
+// know.
+func (m *Manager) loadExternal(root, id string) (Container, bool) {
+	if ValidateID(id) != nil {
+		return Container{}, false
+	}
 	lc, err := libcontainer.Load(root, id)
 	if err != nil {
 		return Container{}, false
@@ -320,7 +336,23 @@ func loadExternal(root, id string) (Container, bool) {
 		c.Bundle = oci.Bundle
 	}
 	fillFromRuntime(&c, lc)
+	x := extInfo{root: root, id: id, bundle: c.Bundle}
+	if cfg := lc.Config(); cfg.Labels != nil || cfg.Mounts != nil {
+		x.annotations = labelMap(cfg.Labels)
+		for _, mnt := range cfg.Mounts {
+			if mnt.Destination == "/etc/hostname" {
+				x.hostnameSrc = mnt.Source
+			}
+		}
+	}
+	m.applyIdent(&c, x)
 	return c, true
+}
+
+// applyIdent fills an external container's owner, name, image and log.
+func (m *Manager) applyIdent(c *Container, x extInfo) {
+	id := m.idents.get(c.Ref(), c.Created, func() ident { return m.identify(x) })
+	c.Owner, c.Name, c.Image, c.LogPath, c.LogFormat = id.owner, id.name, id.image, id.logPath, id.logFormat
 }
 
 // Spec returns the OCI spec a managed container runs with (its runtime

@@ -25,6 +25,9 @@ var (
 	ErrRuntime    = errors.New("runtime failed")
 	ErrUnmanaged  = errors.New("not managed by berth")
 	ErrBusy       = errors.New("busy")
+	// ErrAmbiguous: a reference fits several containers; the message
+	// names each.
+	ErrAmbiguous = errors.New("ambiguous")
 )
 
 // Error is what core returns when an operation fails: the container it is

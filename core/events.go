@@ -56,8 +56,8 @@ func (m *Manager) Subscribe(ctx context.Context) (<-chan []watch.Event, <-chan e
 			if c, ok := m.managed(ev.ID); ok {
 				return m.watchTarget(c)
 			}
-		case ev.Kind == watch.KindCreate && external[ev.Detail]:
-			if c, ok := loadExternal(ev.Detail, ev.ID); ok {
+		case ev.Kind == watch.KindCreate && external[ev.Root]:
+			if c, ok := m.loadExternal(ev.Root, ev.ID); ok {
 				return m.watchTarget(c)
 			}
 		}
@@ -82,7 +82,7 @@ func (m *Manager) watchTarget(c Container) (watch.Target, bool) {
 	if !c.Running() {
 		return watch.Target{}, false
 	}
-	t := watch.Target{ID: c.ID, Cgroup: c.CgroupPaths, Pid: c.Pid}
+	t := watch.Target{ID: c.ID, Root: c.eventRoot(), Cgroup: c.CgroupPaths, Pid: c.Pid}
 	if c.Managed {
 		t.ProcDir, t.Proc = m.procDir(c.ID, proto.ProcInit), proto.ProcInit
 		n := readOOMCount(t.ProcDir)

@@ -254,7 +254,7 @@ func (m *Manager) ExecCommand(ctx context.Context, id string, o ExecOptions) (*e
 	for _, e := range o.Env {
 		args = append(args, "--env", e)
 	}
-	args = append(args, id)
+	args = append(args, t.ID)
 	args = append(args, o.Args...)
 	return exec.CommandContext(ctx, t.runtime, args...), nil
 }

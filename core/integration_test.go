@@ -774,6 +774,94 @@ func TestExternalContainers(t *testing.T) {
 	}
 }
 
+// The same id in berth's state and in two other roots is three
+// containers: each is listed, named and acted on by its own Ref, a plain
+// id the CLI resolves is ambiguous, and a pause of one touches no other.
+func TestSameIDInThreeRoots(t *testing.T) {
+	rootA, rootB := t.TempDir(), t.TempDir()
+	e := coretest.NewEnv(t, fixture, func(o *core.Options) { o.ExternalRoots = []string{rootA, rootB} })
+	e.Run("twin", []string{"sleep", "1000"}, nil)
+	cri := map[string]string{
+		"io.kubernetes.cri.container-type":    "container",
+		"io.kubernetes.cri.sandbox-namespace": "default",
+		"io.kubernetes.cri.sandbox-name":      "web",
+		"io.kubernetes.cri.container-name":    "app",
+		"io.kubernetes.cri.image-name":        "registry.local/app:1",
+	}
+	for i, root := range []string{rootA, rootB} {
+		bundle := e.Bundle([]string{"sleep", "1000"}, func(s *specs.Spec) {
+			s.Linux.CgroupsPath = filepath.Join(e.CgroupParent, fmt.Sprint("twin-ext", i))
+			if root == rootA {
+				s.Annotations = cri
+			}
+		})
+		// No pipes: the detached container would hold them open for ever.
+		if err := exec.Command(coretest.Runtime(), "--root", root, "run", "-d", "--bundle", bundle, "twin").Run(); err != nil {
+			t.Fatalf("runtime run in %s: %v", root, err)
+		}
+		t.Cleanup(func() { exec.Command(coretest.Runtime(), "--root", root, "delete", "-f", "twin").Run() })
+	}
+	cs, err := e.M.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owners := map[string]string{}
+	for _, c := range cs {
+		if c.ID == "twin" {
+			owners[c.Ref()] = c.Owner + " " + c.Name + " " + c.Image
+		}
+	}
+	want := map[string]string{
+		"twin":          "berth  ",
+		rootA + "/twin": "kubernetes default/web/app registry.local/app:1",
+		rootB + "/twin": "runc  ",
+	}
+	if fmt.Sprint(owners) != fmt.Sprint(want) {
+		t.Fatalf("listed %v, want %v", owners, want)
+	}
+
+	// The CLI's forms: a plain id fits three, each qualified form one.
+	_, err = e.M.Resolve(ctx, "twin")
+	coretest.ErrIs(t, err, core.ErrAmbiguous)
+	if !strings.Contains(err.Error(), "berth/twin, kubernetes/twin (default/web/app), runc/twin") {
+		t.Fatalf("the ambiguity does not name the candidates: %v", err)
+	}
+	for ref, want := range map[string]string{
+		"berth/twin": "twin", "kubernetes/twin": rootA + "/twin", "default/web/app": rootA + "/twin",
+		"kubernetes/tw": rootA + "/twin", rootB + "/twin": rootB + "/twin",
+	} {
+		c, err := e.M.Resolve(ctx, ref)
+		if err != nil || c.Ref() != want {
+			t.Errorf("Resolve(%q) = %q, %v; want %q", ref, c.Ref(), err, want)
+		}
+	}
+	_, err = e.M.Resolve(ctx, "tw")
+	coretest.ErrIs(t, err, core.ErrAmbiguous)
+	_, err = e.M.Resolve(ctx, "nosuch")
+	coretest.ErrIs(t, err, core.ErrNotFound)
+	_, err = e.M.Get(ctx, "/elsewhere/twin")
+	coretest.ErrIs(t, err, core.ErrNotFound)
+
+	// A pause goes to the one container its Ref names.
+	if err := e.M.Pause(ctx, rootA+"/twin"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.M.Resume(ctx, rootA+"/twin") })
+	for ref, st := range map[string]core.Status{"twin": core.StatusRunning, rootA + "/twin": core.StatusPaused, rootB + "/twin": core.StatusRunning} {
+		if c, err := e.M.Get(ctx, ref); err != nil || c.Status != st {
+			t.Errorf("%s is %s (%v), want %s", ref, c.Status, err, st)
+		}
+	}
+	evs, _ := e.M.History(time.Time{})
+	if n := len(evs); n == 0 || evs[n-1].Kind != watch.KindPause || evs[n-1].Ref() != rootA+"/twin" {
+		t.Fatalf("the pause was journaled as %+v", evs[len(evs)-1])
+	}
+	st, err := e.M.Stats(ctx, []string{rootB + "/twin"}, false)
+	if err != nil || len(st) != 1 || st[0].Ref() != rootB+"/twin" {
+		t.Fatalf("stats of %s: %+v %v", rootB, st, err)
+	}
+}
+
 func TestOOMKilledExit(t *testing.T) {
 	e := coretest.NewEnv(t, fixture, nil)
 	limit := int64(32 << 20)

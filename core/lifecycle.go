@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"berth/host/procfs"
@@ -42,6 +43,11 @@ func (m *Manager) target(ctx context.Context, id string) (target, error) {
 		}
 	}
 	return t, nil
+}
+
+// event is an event about the container, as the journal keeps it.
+func (c Container) event(kind watch.Kind) watch.Event {
+	return watch.Event{Kind: kind, ID: c.ID, Root: c.eventRoot(), Pid: c.Pid}
 }
 
 func (t target) run(ctx context.Context, args ...string) error {
@@ -83,10 +89,10 @@ func (m *Manager) Pause(ctx context.Context, id string) error {
 	if err := t.requireRunning("pause", false); err != nil {
 		return err
 	}
-	if err := t.run(ctx, "pause", id); err != nil {
+	if err := t.run(ctx, "pause", t.ID); err != nil {
 		return err
 	}
-	m.journal(watch.Event{Kind: watch.KindPause, ID: id, Pid: t.Pid})
+	m.journal(t.event(watch.KindPause))
 	return nil
 }
 
@@ -102,10 +108,10 @@ func (m *Manager) Resume(ctx context.Context, id string) error {
 	if err := t.requireRunning("resume", true); err != nil {
 		return err
 	}
-	if err := t.run(ctx, "resume", id); err != nil {
+	if err := t.run(ctx, "resume", t.ID); err != nil {
 		return err
 	}
-	m.journal(watch.Event{Kind: watch.KindResume, ID: id, Pid: t.Pid})
+	m.journal(t.event(watch.KindResume))
 	return nil
 }
 
@@ -118,9 +124,13 @@ var removeWait = 2*runtimeTimeout + 15*time.Second
 // force a running or paused one is killed first. Rather than the runtime's
 // own forced delete (which sleeps 100 ms after its SIGKILL), it kills init
 // and waits for the shim to record the exit and clean up.
-func (m *Manager) Delete(ctx context.Context, id string, force bool) error {
-	if err := ValidateID(id); err != nil {
+func (m *Manager) Delete(ctx context.Context, ref string, force bool) error {
+	root, id, err := splitRef(ref)
+	if err != nil {
 		return err
+	}
+	if root != "" {
+		return m.refuseRemoval(ctx, ref)
 	}
 	// The container's lock for the whole removal: no other berth settles
 	// it (writing into the directory being removed) or removes it too.
@@ -134,12 +144,7 @@ func (m *Manager) Delete(ctx context.Context, id string, force bool) error {
 	}
 	c, ok := m.managed(id)
 	if !ok {
-		for _, root := range m.externalRoots() {
-			if _, ok := loadExternal(root, id); ok {
-				return idError(id, ErrUnmanaged, "berth did not start it; remove it with the tool that did (runc --root %s delete %s)", root, id)
-			}
-		}
-		return fmt.Errorf("%s: %w", id, ErrNotFound)
+		return m.refuseRemoval(ctx, id)
 	}
 	if (c.Running() || c.Status == StatusCreated) && !force {
 		return idError(id, ErrInvalid, "container is %s: stop it first or use --force", c.Status)
@@ -172,6 +177,32 @@ func (m *Manager) Delete(ctx context.Context, id string, force bool) error {
 	}
 	m.journal(watch.Event{Kind: watch.KindDelete, ID: id})
 	return nil
+}
+
+// refuseRemoval is Delete's answer for a container berth did not start:
+// its owner removes it, with the command that does.
+func (m *Manager) refuseRemoval(ctx context.Context, ref string) error {
+	c, err := m.Get(ctx, ref)
+	if err != nil {
+		return err
+	}
+	return idError(ref, ErrUnmanaged, "berth did not start it; remove it with the tool that did (%s)", RemoveCommand(c))
+}
+
+// RemoveCommand is the command that removes an external container: its
+// owner's.
+func RemoveCommand(c Container) string {
+	switch {
+	case c.Owner == OwnerDocker:
+		return "docker rm " + c.ID
+	case c.Owner == OwnerPodman:
+		return "podman rm " + c.ID
+	case c.Owner == OwnerKubernetes:
+		return "kubectl delete pod; the kubelet removes its containers"
+	case strings.HasPrefix(c.Owner, OwnerContainerd+"/"):
+		return "ctr -n " + strings.TrimPrefix(c.Owner, OwnerContainerd+"/") + " task rm / container rm " + c.ID
+	}
+	return filepath.Base(c.Runtime) + " --root " + c.RuntimeRoot + " delete " + c.ID
 }
 
 // removalRecord is what removing a container needs of its record: the

@@ -68,6 +68,10 @@ type Manager struct {
 	// givenRoots: the external roots were the operator's choice, so one
 	// that does not exist is worth a warning (a default one is not).
 	givenRoots bool
+
+	// Caches of other managers' records, safe for concurrent use.
+	idents  idents
+	storage storageNames
 }
 
 // Record is container.json: what berth knows about a container it started.
@@ -197,7 +201,9 @@ func (m *Manager) managedIDs() ([]string, error) {
 	return ids, nil
 }
 
-// List returns every container, managed and external, sorted by id.
+// List returns every container, managed and external, sorted by id (and
+// root: the same id in two roots is listed twice, as the two containers
+// it is).
 // A container whose state cannot be read is listed as unknown with the
 // reason, never dropped and never an error for the whole list.
 func (m *Manager) List(ctx context.Context) ([]Container, error) {
@@ -206,20 +212,12 @@ func (m *Manager) List(ctx context.Context) ([]Container, error) {
 		return nil, fmt.Errorf("state dir %s: %w", m.opts.StateDir, err)
 	}
 	out := make([]Container, 0, len(ids))
-	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {
-		c, ok := m.managed(id)
-		if !ok {
-			continue
-		}
-		seen[id] = true
-		out = append(out, c)
-	}
-	for _, c := range m.externals() {
-		if !seen[c.ID] {
+		if c, ok := m.managed(id); ok {
 			out = append(out, c)
 		}
 	}
+	out = append(out, m.externals()...)
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].ID != out[j].ID {
 			return out[i].ID < out[j].ID
@@ -227,22 +225,6 @@ func (m *Manager) List(ctx context.Context) ([]Container, error) {
 		return out[i].RuntimeRoot < out[j].RuntimeRoot
 	})
 	return out, nil
-}
-
-// Get returns one container by id: berth's own first, then external ones.
-func (m *Manager) Get(ctx context.Context, id string) (Container, error) {
-	if err := ValidateID(id); err != nil {
-		return Container{}, err
-	}
-	if c, ok := m.managed(id); ok {
-		return c, nil
-	}
-	for _, root := range m.externalRoots() {
-		if c, ok := loadExternal(root, id); ok {
-			return c, nil
-		}
-	}
-	return Container{}, fmt.Errorf("%s: %w", id, ErrNotFound)
 }
 
 // readRecord reads container.json of a managed container.

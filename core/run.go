@@ -86,7 +86,7 @@ func (m *Manager) idFree(id string) error {
 		return idError(id, ErrExists, "the runtime already has a container with this id")
 	}
 	for _, root := range m.externalRoots() {
-		if _, ok := loadExternal(root, id); ok {
+		if _, err := os.Lstat(filepath.Join(root, id)); err == nil {
 			return idError(id, ErrExists, "a container berth did not start uses this id (in %s): choose another", root)
 		}
 	}

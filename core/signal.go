@@ -53,7 +53,7 @@ func (m *Manager) Kill(ctx context.Context, id string, sig unix.Signal) error {
 		// cgroup v1's freezer holds even SIGKILL: thaw. The container
 		// may be gone or resumed by then, so an error here is no
 		// failure of the kill (v2 lets a frozen task die).
-		t.run(ctx, "resume", id)
+		t.run(ctx, "resume", t.ID)
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"berth/host/cgroupfs"
+	"berth/watch"
 )
 
 // Stats is one sample of a container's resource use. Counters (CPU, IO,
@@ -19,7 +20,10 @@ import (
 // limits and the network and OOM counters are read in full samples only;
 // every field is in the JSON, a limit of 0 meaning none.
 type Stats struct {
-	ID   string    `json:"id"`
+	ID string `json:"id"`
+	// Root is an external container's runtime root, "" for berth's own
+	// (see Container.Ref).
+	Root string    `json:"root,omitempty"`
 	Time time.Time `json:"time"`
 	// CPUUsage is total CPU time in nanoseconds.
 	CPUUsage uint64 `json:"cpuUsageNs"`
@@ -38,6 +42,9 @@ type Stats struct {
 	OOMKills uint64 `json:"oomKills"`
 }
 
+// Ref names the container sampled (see Container.Ref).
+func (s Stats) Ref() string { return watch.Ref(s.Root, s.ID) }
+
 // CPUPercent is the CPU use between two samples in percent of one CPU
 // (top's convention: a container using two full CPUs shows 200).
 func CPUPercent(prev, cur Stats) float64 {
@@ -53,7 +60,7 @@ func CPUPercent(prev, cur Stats) float64 {
 // the CPU quota, pids limit and network counters. It reads files only; the
 // paths were resolved when the container was listed.
 func readStats(c Container, full bool) (Stats, error) {
-	s := Stats{ID: c.ID, Time: time.Now()}
+	s := Stats{ID: c.ID, Root: c.eventRoot(), Time: time.Now()}
 	p := c.CgroupPaths
 	if len(p) == 0 {
 		return s, idError(c.ID, ErrNotRunning, "no cgroup")

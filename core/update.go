@@ -56,10 +56,12 @@ func (m *Manager) Update(ctx context.Context, id string, r Resources) error {
 	if len(args) == 1 {
 		return idError(id, ErrInvalid, "nothing to update: give --memory, --pids or --cpus")
 	}
-	if err := t.run(ctx, append(args, id)...); err != nil {
+	if err := t.run(ctx, append(args, t.ID)...); err != nil {
 		return err
 	}
-	m.journal(watch.Event{Kind: watch.KindUpdate, ID: id, Pid: t.Pid, Detail: strings.Join(args[1:], " ")})
+	ev := t.event(watch.KindUpdate)
+	ev.Detail = strings.Join(args[1:], " ")
+	m.journal(ev)
 	if t.Managed {
 		// The limits now in force are the container's: a restore in place
 		// or a clone, which start from the runtime bundle, keeps them.

@@ -43,7 +43,7 @@ func (m *Model) onAction(a common.ActionMsg) tea.Cmd {
 			if frozenFails {
 				why = "not running (a paused container must be resumed first)"
 			}
-			m.say(common.StatusMsg{Text: fmt.Sprintf("%s: %s", names(dead), why), Level: common.LevelError})
+			m.say(common.StatusMsg{Text: fmt.Sprintf("%s: %s", m.names(dead), why), Level: common.LevelError})
 			return nil
 		}
 		a.IDs = live
@@ -64,10 +64,10 @@ func (m *Model) onAction(a common.ActionMsg) tea.Cmd {
 		}
 		var done []string
 		if len(paused) > 0 {
-			done = append(done, "paused "+names(paused))
+			done = append(done, "paused "+m.names(paused))
 		}
 		if len(resumed) > 0 {
-			done = append(done, "resumed "+names(resumed))
+			done = append(done, "resumed "+m.names(resumed))
 		}
 		return m.run(a, strings.Join(done, "; "), func(ctx context.Context, cr common.Core, id string) error {
 			if resume[id] {
@@ -76,9 +76,9 @@ func (m *Model) onAction(a common.ActionMsg) tea.Cmd {
 			return cr.Pause(ctx, id)
 		})
 	case common.ActKill:
-		return m.signalMenu(a, fmt.Sprintf("signal %s", names(a.IDs)))
+		return m.signalMenu(a, fmt.Sprintf("signal %s", m.names(a.IDs)))
 	case common.ActSignalProcess:
-		return m.signalMenu(a, fmt.Sprintf("signal %s in %s", processName(a), names(a.IDs)))
+		return m.signalMenu(a, fmt.Sprintf("signal %s in %s", processName(a), m.names(a.IDs)))
 	case common.ActDelete:
 		return m.confirmDelete(a)
 	case common.ActExec:
@@ -91,10 +91,10 @@ func (m *Model) onAction(a common.ActionMsg) tea.Cmd {
 		return m.restore(a)
 	case common.ActDeleteCheckpoint:
 		m.modal = &confirm{
-			title:    fmt.Sprintf("Delete checkpoint %s of %s?", sanitize.OneLine(a.Checkpoint), names(a.IDs)),
+			title:    fmt.Sprintf("Delete checkpoint %s of %s?", sanitize.OneLine(a.Checkpoint), m.names(a.IDs)),
 			body:     "Its images are removed from disk.",
 			yesLabel: "Delete",
-			yes: m.run(a, fmt.Sprintf("checkpoint %s of %s deleted", sanitize.OneLine(a.Checkpoint), names(a.IDs)), func(ctx context.Context, cr common.Core, id string) error {
+			yes: m.run(a, fmt.Sprintf("checkpoint %s of %s deleted", sanitize.OneLine(a.Checkpoint), m.names(a.IDs)), func(ctx context.Context, cr common.Core, id string) error {
 				return cr.DeleteCheckpoint(ctx, id, a.Checkpoint, false)
 			}),
 		}
@@ -102,14 +102,15 @@ func (m *Model) onAction(a common.ActionMsg) tea.Cmd {
 	return nil
 }
 
-// names lists ids for a prompt, escaped and shortened.
-func names(ids []string) string {
+// names lists containers for a prompt by their labels, escaped and
+// shortened.
+func (m *Model) names(ids []string) string {
 	if len(ids) > 3 {
-		return fmt.Sprintf("%s, %s and %d more", sanitize.OneLine(ids[0]), sanitize.OneLine(ids[1]), len(ids)-2)
+		return fmt.Sprintf("%s, %s and %d more", m.c.Store.Label(ids[0]), m.c.Store.Label(ids[1]), len(ids)-2)
 	}
 	out := make([]string, len(ids))
 	for i, id := range ids {
-		out[i] = sanitize.OneLine(id)
+		out[i] = m.c.Store.Label(id)
 	}
 	return strings.Join(out, ", ")
 }
@@ -156,10 +157,10 @@ func (m *Model) confirmDelete(a common.ActionMsg) tea.Cmd {
 		body = fmt.Sprintf("%d of them still run: they are killed first.", live)
 	}
 	m.modal = &confirm{
-		title:    fmt.Sprintf("Delete %s?", names(a.IDs)),
+		title:    fmt.Sprintf("Delete %s?", m.names(a.IDs)),
 		body:     body,
 		yesLabel: "Delete",
-		yes: m.run(a, "deleted "+names(a.IDs), func(ctx context.Context, cr common.Core, id string) error {
+		yes: m.run(a, "deleted "+m.names(a.IDs), func(ctx context.Context, cr common.Core, id string) error {
 			return cr.Delete(ctx, id, true)
 		}),
 	}

@@ -6,7 +6,6 @@ import (
 
 	"berth/core"
 	"berth/ui/common"
-	"berth/ui/sanitize"
 
 	tea "github.com/charmbracelet/bubbletea"
 )
@@ -41,13 +40,13 @@ func (m *Model) onExecReady(msg execReadyMsg) tea.Cmd {
 		m.say(common.Error(msg.err))
 		return nil
 	}
-	id := msg.id
+	id, label := msg.id, m.c.Store.Label(msg.id)
 	return tea.ExecProcess(msg.cmd, func(err error) tea.Msg {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
 			// The shell's own exit status is no failure of berth's.
 			err = nil
 		}
-		return common.DoneMsg{Action: common.ActExec, IDs: []string{id}, Text: "shell in " + sanitize.OneLine(id) + " ended", Err: err}
+		return common.DoneMsg{Action: common.ActExec, IDs: []string{id}, Text: "shell in " + label + " ended", Err: err}
 	})
 }

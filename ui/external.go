@@ -5,7 +5,6 @@ import (
 
 	"berth/core"
 	"berth/ui/common"
-	"berth/ui/format"
 	"berth/ui/sanitize"
 )
 
@@ -45,31 +44,16 @@ func (m *Model) refuseExternal(a common.ActionMsg) bool {
 // externalReason says why verb cannot be done to external container c,
 // and who can.
 func externalReason(c core.Container, verb string) string {
-	owner := format.Owner(c)
+	owner := sanitize.OneLine(c.Owner)
 	id := sanitize.OneLine(c.ID)
 	who := fmt.Sprintf("%s is %s's, not berth's", id, owner)
 	switch verb {
 	case "delete":
-		return who + ": remove it with " + remover(c)
+		return who + ": remove it with " + sanitize.OneLine(core.RemoveCommand(c))
 	case "checkpoint":
 		return who + ": berth checkpoints only the containers it started (it needs their bundle and mounts)"
 	}
 	return who + ": berth restores only the containers it started"
-}
-
-// remover is the tool that removes an external container.
-func remover(c core.Container) string {
-	switch owner := format.Owner(c); owner {
-	case "docker", "podman":
-		return owner
-	case "runc":
-		return fmt.Sprintf("runc --root %s delete %s", sanitize.OneLine(c.RuntimeRoot), sanitize.OneLine(c.ID))
-	default:
-		if c.RuntimeRoot != "" {
-			return "the manager of " + sanitize.OneLine(c.RuntimeRoot)
-		}
-		return "the manager that started it"
-	}
 }
 
 // anyExternal reports whether any of ids is an external container.

@@ -13,7 +13,7 @@ import (
 func TestExternalContainer(t *testing.T) {
 	m, f := app(t, 120, 40, "dark", false)
 	press(m, "down", "down", "down", "down") // ext-redis
-	if m.list.Selected() != "ext-redis" {
+	if m.list.Selected() != uitest.ExtRedis {
 		t.Fatalf("selected %q", m.list.Selected())
 	}
 	for _, k := range []string{"d", "c"} {
@@ -44,7 +44,7 @@ func TestExternalContainer(t *testing.T) {
 		t.Fatalf("delete from the container view is not refused:\n%s", uitest.Strip(m.View()))
 	}
 	press(m, "5")
-	if v := uitest.Strip(m.View()); !strings.Contains(v, "ext-redis is docker's: berth checkpoints only") {
+	if v := uitest.Strip(m.View()); !strings.Contains(v, "cache (docker) is not berth's: berth checkpoints only") {
 		t.Errorf("the checkpoints tab offers a checkpoint:\n%s", v)
 	}
 	if len(f.Calls) != 0 {

@@ -89,7 +89,7 @@ type limitsForm struct {
 // the cgroup has now when the read comes back.
 func (m *Model) updateForm(a common.ActionMsg) tea.Cmd {
 	lf := &limitsForm{filled: map[string]string{}}
-	m.newForm("Update limits of "+names(a.IDs), func(f form.Model) (modal, tea.Cmd) {
+	m.newForm("Update limits of "+m.names(a.IDs), func(f form.Model) (modal, tea.Cmd) {
 		unchanged := func(name string) string {
 			if t := f.Text(name); t != lf.filled[name] {
 				return t
@@ -99,14 +99,14 @@ func (m *Model) updateForm(a common.ActionMsg) tea.Cmd {
 		r, err := format.ParseLimits(unchanged("memory"), unchanged("pids"), unchanged("cpus"))
 		switch {
 		case errors.Is(err, format.ErrNoLimits) && len(lf.filled) > 0:
-			m.say(common.StatusMsg{Text: "limits of " + names(a.IDs) + " unchanged"})
+			m.say(common.StatusMsg{Text: "limits of " + m.names(a.IDs) + " unchanged"})
 			return nil, nil
 		case err != nil:
 			m.say(common.Error(err))
 			return nil, nil
 		}
-		m.say(common.StatusMsg{Text: "updating limits of " + names(a.IDs) + "…"})
-		return nil, m.run(a, "limits of "+names(a.IDs)+" updated", func(ctx context.Context, cr common.Core, id string) error { return cr.Update(ctx, id, r) })
+		m.say(common.StatusMsg{Text: "updating limits of " + m.names(a.IDs) + "…"})
+		return nil, m.run(a, "limits of "+m.names(a.IDs)+" updated", func(ctx context.Context, cr common.Core, id string) error { return cr.Update(ctx, id, r) })
 	},
 		form.Field{Name: "memory", Label: "memory", Placeholder: "unchanged (e.g. 512m, 0 = none)", Validate: optional(func(s string) error { _, err := format.ParseMemoryLimit(s); return err })},
 		form.Field{Name: "pids", Label: "pids", Placeholder: "unchanged (0 = none)", Validate: optional(func(s string) error { _, err := format.ParsePidsLimit(s); return err })},
@@ -117,12 +117,12 @@ func (m *Model) updateForm(a common.ActionMsg) tea.Cmd {
 		return nil
 	}
 	m.limitsGen++
-	lf.id, lf.gen = c.ID, m.limitsGen
+	lf.id, lf.gen = c.Ref(), m.limitsGen
 	m.modal.(*formModal).limits = lf
 	s, gen := m.c.Core, m.limitsGen
 	return func() tea.Msg {
 		l, err := common.ReadLimits(s, c)
-		return formLimitsMsg{id: c.ID, gen: gen, limits: l, err: err}
+		return formLimitsMsg{id: c.Ref(), gen: gen, limits: l, err: err}
 	}
 }
 
@@ -178,24 +178,24 @@ func (m *Model) checkpointForm(a common.ActionMsg) tea.Cmd {
 		return nil
 	}
 	name := "cp-" + m.c.Now.Format("20060102-150405")
-	m.newForm("Checkpoint "+names(a.IDs), func(f form.Model) (modal, tea.Cmd) {
+	m.newForm("Checkpoint "+m.names(a.IDs), func(f form.Model) (modal, tea.Cmd) {
 		o := core.CheckpointOptions{
 			LeaveRunning: f.Bool("leave-running"), TCPEstablished: f.Bool("tcp"), ExtUnixSk: f.Bool("unix"),
 			ShellJob: f.Bool("shell-job"), FileLocks: f.Bool("file-locks"),
 		}
 		n := strings.TrimSpace(f.Text("name"))
 		a.Checkpoint = n // the page selects it once made
-		do := m.run(a, "checkpoint "+sanitize.OneLine(n)+" of "+names(a.IDs)+" created", func(ctx context.Context, cr common.Core, id string) error {
+		do := m.run(a, "checkpoint "+sanitize.OneLine(n)+" of "+m.names(a.IDs)+" created", func(ctx context.Context, cr common.Core, id string) error {
 			_, err := cr.CreateCheckpoint(ctx, id, n, o)
 			return err
 		})
 		// The status first, then the work: its result replaces it.
-		do = tea.Sequence(status("checkpointing "+names(a.IDs)+"…"), do)
+		do = tea.Sequence(status("checkpointing "+m.names(a.IDs)+"…"), do)
 		if o.LeaveRunning {
 			return nil, do
 		}
 		return &confirm{
-			title: fmt.Sprintf("Checkpoint and stop %s?", names(a.IDs)), body: "Without leave-running the dump ends the container; restore brings it back.",
+			title: fmt.Sprintf("Checkpoint and stop %s?", m.names(a.IDs)), body: "Without leave-running the dump ends the container; restore brings it back.",
 			yesLabel: "Checkpoint and stop", yes: do,
 		}, nil
 	},
@@ -229,12 +229,12 @@ func (m *Model) restore(a common.ActionMsg) tea.Cmd {
 	if c, ok := m.c.Store.Get(id); ok && c.Running() {
 		inPlace = "it runs: give a new id"
 	}
-	m.newForm("Restore "+sanitize.OneLine(a.Checkpoint)+" of "+sanitize.OneLine(id), func(f form.Model) (modal, tea.Cmd) {
+	m.newForm("Restore "+sanitize.OneLine(a.Checkpoint)+" of "+m.c.Store.Label(id), func(f form.Model) (modal, tea.Cmd) {
 		as := strings.TrimSpace(f.Text("as"))
 		o := core.RestoreOptions{As: as, Paused: f.Bool("paused")}
-		label := fmt.Sprintf("restored %s from %s", sanitize.OneLine(id), sanitize.OneLine(a.Checkpoint))
+		label := fmt.Sprintf("restored %s from %s", m.c.Store.Label(id), sanitize.OneLine(a.Checkpoint))
 		if as != "" {
-			label = fmt.Sprintf("restored %s of %s as %s", sanitize.OneLine(a.Checkpoint), sanitize.OneLine(id), sanitize.OneLine(as))
+			label = fmt.Sprintf("restored %s of %s as %s", sanitize.OneLine(a.Checkpoint), m.c.Store.Label(id), sanitize.OneLine(as))
 		}
 		return nil, tea.Sequence(status("restoring…"), m.run(a, label, func(ctx context.Context, cr common.Core, id string) error {
 			_, err := cr.Restore(ctx, id, a.Checkpoint, o)

@@ -36,7 +36,7 @@ func (m *Model) palette() modal {
 	k := m.c.Keys
 	var items []menuItem
 	if ids := m.targets(); len(ids) > 0 {
-		who := names(ids)
+		who := m.names(ids)
 		for _, a := range []struct {
 			label string
 			b     key.Binding

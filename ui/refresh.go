@@ -7,7 +7,6 @@ import (
 
 	"berth/core"
 	"berth/ui/common"
-	"berth/ui/sanitize"
 	"berth/watch"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -54,7 +53,7 @@ func (m *Model) containersChanged(err error) tea.Cmd {
 	var cmds []tea.Cmd
 	if _, ok := m.c.Store.Get(m.id); !ok && m.screen == common.ScreenContainer && err == nil {
 		// The container in view is gone (removed elsewhere).
-		gone := sanitize.OneLine(m.id)
+		gone := m.c.Store.Label(m.id)
 		m.modal = nil // a dialog about it has nothing left to act on
 		cmds = append(cmds, m.navigate(common.NavigateMsg{Screen: common.ScreenList}))
 		m.say(common.StatusMsg{Text: gone + " was removed", Level: common.LevelWarning})

@@ -54,11 +54,11 @@ func (m *Model) signalMenu(a common.ActionMsg, title string) tea.Cmd {
 	items := make([]menuItem, len(choices))
 	for i, s := range choices {
 		sig := s.sig
-		what := fmt.Sprintf("Send %s to %s?", s.name, names(a.IDs))
-		sent := fmt.Sprintf("%s sent to %s", s.name, names(a.IDs))
+		what := fmt.Sprintf("Send %s to %s?", s.name, m.names(a.IDs))
+		sent := fmt.Sprintf("%s sent to %s", s.name, m.names(a.IDs))
 		if a.Action == common.ActSignalProcess {
-			what = fmt.Sprintf("Send %s to %s in %s?", s.name, processName(a), names(a.IDs))
-			sent = fmt.Sprintf("%s sent to %s in %s", s.name, processName(a), names(a.IDs))
+			what = fmt.Sprintf("Send %s to %s in %s?", s.name, processName(a), m.names(a.IDs))
+			sent = fmt.Sprintf("%s sent to %s in %s", s.name, processName(a), m.names(a.IDs))
 		}
 		fn := func(ctx context.Context, cr common.Core, id string) error { return cr.Kill(ctx, id, sig) }
 		if a.Action == common.ActSignalProcess {

@@ -43,18 +43,18 @@ func (t toast) text() string {
 // raises when none is up and makes the newest either way (keeping when
 // it came and when it goes); a muted container raises none.
 func (m *Model) addToast(ev watch.Event) {
-	m.oomKills[ev.ID]++
-	if m.muted[ev.ID] {
+	m.oomKills[ev.Ref()]++
+	if m.muted[ev.Ref()] {
 		return
 	}
 	victim, _ := format.OOMVictim(ev)
 	now := m.opts.Now()
-	t := toast{id: ev.ID, shown: now, until: now.Add(toastLife)}
-	if i := m.toastOf(ev.ID); i >= 0 {
+	t := toast{id: ev.Ref(), shown: now, until: now.Add(toastLife)}
+	if i := m.toastOf(ev.Ref()); i >= 0 {
 		t.shown, t.until = m.toasts[i].shown, m.toasts[i].until
 		m.toasts = append(m.toasts[:i], m.toasts[i+1:]...)
 	}
-	t.count, t.victim = m.oomKills[ev.ID], victim
+	t.count, t.victim = m.oomKills[ev.Ref()], victim
 	m.toasts = append(m.toasts, t)
 	if len(m.toasts) > maxToasts {
 		m.toasts = m.toasts[len(m.toasts)-maxToasts:]
@@ -91,7 +91,7 @@ func (m *Model) muteOOM() {
 
 // setMuted mutes or unmutes id's OOM toasts, and says so.
 func (m *Model) setMuted(id string, on bool) {
-	name := sanitize.OneLine(id)
+	name := m.c.Store.Label(id)
 	if !on {
 		delete(m.muted, id)
 		m.say(common.StatusMsg{Text: "OOM toasts of " + name + " heard again"})

@@ -64,7 +64,7 @@ func tooSmall(w, h int) string {
 func (m *Model) tabBar() string {
 	st := m.c.Styles
 	c, ok := m.c.Store.Get(m.id)
-	head := st.Title.Render(sanitize.OneLine(m.id))
+	head := st.Title.Render(m.c.Store.Label(m.id))
 	if ok {
 		head += " " + st.Status(c.Status).Render(common.StatusText(c))
 	} else {

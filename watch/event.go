@@ -35,13 +35,16 @@ const (
 
 // Event is one thing that happened to a container.
 type Event struct {
-	Time       time.Time `json:"time"`
-	Kind       Kind      `json:"kind"`
-	ID         string    `json:"id"`
-	Pid        int       `json:"pid,omitempty"`
-	ExitStatus *int      `json:"exitStatus,omitempty"`
-	OOMKilled  bool      `json:"oomKilled,omitempty"`
-	Detail     string    `json:"detail,omitempty"`
+	Time time.Time `json:"time"`
+	Kind Kind      `json:"kind"`
+	ID   string    `json:"id"`
+	// Root is the runtime root of a container another manager started
+	// ("" for berth's own): with the id it names the container (Ref).
+	Root       string `json:"root,omitempty"`
+	Pid        int    `json:"pid,omitempty"`
+	ExitStatus *int   `json:"exitStatus,omitempty"`
+	OOMKilled  bool   `json:"oomKilled,omitempty"`
+	Detail     string `json:"detail,omitempty"`
 	// OOMCount is the container's oom_kill counter after this kill: with
 	// the id it names the kill. Its JSON name is ps's and stats' for the
 	// same counter.
@@ -73,6 +76,20 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// Ref names a container: berth's own by its id, another manager's by its
+// runtime root and id joined ("/run/runc/web"). Ids never hold a slash,
+// so the two kinds never collide, and the same id in two roots is two
+// containers.
+func Ref(root, id string) string {
+	if root == "" {
+		return id
+	}
+	return root + "/" + id
+}
+
+// Ref names the container the event is about (see Ref).
+func (e Event) Ref() string { return Ref(e.Root, e.ID) }
+
 // Key identifies an event across sources: the same OOM kill seen by a
 // shim and by a UI has one key.
 func (e Event) Key() string {
@@ -80,11 +97,11 @@ func (e Event) Key() string {
 	case KindOOM:
 		// The pid of init tells incarnations of a reused id apart: each
 		// new container's counter starts again from zero.
-		return "oom/" + e.ID + "/" + strconv.Itoa(e.Pid) + "/" + strconv.FormatUint(e.OOMCount, 10)
+		return "oom/" + e.Ref() + "/" + strconv.Itoa(e.Pid) + "/" + strconv.FormatUint(e.OOMCount, 10)
 	case KindExit, KindExecExit:
-		return string(e.Kind) + "/" + e.ID + "/" + e.Proc + "/" + strconv.Itoa(e.Pid)
+		return string(e.Kind) + "/" + e.Ref() + "/" + e.Proc + "/" + strconv.Itoa(e.Pid)
 	default:
-		return string(e.Kind) + "/" + e.ID + "/" + e.Time.Format(time.RFC3339Nano)
+		return string(e.Kind) + "/" + e.Ref() + "/" + e.Time.Format(time.RFC3339Nano)
 	}
 }
 

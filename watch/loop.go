@@ -24,6 +24,9 @@ const counterRiseWait = 50 * time.Millisecond
 // Target is a container to watch.
 type Target struct {
 	ID string
+	// Root is the runtime root of another manager's container ("" for
+	// berth's own); its events carry it.
+	Root string
 	// Cgroup locates the container's memory cgroup; nil means no OOM watch.
 	Cgroup cgroupfs.Paths
 	// ProcDir is a berth process directory whose exit file to watch ("" for
@@ -279,7 +282,7 @@ func (l *Loop) Watch(t Target) error {
 	if l.closed {
 		return errors.New("watch loop closed")
 	}
-	if old := l.containers[t.ID]; old != nil {
+	if old := l.containers[Ref(t.Root, t.ID)]; old != nil {
 		l.release(old)
 	}
 	c := &watched{Target: t, efd: -1, memWd: -1, memFd: -1, procWd: -1}
@@ -303,7 +306,7 @@ func (l *Loop) Watch(t Target) error {
 			}
 		}
 	}
-	l.containers[t.ID] = c
+	l.containers[Ref(t.Root, t.ID)] = c
 	// A container that exited before the watch was armed: its exit file
 	// is already there, and no inotify event will come for it.
 	if t.ProcDir != "" {
@@ -416,19 +419,19 @@ func (l *Loop) memEventsChanged(c *watched, n uint64, err error) []Event {
 	return l.counterEvents(c, n, false, snap)
 }
 
-// Unwatch stops watching a container.
-func (l *Loop) Unwatch(id string) {
+// Unwatch stops watching a container, named by its Ref.
+func (l *Loop) Unwatch(ref string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if c := l.containers[id]; c != nil {
+	if c := l.containers[ref]; c != nil {
 		l.release(c)
 	}
 }
 
 // release drops every registration of c. Called with mu held.
 func (l *Loop) release(c *watched) {
-	if l.containers[c.ID] == c {
-		delete(l.containers, c.ID)
+	if ref := Ref(c.Root, c.ID); l.containers[ref] == c {
+		delete(l.containers, ref)
 	}
 	l.releaseOOM(c)
 	if c.procWd >= 0 {
@@ -552,7 +555,7 @@ func (l *Loop) counterEvents(c *watched, now uint64, missed bool, snap *Forensic
 	var out []Event
 	t := time.Now().UTC()
 	for v := c.last + 1; v <= now; v++ {
-		ev := Event{Time: t, Kind: KindOOM, ID: c.ID, Pid: c.Pid, OOMCount: v, Missed: missed}
+		ev := Event{Time: t, Kind: KindOOM, ID: c.ID, Root: c.Root, Pid: c.Pid, OOMCount: v, Missed: missed}
 		if v == now && snap != nil {
 			ev.Forensics = snap
 			if len(snap.Processes) > 0 {
@@ -626,7 +629,7 @@ func (l *Loop) inotifyEvent(t *wdTarget, mask uint32, name string) []Event {
 		if mask&(unix.IN_DELETE|unix.IN_MOVED_FROM) != 0 {
 			kind = KindDelete
 		}
-		return []Event{{Time: time.Now().UTC(), Kind: kind, ID: name, Detail: t.root}}
+		return []Event{{Time: time.Now().UTC(), Kind: kind, ID: name, Root: t.root}}
 	}
 	return nil
 }
@@ -665,7 +668,7 @@ func (l *Loop) exitEvents(c *watched) []Event {
 	if t.IsZero() {
 		t = time.Now().UTC()
 	}
-	out = append(out, Event{Time: t, Kind: kind, ID: c.ID, Proc: proc, ExitStatus: &st,
+	out = append(out, Event{Time: t, Kind: kind, ID: c.ID, Root: c.Root, Proc: proc, ExitStatus: &st,
 		OOMKilled: rec.OOMKilled, Detail: rec.Detail, Pid: pidOf(c.ProcDir)})
 	if proc == proto.ProcInit {
 		l.release(c)

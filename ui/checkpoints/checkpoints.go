@@ -174,7 +174,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		}
 	case common.EventsMsg:
 		if slices.ContainsFunc(msg.Events, func(e watch.Event) bool {
-			return e.Kind == watch.KindCheckpoint && e.ID == m.id
+			return e.Kind == watch.KindCheckpoint && e.Ref() == m.id
 		}) {
 			return m.reload()
 		}

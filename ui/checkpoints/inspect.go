@@ -114,7 +114,7 @@ func (m *Model) inspectView() string {
 // lines are shown.
 func (m *Model) inspectTitle(w, top, end, total int) string {
 	s := m.c.Styles
-	title := s.Title.Render("checkpoint " + sanitize.OneLine(m.insp.cp.Name) + " of " + sanitize.OneLine(m.id))
+	title := s.Title.Render("checkpoint " + sanitize.OneLine(m.insp.cp.Name) + " of " + m.c.Store.Label(m.id))
 	if end-top >= total {
 		return common.Fit(title, w)
 	}

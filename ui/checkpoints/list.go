@@ -189,12 +189,11 @@ func (m *Model) listView() string {
 		lines = append(lines, s.Muted.Render("loading checkpoints…"))
 	case !m.loaded:
 	case len(m.list) == 0 && m.external():
-		ct, _ := m.c.Store.Get(m.id)
-		lines = append(lines, s.Muted.Render(fmt.Sprintf("%s is %s's: berth checkpoints only the containers it started.",
-			sanitize.OneLine(m.id), format.Owner(ct))))
+		lines = append(lines, s.Muted.Render(fmt.Sprintf("%s is not berth's: berth checkpoints only the containers it started.",
+			m.c.Store.Label(m.id))))
 	case len(m.list) == 0:
 		lines = append(lines, s.Muted.Render(fmt.Sprintf("%s has no checkpoints: press %s to checkpoint it.",
-			sanitize.OneLine(m.id), m.c.Keys.Checkpoint.Help().Key)))
+			m.c.Store.Label(m.id), m.c.Keys.Checkpoint.Help().Key)))
 	default:
 		if f := m.table.FilterLine(s); f != "" {
 			lines = append(lines, common.Fit(f, w))

@@ -44,7 +44,7 @@ func newCheckpointCreateCmd(g *globals) *cobra.Command {
 		Args:  cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, name := args[0], ""
-			if err := checkID(id); err != nil {
+			if err := checkRef(id); err != nil {
 				return err
 			}
 			if len(args) == 2 {
@@ -60,6 +60,9 @@ func newCheckpointCreateCmd(g *globals) *cobra.Command {
 			}
 			m, err := g.manager(cmd.Context())
 			if err != nil {
+				return err
+			}
+			if id, err = resolve(cmd.Context(), m, id); err != nil {
 				return err
 			}
 			cp, err := m.CreateCheckpoint(cmd.Context(), id, name, o)
@@ -90,8 +93,7 @@ func newCheckpointLsCmd(g *globals) *cobra.Command {
 		Short: "List a container's checkpoints, newest first",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id := args[0]
-			m, err := g.managerFor(cmd, id)
+			m, id, err := g.managerFor(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -153,7 +155,7 @@ func newCheckpointRmCmd(g *globals) *cobra.Command {
 		Short: "Remove a checkpoint (-f also when a later checkpoint builds on it)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkID(args[0]); err != nil {
+			if err := checkRef(args[0]); err != nil {
 				return err
 			}
 			if err := checkName(args[1]); err != nil {
@@ -161,6 +163,9 @@ func newCheckpointRmCmd(g *globals) *cobra.Command {
 			}
 			m, err := g.manager(cmd.Context())
 			if err != nil {
+				return err
+			}
+			if args[0], err = resolve(cmd.Context(), m, args[0]); err != nil {
 				return err
 			}
 			if err := m.DeleteCheckpoint(cmd.Context(), args[0], args[1], force); err != nil {
@@ -183,7 +188,7 @@ func newCheckpointExportCmd(g *globals) *cobra.Command {
 		Short: "Write a checkpoint to a compressed tar (- for stdout)",
 		Args:  cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkID(args[0]); err != nil {
+			if err := checkRef(args[0]); err != nil {
 				return err
 			}
 			if err := checkName(args[1]); err != nil {
@@ -191,6 +196,9 @@ func newCheckpointExportCmd(g *globals) *cobra.Command {
 			}
 			m, err := g.manager(cmd.Context())
 			if err != nil {
+				return err
+			}
+			if args[0], err = resolve(cmd.Context(), m, args[0]); err != nil {
 				return err
 			}
 			if args[2] == "-" {
@@ -228,7 +236,7 @@ func newCheckpointImportCmd(g *globals) *cobra.Command {
 		Args:  cobra.RangeArgs(2, 3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, file := args[0], args[1]
-			if err := checkID(id); err != nil {
+			if err := checkRef(id); err != nil {
 				return err
 			}
 			name := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(file), ".gz"), ".tar")
@@ -241,6 +249,9 @@ func newCheckpointImportCmd(g *globals) *cobra.Command {
 			}
 			m, err := g.manager(cmd.Context())
 			if err != nil {
+				return err
+			}
+			if id, err = resolve(cmd.Context(), m, id); err != nil {
 				return err
 			}
 			f, err := os.Open(file)
@@ -278,7 +289,7 @@ func newRestoreCmd(g *globals) *cobra.Command {
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, name := args[0], args[1]
-			if err := checkID(id); err != nil {
+			if err := checkRef(id); err != nil {
 				return err
 			}
 			if err := checkName(name); err != nil {
@@ -291,6 +302,9 @@ func newRestoreCmd(g *globals) *cobra.Command {
 			}
 			m, err := g.manager(cmd.Context())
 			if err != nil {
+				return err
+			}
+			if id, err = resolve(cmd.Context(), m, id); err != nil {
 				return err
 			}
 			c, err := m.Restore(cmd.Context(), id, name, o)

@@ -90,13 +90,29 @@ func rootWarnings(m *core.Manager) []string {
 	return out
 }
 
-// managerFor validates an id from the command line (a usage error when
-// bad) and opens the manager.
-func (g *globals) managerFor(cmd *cobra.Command, id string) (*core.Manager, error) {
-	if err := checkID(id); err != nil {
-		return nil, err
+// managerFor validates a container reference from the command line (a
+// usage error when bad), opens the manager and resolves the reference to
+// the container's Ref.
+func (g *globals) managerFor(cmd *cobra.Command, ref string) (*core.Manager, string, error) {
+	if err := checkRef(ref); err != nil {
+		return nil, "", err
 	}
-	return g.manager(cmd.Context())
+	m, err := g.manager(cmd.Context())
+	if err != nil {
+		return nil, "", err
+	}
+	ref, err = resolve(cmd.Context(), m, ref)
+	return m, ref, err
+}
+
+// resolve turns a container reference (an id, a unique prefix, a
+// manager's name, OWNER/ID) into the container's Ref.
+func resolve(ctx context.Context, m *core.Manager, ref string) (string, error) {
+	c, err := m.Resolve(ctx, ref)
+	if err != nil {
+		return "", err
+	}
+	return c.Ref(), nil
 }
 
 // printJSON writes v as indented JSON.
@@ -201,7 +217,17 @@ func envOr(key, def string) string {
 	return def
 }
 
-// checkID validates an id given on the command line as a usage error.
+// checkRef validates a container reference given on the command line as a
+// usage error.
+func checkRef(ref string) error {
+	if err := core.ValidateRef(ref); err != nil {
+		return usageError{err}
+	}
+	return nil
+}
+
+// checkID validates a new container's id given on the command line as a
+// usage error.
 func checkID(id string) error {
 	if err := core.ValidateID(id); err != nil {
 		return usageError{err}

@@ -106,7 +106,7 @@ func foreground(ctx context.Context, g *globals, m *core.Manager, id string, rm 
 }
 
 func newPsCmd(g *globals) *cobra.Command {
-	var quiet bool
+	var quiet, noTrunc bool
 	cmd := &cobra.Command{
 		Use:   "ps",
 		Short: "List containers, berth's and those in the external runtime roots",
@@ -137,16 +137,21 @@ func newPsCmd(g *globals) *cobra.Command {
 				return g.printJSON(cs)
 			}
 			tw := tabwriter.NewWriter(g.stdout, 2, 8, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tSTATUS\tPID\tCREATED\tOOM\tMANAGED\tBUNDLE")
+			fmt.Fprintln(tw, "ID\tNAME\tOWNER\tIMAGE\tSTATUS\tPID\tCREATED\tOOM")
 			now := time.Now()
 			for _, c := range cs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", c.ID, statusText(c), pidText(c.Pid),
-					format.Ago(now, c.Created), c.OOMKills, yesNo(c.Managed, "berth", "external"), OneLine(c.Bundle))
+				id := c.ID
+				if !noTrunc {
+					id = format.ShortID(id)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", id, orDash(OneLine(c.Name)), OneLine(c.Owner),
+					orDash(OneLine(c.Image)), statusText(c), pidText(c.Pid), format.Ago(now, c.Created), c.OOMKills)
 			}
 			return tw.Flush()
 		},
 	}
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print ids only (with --json, a JSON array of them)")
+	cmd.Flags().BoolVar(&noTrunc, "no-trunc", false, "print 64-character ids whole (they are shown as their first 12, which any command takes)")
 	return cmd
 }
 
@@ -175,6 +180,13 @@ func pidText(pid int) string {
 	return strconv.Itoa(pid)
 }
 
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
 func yesNo(b bool, yes, no string) string {
 	if b {
 		return yes
@@ -188,8 +200,7 @@ func newTopCmd(g *globals) *cobra.Command {
 		Short: "List a container's processes",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id := args[0]
-			m, err := g.managerFor(cmd, id)
+			m, id, err := g.managerFor(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -244,7 +255,7 @@ func newStatsCmd(g *globals) *cobra.Command {
 		Short: "Show containers' cpu, memory, pids, io and network use",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for _, id := range args {
-				if err := checkID(id); err != nil {
+				if err := checkRef(id); err != nil {
 					return err
 				}
 			}
@@ -256,6 +267,11 @@ func newStatsCmd(g *globals) *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
+			for i, ref := range args {
+				if args[i], err = resolve(ctx, m, ref); err != nil {
+					return err
+				}
+			}
 			// The containers (and their cgroup paths) are resolved once and
 			// again only every few samples or when one went away: a sample
 			// is then only file reads.
@@ -357,7 +373,6 @@ func newLogsCmd(g *globals) *cobra.Command {
 			"escaped on each stream that is a terminal and passed through where piped.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id := args[0]
 			tail := -1 // all
 			if cmd.Flags().Changed("tail") {
 				if lines < 0 {
@@ -365,7 +380,7 @@ func newLogsCmd(g *globals) *cobra.Command {
 				}
 				tail = lines
 			}
-			m, err := g.managerFor(cmd, id)
+			m, id, err := g.managerFor(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -430,7 +445,7 @@ func newExecCmd(g *globals) *cobra.Command {
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := args[0]
-			if err := checkID(id); err != nil {
+			if err := checkRef(id); err != nil {
 				return err
 			}
 			if tty && detach {
@@ -438,6 +453,9 @@ func newExecCmd(g *globals) *cobra.Command {
 			}
 			m, err := g.manager(cmd.Context())
 			if err != nil {
+				return err
+			}
+			if id, err = resolve(cmd.Context(), m, id); err != nil {
 				return err
 			}
 			command := args[1:]
@@ -483,7 +501,7 @@ func newExecCmd(g *globals) *cobra.Command {
 // takes an empty `[]` for success.
 func eachID(g *globals, cmd *cobra.Command, args []string, op func(*core.Manager, context.Context, string) error) error {
 	for _, id := range args {
-		if err := checkID(id); err != nil {
+		if err := checkRef(id); err != nil {
 			return err
 		}
 	}
@@ -494,7 +512,11 @@ func eachID(g *globals, cmd *cobra.Command, args []string, op func(*core.Manager
 	failed := 0
 	var done []string
 	for _, id := range args {
-		if err := op(m, cmd.Context(), id); err != nil {
+		ref, err := resolve(cmd.Context(), m, id)
+		if err == nil {
+			err = op(m, cmd.Context(), ref)
+		}
+		if err != nil {
 			failed++
 			fmt.Fprintln(g.stderr, "berth: "+OneLine(err.Error()))
 			continue
@@ -583,7 +605,7 @@ func newUpdateCmd(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := args[0]
-			if err := checkID(id); err != nil {
+			if err := checkRef(id); err != nil {
 				return err
 			}
 			r, err := format.ParseLimits(memory, pids, cpus)
@@ -592,6 +614,9 @@ func newUpdateCmd(g *globals) *cobra.Command {
 			}
 			m, err := g.manager(cmd.Context())
 			if err != nil {
+				return err
+			}
+			if id, err = resolve(cmd.Context(), m, id); err != nil {
 				return err
 			}
 			if err := m.Update(cmd.Context(), id, r); err != nil {

@@ -24,7 +24,7 @@ func ReadLimits(s Sampler, c core.Container) (Limits, error) {
 	}
 	st, _ := s.Sample([]core.Container{c}, true)
 	for _, x := range st {
-		if x.ID == c.ID {
+		if x.Ref() == c.Ref() {
 			return Limits{Memory: x.MemoryLimit, Pids: x.PidsLimit, CPUs: x.CPUQuota}, nil
 		}
 	}

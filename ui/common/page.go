@@ -2,8 +2,11 @@ package common
 
 import (
 	"slices"
+	"strings"
 
 	"berth/core"
+	"berth/ui/format"
+	"berth/ui/sanitize"
 	"berth/watch"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -61,7 +64,7 @@ func (s *Store) SetContainers(cs []core.Container) {
 	s.Containers = cs
 	s.byID = make(map[string]int, len(cs))
 	for i, c := range cs {
-		s.byID[c.ID] = i
+		s.byID[c.Ref()] = i
 	}
 	for id := range s.History {
 		if _, ok := s.byID[id]; !ok {
@@ -71,13 +74,40 @@ func (s *Store) SetContainers(cs []core.Container) {
 	s.Rev++
 }
 
-// Get returns a container by id.
+// Get returns a container by its Ref (see core.Container.Ref): the key
+// of every map and message in the UI, as the id alone is not unique on a
+// host where two runtime roots hold the same id.
 func (s *Store) Get(id string) (core.Container, bool) {
 	i, ok := s.byID[id]
 	if !ok {
 		return core.Container{}, false
 	}
 	return s.Containers[i], true
+}
+
+// Label is how the UI names a container to the operator, escaped: its
+// manager's name for it (or its id, 64-hex ones shortened), and for
+// another manager's container that manager, so "cache (docker)" and
+// berth's "cache" never read alike. A container no longer listed is named
+// by the id its Ref ends in.
+func (s *Store) Label(ref string) string {
+	c, ok := s.Get(ref)
+	if !ok {
+		return sanitize.OneLine(format.ShortID(ref[strings.LastIndexByte(ref, '/')+1:]))
+	}
+	return ContainerLabel(c)
+}
+
+// ContainerLabel is Store.Label of a container at hand.
+func ContainerLabel(c core.Container) string {
+	name := c.Name
+	if name == "" {
+		name = format.ShortID(c.ID)
+	}
+	if !c.Managed {
+		name += " (" + c.Owner + ")"
+	}
+	return sanitize.OneLine(name)
 }
 
 // Apply updates the containers that events name, reading nothing: an OOM
@@ -89,17 +119,18 @@ func (s *Store) Get(id string) (core.Container, bool) {
 func (s *Store) Apply(evs []watch.Event) (fetch []string) {
 	want := map[string]bool{}
 	for _, ev := range evs {
-		i, known := s.byID[ev.ID]
+		ref := ev.Ref()
+		i, known := s.byID[ref]
 		switch ev.Kind {
 		case watch.KindCreate, watch.KindStart, watch.KindRestore, watch.KindCheckpoint:
-			if !want[ev.ID] {
-				want[ev.ID] = true
-				fetch = append(fetch, ev.ID)
+			if !want[ref] {
+				want[ref] = true
+				fetch = append(fetch, ref)
 			}
 			continue
 		case watch.KindDelete:
 			if known {
-				s.Remove(ev.ID)
+				s.Remove(ref)
 			}
 			continue
 		}
@@ -135,10 +166,10 @@ func (s *Store) Apply(evs []watch.Event) (fetch []string) {
 
 // Put adds a container or replaces the one with its id.
 func (s *Store) Put(c core.Container) {
-	if i, ok := s.byID[c.ID]; ok {
+	if i, ok := s.byID[c.Ref()]; ok {
 		s.Containers[i] = c
 	} else {
-		s.byID[c.ID] = len(s.Containers)
+		s.byID[c.Ref()] = len(s.Containers)
 		s.Containers = append(s.Containers, c)
 	}
 	s.Rev++
@@ -156,10 +187,10 @@ func (s *Store) Remove(id string) {
 // AddStats records a sweep of samples.
 func (s *Store) AddStats(st []core.Stats) {
 	for _, x := range st {
-		h := s.History[x.ID]
+		h := s.History[x.Ref()]
 		if h == nil {
 			h = NewHistory(DefaultHistory)
-			s.History[x.ID] = h
+			s.History[x.Ref()] = h
 		}
 		h.Add(x)
 	}

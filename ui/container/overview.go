@@ -94,7 +94,7 @@ func (o *Overview) loadLimits() tea.Cmd {
 	s, gen := o.c.Core, o.limitsGen
 	return func() tea.Msg {
 		l, err := common.ReadLimits(s, ct)
-		return limitsMsg{id: ct.ID, gen: gen, limits: l, err: err}
+		return limitsMsg{id: ct.Ref(), gen: gen, limits: l, err: err}
 	}
 }
 
@@ -138,7 +138,7 @@ func (o *Overview) Update(msg tea.Msg) tea.Cmd {
 		}
 	case common.EventsMsg:
 		if slices.ContainsFunc(msg.Events, func(e watch.Event) bool {
-			return e.ID == o.id && (e.Kind == watch.KindUpdate || e.Kind == watch.KindExit || e.Kind == watch.KindRestore)
+			return e.Ref() == o.id && (e.Kind == watch.KindUpdate || e.Kind == watch.KindExit || e.Kind == watch.KindRestore)
 		}) {
 			cmd = o.loadLimits()
 		}

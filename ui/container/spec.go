@@ -37,9 +37,9 @@ func (o *Overview) record(s *sheet) {
 	if ct.Managed {
 		s.field("managed", "by berth")
 	} else {
-		s.field("managed", "no: external, owned by "+format.Owner(ct))
+		s.field("managed", "no: external, owned by "+sanitize.OneLine(ct.Owner))
 		s.field("berth can", "pause, resume, kill, update its limits, exec, show its processes and stats")
-		s.field("berth cannot", "delete, checkpoint or restore it, or show its logs: "+format.Owner(ct)+" can")
+		s.field("berth cannot", "delete, checkpoint or restore it, or show its logs: "+sanitize.OneLine(ct.Owner)+" can")
 	}
 	runtime := ct.Runtime
 	if ct.RuntimeRoot != "" {

@@ -16,14 +16,15 @@ import (
 // row is one container with what the list shows of it, computed in Update
 // from the store so View only formats.
 type row struct {
-	c      core.Container
-	id     string // escaped
-	cpu    float64
-	hasCPU bool
-	mem    uint64
-	limit  uint64
-	pids   uint64
-	spark  []float64
+	c core.Container
+	// id (short for 64-hex ids), name, owner and image, escaped.
+	id, name, owner, image string
+	cpu                    float64
+	hasCPU                 bool
+	mem                    uint64
+	limit                  uint64
+	pids                   uint64
+	spark                  []float64
 	// rev is the store revision the row was built from: with its mark,
 	// what its cached line depends on.
 	rev uint64
@@ -33,6 +34,7 @@ type row struct {
 // cpu and memory columns.
 const (
 	colID = iota
+	colName
 	colStatus
 	colPid
 	colCPU
@@ -42,7 +44,8 @@ const (
 	colPids
 	colOOM
 	colUptime
-	colKind
+	colOwner
+	colImage
 )
 
 // columns are the list's columns; Cell and Paint close over the model
@@ -52,21 +55,24 @@ func (m *Model) columns() []table.Column[*row] {
 	plain := func(f func(r *row) string) func(*row, table.Cell) string {
 		return func(r *row, _ table.Cell) string { return f(r) }
 	}
-	cols := make([]table.Column[*row], colKind+1)
+	cols := make([]table.Column[*row], colImage+1)
 	cols[colID] = table.Column[*row]{Title: "ID", MinWidth: 12,
 		Less: func(a, b *row) int { return strings.Compare(a.c.ID, b.c.ID) },
 		Cell: plain(func(r *row) string { return r.id }),
 		Paint: func(r *row) common.Paint {
-			if m.marked[r.c.ID] {
+			if m.marked[r.c.Ref()] {
 				return p.Marked
 			}
 			return common.Paint{}
 		}}
+	cols[colName] = table.Column[*row]{Title: "NAME", Width: 16, Drop: 5,
+		Less: func(a, b *row) int { return strings.Compare(a.c.Name, b.c.Name) },
+		Cell: plain(func(r *row) string { return r.name })}
 	cols[colStatus] = table.Column[*row]{Title: "STATUS", Width: 13,
 		Less:  func(a, b *row) int { return cmp.Compare(statusRank(a.c.Status), statusRank(b.c.Status)) },
 		Cell:  plain(func(r *row) string { return common.StatusText(r.c) }),
 		Paint: func(r *row) common.Paint { return m.c.Styles.StatusPaint(r.c.Status) }}
-	cols[colPid] = table.Column[*row]{Title: "PID", Width: 7, Right: true, Drop: 9,
+	cols[colPid] = table.Column[*row]{Title: "PID", Width: 7, Right: true, Drop: 10,
 		Less: func(a, b *row) int { return cmp.Compare(a.c.Pid, b.c.Pid) },
 		Cell: plain(func(r *row) string {
 			if r.c.Pid > 0 && r.c.Running() {
@@ -82,13 +88,13 @@ func (m *Model) columns() []table.Column[*row] {
 			}
 			return "-"
 		})}
-	cols[colSpark] = table.Column[*row]{Title: "LAST MIN", Width: 12, Drop: 5,
+	cols[colSpark] = table.Column[*row]{Title: "LAST MIN", Width: 12, Drop: 6,
 		Cell:  func(r *row, at table.Cell) string { return sparkline(r.spark, at.Width) },
 		Paint: func(*row) common.Paint { return p.CPU }}
 	cols[colMem] = table.Column[*row]{Title: "MEM", Width: 15, Right: true, Drop: 2,
 		Less: func(a, b *row) int { return cmp.Compare(a.mem, b.mem) },
 		Cell: plain(memText)}
-	cols[colBar] = table.Column[*row]{Width: 8, Drop: 8,
+	cols[colBar] = table.Column[*row]{Width: 8, Drop: 9,
 		Cell: func(r *row, at table.Cell) string { return bar(r.mem, r.limit, at.Width) },
 		Paint: func(r *row) common.Paint {
 			if r.limit > 0 && r.mem*10 >= r.limit*9 {
@@ -113,12 +119,15 @@ func (m *Model) columns() []table.Column[*row] {
 			}
 			return common.Paint{}
 		}}
-	cols[colUptime] = table.Column[*row]{Title: "UPTIME", Width: 7, Right: true, Drop: 6,
+	cols[colUptime] = table.Column[*row]{Title: "UPTIME", Width: 7, Right: true, Drop: 7,
 		Less: func(a, b *row) int { return a.c.Created.Compare(b.c.Created) * -1 },
 		Cell: plain(func(r *row) string { return uptime(r.c, m.c.Now) })}
-	cols[colKind] = table.Column[*row]{Title: "BY", Width: 5, Drop: 7,
-		Less: func(a, b *row) int { return cmp.Compare(boolRank(a.c.Managed), boolRank(b.c.Managed)) },
-		Cell: plain(func(r *row) string { return kindWord(r.c) })}
+	cols[colOwner] = table.Column[*row]{Title: "OWNER", Width: 10, Drop: 8,
+		Less: func(a, b *row) int { return strings.Compare(a.c.Owner, b.c.Owner) },
+		Cell: plain(func(r *row) string { return r.owner })}
+	cols[colImage] = table.Column[*row]{Title: "IMAGE", Width: 14, Drop: 11,
+		Less: func(a, b *row) int { return strings.Compare(a.c.Image, b.c.Image) },
+		Cell: plain(func(r *row) string { return r.image })}
 	return cols
 }
 
@@ -136,18 +145,11 @@ func statusRank(s core.Status) int {
 	return 4
 }
 
-func boolRank(b bool) int {
-	if b {
-		return 0
-	}
-	return 1
-}
-
 // sortable lists the columns the sort key cycles through.
 func (m *Model) sortable() []int {
 	var out []int
 	for i, c := range m.table.Columns {
-		if c.Less != nil {
+		if c.Less != nil && !c.Hidden {
 			out = append(out, i)
 		}
 	}
@@ -192,14 +194,6 @@ func uptime(c core.Container, now time.Time) string {
 		return "-"
 	}
 	return format.HumanDuration(now.Sub(c.Created))
-}
-
-// kindWord says who started a container: berth, or another manager.
-func kindWord(c core.Container) string {
-	if c.Managed {
-		return "berth"
-	}
-	return "ext"
 }
 
 // memText is "used/limit" (or just used when there is no limit).
@@ -256,3 +250,11 @@ func bar(used, limit uint64, width int) string {
 // escapeID escapes an id for display. berth's ids are validated, but an
 // external container's come from another manager's state.
 func escapeID(id string) string { return sanitize.OneLine(id) }
+
+// dashIfEmpty is s, or "-" for a field the owner does not keep.
+func dashIfEmpty(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -5,6 +5,7 @@
 package containers
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 
 	"berth/core"
 	"berth/ui/common"
+	"berth/ui/format"
 	"berth/ui/table"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -38,18 +40,22 @@ type Model struct {
 // New is the list over c's store.
 func New(c *common.Common) *Model {
 	m := &Model{c: c, marked: map[string]bool{}, sortCol: colID}
-	m.table = table.New(c.Keys, m.columns(), func(r *row) string { return r.c.ID })
+	m.table = table.New(c.Keys, m.columns(), func(r *row) string { return r.c.Ref() })
 	m.table.Rev = func(r *row) uint64 {
-		if m.marked[r.c.ID] {
+		if m.marked[r.c.Ref()] {
 			return r.rev<<1 | 1
 		}
 		return r.rev << 1
 	}
-	m.table.Marked = func(r *row) bool { return m.marked[r.c.ID] }
-	m.table.Fields = func(r *row) []string { return []string{r.c.ID, string(r.c.Status), r.c.Runtime, kindWord(r.c)} }
-	m.table.Tie = func(a, b *row) int { return strings.Compare(a.c.ID, b.c.ID) }
+	m.table.Marked = func(r *row) bool { return m.marked[r.c.Ref()] }
+	m.table.Fields = func(r *row) []string {
+		return []string{r.c.ID, r.c.Name, r.c.Owner, r.c.Image, string(r.c.Status), r.c.Runtime}
+	}
+	m.table.Tie = func(a, b *row) int {
+		return cmp.Or(strings.Compare(a.c.ID, b.c.ID), strings.Compare(a.c.RuntimeRoot, b.c.RuntimeRoot))
+	}
 	m.table.Layout = m.layout
-	m.table.Filter.SetPlaceholder("regexp over id, status, runtime, berth/ext")
+	m.table.Filter.SetPlaceholder("regexp over id, name, owner, image, status, runtime")
 	m.table.SortBy(m.sortCol, m.reverse)
 	m.table.SetHeight(m.bodyHeight())
 	m.Refresh()
@@ -81,7 +87,7 @@ func (m *Model) Back() bool {
 // Selected is the id under the cursor ("" when the list is empty).
 func (m *Model) Selected() string {
 	if r, ok := m.table.Selected(); ok {
-		return r.c.ID
+		return r.c.Ref()
 	}
 	return ""
 }
@@ -92,8 +98,8 @@ func (m *Model) Selected() string {
 func (m *Model) Targets() []string {
 	var ids []string
 	for _, r := range m.table.Shown() {
-		if m.marked[r.c.ID] {
-			ids = append(ids, r.c.ID)
+		if m.marked[r.c.Ref()] {
+			ids = append(ids, r.c.Ref())
 		}
 	}
 	// With marks, only marks count: when the filter hides them all,
@@ -112,7 +118,7 @@ func (m *Model) Visible() []string {
 	win := m.table.Window()
 	ids := make([]string, 0, len(win))
 	for _, r := range win {
-		ids = append(ids, r.c.ID)
+		ids = append(ids, r.c.Ref())
 	}
 	return ids
 }
@@ -126,8 +132,9 @@ func (m *Model) Refresh() {
 	m.rows = m.rows[:0]
 	since := m.c.Now.Add(-time.Minute)
 	for _, c := range m.c.Store.Containers {
-		r := &row{c: c, id: escapeID(c.ID), rev: m.rev}
-		if h := m.c.Store.History[c.ID]; h != nil && c.Running() {
+		r := &row{c: c, id: escapeID(format.ShortID(c.ID)), name: dashIfEmpty(escapeID(c.Name)),
+			owner: escapeID(c.Owner), image: dashIfEmpty(escapeID(c.Image)), rev: m.rev}
+		if h := m.c.Store.History[c.Ref()]; h != nil && c.Running() {
 			s := h.Sample()
 			r.mem, r.limit, r.pids = s.MemoryUsage, s.MemoryLimit, s.PidsCurrent
 			if p, ok := h.Last(); ok {
@@ -141,6 +148,14 @@ func (m *Model) Refresh() {
 		}
 		m.rows = append(m.rows, r)
 	}
+	// NAME and IMAGE show only on a host where some container has one
+	// (berth's own have neither: the id is the name).
+	named, imaged := false, false
+	for _, r := range m.rows {
+		named = named || r.c.Name != ""
+		imaged = imaged || r.c.Image != ""
+	}
+	m.table.Columns[colName].Hidden, m.table.Columns[colImage].Hidden = !named, !imaged
 	for id := range m.marked {
 		if _, ok := m.c.Store.Get(id); !ok {
 			delete(m.marked, id)
@@ -271,7 +286,7 @@ func (m *Model) titleLine(w int) string {
 	if n := len(m.marked); n > 0 {
 		hidden := 0
 		for id := range m.marked {
-			if !slices.ContainsFunc(m.table.Shown(), func(r *row) bool { return r.c.ID == id }) {
+			if !slices.ContainsFunc(m.table.Shown(), func(r *row) bool { return r.c.Ref() == id }) {
 				hidden++
 			}
 		}

@@ -53,6 +53,7 @@ func TestKeys(t *testing.T) {
 
 func TestSortAndFilter(t *testing.T) {
 	m := New(uitest.NewCommon(t, uitest.New(), 120, 30, "dark", false))
+	m.Update(press("s")) // name
 	m.Update(press("s")) // status
 	if got := m.table.Shown()[len(m.table.Shown())-1].c.Status; got != core.StatusStopped {
 		t.Fatalf("sorted by status, last is %s", got)

@@ -56,7 +56,7 @@ func New(c *common.Common) *Model {
 	cols := []table.Column[*evRow]{
 		colTime:   {Title: "TIME", Width: 15, Cell: text(func(ev *watch.Event) string { return ev.Time.Local().Format("Jan 02 15:04:05") })},
 		colKind:   {Title: "KIND", Width: 10, Cell: text(func(ev *watch.Event) string { return string(ev.Kind) })},
-		colID:     {Title: "ID", Width: 16, Cell: text(func(ev *watch.Event) string { return sanitize.OneLine(ev.ID) })},
+		colID:     {Title: "ID", Width: 16, Cell: text(func(ev *watch.Event) string { return sanitize.OneLine(format.ShortID(ev.ID)) })},
 		colDetail: {Title: "DETAIL", Cell: text(func(ev *watch.Event) string { return format.EventDetail(*ev) })},
 	}
 	m.table = table.New(c.Keys, cols, func(r *evRow) string { return r.key })
@@ -64,7 +64,7 @@ func New(c *common.Common) *Model {
 	m.table.Rev = func(r *evRow) uint64 {
 		h := fnv.New64a()
 		h.Write([]byte(r.ev.Kind))
-		h.Write([]byte(r.ev.ID))
+		h.Write([]byte(r.ev.Ref()))
 		return h.Sum64() ^ uint64(r.ev.Time.UnixNano())
 	}
 	m.table.Fields = func(r *evRow) []string { return []string{string(r.ev.Kind), r.ev.ID, format.EventDetail(*r.ev)} }
@@ -102,7 +102,7 @@ func (m *Model) refresh() {
 	m.rows = m.rows[:0]
 	evs := m.c.Store.Events
 	for i := range evs {
-		if m.id == "" || evs[i].ID == m.id {
+		if m.id == "" || evs[i].Ref() == m.id {
 			m.rows = append(m.rows, &evRow{key: strconv.Itoa(i), ev: &evs[i]})
 		}
 	}
@@ -185,7 +185,7 @@ func (m *Model) View() string {
 	st := m.c.Styles
 	whose := "all containers"
 	if m.id != "" {
-		whose = sanitize.OneLine(m.id)
+		whose = m.c.Store.Label(m.id)
 	}
 	state := "following"
 	if !m.follow {
@@ -235,6 +235,9 @@ func detailLines(ev watch.Event) []string {
 		field("time", ev.Time.Local().Format("2006-01-02 15:04:05.000")),
 		field("kind", string(ev.Kind)),
 		field("container", ev.ID),
+	}
+	if ev.Root != "" {
+		out = append(out, field("runtime root", ev.Root))
 	}
 	if ev.Pid > 0 {
 		out = append(out, field("init pid", strconv.Itoa(ev.Pid)))

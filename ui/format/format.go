@@ -104,7 +104,7 @@ func ParseBytes(s string) (int64, error) {
 // Event formats an event for a terminal: time, kind, id, then what the
 // kind has to say.
 func Event(ev watch.Event) string {
-	line := fmt.Sprintf("%s  %-10s %s", ev.Time.Local().Format("2006-01-02 15:04:05.000"), ev.Kind, ev.ID)
+	line := fmt.Sprintf("%s  %-10s %s", ev.Time.Local().Format("2006-01-02 15:04:05.000"), ev.Kind, ShortID(ev.ID))
 	if d := EventDetail(ev); d != "" {
 		line += "  " + d
 	}
@@ -115,6 +115,9 @@ func Event(ev watch.Event) string {
 // an exit's status, an OOM kill's count, usage and likely victim.
 func EventDetail(ev watch.Event) string {
 	var parts []string
+	if ev.Root != "" {
+		parts = append(parts, "root "+ev.Root)
+	}
 	if ev.Pid > 0 {
 		parts = append(parts, "pid "+strconv.Itoa(ev.Pid))
 	}
@@ -164,4 +167,19 @@ func OOMVictim(ev watch.Event) (string, bool) {
 		}
 	}
 	return fmt.Sprintf("pid %d", f.LikelyVictim), true
+}
+
+// ShortID shortens the 64-hex ids docker, containerd and podman give their
+// containers to their first 12 characters, as docker shows them (any
+// command takes a unique prefix); other ids are shown whole.
+func ShortID(id string) string {
+	if len(id) != 64 {
+		return id
+	}
+	for _, r := range id {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+			return id
+		}
+	}
+	return id[:12]
 }

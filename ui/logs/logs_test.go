@@ -134,12 +134,12 @@ func TestGoldenExternal(t *testing.T) {
 	f := uitest.New()
 	f.Fail["Logs"] = fmt.Errorf("ext-redis: no logs: %w", core.ErrUnmanaged)
 	m := newModel(t, f, 80, 24, false)
-	cmd := m.Open("ext-redis")
+	cmd := m.Open(uitest.ExtRedis)
 	t.Cleanup(m.Close)
 	deliver(t, m, cmd, func() bool { return m.ended })
 	v := m.View()
 	checkSize(t, v, 80, 24)
-	if !strings.Contains(v, "no logs: ext-redis was not started by berth") {
+	if !strings.Contains(v, "no logs: cache (docker) was not started by berth") {
 		t.Errorf("no plain word on the external container:\n%s", v)
 	}
 	uitest.Golden(t, "logs-external-80x24", uitest.Strip(v))

@@ -85,7 +85,7 @@ func (m *Model) header() string {
 	if m.id == "" {
 		parts = append(parts, st.Title.Render("logs"))
 	} else {
-		parts = append(parts, st.Title.Render(sanitize.OneLine(m.id)))
+		parts = append(parts, st.Title.Render(m.c.Store.Label(m.id)))
 	}
 	// Once the output ended there is nothing left to follow.
 	switch {

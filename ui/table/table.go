@@ -32,6 +32,9 @@ type Column[R any] struct {
 	// Drop orders which columns go first when the width runs out
 	// (higher goes first; 0 never goes).
 	Drop int
+	// Hidden leaves the column out of every layout: one with nothing to
+	// show (no container has a name) gives its room to the others.
+	Hidden bool
 	// Less compares two rows by this column (nil: not sortable).
 	Less func(a, b R) int
 	// Cell is the row's text in this column, at the column's width.
@@ -329,8 +332,8 @@ func (m *Model[R]) layout(width int) []Spec {
 // flexible columns counted at their MinWidth.
 func Drop[R any](cols []Column[R], width int) []Spec {
 	shown := make([]bool, len(cols))
-	for i := range shown {
-		shown[i] = true
+	for i, c := range cols {
+		shown[i] = !c.Hidden
 	}
 	need := func() int {
 		n := -1

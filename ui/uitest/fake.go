@@ -57,17 +57,21 @@ func exitStatus(n int) *int { return &n }
 // New is the demo-like fixture: four managed containers (a cpu burner, a
 // memory grower with OOM kills, a chatty logger, a paused sleeper), a
 // stopped one and an external one.
+// ExtRedis is the Ref of the fixture's external container (docker's
+// "cache"): the key the UI knows it by.
+const ExtRedis = "/run/docker/runtime-runc/moby/ext-redis"
+
 func New() *Fake {
 	at := func(d time.Duration) time.Time { return Epoch.Add(-d) }
 	mb := uint64(1 << 20)
 	f := &Fake{
 		Containers: []core.Container{
-			{ID: "demo-cpu", Status: core.StatusRunning, Pid: 4101, Bundle: "/run/berth/.demo/demo-cpu", Runtime: "runc", Managed: true, Created: at(2 * time.Hour)},
-			{ID: "demo-mem", Status: core.StatusRunning, Pid: 4102, Bundle: "/run/berth/.demo/demo-mem", Runtime: "runc", Managed: true, Created: at(2 * time.Hour), OOMKills: 7},
-			{ID: "demo-log", Status: core.StatusRunning, Pid: 4103, Bundle: "/run/berth/.demo/demo-log", Runtime: "runc", Managed: true, Created: at(95 * time.Minute)},
-			{ID: "demo-sleep", Status: core.StatusPaused, Pid: 4104, Bundle: "/run/berth/.demo/demo-sleep", Runtime: "runc", Managed: true, Created: at(3 * 24 * time.Hour)},
-			{ID: "web-old", Status: core.StatusStopped, Bundle: "/srv/bundles/web", Runtime: "runc", Managed: true, Created: at(26 * time.Hour), ExitStatus: exitStatus(137), OOMKilled: true},
-			{ID: "ext-redis", Status: core.StatusRunning, Pid: 3001, Bundle: "/var/lib/other/redis", Runtime: "runc", RuntimeRoot: "/run/docker/runtime-runc/moby", Managed: false, Created: at(50 * time.Hour)},
+			{ID: "demo-cpu", Status: core.StatusRunning, Pid: 4101, Bundle: "/run/berth/.demo/demo-cpu", Runtime: "runc", Managed: true, Owner: "berth", Created: at(2 * time.Hour)},
+			{ID: "demo-mem", Status: core.StatusRunning, Pid: 4102, Bundle: "/run/berth/.demo/demo-mem", Runtime: "runc", Managed: true, Owner: "berth", Created: at(2 * time.Hour), OOMKills: 7},
+			{ID: "demo-log", Status: core.StatusRunning, Pid: 4103, Bundle: "/run/berth/.demo/demo-log", Runtime: "runc", Managed: true, Owner: "berth", Created: at(95 * time.Minute)},
+			{ID: "demo-sleep", Status: core.StatusPaused, Pid: 4104, Bundle: "/run/berth/.demo/demo-sleep", Runtime: "runc", Managed: true, Owner: "berth", Created: at(3 * 24 * time.Hour)},
+			{ID: "web-old", Status: core.StatusStopped, Bundle: "/srv/bundles/web", Runtime: "runc", Managed: true, Owner: "berth", Created: at(26 * time.Hour), ExitStatus: exitStatus(137), OOMKilled: true},
+			{ID: "ext-redis", Status: core.StatusRunning, Pid: 3001, Bundle: "/var/lib/other/redis", Runtime: "runc", RuntimeRoot: "/run/docker/runtime-runc/moby", Managed: false, Owner: "docker", Name: "cache", Image: "redis:7.2", Created: at(50 * time.Hour)},
 		},
 		Stats: map[string]core.Stats{
 			"demo-cpu":   {CPUUsage: 0, MemoryUsage: 2 * mb, PidsCurrent: 2, CPUQuota: 0.5},
@@ -154,7 +158,7 @@ func (f *Fake) record(format string, a ...any) {
 
 func (f *Fake) find(id string) (int, error) {
 	for i, c := range f.Containers {
-		if c.ID == id {
+		if c.Ref() == id {
 			return i, nil
 		}
 	}
@@ -183,7 +187,7 @@ func (f *Fake) Sample(cs []core.Container, full bool) ([]core.Stats, bool) {
 		if !ok {
 			continue
 		}
-		s.ID = c.ID
+		s.ID, s.Root = c.ID, statsRoot(c)
 		if s.Time.IsZero() {
 			s.Time = Epoch
 		}
@@ -193,6 +197,15 @@ func (f *Fake) Sample(cs []core.Container, full bool) ([]core.Stats, bool) {
 		out = append(out, s)
 	}
 	return out, false
+}
+
+// statsRoot is the root a sample of c carries, as core's do: none for
+// berth's own.
+func statsRoot(c core.Container) string {
+	if c.Managed {
+		return ""
+	}
+	return c.RuntimeRoot
 }
 
 func (f *Fake) setStatus(id string, from, to core.Status, verb string) error {
@@ -335,7 +348,7 @@ func (f *Fake) Logs(ctx context.Context, id string, o core.LogOptions, fn func(c
 	}
 	f.mu.Lock()
 	lines := slices.Clone(f.LogLines[id])
-	managed := !slices.ContainsFunc(f.Containers, func(c core.Container) bool { return c.ID == id && !c.Managed })
+	managed := !slices.ContainsFunc(f.Containers, func(c core.Container) bool { return c.Ref() == id && !c.Managed })
 	f.mu.Unlock()
 	if !managed {
 		// As core says of a container berth did not start.

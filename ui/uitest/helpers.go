@@ -88,7 +88,7 @@ func HistorySweeps(cs []core.Container, f *Fake, n int) [][]core.Stats {
 				continue
 			}
 			st := base
-			st.ID, st.Time = c.ID, at
+			st.ID, st.Root, st.Time = c.ID, statsRoot(c), at
 			if c.Status == core.StatusRunning {
 				// A deterministic waver: +-40% on a 9-second cycle.
 				wave := float64((i*7+j*3)%9)/9*0.8 + 0.6
