@@ -36,33 +36,40 @@ func (m *Manager) Subscribe(ctx context.Context) (<-chan []watch.Event, <-chan e
 		loop.Close()
 		return failed(err)
 	}
-	external := map[string]bool{}
+	cs, _ := m.List(ctx)
+	tr := newExtTracker(m, loop, cs)
 	for _, r := range m.externalRoots() {
 		if loop.WatchRoot(r) == nil { // a root that does not exist is no error
-			external[r] = true
+			tr.roots[r] = true
 		}
 	}
 	journaled, _ := watch.Read(m.opts.StateDir, time.Time{})
 	dedup := watch.Seen(journaled)
-	cs, _ := m.List(ctx)
+	oom := externalOOMCounts(journaled)
 	for _, c := range cs {
-		if t, ok := m.watchTarget(c); ok {
+		if t, ok := m.watchTarget(c, oom); ok {
 			loop.Watch(t)
 		}
 	}
-	return loop.Subscribe(ctx, watch.Follow{Dedup: dedup, Rewatch: func(ev watch.Event) (watch.Target, bool) {
+	in, errc := loop.Subscribe(ctx, watch.Follow{Dedup: dedup, Rewatch: func(ev watch.Event) (watch.Target, bool) {
 		switch {
+		case ev.Root != "" && (ev.Kind == watch.KindCreate || ev.Kind == watch.KindStart):
+			if m.readsRoot(ev.Root) {
+				if c, ok := m.loadExternal(ev.Root, ev.ID); ok {
+					return m.watchTarget(c, oom)
+				}
+			}
 		case ev.Kind == watch.KindStart || ev.Kind == watch.KindRestore:
 			if c, ok := m.managed(ev.ID); ok {
-				return m.watchTarget(c)
-			}
-		case ev.Kind == watch.KindCreate && external[ev.Root]:
-			if c, ok := m.loadExternal(ev.Root, ev.ID); ok {
-				return m.watchTarget(c)
+				return m.watchTarget(c, nil)
 			}
 		}
 		return watch.Target{}, false
 	}})
+	out := make(chan []watch.Event, 8)
+	tr.elect()
+	go tr.relay(ctx, in, out)
+	return out, errc
 }
 
 // failed is a subscription that could not start: its error, then closed.
@@ -75,17 +82,20 @@ func failed(err error) (<-chan []watch.Event, <-chan error) {
 }
 
 // watchTarget is what a watch loop watches of a running container: its
-// OOM kills, and for berth's own containers the exit of init. For those,
-// the kills the shim already journaled (it records the count) are not
-// reported again.
-func (m *Manager) watchTarget(c Container) (watch.Target, bool) {
+// OOM kills, and its exit (berth's own through the shim's exit file,
+// another manager's through a pidfd). The kills already journaled are not
+// reported again: for berth's own the shim records the count, for
+// another's oom holds the journal's highest count per incarnation.
+func (m *Manager) watchTarget(c Container, oom map[string]uint64) (watch.Target, bool) {
 	if !c.Running() {
 		return watch.Target{}, false
 	}
-	t := watch.Target{ID: c.ID, Root: c.eventRoot(), Cgroup: c.CgroupPaths, Pid: c.Pid}
+	t := watch.Target{ID: c.ID, Root: c.eventRoot(), Cgroup: c.CgroupPaths, Pid: c.Pid, InitStart: c.InitStart}
 	if c.Managed {
 		t.ProcDir, t.Proc = m.procDir(c.ID, proto.ProcInit), proto.ProcInit
 		n := readOOMCount(t.ProcDir)
+		t.KnownOOM = &n
+	} else if n, ok := oom[oomKey(c.Ref(), c.Pid)]; ok {
 		t.KnownOOM = &n
 	}
 	return t, true

@@ -862,6 +862,84 @@ func TestSameIDInThreeRoots(t *testing.T) {
 	}
 }
 
+// Another manager's containers are followed live: a root that appears
+// after the subscription, a container made in it, pauses and resumes done
+// with the runtime alone, an OOM kill (journaled, like berth's own), exits
+// through a pidfd and the removal.
+func TestExternalLive(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "late-root")
+	e := coretest.NewEnv(t, fixture, func(o *core.Options) { o.ExternalRoots = []string{root} })
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	evc, errc := e.M.Subscribe(sctx)
+	await := func(what string, match func(watch.Event) bool) watch.Event {
+		t.Helper()
+		deadline := time.After(20 * time.Second)
+		for {
+			select {
+			case batch, ok := <-evc:
+				if !ok {
+					t.Fatalf("subscription ended waiting for %s: %v", what, <-errc)
+				}
+				for _, ev := range batch {
+					if ev.Root == root && match(ev) {
+						return ev
+					}
+				}
+			case <-deadline:
+				t.Fatalf("no %s event", what)
+			}
+		}
+	}
+	runtime := func(args ...string) {
+		t.Helper()
+		// No pipes: a detached container would hold them open for ever.
+		if err := exec.Command(coretest.Runtime(), append([]string{"--root", root}, args...)...).Run(); err != nil {
+			t.Fatalf("runtime %v: %v", args, err)
+		}
+	}
+	if err := os.Mkdir(root, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, id := range []string{"late", "hog"} {
+			exec.Command(coretest.Runtime(), "--root", root, "delete", "-f", id).Run()
+		}
+	})
+	runtime("run", "-d", "--bundle", e.Bundle([]string{"sleep", "1000"}, func(s *specs.Spec) {
+		s.Linux.CgroupsPath = filepath.Join(e.CgroupParent, "late")
+	}), "late")
+	is := func(kind watch.Kind, id string) func(watch.Event) bool {
+		return func(ev watch.Event) bool { return ev.Kind == kind && ev.ID == id }
+	}
+	await("create", is(watch.KindCreate, "late"))
+	runtime("pause", "late")
+	await("pause", is(watch.KindPause, "late"))
+	runtime("resume", "late")
+	await("resume", is(watch.KindResume, "late"))
+
+	limit := int64(32 << 20)
+	runtime("run", "-d", "--bundle", e.Bundle([]string{"sh", "-c", "sleep 2; exec awk 'BEGIN{s=\"x\"; while(1) s=s s}'"}, func(s *specs.Spec) {
+		s.Linux.CgroupsPath = filepath.Join(e.CgroupParent, "hog")
+		s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: &limit, Swap: &limit}
+	}), "hog")
+	oom := await("oom kill", is(watch.KindOOM, "hog"))
+	await("exit after the kill", is(watch.KindExit, "hog"))
+	var journaled bool
+	for deadline := time.Now().Add(10 * time.Second); !journaled && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		evs, _ := e.M.History(time.Time{})
+		journaled = slices.ContainsFunc(evs, func(ev watch.Event) bool { return ev.Key() == oom.Key() })
+	}
+	if !journaled {
+		t.Fatalf("the external kill %+v was not journaled", oom)
+	}
+
+	runtime("kill", "late", "KILL")
+	await("exit", is(watch.KindExit, "late"))
+	runtime("delete", "late")
+	await("delete", is(watch.KindDelete, "late"))
+}
+
 func TestOOMKilledExit(t *testing.T) {
 	e := coretest.NewEnv(t, fixture, nil)
 	limit := int64(32 << 20)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"berth/host/cgroupfs"
+	"berth/host/procfs"
 	"berth/shim/proto"
 
 	"golang.org/x/sys/unix"
@@ -35,6 +36,11 @@ type Target struct {
 	Proc    string
 	// Pid is the container's init pid, carried by its events.
 	Pid int
+	// InitStart is the init's start time. With no ProcDir (another
+	// manager's container, which has no exit file of berth's) the loop
+	// watches the init's exit through a pidfd, opened only after the pid
+	// is checked to still name that process.
+	InitStart uint64
 	// KnownOOM is the oom_kill count already reported for this container
 	// (from the journal); kills above it that happened while nothing
 	// watched are reported as missed. Nil takes the current count as the
@@ -64,6 +70,7 @@ type Loop struct {
 	containers map[string]*watched
 	efds       map[int32]*watched // v1 OOM eventfd -> container
 	pollfds    map[int32]*watched // v2 memory.events, polled -> container
+	pidfds     map[int32]*watched // init pidfd of an external container
 	wds        map[int32]*wdTarget
 	pending    []Event
 	closed     bool
@@ -78,6 +85,7 @@ type watched struct {
 	memWd   int32    // v2 memory.events watch, or -1
 	memFd   int      // v2 memory.events held open for epoll, or -1
 	procWd  int32    // exit-file watch, or -1
+	pidfd   int      // init's pidfd (external containers), or -1
 	exited  bool
 	control string // v1 cgroup.event_control path, to tell removal apart
 }
@@ -112,7 +120,7 @@ func New() (*Loop, error) {
 		return nil, fmt.Errorf("eventfd: %w", err)
 	}
 	l := &Loop{epfd: epfd, ifd: -1, wakefd: wakefd, containers: map[string]*watched{},
-		efds: map[int32]*watched{}, pollfds: map[int32]*watched{}, wds: map[int32]*wdTarget{}, buf: make([]byte, 16<<10)}
+		efds: map[int32]*watched{}, pollfds: map[int32]*watched{}, pidfds: map[int32]*watched{}, wds: map[int32]*wdTarget{}, buf: make([]byte, 16<<10)}
 	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wakefd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wakefd)}); err != nil {
 		l.closeFds()
 		return nil, err
@@ -285,7 +293,7 @@ func (l *Loop) Watch(t Target) error {
 	if old := l.containers[Ref(t.Root, t.ID)]; old != nil {
 		l.release(old)
 	}
-	c := &watched{Target: t, efd: -1, memWd: -1, memFd: -1, procWd: -1}
+	c := &watched{Target: t, efd: -1, memWd: -1, memFd: -1, procWd: -1, pidfd: -1}
 	if t.ProcDir != "" {
 		wd, err := l.addWatch(t.ProcDir, unix.IN_MOVED_TO|unix.IN_CREATE|unix.IN_DELETE_SELF|unix.IN_ONLYDIR)
 		if err != nil {
@@ -306,6 +314,9 @@ func (l *Loop) Watch(t Target) error {
 			}
 		}
 	}
+	if t.ProcDir == "" && t.Pid > 0 && t.InitStart != 0 {
+		l.armPidfd(c)
+	}
 	l.containers[Ref(t.Root, t.ID)] = c
 	// A container that exited before the watch was armed: its exit file
 	// is already there, and no inotify event will come for it.
@@ -318,6 +329,65 @@ func (l *Loop) Watch(t Target) error {
 		l.wake()
 	}
 	return oomErr
+}
+
+// armPidfd watches an external container's init exit through a pidfd.
+// An init already gone (or its pid reused, told by the start time) is
+// reported as exited at once. Called with mu held.
+func (l *Loop) armPidfd(c *watched) {
+	fd, err := unix.PidfdOpen(c.Pid, 0)
+	if err == nil && !procfs.Alive(c.Pid, c.InitStart) {
+		unix.Close(fd)
+		err = procfs.ErrGone
+	}
+	if err == nil {
+		err = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)})
+		if err != nil {
+			unix.Close(fd)
+		}
+	}
+	switch {
+	case err == nil:
+		c.pidfd = fd
+		l.pidfds[int32(fd)] = c
+	case errors.Is(err, unix.ESRCH) || errors.Is(err, procfs.ErrGone):
+		l.pending = append(l.pending, l.initGone(c)...)
+	}
+	// Any other failure (out of descriptors) leaves the exit to the
+	// next listing, which sees the container stopped or gone.
+}
+
+// initGone reports an external container's init exit seen through its
+// pidfd: the kills that caused it first, then the exit, whose status is
+// its manager's to know (the pidfd tells that it ended, not how).
+func (l *Loop) initGone(c *watched) []Event {
+	if c.exited {
+		return nil
+	}
+	c.exited = true
+	var out []Event
+	if c.Cgroup != nil {
+		if now, err := cgroupfs.OOMKillCount(c.Cgroup); err == nil && now > c.last {
+			out = append(out, l.counterEvents(c, now, false, nil)...)
+		}
+	}
+	out = append(out, Event{Time: time.Now().UTC(), Kind: KindExit, ID: c.ID, Root: c.Root, Pid: c.Pid,
+		Proc: proto.ProcInit, Detail: "init exited; its status is its manager's"})
+	l.release(c)
+	return out
+}
+
+// Post delivers events found outside the loop (by a poller of state no
+// kernel notification reports) through it, in order with its own, to
+// the subscriber's de-duplication and Rewatch.
+func (l *Loop) Post(evs []Event) {
+	if len(evs) == 0 {
+		return
+	}
+	l.mu.Lock()
+	l.pending = append(l.pending, evs...)
+	l.mu.Unlock()
+	l.wake()
 }
 
 // armOOM registers the OOM notification and takes the counter baseline,
@@ -438,13 +508,19 @@ func (l *Loop) release(c *watched) {
 		l.rmWatch(c.procWd)
 		c.procWd = -1
 	}
+	if c.pidfd >= 0 {
+		unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, c.pidfd, nil)
+		delete(l.pidfds, int32(c.pidfd))
+		unix.Close(c.pidfd)
+		c.pidfd = -1
+	}
 }
 
 // cgroupGone drops the OOM watch of a container whose cgroup was removed;
 // the exit, if watched, is still to come. Called with mu held.
 func (l *Loop) cgroupGone(c *watched) {
 	l.releaseOOM(c)
-	if c.procWd < 0 {
+	if c.procWd < 0 && c.pidfd < 0 {
 		l.release(c)
 	}
 }
@@ -515,6 +591,8 @@ func (l *Loop) handle(evs []unix.EpollEvent) []Event {
 			} else if c := l.pollfds[ev.Fd]; c != nil {
 				n, err := l.readMemEvents(c)
 				out = append(out, l.memEventsChanged(c, n, err)...)
+			} else if c := l.pidfds[ev.Fd]; c != nil {
+				out = append(out, l.initGone(c)...)
 			}
 		}
 	}
