@@ -45,6 +45,16 @@ func (m *Manager) target(ctx context.Context, id string) (target, error) {
 	return t, nil
 }
 
+// lifecycle does op through the owner's CLI when there is one, else as
+// the runtime's command.
+func (m *Manager) lifecycle(ctx context.Context, t target, op, command string) error {
+	used, err := m.viaOwner(ctx, t, op)
+	if used || err != nil {
+		return err
+	}
+	return t.run(ctx, command, t.ID)
+}
+
 // event is an event about the container, as the journal keeps it.
 func (c Container) event(kind watch.Kind) watch.Event {
 	return watch.Event{Kind: kind, ID: c.ID, Root: c.eventRoot(), Pid: c.Pid}
@@ -89,7 +99,7 @@ func (m *Manager) Pause(ctx context.Context, id string) error {
 	if err := t.requireRunning("pause", false); err != nil {
 		return err
 	}
-	if err := t.run(ctx, "pause", t.ID); err != nil {
+	if err := m.lifecycle(ctx, t, OpPause, "pause"); err != nil {
 		return err
 	}
 	m.journal(t.event(watch.KindPause))
@@ -108,7 +118,7 @@ func (m *Manager) Resume(ctx context.Context, id string) error {
 	if err := t.requireRunning("resume", true); err != nil {
 		return err
 	}
-	if err := t.run(ctx, "resume", t.ID); err != nil {
+	if err := m.lifecycle(ctx, t, OpResume, "resume"); err != nil {
 		return err
 	}
 	m.journal(t.event(watch.KindResume))

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -122,5 +123,57 @@ func TestPodmanIdent(t *testing.T) {
 	write("renamed-longer")
 	if got := m.identify(x); got.name != "renamed-longer" {
 		t.Fatalf("a changed containers.json was not read again: %+v", got)
+	}
+}
+
+func TestOwnerToolArgs(t *testing.T) {
+	c := Container{ID: "abc"}
+	docker := ownerTool{name: "docker"}
+	ctr := ownerTool{name: "ctr", globals: []string{"--namespace", "default"}}
+	tests := []struct {
+		tool  ownerTool
+		op    string
+		extra []string
+		want  string
+	}{
+		{docker, OpPause, nil, "[pause abc]"},
+		{docker, OpResume, nil, "[unpause abc]"},
+		{docker, OpKill, killFlags("docker", 9), "[kill --signal 9 abc]"},
+		{ctr, OpPause, nil, "[--namespace default task pause abc]"},
+		{ctr, OpKill, killFlags("ctr", 15), "[--namespace default task kill --signal SIGTERM abc]"},
+		{ctr, OpUpdate, nil, "[]"},
+	}
+	for _, tt := range tests {
+		if got := fmt.Sprint(tt.tool.argv(tt.op, c, tt.extra)); got != tt.want {
+			t.Errorf("%s %s: %s, want %s", tt.tool.name, tt.op, got, tt.want)
+		}
+	}
+	mem := int64(64 << 20)
+	if f, err := updateFlags(Resources{MemoryBytes: &mem}); err != nil || fmt.Sprint(f) != "[--memory 67108864 --memory-swap -1]" {
+		t.Errorf("update flags %v %v", f, err)
+	}
+	lift := int64(-1)
+	if _, err := updateFlags(Resources{MemoryBytes: &lift}); err == nil {
+		t.Error("docker was asked to lift a memory limit")
+	}
+}
+
+// Behind a manager's back berth says what goes out of step; for berth's
+// own and the runtime's alone nothing does, and a kill's exit every
+// manager sees (but the kubelet restarts the container).
+func TestBypassWarning(t *testing.T) {
+	m := &Manager{}
+	for _, tt := range []struct {
+		owner, op string
+		warns     bool
+	}{
+		{OwnerKubernetes, OpPause, true}, {OwnerKubernetes, OpKill, true},
+		{OwnerRunc, OpPause, false}, {OwnerBerth, OpUpdate, false},
+		{"containerd/default", OpKill, false}, {"containerd/nosuchtool", OpUpdate, true},
+	} {
+		c := Container{ID: "abc", Owner: tt.owner, Managed: tt.owner == OwnerBerth}
+		if v := m.Via(c, tt.op); (v.Warning != "") != tt.warns || v.Warning != "" && v.Tool != "" {
+			t.Errorf("%s %s: %+v", tt.owner, tt.op, v)
+		}
 	}
 }

@@ -96,18 +96,25 @@ func execRuntime(ctx context.Context, runtime, root string, globals []string, ri
 	if args[0] == "checkpoint" {
 		timeout = checkpointTimeout
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	full := append([]string{"--root", root, "--log-format", "json"}, globals...)
 	full = append(full, args...)
-	cmd := exec.CommandContext(ctx, runtime, full...)
+	return runCommand(ctx, runtime, full, args[0], rio, timeout)
+}
+
+// runCommand runs a runtime's (or a manager's) command in its own process
+// group, killed with it after timeout, keeping the tail of its stderr for
+// the error, which names the command's op.
+func runCommand(ctx context.Context, path string, argv []string, op string, rio runtimeIO, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, argv...)
 	proto.InOwnGroup(cmd)
 	stderr := &tailBuffer{max: maxRuntimeStderr}
 	cmd.Stderr, cmd.Stdout = stderr, rio.stdout
 	if rio.stderrFile != "" {
 		f, err := os.OpenFile(rio.stderrFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND|unix.O_NOFOLLOW, 0o600)
 		if err != nil {
-			return &RuntimeError{Runtime: runtimeName(runtime), Op: args[0], Err: err}
+			return &RuntimeError{Runtime: runtimeName(path), Op: op, Err: err}
 		}
 		defer f.Close()
 		cmd.Stderr = f
@@ -125,7 +132,7 @@ func execRuntime(ctx context.Context, runtime, root string, globals []string, ri
 		if rio.stderrFile != "" {
 			stderr.Write(fileTail(rio.stderrFile, maxRuntimeStderr))
 		}
-		return &RuntimeError{Runtime: runtimeName(runtime), Op: args[0], Msg: runtimeMessage(stderr.Bytes()), Err: err}
+		return &RuntimeError{Runtime: runtimeName(path), Op: op, Msg: runtimeMessage(stderr.Bytes()), Err: err}
 	}
 	return nil
 }

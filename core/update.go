@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -56,7 +57,15 @@ func (m *Manager) Update(ctx context.Context, id string, r Resources) error {
 	if len(args) == 1 {
 		return idError(id, ErrInvalid, "nothing to update: give --memory, --pids or --cpus")
 	}
-	if err := t.run(ctx, append(args, t.ID)...); err != nil {
+	if tool, ok := ownerToolFor(t.Container); ok && !t.Managed && tool.argv(OpUpdate, t.Container, nil) != nil {
+		flags, err := updateFlags(r)
+		if err != nil {
+			return fmt.Errorf("%s: %w", id, err)
+		}
+		if _, err := m.viaOwner(ctx, t, OpUpdate, flags...); err != nil {
+			return err
+		}
+	} else if err := t.run(ctx, append(args, t.ID)...); err != nil {
 		return err
 	}
 	ev := t.event(watch.KindUpdate)

@@ -23,6 +23,9 @@ func (m *Model) onAction(a common.ActionMsg) tea.Cmd {
 	if m.refuseExternal(a) {
 		return nil
 	}
+	if op, ok := bypassOps[a.Action]; ok && !a.Bypassed && m.anyExternal(a.IDs) {
+		return m.askBypass(a, op)
+	}
 	switch a.Action {
 	case common.ActKill, common.ActSignalProcess, common.ActUpdate, common.ActCheckpoint, common.ActExec, common.ActPause:
 		// Only live containers can take these: say so now rather than

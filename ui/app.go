@@ -220,6 +220,8 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.navigate(msg)
 	case common.ActionMsg:
 		return m, m.onAction(msg)
+	case bypassMsg:
+		return m, m.onBypass(msg)
 	case muteMsg:
 		m.setMuted(msg.id, msg.on)
 		return m, nil

@@ -2,10 +2,13 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 
 	"berth/core"
 	"berth/ui/common"
 	"berth/ui/sanitize"
+
+	tea "github.com/charmbracelet/bubbletea"
 )
 
 // managedOnly are the actions that need what berth keeps only for the
@@ -64,4 +67,78 @@ func (m *Model) anyExternal(ids []string) bool {
 		}
 	}
 	return false
+}
+
+// bypassOps are the actions another manager should do itself, by the core
+// op that says how berth would (core.Manager.Via).
+var bypassOps = map[common.Action]string{
+	common.ActPause:  core.OpPause,
+	common.ActKill:   core.OpKill,
+	common.ActUpdate: core.OpUpdate,
+}
+
+// bypassMsg is how an action on other managers' containers would go: the
+// warnings of those it would do behind their manager's back, by id.
+type bypassMsg struct {
+	a        common.ActionMsg
+	warnings map[string]string
+}
+
+// askBypass finds, off the Update loop (it looks for the managers' CLIs),
+// whether a goes behind another manager's back; the answer comes as a
+// bypassMsg.
+func (m *Model) askBypass(a common.ActionMsg, op string) tea.Cmd {
+	var ext []core.Container
+	for _, id := range a.IDs {
+		if c, ok := m.c.Store.Get(id); ok && !c.Managed {
+			ext = append(ext, c)
+		}
+	}
+	cr := m.c.Core
+	return func() tea.Msg {
+		w := map[string]string{}
+		for _, c := range ext {
+			o := op
+			if op == core.OpPause && c.Status == core.StatusPaused {
+				o = core.OpResume
+			}
+			if v := cr.Via(c, o); v.Warning != "" {
+				w[c.Ref()] = v.Warning
+			}
+		}
+		return bypassMsg{a: a, warnings: w}
+	}
+}
+
+// onBypass asks the operator before an action goes behind a manager's
+// back, saying what goes out of step; with nothing to say it goes on.
+func (m *Model) onBypass(msg bypassMsg) tea.Cmd {
+	a := msg.a
+	a.Bypassed = true
+	if len(msg.warnings) == 0 {
+		return m.onAction(a)
+	}
+	var lines []string
+	for _, id := range a.IDs {
+		if w, ok := msg.warnings[id]; ok {
+			lines = append(lines, m.c.Store.Label(id)+": "+sanitize.OneLine(w)+".")
+		}
+	}
+	m.modal = &confirm{
+		title:    fmt.Sprintf("%s behind its manager's back?", actionVerb(a.Action)),
+		body:     strings.Join(lines, "\n"),
+		yesLabel: "Go on",
+		yes:      func() tea.Msg { return a },
+	}
+	return nil
+}
+
+func actionVerb(a common.Action) string {
+	switch a {
+	case common.ActPause:
+		return "Pause or resume"
+	case common.ActKill:
+		return "Signal"
+	}
+	return "Update"
 }

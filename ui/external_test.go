@@ -51,3 +51,32 @@ func TestExternalContainer(t *testing.T) {
 		t.Fatalf("calls %v", f.Calls)
 	}
 }
+
+// An action another manager should do asks first, saying what goes out of
+// step, when berth would go behind the manager's back; with the manager's
+// CLI at hand (no warning) it goes at once.
+func TestBypassAsksFirst(t *testing.T) {
+	m, f := app(t, 120, 40, "dark", false)
+	f.ViaWarning = "docker will not know it is paused"
+	press(m, "down", "down", "down", "down", "p") // ext-redis
+	v := uitest.Strip(m.View())
+	if m.modal == nil || !strings.Contains(v, "cache (docker): docker will not know it is paused.") {
+		t.Fatalf("pause behind docker's back did not ask:\n%s", v)
+	}
+	if len(f.Calls) != 0 {
+		t.Fatalf("acted before the answer: %v", f.Calls)
+	}
+	press(m, "n")
+	if m.modal != nil || len(f.Calls) != 0 {
+		t.Fatalf("no still acted: %v", f.Calls)
+	}
+	press(m, "p", "y")
+	if len(f.Calls) != 1 || !strings.Contains(f.Calls[0], "pause") {
+		t.Fatalf("yes did not pause: %v", f.Calls)
+	}
+	f.ViaWarning = ""
+	press(m, "p")
+	if m.modal != nil || len(f.Calls) != 2 {
+		t.Fatalf("with the manager's CLI the resume asked or did nothing: %v", f.Calls)
+	}
+}

@@ -238,8 +238,8 @@ func checkID(id string) error {
 // OneLine is sanitize.OneLine: one safe line for errors.
 var OneLine = sanitize.OneLine
 
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
+// isTerminal reports whether w (a reader or a writer) is a terminal.
+func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -499,7 +501,11 @@ func newExecCmd(g *globals) *cobra.Command {
 // fails if any did. The ids done are the result (a JSON array with
 // --json); when none was done there is no result at all, so a script never
 // takes an empty `[]` for success.
-func eachID(g *globals, cmd *cobra.Command, args []string, op func(*core.Manager, context.Context, string) error) error {
+//
+// guard is the core op (core.OpPause...) whose going behind another
+// manager's back is asked about first: on a terminal the operator answers,
+// elsewhere force must be given; "" asks nothing.
+func eachID(g *globals, cmd *cobra.Command, args []string, guard string, force bool, op func(*core.Manager, context.Context, string) error) error {
 	for _, id := range args {
 		if err := checkRef(id); err != nil {
 			return err
@@ -512,9 +518,12 @@ func eachID(g *globals, cmd *cobra.Command, args []string, op func(*core.Manager
 	failed := 0
 	var done []string
 	for _, id := range args {
-		ref, err := resolve(cmd.Context(), m, id)
+		c, err := m.Resolve(cmd.Context(), id)
+		if err == nil && guard != "" && !force {
+			err = g.confirmBypass(c, m.Via(c, guard).Warning, guard)
+		}
 		if err == nil {
-			err = op(m, cmd.Context(), ref)
+			err = op(m, cmd.Context(), c.Ref())
 		}
 		if err != nil {
 			failed++
@@ -540,31 +549,60 @@ func eachID(g *globals, cmd *cobra.Command, args []string, op func(*core.Manager
 }
 
 func newPauseCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "pause ID...",
-		Short: "Freeze every process of containers",
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "pause [--force] ID...",
+		Short: "Freeze every process of containers (another manager's through its own CLI)",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return eachID(g, cmd, args, (*core.Manager).Pause)
+			return eachID(g, cmd, args, core.OpPause, force, (*core.Manager).Pause)
 		},
 	}
+	cmd.Flags().BoolVar(&force, "force", false, bypassHelp)
+	return cmd
 }
 
 func newResumeCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "resume ID...",
-		Short: "Thaw paused containers",
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "resume [--force] ID...",
+		Short: "Thaw paused containers (another manager's through its own CLI)",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return eachID(g, cmd, args, (*core.Manager).Resume)
+			return eachID(g, cmd, args, core.OpResume, force, (*core.Manager).Resume)
 		},
 	}
+	cmd.Flags().BoolVar(&force, "force", false, bypassHelp)
+	return cmd
+}
+
+// bypassHelp is the help of --force on ops another manager should do.
+const bypassHelp = "act through the runtime without asking when the container's manager (its CLI not installed, or Kubernetes) will not know"
+
+// confirmBypass asks before an op goes behind another manager's back
+// (warning is what goes out of step): on a terminal the operator answers
+// y, elsewhere --force is the answer.
+func (g *globals) confirmBypass(c core.Container, warning, op string) error {
+	if warning == "" {
+		return nil
+	}
+	what := fmt.Sprintf("%s: %s", OneLine(c.Qualified()), OneLine(warning))
+	if !isTerminal(g.stdin) || !isTerminal(g.stderr) {
+		return fmt.Errorf("%s; %s it anyway with --force: %w", what, op, core.ErrUnmanaged)
+	}
+	fmt.Fprintf(g.stderr, "berth: %s.\n%s anyway? [y/N] ", what, op)
+	answer, _ := bufio.NewReader(g.stdin).ReadString('\n')
+	if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+		return fmt.Errorf("%s: not done: %w", OneLine(c.Qualified()), core.ErrUnmanaged)
+	}
+	return nil
 }
 
 func newKillCmd(g *globals) *cobra.Command {
 	var sig string
+	var force bool
 	cmd := &cobra.Command{
-		Use:   "kill [-s SIGNAL] ID...",
+		Use:   "kill [-s SIGNAL] [--force] ID...",
 		Short: "Send a signal to containers' init (default TERM)",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -572,12 +610,13 @@ func newKillCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			return eachID(g, cmd, args, func(m *core.Manager, ctx context.Context, id string) error {
+			return eachID(g, cmd, args, core.OpKill, force, func(m *core.Manager, ctx context.Context, id string) error {
 				return m.Kill(ctx, id, s)
 			})
 		},
 	}
 	cmd.Flags().StringVarP(&sig, "signal", "s", "TERM", "signal name or number")
+	cmd.Flags().BoolVar(&force, "force", false, bypassHelp)
 	return cmd
 }
 
@@ -588,7 +627,7 @@ func newRmCmd(g *globals) *cobra.Command {
 		Short: "Remove stopped containers (-f: kill running ones first)",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return eachID(g, cmd, args, func(m *core.Manager, ctx context.Context, id string) error {
+			return eachID(g, cmd, args, "", false, func(m *core.Manager, ctx context.Context, id string) error {
 				return m.Delete(ctx, id, force)
 			})
 		},
@@ -599,8 +638,9 @@ func newRmCmd(g *globals) *cobra.Command {
 
 func newUpdateCmd(g *globals) *cobra.Command {
 	var memory, pids, cpus string
+	var force bool
 	cmd := &cobra.Command{
-		Use:   "update ID [--memory SIZE] [--pids N] [--cpus N]",
+		Use:   "update ID [--memory SIZE] [--pids N] [--cpus N] [--force]",
 		Short: "Change a running container's memory, pids and cpu limits",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -616,10 +656,16 @@ func newUpdateCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if id, err = resolve(cmd.Context(), m, id); err != nil {
+			c, err := m.Resolve(cmd.Context(), id)
+			if err != nil {
 				return err
 			}
-			if err := m.Update(cmd.Context(), id, r); err != nil {
+			if !force {
+				if err := g.confirmBypass(c, m.Via(c, core.OpUpdate).Warning, core.OpUpdate); err != nil {
+					return err
+				}
+			}
+			if err := m.Update(cmd.Context(), c.Ref(), r); err != nil {
 				return err
 			}
 			if g.json {
@@ -632,6 +678,7 @@ func newUpdateCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&memory, "memory", "", "memory limit (e.g. 256m or 256MiB, 1g; 0 for none)")
 	cmd.Flags().StringVar(&pids, "pids", "", "maximum number of processes (0 for none)")
 	cmd.Flags().StringVar(&cpus, "cpus", "", "CPU limit in CPUs (e.g. 0.5; 0 for none)")
+	cmd.Flags().BoolVar(&force, "force", false, bypassHelp)
 	return cmd
 }
 

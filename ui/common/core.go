@@ -39,6 +39,10 @@ type Controller interface {
 	// ExecCommand builds the runtime's exec for the UI to hand the
 	// terminal to.
 	ExecCommand(ctx context.Context, id string, o core.ExecOptions) (*exec.Cmd, error)
+	// Via says how an op on another manager's container goes, and what
+	// goes out of step; it looks for the manager's CLI, so it runs in a
+	// command.
+	Via(c core.Container, op string) core.Via
 }
 
 // Inspector reads what a container is and runs.

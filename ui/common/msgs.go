@@ -72,6 +72,9 @@ type ActionMsg struct {
 	Start      uint64
 	// Command is the signalled process's command, for the prompts.
 	Command string
+	// Bypassed: the operator agreed that the action goes behind another
+	// manager's back (see core.Via), or it does not.
+	Bypassed bool
 }
 
 // Level is a footer message's severity.

@@ -46,6 +46,9 @@ type Fake struct {
 	Reads []string
 	// Fail makes the named method fail with this error.
 	Fail map[string]error
+	// ViaWarning is what Via says goes out of step for an external
+	// container ("" for nothing).
+	ViaWarning string
 	// Calls records each action: "pause demo-cpu", "kill demo-cpu 15".
 	Calls []string
 }
@@ -206,6 +209,17 @@ func statsRoot(c core.Container) string {
 		return ""
 	}
 	return c.RuntimeRoot
+}
+
+// Via is the fixture's answer of how an op would go: ViaWarning for
+// another manager's container, nothing for berth's.
+func (f *Fake) Via(c core.Container, op string) core.Via {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c.Managed {
+		return core.Via{}
+	}
+	return core.Via{Warning: f.ViaWarning}
 }
 
 func (f *Fake) setStatus(id string, from, to core.Status, verb string) error {
