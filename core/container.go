@@ -329,7 +329,7 @@ func (m *Manager) loadExternal(root, id string) (Container, bool) {
 	}
 	lc, err := libcontainer.Load(root, id)
 	if err != nil {
-		return Container{}, false
+		return m.loadCrunExternal(root, id)
 	}
 	c := Container{ID: id, Runtime: "runc", RuntimeRoot: root, Status: StatusUnknown}
 	if oci, err := lc.OCIState(); err == nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -38,8 +39,13 @@ func (m *Manager) target(ctx context.Context, id string) (target, error) {
 		}
 		t.runtime, t.globals = rec.Runtime, rec.RuntimeArgs
 	} else {
-		if t.runtime, err = m.runtimePath(); err != nil {
-			return t, fmt.Errorf("%s: %w", id, err)
+		// The runtime that keeps it (crun's state is not runc's).
+		rt := c.Runtime
+		if rt == "" {
+			rt = m.opts.Runtime
+		}
+		if t.runtime, err = exec.LookPath(rt); err != nil {
+			return t, idError(id, ErrInvalid, "its runtime %s is not installed here", rt)
 		}
 	}
 	return t, nil

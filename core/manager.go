@@ -36,10 +36,11 @@ const (
 
 // DefaultExternalRoots are the runtime roots scanned for containers berth
 // did not start when none are given: runc's own (also podman's with runc),
-// docker's, and every containerd namespace's (Kubernetes' is k8s.io). A
-// pattern is expanded at every look, so a root that appears after berth
-// started (a daemon started later, a new namespace) is found.
-var DefaultExternalRoots = []string{"/run/runc", "/run/docker/runtime-runc/moby", "/run/containerd/runc/*"}
+// crun's (podman's default runtime where crun is installed), docker's,
+// and every containerd namespace's (Kubernetes' is k8s.io). A pattern is
+// expanded at every look, so a root that appears after berth started (a
+// daemon started later, a new namespace) is found.
+var DefaultExternalRoots = []string{"/run/runc", "/run/crun", "/run/docker/runtime-runc/moby", "/run/containerd/runc/*"}
 
 // Options configure a Manager. Zero values take the defaults above.
 type Options struct {
