@@ -43,14 +43,18 @@ type Container struct {
 	Created     time.Time `json:"created"`
 	// ExitStatus is nil until the container has stopped and its status is
 	// known.
-	ExitStatus  *int              `json:"exitStatus"`
-	ExitSignal  int               `json:"exitSignal,omitempty"`
-	OOMKilled   bool              `json:"oomKilled"`
-	ExitedAt    *time.Time        `json:"exitedAt,omitempty"`
-	OOMKills    uint64            `json:"oomKills"`
-	Labels      map[string]string `json:"labels,omitempty"`
-	UIDMappings []IDMap           `json:"uidMappings,omitempty"`
-	GIDMappings []IDMap           `json:"gidMappings,omitempty"`
+	ExitStatus *int              `json:"exitStatus"`
+	ExitSignal int               `json:"exitSignal,omitempty"`
+	OOMKilled  bool              `json:"oomKilled"`
+	ExitedAt   *time.Time        `json:"exitedAt,omitempty"`
+	OOMKills   uint64            `json:"oomKills"`
+	Labels     map[string]string `json:"labels,omitempty"`
+	// LogPath and LogFormat locate the log another manager keeps for an
+	// external container ("json-file" or "cri"); empty when none is known.
+	LogPath     string  `json:"logPath,omitempty"`
+	LogFormat   string  `json:"logFormat,omitempty"`
+	UIDMappings []IDMap `json:"uidMappings,omitempty"`
+	GIDMappings []IDMap `json:"gidMappings,omitempty"`
 
 	// CgroupPaths locate the container's cgroup files while it exists.
 	CgroupPaths cgroupfs.Paths `json:"-"`
