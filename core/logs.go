@@ -290,20 +290,20 @@ func readLog(ctx context.Context, src logSource, opts LogOptions, fn func(LogLin
 	lr := &logReader{parse: src.parse}
 	lf := &logFollower{f: f, scan: &recordScanner{lr: lr}}
 	defer func() { lf.f.Close() }()
-	if err := lf.readTail(src, opts.Tail, fn); err != nil {
+	if err := lf.readTail(src, opts.Tail, src.flush && !opts.Follow, fn); err != nil {
 		return err
 	}
 	if !opts.Follow {
-		if src.flush {
-			return lr.flush()
-		}
 		return nil
 	}
 	for {
 		if err := lf.drain(src); err != nil {
 			return err
 		}
-		if lf.rotated(src) {
+		if rotated, err := lf.rotated(src); err != nil || rotated {
+			if err != nil {
+				return err
+			}
 			continue
 		}
 		if src.ended() {
@@ -407,19 +407,32 @@ func (lf *logFollower) restart(f *os.File) {
 // and its generations, and leaves f read to its end for following. When
 // the live file alone holds more than tail lines it is the only one read;
 // otherwise the generations are read too, oldest first, so that a line
-// split across a rotation is joined. All lines go straight to fn, and
+// split across a rotation is joined. With flush, a line left without its
+// last record counts as the last line. All lines go straight to fn, and
 // only a tail's worth is ever held.
-func (lf *logFollower) readTail(src logSource, tail int, fn func(LogLine) error) error {
+func (lf *logFollower) readTail(src logSource, tail int, flush bool, fn func(LogLine) error) error {
 	lr := lf.scan.lr
 	if tail >= 0 {
 		ring := newLineRing(tail)
-		lr.emit = ring.add
+		// The first line of each stream may be the end of one begun in
+		// the older generation: the live file alone will do when those
+		// are not among the lines kept.
+		lines, lastFirst := 0, 0
+		firsts := map[string]bool{}
+		lr.emit = func(l LogLine) error {
+			if !firsts[l.Stream] {
+				firsts[l.Stream], lastFirst = true, lines
+			}
+			lines++
+			return ring.add(l)
+		}
 		if _, err := lf.scan.scan(lf); err != nil {
 			return err
 		}
-		// More lines than asked for: the first (maybe the end of a line
-		// begun in the older generation) is not among those kept.
-		if ring.full || tail == 0 {
+		if lines-tail > lastFirst || tail == 0 {
+			if flush {
+				lr.flush()
+			}
 			lr.emit = fn
 			return ring.each(fn)
 		}
@@ -439,6 +452,11 @@ func (lf *logFollower) readTail(src logSource, tail int, fn func(LogLine) error)
 	}
 	if _, err := lf.scan.scan(lf); err != nil {
 		return err
+	}
+	if flush {
+		if err := lr.flush(); err != nil {
+			return err
+		}
 	}
 	lr.emit = fn
 	if tail >= 0 {
@@ -527,20 +545,23 @@ func (lf *logFollower) finishCopy(src logSource) {
 // after reading the generations that came and went between two reads. It
 // reports false when there is nothing new to switch to, which includes a
 // writer between its rename and its create.
-func (lf *logFollower) rotated(src logSource) bool {
+func (lf *logFollower) rotated(src logSource) (bool, error) {
 	cur, err := statefile.Open(src.live)
 	if err != nil {
-		return false
+		return false, nil
 	}
 	if sameFile(cur, lf.f) {
 		cur.Close()
-		return false
+		return false, nil
 	}
-	// The held file was read to its end through its fd (drain). The
+	// The writer moved on to cur: what it wrote to the held file since
+	// the last drain is there to read through the held fd. The
 	// generations newer than it are those before it in older; when it is
-	// not among them any more, the newest is one that came and went.
-	var between []string
+	// not among them any more (removed, or compressed into a new file),
+	// those written after it was.
+	var between, later []string
 	found := false
+	heldAt := modTime(lf.f)
 	for _, p := range src.older() {
 		if isCompressed(p) {
 			continue
@@ -549,7 +570,7 @@ func (lf *logFollower) rotated(src logSource) bool {
 		if err != nil {
 			continue
 		}
-		held, isCur := sameFile(g, lf.f), sameFile(g, cur)
+		held, isCur, at := sameFile(g, lf.f), sameFile(g, cur), modTime(g)
 		g.Close()
 		if held {
 			found = true
@@ -557,22 +578,41 @@ func (lf *logFollower) rotated(src logSource) bool {
 		}
 		if !isCur {
 			between = append(between, p)
+			if at.After(heldAt) {
+				later = append(later, p)
+			}
 		}
 	}
-	if !found && len(between) > 1 {
-		// Which of them are newer than the held file cannot be told:
-		// take the newest, as berth's own single generation needs.
-		between = between[:1]
+	if !found {
+		between = later
+	}
+	if _, err := lf.scan.scan(lf); err != nil {
+		cur.Close()
+		return false, err
 	}
 	lf.restart(cur)
 	for i := len(between) - 1; i >= 0; i-- {
-		if g, err := statefile.Open(between[i]); err == nil {
-			lf.scan.scan(g)
-			lf.scan.reset()
-			g.Close()
+		g, err := statefile.Open(between[i])
+		if err != nil {
+			continue
+		}
+		_, err = lf.scan.scan(g)
+		lf.scan.reset()
+		g.Close()
+		if err != nil {
+			return false, err
 		}
 	}
-	return true
+	return true, nil
+}
+
+// modTime is when f was last written, zero when that cannot be told.
+func modTime(f *os.File) time.Time {
+	st, err := f.Stat()
+	if err != nil {
+		return time.Time{}
+	}
+	return st.ModTime()
 }
 
 func sameFile(a, b *os.File) bool {
