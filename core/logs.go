@@ -207,15 +207,17 @@ func scanRecords(r io.Reader, lr *logReader) (int64, error) {
 }
 
 // Logs delivers a container's output to fn: the last opts.Tail lines, then
-// with opts.Follow every new line until the process exits or ctx ends. It
-// follows rotation to output.log.1 without losing lines.
+// with opts.Follow every new line until the process exits or ctx ends. For
+// a container berth started that is its shim's log, followed through
+// rotation to output.log.1 without losing lines; for another manager's,
+// the log that manager keeps (see ForeignLog).
 func (m *Manager) Logs(ctx context.Context, id string, opts LogOptions, fn func(LogLine) error) error {
 	c, err := m.Get(ctx, id)
 	if err != nil {
 		return err
 	}
 	if !c.Managed {
-		return idError(id, ErrUnmanaged, "no logs: berth did not start it, so nothing recorded its output")
+		return externalLogs(ctx, c, opts, fn)
 	}
 	proc := opts.Proc
 	if proc == "" {
