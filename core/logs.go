@@ -255,9 +255,11 @@ type logSource struct {
 	older func() []string
 	// parse reads one record; nil is the CRI format.
 	parse recordParser
-	// ended reports that the writer will write no more. It is asked when
-	// the log is quiet: after each wake-up, and every poll when poll > 0
-	// (a writer whose end makes no change in the log's directory).
+	// ended reports that the writer will write no more, or with poll >
+	// 0 that the container is gone and its writer will write no more once
+	// the log has been quiet for poll. It is asked when the log is quiet:
+	// after each wake-up, and every poll when poll > 0 (for a writer whose
+	// end makes no change in the log's directory).
 	ended func() bool
 	poll  time.Duration
 	// flush delivers a line left without its last record when the log
@@ -298,6 +300,10 @@ func readLog(ctx context.Context, src logSource, opts LogOptions, fn func(LogLin
 	if !opts.Follow {
 		return nil
 	}
+	// A writer that is not berth's may still copy the container's last
+	// output after the container is gone: its end is taken once the log
+	// has then been quiet for a poll.
+	ending := false
 	for {
 		if err := lf.drain(src); err != nil {
 			return err
@@ -308,21 +314,35 @@ func readLog(ctx context.Context, src logSource, opts LogOptions, fn func(LogLin
 			}
 			continue
 		}
-		if src.ended() {
-			// One last read takes what was written since the drain above.
-			err := lf.drain(src)
-			if err == nil && src.flush {
-				err = lr.flush()
+		if !ending && src.ended() {
+			if src.poll <= 0 {
+				// One last read takes what was written since the drain.
+				return lf.finish(src)
 			}
-			return err
+			ending = true
 		}
-		if err := w.WaitFor(src.poll); err != nil {
+		changed, err := w.WaitFor(src.poll)
+		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			return err
 		}
+		if ending && !changed {
+			return lf.finish(src)
+		}
 	}
+}
+
+// finish reads the log a last time, its writer done.
+func (lf *logFollower) finish(src logSource) error {
+	if err := lf.drain(src); err != nil {
+		return err
+	}
+	if src.flush {
+		return lf.scan.lr.flush()
+	}
+	return nil
 }
 
 // openLive opens src's live file, or when there is none its newest
@@ -684,19 +704,19 @@ func (w *watcher) Wait() error {
 	return nil
 }
 
-// WaitFor waits as Wait does, but for at most d when d > 0: a quiet
-// directory then ends the wait without an error. Setting the deadline may
-// undo the one ctx's end set; the wait then still ends within d.
-func (w *watcher) WaitFor(d time.Duration) error {
-	if d <= 0 {
-		return w.Wait()
+// WaitFor waits as Wait does, but for at most d when d > 0, and reports
+// whether something changed: a directory quiet for d ends the wait
+// without an error. Setting the deadline may undo the one ctx's end set;
+// the wait then still ends within d.
+func (w *watcher) WaitFor(d time.Duration) (bool, error) {
+	if d > 0 {
+		w.f.SetReadDeadline(time.Now().Add(d))
 	}
-	w.f.SetReadDeadline(time.Now().Add(d))
 	err := w.Wait()
-	if errors.Is(err, os.ErrDeadlineExceeded) && w.ctx.Err() == nil {
-		return nil
+	if d > 0 && errors.Is(err, os.ErrDeadlineExceeded) && w.ctx.Err() == nil {
+		return false, nil
 	}
-	return err
+	return err == nil, err
 }
 
 func (w *watcher) Close() {
