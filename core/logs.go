@@ -515,7 +515,9 @@ func (lf *logFollower) readGeneration(path string, all []string) error {
 // read again from its start.
 func (lf *logFollower) drain(src logSource) error {
 	if lf.truncated(lf.f) {
-		lf.finishCopy(src)
+		if err := lf.finishCopy(src); err != nil {
+			return err
+		}
 		lf.restart(lf.f)
 	}
 	_, err := lf.scan.scan(lf)
@@ -544,7 +546,7 @@ func (lf *logFollower) holdsSeen(f *os.File) bool {
 
 // finishCopy reads, from where f was left, the generation that is a copy
 // of f made before f was truncated, if there is one.
-func (lf *logFollower) finishCopy(src logSource) {
+func (lf *logFollower) finishCopy(src logSource) error {
 	for _, p := range src.older() {
 		if isCompressed(p) {
 			continue
@@ -555,12 +557,13 @@ func (lf *logFollower) finishCopy(src logSource) {
 		}
 		if !sameFile(c, lf.f) && lf.holdsSeen(c) {
 			c.Seek(lf.off, io.SeekStart)
-			lf.scan.scan(c)
+			_, err := lf.scan.scan(c)
 			c.Close()
-			return
+			return err
 		}
 		c.Close()
 	}
+	return nil
 }
 
 // rotated switches to a new live file when the held one was rotated away,
