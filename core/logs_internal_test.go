@@ -2,8 +2,11 @@ package core
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -284,5 +287,59 @@ func TestLineRingEachError(t *testing.T) {
 	}
 	if !bytes.Equal(bytes.Join(got, nil), []byte("23")) {
 		t.Errorf("delivered %q before stopping, want 2 then 3", got)
+	}
+}
+
+// TestReadLogShimStartOver follows berth's own log through a shim that
+// could not rotate and emptied the file in place instead, and ends at the
+// exit record.
+func TestReadLogShimStartOver(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "output.log")
+	exitPath := filepath.Join(dir, "exit")
+	appendTo(t, path, logRec(1, "stdout", "F", "first, long enough to be past the new lines")+"\n")
+	src := logSource{
+		name:  "c",
+		live:  path,
+		older: func() []string { return []string{path + ".1"} },
+		ended: func() bool { _, err := os.Lstat(exitPath); return err == nil },
+	}
+	lines := make(chan string, 100)
+	done := make(chan error, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		done <- readLog(ctx, src, LogOptions{Tail: -1, Follow: true}, func(l LogLine) error {
+			lines <- string(l.Data)
+			return nil
+		})
+	}()
+	want := func(w string) {
+		t.Helper()
+		select {
+		case got := <-lines:
+			if got != w {
+				t.Fatalf("line %q, want %q", got, w)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("no line %q after 30s", w)
+		}
+	}
+	want("first, long enough to be past the new lines")
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	appendTo(t, path, logRec(2, "stdout", "F", "again")+"\n")
+	want("again")
+	appendTo(t, path, logRec(3, "stdout", "F", "last")+"\n")
+	os.WriteFile(exitPath, []byte("{}"), 0o600)
+	want("last")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("follow did not end at the exit record")
 	}
 }

@@ -371,8 +371,10 @@ func newLogsCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "logs [-f] [-n N] ID",
 		Short: "Print a container's output",
-		Long: "Print a container's output as its shim recorded it. Control characters are\n" +
-			"escaped on each stream that is a terminal and passed through where piped.",
+		Long: "Print a container's output as its shim recorded it or, for a container another\n" +
+			"manager started, as that manager's log keeps it (docker's json-file, the CRI\n" +
+			"logs of Kubernetes and podman). Control characters are escaped on each stream\n" +
+			"that is a terminal and passed through where piped.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			tail := -1 // all
@@ -395,7 +397,7 @@ func newLogsCmd(g *globals) *cobra.Command {
 	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing new output until the container exits")
 	cmd.Flags().IntVarP(&lines, "tail", "n", 0, "print only the last N lines (default: all)")
 	cmd.Flags().BoolVarP(&timestamps, "timestamps", "t", false, "prefix each line with its time")
-	cmd.Flags().StringVar(&proc, "exec", "", "an exec's output instead of init's (its name from berth exec -d)")
+	cmd.Flags().StringVar(&proc, "exec", "", "an exec's output instead of init's (its name from berth exec -d; berth's containers only)")
 	return cmd
 }
 
