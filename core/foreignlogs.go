@@ -161,7 +161,7 @@ func externalLogs(ctx context.Context, c Container, opts LogOptions, fn func(Log
 		return idError(c.ID, ErrInvalid, "execs of external containers have no separate logs: their output is not recorded apart from the container's")
 	}
 	if c.LogPath == "" {
-		return idError(c.ID, ErrUnmanaged, "no logs: berth did not start it, and no log file of %s was found", managerOf(c))
+		return idError(c.ID, ErrUnmanaged, "no logs: berth did not start it, and %s keeps no log file berth reads (journald or another log driver?)", c.Owner)
 	}
 	running := c.Running()
 	alive := func() bool { return running && procfs.Alive(c.Pid, c.InitStart) }
@@ -170,23 +170,4 @@ func externalLogs(ctx context.Context, c Container, opts LogOptions, fn func(Log
 		return idError(c.ID, ErrNotFound, "no log file at %s (its manager removed it, or keeps none)", c.LogPath)
 	}
 	return err
-}
-
-// managerOf names the manager that started an external container, as far
-// as its runtime root tells.
-func managerOf(c Container) string {
-	root := c.RuntimeRoot
-	switch {
-	case strings.Contains(root, "moby") || strings.Contains(root, "docker"):
-		return "docker, which manages it,"
-	case strings.Contains(root, "k8s.io"):
-		return "containerd (Kubernetes), which manages it,"
-	case strings.Contains(root, "containerd"):
-		return "containerd, which manages it,"
-	case strings.Contains(root, "libpod") || strings.Contains(root, "podman"):
-		return "podman, which manages it,"
-	case root != "":
-		return "the manager that started it (runtime root " + root + ")"
-	}
-	return "the manager that started it"
 }

@@ -351,7 +351,13 @@ func failedStart(t *testing.T, e *coretest.Env, ctx context.Context, id, script,
 		t.Fatalf("want %q, got %v", want, err)
 	}
 	assertNothingLeft(t, e, id)
-	if pids := processesWith(marker); len(pids) > 0 {
+	// The group's SIGKILL is sent before the start fails; its last
+	// process may take a moment to be gone from /proc.
+	pids := processesWith(marker)
+	for deadline := time.Now().Add(5 * time.Second); len(pids) > 0 && time.Now().Before(deadline); pids = processesWith(marker) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(pids) > 0 {
 		t.Fatalf("hook processes left running: %v", pids)
 	}
 }

@@ -42,12 +42,6 @@ const (
 	annoCRIOLogPath   = "io.kubernetes.cri-o.LogPath"
 )
 
-// Log formats of Container.LogFormat.
-const (
-	LogFormatJSONFile = "json-file" // docker's
-	LogFormatCRI      = "cri"       // Kubernetes', podman's k8s-file, berth's own
-)
-
 // podLogRoot is where the kubelet keeps containers' logs.
 var podLogRoot = "/var/log/pods"
 

@@ -179,7 +179,8 @@ func (m *Model) end(err error) {
 		m.endState, m.endText = "ended", "end of output: the process exited"
 	case errors.Is(err, core.ErrUnmanaged):
 		m.endState, m.endErr = "no logs", true
-		m.endText = "no logs: " + m.c.Store.Label(m.id) + " was not started by berth, so its output was not recorded"
+		// core says which manager keeps none berth reads.
+		m.endText = sanitize.OneLine(err.Error())
 	default:
 		m.endState, m.endText, m.endErr = "failed", "logs: "+sanitize.OneLine(err.Error()), true
 	}

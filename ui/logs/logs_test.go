@@ -132,17 +132,28 @@ func TestGoldenSearchTimestamps(t *testing.T) {
 
 func TestGoldenExternal(t *testing.T) {
 	f := uitest.New()
-	f.Fail["Logs"] = fmt.Errorf("ext-redis: no logs: %w", core.ErrUnmanaged)
+	f.Fail["Logs"] = fmt.Errorf("ext-redis: no logs: berth did not start it, and docker keeps no log file berth reads: %w", core.ErrUnmanaged)
 	m := newModel(t, f, 80, 24, false)
 	cmd := m.Open(uitest.ExtRedis)
 	t.Cleanup(m.Close)
 	deliver(t, m, cmd, func() bool { return m.ended })
 	v := m.View()
 	checkSize(t, v, 80, 24)
-	if !strings.Contains(v, "no logs: cache (docker) was not started by berth") {
+	if !strings.Contains(v, "docker keeps no log file") {
 		t.Errorf("no plain word on the external container:\n%s", v)
 	}
 	uitest.Golden(t, "logs-external-80x24", uitest.Strip(v))
+}
+
+// Another manager's log (docker's json-file, here) shows like berth's own.
+func TestExternalLogs(t *testing.T) {
+	m := newModel(t, uitest.New(), 80, 24, false)
+	cmd := m.Open(uitest.ExtRedis)
+	t.Cleanup(m.Close)
+	deliver(t, m, cmd, func() bool { return m.buf.len() > 0 })
+	if v := m.View(); !strings.Contains(v, "Ready to accept connections") || !strings.Contains(v, "cache (docker)") {
+		t.Fatalf("the external log is not shown:\n%s", v)
+	}
 }
 
 func TestGoldenWrapped(t *testing.T) {

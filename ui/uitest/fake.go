@@ -95,6 +95,10 @@ func New() *Fake {
 		},
 		Specs: map[string]*specs.Spec{},
 		LogLines: map[string][]core.LogLine{
+			// docker's json-file log of its container, as core reads it.
+			ExtRedis: {
+				{Time: Epoch.Add(-4 * time.Second), Stream: "stdout", Data: []byte("Ready to accept connections tcp")},
+			},
 			"demo-log": {
 				{Time: Epoch.Add(-3 * time.Second), Stream: "stdout", Data: []byte("GET /index.html served in 3ms")},
 				{Time: Epoch.Add(-2 * time.Second), Stream: "stderr", Data: []byte("warning: slow client 10.0.0.7")},
@@ -364,9 +368,10 @@ func (f *Fake) Logs(ctx context.Context, id string, o core.LogOptions, fn func(c
 	lines := slices.Clone(f.LogLines[id])
 	managed := !slices.ContainsFunc(f.Containers, func(c core.Container) bool { return c.Ref() == id && !c.Managed })
 	f.mu.Unlock()
-	if !managed {
-		// As core says of a container berth did not start.
-		return fmt.Errorf("%s: no logs: berth did not start it, so nothing recorded its output: %w", id, core.ErrUnmanaged)
+	if !managed && len(lines) == 0 {
+		// As core says of a container whose manager keeps no log berth
+		// reads.
+		return fmt.Errorf("%s: no logs: berth did not start it, and its manager keeps no log file berth reads: %w", id, core.ErrUnmanaged)
 	}
 	if o.Tail >= 0 && len(lines) > o.Tail {
 		lines = lines[len(lines)-o.Tail:]
