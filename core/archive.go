@@ -26,7 +26,7 @@ const maxImportEntries = 10000
 // regular files and directories are written; a checkpoint that depends on a
 // parent cannot travel alone and is refused.
 func (m *Manager) ExportCheckpoint(ctx context.Context, id, name string, w io.Writer) error {
-	c, err := m.Get(ctx, id)
+	c, err := m.checkpointContainer(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -53,6 +53,11 @@ func (m *Manager) ExportCheckpoint(ctx context.Context, id, name string, w io.Wr
 		rel, _ := filepath.Rel(dir, p)
 		if rel == "." {
 			return nil
+		}
+		if rel == snapshotDir && d.IsDir() {
+			// The copy of an external container's bundle is for restoring
+			// here: its links and devices would not travel anyway.
+			return filepath.SkipDir
 		}
 		info, err := d.Info()
 		if err != nil {
@@ -102,6 +107,10 @@ func (m *Manager) ImportCheckpoint(ctx context.Context, id, name string, r io.Re
 	c, err := m.Get(ctx, id)
 	if err != nil {
 		return Checkpoint{}, err
+	}
+	if !c.Managed {
+		// A restore would need a bundle of berth's, which it has not.
+		return Checkpoint{}, idError(id, ErrUnmanaged, "import onto one of berth's own containers: an import restores with its bundle")
 	}
 	root := m.checkpointRoot(c)
 	final, err := checkpointDir(root, name)

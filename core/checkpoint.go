@@ -56,6 +56,12 @@ type Checkpoint struct {
 	LeftRunning    bool              `json:"leftRunning"`
 	// Paused records that the container was paused when checkpointed.
 	Paused bool `json:"paused,omitempty"`
+	// Root, Owner and ContainerName are another manager's container's
+	// runtime root, owner and name ("" for berth's own): what names it
+	// once its manager removed it.
+	Root          string `json:"root,omitempty"`
+	Owner         string `json:"owner,omitempty"`
+	ContainerName string `json:"containerName,omitempty"`
 	// Imported marks a checkpoint that came from an archive: its options
 	// and flags are shown, never acted on.
 	Imported bool `json:"imported,omitempty"`
@@ -76,7 +82,7 @@ func (m *Manager) checkpointRoot(c Container) string {
 	if c.Managed {
 		return filepath.Join(c.Bundle, checkpointsDir)
 	}
-	return filepath.Join(m.opts.StateDir, "external", c.ID, checkpointsDir)
+	return m.externalCheckpointRoot(c.RuntimeRoot, c.ID)
 }
 
 // checkpointDir joins a validated name under root; nothing outside root is
@@ -129,11 +135,6 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 	if err != nil {
 		return Checkpoint{}, err
 	}
-	if !t.Managed {
-		// Nothing of what a checkpoint needs is berth's: the bundle, the
-		// mounts another manager made, a shim to commit a stopping dump.
-		return Checkpoint{}, idError(id, ErrUnmanaged, "berth did not start it: it checkpoints only the containers it started (it needs their bundle and mounts)")
-	}
 	if err := t.requireRunning("checkpoint", true); err != nil {
 		return Checkpoint{}, err
 	}
@@ -159,9 +160,18 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 		}
 	}
 	stops := !o.LeaveRunning && !o.PreDump
-	marker := filepath.Join(m.procDir(id, proto.ProcInit), proto.FileCheckpointing)
-	if err := clearMarker(id, marker); err != nil {
-		return Checkpoint{}, err
+	if !t.Managed && (o.PreDump || o.Parent != "") {
+		return Checkpoint{}, idError(id, ErrInvalid, "a checkpoint of another manager's container stands alone: no pre-dump or parent")
+	}
+	// A shim commits a stopping dump of berth's own container if berth
+	// is gone by then; another manager's has no shim of berth's, and no
+	// marker is written for it.
+	marker := ""
+	if t.Managed {
+		marker = filepath.Join(m.procDir(id, proto.ProcInit), proto.FileCheckpointing)
+		if err := clearMarker(id, marker); err != nil {
+			return Checkpoint{}, err
+		}
 	}
 	// A dump of the same name still at work would fail this one's commit
 	// and hide whichever lost; one that is over is settled first.
@@ -176,7 +186,8 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 	}
 	defer lock.Close()
 	meta := Checkpoint{
-		Name: name, Container: id, Created: time.Now().UTC(), Valid: true, Options: o, Parent: o.Parent,
+		Name: name, Container: t.ID, Root: t.eventRoot(), Owner: t.Owner, ContainerName: t.Name,
+		Created: time.Now().UTC(), Valid: true, Options: o, Parent: o.Parent,
 		LeftRunning: !stops, Paused: t.Status == StatusPaused,
 		CriuVersion: m.toolVersion(ctx, "criu"), RuntimeVersion: m.toolVersion(ctx, t.runtime),
 	}
@@ -185,8 +196,11 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 	if err == nil {
 		err = statefile.WriteJSON(filepath.Join(tmp, checkpointMeta), meta, 0o600)
 	}
-	if err == nil && stops {
+	if err == nil && stops && marker != "" {
 		err = statefile.WriteJSON(marker, proto.Checkpointing{Name: name, Staging: tmp, Final: final}, 0o600)
+	}
+	if err == nil && !t.Managed {
+		err = m.snapshotFrozen(ctx, t, tmp)
 	}
 	if err != nil {
 		os.RemoveAll(tmp)
@@ -205,7 +219,7 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 		// directory is a sibling of the final one, so the link stays valid.
 		args = append(args, "--parent-path", filepath.Join("..", o.Parent))
 	}
-	args = append(args, id)
+	args = append(args, t.ID)
 	rio := runtimeIO{held: lock, stderrFile: filepath.Join(work, "runtime.log")}
 	runErr := t.runWith(ctx, rio, args...)
 	tail := criuLogTail(filepath.Join(work, proto.DumpLog))
@@ -219,7 +233,10 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 		statefile.WriteJSON(filepath.Join(tmp, checkpointMeta), meta, 0o600)
 	}
 	lock.Close()
-	if runErr == nil && stops {
+	if !t.Managed && t.Status == StatusRunning && (o.LeaveRunning || runErr != nil) {
+		t.run(ctx, "resume", t.ID) // frozen for the snapshot (see snapshotFrozen)
+	}
+	if runErr == nil && stops && t.Managed {
 		// The dump ended the container and its shim commits the
 		// checkpoint before it records the exit: wait for that, so what
 		// berth shows next is the truth. (A restore in place also waits
@@ -233,7 +250,9 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 	committed, err := proto.Commit(tmp, final, time.Minute)
 	switch {
 	case errors.Is(err, proto.ErrDumpIncomplete):
-		os.Remove(marker)
+		if marker != "" {
+			os.Remove(marker)
+		}
 		if runErr == nil {
 			runErr = err
 		}
@@ -242,7 +261,9 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 		return Checkpoint{}, idError(id, ErrCheckpoint, "%v", err)
 	}
 	if committed {
-		m.journal(watch.Event{Kind: watch.KindCheckpoint, ID: id, Pid: t.Pid, Detail: name})
+		ev := t.event(watch.KindCheckpoint)
+		ev.Detail = name
+		m.journal(ev)
 	}
 	return readCheckpoint(final)
 }
@@ -409,7 +430,7 @@ func (m *Manager) settleName(id, root, name string) error {
 // Checkpoints lists a container's checkpoints, newest first; unreadable
 // ones are listed invalid with the reason, and never hide the others.
 func (m *Manager) Checkpoints(ctx context.Context, id string) ([]Checkpoint, error) {
-	c, err := m.Get(ctx, id)
+	c, err := m.checkpointContainer(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -439,7 +460,7 @@ func (m *Manager) Checkpoints(ctx context.Context, id string) ([]Checkpoint, err
 		}
 		// Containers started from one bundle share its checkpoints
 		// directory; each lists its own (and the unreadable ones).
-		if cp.Valid && cp.Container != "" && cp.Container != id {
+		if cp.Valid && cp.Container != "" && cp.Container != c.ID {
 			continue
 		}
 		if cp.Created.IsZero() {
@@ -457,7 +478,7 @@ func (m *Manager) Checkpoints(ctx context.Context, id string) ([]Checkpoint, err
 // checkpoints directory whatever the name says. A checkpoint that a later
 // one names as its parent is kept unless force is set.
 func (m *Manager) DeleteCheckpoint(ctx context.Context, id, name string, force bool) error {
-	c, err := m.Get(ctx, id)
+	c, err := m.checkpointContainer(ctx, id)
 	if err != nil {
 		return err
 	}

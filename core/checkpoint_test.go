@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -624,5 +625,88 @@ func TestCheckpointNeedsCRIU(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(filepath.Join(c.Bundle, "checkpoints")); len(entries) != 0 {
 		t.Fatalf("a refused checkpoint wrote %v", entries)
+	}
+}
+
+// A checkpoint of another manager's container keeps what a restore needs
+// after that manager removed it: it is listed, exported and restored as a
+// new berth container, whose counter goes on from where it was.
+func TestExternalCheckpointOutlivesContainer(t *testing.T) {
+	coretest.SkipWithoutCriu(t)
+	root := t.TempDir()
+	e := coretest.NewEnv(t, fixture, func(o *core.Options) { o.ExternalRoots = []string{root} })
+	bundle := e.Bundle([]string{"sh", "-c", "i=0; while :; do i=$((i+1)); echo $i > /dev/shm/count; sleep 0.05; done"}, func(s *specs.Spec) {
+		s.Linux.CgroupsPath = filepath.Join(e.CgroupParent, "extck")
+	})
+	// No pipes: the detached container would hold them open for ever.
+	if err := exec.Command(coretest.Runtime(), "--root", root, "run", "-d", "--bundle", bundle, "extck").Run(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { exec.Command(coretest.Runtime(), "--root", root, "delete", "-f", "extck").Run() })
+	ref := root + "/extck"
+	count := func(pid int) int {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/root/dev/shm/count", pid))
+		n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		return n
+	}
+	c, err := e.M.Get(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); count(c.Pid) < 5; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the counter did not count: %d", count(c.Pid))
+		}
+	}
+	cp, err := e.M.CreateCheckpoint(ctx, ref, "snap", core.CheckpointOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cp.Root != root || cp.Container != "extck" {
+		t.Fatalf("checkpoint metadata %+v", cp)
+	}
+	// Its manager removes it: the checkpoint stays, named by the same
+	// references.
+	if err := exec.Command(coretest.Runtime(), "--root", root, "delete", "-f", "extck").Run(); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []string{ref, "extck"} {
+		cps, err := e.M.Checkpoints(ctx, r)
+		if err != nil || len(cps) != 1 || cps[0].Name != "snap" || !cps[0].Valid {
+			t.Fatalf("checkpoints of %s once removed: %+v %v", r, cps, err)
+		}
+	}
+	if c, err := e.M.ResolveCheckpoints(ctx, "extck"); err != nil || c.Ref() != ref {
+		t.Fatalf("resolved %q, %v", c.Ref(), err)
+	}
+	var archive bytes.Buffer
+	if err := e.M.ExportCheckpoint(ctx, ref, "snap", &archive); err != nil || archive.Len() == 0 {
+		t.Fatalf("export: %v", err)
+	}
+	_, err = e.M.Restore(ctx, ref, "snap", core.RestoreOptions{})
+	coretest.ErrIs(t, err, core.ErrInvalid) // only as a new berth container
+
+	got, err := e.M.Restore(ctx, ref, "snap", core.RestoreOptions{As: "adopted"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Managed || got.Status != core.StatusRunning {
+		t.Fatalf("restored as %+v", got)
+	}
+	first := count(got.Pid)
+	for deadline := time.Now().Add(10 * time.Second); count(got.Pid) <= first; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the restored counter stays at %d", first)
+		}
+	}
+	if first < 5 {
+		t.Fatalf("the restored counter started again (%d)", first)
+	}
+	if err := e.M.DeleteCheckpoint(ctx, ref, "snap", false); err != nil {
+		t.Fatal(err)
+	}
+	// The adopted container has its own copy of the root filesystem.
+	if n := count(got.Pid); n <= first {
+		t.Fatalf("removing the checkpoint stopped the adopted container (%d)", n)
 	}
 }

@@ -201,7 +201,7 @@ const maxDumpLog = 256 << 10
 // must be escaped before display), or "" when the checkpoint kept none
 // (an imported one).
 func (m *Manager) CheckpointLog(ctx context.Context, id, name string) (string, error) {
-	c, err := m.Get(ctx, id)
+	c, err := m.checkpointContainer(ctx, id)
 	if err != nil {
 		return "", err
 	}

@@ -28,14 +28,16 @@ type RestoreOptions struct {
 // fresh pipes as stdio so its output keeps flowing into the container's
 // log. In place needs the original stopped; with As, a new container is made
 // from the original's bundle (never from the checkpoint's metadata) with a
-// cgroup of its own.
+// cgroup of its own. Another manager's container restores only as a new
+// berth container, from the copy of its bundle its checkpoint keeps, and
+// after that manager removed it too.
 func (m *Manager) Restore(ctx context.Context, id, name string, o RestoreOptions) (Container, error) {
-	c, err := m.Get(ctx, id)
+	c, err := m.checkpointContainer(ctx, id)
 	if err != nil {
 		return Container{}, err
 	}
-	if !c.Managed {
-		return Container{}, idError(id, ErrUnmanaged, "restore needs a berth container's bundle")
+	if !c.Managed && o.As == "" {
+		return Container{}, idError(id, ErrInvalid, "berth restores another manager's container only as a new berth container: give --as NEWID")
 	}
 	dir, err := checkpointDir(m.checkpointRoot(c), name)
 	if err != nil {
@@ -48,21 +50,39 @@ func (m *Manager) Restore(ctx context.Context, id, name string, o RestoreOptions
 	if !meta.Valid {
 		return Container{}, idError(id, ErrInvalid, "checkpoint %q cannot be restored: %s", name, meta.Reason)
 	}
-	if meta.Container != "" && meta.Container != id {
+	if meta.Container != "" && meta.Container != c.ID {
 		return Container{}, idError(id, ErrNotFound, "checkpoint %q belongs to container %q", name, meta.Container)
 	}
 	if meta.Options.PreDump {
 		return Container{}, idError(id, ErrInvalid, "checkpoint %q is a pre-dump: restore the final checkpoint that names it as parent", name)
 	}
-	rec, err := m.readRecord(id)
-	if err != nil {
-		return Container{}, fmt.Errorf("%s: %w", id, err)
+	var rec Record
+	if c.Managed {
+		if rec, err = m.readRecord(id); err != nil {
+			return Container{}, fmt.Errorf("%s: %w", id, err)
+		}
+	} else if rec.Runtime, err = m.runtimePath(); err != nil {
+		return Container{}, err
 	}
 	if err := m.requireCheckpoint(ctx, id, rec.Runtime, "restore"); err != nil {
 		return Container{}, err
 	}
 	target := id
-	if o.As == "" {
+	if o.As != "" {
+		if err := ValidateID(o.As); err != nil {
+			return Container{}, err
+		}
+		if err := m.idFree(o.As); err != nil {
+			return Container{}, err
+		}
+		target = o.As
+	}
+	switch {
+	case !c.Managed:
+		if rec, err = m.adoptRecord(ctx, dir, o.As, c.Ref()+"/"+name); err != nil {
+			return Container{}, err
+		}
+	case o.As == "":
 		if c.Running() || c.Status == StatusCreated {
 			return Container{}, idError(id, ErrInvalid, "is %s: restore in place needs it stopped (or restore --as a new id)", c.Status)
 		}
@@ -77,16 +97,8 @@ func (m *Manager) Restore(ctx context.Context, id, name string, o RestoreOptions
 		for _, f := range []string{proto.FileExit, proto.FilePid, proto.FileShimPid, proto.FileConfig, proto.FileCheckpointing} {
 			os.Remove(filepath.Join(proc, f))
 		}
-	} else {
-		if err := ValidateID(o.As); err != nil {
-			return Container{}, err
-		}
-		if err := m.idFree(o.As); err != nil {
-			return Container{}, err
-		}
-		target = o.As
-		rec, err = m.cloneRecord(rec, o.As, name)
-		if err != nil {
+	default:
+		if rec, err = m.cloneRecord(rec, o.As, name); err != nil {
 			return Container{}, err
 		}
 	}

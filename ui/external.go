@@ -11,15 +11,11 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 )
 
-// managedOnly are the actions that need what berth keeps only for the
-// containers it starts (the record, the bundle, the shim): on an
-// external container they are refused before anything is asked, rather
-// than failing after a confirmation (delete) or in CRIU (a checkpoint of
-// another manager's mounts).
+// managedOnly are the actions only berth's own containers take: another
+// manager removes its containers itself, so a delete is refused before
+// anything is asked rather than after a confirmation.
 var managedOnly = map[common.Action]string{
-	common.ActDelete:     "delete",
-	common.ActCheckpoint: "checkpoint",
-	common.ActRestore:    "restore",
+	common.ActDelete: "delete",
 }
 
 // refuseExternal reports (in the footer) that a names an external
@@ -49,14 +45,7 @@ func (m *Model) refuseExternal(a common.ActionMsg) bool {
 func externalReason(c core.Container, verb string) string {
 	owner := sanitize.OneLine(c.Owner)
 	id := sanitize.OneLine(c.ID)
-	who := fmt.Sprintf("%s is %s's, not berth's", id, owner)
-	switch verb {
-	case "delete":
-		return who + ": remove it with " + sanitize.OneLine(core.RemoveCommand(c))
-	case "checkpoint":
-		return who + ": berth checkpoints only the containers it started (it needs their bundle and mounts)"
-	}
-	return who + ": berth restores only the containers it started"
+	return fmt.Sprintf("%s is %s's, not berth's: %s it with %s", id, owner, verb, sanitize.OneLine(core.RemoveCommand(c)))
 }
 
 // anyExternal reports whether any of ids is an external container.

@@ -226,7 +226,9 @@ func (m *Model) restore(a common.ActionMsg) tea.Cmd {
 	}
 	id := a.IDs[0]
 	inPlace := "empty: in place (it has stopped)"
-	if c, ok := m.c.Store.Get(id); ok && c.Running() {
+	if c, ok := m.c.Store.Get(id); ok && !c.Managed {
+		inPlace = "give a new id: it becomes a berth container"
+	} else if ok && c.Running() {
 		inPlace = "it runs: give a new id"
 	}
 	m.newForm("Restore "+sanitize.OneLine(a.Checkpoint)+" of "+m.c.Store.Label(id), func(f form.Model) (modal, tea.Cmd) {

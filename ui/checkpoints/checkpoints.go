@@ -123,13 +123,6 @@ func (m *Model) Back() bool {
 	return true
 }
 
-// external reports whether the container is another manager's: berth
-// neither checkpoints nor restores it.
-func (m *Model) external() bool {
-	ct, ok := m.c.Store.Get(m.id)
-	return ok && !ct.Managed
-}
-
 // Inspecting reports whether the inspect view is open.
 func (m *Model) Inspecting() bool { return m.insp != nil }
 

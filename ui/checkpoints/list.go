@@ -188,9 +188,6 @@ func (m *Model) listView() string {
 	case !m.loaded && m.err == "":
 		lines = append(lines, s.Muted.Render("loading checkpoints…"))
 	case !m.loaded:
-	case len(m.list) == 0 && m.external():
-		lines = append(lines, s.Muted.Render(fmt.Sprintf("%s is not berth's: berth checkpoints only the containers it started.",
-			m.c.Store.Label(m.id))))
 	case len(m.list) == 0:
 		lines = append(lines, s.Muted.Render(fmt.Sprintf("%s has no checkpoints: press %s to checkpoint it.",
 			m.c.Store.Label(m.id), m.c.Keys.Checkpoint.Help().Key)))

@@ -93,7 +93,7 @@ func newCheckpointLsCmd(g *globals) *cobra.Command {
 		Short: "List a container's checkpoints, newest first",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, id, err := g.managerFor(cmd, args[0])
+			m, id, err := g.managerFor(cmd, args[0], resolveCheckpoints)
 			if err != nil {
 				return err
 			}
@@ -165,7 +165,7 @@ func newCheckpointRmCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if args[0], err = resolve(cmd.Context(), m, args[0]); err != nil {
+			if args[0], err = resolveCheckpoints(cmd.Context(), m, args[0]); err != nil {
 				return err
 			}
 			if err := m.DeleteCheckpoint(cmd.Context(), args[0], args[1], force); err != nil {
@@ -198,7 +198,7 @@ func newCheckpointExportCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if args[0], err = resolve(cmd.Context(), m, args[0]); err != nil {
+			if args[0], err = resolveCheckpoints(cmd.Context(), m, args[0]); err != nil {
 				return err
 			}
 			if args[2] == "-" {
@@ -304,7 +304,7 @@ func newRestoreCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if id, err = resolve(cmd.Context(), m, id); err != nil {
+			if id, err = resolveCheckpoints(cmd.Context(), m, id); err != nil {
 				return err
 			}
 			c, err := m.Restore(cmd.Context(), id, name, o)

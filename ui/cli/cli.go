@@ -93,7 +93,7 @@ func rootWarnings(m *core.Manager) []string {
 // managerFor validates a container reference from the command line (a
 // usage error when bad), opens the manager and resolves the reference to
 // the container's Ref.
-func (g *globals) managerFor(cmd *cobra.Command, ref string) (*core.Manager, string, error) {
+func (g *globals) managerFor(cmd *cobra.Command, ref string, resolvers ...resolver) (*core.Manager, string, error) {
 	if err := checkRef(ref); err != nil {
 		return nil, "", err
 	}
@@ -101,8 +101,25 @@ func (g *globals) managerFor(cmd *cobra.Command, ref string) (*core.Manager, str
 	if err != nil {
 		return nil, "", err
 	}
-	ref, err = resolve(cmd.Context(), m, ref)
+	res := resolve
+	if len(resolvers) > 0 {
+		res = resolvers[0]
+	}
+	ref, err = res(cmd.Context(), m, ref)
 	return m, ref, err
+}
+
+// resolver turns a reference from the command line into a Ref.
+type resolver func(context.Context, *core.Manager, string) (string, error)
+
+// resolveCheckpoints is resolve for the commands about checkpoints: a
+// container its manager removed is still named by its checkpoints.
+func resolveCheckpoints(ctx context.Context, m *core.Manager, ref string) (string, error) {
+	c, err := m.ResolveCheckpoints(ctx, ref)
+	if err != nil {
+		return "", err
+	}
+	return c.Ref(), nil
 }
 
 // resolve turns a container reference (an id, a unique prefix, a

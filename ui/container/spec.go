@@ -38,8 +38,8 @@ func (o *Overview) record(s *sheet) {
 		s.field("managed", "by berth")
 	} else {
 		s.field("managed", "no: external, owned by "+sanitize.OneLine(ct.Owner))
-		s.field("berth can", "pause, resume, kill, update its limits, exec, show its processes and stats")
-		s.field("berth cannot", "delete, checkpoint or restore it, or show its logs: "+sanitize.OneLine(ct.Owner)+" can")
+		s.field("berth can", "pause, resume, kill and update it (through "+sanitize.OneLine(ct.Owner)+" where it can), exec, show its processes, stats and logs, checkpoint it and restore it as a new berth container")
+		s.field("berth cannot", "delete it: "+sanitize.OneLine(ct.Owner)+" does")
 	}
 	runtime := ct.Runtime
 	if ct.RuntimeRoot != "" {
