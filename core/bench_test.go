@@ -144,14 +144,14 @@ func BenchmarkRemove(b *testing.B) {
 	report(b, "remove", tb, tr)
 }
 
-// listFiles are the five cgroup v1 files the list view shows, as the raw
-// lower bound reads them.
+// listFiles are the six cgroup v1 files the list view shows (memory.stat
+// for the working set and the cache), as the raw lower bound reads them.
 var listFiles = [][2]string{
-	{"cpuacct", "cpuacct.usage"}, {"memory", "memory.usage_in_bytes"}, {"memory", "memory.limit_in_bytes"},
-	{"pids", "pids.current"}, {"blkio", "blkio.throttle.io_service_bytes"},
+	{"cpuacct", "cpuacct.usage"}, {"memory", "memory.usage_in_bytes"}, {"memory", "memory.stat"},
+	{"memory", "memory.limit_in_bytes"}, {"pids", "pids.current"}, {"blkio", "blkio.throttle.io_service_bytes"},
 }
 
-// rawRead opens, reads and closes the five files of every container with
+// rawRead opens, reads and closes the six files of every container with
 // bare system calls and no parsing: the physical lower bound of a sweep.
 func rawRead(paths [][]string) {
 	buf := make([]byte, 4096)

@@ -9,10 +9,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"berth/host/cgroupfs"
 	"berth/watch"
+
+	"golang.org/x/sys/unix"
 )
 
 // Stats is one sample of a container's resource use. Counters (CPU, IO,
@@ -28,16 +31,25 @@ type Stats struct {
 	// CPUUsage is total CPU time in nanoseconds.
 	CPUUsage uint64 `json:"cpuUsageNs"`
 	// CPUQuota is the container's CPU limit in CPUs; 0 means none.
-	CPUQuota    float64 `json:"cpuQuota"`
-	MemoryUsage uint64  `json:"memoryUsageBytes"`
+	CPUQuota float64 `json:"cpuQuota"`
+	// MemoryUsage is the working set, as docker and cAdvisor show it: the
+	// cgroup's usage less its inactive file cache (cgroupfs.ReadMemory).
+	MemoryUsage uint64 `json:"memoryUsageBytes"`
+	// MemoryCache is the page cache charged to the container, most of it
+	// reclaimable: v1 total_cache, v2 file of memory.stat.
+	MemoryCache uint64 `json:"memoryCacheBytes"`
 	// MemoryLimit is 0 when the container has no limit.
 	MemoryLimit uint64 `json:"memoryLimitBytes"`
 	PidsCurrent uint64 `json:"pids"`
 	PidsLimit   uint64 `json:"pidsLimit"`
 	IORead      uint64 `json:"ioReadBytes"`
 	IOWrite     uint64 `json:"ioWriteBytes"`
-	NetRx       uint64 `json:"netRxBytes"`
-	NetTx       uint64 `json:"netTxBytes"`
+	// NetRx and NetTx are the container's network bytes; 0 when NetHost.
+	NetRx uint64 `json:"netRxBytes"`
+	NetTx uint64 `json:"netTxBytes"`
+	// NetHost says the container shares the host's network namespace
+	// (read in full samples): its traffic is the host's, not counted.
+	NetHost bool `json:"netHost,omitempty"`
 	// OOMKills is the cgroup's oom_kill counter, as Container.OOMKills.
 	OOMKills uint64 `json:"oomKills"`
 }
@@ -55,9 +67,10 @@ func CPUPercent(prev, cur Stats) float64 {
 	return float64(cur.CPUUsage-prev.CPUUsage) / float64(dt.Nanoseconds()) * 100
 }
 
-// readStats samples a container's cgroup files: the five the list shows
-// (cpu usage, memory usage and limit, pids, io bytes), and with full also
-// the CPU quota, pids limit and network counters. It reads files only; the
+// readStats samples a container's cgroup files: the six the list shows
+// (cpu usage, memory usage, memory.stat and the memory limit, pids, io
+// bytes), and with full also the CPU quota, pids limit and network
+// counters, or that the container shares the host's network. It reads files only; the
 // paths were resolved when the container was listed.
 func readStats(c Container, full bool) (Stats, error) {
 	s := Stats{ID: c.ID, Root: c.eventRoot(), Time: time.Now()}
@@ -79,7 +92,7 @@ func readStats(c Container, full bool) (Stats, error) {
 			return nil
 		}))
 		var err error
-		s.MemoryUsage, err = cgroupfs.MemoryUsage(p)
+		s.MemoryUsage, s.MemoryCache, err = readMemory(p)
 		note(err)
 		s.MemoryLimit, err = cgroupfs.MemoryLimit(p)
 		note(err)
@@ -93,7 +106,7 @@ func readStats(c Container, full bool) (Stats, error) {
 		var err error
 		s.CPUUsage, _, err = cgroupfs.ReadUint(p.File("cpuacct", "cpuacct.usage"))
 		note(err)
-		s.MemoryUsage, err = cgroupfs.MemoryUsage(p)
+		s.MemoryUsage, s.MemoryCache, err = readMemory(p)
 		note(err)
 		s.MemoryLimit, err = cgroupfs.MemoryLimit(p)
 		note(err)
@@ -109,13 +122,22 @@ func readStats(c Container, full bool) (Stats, error) {
 		s.PidsLimit, _, _ = cgroupfs.ReadUint(p.File("pids", "pids.max"))
 		s.OOMKills, _ = cgroupfs.OOMKillCount(p)
 		if c.Pid > 0 {
-			s.NetRx, s.NetTx = readNetDev(c.Pid)
+			if s.NetHost = netHost(c.Pid); !s.NetHost {
+				s.NetRx, s.NetTx = readNetDev(c.Pid)
+			}
 		}
 	}
 	if firstErr != nil {
 		return s, fmt.Errorf("%s: %w", c.ID, firstErr)
 	}
 	return s, nil
+}
+
+// readMemory is the working set and the page cache, from the usage and
+// one read of memory.stat.
+func readMemory(p cgroupfs.Paths) (workingSet, cache uint64, err error) {
+	m, err := cgroupfs.ReadMemory(p)
+	return m.WorkingSet, m.Cache, err
 }
 
 // parseBlkioV1 sums Read and Write bytes over devices.
@@ -185,6 +207,41 @@ func readCPUQuota(p cgroupfs.Paths) float64 {
 		return 0
 	}
 	return float64(quota) / float64(period)
+}
+
+// nsID identifies a namespace: the device and inode of its /proc/PID/ns
+// link's target.
+type nsID struct{ dev, ino uint64 }
+
+// netNS is the network namespace of pid ("self" for berth's own).
+func netNS(pid string) (nsID, bool) {
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/"+pid+"/ns/net", &st); err != nil {
+		return nsID{}, false
+	}
+	return nsID{uint64(st.Dev), st.Ino}, true
+}
+
+// hostNetNS is the host's network namespace, read once: init's, or
+// berth's own where init's cannot be read (without root, or from inside
+// a container's pid namespace the two are the same). A variable so tests
+// can put the host elsewhere.
+var hostNetNS = sync.OnceValues(func() (nsID, bool) {
+	if id, ok := netNS("1"); ok {
+		return id, true
+	}
+	return netNS("self")
+})
+
+// netHost reports whether pid is in the host's network namespace: one
+// stat per call, the host's side being cached.
+func netHost(pid int) bool {
+	host, ok := hostNetNS()
+	if !ok {
+		return false
+	}
+	id, ok := netNS(strconv.Itoa(pid))
+	return ok && id == host
 }
 
 // readNetDev sums receive and transmit bytes of every interface but

@@ -18,6 +18,7 @@ func v2StatFiles() map[string]string {
 	return map[string]string{
 		"cpu.stat":       "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 0\nnr_throttled 0\nthrottled_usec 0\n",
 		"memory.current": "4194304\n",
+		"memory.stat":    "anon 1048576\nfile 3145728\nactive_file 1048576\ninactive_file 2097152\n",
 		"memory.max":     "max\n",
 		"pids.current":   "3\n",
 		"io.stat":        "8:0 rbytes=100 wbytes=200 rios=1 wios=2\n8:16 rbytes=1 wbytes=2\n",
@@ -30,6 +31,7 @@ func v1StatFiles() map[string]string {
 	return map[string]string{
 		"cpuacct/cpuacct.usage":                 "123456789\n",
 		"memory/memory.usage_in_bytes":          "8192\n",
+		"memory/memory.stat":                    "cache 0\ninactive_file 0\ntotal_cache 6144\ntotal_inactive_file 4096\n",
 		"memory/memory.limit_in_bytes":          "9223372036854771712\n",
 		"pids/pids.current":                     "2\n",
 		"pids/pids.max":                         "max\n",
@@ -62,47 +64,47 @@ func TestReadStats(t *testing.T) {
 	tests := []statsTestCase{
 		{
 			name: "v2",
-			want: Stats{CPUUsage: 1500000, MemoryUsage: 4194304, MemoryLimit: 0, PidsCurrent: 3, IORead: 101, IOWrite: 202},
+			want: Stats{CPUUsage: 1500000, MemoryUsage: 2097152, MemoryCache: 3145728, MemoryLimit: 0, PidsCurrent: 3, IORead: 101, IOWrite: 202},
 		},
 		{
 			name: "v2 full",
 			full: true,
-			want: Stats{CPUUsage: 1500000, CPUQuota: 0.5, MemoryUsage: 4194304, PidsCurrent: 3, PidsLimit: 100, IORead: 101, IOWrite: 202},
+			want: Stats{CPUUsage: 1500000, CPUQuota: 0.5, MemoryUsage: 2097152, MemoryCache: 3145728, PidsCurrent: 3, PidsLimit: 100, IORead: 101, IOWrite: 202},
 		},
 		{
 			name:   "v2 full with limits",
 			full:   true,
 			change: map[string]string{"memory.max": "1073741824\n", "cpu.max": "200000 100000\n"},
-			want: Stats{CPUUsage: 1500000, CPUQuota: 2, MemoryUsage: 4194304, MemoryLimit: 1073741824,
+			want: Stats{CPUUsage: 1500000, CPUQuota: 2, MemoryUsage: 2097152, MemoryCache: 3145728, MemoryLimit: 1073741824,
 				PidsCurrent: 3, PidsLimit: 100, IORead: 101, IOWrite: 202},
 		},
 		{
 			name:   "v2 full without limits",
 			full:   true,
 			change: map[string]string{"cpu.max": "max 100000\n", "pids.max": "max\n"},
-			want:   Stats{CPUUsage: 1500000, MemoryUsage: 4194304, PidsCurrent: 3, IORead: 101, IOWrite: 202},
+			want:   Stats{CPUUsage: 1500000, MemoryUsage: 2097152, MemoryCache: 3145728, PidsCurrent: 3, IORead: 101, IOWrite: 202},
 		},
 		{
 			name:   "v2 limits not read without full",
 			change: map[string]string{"cpu.max": "200000 100000\n"},
-			want:   Stats{CPUUsage: 1500000, MemoryUsage: 4194304, PidsCurrent: 3, IORead: 101, IOWrite: 202},
+			want:   Stats{CPUUsage: 1500000, MemoryUsage: 2097152, MemoryCache: 3145728, PidsCurrent: 3, IORead: 101, IOWrite: 202},
 		},
 		{
 			name:   "v2 malformed cpu.max is no quota",
 			full:   true,
 			change: map[string]string{"cpu.max": "junk\n"},
-			want:   Stats{CPUUsage: 1500000, MemoryUsage: 4194304, PidsCurrent: 3, PidsLimit: 100, IORead: 101, IOWrite: 202},
+			want:   Stats{CPUUsage: 1500000, MemoryUsage: 2097152, MemoryCache: 3145728, PidsCurrent: 3, PidsLimit: 100, IORead: 101, IOWrite: 202},
 		},
 		{
 			name:   "v2 zero period is no quota",
 			full:   true,
 			change: map[string]string{"cpu.max": "50000 0\n"},
-			want:   Stats{CPUUsage: 1500000, MemoryUsage: 4194304, PidsCurrent: 3, PidsLimit: 100, IORead: 101, IOWrite: 202},
+			want:   Stats{CPUUsage: 1500000, MemoryUsage: 2097152, MemoryCache: 3145728, PidsCurrent: 3, PidsLimit: 100, IORead: 101, IOWrite: 202},
 		},
 		{
 			name:   "v2 empty io.stat",
 			change: map[string]string{"io.stat": ""},
-			want:   Stats{CPUUsage: 1500000, MemoryUsage: 4194304, PidsCurrent: 3},
+			want:   Stats{CPUUsage: 1500000, MemoryUsage: 2097152, MemoryCache: 3145728, PidsCurrent: 3},
 		},
 		{
 			name:    "v2 missing memory.current",
@@ -111,16 +113,26 @@ func TestReadStats(t *testing.T) {
 			wantErr: true,
 		},
 		{
+			name:   "v2 without memory.stat the working set is the usage",
+			remove: []string{"memory.stat"},
+			want:   Stats{CPUUsage: 1500000, MemoryUsage: 4194304, PidsCurrent: 3, IORead: 101, IOWrite: 202},
+		},
+		{
+			name:   "v2 inactive file above usage is no working set",
+			change: map[string]string{"memory.stat": "file 8388608\ninactive_file 8388608\n"},
+			want:   Stats{CPUUsage: 1500000, MemoryUsage: 0, MemoryCache: 8388608, PidsCurrent: 3, IORead: 101, IOWrite: 202},
+		},
+		{
 			name:    "v2 missing cpu.stat",
 			remove:  []string{"cpu.stat"},
-			want:    Stats{MemoryUsage: 4194304, PidsCurrent: 3, IORead: 101, IOWrite: 202},
+			want:    Stats{MemoryUsage: 2097152, MemoryCache: 3145728, PidsCurrent: 3, IORead: 101, IOWrite: 202},
 			wantErr: true,
 		},
 		{
 			// io.stat is absent when the io controller is not enabled.
 			name:    "v2 missing io.stat",
 			remove:  []string{"io.stat"},
-			want:    Stats{CPUUsage: 1500000, MemoryUsage: 4194304, PidsCurrent: 3},
+			want:    Stats{CPUUsage: 1500000, MemoryUsage: 2097152, MemoryCache: 3145728, PidsCurrent: 3},
 			wantErr: true,
 		},
 		{
@@ -132,13 +144,13 @@ func TestReadStats(t *testing.T) {
 		{
 			name: "v1",
 			v1:   true,
-			want: Stats{CPUUsage: 123456789, MemoryUsage: 8192, MemoryLimit: 0, PidsCurrent: 2, IORead: 10, IOWrite: 20},
+			want: Stats{CPUUsage: 123456789, MemoryUsage: 4096, MemoryCache: 6144, MemoryLimit: 0, PidsCurrent: 2, IORead: 10, IOWrite: 20},
 		},
 		{
 			name: "v1 full",
 			v1:   true,
 			full: true,
-			want: Stats{CPUUsage: 123456789, MemoryUsage: 8192, PidsCurrent: 2, IORead: 10, IOWrite: 20},
+			want: Stats{CPUUsage: 123456789, MemoryUsage: 4096, MemoryCache: 6144, PidsCurrent: 2, IORead: 10, IOWrite: 20},
 		},
 		{
 			name: "v1 full with limits",
@@ -149,7 +161,7 @@ func TestReadStats(t *testing.T) {
 				"cpu/cpu.cfs_quota_us":         "150000\n",
 				"pids/pids.max":                "64\n",
 			},
-			want: Stats{CPUUsage: 123456789, CPUQuota: 1.5, MemoryUsage: 8192, MemoryLimit: 536870912,
+			want: Stats{CPUUsage: 123456789, CPUQuota: 1.5, MemoryUsage: 4096, MemoryCache: 6144, MemoryLimit: 536870912,
 				PidsCurrent: 2, PidsLimit: 64, IORead: 10, IOWrite: 20},
 		},
 		{
@@ -157,7 +169,7 @@ func TestReadStats(t *testing.T) {
 			v1:   true,
 			change: map[string]string{"blkio/blkio.throttle.io_service_bytes": "8:0 Read 10\n8:0 Write 20\n8:0 Sync 25\n8:0 Async 5\n" +
 				"8:0 Discard 0\n8:0 Total 30\n8:16 Read 1\n8:16 Write 2\n8:16 Total 3\nTotal 33\n"},
-			want: Stats{CPUUsage: 123456789, MemoryUsage: 8192, PidsCurrent: 2, IORead: 11, IOWrite: 22},
+			want: Stats{CPUUsage: 123456789, MemoryUsage: 4096, MemoryCache: 6144, PidsCurrent: 2, IORead: 11, IOWrite: 22},
 		},
 		{
 			name:    "v1 missing memory usage",
@@ -167,10 +179,16 @@ func TestReadStats(t *testing.T) {
 			wantErr: true,
 		},
 		{
+			name:   "v1 total_inactive_file above usage is no working set",
+			v1:     true,
+			change: map[string]string{"memory/memory.stat": "total_cache 16384\ntotal_inactive_file 12288\n"},
+			want:   Stats{CPUUsage: 123456789, MemoryUsage: 0, MemoryCache: 16384, PidsCurrent: 2, IORead: 10, IOWrite: 20},
+		},
+		{
 			name:    "v1 missing blkio",
 			v1:      true,
 			remove:  []string{"blkio/blkio.throttle.io_service_bytes"},
-			want:    Stats{CPUUsage: 123456789, MemoryUsage: 8192, PidsCurrent: 2},
+			want:    Stats{CPUUsage: 123456789, MemoryUsage: 4096, MemoryCache: 6144, PidsCurrent: 2},
 			wantErr: true,
 		},
 	}
@@ -350,5 +368,65 @@ func TestParseBlkioV1(t *testing.T) {
 		if r != tt.r || w != tt.w {
 			t.Errorf("parseBlkioV1(%.40q) = %d, %d; want %d, %d", tt.in, r, w, tt.r, tt.w)
 		}
+	}
+}
+
+// TestNetHost decides host networking against a fake host namespace: this
+// process's own, then one it is not in, then none known.
+func TestNetHost(t *testing.T) {
+	self, ok := netNS("self")
+	if !ok {
+		t.Skip("no /proc/self/ns/net")
+	}
+	saved := hostNetNS
+	t.Cleanup(func() { hostNetNS = saved })
+	root := t.TempDir()
+	cgroupfstest.WriteFiles(t, root, v2StatFiles())
+	c := Container{ID: "x", Pid: os.Getpid(), CgroupPaths: cgroupfs.Paths{"": root}}
+
+	hostNetNS = func() (nsID, bool) { return self, true }
+	if !netHost(os.Getpid()) {
+		t.Error("netHost(self) = false in the host's namespace")
+	}
+	s, err := readStats(c, true)
+	if err != nil || !s.NetHost || s.NetRx != 0 || s.NetTx != 0 {
+		t.Errorf("full sample in the host's namespace: NetHost %v, NetRx %d, NetTx %d, err %v; want true, 0, 0",
+			s.NetHost, s.NetRx, s.NetTx, err)
+	}
+	if s, _ := readStats(c, false); s.NetHost {
+		t.Error("a sample that is not full has NetHost set")
+	}
+	if netHost(-1) {
+		t.Error("netHost(missing pid) = true")
+	}
+
+	hostNetNS = func() (nsID, bool) { return nsID{self.dev, self.ino + 1}, true }
+	if netHost(os.Getpid()) {
+		t.Error("netHost(self) = true with the host in another namespace")
+	}
+	if s, _ := readStats(c, true); s.NetHost {
+		t.Error("NetHost set for a container in a namespace of its own")
+	}
+
+	hostNetNS = func() (nsID, bool) { return nsID{}, false }
+	if netHost(os.Getpid()) {
+		t.Error("netHost = true with the host's namespace unknown")
+	}
+}
+
+// TestHostNetNS checks the real host namespace: init's where it can be
+// read, and this test process shares it unless it runs in a network
+// namespace of its own.
+func TestHostNetNS(t *testing.T) {
+	host, ok := hostNetNS()
+	if !ok {
+		t.Skip("neither /proc/1/ns/net nor /proc/self/ns/net can be read")
+	}
+	if init, ok := netNS("1"); ok && init != host {
+		t.Errorf("hostNetNS = %v, init's is %v", host, init)
+	}
+	self, _ := netNS("self")
+	if got := netHost(os.Getpid()); got != (self == host) {
+		t.Errorf("netHost(self) = %v; self %v, host %v", got, self, host)
 	}
 }

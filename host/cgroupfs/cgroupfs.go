@@ -171,6 +171,86 @@ func MemoryUsage(p Paths) (uint64, error) {
 	return v, err
 }
 
+// MemoryUse is a memory cgroup's use as docker and cAdvisor show it.
+type MemoryUse struct {
+	// Usage is the kernel's charge: v1 memory.usage_in_bytes, v2
+	// memory.current. It counts the page cache.
+	Usage uint64
+	// WorkingSet is Usage less the inactive file cache (v1
+	// total_inactive_file, v2 inactive_file), never below zero: what
+	// `docker stats` shows as usage and cAdvisor as the working set.
+	WorkingSet uint64
+	// Cache is the page cache: v1 total_cache, v2 file.
+	Cache uint64
+}
+
+// ReadMemory reads the memory cgroup's usage and its memory.stat, once,
+// for the working set and the cache. Only a failed usage read is an
+// error: without memory.stat (or its keys) the working set is the usage
+// and the cache 0.
+func ReadMemory(p Paths) (MemoryUse, error) {
+	var m MemoryUse
+	var err error
+	m.Usage, err = MemoryUsage(p)
+	if err != nil {
+		return m, err
+	}
+	var inactive uint64
+	ReadFile(p.File("memory", "memory.stat"), func(b []byte) error {
+		inactive, m.Cache = ParseMemoryStat(b, p.V2())
+		return nil
+	})
+	m.WorkingSet = WorkingSet(m.Usage, inactive)
+	return m, nil
+}
+
+// WorkingSet is usage less the inactive file cache, 0 rather than below.
+func WorkingSet(usage, inactiveFile uint64) uint64 {
+	if inactiveFile >= usage {
+		return 0
+	}
+	return usage - inactiveFile
+}
+
+// ParseMemoryStat reads the inactive file cache and the whole page cache
+// from a memory.stat in one pass: v2's inactive_file and file, v1's
+// hierarchical total_inactive_file and total_cache (v1's inactive_file
+// and cache leave out child cgroups). A missing or malformed value reads
+// as 0.
+func ParseMemoryStat(b []byte, v2 bool) (inactiveFile, cache uint64) {
+	inactiveKey, cacheKey := "total_inactive_file", "total_cache"
+	if v2 {
+		inactiveKey, cacheKey = "inactive_file", "file"
+	}
+	var haveInactive, haveCache bool
+	for len(b) > 0 && !(haveInactive && haveCache) {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		k, v, ok := bytes.Cut(line, []byte{' '})
+		if !ok {
+			continue
+		}
+		// The first line of a key counts, as in KeyValue.
+		var dst *uint64
+		switch {
+		case !haveInactive && string(k) == inactiveKey:
+			dst, haveInactive = &inactiveFile, true
+		case !haveCache && string(k) == cacheKey:
+			dst, haveCache = &cache, true
+		default:
+			continue
+		}
+		if n, err := strconv.ParseUint(string(bytes.TrimSpace(v)), 10, 64); err == nil {
+			*dst = n
+		}
+	}
+	return inactiveFile, cache
+}
+
 // MemoryLimit reads the memory cgroup's limit in bytes, 0 for none (v1's
 // huge number and v2's "max" alike): v1 memory.limit_in_bytes, v2
 // memory.max.

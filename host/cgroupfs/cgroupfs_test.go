@@ -377,3 +377,122 @@ func TestParseProcCgroup(t *testing.T) {
 		}
 	}
 }
+
+// memStatV2 and memStatV1 are trimmed memory.stat files as the kernel
+// writes them: a container that wrote a 100 MiB file and reads little.
+const memStatV2 = "anon 5242880\nfile 104857600\nkernel 1048576\nshmem 0\nfile_mapped 0\n" +
+	"active_anon 5242880\ninactive_anon 0\nactive_file 1048576\ninactive_file 103809024\npgfault 12\n"
+
+const memStatV1 = "cache 1000\nrss 5242880\nshmem 0\nmapped_file 0\ninactive_anon 0\nactive_anon 5242880\n" +
+	"inactive_file 2000\nactive_file 0\nhierarchical_memory_limit 9223372036854771712\n" +
+	"total_cache 104857600\ntotal_rss 5242880\ntotal_shmem 0\ntotal_inactive_anon 0\ntotal_active_anon 5242880\n" +
+	"total_inactive_file 103809024\ntotal_active_file 1048576\n"
+
+func TestParseMemoryStat(t *testing.T) {
+	tests := []struct {
+		name            string
+		b               string
+		v2              bool
+		inactive, cache uint64
+	}{
+		{"v2", memStatV2, true, 103809024, 104857600},
+		{"v1 takes the hierarchical totals", memStatV1, false, 103809024, 104857600},
+		{"v1 keys in a v2 file", memStatV1, true, 2000, 0},
+		{"v2 keys in a v1 file", memStatV2, false, 0, 0},
+		{"empty", "", true, 0, 0},
+		{"no trailing newline", "file 7\ninactive_file 3", true, 3, 7},
+		{"first line wins", "file 7\nfile 9\ninactive_file 3\ninactive_file 4\n", true, 3, 7},
+		{"malformed values", "file x\ninactive_file -1\n", true, 0, 0},
+		{"prefix keys do not match", "file_mapped 5\ninactive_file_x 6\n", true, 0, 0},
+		{"junk", "\x00\xff\n\x1b[2J\n", false, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			i, c := ParseMemoryStat([]byte(tt.b), tt.v2)
+			if i != tt.inactive || c != tt.cache {
+				t.Errorf("ParseMemoryStat = %d, %d; want %d, %d", i, c, tt.inactive, tt.cache)
+			}
+		})
+	}
+}
+
+func TestReadMemory(t *testing.T) {
+	v1 := func(root string) Paths {
+		return Paths{"": filepath.Join(root, "unified"), "memory": filepath.Join(root, "memory")}
+	}
+	v2 := func(root string) Paths { return Paths{"": root} }
+	tests := []struct {
+		name    string
+		paths   func(root string) Paths
+		files   map[string]string
+		want    MemoryUse
+		wantErr bool
+	}{
+		{
+			"v2", v2,
+			map[string]string{"memory.current": "110100480\n", "memory.stat": memStatV2},
+			MemoryUse{Usage: 110100480, WorkingSet: 110100480 - 103809024, Cache: 104857600}, false,
+		},
+		{
+			"v1 (hybrid)", v1,
+			map[string]string{"memory/memory.usage_in_bytes": "110100480\n", "memory/memory.stat": memStatV1,
+				"unified/memory.stat": "file 1\ninactive_file 1\n"},
+			MemoryUse{Usage: 110100480, WorkingSet: 110100480 - 103809024, Cache: 104857600}, false,
+		},
+		{
+			// The counters are not read atomically: inactive_file can
+			// pass a usage read a moment before.
+			"v2 inactive_file above usage", v2,
+			map[string]string{"memory.current": "1000\n", "memory.stat": "file 5000\ninactive_file 4096\n"},
+			MemoryUse{Usage: 1000, WorkingSet: 0, Cache: 5000}, false,
+		},
+		{
+			"v1 total_inactive_file above usage", v1,
+			map[string]string{"memory/memory.usage_in_bytes": "4096\n", "memory/memory.stat": "total_cache 8192\ntotal_inactive_file 8192\n"},
+			MemoryUse{Usage: 4096, WorkingSet: 0, Cache: 8192}, false,
+		},
+		{
+			"equal", v2,
+			map[string]string{"memory.current": "4096\n", "memory.stat": "inactive_file 4096\n"},
+			MemoryUse{Usage: 4096}, false,
+		},
+		{
+			"no memory.stat: the working set is the usage", v2,
+			map[string]string{"memory.current": "4096\n"},
+			MemoryUse{Usage: 4096, WorkingSet: 4096}, false,
+		},
+		{
+			"no usage", v2,
+			map[string]string{"memory.stat": memStatV2},
+			MemoryUse{}, true,
+		},
+		{
+			"garbage usage", v1,
+			map[string]string{"memory/memory.usage_in_bytes": "lots\n", "memory/memory.stat": memStatV1},
+			MemoryUse{}, true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			cgroupfstest.WriteFiles(t, root, tt.files)
+			got, err := ReadMemory(tt.paths(root))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("ReadMemory error = %v, want error %v", err, tt.wantErr)
+			}
+			if err == nil && got != tt.want {
+				t.Errorf("ReadMemory = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestWorkingSet(t *testing.T) {
+	for _, tt := range []struct{ usage, inactive, want uint64 }{
+		{100, 40, 60}, {100, 0, 100}, {100, 100, 0}, {100, 101, 0}, {0, 0, 0}, {0, 5, 0},
+	} {
+		if got := WorkingSet(tt.usage, tt.inactive); got != tt.want {
+			t.Errorf("WorkingSet(%d, %d) = %d, want %d", tt.usage, tt.inactive, got, tt.want)
+		}
+	}
+}

@@ -346,7 +346,7 @@ func printStats(g *globals, rows []statsRow, clear bool) error {
 		fmt.Fprint(g.stdout, "\x1b[H\x1b[2J")
 	}
 	tw := tabwriter.NewWriter(g.stdout, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tCPU%\tMEM USAGE / LIMIT\tMEM%\tPIDS\tIO R / W\tNET RX / TX")
+	fmt.Fprintln(tw, "ID\tCPU%\tMEM USAGE / LIMIT\tMEM%\tCACHE\tPIDS\tIO R / W\tNET RX / TX")
 	for _, r := range rows {
 		limit, pct := "-", "-"
 		if r.MemoryLimit > 0 {
@@ -357,9 +357,14 @@ func printStats(g *globals, rows []statsRow, clear bool) error {
 		if r.CPUQuota > 0 {
 			cpu += fmt.Sprintf(" (max %.0f)", r.CPUQuota*100)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s / %s\t%s\t%d\t%s / %s\t%s / %s\n", r.ID, cpu,
-			format.HumanBytes(r.MemoryUsage), limit, pct, r.PidsCurrent,
-			format.HumanBytes(r.IORead), format.HumanBytes(r.IOWrite), format.HumanBytes(r.NetRx), format.HumanBytes(r.NetTx))
+		// A container on the host's network has no traffic of its own.
+		net := format.HumanBytes(r.NetRx) + " / " + format.HumanBytes(r.NetTx)
+		if r.NetHost {
+			net = "host"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s / %s\t%s\t%s\t%d\t%s / %s\t%s\n", r.ID, cpu,
+			format.HumanBytes(r.MemoryUsage), limit, pct, format.HumanBytes(r.MemoryCache), r.PidsCurrent,
+			format.HumanBytes(r.IORead), format.HumanBytes(r.IOWrite), net)
 	}
 	return tw.Flush()
 }

@@ -109,7 +109,7 @@ func TestStatsJSONFields(t *testing.T) {
 		t.Fatalf("stats --json: %v %v", rows, err)
 	}
 	for _, r := range rows {
-		for _, k := range []string{"cpuPercent", "cpuQuota", "memoryUsageBytes", "memoryLimitBytes", "pids", "pidsLimit",
+		for _, k := range []string{"cpuPercent", "cpuQuota", "memoryUsageBytes", "memoryCacheBytes", "memoryLimitBytes", "pids", "pidsLimit",
 			"ioReadBytes", "ioWriteBytes", "netRxBytes", "netTxBytes", "oomKills"} {
 			if _, ok := r[k]; !ok {
 				t.Errorf("stats --json of %v lacks %q: %v", r["id"], k, r)

@@ -9,10 +9,12 @@ import (
 // Point is one moment of a container's resource use, as the graphs and
 // sparklines plot it: CPU in percent of one CPU, byte rates per second.
 type Point struct {
-	Time      time.Time
-	CPU       float64
-	CPUQuota  float64
+	Time     time.Time
+	CPU      float64
+	CPUQuota float64
+	// Mem is the working set; MemCache the page cache beside it.
 	Mem       uint64
+	MemCache  uint64
 	MemLimit  uint64
 	Pids      uint64
 	PidsLimit uint64
@@ -20,6 +22,9 @@ type Point struct {
 	IOWrite   float64
 	NetRx     float64
 	NetTx     float64
+	// NetHost says the container is on the host's network, with no
+	// traffic of its own (from full samples only).
+	NetHost bool
 	// Full says the sample had the quota, pids limit and network
 	// counters (the container on screen is sampled fully).
 	Full bool
@@ -59,9 +64,10 @@ func (h *History) Add(s core.Stats) {
 	}
 	p := Point{
 		Time: s.Time, CPU: core.CPUPercent(prev, s), CPUQuota: s.CPUQuota,
-		Mem: s.MemoryUsage, MemLimit: s.MemoryLimit, Pids: s.PidsCurrent, PidsLimit: s.PidsLimit,
+		Mem: s.MemoryUsage, MemCache: s.MemoryCache, MemLimit: s.MemoryLimit, Pids: s.PidsCurrent, PidsLimit: s.PidsLimit,
 		IORead: rate(s.IORead, prev.IORead), IOWrite: rate(s.IOWrite, prev.IOWrite),
-		Full: s.NetRx != 0 || s.NetTx != 0 || s.PidsLimit != 0 || s.CPUQuota != 0,
+		NetHost: s.NetHost,
+		Full:    s.NetHost || s.NetRx != 0 || s.NetTx != 0 || s.PidsLimit != 0 || s.CPUQuota != 0,
 	}
 	// Network counters come with full samples only: a rate needs two.
 	if (prev.NetRx != 0 || prev.NetTx != 0) && (s.NetRx != 0 || s.NetTx != 0) {

@@ -26,6 +26,12 @@ type metric struct {
 	// floor is the least top of the y axis, so an idle graph is flat at
 	// the bottom rather than scaled up from noise.
 	floor float64
+	// aside, when set, is a muted note after the values and the limit,
+	// from the newest point: memory's page cache.
+	aside func(p common.Point) string
+	// instead, when set and not "", is said in place of the values: the
+	// network of a container on the host's.
+	instead func(pts []common.Point) string
 }
 
 // metricLine is one line of a graph; the first is the metric's own colour,
@@ -62,6 +68,7 @@ var metrics = []metric{
 		lines: []metricLine{{"", func(p common.Point) float64 { return float64(p.Mem) }}},
 		limit: func(p common.Point, _ float64) float64 { return float64(p.MemLimit) },
 		value: bytes, axis: bytes, floor: 1 << 20,
+		aside: func(p common.Point) string { return "cache " + bytes(float64(p.MemCache)) },
 	},
 	{
 		name:  "pids",
@@ -84,7 +91,22 @@ var metrics = []metric{
 			{"tx", func(p common.Point) float64 { return p.NetTx }},
 		},
 		value: rate, axis: bytes, floor: 1024,
+		instead: hostNetwork,
 	},
+}
+
+// hostNetwork is "host" when the newest full point (only those carry the
+// network) says the container is on the host's network.
+func hostNetwork(pts []common.Point) string {
+	for i := len(pts) - 1; i >= 0; i-- {
+		if pts[i].Full {
+			if pts[i].NetHost {
+				return "host"
+			}
+			return ""
+		}
+	}
+	return ""
 }
 
 // graph is a metric's series over the points on screen, ready to draw:
@@ -95,11 +117,21 @@ type graph struct {
 	limits []float64
 	top    float64 // the y axis's top
 	title  string
+	// last is the newest point, for the metric's aside; instead what the
+	// title says in place of the values.
+	last    common.Point
+	instead string
 }
 
 // buildGraph computes metric m's series over pts.
 func buildGraph(m *metric, pts []common.Point, st *common.Styles, cs *chartStyles, i int) graph {
 	g := graph{m: m, values: make([][]float64, len(m.lines)), top: m.floor}
+	if len(pts) > 0 {
+		g.last = pts[len(pts)-1]
+	}
+	if m.instead != nil {
+		g.instead = m.instead(pts)
+	}
 	for j, l := range m.lines {
 		vs := make([]float64, len(pts))
 		for k, p := range pts {
@@ -143,12 +175,17 @@ func (g *graph) limit() float64 {
 }
 
 // titleLine states the current values and the limit: "memory 28.0MiB /
-// 32.0MiB (87%)", or "io read 4.0KiB/s · write 0B/s". Colours tie the
-// words to the lines: the metric's colour, muted for the second line,
-// the warning colour for the limit.
+// 32.0MiB (87%) · cache 12.0MiB", or "io read 4.0KiB/s · write 0B/s",
+// or "net host" for a container on the host's network. Colours tie the
+// words to the lines: the metric's colour, muted for the second line and
+// asides, the warning colour for the limit.
 func (g *graph) titleLine(st *common.Styles, cs *chartStyles, i int) string {
 	var b strings.Builder
 	b.WriteString(cs.name[i].Render(g.m.name))
+	if g.instead != "" {
+		b.WriteString(" " + g.instead + " " + cs.axis.Render("(the host's network: no counters of its own)"))
+		return b.String()
+	}
 	for j, l := range g.m.lines {
 		if j > 0 {
 			b.WriteString(" ·")
@@ -166,6 +203,10 @@ func (g *graph) titleLine(st *common.Styles, cs *chartStyles, i int) string {
 			p = st.Warning.Render(p)
 		}
 		b.WriteString(" " + p)
+	}
+	// Last, so a narrow panel cuts it before the limit.
+	if g.m.aside != nil {
+		b.WriteString(" · " + cs.axis.Render(g.m.aside(g.last)))
 	}
 	return b.String()
 }

@@ -12,7 +12,7 @@ import (
 func TestStatsTitles(t *testing.T) {
 	c := uitest.NewCommon(t, uitest.New(), 160, 48, "dark", false)
 	v := open(NewStats(c), "demo-mem").View()
-	for _, want := range []string{"memory 28.0MiB / 32.0MiB (87%)", "pids 3 / 64 (4%)", "io read", "net rx", "summary"} {
+	for _, want := range []string{"memory 28.0MiB / 32.0MiB (87%) · cache 12.0MiB", "pids 3 / 64 (4%)", "io read", "net rx", "summary"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("no %q in:\n%s", want, v)
 		}
@@ -20,6 +20,23 @@ func TestStatsTitles(t *testing.T) {
 	c = uitest.NewCommon(t, uitest.New(), 160, 48, "dark", false)
 	if v := open(NewStats(c), "demo-cpu").View(); !strings.Contains(v, " / 50.0% (") {
 		t.Errorf("the cpu quota is not in the title:\n%s", v)
+	}
+}
+
+// A container on the host's network has "net host" for a title, not
+// rates of the host's traffic; one of its own network has rates.
+func TestStatsHostNetwork(t *testing.T) {
+	c := uitest.NewCommon(t, uitest.New(), 160, 48, "dark", false)
+	v := open(NewStats(c), uitest.ExtRedis).View()
+	if !strings.Contains(v, "net host (the host's network") || strings.Contains(v, "net rx") {
+		t.Errorf("ext-redis is on the host's network:\n%s", v)
+	}
+	if !strings.Contains(v, "memory 9.0MiB / 256.0MiB (3%) · cache 40.0MiB") {
+		t.Errorf("no memory with its cache in:\n%s", v)
+	}
+	c = uitest.NewCommon(t, uitest.New(), 160, 48, "dark", false)
+	if v := open(NewStats(c), "demo-mem").View(); strings.Contains(v, "net host") || !strings.Contains(v, "net rx") {
+		t.Errorf("demo-mem has a network of its own:\n%s", v)
 	}
 }
 
@@ -96,5 +113,16 @@ func TestStatsScroll(t *testing.T) {
 	v := s.View()
 	if !strings.Contains(lastLine(v), "graphs 3-5 of 5") || !strings.Contains(v, "net rx") || strings.Contains(v, "memory") {
 		t.Errorf("scrolled to the end:\n%s", v)
+	}
+}
+
+// A panel too narrow for the whole memory title cuts the cache, which
+// comes last, before the limit.
+func TestStatsNarrowMemoryTitle(t *testing.T) {
+	c := uitest.NewCommon(t, uitest.New(), 32, 6, "dark", false)
+	v := open(NewStats(c), "demo-mem").View()
+	checkSize(t, "32x6", v, 32, 6)
+	if !strings.Contains(v, "memory 28.0MiB / 32.0MiB (87%)") {
+		t.Errorf("the memory limit was cut from a 32-wide title:\n%s", v)
 	}
 }

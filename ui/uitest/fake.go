@@ -78,10 +78,10 @@ func New() *Fake {
 		},
 		Stats: map[string]core.Stats{
 			"demo-cpu":   {CPUUsage: 0, MemoryUsage: 2 * mb, PidsCurrent: 2, CPUQuota: 0.5},
-			"demo-mem":   {MemoryUsage: 28 * mb, MemoryLimit: 32 * mb, PidsCurrent: 3, PidsLimit: 64},
-			"demo-log":   {MemoryUsage: 1 * mb, PidsCurrent: 2, IOWrite: 4096},
+			"demo-mem":   {MemoryUsage: 28 * mb, MemoryCache: 12 * mb, MemoryLimit: 32 * mb, PidsCurrent: 3, PidsLimit: 64},
+			"demo-log":   {MemoryUsage: 1 * mb, MemoryCache: 3 * mb, PidsCurrent: 2, IOWrite: 4096},
 			"demo-sleep": {MemoryUsage: 512 << 10, PidsCurrent: 1},
-			"ext-redis":  {MemoryUsage: 9 * mb, MemoryLimit: 256 * mb, PidsCurrent: 4},
+			"ext-redis":  {MemoryUsage: 9 * mb, MemoryCache: 40 * mb, MemoryLimit: 256 * mb, PidsCurrent: 4, NetHost: true},
 		},
 		Procs: map[string][]core.Process{
 			"demo-cpu": {
@@ -199,7 +199,7 @@ func (f *Fake) Sample(cs []core.Container, full bool) ([]core.Stats, bool) {
 			s.Time = Epoch
 		}
 		if !full {
-			s.CPUQuota, s.PidsLimit, s.NetRx, s.NetTx = 0, 0, 0, 0
+			s.CPUQuota, s.PidsLimit, s.NetRx, s.NetTx, s.NetHost = 0, 0, 0, 0, false
 		}
 		out = append(out, s)
 	}

@@ -98,8 +98,10 @@ func HistorySweeps(cs []core.Container, f *Fake, n int) [][]core.Stats {
 			st.MemoryUsage = base.MemoryUsage*3/4 + base.MemoryUsage/4*uint64(i)/uint64(max(n, 1))
 			st.IORead = uint64(i) * 4096 * uint64(j+1)
 			st.IOWrite = base.IOWrite * uint64(i)
-			st.NetRx = uint64(i) * 1500 * uint64(j+1)
-			st.NetTx = uint64(i) * 900
+			if !base.NetHost {
+				st.NetRx = uint64(i) * 1500 * uint64(j+1)
+				st.NetTx = uint64(i) * 900
+			}
 			sweep = append(sweep, st)
 		}
 		out = append(out, sweep)
