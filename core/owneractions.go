@@ -88,16 +88,14 @@ type ownerTool struct {
 // CONTAINERD_ADDRESS as their users set them; podman has no daemon, and
 // is pointed at the container's own store.
 func ownerToolFor(c Container) (ownerTool, bool) {
-	var t ownerTool
-	switch {
-	case c.Owner == OwnerDocker:
-		t.name = "docker"
-	case c.Owner == OwnerPodman:
-		t.name, t.globals = "podman", podmanStore(c)
-	case strings.HasPrefix(c.Owner, OwnerContainerd+"/"):
-		t.name, t.globals = "ctr", []string{"--namespace", strings.TrimPrefix(c.Owner, OwnerContainerd+"/")}
-	default:
+	t := ownerTool{name: ManagerCLI(c.Owner)}
+	switch t.name {
+	case "":
 		return t, false
+	case "podman":
+		t.globals = podmanStore(c)
+	case "ctr":
+		t.globals = []string{"--namespace", strings.TrimPrefix(c.Owner, OwnerContainerd+"/")}
 	}
 	p, err := exec.LookPath(t.name)
 	if err != nil {

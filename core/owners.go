@@ -97,6 +97,23 @@ func rootOwner(root, bundle string) string {
 	return OwnerRunc
 }
 
+// RootOwner is the owner of the containers of a runtime root as far as
+// the root tells (their annotations may say more: podman's containers are
+// in runc's root).
+func RootOwner(root string) string { return rootOwner(root, "") }
+
+// ManagerCLI names the CLI berth acts through for an owner's containers,
+// "" when there is none (berth's own, runc's and crun's, Kubernetes').
+func ManagerCLI(owner string) string {
+	switch {
+	case owner == OwnerDocker, owner == OwnerPodman:
+		return owner
+	case strings.HasPrefix(owner, OwnerContainerd+"/"):
+		return "ctr"
+	}
+	return ""
+}
+
 // identify reads who owns an external container and what it is called
 // there, from the annotations and the owner's own records.
 func (m *Manager) identify(x extInfo) ident {

@@ -64,6 +64,7 @@ func Doctor(ctx context.Context, opts core.Options) []Check {
 	add(checkRuntime(ctx, opts.Runtime))
 	add(checkStateDir(opts.StateDir))
 	add(checkExternalRoots(opts.ExternalRoots, opts.RuntimeRoot))
+	add(checkManagerCLIs(opts.ExternalRoots, opts.RuntimeRoot))
 	add(checkCgroups())
 	if cgroupfs.Unified() {
 		add(checkCgroupParent(cgroupfs.Root, opts.CgroupParent, mountOptions("/proc/self/mountinfo", cgroupfs.Root)))
@@ -178,6 +179,49 @@ func checkExternalRoots(roots []string, own string) Check {
 		return c
 	}
 	c.Status = CheckOK
+	return c
+}
+
+// checkManagerCLIs says, for each manager whose runtime root is here,
+// whether its CLI is installed: berth pauses, resumes, kills and updates
+// that manager's containers through it, and without it only after a
+// warning that the manager goes out of step.
+func checkManagerCLIs(roots []string, own string) Check {
+	c := Check{Name: "manager CLIs", Status: CheckOK}
+	if roots == nil {
+		roots = core.DefaultExternalRoots
+	}
+	read, _ := core.ExpandRoots(roots, own)
+	need := map[string]bool{}
+	for _, r := range read {
+		if tool := core.ManagerCLI(core.RootOwner(r)); tool != "" {
+			need[tool] = true
+		}
+	}
+	var found, missing []string
+	for _, tool := range []string{"docker", "ctr", "podman"} {
+		if !need[tool] {
+			continue
+		}
+		if p, err := exec.LookPath(tool); err == nil {
+			found = append(found, p)
+		} else {
+			missing = append(missing, tool)
+		}
+	}
+	switch {
+	case len(found) == 0 && len(missing) == 0:
+		c.Detail = "no other manager's runtime root here"
+	case len(missing) == 0:
+		c.Detail = "acts through " + strings.Join(found, ", ")
+	default:
+		c.Status = CheckWarn
+		c.Detail = "not installed: " + strings.Join(missing, ", ") + "; berth acts on their containers through the runtime, after a warning"
+		if len(found) > 0 {
+			c.Detail = "acts through " + strings.Join(found, ", ") + "; " + c.Detail
+		}
+		c.Fix = "install the manager's CLI (docker.io, containerd's ctr), or accept that pauses and updates go behind its back"
+	}
 	return c
 }
 

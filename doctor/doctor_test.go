@@ -90,3 +90,20 @@ func TestCheckExternalRoots(t *testing.T) {
 		t.Fatalf("%+v", c)
 	}
 }
+
+// A manager's root without its CLI is a warning naming the CLI; no other
+// manager's root is nothing to say.
+func TestManagerCLIs(t *testing.T) {
+	dir := t.TempDir()
+	root := filepath.Join(dir, "exec", "runtime-runc", "moby") // docker's
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir) // no docker on it
+	if c := checkManagerCLIs([]string{root}, ""); c.Status != CheckWarn || !strings.Contains(c.Detail, "not installed: docker") {
+		t.Fatalf("docker's root without docker: %+v", c)
+	}
+	if c := checkManagerCLIs([]string{filepath.Join(dir, "nothing")}, ""); c.Status != CheckOK || !strings.Contains(c.Detail, "no other manager") {
+		t.Fatalf("no manager's root: %+v", c)
+	}
+}
