@@ -323,14 +323,14 @@ type statsRow struct {
 }
 
 func statsRows(prev, cur []core.Stats) []statsRow {
-	byID := make(map[string]core.Stats, len(prev))
+	byRef := make(map[string]core.Stats, len(prev))
 	for _, s := range prev {
-		byID[s.ID] = s
+		byRef[s.Ref()] = s
 	}
 	rows := make([]statsRow, 0, len(cur))
 	for _, s := range cur {
 		r := statsRow{Stats: s}
-		if p, ok := byID[s.ID]; ok {
+		if p, ok := byRef[s.Ref()]; ok {
 			r.CPUPercent = core.CPUPercent(p, s)
 		}
 		rows = append(rows, r)
@@ -362,7 +362,7 @@ func printStats(g *globals, rows []statsRow, clear bool) error {
 		if r.NetHost {
 			net = "host"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s / %s\t%s\t%s\t%d\t%s / %s\t%s\n", r.ID, cpu,
+		fmt.Fprintf(tw, "%s\t%s\t%s / %s\t%s\t%s\t%d\t%s / %s\t%s\n", format.ShortID(r.ID), cpu,
 			format.HumanBytes(r.MemoryUsage), limit, pct, format.HumanBytes(r.MemoryCache), r.PidsCurrent,
 			format.HumanBytes(r.IORead), format.HumanBytes(r.IOWrite), net)
 	}
