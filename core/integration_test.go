@@ -879,20 +879,26 @@ func TestExternalLive(t *testing.T) {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	evc, errc := e.M.Subscribe(sctx)
+	// Events come in batches (a kill and the exit it caused in one): what
+	// one await does not take waits for the next.
+	var queued []watch.Event
 	await := func(what string, match func(watch.Event) bool) watch.Event {
 		t.Helper()
 		deadline := time.After(20 * time.Second)
 		for {
+			for i, ev := range queued {
+				if ev.Root == root && match(ev) {
+					queued = queued[i+1:]
+					return ev
+				}
+			}
+			queued = nil
 			select {
 			case batch, ok := <-evc:
 				if !ok {
 					t.Fatalf("subscription ended waiting for %s: %v", what, <-errc)
 				}
-				for _, ev := range batch {
-					if ev.Root == root && match(ev) {
-						return ev
-					}
-				}
+				queued = batch
 			case <-deadline:
 				t.Fatalf("no %s event", what)
 			}
