@@ -52,7 +52,9 @@ func TestEventQuery(t *testing.T) {
 	if !slices.Equal(q.kinds, []watch.Kind{watch.KindOOM, watch.KindExit}) {
 		t.Errorf("kinds %v", q.kinds)
 	}
-	at := func(ago time.Duration, k watch.Kind) watch.Event { return watch.Event{Time: now.Add(-ago), Kind: k, ID: "x"} }
+	at := func(ago time.Duration, k watch.Kind) watch.Event {
+		return watch.Event{Time: now.Add(-ago), Kind: k, ID: "x"}
+	}
 	for _, tc := range []struct {
 		ev   watch.Event
 		want bool
