@@ -55,3 +55,11 @@ func TestNarrowWidths(t *testing.T) {
 	c, m := open(t, f, "demo-cpu", 0, 10)
 	uitest.EveryWidth(c, m, "pre")
 }
+
+// A bad regexp says why and changes nothing.
+func TestBadFilter(t *testing.T) {
+	f := uitest.New()
+	richer(f)
+	_, m := open(t, f, "demo-cpu", 160, 20)
+	uitest.BadFilter(t, m)
+}

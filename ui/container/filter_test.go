@@ -50,3 +50,9 @@ func TestProcessesNarrow(t *testing.T) {
 	c, p := newProcesses(t, threeProcs())
 	uitest.EveryWidth(c, p, "x")
 }
+
+// A bad regexp says why and changes nothing.
+func TestProcessesBadFilter(t *testing.T) {
+	_, p := newProcesses(t, threeProcs())
+	uitest.BadFilter(t, p)
+}

@@ -53,3 +53,8 @@ func TestNarrowWidths(t *testing.T) {
 	m := New(c)
 	uitest.EveryWidth(c, m, "demo")
 }
+
+// A bad regexp says why and changes nothing.
+func TestBadFilter(t *testing.T) {
+	uitest.BadFilter(t, New(uitest.NewCommon(t, uitest.New(), 120, 30, "dark", false)))
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -251,5 +252,21 @@ func EveryWidth(c *common.Common, p Page, typed string) {
 		p.Update(Key("enter"))
 		_ = p.View()
 		p.Back()
+	}
+}
+
+// BadFilter types a regexp that does not compile into p's filter prompt
+// and presses enter: the prompt must stay open saying why, the rows stay
+// as they were, and esc must close it. Every table meets it the same way.
+func BadFilter(t testing.TB, p Page) {
+	t.Helper()
+	before := Strip(p.View())
+	Filter(p, "a(", true, false)
+	v := Strip(p.View())
+	if !p.Capturing() || !strings.Contains(v, "bad regexp: missing closing ): `a(`") {
+		t.Errorf("a bad regexp: capturing %v, view:\n%s", p.Capturing(), v)
+	}
+	if p.Back(); p.Capturing() || Strip(p.View()) != before {
+		t.Errorf("esc after a bad regexp did not put the view back:\n%s\nwant:\n%s", Strip(p.View()), before)
 	}
 }
