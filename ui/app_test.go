@@ -82,6 +82,10 @@ func TestGolden(t *testing.T) {
 		{"app-checkpoints-filter", append(append([]string{"enter", "5"}, typed("/bef")...), "enter")},
 		{"app-events-filter", append(append([]string{"E"}, typed("/oom|pause")...), "enter")},
 		{"app-events-bad-filter", append(append([]string{"E"}, typed("/oom(")...), "enter")},
+		{"app-sort-menu", []string{">"}},
+		{"app-processes-sort-menu", []string{"enter", "2", ">"}},
+		{"app-palette-jump", append([]string{":"}, typed("demo-")...)},
+		{"app-palette-sort", append([]string{":"}, typed("sort")...)},
 	}
 	for _, size := range [][2]int{{80, 24}, {160, 48}} {
 		for _, s := range screens {

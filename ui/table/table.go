@@ -398,7 +398,7 @@ func (m *Model[R]) columns(specs []Spec) []common.Column {
 		c := m.Columns[s.Col]
 		out[i] = common.Column{Title: c.Title, Width: s.Width, Right: c.Right}
 		if s.Col == m.sortCol && c.Less != nil {
-			out[i].Title += map[bool]string{false: "▲", true: "▼"}[m.desc]
+			out[i].Title += common.Arrow(m.desc)
 		}
 	}
 	return out

@@ -217,7 +217,7 @@ var keyNames = map[tea.KeyType]string{
 	tea.KeyEnter: "enter", tea.KeyEsc: "esc", tea.KeyTab: "tab", tea.KeyShiftTab: "shift+tab",
 	tea.KeyUp: "up", tea.KeyDown: "down", tea.KeyLeft: "left", tea.KeyRight: "right",
 	tea.KeyPgUp: "pgup", tea.KeyPgDown: "pgdown", tea.KeyHome: "home", tea.KeyEnd: "end",
-	tea.KeyCtrlC: "ctrl+c", tea.KeyBackspace: "backspace",
+	tea.KeyCtrlC: "ctrl+c", tea.KeyBackspace: "backspace", tea.KeyF6: "f6",
 }
 
 // Page is a page with a back key of its own (a filter to clear).
