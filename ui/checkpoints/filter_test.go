@@ -63,3 +63,9 @@ func TestBadFilter(t *testing.T) {
 	_, m := open(t, f, "demo-cpu", 160, 20)
 	uitest.BadFilter(t, m)
 }
+
+// With no checkpoints the prompt still shows what is typed into it.
+func TestPromptWithoutRows(t *testing.T) {
+	_, m := open(t, uitest.New(), "demo-mem", 120, 20)
+	uitest.PromptShown(t, m)
+}

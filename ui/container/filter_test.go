@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"berth/core"
 	"berth/ui/uitest"
 )
 
@@ -55,4 +56,10 @@ func TestProcessesNarrow(t *testing.T) {
 func TestProcessesBadFilter(t *testing.T) {
 	_, p := newProcesses(t, threeProcs())
 	uitest.BadFilter(t, p)
+}
+
+// With no processes the prompt still shows what is typed into it.
+func TestProcessesPromptWithoutRows(t *testing.T) {
+	_, p := newProcesses(t, []core.Process{})
+	uitest.PromptShown(t, p)
 }

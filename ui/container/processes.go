@@ -289,6 +289,11 @@ func (p *Processes) View() string {
 		return ""
 	}
 	if msg := p.placeholder(); msg != "" {
+		// The prompt shows whenever it is open, rows or none: keys
+		// typed into it are never taken unseen.
+		if f := p.table.FilterLine(p.c.Styles); f != "" {
+			msg = common.Fit(f, w) + "\n" + msg
+		}
 		return common.Lines(msg, w, h)
 	}
 	var b strings.Builder

@@ -100,3 +100,12 @@ func TestFilterFollows(t *testing.T) {
 		}
 	}
 }
+
+// With no events the prompt still shows what is typed into it.
+func TestPromptWithoutRows(t *testing.T) {
+	f := uitest.New()
+	f.Journal = nil
+	m := New(uitest.NewCommon(t, f, 120, 20, "dark", false))
+	m.Open("demo-cpu")
+	uitest.PromptShown(t, m)
+}

@@ -270,3 +270,17 @@ func BadFilter(t testing.TB, p Page) {
 		t.Errorf("esc after a bad regexp did not put the view back:\n%s\nwant:\n%s", Strip(p.View()), before)
 	}
 }
+
+// PromptShown opens p's filter prompt on a page with no rows and types
+// into it: the prompt must show what is typed (keys are never taken
+// unseen), and esc must close it.
+func PromptShown(t testing.TB, p Page) {
+	t.Helper()
+	Filter(p, "zq", false, false)
+	if v := Strip(p.View()); !p.Capturing() || !strings.Contains(v, "/zq") {
+		t.Errorf("the prompt does not show what is typed (capturing %v):\n%s", p.Capturing(), v)
+	}
+	if p.Back(); p.Capturing() {
+		t.Error("esc left the prompt open")
+	}
+}
