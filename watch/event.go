@@ -33,8 +33,8 @@ const (
 	KindUpdate     Kind = "update"
 )
 
-// Kinds are every kind, in the order a container lives them, for the
-// commands and filters that take a kind by name.
+// Kinds are every kind, for the commands and filters that take a kind
+// by name (and list them when given another).
 var Kinds = []Kind{
 	KindCreate, KindStart, KindExit, KindOOM, KindPause, KindResume,
 	KindCheckpoint, KindRestore, KindDelete, KindExecExit, KindUpdate,

@@ -281,7 +281,8 @@ func (m *Model[R]) updatePrompt(msg tea.KeyMsg) tea.Cmd {
 }
 
 // Back closes the filter prompt (putting back the filter it opened on,
-// and the row then selected), or else clears the filter; it reports whether there was either.
+// and the row then selected), or else clears the filter; it reports
+// whether there was either.
 func (m *Model[R]) Back() bool {
 	switch {
 	case m.Filter.prompting:
