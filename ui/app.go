@@ -362,7 +362,8 @@ func (m *Model) takingText() bool {
 
 // onKey: an open modal takes every key; a page taking text takes every
 // key; then the mute key (before a key dismisses the toasts it mutes);
-// then global keys; then the page.
+// then global keys; then the sort menu of a page whose table sorts; then
+// the page.
 func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 	if m.status.Level != common.LevelError || m.modal == nil {
 		m.status = common.StatusMsg{}
@@ -409,6 +410,10 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 		return m.navigate(common.NavigateMsg{Screen: common.ScreenEvents})
 	case key.Matches(msg, k.Theme):
 		return cycleTheme(m.c.Styles.Theme, m.opts.ThemeNames, m.opts.ThemeDir)
+	}
+	if s, ok := m.page().(common.Sorter); ok && key.Matches(msg, k.SortBy) {
+		m.modal = sortMenu(s)
+		return nil
 	}
 	if m.screen == common.ScreenContainer {
 		if cmd, ok := m.containerKey(msg); ok {

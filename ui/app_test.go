@@ -46,6 +46,15 @@ func press(m *Model, keys ...string) {
 	}
 }
 
+// typed is text as keys, one a rune.
+func typed(s string) []string {
+	var keys []string
+	for _, r := range s {
+		keys = append(keys, string(r))
+	}
+	return keys
+}
+
 // Every screen through the root, at both sizes: the chrome (tab bar,
 // footer) and the modals over them.
 func TestGolden(t *testing.T) {
@@ -68,6 +77,15 @@ func TestGolden(t *testing.T) {
 		{"app-confirm-delete", []string{" ", " ", "d"}},
 		{"app-update-form", []string{"u"}},
 		{"app-checkpoint-form", []string{"c"}},
+		{"app-list-filter", append(typed("/^demo-(cpu|mem)$"), "enter")},
+		{"app-processes-filter", append([]string{"enter", "2"}, typed("/^R$")...)},
+		{"app-checkpoints-filter", append(append([]string{"enter", "5"}, typed("/bef")...), "enter")},
+		{"app-events-filter", append(append([]string{"E"}, typed("/oom|pause")...), "enter")},
+		{"app-events-bad-filter", append(append([]string{"E"}, typed("/oom(")...), "enter")},
+		{"app-sort-menu", []string{">"}},
+		{"app-processes-sort-menu", []string{"enter", "2", ">"}},
+		{"app-palette-jump", append([]string{":"}, typed("demo-")...)},
+		{"app-palette-sort", append([]string{":"}, typed("sort")...)},
 	}
 	for _, size := range [][2]int{{80, 24}, {160, 48}} {
 		for _, s := range screens {

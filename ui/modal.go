@@ -129,6 +129,28 @@ type menuItem struct {
 	label, hint string
 	run         tea.Cmd
 	next        modal
+	// match, when set, are the texts the item is found by instead of
+	// its label and hint, and it shows only once something is typed.
+	match []string
+}
+
+// matches reports whether the item shows for q (lower case; "" shows
+// every item that has no match texts). For an item with match texts, q
+// may begin with "go to ", as such an item's label does.
+func (it menuItem) matches(q string) bool {
+	if it.match == nil {
+		return q == "" || strings.Contains(strings.ToLower(it.label+" "+it.hint), q)
+	}
+	q = strings.TrimPrefix(q, "go to ")
+	if q == "" {
+		return false
+	}
+	for _, s := range it.match {
+		if s != "" && strings.Contains(strings.ToLower(s), q) {
+			return true
+		}
+	}
+	return false
 }
 
 // menu picks one item: the signal menu and the command palette. With a
@@ -146,7 +168,7 @@ func newMenu(title string, items []menuItem, filter bool) *menu {
 	if filter {
 		ti := common.NewInput()
 		ti.Prompt = ": "
-		ti.Placeholder = "type to filter commands"
+		ti.Placeholder = "type a command, or a container's id or name"
 		ti.Focus()
 		m.filter = &ti
 	}
@@ -161,7 +183,7 @@ func (m *menu) narrow() {
 		q = strings.ToLower(m.filter.Value())
 	}
 	for i, it := range m.items {
-		if q == "" || strings.Contains(strings.ToLower(it.label+" "+it.hint), q) {
+		if it.matches(q) {
 			m.shown = append(m.shown, i)
 		}
 	}

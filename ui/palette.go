@@ -1,8 +1,13 @@
 package ui
 
 import (
+	"slices"
+	"strings"
+
 	"berth/themes"
 	"berth/ui/common"
+	"berth/ui/format"
+	"berth/ui/sanitize"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -31,10 +36,11 @@ type muteMsg struct {
 
 // palette lists every action and screen as a command, each with its key
 // (from the key map, so remapped keys show), filtered as the operator
-// types.
+// types: a container's id or name typed offers to go to it, and a table
+// that sorts offers each of its columns.
 func (m *Model) palette() modal {
 	k := m.c.Keys
-	var items []menuItem
+	items := m.jumpItems()
 	if ids := m.targets(); len(ids) > 0 {
 		who := m.names(ids)
 		for _, a := range []struct {
@@ -67,6 +73,7 @@ func (m *Model) palette() modal {
 			}
 		}
 	}
+	items = append(items, m.sortItems()...)
 	items = append(items,
 		menuItem{label: "container list", hint: "[" + k.Back.Help().Key + "]", run: msgCmd(common.NavigateMsg{Screen: common.ScreenList})},
 		menuItem{label: "events timeline", hint: "[" + k.Events.Help().Key + "]", run: msgCmd(common.NavigateMsg{Screen: common.ScreenEvents})},
@@ -78,6 +85,24 @@ func (m *Model) palette() modal {
 	}
 	items = append(items, menuItem{label: "quit", hint: "[" + k.Quit.Help().Key + "]", run: tea.Quit})
 	return newMenu("commands", items, true)
+}
+
+// jumpItems are a "go to" command for every container, by name, shown
+// once what is typed is in its id or name (first, so enter on a typed
+// name opens that container's view).
+func (m *Model) jumpItems() []menuItem {
+	items := make([]menuItem, 0, len(m.c.Store.Containers))
+	for _, c := range m.c.Store.Containers {
+		hint := string(c.Status)
+		if c.Name != "" || format.ShortID(c.ID) != c.ID {
+			hint = sanitize.OneLine(format.ShortID(c.ID)) + " · " + hint
+		}
+		items = append(items, menuItem{label: "go to " + common.ContainerLabel(c), hint: hint,
+			match: []string{c.ID, c.Name},
+			run:   msgCmd(common.NavigateMsg{Screen: common.ScreenContainer, ID: c.Ref(), Tab: common.TabOverview})})
+	}
+	slices.SortStableFunc(items, func(a, b menuItem) int { return strings.Compare(a.label, b.label) })
+	return items
 }
 
 func loadTheme(name, dir string) tea.Cmd {

@@ -33,6 +33,13 @@ const (
 	KindUpdate     Kind = "update"
 )
 
+// Kinds are every kind, for the commands and filters that take a kind
+// by name (and list them when given another).
+var Kinds = []Kind{
+	KindCreate, KindStart, KindExit, KindOOM, KindPause, KindResume,
+	KindCheckpoint, KindRestore, KindDelete, KindExecExit, KindUpdate,
+}
+
 // Event is one thing that happened to a container.
 type Event struct {
 	Time time.Time `json:"time"`

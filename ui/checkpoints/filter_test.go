@@ -55,3 +55,17 @@ func TestNarrowWidths(t *testing.T) {
 	c, m := open(t, f, "demo-cpu", 0, 10)
 	uitest.EveryWidth(c, m, "pre")
 }
+
+// A bad regexp says why and changes nothing.
+func TestBadFilter(t *testing.T) {
+	f := uitest.New()
+	richer(f)
+	_, m := open(t, f, "demo-cpu", 160, 20)
+	uitest.BadFilter(t, m)
+}
+
+// With no checkpoints the prompt still shows what is typed into it.
+func TestPromptWithoutRows(t *testing.T) {
+	_, m := open(t, uitest.New(), "demo-mem", 120, 20)
+	uitest.PromptShown(t, m)
+}

@@ -184,6 +184,11 @@ func (m *Model) listView() string {
 	if m.err != "" {
 		lines = append(lines, s.Error.Render(common.Fit("✗ "+m.err, w)))
 	}
+	// The prompt shows whenever it is open, rows or none: keys typed
+	// into it are never taken unseen.
+	if f := m.table.FilterLine(s); f != "" {
+		lines = append(lines, common.Fit(f, w))
+	}
 	switch {
 	case !m.loaded && m.err == "":
 		lines = append(lines, s.Muted.Render("loading checkpoints…"))
@@ -192,9 +197,6 @@ func (m *Model) listView() string {
 		lines = append(lines, s.Muted.Render(fmt.Sprintf("%s has no checkpoints: press %s to checkpoint it.",
 			m.c.Store.Label(m.id), m.c.Keys.Checkpoint.Help().Key)))
 	default:
-		if f := m.table.FilterLine(s); f != "" {
-			lines = append(lines, common.Fit(f, w))
-		}
 		lines = append(lines, m.table.View(w, m.listHeight(), s)...)
 		if len(m.table.Shown()) == 0 {
 			lines = append(lines, s.Muted.Render(m.table.NoMatch("checkpoint")))

@@ -22,6 +22,9 @@ type KeyMap struct {
 	// The container list; Filter also filters every other table (the
 	// processes, checkpoints and events), which meet the same keys.
 	Open, Logs, Filter, Mark, Sort, Reverse key.Binding
+	// SortBy opens a menu of the columns to sort by, in the list and the
+	// processes tab (htop's SortBy, on its keys).
+	SortBy key.Binding
 	// Actions on the selected (or marked) containers, from the list and
 	// the container view.
 	Pause, Exec, Kill, Delete, Checkpoint, Restore, Update key.Binding
@@ -82,6 +85,7 @@ func DefaultKeyMap() *KeyMap {
 		Mark:    b("mark", " "),
 		Sort:    b("sort", "s"),
 		Reverse: b("reverse", "S"),
+		SortBy:  b("sort by", ">", "<", "f6"),
 
 		Pause:      b("pause/resume", "p"),
 		Exec:       b("exec shell", "e"),
@@ -121,6 +125,7 @@ func (k *KeyMap) Named() []NamedBinding {
 		{"page-down", ScopeNav, &k.PageDown}, {"top", ScopeNav, &k.Top}, {"bottom", ScopeNav, &k.Bottom},
 		{"open", ScopeList, &k.Open}, {"logs", ScopeList, &k.Logs}, {"filter", ScopeList, &k.Filter},
 		{"mark", ScopeList, &k.Mark}, {"sort", ScopeList, &k.Sort}, {"reverse", ScopeList, &k.Reverse},
+		{"sort-by", ScopeList, &k.SortBy},
 		{"pause", ScopeActions, &k.Pause}, {"exec", ScopeActions, &k.Exec}, {"kill", ScopeActions, &k.Kill},
 		{"delete", ScopeActions, &k.Delete}, {"checkpoint", ScopeActions, &k.Checkpoint},
 		{"restore", ScopeActions, &k.Restore}, {"update", ScopeActions, &k.Update},

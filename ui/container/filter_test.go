@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"berth/core"
 	"berth/ui/uitest"
 )
 
@@ -49,4 +50,16 @@ func TestProcessesFilter(t *testing.T) {
 func TestProcessesNarrow(t *testing.T) {
 	c, p := newProcesses(t, threeProcs())
 	uitest.EveryWidth(c, p, "x")
+}
+
+// A bad regexp says why and changes nothing.
+func TestProcessesBadFilter(t *testing.T) {
+	_, p := newProcesses(t, threeProcs())
+	uitest.BadFilter(t, p)
+}
+
+// With no processes the prompt still shows what is typed into it.
+func TestProcessesPromptWithoutRows(t *testing.T) {
+	_, p := newProcesses(t, []core.Process{})
+	uitest.PromptShown(t, p)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -109,6 +110,8 @@ func (p *Processes) Update(msg tea.Msg) tea.Cmd {
 		return p.poll()
 	case tea.KeyMsg:
 		return p.handleKey(msg)
+	case common.SortMsg:
+		p.sortByColumn(procColumn(msg.Col))
 	}
 	return nil
 }
@@ -191,6 +194,30 @@ func (p *Processes) nextSort() {
 	p.sort()
 }
 
+// sortByColumn sorts by col in its natural direction, or the other way
+// when the table already sorts by it; a column not shown is ignored.
+func (p *Processes) sortByColumn(col procColumn) {
+	switch {
+	case !slices.Contains(visibleColumns(p.c.Width), col):
+		return
+	case col == p.sortBy:
+		p.reverse = !p.reverse
+	default:
+		p.sortBy, p.reverse = col, false
+	}
+	p.sort()
+}
+
+// SortColumns are the columns shown, which the table sorts by, for the
+// sort menu.
+func (p *Processes) SortColumns() []common.SortColumn {
+	var out []common.SortColumn
+	for _, c := range visibleColumns(p.c.Width) {
+		out = append(out, common.SortColumn{Col: int(c), Title: p.table.Columns[c].Title, Current: c == p.sortBy, Desc: p.desc()})
+	}
+	return out
+}
+
 // desc reports whether the table is sorted largest first.
 func (p *Processes) desc() bool { return descending[p.sortBy] != p.reverse }
 
@@ -262,6 +289,11 @@ func (p *Processes) View() string {
 		return ""
 	}
 	if msg := p.placeholder(); msg != "" {
+		// The prompt shows whenever it is open, rows or none: keys
+		// typed into it are never taken unseen.
+		if f := p.table.FilterLine(p.c.Styles); f != "" {
+			msg = common.Fit(f, w) + "\n" + msg
+		}
 		return common.Lines(msg, w, h)
 	}
 	var b strings.Builder
@@ -308,7 +340,7 @@ func (p *Processes) ShortHelp() []key.Binding {
 // FullHelp is the table's keys and every navigation key.
 func (p *Processes) FullHelp() [][]key.Binding {
 	k := p.c.Keys
-	return [][]key.Binding{{k.Filter, k.Sort, k.Reverse, k.Kill}, k.NavHelp()}
+	return [][]key.Binding{{k.Filter, k.Sort, k.Reverse, k.SortBy, k.Kill}, k.NavHelp()}
 }
 
 // Capturing reports whether the filter prompt is open.

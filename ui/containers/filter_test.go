@@ -53,3 +53,15 @@ func TestNarrowWidths(t *testing.T) {
 	m := New(c)
 	uitest.EveryWidth(c, m, "demo")
 }
+
+// A bad regexp says why and changes nothing.
+func TestBadFilter(t *testing.T) {
+	uitest.BadFilter(t, New(uitest.NewCommon(t, uitest.New(), 120, 30, "dark", false)))
+}
+
+// With no containers the prompt still shows what is typed into it.
+func TestPromptWithoutRows(t *testing.T) {
+	f := uitest.New()
+	f.Containers = nil
+	uitest.PromptShown(t, New(uitest.NewCommon(t, f, 120, 30, "dark", false)))
+}

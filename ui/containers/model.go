@@ -173,6 +173,8 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		m.table.SetHeight(m.bodyHeight())
 	case common.ContainersMsg, common.StatsMsg, common.RefreshMsg:
 		m.Refresh()
+	case common.SortMsg:
+		m.sortBy(msg.Col)
 	}
 	return nil
 }
@@ -217,9 +219,35 @@ func (m *Model) cycleSort() {
 	cols := m.sortable()
 	i := slices.Index(cols, m.sortCol)
 	m.sortCol = cols[(i+1)%len(cols)]
-	// Numbers are most useful largest first.
-	m.reverse = m.sortCol != colID && m.sortCol != colStatus
+	m.reverse = largestFirst(m.sortCol)
 	m.resort()
+}
+
+// largestFirst reports a column whose natural order is descending: numbers
+// are most useful largest first.
+func largestFirst(col int) bool { return col != colID && col != colStatus }
+
+// sortBy sorts by column col in its natural order, or the other way when
+// the list already sorts by it; a column that does not sort is ignored.
+func (m *Model) sortBy(col int) {
+	switch {
+	case !slices.Contains(m.sortable(), col):
+		return
+	case col == m.sortCol:
+		m.reverse = !m.reverse
+	default:
+		m.sortCol, m.reverse = col, largestFirst(col)
+	}
+	m.resort()
+}
+
+// SortColumns are the columns the list sorts by, for the sort menu.
+func (m *Model) SortColumns() []common.SortColumn {
+	var out []common.SortColumn
+	for _, i := range m.sortable() {
+		out = append(out, common.SortColumn{Col: i, Title: m.table.Columns[i].Title, Current: i == m.sortCol, Desc: m.reverse})
+	}
+	return out
 }
 
 func (m *Model) resort() {
@@ -309,7 +337,7 @@ func (m *Model) ShortHelp() []key.Binding {
 func (m *Model) FullHelp() [][]key.Binding {
 	k := m.c.Keys
 	return [][]key.Binding{
-		{k.Open, k.Logs, k.Filter, k.Mark, k.Sort, k.Reverse},
+		{k.Open, k.Logs, k.Filter, k.Mark, k.Sort, k.Reverse, k.SortBy},
 		k.ActionHelp(),
 		k.NavHelp(),
 	}

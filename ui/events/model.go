@@ -54,7 +54,7 @@ func New(c *common.Common) *Model {
 		return func(r *evRow, _ table.Cell) string { return f(r.ev) }
 	}
 	cols := []table.Column[*evRow]{
-		colTime:   {Title: "TIME", Width: 15, Cell: text(func(ev *watch.Event) string { return ev.Time.Local().Format("Jan 02 15:04:05") })},
+		colTime:   {Title: "TIME", Width: 15, Cell: text(eventTime)},
 		colKind:   {Title: "KIND", Width: 10, Cell: text(func(ev *watch.Event) string { return string(ev.Kind) })},
 		colID:     {Title: "ID", Width: 16, Cell: text(func(ev *watch.Event) string { return sanitize.OneLine(format.ShortID(ev.ID)) })},
 		colDetail: {Title: "DETAIL", Cell: text(func(ev *watch.Event) string { return format.EventDetail(*ev) })},
@@ -67,7 +67,11 @@ func New(c *common.Common) *Model {
 		h.Write([]byte(r.ev.Ref()))
 		return h.Sum64() ^ uint64(r.ev.Time.UnixNano())
 	}
-	m.table.Fields = func(r *evRow) []string { return []string{string(r.ev.Kind), r.ev.ID, format.EventDetail(*r.ev)} }
+	// The filter meets what the rows show, and the container's name,
+	// as the list's does.
+	m.table.Fields = func(r *evRow) []string {
+		return []string{eventTime(r.ev), string(r.ev.Kind), r.ev.ID, c.Store.Label(r.ev.Ref()), format.EventDetail(*r.ev)}
+	}
 	m.table.Layout = func(w int) []table.Spec {
 		specs := []table.Spec{{Col: colTime, Width: 15}, {Col: colKind, Width: 10}}
 		if m.id == "" {
@@ -76,9 +80,12 @@ func New(c *common.Common) *Model {
 		return table.Flex(cols, append(specs, table.Spec{Col: colDetail}), w)
 	}
 	m.table.RowPaint = func(r *evRow) common.Paint { return kindPaint(c.Styles, r.ev.Kind) }
-	m.table.Filter.SetPlaceholder("regexp over kind, id, detail")
+	m.table.Filter.SetPlaceholder("regexp over time, kind, id, name, detail")
 	return m
 }
+
+// eventTime is an event's time as the timeline shows it.
+func eventTime(ev *watch.Event) string { return ev.Time.Local().Format("Jan 02 15:04:05") }
 
 // Open shows the events of id, or of every container when id is "".
 func (m *Model) Open(id string) tea.Cmd {
@@ -135,7 +142,8 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 }
 
 // updateKey opens the selected event, or gives the key to the table
-// (which filters and moves): at the newest event it follows again.
+// (which filters and moves): at the newest event it follows again, and
+// a filter typed while following follows the newest event it shows.
 func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 	r, ok := m.table.Selected()
 	if !m.table.Capturing() && key.Matches(msg, m.c.Keys.Open) && ok {
@@ -144,8 +152,14 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	m.table.SetHeight(m.bodyHeight())
+	typing := m.table.Capturing()
 	handled, cmd := m.table.Update(msg)
-	if handled {
+	switch {
+	case !handled:
+	case typing || m.table.Capturing():
+		// Filtering keeps following: the newest event that passes.
+		m.followNewest()
+	default:
 		m.follow = m.table.Cursor() >= len(m.table.Shown())-1
 	}
 	return cmd

@@ -1,8 +1,11 @@
 package table
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
+	"regexp/syntax"
+	"strings"
 
 	"berth/ui/common"
 	"berth/ui/sanitize"
@@ -47,6 +50,20 @@ func (f *Filter) Summary(shown int) string {
 // compile is src as a filter: case-insensitive.
 func compile(src string) (*regexp.Regexp, error) { return regexp.Compile("(?i)" + src) }
 
+// badRegexp says what is wrong with a filter that does not compile, in
+// the terms it was typed in (not with the case-folding flag compile adds).
+func badRegexp(err error) string {
+	var se *syntax.Error
+	if !errors.As(err, &se) {
+		return err.Error()
+	}
+	msg := se.Code.String()
+	if e := strings.TrimPrefix(se.Expr, "(?i)"); e != "" {
+		msg += ": `" + e + "`"
+	}
+	return msg
+}
+
 func (f *Filter) open() tea.Cmd {
 	f.prompting = true
 	f.before, f.beforeSrc = f.re, f.src
@@ -70,7 +87,7 @@ func (f *Filter) submit() (*regexp.Regexp, string, bool) {
 	}
 	re, err := compile(src)
 	if err != nil {
-		f.err = "bad regexp: " + sanitize.OneLine(err.Error())
+		f.err = "bad regexp: " + sanitize.OneLine(badRegexp(err))
 		return nil, "", false
 	}
 	f.close()

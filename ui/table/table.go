@@ -95,6 +95,10 @@ type Model[R any] struct {
 	desc    bool
 
 	Filter Filter
+	// before is the row selected when the filter prompt opened: esc
+	// puts it back with the filter, so what is typed and taken back
+	// never moves the selection an action would then apply to.
+	before string
 
 	cache cache
 }
@@ -249,6 +253,10 @@ func (m *Model[R]) Update(msg tea.KeyMsg) (bool, tea.Cmd) {
 		return true, m.updatePrompt(msg)
 	}
 	if key.Matches(msg, m.keys.Filter) {
+		m.before = ""
+		if r, ok := m.Selected(); ok {
+			m.before = m.ID(r)
+		}
 		return true, m.Filter.open()
 	}
 	if m.cursor.Nav(msg, m.keys, len(m.shown), m.height) {
@@ -272,12 +280,16 @@ func (m *Model[R]) updatePrompt(msg tea.KeyMsg) tea.Cmd {
 	return cmd
 }
 
-// Back closes the filter prompt (putting back the filter it opened on),
-// or else clears the filter; it reports whether there was either.
+// Back closes the filter prompt (putting back the filter it opened on,
+// and the row then selected), or else clears the filter; it reports
+// whether there was either.
 func (m *Model[R]) Back() bool {
 	switch {
 	case m.Filter.prompting:
 		m.setFilter(m.Filter.cancel())
+		if m.before != "" {
+			m.Select(m.before)
+		}
 		return true
 	case m.Filter.re != nil:
 		m.setFilter(nil, "")
@@ -387,7 +399,7 @@ func (m *Model[R]) columns(specs []Spec) []common.Column {
 		c := m.Columns[s.Col]
 		out[i] = common.Column{Title: c.Title, Width: s.Width, Right: c.Right}
 		if s.Col == m.sortCol && c.Less != nil {
-			out[i].Title += map[bool]string{false: "▲", true: "▼"}[m.desc]
+			out[i].Title += common.Arrow(m.desc)
 		}
 	}
 	return out

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -216,7 +217,7 @@ var keyNames = map[tea.KeyType]string{
 	tea.KeyEnter: "enter", tea.KeyEsc: "esc", tea.KeyTab: "tab", tea.KeyShiftTab: "shift+tab",
 	tea.KeyUp: "up", tea.KeyDown: "down", tea.KeyLeft: "left", tea.KeyRight: "right",
 	tea.KeyPgUp: "pgup", tea.KeyPgDown: "pgdown", tea.KeyHome: "home", tea.KeyEnd: "end",
-	tea.KeyCtrlC: "ctrl+c", tea.KeyBackspace: "backspace",
+	tea.KeyCtrlC: "ctrl+c", tea.KeyBackspace: "backspace", tea.KeyF6: "f6",
 }
 
 // Page is a page with a back key of its own (a filter to clear).
@@ -251,5 +252,35 @@ func EveryWidth(c *common.Common, p Page, typed string) {
 		p.Update(Key("enter"))
 		_ = p.View()
 		p.Back()
+	}
+}
+
+// BadFilter types a regexp that does not compile into p's filter prompt
+// and presses enter: the prompt must stay open saying why, the rows stay
+// as they were, and esc must close it. Every table meets it the same way.
+func BadFilter(t testing.TB, p Page) {
+	t.Helper()
+	before := Strip(p.View())
+	Filter(p, "a(", true, false)
+	v := Strip(p.View())
+	if !p.Capturing() || !strings.Contains(v, "bad regexp: missing closing ): `a(`") {
+		t.Errorf("a bad regexp: capturing %v, view:\n%s", p.Capturing(), v)
+	}
+	if p.Back(); p.Capturing() || Strip(p.View()) != before {
+		t.Errorf("esc after a bad regexp did not put the view back:\n%s\nwant:\n%s", Strip(p.View()), before)
+	}
+}
+
+// PromptShown opens p's filter prompt on a page with no rows and types
+// into it: the prompt must show what is typed (keys are never taken
+// unseen), and esc must close it.
+func PromptShown(t testing.TB, p Page) {
+	t.Helper()
+	Filter(p, "zq", false, false)
+	if v := Strip(p.View()); !p.Capturing() || !strings.Contains(v, "/zq") {
+		t.Errorf("the prompt does not show what is typed (capturing %v):\n%s", p.Capturing(), v)
+	}
+	if p.Back(); p.Capturing() {
+		t.Error("esc left the prompt open")
 	}
 }
