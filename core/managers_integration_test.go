@@ -3,6 +3,7 @@ package core_test
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +58,7 @@ func assertListed(t *testing.T, m *core.Manager, id, root string) core.Container
 			if _, err := os.Stat(fmt.Sprintf("/proc/%d", c.Pid)); err != nil {
 				t.Fatalf("%s listed with pid %d: %v", id, c.Pid, err)
 			}
+			t.Logf("listed: %s pid %d bundle %s", c.ID, c.Pid, c.Bundle)
 			return c
 		}
 		if time.Now().After(deadline) {
@@ -83,6 +85,17 @@ func assertGone(t *testing.T, m *core.Manager, id string) {
 	}
 }
 
+// wantFile fails t unless path is want (when given) and exists.
+func wantFile(t *testing.T, path, want string) {
+	t.Helper()
+	if want != "" && path != want {
+		t.Fatalf("path %q, want %q", path, want)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestDockerContainersListed(t *testing.T) {
 	dk := coretest.StartDockerd(t)
 	m := openDefault(t)
@@ -90,7 +103,11 @@ func TestDockerContainersListed(t *testing.T) {
 	if len(id) != 64 {
 		t.Fatalf("docker run printed %q, not a container id", id)
 	}
-	assertListed(t, m, id, dk.RuntimeRoot)
+	c := assertListed(t, m, id, dk.RuntimeRoot)
+	// What a later reader of docker's records starts from (see coretest).
+	wantFile(t, c.Bundle, "/run/docker/containerd/daemon/io.containerd.runtime.v2.task/moby/"+id)
+	wantFile(t, filepath.Join(dk.DataRoot, "containers", id, "config.v2.json"), "")
+	wantFile(t, filepath.Join(dk.DataRoot, "containers", id, id+"-json.log"), "")
 	if _, err := dk.Run("stop", "-t", "1", id); err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +119,8 @@ func TestContainerdContainersListed(t *testing.T) {
 	m := openDefault(t)
 	id := "chatty-" + coretest.RandomID()
 	cd.RunDetached(t, id, chatty...)
-	assertListed(t, m, id, cd.RuntimeRoot)
+	c := assertListed(t, m, id, cd.RuntimeRoot)
+	wantFile(t, c.Bundle, filepath.Join(cd.State, "io.containerd.runtime.v2.task", cd.Namespace, id))
 	if _, err := cd.Run("task", "kill", "-s", "SIGKILL", id); err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +137,9 @@ func TestPodmanContainersListed(t *testing.T) {
 	if len(id) != 64 {
 		t.Fatalf("podman run printed %q, not a container id", id)
 	}
-	assertListed(t, m, id, p.RuntimeRoot)
+	c := assertListed(t, m, id, p.RuntimeRoot)
+	wantFile(t, c.Bundle, filepath.Join(p.Root, "overlay-containers", id, "userdata"))
+	wantFile(t, filepath.Join(c.Bundle, "ctr.log"), "")
 	if _, err := p.Run("stop", "-t", "1", id); err != nil {
 		t.Fatal(err)
 	}
