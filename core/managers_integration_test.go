@@ -121,13 +121,20 @@ func TestContainerdContainersListed(t *testing.T) {
 	cd.RunDetached(t, id, chatty...)
 	c := assertListed(t, m, id, cd.RuntimeRoot)
 	wantFile(t, c.Bundle, filepath.Join(cd.State, "io.containerd.runtime.v2.task", cd.Namespace, id))
+	// The first line can come after the container is listed.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		b, err := os.ReadFile(cd.LogPath(id))
+		if err == nil && strings.Contains(string(b), "line 0\n") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ctr's log %s after 10 s: %q %v", cd.LogPath(id), b, err)
+		}
+	}
 	if _, err := cd.Run("task", "kill", "-s", "SIGKILL", id); err != nil {
 		t.Fatal(err)
 	}
 	assertGone(t, m, id)
-	if b, err := os.ReadFile(cd.LogPath(id)); err != nil || !strings.Contains(string(b), "line 0\n") {
-		t.Fatalf("ctr's log %s: %q %v", cd.LogPath(id), b, err)
-	}
 }
 
 func TestPodmanContainersListed(t *testing.T) {
