@@ -10,8 +10,9 @@ all: build
 build:
 	$(GO) build -trimpath -o $(BIN) .
 
-# Installs busybox-static, iptables, tmux, libseccomp-dev, pkg-config, runc at
-# go.mod's version and CRIU 4.x; quick when everything is present.
+# Installs busybox-static, iptables, tmux, libseccomp-dev, pkg-config, docker.io,
+# containerd and podman (their daemons not started), runc at go.mod's version
+# and CRIU 4.x; quick when everything is present.
 deps:
 	bash scripts/deps.sh
 

@@ -3,7 +3,12 @@
 #
 #   * Debian packages (installed only when missing; `apt-get update` runs
 #     only if something has to be installed): busybox-static, iptables, tmux,
-#     libseccomp-dev, pkg-config, gcc, libc6-dev
+#     libseccomp-dev, pkg-config, gcc, libc6-dev, and the container managers
+#     the integration tests start privately: docker.io, containerd, podman.
+#     Installing those must not start their daemons: while installing, a
+#     policy-rc.d that answers 101 ("not allowed") keeps invoke-rc.d from
+#     starting them; it is removed afterwards, and only when this script put
+#     it there (nothing on a machine without an init system starts them)
 #   * runc built with seccomp support into /usr/local/bin, at the version the
 #     project's go.mod requires for github.com/opencontainers/runc (default
 #     v1.5.3 when go.mod does not name it); skipped when /usr/local/bin/runc
@@ -17,7 +22,8 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(cd "$SCRIPT_DIR/.." && pwd)
 DEFAULT_RUNC_VERSION=v1.5.3
 RUNC_BIN=/usr/local/bin/runc
-APT_PKGS=(busybox-static iptables tmux libseccomp-dev pkg-config gcc libc6-dev)
+APT_PKGS=(busybox-static iptables tmux libseccomp-dev pkg-config gcc libc6-dev docker.io containerd podman)
+POLICY_RC=/usr/sbin/policy-rc.d
 
 log() { printf '[deps] %s\n' "$*"; }
 die() {
@@ -38,8 +44,21 @@ done
 if ((${#missing[@]})); then
 	log "installing missing packages: ${missing[*]}"
 	apt-get update -q || die "apt-get update failed"
+	made_policy=""
+	if [[ ! -e $POLICY_RC ]]; then
+		# docker.io and containerd start their services when installed
+		# on a machine with an init system; the tests start their own.
+		printf '#!/bin/sh\n# deps.sh: no service starts while it installs packages\nexit 101\n' >"$POLICY_RC"
+		chmod 755 "$POLICY_RC"
+		made_policy=1
+		trap 'rm -f "$POLICY_RC"' EXIT
+	fi
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" ||
 		die "apt-get install ${missing[*]} failed"
+	if [[ -n $made_policy ]]; then
+		rm -f "$POLICY_RC"
+		trap - EXIT
+	fi
 else
 	log "apt packages present: ${APT_PKGS[*]}"
 fi
