@@ -186,17 +186,20 @@ func updateFlags(r Resources) ([]string, error) {
 	return args, nil
 }
 
-// podmanStore is the global arguments that point podman at the store of
-// a container kept outside its default one: the graph root from the
-// bundle (<graph-root>/<driver>-containers/<id>/userdata), the run root
-// from conmon's pid file argument, conmon being the init's parent.
+// podmanStore is the global arguments that point podman at the store and
+// runtime of a container, as the container's conmon (the init's parent)
+// was given them: the graph root from the bundle
+// (<graph-root>/<driver>-containers/<id>/userdata), the run root from the
+// pid file (<run-root>/<driver>-containers/<id>/userdata/pidfile), the
+// tmp dir from the exit dir (<tmpdir>/exits: a podman pointed at another
+// tmp dir would take the host for rebooted and reset its containers), the
+// runtime from -r. Defaults are left to podman.
 func podmanStore(c Container) []string {
 	containers := filepath.Dir(filepath.Dir(c.Bundle))
 	driver, ok := strings.CutSuffix(filepath.Base(containers), "-containers")
 	if !ok || c.Pid <= 0 {
 		return nil
 	}
-	graph := filepath.Dir(containers)
 	st, err := procfs.ReadStat(c.Pid)
 	if err != nil {
 		return nil
@@ -205,16 +208,22 @@ func podmanStore(c Container) []string {
 	if err != nil {
 		return nil
 	}
+	conmon := map[string]string{}
 	args := bytes.Split(bytes.TrimRight(cmdline, "\x00"), []byte{0})
-	var run string
 	for i := 0; i+1 < len(args); i++ {
-		if string(args[i]) == "-p" || string(args[i]) == "--container-pidfile" {
-			// <run-root>/<driver>-containers/<id>/userdata/pidfile
-			run = filepath.Dir(filepath.Dir(filepath.Dir(filepath.Dir(string(args[i+1])))))
-		}
+		conmon[string(args[i])] = string(args[i+1])
 	}
-	if run == "" || graph == "/var/lib/containers/storage" && run == "/run/containers/storage" {
-		return nil
+	var out []string
+	if r := conmon["-r"]; r != "" {
+		out = append(out, "--runtime", r)
 	}
-	return []string{"--root", graph, "--runroot", run, "--storage-driver", driver}
+	graph := filepath.Dir(containers)
+	run := filepath.Dir(filepath.Dir(filepath.Dir(filepath.Dir(conmon["-p"]))))
+	if conmon["-p"] != "" && !(graph == "/var/lib/containers/storage" && run == "/run/containers/storage") {
+		out = append(out, "--root", graph, "--runroot", run, "--storage-driver", driver)
+	}
+	if exits := conmon["--exit-dir"]; exits != "" && filepath.Dir(exits) != "/run/libpod" {
+		out = append(out, "--tmpdir", filepath.Dir(exits))
+	}
+	return out
 }
