@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -265,5 +266,40 @@ func assertStoppedAsBefore(t *testing.T, e *coretest.Env, before core.Container)
 	}
 	if _, err := os.Stat(filepath.Join(e.StateDir, before.ID, "init", "runtime.log")); err != nil {
 		t.Fatalf("the runtime's log: %v", err)
+	}
+}
+
+// Two starts at once (two berths): the container's lock lets one start
+// it; the other finds it running.
+func TestStartTwiceAtOnce(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, nil)
+	m := e.M
+	e.Run("race", loop, nil)
+	if err := m.Kill(ctx, "race", unix.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	e.WaitStatus("race", core.StatusStopped, 10*time.Second)
+	other, err := core.Open(ctx, e.Opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 2)
+	for _, mm := range []*core.Manager{m, other} {
+		go func() {
+			_, err := mm.Start(ctx, "race")
+			errs <- err
+		}()
+	}
+	var failed []error
+	for range 2 {
+		if err := <-errs; err != nil {
+			failed = append(failed, err)
+		}
+	}
+	if len(failed) != 1 || !errors.Is(failed[0], core.ErrInvalid) && !errors.Is(failed[0], core.ErrBusy) {
+		t.Fatalf("two starts at once failed with %v, want one refused", failed)
+	}
+	if got := strings.Join(kinds(m, "race"), " "); got != "create start exit start" {
+		t.Fatalf("history %q", got)
 	}
 }
