@@ -48,6 +48,9 @@ type Container struct {
 	Name    string    `json:"name,omitempty"`
 	Image   string    `json:"image,omitempty"`
 	Created time.Time `json:"created"`
+	// Started is when `berth start` (or restart) last started a stopped
+	// container again; zero when it runs from its first start.
+	Started time.Time `json:"started,omitzero"`
 	// ExitStatus is nil until the container has stopped and its status is
 	// known.
 	ExitStatus *int              `json:"exitStatus"`
@@ -77,6 +80,15 @@ type IDMap struct {
 	Size        int64 `json:"size"`
 }
 
+// LastStart is when the container's current (or last) run began: its
+// Started time once it was started again, else its creation.
+func (c Container) LastStart() time.Time {
+	if c.Started.After(c.Created) {
+		return c.Started
+	}
+	return c.Created
+}
+
 // Running reports whether the container has a live init (running or paused).
 func (c Container) Running() bool { return c.Status == StatusRunning || c.Status == StatusPaused }
 
@@ -100,6 +112,7 @@ func (m *Manager) managed(id string) (Container, bool) {
 		return c, true
 	}
 	c.Bundle, c.Runtime, c.RuntimeRoot, c.Created, c.Labels = rec.Bundle, rec.Runtime, rec.RuntimeRoot, rec.Created, rec.Labels
+	c.Started = rec.Started
 
 	ps := readProc(m.procDir(id, proto.ProcInit))
 	if ps.exit == nil && ps.exitErr == nil && ps.shimErr == nil && !ps.shim.Alive() {
@@ -115,7 +128,7 @@ func (m *Manager) managed(id string) (Container, bool) {
 		applyExit(&c, ps.exit)
 		return c, true
 	case errors.Is(ps.shimErr, os.ErrNotExist):
-		if time.Since(rec.Created) < m.launchWait() {
+		if time.Since(c.LastStart()) < m.launchWait() {
 			c.Status = StatusCreated
 		} else {
 			c.Reason = "start never completed (berth was killed while starting it); remove it with berth rm"

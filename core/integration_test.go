@@ -765,6 +765,17 @@ func TestExternalContainers(t *testing.T) {
 		t.Fatalf("stats of external: %+v %v", st, err)
 	}
 	coretest.ErrIs(t, e.M.Delete(ctx, "ext", true), core.ErrUnmanaged)
+	// Starting it is its manager's business, said up front.
+	_, err = e.M.Start(ctx, "ext")
+	coretest.ErrIs(t, err, core.ErrUnmanaged)
+	if !strings.Contains(err.Error(), "runc --root "+root+" run ext") {
+		t.Fatalf("start of external: %v", err)
+	}
+	_, err = e.M.Restart(ctx, cs[0].Ref(), time.Second)
+	coretest.ErrIs(t, err, core.ErrUnmanaged)
+	if got, _ := e.M.Get(ctx, "ext"); got.Status != core.StatusRunning {
+		t.Fatalf("a refused restart left the external container %s", got.Status)
+	}
 	err = e.M.Logs(ctx, "ext", core.LogOptions{}, func(core.LogLine) error { return nil })
 	coretest.ErrIs(t, err, core.ErrUnmanaged)
 	// Its id is not berth's to take: a berth container of that id would

@@ -77,14 +77,17 @@ type Manager struct {
 
 // Record is container.json: what berth knows about a container it started.
 type Record struct {
-	ID            string            `json:"id"`
-	Bundle        string            `json:"bundle"`
-	RuntimeBundle string            `json:"runtimeBundle"`
-	Runtime       string            `json:"runtime"`
-	RuntimeRoot   string            `json:"runtimeRoot"`
-	RuntimeArgs   []string          `json:"runtimeArgs,omitempty"`
-	Created       time.Time         `json:"created"`
-	Labels        map[string]string `json:"labels,omitempty"`
+	ID            string    `json:"id"`
+	Bundle        string    `json:"bundle"`
+	RuntimeBundle string    `json:"runtimeBundle"`
+	Runtime       string    `json:"runtime"`
+	RuntimeRoot   string    `json:"runtimeRoot"`
+	RuntimeArgs   []string  `json:"runtimeArgs,omitempty"`
+	Created       time.Time `json:"created"`
+	// Started is when Start last started it again; zero until then
+	// (docker's StartedAt beside Created, which stays the first creation).
+	Started time.Time         `json:"started,omitzero"`
+	Labels  map[string]string `json:"labels,omitempty"`
 	// RestoredFrom names the checkpoint a container was restored from.
 	RestoredFrom string `json:"restoredFrom,omitempty"`
 }

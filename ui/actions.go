@@ -82,6 +82,10 @@ func (m *Model) onAction(a common.ActionMsg) tea.Cmd {
 		return m.signalMenu(a, fmt.Sprintf("signal %s", m.names(a.IDs)))
 	case common.ActSignalProcess:
 		return m.signalMenu(a, fmt.Sprintf("signal %s in %s", processName(a), m.names(a.IDs)))
+	case common.ActStart:
+		return m.start(a)
+	case common.ActRestart:
+		return m.confirmRestart(a)
 	case common.ActDelete:
 		return m.confirmDelete(a)
 	case common.ActExec:
@@ -143,6 +147,57 @@ func (m *Model) run(a common.ActionMsg, done string, fn func(ctx context.Context
 		}
 		return msg
 	}
+}
+
+// start starts the stopped ones of a's containers; a container that runs
+// (or is paused, or being created) is said to run, in the footer.
+func (m *Model) start(a common.ActionMsg) tea.Cmd {
+	var stopped, live []string
+	for _, id := range a.IDs {
+		if c, ok := m.c.Store.Get(id); ok && (c.Running() || c.Status == core.StatusCreated) {
+			live = append(live, id)
+		} else {
+			stopped = append(stopped, id)
+		}
+	}
+	if len(stopped) == 0 {
+		m.say(common.StatusMsg{Text: fmt.Sprintf("%s: already running (%s restarts)", m.names(live), m.c.Keys.Restart.Help().Key), Level: common.LevelError})
+		return nil
+	}
+	a.IDs = stopped
+	return m.run(a, "started "+m.names(stopped), func(ctx context.Context, cr common.Core, id string) error {
+		_, err := cr.Start(ctx, id)
+		return err
+	})
+}
+
+// confirmRestart asks before a restart stops a running container; one
+// that has stopped is started at once.
+func (m *Model) confirmRestart(a common.ActionMsg) tea.Cmd {
+	live := 0
+	for _, id := range a.IDs {
+		if c, ok := m.c.Store.Get(id); ok && c.Running() {
+			live++
+		}
+	}
+	restart := m.run(a, "restarted "+m.names(a.IDs), func(ctx context.Context, cr common.Core, id string) error {
+		_, err := cr.Restart(ctx, id, core.DefaultStopTimeout)
+		return err
+	})
+	if live == 0 {
+		return restart
+	}
+	body := fmt.Sprintf("It is stopped (SIGTERM, SIGKILL after %v) and started again; its logs and checkpoints stay.", core.DefaultStopTimeout)
+	if len(a.IDs) > 1 {
+		body = fmt.Sprintf("%d of them run: they are stopped (SIGTERM, SIGKILL after %v) and started again; logs and checkpoints stay.", live, core.DefaultStopTimeout)
+	}
+	m.modal = &confirm{
+		title:    fmt.Sprintf("Restart %s?", m.names(a.IDs)),
+		body:     body,
+		yesLabel: "Restart",
+		yes:      restart,
+	}
+	return nil
 }
 
 func (m *Model) confirmDelete(a common.ActionMsg) tea.Cmd {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -131,6 +132,16 @@ func TestActions(t *testing.T) {
 		{"bulk pause and resume", []string{" ", "down", "down", " ", "p"}, "resume demo-sleep"},
 		{"a mark hidden by the filter is not acted on", []string{" ", "/", "l", "o", "g", "enter", "d", "y"}, ""},
 		{"paused takes SIGKILL only", []string{"down", "down", "down", "k", "1", "y"}, "kill demo-sleep 9"},
+		{"start a stopped one", []string{"G", "a"}, "start web-old"},
+		{"start of a running one is refused", []string{"a"}, ""},
+		{"bulk start starts the stopped ones", []string{" ", "G", " ", "a"}, "start web-old"},
+		{"palette start", []string{"G", ":", "s", "t", "a", "r", "t", "enter"}, "start web-old"},
+		{"restart defaults to cancel", []string{"R", "enter"}, ""},
+		{"restart confirmed", []string{"R", "y"}, "restart demo-cpu 10s"},
+		{"restart of a paused one", []string{"down", "down", "down", "R", "y"}, "restart demo-sleep 10s"},
+		{"restart of a stopped one starts it at once", []string{"G", "R"}, "restart web-old 10s"},
+		{"restart from the container view", []string{"enter", "R", "y"}, "restart demo-cpu 10s"},
+		{"palette restart", []string{":", "r", "e", "s", "t", "a", "r", "t", "enter", "y"}, "restart demo-cpu 10s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -356,5 +367,37 @@ func TestStartNotices(t *testing.T) {
 	feed(m, m.Init())
 	if v := uitest.Strip(m.View()); !strings.Contains(v, "external root /run/typo does not exist") {
 		t.Fatalf("the notice is not shown:\n%s", v)
+	}
+}
+
+// Start of a container that runs says so in the footer, naming the
+// restart key; a restart names what it stops before it does.
+func TestStartRestartPrompts(t *testing.T) {
+	m, f := app(t, 120, 40, "dark", false)
+	press(m, "a")
+	if v := uitest.Strip(m.View()); !strings.Contains(v, "demo-cpu: already running (R restarts)") {
+		t.Fatalf("start of a running container:\n%s", v)
+	}
+	press(m, "R")
+	if v := uitest.Strip(m.View()); !strings.Contains(v, "Restart demo-cpu?") || !strings.Contains(v, "SIGKILL after 10s") {
+		t.Fatalf("restart prompt:\n%s", v)
+	}
+	press(m, "y")
+	if v := uitest.Strip(m.View()); !strings.Contains(v, "restarted demo-cpu") {
+		t.Fatalf("after the restart:\n%s", v)
+	}
+	press(m, "G", "a")
+	if v := uitest.Strip(m.View()); !strings.Contains(v, "started web-old") {
+		t.Fatalf("after the start:\n%s", v)
+	}
+	if len(f.Calls) != 2 || f.Calls[0] != "restart demo-cpu 10s" || f.Calls[1] != "start web-old" {
+		t.Fatalf("calls %v", f.Calls)
+	}
+	// A start that fails says why in the footer.
+	m, f = app(t, 120, 40, "dark", false)
+	f.Fail["Start"] = errors.New("web-old: bundle: no such file")
+	press(m, "G", "a")
+	if v := uitest.Strip(m.View()); !strings.Contains(v, "web-old: bundle: no such file") {
+		t.Fatalf("a failed start:\n%s", v)
 	}
 }

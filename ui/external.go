@@ -12,10 +12,13 @@ import (
 )
 
 // managedOnly are the actions only berth's own containers take: another
-// manager removes its containers itself, so a delete is refused before
-// anything is asked rather than after a confirmation.
+// manager removes and starts its containers itself, so a delete, start or
+// restart is refused before anything is asked rather than after a
+// confirmation.
 var managedOnly = map[common.Action]string{
-	common.ActDelete: "delete",
+	common.ActDelete:  "delete",
+	common.ActStart:   "start",
+	common.ActRestart: "restart",
 }
 
 // refuseExternal reports (in the footer) that a names an external
@@ -30,7 +33,7 @@ func (m *Model) refuseExternal(a common.ActionMsg) bool {
 		if !ok || c.Managed {
 			continue
 		}
-		text := externalReason(c, verb)
+		text := externalReason(c, a.Action, verb)
 		if len(a.IDs) > 1 {
 			text += " (unmark it to act on the others)"
 		}
@@ -40,12 +43,16 @@ func (m *Model) refuseExternal(a common.ActionMsg) bool {
 	return false
 }
 
-// externalReason says why verb cannot be done to external container c,
-// and who can.
-func externalReason(c core.Container, verb string) string {
+// externalReason says why action (verb) cannot be done to external
+// container c, and who can.
+func externalReason(c core.Container, action common.Action, verb string) string {
 	owner := sanitize.OneLine(c.Owner)
 	id := sanitize.OneLine(c.ID)
-	return fmt.Sprintf("%s is %s's, not berth's: %s it with %s", id, owner, verb, sanitize.OneLine(core.RemoveCommand(c)))
+	command := core.RemoveCommand(c)
+	if action == common.ActStart || action == common.ActRestart {
+		command = core.StartCommand(c, action == common.ActRestart)
+	}
+	return fmt.Sprintf("%s is %s's, not berth's: %s it with %s", id, owner, verb, sanitize.OneLine(command))
 }
 
 // anyExternal reports whether any of ids is an external container.

@@ -21,6 +21,14 @@ func TestExternalContainer(t *testing.T) {
 	if v := uitest.Strip(m.View()); m.modal != nil || !strings.Contains(v, "ext-redis is docker's, not berth's: delete it with docker rm ext-redis") {
 		t.Fatalf("d on an external container is not refused up front:\n%s", v)
 	}
+	press(m, "a")
+	if v := uitest.Strip(m.View()); m.modal != nil || !strings.Contains(v, "ext-redis is docker's, not berth's: start it with docker start ext-redis") {
+		t.Fatalf("a on an external container is not refused up front:\n%s", v)
+	}
+	press(m, "R")
+	if v := uitest.Strip(m.View()); m.modal != nil || !strings.Contains(v, "ext-redis is docker's, not berth's: restart it with docker restart ext-redis") {
+		t.Fatalf("R on an external container is not refused up front:\n%s", v)
+	}
 	press(m, "c")
 	if v := uitest.Strip(m.View()); m.modal == nil || !strings.Contains(v, "Checkpoint cache (docker)") {
 		t.Fatalf("c on an external container does not open the checkpoint form:\n%s", v)
@@ -30,7 +38,7 @@ func TestExternalContainer(t *testing.T) {
 	for _, it := range m.modal.(*menu).items {
 		labels[it.label] = true
 	}
-	if labels["delete"] || !labels["checkpoint"] {
+	if labels["delete"] || labels["start"] || labels["restart (stop, then start)"] || !labels["checkpoint"] {
 		t.Errorf("the palette offers %v", labels)
 	}
 	press(m, "esc", "enter")

@@ -48,7 +48,8 @@ func (m *Model) palette() modal {
 			b     key.Binding
 			act   common.Action
 		}{
-			{"pause / resume", k.Pause, common.ActPause}, {"kill (choose a signal)", k.Kill, common.ActKill},
+			{"pause / resume", k.Pause, common.ActPause}, {"start", k.Start, common.ActStart},
+			{"restart (stop, then start)", k.Restart, common.ActRestart}, {"kill (choose a signal)", k.Kill, common.ActKill},
 			{"delete", k.Delete, common.ActDelete}, {"exec a shell", k.Exec, common.ActExec},
 			{"update limits", k.Update, common.ActUpdate}, {"checkpoint", k.Checkpoint, common.ActCheckpoint},
 			{"restore a checkpoint", k.Restore, common.ActRestore},

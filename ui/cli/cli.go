@@ -194,7 +194,7 @@ func newRoot(g *globals, tf *tuiFlags) *cobra.Command {
 	pf.BoolVar(&g.json, "json", false, "print JSON")
 	root.AddCommand(
 		newRunCmd(g), newPsCmd(g), newTopCmd(g), newStatsCmd(g), newLogsCmd(g),
-		newExecCmd(g), newPauseCmd(g), newResumeCmd(g), newKillCmd(g), newRmCmd(g),
+		newExecCmd(g), newStartCmd(g), newRestartCmd(g), newPauseCmd(g), newResumeCmd(g), newKillCmd(g), newRmCmd(g),
 		newUpdateCmd(g), newEventsCmd(g), newCheckpointCmd(g), newRestoreCmd(g),
 		newDoctorCmd(g), newDemoCmd(g, tf),
 	)

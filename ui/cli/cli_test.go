@@ -97,6 +97,11 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"pause", "ghost"}, 1, "ghost: no such container"},
 		{[]string{"rm", "ghost"}, 1, "ghost: no such container"},
 		{[]string{"logs", "-n", "-5", "x"}, 2, "-n -5: give a number of lines, 0 or more"},
+		{[]string{"start"}, 2, "requires at least 1 arg"},
+		{[]string{"start", "ghost"}, 1, "ghost: no such container"},
+		{[]string{"restart", "-t", "-1", "x"}, 2, "-t -1: the timeout is 0 or more seconds"},
+		{[]string{"restart", "-t", "soon", "x"}, 2, `invalid argument "soon"`},
+		{[]string{"restart", "ghost"}, 1, "ghost: no such container"},
 	} {
 		_, errs, code := c.run(tc.args...)
 		if code != tc.code || !strings.Contains(errs, tc.want) {
@@ -534,5 +539,49 @@ func TestMissingExternalRoot(t *testing.T) {
 	}
 	if _, errs, _ := c.run("ps"); strings.Contains(errs, "does not exist") {
 		t.Fatalf("no root given, yet: %q", errs)
+	}
+}
+
+// start brings stopped containers back under their ids, their logs
+// continued; restart stops and starts; both print the ids they did.
+func TestStartRestart(t *testing.T) {
+	c := newCLI(t)
+	once := c.env.Bundle([]string{"sh", "-c", "echo hi"}, nil)
+	up := c.env.Bundle([]string{"sh", "-c", "trap 'exit 0' TERM; echo up; while :; do sleep 0.1; done"}, nil)
+	c.must("run", "-d", "-b", once, "once")
+	c.must("run", "-d", "-b", up, "up")
+	c.env.WaitStatus("once", "stopped", 10*time.Second)
+	created := c.ps()["once"]["created"]
+
+	out, errs, code := c.run("start", "once", "up")
+	if code != 1 || out != "once\n" || strings.TrimSpace(errs) != "berth: up: already running" {
+		t.Fatalf("start once up: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	c.env.WaitStatus("once", "stopped", 10*time.Second)
+	if got := c.must("logs", "once"); got != "hi\nhi\n" {
+		t.Fatalf("logs after start: %q", got)
+	}
+	ps := c.ps()["once"]
+	if ps["created"] != created || ps["started"] == nil {
+		t.Fatalf("ps after start: %v (created first %v)", ps, created)
+	}
+
+	var ids []string
+	if err := json.Unmarshal([]byte(c.must("restart", "-t", "5", "--json", "up")), &ids); err != nil || len(ids) != 1 || ids[0] != "up" {
+		t.Fatalf("restart --json: %v %v", ids, err)
+	}
+	if ps := c.ps()["up"]; ps["status"] != "running" || ps["started"] == nil {
+		t.Fatalf("ps after restart: %v", ps)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Count(c.must("logs", "up"), "up") < 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := c.must("logs", "up"); got != "up\nup\n" {
+		t.Fatalf("logs after restart: %q", got)
+	}
+	// restart of a stopped one starts it.
+	if out := c.must("restart", "once"); out != "once\n" {
+		t.Fatalf("restart of a stopped container printed %q", out)
 	}
 }

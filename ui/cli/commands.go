@@ -583,6 +583,47 @@ func newResumeCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
+func newStartCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "start ID...",
+		Short: "Start stopped containers again, keeping their id, logs, checkpoints and history",
+		Long: "Start berth containers that have stopped again from their runtime bundle (the spec\n" +
+			"they were created with and the limits updated since), under a new shim. Their\n" +
+			"output log continues. Another manager's containers are its to start.",
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return eachID(g, cmd, args, "", false, func(m *core.Manager, ctx context.Context, id string) error {
+				_, err := m.Start(ctx, id)
+				return err
+			})
+		},
+	}
+}
+
+func newRestartCmd(g *globals) *cobra.Command {
+	var seconds int
+	cmd := &cobra.Command{
+		Use:   "restart [-t SECONDS] ID...",
+		Short: "Stop containers (TERM, KILL after the timeout) and start them again",
+		Long: "Stop berth containers (SIGTERM to init, SIGKILL if it has not exited after -t\n" +
+			"seconds; a paused one is resumed first) and start them again as start does.\n" +
+			"A stopped one is just started.",
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if seconds < 0 {
+				return usagef("-t %d: the timeout is 0 or more seconds", seconds)
+			}
+			timeout := time.Duration(seconds) * time.Second
+			return eachID(g, cmd, args, "", false, func(m *core.Manager, ctx context.Context, id string) error {
+				_, err := m.Restart(ctx, id, timeout)
+				return err
+			})
+		},
+	}
+	cmd.Flags().IntVarP(&seconds, "time", "t", int(core.DefaultStopTimeout/time.Second), "seconds to wait for init to exit after SIGTERM before SIGKILL")
+	return cmd
+}
+
 // bypassHelp is the help of --force on ops another manager should do.
 const bypassHelp = "act through the runtime without asking when the container's manager (its CLI not installed, or Kubernetes) will not know"
 

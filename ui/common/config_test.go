@@ -30,6 +30,8 @@ func TestLoadConfig(t *testing.T) {
 		{"conflict", "keys:\n  help: x\n  kill: E\n", "config.yaml:3: keys.kill: \"E\" is already events's key"},
 		{"no keys", "keys:\n  kill: []\n", "config.yaml:2: keys.kill: give at least one key"},
 		{"ctrl+c", "keys:\n  kill: ctrl+c\n", "config.yaml:2: keys.kill: ctrl+c always quits"},
+		{"start and restart remapped", "keys:\n  start: x\n  restart: [X, f7]\n", ""},
+		{"restart on sort's key", "keys:\n  restart: s\n", "config.yaml:2: keys.restart: \"s\" is already sort's key"},
 		{"list key on a tab", "keys:\n  sort: \"3\"\n", "config.yaml:2: keys.sort: \"3\" is already tab-3's key"},
 		{"bad refresh", "refresh: fast\n", "config.yaml:1: refresh \"fast\""},
 		{"not yaml", "keys: [\n", "config.yaml: "},

@@ -34,6 +34,10 @@ type Controller interface {
 	Resume(ctx context.Context, id string) error
 	Kill(ctx context.Context, id string, sig unix.Signal) error
 	Delete(ctx context.Context, id string, force bool) error
+	// Start starts a stopped berth container again; Restart stops one
+	// (SIGTERM, SIGKILL after timeout) and starts it.
+	Start(ctx context.Context, id string) (core.Container, error)
+	Restart(ctx context.Context, id string, timeout time.Duration) (core.Container, error)
 	Update(ctx context.Context, id string, r core.Resources) error
 	SignalProcess(ctx context.Context, id string, pid int, start uint64, sig unix.Signal) error
 	// ExecCommand builds the runtime's exec for the UI to hand the

@@ -27,7 +27,7 @@ type KeyMap struct {
 	SortBy key.Binding
 	// Actions on the selected (or marked) containers, from the list and
 	// the container view.
-	Pause, Exec, Kill, Delete, Checkpoint, Restore, Update key.Binding
+	Pause, Start, Restart, Exec, Kill, Delete, Checkpoint, Restore, Update key.Binding
 	// The container view's tabs.
 	NextTab, PrevTab key.Binding
 	Tab              [6]key.Binding
@@ -88,6 +88,8 @@ func DefaultKeyMap() *KeyMap {
 		SortBy:  b("sort by", ">", "<", "f6"),
 
 		Pause:      b("pause/resume", "p"),
+		Start:      b("start", "a"),
+		Restart:    b("restart", "R"),
 		Exec:       b("exec shell", "e"),
 		Kill:       b("kill", "k"),
 		Delete:     b("delete", "d"),
@@ -126,7 +128,8 @@ func (k *KeyMap) Named() []NamedBinding {
 		{"open", ScopeList, &k.Open}, {"logs", ScopeList, &k.Logs}, {"filter", ScopeList, &k.Filter},
 		{"mark", ScopeList, &k.Mark}, {"sort", ScopeList, &k.Sort}, {"reverse", ScopeList, &k.Reverse},
 		{"sort-by", ScopeList, &k.SortBy},
-		{"pause", ScopeActions, &k.Pause}, {"exec", ScopeActions, &k.Exec}, {"kill", ScopeActions, &k.Kill},
+		{"pause", ScopeActions, &k.Pause}, {"start", ScopeActions, &k.Start}, {"restart", ScopeActions, &k.Restart},
+		{"exec", ScopeActions, &k.Exec}, {"kill", ScopeActions, &k.Kill},
 		{"delete", ScopeActions, &k.Delete}, {"checkpoint", ScopeActions, &k.Checkpoint},
 		{"restore", ScopeActions, &k.Restore}, {"update", ScopeActions, &k.Update},
 		{"next-tab", ScopeTabs, &k.NextTab}, {"prev-tab", ScopeTabs, &k.PrevTab},
@@ -170,7 +173,7 @@ func (k *KeyMap) NavHelp() []key.Binding {
 
 // ActionHelp is the container actions.
 func (k *KeyMap) ActionHelp() []key.Binding {
-	return []key.Binding{k.Pause, k.Exec, k.Kill, k.Delete, k.Checkpoint, k.Restore, k.Update}
+	return []key.Binding{k.Pause, k.Start, k.Restart, k.Exec, k.Kill, k.Delete, k.Checkpoint, k.Restore, k.Update}
 }
 
 // ActionFor maps an action key to its action, for every screen that
@@ -180,7 +183,7 @@ func (k *KeyMap) ActionFor(msg tea.KeyMsg) (Action, bool) {
 		b   key.Binding
 		act Action
 	}{
-		{k.Pause, ActPause}, {k.Exec, ActExec}, {k.Kill, ActKill}, {k.Delete, ActDelete},
+		{k.Pause, ActPause}, {k.Start, ActStart}, {k.Restart, ActRestart}, {k.Exec, ActExec}, {k.Kill, ActKill}, {k.Delete, ActDelete},
 		{k.Checkpoint, ActCheckpoint}, {k.Restore, ActRestore}, {k.Update, ActUpdate},
 	} {
 		if key.Matches(msg, a.b) {

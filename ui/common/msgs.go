@@ -48,7 +48,11 @@ type Action string
 // Actions.
 const (
 	// ActPause pauses a running container and resumes a paused one.
-	ActPause      Action = "pause"
+	ActPause Action = "pause"
+	// ActStart starts a stopped container again; ActRestart stops a
+	// running one and starts it (a stopped one is just started).
+	ActStart      Action = "start"
+	ActRestart    Action = "restart"
 	ActKill       Action = "kill"
 	ActDelete     Action = "delete"
 	ActExec       Action = "exec"

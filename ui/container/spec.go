@@ -39,7 +39,7 @@ func (o *Overview) record(s *sheet) {
 	} else {
 		s.field("managed", "no: external, owned by "+sanitize.OneLine(ct.Owner))
 		s.field("berth can", "pause, resume, kill and update it (through "+sanitize.OneLine(ct.Owner)+" where it can), exec, show its processes, stats and logs, checkpoint it and restore it as a new berth container")
-		s.field("berth cannot", "delete it: "+sanitize.OneLine(ct.Owner)+" does")
+		s.field("berth cannot", "delete, start or restart it: "+sanitize.OneLine(ct.Owner)+" does")
 	}
 	runtime := ct.Runtime
 	if ct.RuntimeRoot != "" {
@@ -48,6 +48,9 @@ func (o *Overview) record(s *sheet) {
 	s.field("runtime", runtime)
 	s.field("bundle", ct.Bundle)
 	s.field("created", when(o.c.Now, ct.Created))
+	if !ct.Started.IsZero() {
+		s.field("started", when(o.c.Now, ct.Started))
+	}
 	exitFields(s, ct, o.c.Now)
 	s.field("oom kills", strconv.FormatUint(ct.OOMKills, 10))
 	if len(ct.UIDMappings) > 0 || len(ct.GIDMappings) > 0 {

@@ -120,7 +120,7 @@ func (m *Model) columns() []table.Column[*row] {
 			return common.Paint{}
 		}}
 	cols[colUptime] = table.Column[*row]{Title: "UPTIME", Width: 7, Right: true, Drop: 7,
-		Less: func(a, b *row) int { return a.c.Created.Compare(b.c.Created) * -1 },
+		Less: func(a, b *row) int { return a.c.LastStart().Compare(b.c.LastStart()) * -1 },
 		Cell: plain(func(r *row) string { return uptime(r.c, m.c.Now) })}
 	cols[colOwner] = table.Column[*row]{Title: "OWNER", Width: 10, Drop: 8,
 		Less: func(a, b *row) int { return strings.Compare(a.c.Owner, b.c.Owner) },
@@ -188,12 +188,13 @@ func (m *Model) layout(width int) []table.Spec {
 	return specs
 }
 
-// uptime is how long a live container has run; "-" otherwise.
+// uptime is how long a live container has run since it last started;
+// "-" otherwise.
 func uptime(c core.Container, now time.Time) string {
-	if !c.Running() || c.Created.IsZero() {
+	if !c.Running() || c.LastStart().IsZero() {
 		return "-"
 	}
-	return format.HumanDuration(now.Sub(c.Created))
+	return format.HumanDuration(now.Sub(c.LastStart()))
 }
 
 // memText is "used/limit" (or just used when there is no limit).

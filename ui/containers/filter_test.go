@@ -3,7 +3,10 @@ package containers
 import (
 	"slices"
 	"testing"
+	"time"
 
+	"berth/core"
+	"berth/ui/format"
 	"berth/ui/uitest"
 )
 
@@ -64,4 +67,22 @@ func TestPromptWithoutRows(t *testing.T) {
 	f := uitest.New()
 	f.Containers = nil
 	uitest.PromptShown(t, New(uitest.NewCommon(t, f, 120, 30, "dark", false)))
+}
+
+// Uptime counts from the last start: a container started again shows how
+// long this run has lasted, not how long ago it was first created.
+func TestUptimeFromLastStart(t *testing.T) {
+	now := uitest.Epoch
+	c := core.Container{Status: core.StatusRunning, Created: now.Add(-26 * time.Hour)}
+	if got, want := uptime(c, now), format.HumanDuration(26*time.Hour); got != want {
+		t.Fatalf("uptime of a first run: %q", got)
+	}
+	c.Started = now.Add(-90 * time.Second)
+	if got, want := uptime(c, now), format.HumanDuration(90*time.Second); got != want {
+		t.Fatalf("uptime after a start: %q, want %q", got, want)
+	}
+	c.Status = core.StatusStopped
+	if got := uptime(c, now); got != "-" {
+		t.Fatalf("uptime of a stopped container: %q", got)
+	}
 }

@@ -254,6 +254,47 @@ func (f *Fake) Resume(ctx context.Context, id string) error {
 	return f.setStatus(id, core.StatusPaused, core.StatusRunning, "resume")
 }
 
+// Start starts a stopped fixture again, as core's does: a live one is
+// refused.
+func (f *Fake) Start(ctx context.Context, id string) (core.Container, error) {
+	if err := f.fail("Start"); err != nil {
+		return core.Container{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	i, err := f.find(id)
+	if err != nil {
+		return core.Container{}, err
+	}
+	c := &f.Containers[i]
+	if c.Status != core.StatusStopped {
+		return core.Container{}, fmt.Errorf("%s: already running", id)
+	}
+	c.Status, c.ExitStatus, c.ExitSignal, c.OOMKilled, c.ExitedAt, c.Reason = core.StatusRunning, nil, 0, false, nil, ""
+	f.Calls = append(f.Calls, "start "+id)
+	return *c, nil
+}
+
+// Restart records the restart and leaves the fixture running.
+func (f *Fake) Restart(ctx context.Context, id string, timeout time.Duration) (core.Container, error) {
+	if err := f.fail("Restart"); err != nil {
+		return core.Container{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	i, err := f.find(id)
+	if err != nil {
+		return core.Container{}, err
+	}
+	c := &f.Containers[i]
+	if c.Status == core.StatusCreated {
+		return core.Container{}, fmt.Errorf("%s: cannot restart: it is being created", id)
+	}
+	c.Status, c.ExitStatus, c.ExitSignal, c.OOMKilled, c.ExitedAt, c.Reason = core.StatusRunning, nil, 0, false, nil, ""
+	f.Calls = append(f.Calls, fmt.Sprintf("restart %s %v", id, timeout))
+	return *c, nil
+}
+
 // Kill records the signal; SIGKILL and SIGTERM stop the fixture.
 func (f *Fake) Kill(ctx context.Context, id string, sig unix.Signal) error {
 	if err := f.fail("Kill"); err != nil {
