@@ -26,6 +26,11 @@ type CheckpointOptions struct {
 	FileLocks      bool   `json:"fileLocks,omitempty"`
 	PreDump        bool   `json:"preDump,omitempty"`
 	Parent         string `json:"parent,omitempty"`
+	// Portable keeps a copy of what a restore needs beside the images (the
+	// root filesystem, the bind-mounted files, the spec), so it restores
+	// without the container's bundle: after another manager removed its
+	// container (always, for theirs), or on another host (migrate).
+	Portable bool `json:"portable,omitempty"`
 }
 
 // DumpStats are CRIU's dump statistics (times in microseconds).
@@ -160,8 +165,11 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 		}
 	}
 	stops := !o.LeaveRunning && !o.PreDump
-	if !t.Managed && (o.PreDump || o.Parent != "") {
-		return Checkpoint{}, idError(id, ErrInvalid, "a checkpoint of another manager's container stands alone: no pre-dump or parent")
+	if !t.Managed {
+		o.Portable = true
+	}
+	if o.Portable && (o.PreDump || o.Parent != "") {
+		return Checkpoint{}, idError(id, ErrInvalid, "a portable checkpoint (another manager's container's, or one to migrate) stands alone: no pre-dump or parent")
 	}
 	// A shim commits a stopping dump of berth's own container if berth
 	// is gone by then; another manager's has no shim of berth's, and no
@@ -199,7 +207,7 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 	if err == nil && stops && marker != "" {
 		err = statefile.WriteJSON(marker, proto.Checkpointing{Name: name, Staging: tmp, Final: final}, 0o600)
 	}
-	if err == nil && !t.Managed {
+	if err == nil && o.Portable {
 		err = m.snapshotFrozen(ctx, t, tmp)
 	}
 	if err != nil {
@@ -233,7 +241,7 @@ func (m *Manager) CreateCheckpoint(ctx context.Context, id, name string, o Check
 		statefile.WriteJSON(filepath.Join(tmp, checkpointMeta), meta, 0o600)
 	}
 	lock.Close()
-	if !t.Managed && t.Status == StatusRunning && (o.LeaveRunning || runErr != nil) {
+	if o.Portable && t.Status == StatusRunning && (o.LeaveRunning || runErr != nil) {
 		t.run(ctx, "resume", t.ID) // frozen for the snapshot (see snapshotFrozen)
 	}
 	if runErr == nil && stops && t.Managed {

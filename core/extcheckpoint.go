@@ -90,14 +90,15 @@ func (m *Manager) ResolveCheckpoints(ctx context.Context, ref string) (Container
 	return m.checkpointContainer(ctx, ref)
 }
 
-// snapshotBundle copies into dir what restoring an external container
-// needs once its manager removed it, while the container is frozen, so
+// snapshotBundle copies into dir what restoring a container needs
+// without the bundle it runs from (from: another manager's, or berth's
+// runtime bundle), while the container is frozen, so
 // the files match the memory CRIU dumps: the root filesystem (its own
 // file system only: mounts inside it are the spec's), the regular files
 // bind-mounted into it, and its spec made to stand alone (no hooks, no
 // namespaces of the manager's to join, no cgroup of its own).
-func snapshotBundle(ctx context.Context, c Container, dir string) error {
-	spec, err := loadSpec(c.Bundle, readUserFile)
+func snapshotBundle(ctx context.Context, from, dir string) error {
+	spec, err := loadSpec(from, readUserFile)
 	if err != nil {
 		return err
 	}
@@ -106,7 +107,7 @@ func snapshotBundle(ctx context.Context, c Container, dir string) error {
 	if err := os.MkdirAll(filepath.Join(bundle, snapshotMnts), 0o700); err != nil {
 		return err
 	}
-	src := rootfsPath(c.Bundle, spec)
+	src := rootfsPath(from, spec)
 	if err := copyTree(ctx, src, rootfs); err != nil {
 		return fmt.Errorf("copy root filesystem %s: %w", src, err)
 	}
@@ -161,28 +162,39 @@ func copyTree(ctx context.Context, src, dst string) error {
 	return runCommand(ctx, "cp", argv, "copy", runtimeIO{}, copyTimeout)
 }
 
-// snapshotFrozen freezes a running external container through the
-// runtime, for the moments of the copy, and copies its bundle into the
-// checkpoint's staging directory dir. It is left frozen for the dump; a
-// dump that leaves it running, or fails, thaws it.
+// snapshotFrozen freezes a running container through the runtime, for
+// the moments of the copy, and copies its bundle (another manager's, or
+// the runtime bundle berth runs its own from) into the checkpoint's
+// staging directory dir. It is left frozen for the dump; a dump that
+// leaves it running, or fails, thaws it.
 func (m *Manager) snapshotFrozen(ctx context.Context, t target, dir string) error {
+	from := t.Bundle
+	if t.Managed {
+		rec, err := m.readRecord(t.ID)
+		if err != nil {
+			return err
+		}
+		from = rec.RuntimeBundle
+	}
 	if t.Status == StatusRunning {
 		if err := t.run(ctx, "pause", t.ID); err != nil {
 			return err
 		}
 	}
-	err := snapshotBundle(ctx, t.Container, dir)
+	err := snapshotBundle(ctx, from, dir)
 	if err != nil && t.Status == StatusRunning {
 		t.run(ctx, "resume", t.ID)
 	}
 	return err
 }
 
-// adoptRecord makes the state of a berth container restored from another
-// manager's checkpoint: its own copy of the snapshot's root filesystem (a
-// restore must not change the checkpoint's), berth's runtime, and the
-// container's state dir as its bundle, so its checkpoints live there.
-func (m *Manager) adoptRecord(ctx context.Context, cpDir, newID, from string) (Record, error) {
+// adoptRecord makes the state of a berth container restored from a
+// portable checkpoint: its own copy of the snapshot's root filesystem (a
+// restore must not change the checkpoint's; with move, when the
+// checkpoint is only passing through, the snapshot's is taken), berth's
+// runtime, and the container's state dir as its bundle, so its
+// checkpoints live there.
+func (m *Manager) adoptRecord(ctx context.Context, cpDir, newID, from string, move bool) (Record, error) {
 	snap := filepath.Join(cpDir, snapshotDir)
 	spec, err := loadRuntimeSpec(snap)
 	if err != nil {
@@ -207,7 +219,13 @@ func (m *Manager) adoptRecord(ctx context.Context, cpDir, newID, from string) (R
 		return Record{}, err
 	}
 	for _, part := range []string{snapshotRoot, snapshotMnts} {
-		if err := copyTree(ctx, filepath.Join(snap, part), filepath.Join(dir, part)); err != nil {
+		src, dst := filepath.Join(snap, part), filepath.Join(dir, part)
+		if move {
+			if err := os.Rename(src, dst); err == nil {
+				continue
+			}
+		}
+		if err := copyTree(ctx, src, dst); err != nil {
 			os.RemoveAll(dir)
 			return Record{}, fmt.Errorf("%s: copy the checkpoint's %s: %w", newID, part, err)
 		}

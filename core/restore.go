@@ -79,7 +79,7 @@ func (m *Manager) Restore(ctx context.Context, id, name string, o RestoreOptions
 	}
 	switch {
 	case !c.Managed:
-		if rec, err = m.adoptRecord(ctx, dir, o.As, c.Ref()+"/"+name); err != nil {
+		if rec, err = m.adoptRecord(ctx, dir, o.As, c.Ref()+"/"+name, false); err != nil {
 			return Container{}, err
 		}
 	case o.As == "":
@@ -102,6 +102,14 @@ func (m *Manager) Restore(ctx context.Context, id, name string, o RestoreOptions
 			return Container{}, err
 		}
 	}
+	return m.restoreInto(ctx, rec, dir, meta, o, target, o.As != "")
+}
+
+// restoreInto starts target from the checkpoint in dir through a new
+// shim, with rec its state; fresh is a new container (a clone, an
+// adopted or migrated one): its cgroup is its own, and a failed restore
+// removes it.
+func (m *Manager) restoreInto(ctx context.Context, rec Record, dir string, meta Checkpoint, o RestoreOptions, target string, fresh bool) (Container, error) {
 	if meta.Imported {
 		// What an archive says is not berth's to act on: only the options
 		// given to this restore apply.
@@ -111,19 +119,18 @@ func (m *Manager) Restore(ctx context.Context, id, name string, o RestoreOptions
 		TCPEstablished: o.TCPEstablished || meta.Options.TCPEstablished, ExtUnixSk: o.ExtUnixSk || meta.Options.ExtUnixSk,
 		ShellJob: o.ShellJob || meta.Options.ShellJob, FileLocks: o.FileLocks || meta.Options.FileLocks,
 	})
-	work, err := os.MkdirTemp(filepath.Join(m.containerDir(target)), "restore-")
+	work, err := os.MkdirTemp(m.containerDir(target), "restore-")
 	if err != nil {
 		return Container{}, fmt.Errorf("%s: %w", target, err)
 	}
 	defer os.RemoveAll(work)
 	cfg := proto.Config{Mode: proto.ModeRestore, Bundle: rec.RuntimeBundle,
 		Restore: &proto.RestoreConfig{ImagePath: dir, WorkPath: work, Args: args}}
-	if o.As != "" {
-		cfg.OwnCgroup = filepath.Join("/", m.opts.CgroupParent, o.As)
+	if fresh {
+		cfg.OwnCgroup = filepath.Join("/", m.opts.CgroupParent, target)
 	}
-	_, err = m.launch(ctx, rec, proto.ProcInit, cfg)
-	if err != nil {
-		if o.As != "" {
+	if _, err := m.launch(ctx, rec, proto.ProcInit, cfg); err != nil {
+		if fresh {
 			os.RemoveAll(m.containerDir(target))
 		}
 		return Container{}, err

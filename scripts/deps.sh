@@ -4,7 +4,8 @@
 #   * Debian packages (installed only when missing; `apt-get update` runs
 #     only if something has to be installed): busybox-static, iptables, tmux,
 #     libseccomp-dev, pkg-config, gcc, libc6-dev, and the container managers
-#     the integration tests start privately: docker.io, containerd, podman.
+#     the integration tests start privately: docker.io, containerd, podman,
+#     and openssh-server (a loopback sshd for migrate's tests).
 #     Installing those must not start their daemons: while installing, a
 #     policy-rc.d that answers 101 ("not allowed") keeps invoke-rc.d from
 #     starting them; it is removed afterwards, and only when this script put
@@ -22,7 +23,7 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(cd "$SCRIPT_DIR/.." && pwd)
 DEFAULT_RUNC_VERSION=v1.5.3
 RUNC_BIN=/usr/local/bin/runc
-APT_PKGS=(busybox-static iptables tmux libseccomp-dev pkg-config gcc libc6-dev docker.io containerd podman)
+APT_PKGS=(busybox-static iptables tmux libseccomp-dev pkg-config gcc libc6-dev docker.io containerd podman openssh-server)
 POLICY_RC=/usr/sbin/policy-rc.d
 
 log() { printf '[deps] %s\n' "$*"; }

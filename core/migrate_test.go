@@ -1,0 +1,67 @@
+package core_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"berth/core"
+	"berth/core/coretest"
+)
+
+// A counter migrated over a real sshd to "another host" (this machine,
+// another state dir and cgroup parent) goes on counting there, and is gone
+// here; a remote that fails mid-restore leaves it running here, counting
+// on.
+func TestMigrate(t *testing.T) {
+	coretest.SkipWithoutCriu(t)
+	sshd := coretest.StartSSHD(t)
+	local := coretest.NewEnv(t, fixture, nil)
+	remote := coretest.NewEnv(t, fixture, nil)
+	o := core.MigrateOptions{SSH: sshd.SSH, Host: sshd.Host, StateDir: remote.StateDir,
+		RemoteBerth: []string{fixture.Berth, "--cgroup-parent", remote.CgroupParent, "--external-root", ""}}
+
+	local.Run("count", counter, nil)
+	before := waitCount(t, local.M, "count", 5)
+
+	// A remote whose runtime cannot restore fails after the checkpoint:
+	// the container runs here again, from it.
+	broken := o
+	broken.RemoteBerth = append(append([]string{}, o.RemoteBerth...), "--runtime", "/bin/true")
+	_, err := local.M.Migrate(ctx, "count", broken)
+	if err == nil || !strings.Contains(err.Error(), "it runs here again") {
+		t.Fatalf("a failed remote restore: %v", err)
+	}
+	local.WaitStatus("count", core.StatusRunning, 10*time.Second)
+	again := waitCount(t, local.M, "count", len(numbers(t, local.M, "count"))+3)
+	if again[len(again)-1] <= before[len(before)-1] {
+		t.Fatalf("restored here, the counter went back: %v then %v", before, again)
+	}
+
+	var bars int
+	o.Progress = func(sent, total int64) { bars++ }
+	mig, err := local.M.Migrate(ctx, "count", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mig.Remote.Status != core.StatusRunning || mig.Remote.ID != "count" || mig.Bytes == 0 || bars == 0 || mig.DowntimeMs <= 0 {
+		t.Fatalf("migration %+v (%d progress calls)", mig, bars)
+	}
+	if _, err := local.M.Get(ctx, "count"); err == nil {
+		t.Fatal("the migrated container is still here")
+	}
+	last := again[len(again)-1]
+	there := waitCount(t, remote.M, "count", 3)
+	if there[0] <= last {
+		t.Fatalf("the counter started again there: %d after %d here", there[0], last)
+	}
+	// The id is taken there now: a second migration is refused before the
+	// container is touched.
+	remote.Run("taken", counter, nil)
+	local.Run("taken", counter, nil)
+	_, err = local.M.Migrate(ctx, "taken", o)
+	if err == nil || !strings.Contains(err.Error(), "was not touched") {
+		t.Fatalf("migrating onto a taken id: %v", err)
+	}
+	local.WaitStatus("taken", core.StatusRunning, time.Second)
+}

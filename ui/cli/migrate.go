@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"berth/core"
+	"berth/ui/format"
+
+	"github.com/spf13/cobra"
+)
+
+func newMigrateCmd(g *globals) *cobra.Command {
+	var ssh, remoteBerth string
+	cmd := &cobra.Command{
+		Use:   "migrate [--ssh CMD] [--remote-berth CMD] ID [USER@]HOST[:STATE_DIR]",
+		Short: "Move a running container to another host over ssh (checkpoint, stream, restore there)",
+		Long: "Checkpoint the container with a copy of its root filesystem, stream it over the\n" +
+			"system's ssh to the berth on HOST (on its PATH, or --remote-berth), restore it there\n" +
+			"under the same id, and remove it here once the remote reports it running. Any\n" +
+			"failure after the checkpoint restores it here and says what happened.",
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkRef(args[0]); err != nil {
+				return err
+			}
+			host, stateDir, _ := strings.Cut(args[1], ":")
+			if host == "" || strings.HasPrefix(host, "-") {
+				return usagef("migrate: %q is not [USER@]HOST[:STATE_DIR]", args[1])
+			}
+			if len(strings.Fields(ssh)) == 0 || len(strings.Fields(remoteBerth)) == 0 {
+				return usagef("migrate: --ssh and --remote-berth need a command")
+			}
+			m, err := g.manager(cmd.Context())
+			if err != nil {
+				return err
+			}
+			id, err := resolve(cmd.Context(), m, args[0])
+			if err != nil {
+				return err
+			}
+			o := core.MigrateOptions{SSH: strings.Fields(ssh), Host: host, StateDir: stateDir, RemoteBerth: strings.Fields(remoteBerth)}
+			if isTerminal(g.stderr) && !g.json {
+				o.Progress = func(sent, total int64) {
+					fmt.Fprintf(g.stderr, "\r%s", progressBar(sent, total, 30))
+				}
+			}
+			mig, err := m.Migrate(cmd.Context(), id, o)
+			if o.Progress != nil {
+				fmt.Fprintln(g.stderr)
+			}
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return g.printJSON(mig)
+			}
+			fmt.Fprintf(g.stdout, "%s runs on %s (%s sent, %.0f ms from freeze to running there)\n",
+				OneLine(mig.ID), OneLine(mig.Host), format.HumanBytes(uint64(mig.Bytes)), mig.DowntimeMs)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&ssh, "ssh", "ssh", "the ssh command and its options (\"ssh -p 2222 -i key\")")
+	cmd.Flags().StringVar(&remoteBerth, "remote-berth", "berth", "the berth command on the remote, with any global flags")
+	return cmd
+}
+
+// progressBar is "[=====     ] 12.0MiB / 40.0MiB".
+func progressBar(sent, total int64, width int) string {
+	fill := width
+	if total > 0 {
+		fill = int(min(sent*int64(width)/total, int64(width)))
+	}
+	return "[" + strings.Repeat("=", fill) + strings.Repeat(" ", width-fill) + "] " +
+		format.HumanBytes(uint64(sent)) + " / " + format.HumanBytes(uint64(total))
+}
+
+// newMigrateReceiveCmd is the remote side of migrate, run by it over ssh:
+// a checkpoint on stdin, restored here; the container as JSON on stdout.
+func newMigrateReceiveCmd(g *globals) *cobra.Command {
+	var check bool
+	cmd := &cobra.Command{
+		Use:    "migrate-receive [--check] ID [NAME]",
+		Short:  "The remote side of migrate (run by it over ssh)",
+		Hidden: true,
+		Args:   cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkID(args[0]); err != nil {
+				return err
+			}
+			if !check && len(args) != 2 {
+				return usagef("migrate-receive: give the checkpoint's NAME")
+			}
+			m, err := g.manager(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if check {
+				_, err := m.ReceiveMigration(cmd.Context(), args[0], "", nil)
+				return err
+			}
+			c, err := m.ReceiveMigration(cmd.Context(), args[0], args[1], g.stdin)
+			if err != nil {
+				return err
+			}
+			return g.printJSON(c)
+		},
+	}
+	cmd.Flags().BoolVar(&check, "check", false, "only check that ID can be received here")
+	return cmd
+}
