@@ -30,6 +30,7 @@ func app(t testing.TB, w, h int, theme string, color bool) (*Model, *uitest.Fake
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	feed(m, m.Init())
 	uitest.FillHistory(m.c.Store, f, 60)
+	uitest.FillHost(m.c.Store, f)
 	m.Update(common.RefreshMsg{}) // draw with the history
 	return m, f
 }
@@ -198,7 +199,7 @@ func TestOOMToast(t *testing.T) {
 	}
 	m.Update(common.EventsMsg{Events: []watch.Event{ev}})
 	now = now.Add(toastLife + time.Second)
-	m.Update(tickMsg(now))
+	m.Update(tickMsg{})
 	if strings.Contains(m.View(), "OOM-killed") {
 		t.Fatal("toast did not expire")
 	}

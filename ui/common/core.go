@@ -81,6 +81,12 @@ type EventSource interface {
 	Subscribe(ctx context.Context) (<-chan []watch.Event, <-chan error)
 }
 
+// HostReader reads the host's CPU times, memory and load, for the list's
+// header; the root reads it in its refresh tick's command, never in Update.
+type HostReader interface {
+	HostStats() (core.HostStats, error)
+}
+
 // Core is everything the UI asks of berth's core; *core.Manager is one,
 // and the tests' in-memory fake another.
 type Core interface {
@@ -92,6 +98,7 @@ type Core interface {
 	LogReader
 	Checkpointer
 	EventSource
+	HostReader
 }
 
 var _ Core = (*core.Manager)(nil)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"berth/core"
+	"berth/host/procfs"
 	"berth/ui/common"
 	"berth/watch"
 
@@ -51,6 +52,12 @@ type Fake struct {
 	ViaWarning string
 	// Calls records each action: "pause demo-cpu", "kill demo-cpu 15".
 	Calls []string
+	// Host is the host's first reading; each HostStats call after it
+	// advances the CPU counters by HostStep, so the UI's CPU figure
+	// (37% by default) is fixed.
+	Host      core.HostStats
+	HostStep  core.HostStats
+	hostReads uint64
 }
 
 var _ common.Core = (*Fake)(nil)
@@ -122,6 +129,9 @@ func New() *Fake {
 			{Time: at(time.Minute), Kind: watch.KindPause, ID: "demo-sleep"},
 		},
 		Fail: map[string]error{},
+		Host: core.HostStats{CPUs: 2, MemTotal: 8 << 30, MemAvailable: 5 << 30, Load: [3]float64{0.52, 0.40, 0.31},
+			CPU: procfs.CPUTimes{Busy: 1000, Total: 5000}},
+		HostStep: core.HostStats{CPU: procfs.CPUTimes{Busy: 74, Total: 200}},
 	}
 	// As in core, only berth's own containers have a spec on record.
 	for _, c := range f.Containers {
@@ -346,6 +356,21 @@ func (f *Fake) Spec(id string) (*specs.Spec, error) {
 		return nil, fmt.Errorf("%s: open /run/berth/%s/container.json: %w", id, id, os.ErrNotExist)
 	}
 	return s, nil
+}
+
+// HostStats returns the fixture host's figures, its CPU counters
+// advanced by HostStep at each call.
+func (f *Fake) HostStats() (core.HostStats, error) {
+	if err := f.fail("HostStats"); err != nil {
+		return core.HostStats{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h := f.Host
+	h.CPU.Busy += f.HostStep.CPU.Busy * f.hostReads
+	h.CPU.Total += f.HostStep.CPU.Total * f.hostReads
+	f.hostReads++
+	return h, nil
 }
 
 // Processes returns the fixture processes.
