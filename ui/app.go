@@ -442,6 +442,12 @@ func (m *Model) containerKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 			return m.switchTab(common.Tab(i)), true
 		}
 	}
+	// The spec key opens the config.json over the overview, from any
+	// tab (the overview itself takes it as its own key).
+	if key.Matches(msg, k.Spec) && m.tab != common.TabOverview {
+		cmd := m.switchTab(common.TabOverview)
+		return tea.Batch(cmd, m.forward(msg)), true
+	}
 	// The processes tab signals a process with the kill key; the
 	// checkpoints tab restores and deletes checkpoints with its keys.
 	if m.tab == common.TabProcesses && key.Matches(msg, k.Kill) ||

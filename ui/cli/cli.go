@@ -196,7 +196,7 @@ func newRoot(g *globals, tf *tuiFlags) *cobra.Command {
 		newRunCmd(g), newPsCmd(g), newTopCmd(g), newStatsCmd(g), newLogsCmd(g),
 		newExecCmd(g), newPauseCmd(g), newResumeCmd(g), newKillCmd(g), newRmCmd(g),
 		newUpdateCmd(g), newEventsCmd(g), newCheckpointCmd(g), newRestoreCmd(g),
-		newHostCmd(g), newDoctorCmd(g), newDemoCmd(g, tf),
+		newHostCmd(g), newSpecCmd(g), newDoctorCmd(g), newDemoCmd(g, tf),
 	)
 	addTUIFlags(root, tf)
 	wrapArgs(root)

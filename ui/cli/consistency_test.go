@@ -178,3 +178,28 @@ func TestHostJSON(t *testing.T) {
 		t.Fatalf("berth host = %q", text)
 	}
 }
+
+// berth spec prints the runtime bundle's config.json, indented JSON; a
+// container that does not exist is one line and exit 1.
+func TestSpecCommand(t *testing.T) {
+	c := newCLI(t)
+	c.must("run", "-d", "-b", c.env.Bundle([]string{"sleep", "1000"}, nil), "specd")
+	out := c.must("spec", "specd")
+	var spec struct {
+		Process struct{ Args []string } `json:"process"`
+		Linux   struct {
+			CgroupsPath string `json:"cgroupsPath"`
+		} `json:"linux"`
+	}
+	if err := json.Unmarshal([]byte(out), &spec); err != nil || !strings.HasPrefix(out, "{\n  \"") ||
+		spec.Process.Args[0] != "sleep" || spec.Linux.CgroupsPath != c.env.CgroupParent+"/specd" {
+		t.Fatalf("berth spec = %s (%v)", out, err)
+	}
+	if js := c.must("spec", "--json", "specd"); js != out {
+		t.Fatalf("--json changed the output:\n%s", js)
+	}
+	_, errs, code := c.run("spec", "nosuch")
+	if code != 1 || strings.Count(strings.TrimSpace(errs), "\n") != 0 || !strings.Contains(errs, "nosuch") {
+		t.Fatalf("berth spec nosuch: exit %d: %q", code, errs)
+	}
+}

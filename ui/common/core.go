@@ -48,6 +48,9 @@ type Controller interface {
 // Inspector reads what a container is and runs.
 type Inspector interface {
 	Spec(id string) (*specs.Spec, error)
+	// SpecJSON is the config.json the container runs with, indented, and
+	// the file it came from; for another manager's container too.
+	SpecJSON(ctx context.Context, ref string) (path string, js []byte, err error)
 	Processes(ctx context.Context, id string) ([]core.Process, error)
 }
 
