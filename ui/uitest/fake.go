@@ -37,7 +37,7 @@ type Fake struct {
 	Specs      map[string]*specs.Spec
 	// SpecFiles are config.json files by Ref, as SpecJSON reads them;
 	// without one, a managed container's is its Specs entry, marshalled.
-	SpecFiles map[string][]byte
+	SpecFiles  map[string][]byte
 	LogLines   map[string][]core.LogLine
 	Checkpoint map[string][]core.Checkpoint
 	DumpLogs   map[string]string
