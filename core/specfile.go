@@ -37,7 +37,7 @@ func (m *Manager) SpecJSON(ctx context.Context, ref string) (string, []byte, err
 		case errors.As(err, &tooLarge):
 			return path, nil, idError(ref, ErrInvalid, "%s is larger than %d bytes", path, statefile.MaxSize)
 		case err != nil:
-			return path, nil, wrapError(ref, ErrInvalid, err, "spec")
+			return path, nil, wrapError(ref, ErrInvalid, err, "")
 		}
 	} else {
 		if c.Bundle == "" {
@@ -45,7 +45,7 @@ func (m *Manager) SpecJSON(ctx context.Context, ref string) (string, []byte, err
 		}
 		path = filepath.Join(c.Bundle, "config.json")
 		if b, err = readUserFile(path); err != nil {
-			return path, nil, wrapError(ref, ErrInvalid, err, "spec")
+			return path, nil, wrapError(ref, ErrInvalid, err, "")
 		}
 	}
 	out, err := IndentSpec(b)

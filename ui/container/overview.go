@@ -1,6 +1,8 @@
 package container
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -79,6 +81,23 @@ func loadSpec(in common.Inspector, id string, gen uint64) tea.Cmd {
 	}
 }
 
+// loadBundleSpec reads another manager's container's spec off the UI's
+// goroutine: the config.json in its bundle, as the config.json view shows
+// it (berth keeps no copy of its own).
+func loadBundleSpec(ctx context.Context, in common.Inspector, id string, gen uint64) tea.Cmd {
+	return func() tea.Msg {
+		_, js, err := in.SpecJSON(ctx, id)
+		if err != nil {
+			return specMsg{id: id, gen: gen, err: err}
+		}
+		var s specs.Spec
+		if err := json.Unmarshal(js, &s); err != nil {
+			return specMsg{id: id, gen: gen, err: fmt.Errorf("%s: its bundle's config.json: %w", id, err)}
+		}
+		return specMsg{id: id, gen: gen, spec: &s}
+	}
+}
+
 // limitsMsg is container id's cgroup limits, read for generation gen.
 type limitsMsg struct {
 	id     string
@@ -113,7 +132,7 @@ func (o *Overview) Open(id string) tea.Cmd {
 	if ct, ok := o.c.Store.Get(id); ok && !ct.Managed {
 		// berth keeps a spec only for what it starts: an external
 		// container's is its manager's, in the bundle the record names.
-		o.loaded = true
+		cmds = append(cmds, loadBundleSpec(o.c.Ctx, o.c.Core, id, o.gen))
 	} else {
 		cmds = append(cmds, loadSpec(o.c.Core, id, o.gen))
 	}
@@ -214,15 +233,16 @@ func (o *Overview) rebuild() {
 	o.record(s)
 	o.liveLimits(s)
 	switch {
-	case o.external():
-		s.blank()
-		s.note("berth did not start it and keeps no copy of its OCI spec; " + o.c.Keys.Spec.Help().Key + " shows its bundle's config.json")
 	case !o.loaded:
 		s.note("loading spec…")
 	case o.specErr != nil:
 		s.blank()
 		s.line(o.c.Styles.Error.Render("spec: " + sanitize.OneLine(o.specErr.Error())))
 	case o.spec != nil:
+		if o.external() {
+			s.blank()
+			s.note("from its bundle's config.json (" + o.c.Keys.Spec.Help().Key + " shows it whole)")
+		}
 		specSummary(s, o.spec)
 	}
 	o.lines = s.lines

@@ -133,7 +133,7 @@ func TestRawSpecSearch(t *testing.T) {
 // the title.
 func TestRawSpecError(t *testing.T) {
 	f := uitest.New()
-	f.Fail["SpecJSON"] = errors.New("demo-cpu: spec: /run/berth/demo-cpu/bundle/config.json is larger than\n1048576 bytes")
+	f.Fail["SpecJSON"] = errors.New("demo-cpu: /run/berth/demo-cpu/bundle/config.json is larger than\n1048576 bytes")
 	o := rawOpen(t, f, "demo-cpu", 160, 24)
 	var errLines []string
 	for _, l := range strings.Split(o.View(), "\n") {
@@ -148,7 +148,7 @@ func TestRawSpecError(t *testing.T) {
 	f = uitest.New()
 	f.SpecFiles = nil
 	o = rawOpen(t, f, uitest.ExtRedis, 160, 24)
-	if v := o.View(); !strings.Contains(v, "✗ "+uitest.ExtRedis+": spec: /var/lib/other/redis/config.json does not exist") {
+	if v := o.View(); !strings.Contains(v, "✗ "+uitest.ExtRedis+": /var/lib/other/redis/config.json does not exist") {
 		t.Fatalf("missing file:\n%s", v)
 	}
 }
@@ -164,5 +164,31 @@ func TestRawSpecStaleDropped(t *testing.T) {
 	feed(o, stale...)
 	if o.raw.loaded {
 		t.Fatal("a reply for the view closed before was taken")
+	}
+}
+
+// The config.json view draws exactly its cells at every size, as the
+// terminal shrinks under it, with the search open or not.
+func TestRawSpecSizes(t *testing.T) {
+	o := rawOpen(t, uitest.New(), uitest.ExtRedis, 80, 24)
+	for _, keys := range [][]string{nil, {"/", "r", "e", "d", "i", "s", "enter"}, {"/"}} {
+		for _, k := range keys {
+			feed(o, keyMsg(k))
+		}
+		for w := 0; w <= 200; w += 7 {
+			for h := 1; h <= 50; h += 3 {
+				resize(o.c, o, w, h)
+				v := o.View()
+				lines := strings.Split(v, "\n")
+				if len(lines) != h {
+					t.Fatalf("%v %dx%d: %d lines", keys, w, h, len(lines))
+				}
+				for _, l := range lines {
+					if ansi.StringWidth(l) > w {
+						t.Fatalf("%v %dx%d: a line %d wide: %q", keys, w, h, ansi.StringWidth(l), l)
+					}
+				}
+			}
+		}
 	}
 }

@@ -405,7 +405,7 @@ func (f *Fake) SpecJSON(ctx context.Context, ref string) (string, []byte, error)
 	if !ok {
 		s, ok := f.Specs[c.ID]
 		if !ok || !c.Managed {
-			return path, nil, fmt.Errorf("%s: spec: %s does not exist", ref, path)
+			return path, nil, fmt.Errorf("%s: %s does not exist", ref, path)
 		}
 		if b, err = json.Marshal(s); err != nil {
 			return path, nil, err
