@@ -446,3 +446,20 @@ func TestRuntimeSpecFromLoadSpec(t *testing.T) {
 		t.Errorf("input spec modified: root %q cgroups %q", spec.Root.Path, spec.Linux.CgroupsPath)
 	}
 }
+
+func TestIndentSpec(t *testing.T) {
+	got, err := IndentSpec([]byte(`{"ociVersion":"1.2.0","process":{"args":["sh","-c","x"]},"x-unknown":true}`))
+	want := "{\n  \"ociVersion\": \"1.2.0\",\n  \"process\": {\n    \"args\": [\n      \"sh\",\n      \"-c\",\n      \"x\"\n    ]\n  },\n  \"x-unknown\": true\n}"
+	if err != nil || string(got) != want {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	for _, bad := range []string{"", "{", "{}\n{}", "{\n  \"a\": ,\n}"} {
+		_, err := IndentSpec([]byte(bad))
+		if err == nil || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%q: %v; want one line", bad, err)
+		}
+	}
+	if _, err := IndentSpec([]byte("{\n  \"a\": ,\n}")); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("no line: %v", err)
+	}
+}

@@ -89,6 +89,11 @@ func TestLifecycle(t *testing.T) {
 	}
 	waitLog(t, m, "life", "", "stdout: hello")
 	waitLog(t, m, "life", "", "stderr: oops")
+	// Its spec is the runtime bundle berth wrote: the cgroup path set.
+	if path, js, err := m.SpecJSON(ctx, "life"); err != nil || filepath.Base(path) != "config.json" ||
+		!bytes.Contains(js, []byte(e.CgroupParent+"/life")) {
+		t.Fatalf("spec: %s %v\n%s", path, err, js)
+	}
 
 	ps, err := m.Processes(ctx, "life")
 	if err != nil || len(ps) == 0 || ps[0].HostPid != c.Pid || ps[0].ContainerPid != 1 || ps[0].User != "root" {
@@ -763,6 +768,13 @@ func TestExternalContainers(t *testing.T) {
 	}
 	if st, err := sample(cs[0], false); err != nil || st.PidsCurrent != 1 {
 		t.Fatalf("stats of external: %+v %v", st, err)
+	}
+	// Its spec is its bundle's config.json, read from where its runtime
+	// state says, as that file is.
+	path, js, err := e.M.SpecJSON(ctx, cs[0].Ref())
+	if err != nil || path != filepath.Join(bundle, "config.json") || !bytes.Contains(js, []byte(`"sleep"`)) ||
+		!bytes.Contains(js, []byte("\n  \"ociVersion\"")) {
+		t.Fatalf("external spec: %s %v\n%s", path, err, js)
 	}
 	coretest.ErrIs(t, e.M.Delete(ctx, "ext", true), core.ErrUnmanaged)
 	// Starting it is its manager's business, said up front.

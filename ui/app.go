@@ -138,7 +138,8 @@ func (m *Model) Close() {
 // Init lists the containers, subscribes to events and starts the clock.
 func (m *Model) Init() tea.Cmd {
 	m.listing = true
-	cmds := []tea.Cmd{listCmd(m.ctx, m.c.Core), startEvents(m.ctx, m.c.Core), tick(m.opts.Refresh)}
+	cmds := []tea.Cmd{listCmd(m.ctx, m.c.Core), startEvents(m.ctx, m.c.Core),
+		readHost(m.c.Core), tick(m.opts.Refresh, m.c.Core)}
 	if m.opts.TerminalFd >= 0 {
 		cmds = append(cmds, probeTick())
 	}
@@ -210,7 +211,10 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case probeMsg:
 		return m, tea.Batch(probeTerminal(m.opts.TerminalFd), probeTick())
 	case tickMsg:
-		return m, m.onTick(time.Time(msg))
+		return m, m.onTick(msg)
+	case hostMsg:
+		m.onHost(msg)
+		return m, nil
 	case terminalGoneMsg:
 		return m, tea.Quit
 	case common.StatusMsg:
@@ -437,6 +441,12 @@ func (m *Model) containerKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 		if key.Matches(msg, b) {
 			return m.switchTab(common.Tab(i)), true
 		}
+	}
+	// The spec key opens the config.json over the overview, from any
+	// tab (the overview itself takes it as its own key).
+	if key.Matches(msg, k.Spec) && m.tab != common.TabOverview {
+		cmd := m.switchTab(common.TabOverview)
+		return tea.Batch(cmd, m.forward(msg)), true
 	}
 	// The processes tab signals a process with the kill key; the
 	// checkpoints tab restores and deletes checkpoints with its keys.

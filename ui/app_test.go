@@ -31,6 +31,7 @@ func app(t testing.TB, w, h int, theme string, color bool) (*Model, *uitest.Fake
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	feed(m, m.Init())
 	uitest.FillHistory(m.c.Store, f, 60)
+	uitest.FillHost(m.c.Store, f)
 	m.Update(common.RefreshMsg{}) // draw with the history
 	return m, f
 }
@@ -65,6 +66,7 @@ func TestGolden(t *testing.T) {
 	}{
 		{"app-list", nil},
 		{"app-overview", []string{"enter"}},
+		{"app-spec", []string{"enter", "y"}},
 		{"app-processes", []string{"enter", "2"}},
 		{"app-stats", []string{"enter", "3"}},
 		{"app-logs", []string{"down", "enter", "4"}},
@@ -209,7 +211,7 @@ func TestOOMToast(t *testing.T) {
 	}
 	m.Update(common.EventsMsg{Events: []watch.Event{ev}})
 	now = now.Add(toastLife + time.Second)
-	m.Update(tickMsg(now))
+	m.Update(tickMsg{})
 	if strings.Contains(m.View(), "OOM-killed") {
 		t.Fatal("toast did not expire")
 	}

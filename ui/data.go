@@ -13,11 +13,32 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// tickMsg is the refresh clock.
-type tickMsg time.Time
+// tickMsg is the refresh clock, with the host's figures read as it
+// struck (for the list's header). The time is the model's clock (Now).
+type tickMsg struct{ host hostMsg }
 
-func tick(d time.Duration) tea.Cmd {
-	return tea.Tick(d, func(t time.Time) tea.Msg { return tickMsg(t) })
+// hostMsg is one reading of the host's CPU times, memory and load.
+type hostMsg struct {
+	stats core.HostStats
+	err   error
+}
+
+// tick strikes after d and reads the host then, in the tick's own
+// command: three small /proc reads a tick, off the UI's goroutine.
+func tick(d time.Duration, h common.HostReader) tea.Cmd {
+	return tea.Tick(d, func(time.Time) tea.Msg {
+		st, err := h.HostStats()
+		return tickMsg{host: hostMsg{stats: st, err: err}}
+	})
+}
+
+// readHost reads the host once, as the UI starts: the header has memory
+// and load at once, and CPU use from the first tick.
+func readHost(h common.HostReader) tea.Cmd {
+	return func() tea.Msg {
+		st, err := h.HostStats()
+		return hostMsg{stats: st, err: err}
+	}
 }
 
 // listCmd lists the containers; one list runs at a time.

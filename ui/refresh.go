@@ -3,7 +3,6 @@ package ui
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"berth/core"
 	"berth/ui/common"
@@ -172,11 +171,23 @@ func (m *Model) onContainer(msg containerMsg) tea.Cmd {
 	return m.containersChanged(nil)
 }
 
-func (m *Model) onTick(t time.Time) tea.Cmd {
+// onHost takes a reading of the host; a failed one leaves the header
+// without host figures (said nowhere else: it is not the operator's to
+// fix, and the footer is for what is).
+func (m *Model) onHost(msg hostMsg) {
+	if msg.err != nil {
+		m.c.Store.HostFailed()
+		return
+	}
+	m.c.Store.SetHost(msg.stats)
+}
+
+func (m *Model) onTick(msg tickMsg) tea.Cmd {
 	m.c.Now = m.opts.Now()
+	m.onHost(msg.host)
 	m.expireToasts()
 	m.ticks++
-	cmds := []tea.Cmd{tick(m.opts.Refresh)}
+	cmds := []tea.Cmd{tick(m.opts.Refresh, m.c.Core)}
 	if !m.sampling {
 		cmds = append(cmds, m.sample())
 	}

@@ -29,7 +29,7 @@ func TestOOMToastMerges(t *testing.T) {
 	if strings.Count(v, "OOM-killed") != 1 || !strings.Contains(v, "demo-mem OOM-killed ×5") {
 		t.Fatalf("want one toast counting five kills:\n%s", v)
 	}
-	m.Update(tickMsg(now))
+	m.Update(tickMsg{})
 	if v := uitest.Strip(m.View()); strings.Contains(v, "OOM-killed") {
 		t.Fatalf("the toast outlived its %v while the kills went on:\n%s", toastLife, v)
 	}
@@ -69,7 +69,7 @@ func TestOOMToastMute(t *testing.T) {
 	}
 	// From the palette: the selected container (demo-cpu) muted, then not.
 	now = now.Add(toastLife)
-	m.Update(tickMsg(now))
+	m.Update(tickMsg{})
 	press(m, ":", "m", "u", "t", "e", "enter")
 	oom(m, "demo-cpu", 2, now)
 	if v := uitest.Strip(m.View()); strings.Contains(v, "OOM-killed") {

@@ -144,7 +144,7 @@ func (m *Model) helpModal() modal {
 	k := m.c.Keys
 	h := &helpModal{groups: [][]key.Binding{k.GlobalHelp()}, titles: []string{"global"}}
 	if m.screen == common.ScreenContainer {
-		tabs := append([]key.Binding{k.NextTab, k.PrevTab}, k.Tab[:]...)
+		tabs := append(append([]key.Binding{k.NextTab, k.PrevTab}, k.Tab[:]...), k.Spec)
 		h.groups = append(h.groups, tabs, k.ActionHelp())
 		h.titles = append(h.titles, "tabs", "actions")
 	}

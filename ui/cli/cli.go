@@ -196,7 +196,7 @@ func newRoot(g *globals, tf *tuiFlags) *cobra.Command {
 		newRunCmd(g), newPsCmd(g), newTopCmd(g), newStatsCmd(g), newLogsCmd(g),
 		newExecCmd(g), newStartCmd(g), newRestartCmd(g), newPauseCmd(g), newResumeCmd(g), newKillCmd(g), newRmCmd(g),
 		newUpdateCmd(g), newEventsCmd(g), newCheckpointCmd(g), newRestoreCmd(g),
-		newMigrateCmd(g), newMigrateReceiveCmd(g), newDoctorCmd(g), newDemoCmd(g, tf),
+		newMigrateCmd(g), newMigrateReceiveCmd(g), newHostCmd(g), newSpecCmd(g), newDoctorCmd(g), newDemoCmd(g, tf),
 	)
 	addTUIFlags(root, tf)
 	wrapArgs(root)

@@ -153,3 +153,53 @@ func TestUpdateZeroLifts(t *testing.T) {
 		t.Errorf("update --json --memory 64MiB: %v %v", set, err)
 	}
 }
+
+// berth host --json has the header's figures and counts the containers.
+func TestHostJSON(t *testing.T) {
+	c := newCLI(t)
+	c.must("run", "-d", "-b", c.env.Bundle([]string{"sleep", "1000"}, nil), "hosted")
+	var r struct {
+		CPUPercent    *float64       `json:"cpuPercent"`
+		CPUs          int            `json:"cpus"`
+		MemUsedBytes  uint64         `json:"memUsedBytes"`
+		MemTotalBytes uint64         `json:"memTotalBytes"`
+		Load          []float64      `json:"load"`
+		Containers    map[string]int `json:"containers"`
+	}
+	out := c.must("host", "--json")
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if r.CPUPercent == nil || *r.CPUPercent < 0 || *r.CPUPercent > 100 || r.CPUs < 1 || r.MemTotalBytes == 0 ||
+		r.MemUsedBytes > r.MemTotalBytes || len(r.Load) != 3 || r.Containers["total"] != 1 || r.Containers["running"] != 1 {
+		t.Fatalf("berth host --json = %s", out)
+	}
+	if text := c.must("host"); !strings.Contains(text, "containers  1: 1 running") || !strings.Contains(text, "load ") {
+		t.Fatalf("berth host = %q", text)
+	}
+}
+
+// berth spec prints the runtime bundle's config.json, indented JSON; a
+// container that does not exist is one line and exit 1.
+func TestSpecCommand(t *testing.T) {
+	c := newCLI(t)
+	c.must("run", "-d", "-b", c.env.Bundle([]string{"sleep", "1000"}, nil), "specd")
+	out := c.must("spec", "specd")
+	var spec struct {
+		Process struct{ Args []string } `json:"process"`
+		Linux   struct {
+			CgroupsPath string `json:"cgroupsPath"`
+		} `json:"linux"`
+	}
+	if err := json.Unmarshal([]byte(out), &spec); err != nil || !strings.HasPrefix(out, "{\n  \"") ||
+		spec.Process.Args[0] != "sleep" || spec.Linux.CgroupsPath != c.env.CgroupParent+"/specd" {
+		t.Fatalf("berth spec = %s (%v)", out, err)
+	}
+	if js := c.must("spec", "--json", "specd"); js != out {
+		t.Fatalf("--json changed the output:\n%s", js)
+	}
+	_, errs, code := c.run("spec", "nosuch")
+	if code != 1 || strings.Count(strings.TrimSpace(errs), "\n") != 0 || !strings.Contains(errs, "nosuch") {
+		t.Fatalf("berth spec nosuch: exit %d: %q", code, errs)
+	}
+}

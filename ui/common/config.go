@@ -16,12 +16,14 @@ import (
 )
 
 // Config is the user's config file: the theme to start with, the refresh
-// interval and key remappings. Flags override it.
+// interval, a keymap preset and key remappings. Flags override it.
 type Config struct {
 	Theme   string
 	Refresh time.Duration
+	// Keymap is the preset named (see KeyPresets), "" for none.
+	Keymap string
 	// Keys maps a binding's name (see KeyMap.Named) to its new keys;
-	// KeyMap is the default key map with them applied.
+	// KeyMap is the default key map with the preset, then them, applied.
 	Keys   map[string][]string
 	KeyMap *KeyMap
 }
@@ -58,7 +60,7 @@ func LoadConfig(path string, optional bool) (Config, error) {
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		return cfg, fmt.Errorf("%s:%d: the config is a mapping (theme:, refresh:, keys:)", path, root.Line)
+		return cfg, fmt.Errorf("%s:%d: the config is a mapping (theme:, refresh:, keymap:, keys:)", path, root.Line)
 	}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
@@ -75,6 +77,14 @@ func LoadConfig(path string, optional bool) (Config, error) {
 				return cfg, fmt.Errorf("%s: refresh %q: give a duration from 100ms to 1h, like 1s or 500ms", at, v.Value)
 			}
 			cfg.Refresh = d
+		case "keymap":
+			if v.Kind != yaml.ScalarNode {
+				return cfg, fmt.Errorf("%s: keymap is a preset's name (%s)", at, presetNames())
+			}
+			if _, ok := KeyPresets[v.Value]; !ok {
+				return cfg, fmt.Errorf("%s: unknown keymap %q (known: %s)", at, v.Value, presetNames())
+			}
+			cfg.Keymap = v.Value
 		case "keys":
 			keys, l, err := parseKeys(path, v)
 			if err != nil {
@@ -82,14 +92,60 @@ func LoadConfig(path string, optional bool) (Config, error) {
 			}
 			cfg.Keys, lines = keys, l
 		default:
-			return cfg, fmt.Errorf("%s: unknown setting %q (known: theme, refresh, keys)", at, k.Value)
+			return cfg, fmt.Errorf("%s: unknown setting %q (known: theme, refresh, keymap, keys)", at, k.Value)
 		}
+	}
+	// The preset first, so the file's own keys: win over it; a preset
+	// never conflicts with itself (a test checks each).
+	if err := cfg.KeyMap.ApplyPreset(cfg.Keymap); err != nil {
+		return cfg, fmt.Errorf("%s: keymap %s: %w", path, cfg.Keymap, err)
 	}
 	var conflict *KeyConflict
 	if err := cfg.KeyMap.Apply(cfg.Keys); errors.As(err, &conflict) {
 		return cfg, fmt.Errorf("%s:%d: %w", path, lines[conflict.Name], err)
 	}
 	return cfg, nil
+}
+
+// KeyPresets are the keymaps the config's keymap: setting names, each a
+// remapping applied before the file's own keys:. "vim" moves with j and k
+// (and ctrl+d, ctrl+u a page; g and G are berth's own already), so kill
+// moves from k to K.
+var KeyPresets = map[string]map[string][]string{
+	"default": {},
+	"vim": {
+		"up":        {"k", "up", "ctrl+p"},
+		"down":      {"j", "down", "ctrl+n"},
+		"page-up":   {"ctrl+u", "pgup", "ctrl+b"},
+		"page-down": {"ctrl+d", "pgdown", "ctrl+f"},
+		"top":       {"g", "home"},
+		"bottom":    {"G", "end"},
+		"kill":      {"K"},
+	},
+}
+
+// presetNames lists the presets, for errors.
+func presetNames() string {
+	names := make([]string, 0, len(KeyPresets))
+	for n := range KeyPresets {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
+}
+
+// ApplyPreset remaps the bindings the named preset (see KeyPresets)
+// names; "" and "default" change nothing.
+func (k *KeyMap) ApplyPreset(name string) error {
+	p, ok := KeyPresets[name]
+	if !ok && name != "" {
+		return fmt.Errorf("unknown keymap %q (known: %s)", name, presetNames())
+	}
+	keys := map[string][]string{}
+	for n, ks := range p {
+		keys[n] = slices.Clone(ks) // Apply rewrites what it is given
+	}
+	return k.Apply(keys)
 }
 
 // parseKeys reads the keys: mapping, and where each remapping was

@@ -36,6 +36,12 @@ func TestLoadConfig(t *testing.T) {
 		{"bad refresh", "refresh: fast\n", "config.yaml:1: refresh \"fast\""},
 		{"not yaml", "keys: [\n", "config.yaml: "},
 		{"not a mapping", "- a\n", "config.yaml:1: the config is a mapping"},
+		{"vim preset", "keymap: vim\n", ""},
+		{"vim preset and keys", "keymap: vim\nkeys:\n  kill: x\n", ""},
+		{"unknown preset", "theme: light\nkeymap: vi\n", "config.yaml:2: unknown keymap \"vi\" (known: default, vim)"},
+		{"preset not a name", "keymap: [vim]\n", "config.yaml:1: keymap is a preset's name"},
+		{"keys against the preset", "keymap: vim\nkeys:\n  logs: j\n", "config.yaml:3: keys.logs: \"j\" is already down's key"},
+		{"keys against the preset's kill", "keys:\n  up: K\nkeymap: vim\n", "config.yaml:2: keys.up: \"K\" is already kill's key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -53,6 +59,58 @@ func TestLoadConfig(t *testing.T) {
 			}
 			_ = cfg
 		})
+	}
+}
+
+// Every preset applies to the default keys without a conflict.
+func TestPresetsDoNotConflict(t *testing.T) {
+	for name := range KeyPresets {
+		if err := DefaultKeyMap().ApplyPreset(name); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// The vim preset moves with j/k, ctrl+d/ctrl+u, g/G and kills with K;
+// the file's own keys: go on top of it.
+func TestVimPreset(t *testing.T) {
+	load := func(body string) *KeyMap {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), "config.yaml")
+		os.WriteFile(path, []byte(body), 0o644)
+		cfg, err := LoadConfig(path, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg.KeyMap
+	}
+	runes := func(s string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)} }
+	k := load("keymap: vim\n")
+	for _, c := range []struct {
+		msg  tea.KeyMsg
+		b    key.Binding
+		name string
+	}{
+		{runes("j"), k.Down, "down"}, {runes("k"), k.Up, "up"}, {tea.KeyMsg{Type: tea.KeyDown}, k.Down, "down"},
+		{tea.KeyMsg{Type: tea.KeyCtrlD}, k.PageDown, "page-down"}, {tea.KeyMsg{Type: tea.KeyCtrlU}, k.PageUp, "page-up"},
+		{runes("g"), k.Top, "top"}, {runes("G"), k.Bottom, "bottom"}, {runes("K"), k.Kill, "kill"},
+	} {
+		if !key.Matches(c.msg, c.b) {
+			t.Errorf("%s does not match %s", c.msg, c.name)
+		}
+	}
+	if key.Matches(runes("k"), k.Kill) {
+		t.Error("k still kills under vim")
+	}
+	if k.Kill.Help().Key != "K" || k.Down.Help().Key != "j" {
+		t.Errorf("help shows kill %q, down %q", k.Kill.Help().Key, k.Down.Help().Key)
+	}
+	k = load("keymap: vim\nkeys:\n  kill: x\n")
+	if !key.Matches(runes("x"), k.Kill) || key.Matches(runes("K"), k.Kill) || !key.Matches(runes("j"), k.Down) {
+		t.Error("keys: do not go over the preset")
+	}
+	if k = load("keymap: default\n"); !key.Matches(runes("k"), k.Kill) {
+		t.Error("the default preset moved kill")
 	}
 }
 

@@ -52,6 +52,9 @@ type Controller interface {
 // Inspector reads what a container is and runs.
 type Inspector interface {
 	Spec(id string) (*specs.Spec, error)
+	// SpecJSON is the config.json the container runs with, indented, and
+	// the file it came from; for another manager's container too.
+	SpecJSON(ctx context.Context, ref string) (path string, js []byte, err error)
 	Processes(ctx context.Context, id string) ([]core.Process, error)
 }
 
@@ -85,6 +88,12 @@ type EventSource interface {
 	Subscribe(ctx context.Context) (<-chan []watch.Event, <-chan error)
 }
 
+// HostReader reads the host's CPU times, memory and load, for the list's
+// header; the root reads it in its refresh tick's command, never in Update.
+type HostReader interface {
+	HostStats() (core.HostStats, error)
+}
+
 // Core is everything the UI asks of berth's core; *core.Manager is one,
 // and the tests' in-memory fake another.
 type Core interface {
@@ -96,6 +105,7 @@ type Core interface {
 	LogReader
 	Checkpointer
 	EventSource
+	HostReader
 }
 
 var _ Core = (*core.Manager)(nil)

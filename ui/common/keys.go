@@ -31,6 +31,9 @@ type KeyMap struct {
 	// The container view's tabs.
 	NextTab, PrevTab key.Binding
 	Tab              [6]key.Binding
+	// Spec shows the container's config.json whole, from any tab (in
+	// the overview tab, over its summary).
+	Spec key.Binding
 	// The logs tab.
 	Search, NextMatch, PrevMatch, Timestamps, Wrap, Follow key.Binding
 }
@@ -99,6 +102,7 @@ func DefaultKeyMap() *KeyMap {
 
 		NextTab: b("next tab", "tab"),
 		PrevTab: b("previous tab", "shift+tab"),
+		Spec:    b("spec (config.json)", "y"),
 
 		Search:     b("search", "/"),
 		NextMatch:  b("next match", "n"),
@@ -137,6 +141,7 @@ func (k *KeyMap) Named() []NamedBinding {
 	for i := range k.Tab {
 		n = append(n, NamedBinding{"tab-" + string(rune('1'+i)), ScopeTabs, &k.Tab[i]})
 	}
+	n = append(n, NamedBinding{"spec", ScopeTabs, &k.Spec})
 	return append(n,
 		NamedBinding{"search", ScopeLogs, &k.Search}, NamedBinding{"next-match", ScopeLogs, &k.NextMatch},
 		NamedBinding{"prev-match", ScopeLogs, &k.PrevMatch}, NamedBinding{"timestamps", ScopeLogs, &k.Timestamps},

@@ -48,6 +48,10 @@ type Store struct {
 	History    map[string]*History
 	// Events holds the newest MaxEvents events, oldest first.
 	Events []watch.Event
+	// Host is the host's figures as the refresh tick last read them. It
+	// changes every tick and is drawn fresh each frame, so it does not
+	// move Rev (which would rebuild every row).
+	Host HostFigures
 	// Rev changes whenever anything in the store does, for caches.
 	Rev  uint64
 	byID map[string]int
@@ -73,6 +77,37 @@ func (s *Store) SetContainers(cs []core.Container) {
 	}
 	s.Rev++
 }
+
+// HostFigures is what the list's header shows of the host: the last
+// reading, and the CPU use between it and the one before.
+type HostFigures struct {
+	Stats core.HostStats
+	// Known is false until a reading arrives, and after one fails.
+	Known bool
+	// CPU is percent of all CPUs, known from the second reading.
+	CPU      float64
+	CPUKnown bool
+}
+
+// SetHost takes a reading of the host. A reading whose CPU counters did
+// not move (a tick faster than the kernel's clock) keeps the last CPU
+// figure, and the reading it was measured from.
+func (s *Store) SetHost(h core.HostStats) {
+	prev := s.Host
+	s.Host = HostFigures{Stats: h, Known: true}
+	if !prev.Known {
+		return
+	}
+	if pct, ok := core.HostCPUPercent(prev.Stats, h); ok {
+		s.Host.CPU, s.Host.CPUKnown = pct, true
+	} else if h.CPU.Total == prev.Stats.CPU.Total {
+		s.Host.CPU, s.Host.CPUKnown = prev.CPU, prev.CPUKnown
+	}
+}
+
+// HostFailed forgets the host's figures: the header shows none rather
+// than stale ones.
+func (s *Store) HostFailed() { s.Host = HostFigures{} }
 
 // Get returns a container by its Ref (see core.Container.Ref): the key
 // of every map and message in the UI, as the id alone is not unique on a

@@ -1,6 +1,8 @@
 package container
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -40,6 +42,11 @@ type Overview struct {
 	lines  []string
 	built  overviewKey
 	scroll common.Scroll
+
+	// raw is the config.json view over the summary, nil when closed;
+	// rawGen names its latest load.
+	raw    *rawSpec
+	rawGen uint64
 }
 
 // overviewKey is what the content depends on: when any of it changes,
@@ -74,6 +81,23 @@ func loadSpec(in common.Inspector, id string, gen uint64) tea.Cmd {
 	}
 }
 
+// loadBundleSpec reads another manager's container's spec off the UI's
+// goroutine: the config.json in its bundle, as the config.json view shows
+// it (berth keeps no copy of its own).
+func loadBundleSpec(ctx context.Context, in common.Inspector, id string, gen uint64) tea.Cmd {
+	return func() tea.Msg {
+		_, js, err := in.SpecJSON(ctx, id)
+		if err != nil {
+			return specMsg{id: id, gen: gen, err: err}
+		}
+		var s specs.Spec
+		if err := json.Unmarshal(js, &s); err != nil {
+			return specMsg{id: id, gen: gen, err: fmt.Errorf("%s: its bundle's config.json: %w", id, err)}
+		}
+		return specMsg{id: id, gen: gen, spec: &s}
+	}
+}
+
 // limitsMsg is container id's cgroup limits, read for generation gen.
 type limitsMsg struct {
 	id     string
@@ -103,12 +127,12 @@ func (o *Overview) Open(id string) tea.Cmd {
 	o.id = id
 	o.gen++
 	o.spec, o.specErr, o.loaded, o.limits = nil, nil, false, nil
-	o.scroll = common.Scroll{}
+	o.scroll, o.raw = common.Scroll{}, nil
 	cmds := []tea.Cmd{o.loadLimits()}
 	if ct, ok := o.c.Store.Get(id); ok && !ct.Managed {
 		// berth keeps a spec only for what it starts: an external
 		// container's is its manager's, in the bundle the record names.
-		o.loaded = true
+		cmds = append(cmds, loadBundleSpec(o.c.Ctx, o.c.Core, id, o.gen))
 	} else {
 		cmds = append(cmds, loadSpec(o.c.Core, id, o.gen))
 	}
@@ -116,10 +140,22 @@ func (o *Overview) Open(id string) tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-// Close drops the spec and limits being loaded, if any.
+// Close drops the spec, config.json and limits being loaded, if any.
 func (o *Overview) Close() {
 	o.gen++
 	o.limitsGen++
+	o.rawGen++
+	o.raw = nil
+}
+
+// Back closes the config.json view's prompt, search, or the view itself;
+// false when it is not open, for the root to go back.
+func (o *Overview) Back() bool {
+	if o.raw == nil {
+		return false
+	}
+	o.rawBack()
+	return true
 }
 
 // Update takes the loaded spec and the scroll keys; any other message may
@@ -130,6 +166,8 @@ func (o *Overview) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case specMsg:
 		o.setSpec(msg)
+	case specJSONMsg:
+		o.setRaw(msg)
 	case limitsMsg:
 		o.setLimits(msg)
 	case common.DoneMsg:
@@ -143,9 +181,17 @@ func (o *Overview) Update(msg tea.Msg) tea.Cmd {
 			cmd = o.loadLimits()
 		}
 	case tea.KeyMsg:
-		o.scroll.Nav(msg, o.c.Keys, len(o.lines), o.c.Height)
+		switch {
+		case o.raw != nil:
+			cmd = o.updateRaw(msg)
+		case key.Matches(msg, o.c.Keys.Spec):
+			cmd = o.openRaw()
+		default:
+			o.scroll.Nav(msg, o.c.Keys, len(o.lines), o.c.Height)
+		}
 	}
 	o.rebuild()
+	o.wrapRaw()
 	return cmd
 }
 
@@ -187,15 +233,16 @@ func (o *Overview) rebuild() {
 	o.record(s)
 	o.liveLimits(s)
 	switch {
-	case o.external():
-		s.blank()
-		s.note("berth did not start it and keeps no copy of its OCI spec (see the bundle above)")
 	case !o.loaded:
 		s.note("loading spec…")
 	case o.specErr != nil:
 		s.blank()
 		s.line(o.c.Styles.Error.Render("spec: " + sanitize.OneLine(o.specErr.Error())))
 	case o.spec != nil:
+		if o.external() {
+			s.blank()
+			s.note("from its bundle's config.json (" + o.c.Keys.Spec.Help().Key + " shows it whole)")
+		}
 		specSummary(s, o.spec)
 	}
 	o.lines = s.lines
@@ -231,11 +278,14 @@ func (o *Overview) liveLimits(s *sheet) {
 	s.field("cpu", none(p.CPUs > 0, strconv.FormatFloat(p.CPUs, 'g', 3, 64)+" CPUs"))
 }
 
-// View shows the visible part of the content.
+// View shows the visible part of the content, or of the config.json.
 func (o *Overview) View() string {
 	w, h := o.c.Width, o.c.Height
 	if h <= 0 {
 		return ""
+	}
+	if o.raw != nil {
+		return o.rawView()
 	}
 	top := o.scroll.Clamped(len(o.lines), h)
 	end := min(top+h, len(o.lines))
@@ -247,15 +297,22 @@ func (o *Overview) View() string {
 	return common.Lines(strings.Join(o.lines[top:end-1], "\n")+"\n"+more, w, h)
 }
 
-// ShortHelp is the scroll keys.
+// ShortHelp is the scroll keys and the spec key, or the config.json
+// view's keys.
 func (o *Overview) ShortHelp() []key.Binding {
-	return []key.Binding{o.c.Keys.Up, o.c.Keys.Down}
+	if o.raw != nil {
+		return o.rawHelp()
+	}
+	return []key.Binding{o.c.Keys.Up, o.c.Keys.Down, o.c.Keys.Spec}
 }
 
-// FullHelp is every navigation key.
+// FullHelp is every navigation key, and the config.json view's search
+// (the spec key itself is with the tabs' keys: it works from every tab).
 func (o *Overview) FullHelp() [][]key.Binding {
-	return [][]key.Binding{o.c.Keys.NavHelp()}
+	k := o.c.Keys
+	return [][]key.Binding{k.NavHelp(), {k.Search, k.NextMatch, k.PrevMatch}}
 }
 
-// Capturing is false: the overview takes no text.
-func (o *Overview) Capturing() bool { return false }
+// Capturing reports whether the config.json view's search prompt is
+// open: it takes every key.
+func (o *Overview) Capturing() bool { return o.raw != nil && o.raw.prompting }

@@ -86,3 +86,24 @@ func lastLine(v string) string {
 	ls := strings.Split(v, "\n")
 	return ls[len(ls)-1]
 }
+
+// Another manager's container's overview summarises the config.json in
+// its bundle; a bundle without one is one line, beside the record.
+func TestOverviewExternalSpec(t *testing.T) {
+	c := uitest.NewCommon(t, uitest.New(), 80, 48, "dark", false)
+	p := open(NewOverview(c), uitest.ExtRedis)
+	v := uitest.Strip(p.View())
+	for _, want := range []string{"its bundle's config.json", "redis-server --save 60", "hostname     cache"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("the external overview lacks %q:\n%s", want, v)
+		}
+	}
+	uitest.Golden(t, "overview-external-80x48", p.View())
+	f := uitest.New()
+	f.SpecFiles = nil
+	c = uitest.NewCommon(t, f, 120, 48, "dark", false)
+	v = uitest.Strip(open(NewOverview(c), uitest.ExtRedis).View())
+	if !strings.Contains(v, "spec: "+uitest.ExtRedis+": /var/lib/other/redis/config.json does not exist") || !strings.Contains(v, "docker") {
+		t.Errorf("a missing config.json:\n%s", v)
+	}
+}

@@ -288,7 +288,8 @@ func (m *Model) emptyText() string {
 	return "no containers: start one with berth run, or berth demo"
 }
 
-// titleLine counts containers by status and says how the list is cut.
+// titleLine counts containers by status and says how the list is cut;
+// the host's figures go at its right end, as many as fit (see withHost).
 func (m *Model) titleLine(w int) string {
 	st := m.c.Styles
 	if m.table.Capturing() {
@@ -324,7 +325,7 @@ func (m *Model) titleLine(w int) string {
 		}
 		parts = append(parts, st.Marked.Render(text))
 	}
-	return common.Fit(strings.Join(parts, st.Muted.Render(" · ")), w)
+	return withHost(strings.Join(parts, st.Muted.Render(" · ")), m.c.Store.Host, st, w)
 }
 
 // ShortHelp is the list's main keys.

@@ -6,6 +6,7 @@ package uitest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"berth/core"
+	"berth/host/procfs"
 	"berth/ui/common"
 	"berth/watch"
 
@@ -33,6 +35,9 @@ type Fake struct {
 	Stats      map[string]core.Stats
 	Procs      map[string][]core.Process
 	Specs      map[string]*specs.Spec
+	// SpecFiles are config.json files by Ref, as SpecJSON reads them;
+	// without one, a managed container's is its Specs entry, marshalled.
+	SpecFiles  map[string][]byte
 	LogLines   map[string][]core.LogLine
 	Checkpoint map[string][]core.Checkpoint
 	DumpLogs   map[string]string
@@ -51,6 +56,12 @@ type Fake struct {
 	ViaWarning string
 	// Calls records each action: "pause demo-cpu", "kill demo-cpu 15".
 	Calls []string
+	// Host is the host's first reading; each HostStats call after it
+	// advances the CPU counters by HostStep, so the UI's CPU figure
+	// (37% by default) is fixed.
+	Host      core.HostStats
+	HostStep  core.HostStats
+	hostReads uint64
 }
 
 var _ common.Core = (*Fake)(nil)
@@ -94,6 +105,13 @@ func New() *Fake {
 			},
 		},
 		Specs: map[string]*specs.Spec{},
+		// docker's container: a long command line, and a hostile byte
+		// in an env var (JSON may carry C1 controls raw).
+		SpecFiles: map[string][]byte{ExtRedis: []byte(`{"ociVersion":"1.2.0","process":{"terminal":false,"user":{"uid":999,"gid":999},` +
+			`"args":["redis-server","--save","60","1","--loglevel","warning","--maxmemory","256mb","--maxmemory-policy","allkeys-lru","--appendonly","yes","--dir","/data/redis/persistent/volume/of/a/long/path"],` +
+			`"env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","REDIS_VERSION=7.2.4","REDIS_DOWNLOAD_URL=http://download.redis.io/releases/redis-7.2.4.tar.gz?from=mirror&verify=sha256","BAD=` + "" + `31mred"],"cwd":"/data"},` +
+			`"root":{"path":"/var/lib/docker/overlay2/3f9a/merged"},"hostname":"cache",` +
+			`"linux":{"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"network"}]}}`)},
 		LogLines: map[string][]core.LogLine{
 			// docker's json-file log of its container, as core reads it.
 			ExtRedis: {
@@ -122,6 +140,9 @@ func New() *Fake {
 			{Time: at(time.Minute), Kind: watch.KindPause, ID: "demo-sleep"},
 		},
 		Fail: map[string]error{},
+		Host: core.HostStats{CPUs: 2, MemTotal: 8 << 30, MemAvailable: 5 << 30, Load: [3]float64{0.52, 0.40, 0.31},
+			CPU: procfs.CPUTimes{Busy: 1000, Total: 5000}},
+		HostStep: core.HostStats{CPU: procfs.CPUTimes{Busy: 74, Total: 200}},
 	}
 	// As in core, only berth's own containers have a spec on record.
 	for _, c := range f.Containers {
@@ -387,6 +408,55 @@ func (f *Fake) Spec(id string) (*specs.Spec, error) {
 		return nil, fmt.Errorf("%s: open /run/berth/%s/container.json: %w", id, id, os.ErrNotExist)
 	}
 	return s, nil
+}
+
+// HostStats returns the fixture host's figures, its CPU counters
+// advanced by HostStep at each call.
+func (f *Fake) HostStats() (core.HostStats, error) {
+	if err := f.fail("HostStats"); err != nil {
+		return core.HostStats{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h := f.Host
+	h.CPU.Busy += f.HostStep.CPU.Busy * f.hostReads
+	h.CPU.Total += f.HostStep.CPU.Total * f.hostReads
+	f.hostReads++
+	return h, nil
+}
+
+// SpecJSON returns the container's config.json, indented as core
+// indents it: its SpecFiles entry, or its Specs entry marshalled.
+func (f *Fake) SpecJSON(ctx context.Context, ref string) (string, []byte, error) {
+	if err := f.fail("SpecJSON"); err != nil {
+		return "", nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	i, err := f.find(ref)
+	if err != nil {
+		return "", nil, err
+	}
+	c := f.Containers[i]
+	path := c.Bundle + "/config.json"
+	if c.Managed {
+		path = "/run/berth/" + c.ID + "/bundle/config.json"
+	}
+	b, ok := f.SpecFiles[ref]
+	if !ok {
+		s, ok := f.Specs[c.ID]
+		if !ok || !c.Managed {
+			return path, nil, fmt.Errorf("%s: %s does not exist", ref, path)
+		}
+		if b, err = json.Marshal(s); err != nil {
+			return path, nil, err
+		}
+	}
+	js, err := core.IndentSpec(b)
+	if err != nil {
+		return path, nil, fmt.Errorf("%s: %s: %w", ref, path, err)
+	}
+	return path, js, nil
 }
 
 // Processes returns the fixture processes.

@@ -58,8 +58,19 @@ func NewCommon(t testing.TB, f *Fake, w, h int, theme string, color bool) *commo
 	cs, _ := f.List(context.Background())
 	c.Store.SetContainers(cs)
 	FillHistory(c.Store, f, 60)
+	FillHost(c.Store, f)
 	c.Store.AddEvents(f.Journal)
 	return c
+}
+
+// FillHost gives the store two readings of the fake's host, so its
+// header shows the CPU figure as well as memory and load.
+func FillHost(s *common.Store, f *Fake) {
+	for range 2 {
+		if h, err := f.HostStats(); err == nil {
+			s.SetHost(h)
+		}
+	}
 }
 
 // cpuLevels are the fixtures' typical CPU use, in percent of one CPU.
