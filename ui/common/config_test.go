@@ -27,7 +27,7 @@ func TestLoadConfig(t *testing.T) {
 		{"unknown setting", "theme: light\ncolour: red\n", "config.yaml:2: unknown setting \"colour\""},
 		{"unknown action", "keys:\n  kil: K\n", "config.yaml:2: keys.kil: unknown action"},
 		{"bad key", "keys:\n  quit:\n    - ctrl+\n", "config.yaml:2: keys.quit: \"ctrl+\" is not a key"},
-		{"conflict", "keys:\n  help: x\n  kill: E\n", "config.yaml:3: keys.kill: \"E\" is already events's key"},
+		{"conflict", "keys:\n  help: X\n  kill: E\n", "config.yaml:3: keys.kill: \"E\" is already events's key"},
 		{"no keys", "keys:\n  kill: []\n", "config.yaml:2: keys.kill: give at least one key"},
 		{"ctrl+c", "keys:\n  kill: ctrl+c\n", "config.yaml:2: keys.kill: ctrl+c always quits"},
 		{"list key on a tab", "keys:\n  sort: \"3\"\n", "config.yaml:2: keys.sort: \"3\" is already tab-3's key"},
