@@ -16,10 +16,17 @@ import (
 )
 
 // Config is the user's config file: the theme to start with, the refresh
-// interval and key remappings. Flags override it.
+// interval, the mouse and the clipboard, and key remappings. Flags
+// override it.
 type Config struct {
 	Theme   string
 	Refresh time.Duration
+	// Mouse turns on mouse reports (default on): a click selects, the
+	// wheel scrolls; off, the terminal selects text as usual.
+	Mouse bool
+	// Clipboard lets the copy key set the terminal's clipboard through
+	// OSC 52 (default on).
+	Clipboard bool
 	// Keys maps a binding's name (see KeyMap.Named) to its new keys;
 	// KeyMap is the default key map with them applied.
 	Keys   map[string][]string
@@ -40,7 +47,7 @@ func ConfigPath() string {
 // but it must end at a regular file of bounded size, so a link to a device
 // or a FIFO is refused before the UI draws instead of read forever.
 func LoadConfig(path string, optional bool) (Config, error) {
-	cfg := Config{KeyMap: DefaultKeyMap()}
+	cfg := Config{KeyMap: DefaultKeyMap(), Mouse: true, Clipboard: true}
 	var lines map[string]int
 	b, err := statefile.ReadFollow(path, statefile.MaxSize)
 	if err != nil {
@@ -58,7 +65,7 @@ func LoadConfig(path string, optional bool) (Config, error) {
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		return cfg, fmt.Errorf("%s:%d: the config is a mapping (theme:, refresh:, keys:)", path, root.Line)
+		return cfg, fmt.Errorf("%s:%d: the config is a mapping (theme:, refresh:, mouse:, clipboard:, keys:)", path, root.Line)
 	}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
@@ -75,6 +82,16 @@ func LoadConfig(path string, optional bool) (Config, error) {
 				return cfg, fmt.Errorf("%s: refresh %q: give a duration from 100ms to 1h, like 1s or 500ms", at, v.Value)
 			}
 			cfg.Refresh = d
+		case "mouse", "clipboard":
+			var on bool
+			if v.Kind != yaml.ScalarNode || v.Decode(&on) != nil {
+				return cfg, fmt.Errorf("%s: %s %q: give true or false", at, k.Value, v.Value)
+			}
+			if k.Value == "mouse" {
+				cfg.Mouse = on
+			} else {
+				cfg.Clipboard = on
+			}
 		case "keys":
 			keys, l, err := parseKeys(path, v)
 			if err != nil {
@@ -82,7 +99,7 @@ func LoadConfig(path string, optional bool) (Config, error) {
 			}
 			cfg.Keys, lines = keys, l
 		default:
-			return cfg, fmt.Errorf("%s: unknown setting %q (known: theme, refresh, keys)", at, k.Value)
+			return cfg, fmt.Errorf("%s: unknown setting %q (known: theme, refresh, mouse, clipboard, keys)", at, k.Value)
 		}
 	}
 	var conflict *KeyConflict

@@ -32,6 +32,8 @@ func TestLoadConfig(t *testing.T) {
 		{"ctrl+c", "keys:\n  kill: ctrl+c\n", "config.yaml:2: keys.kill: ctrl+c always quits"},
 		{"list key on a tab", "keys:\n  sort: \"3\"\n", "config.yaml:2: keys.sort: \"3\" is already tab-3's key"},
 		{"bad refresh", "refresh: fast\n", "config.yaml:1: refresh \"fast\""},
+		{"bad mouse", "mouse: sometimes\n", "config.yaml:1: mouse \"sometimes\": give true or false"},
+		{"bad clipboard", "clipboard: [a]\n", "config.yaml:1: clipboard \"\": give true or false"},
 		{"not yaml", "keys: [\n", "config.yaml: "},
 		{"not a mapping", "- a\n", "config.yaml:1: the config is a mapping"},
 	}
@@ -75,8 +77,21 @@ func TestRemap(t *testing.T) {
 	if k.Kill.Help().Key != "K" {
 		t.Fatalf("help shows %q", k.Kill.Help().Key)
 	}
-	if _, err := LoadConfig(filepath.Join(t.TempDir(), "none.yaml"), true); err != nil {
-		t.Fatal("a missing optional config is an error:", err)
+	if cfg, err := LoadConfig(filepath.Join(t.TempDir(), "none.yaml"), true); err != nil || !cfg.Mouse || !cfg.Clipboard {
+		t.Fatal("a missing optional config is an error, or turns the mouse or the clipboard off:", cfg, err)
+	}
+}
+
+func TestMouseClipboardConfig(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	os.WriteFile(path, []byte("mouse: false\nclipboard: false\n"), 0o644)
+	cfg, err := LoadConfig(path, false)
+	if err != nil || cfg.Mouse || cfg.Clipboard {
+		t.Fatalf("%+v, %v", cfg, err)
+	}
+	os.WriteFile(path, []byte("theme: light\n"), 0o644)
+	if cfg, err := LoadConfig(path, false); err != nil || !cfg.Mouse || !cfg.Clipboard {
+		t.Fatalf("unset mouse and clipboard are not on: %+v, %v", cfg, err)
 	}
 }
 

@@ -118,8 +118,8 @@ func DefaultKeyMap() *KeyMap {
 		ScrollLeft:  b("scroll left", "left", "h"),
 		ScrollRight: b("scroll right", "right", "l"),
 	}
-	k.ScrollLeft.SetHelp("←/h", "scroll left")
-	k.ScrollRight.SetHelp("→/l", "scroll right")
+	k.ScrollLeft.SetHelp("←", "scroll left")
+	k.ScrollRight.SetHelp("→", "scroll right")
 	k.Mark.SetHelp("space", "mark")
 	k.Up.SetHelp("↑", "up")
 	k.Down.SetHelp("↓", "down")

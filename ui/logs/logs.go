@@ -310,7 +310,7 @@ func (m *Model) ShortHelp() []key.Binding {
 		return []key.Binding{m.submit, m.cancel}
 	}
 	k := m.c.Keys
-	return []key.Binding{k.Search, k.NextMatch, k.PrevMatch, k.Follow, k.JumpTime, k.Export, k.Timestamps, k.Wrap}
+	return []key.Binding{k.Search, k.NextMatch, k.PrevMatch, k.Follow, k.Timestamps, k.Wrap, k.JumpTime, k.Export}
 }
 
 // FullHelp is every key of the page, by group.
@@ -322,4 +322,17 @@ func (m *Model) FullHelp() [][]key.Binding {
 		{k.Follow, k.JumpTime, k.Export, k.Copy},
 		{k.Timestamps, k.ScrollLeft, k.ScrollRight, k.Wrap},
 	}
+}
+
+// CopyText is the current match's line, as shown (escaped), for the copy
+// key: with a search on, the line › marks is the one selected.
+func (m *Model) CopyText() (text, what string, ok bool) {
+	if !m.search.active() {
+		return "", "", false
+	}
+	l := m.buf.get(m.search.cur)
+	if l == nil {
+		return "", "", false
+	}
+	return l.text, "the line", true
 }
