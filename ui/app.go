@@ -6,7 +6,9 @@
 // Update routes in one order: window size; data (containers, stats,
 // events: the event wait is re-armed); the refresh tick; action results
 // and status; then keys: an open modal takes every key, then a page that
-// is taking text, then the global keys, then the page on view.
+// is taking text, then the global keys, then the page on view. Mouse
+// reports go to the page on view, only when the mouse is on, no modal is
+// open and they fall on the page (not the tab bar or the footer).
 package ui
 
 import (

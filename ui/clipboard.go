@@ -24,8 +24,10 @@ import (
 type Clipboard struct {
 	// W is the terminal; nil turns copying off.
 	W io.Writer
-	// Tmux wraps the sequence in tmux's passthrough (which needs tmux's
-	// allow-passthrough, or set-clipboard, on).
+	// Tmux sends the sequence twice: through tmux's passthrough, to the
+	// terminal tmux runs in (tmux's allow-passthrough on), and as it is,
+	// for tmux to take (set-clipboard on), since either may be what the
+	// operator's tmux allows; what neither allows tmux drops.
 	Tmux bool
 }
 
@@ -36,12 +38,13 @@ func TerminalClipboard() Clipboard {
 	return Clipboard{W: os.Stdout, Tmux: os.Getenv("TMUX") != "" || strings.HasPrefix(os.Getenv("TERM"), "tmux")}
 }
 
-// osc52 is the sequence that sets the clipboard to text.
+// osc52 is the sequence that sets the clipboard to text, in tmux
+// wrapped in its passthrough and then as it is.
 func osc52(text string, tmux bool) string {
 	seq := "\x1b]52;c;" + base64.StdEncoding.EncodeToString([]byte(text)) + "\x07"
 	if tmux {
 		// Passthrough: every ESC inside doubled, the whole in a DCS.
-		seq = "\x1bPtmux;" + strings.ReplaceAll(seq, "\x1b", "\x1b\x1b") + "\x1b\\"
+		return "\x1bPtmux;" + strings.ReplaceAll(seq, "\x1b", "\x1b\x1b") + "\x1b\\" + seq
 	}
 	return seq
 }

@@ -103,7 +103,7 @@ func TestCopyLogLine(t *testing.T) {
 
 func TestCopyTmux(t *testing.T) {
 	got := osc52("abc", true)
-	want := "\x1bPtmux;\x1b\x1b]52;c;YWJj\x07\x1b\\"
+	want := "\x1bPtmux;\x1b\x1b]52;c;YWJj\x07\x1b\\" + "\x1b]52;c;YWJj\x07"
 	if got != want {
 		t.Errorf("tmux %q, want %q", got, want)
 	}

@@ -1,5 +1,8 @@
 // Package logs is the container view's logs tab: a container's output,
-// followed live, searched, with optional timestamps and wrapping.
+// followed live, searched, with optional timestamps and wrapping, a jump
+// to a time, an export to a file and, unwrapped, sideways scrolling. The
+// same page shows several containers' output merged by time (OpenMerged),
+// each line after its container's label.
 //
 // Open starts a goroutine, owned by a context that Close (or the next
 // Open) cancels, which reads the last lines and then every new one into a
