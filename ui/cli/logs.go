@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"berth/core"
 	"berth/ui/sanitize"
@@ -119,11 +120,12 @@ type taggedLine struct {
 func mergedLogs(ctx context.Context, g *globals, targets []logTarget, opts core.LogOptions, timestamps bool, now time.Time) error {
 	width := 0
 	for _, t := range targets {
-		width = max(width, len(sanitize.Line(t.label)))
+		// fmt pads by runes.
+		width = max(width, utf8.RuneCountInString(sanitize.Line(t.label)))
 	}
 	term := terminals(g)
 	var mu sync.Mutex
-	print := func(l taggedLine) error {
+	emit := func(l taggedLine) error {
 		mu.Lock()
 		defer mu.Unlock()
 		return writeTaggedLine(g, l, width, timestamps, term)
@@ -146,7 +148,7 @@ func mergedLogs(ctx context.Context, g *globals, targets []logTarget, opts core.
 		lines = append(lines, got)
 	}
 	for _, l := range mergeByTime(lines) {
-		if err := print(l); err != nil {
+		if err := emit(l); err != nil {
 			return err
 		}
 	}
@@ -167,7 +169,7 @@ func mergedLogs(ctx context.Context, g *globals, targets []logTarget, opts core.
 		go func() {
 			defer wg.Done()
 			errs[i] = t.m.Logs(ctx, t.ref, live, func(l core.LogLine) error {
-				return print(taggedLine{Container: t.ref, LogLine: l, label: t.label})
+				return emit(taggedLine{Container: t.ref, LogLine: l, label: t.label})
 			})
 			if errs[i] != nil {
 				cancel()

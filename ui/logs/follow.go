@@ -99,9 +99,12 @@ func (f *follower) followMerged(ctx context.Context, lr common.LogReader, ids []
 			past = append(past, nl)
 			return nil
 		})
+		// Only the newest tailLines of them all are kept, so no more
+		// than two containers' worth is ever held.
+		slices.SortStableFunc(past, func(a, b line) int { return cmp.Compare(a.time.UnixNano(), b.time.UnixNano()) })
+		past = slices.Clip(past[max(len(past)-tailLines, 0):])
 	}
-	slices.SortStableFunc(past, func(a, b line) int { return cmp.Compare(a.time.UnixNano(), b.time.UnixNano()) })
-	for _, l := range past[max(len(past)-tailLines, 0):] {
+	for _, l := range past {
 		select {
 		case f.lines <- l:
 		case <-ctx.Done():

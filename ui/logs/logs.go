@@ -36,7 +36,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 )
 
-// Model is the logs tab of one container.
+// Model is the logs tab of one container, or the merged logs of several.
 type Model struct {
 	c *common.Common
 
@@ -218,7 +218,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		if m.asking != askNone {
 			return m.updatePrompt(msg)
 		}
-		return m.updateKey(msg)
+		m.updateKey(msg)
 	}
 	return nil
 }
@@ -251,7 +251,7 @@ func (m *Model) end(err error) {
 	}
 }
 
-func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
+func (m *Model) updateKey(msg tea.KeyMsg) {
 	k := m.c.Keys
 	page := max(m.bodyHeight()-1, 1)
 	switch {
@@ -291,7 +291,6 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Wrap):
 		m.keepTop(func() { m.wrap = !m.wrap })
 	}
-	return nil
 }
 
 // keepTop applies a change to the layout keeping the first visible line

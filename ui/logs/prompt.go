@@ -39,8 +39,13 @@ func (m *Model) openPrompt(a ask, value string) {
 	m.submit.SetHelp("enter", p.submit)
 	m.prompt.SetValue(value)
 	m.prompt.CursorEnd()
-	m.prompt.Width = max(m.c.Width-2-len(p.prompt), 1)
+	m.fitPrompt()
 	m.prompt.Focus()
+}
+
+// fitPrompt sizes the text field to the page's width less its prompt.
+func (m *Model) fitPrompt() {
+	m.prompt.Width = max(m.c.Width-2-len(m.prompt.Prompt), 1)
 }
 
 func (m *Model) closePrompt() {
@@ -67,6 +72,7 @@ func (m *Model) updatePrompt(msg tea.KeyMsg) tea.Cmd {
 		return m.submitPrompt(m.prompt.Value())
 	}
 	m.promptErr = ""
+	m.fitPrompt()
 	var cmd tea.Cmd
 	m.prompt, cmd = m.prompt.Update(msg)
 	return cmd
