@@ -135,6 +135,13 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		return m.updateKey(msg)
+	case tea.MouseMsg:
+		// The title line and the header are above the rows; at the
+		// newest event the timeline follows again.
+		m.table.SetHeight(m.bodyHeight())
+		if m.detail == nil && m.table.Mouse(msg, msg.Y-2) {
+			m.follow = m.table.Cursor() >= len(m.table.Shown())-1
+		}
 	case common.EventsMsg, common.ContainersMsg, tea.WindowSizeMsg:
 		m.refresh()
 	}
