@@ -452,3 +452,28 @@ func TestUntilWait(t *testing.T) {
 		})
 	}
 }
+
+// A follow whose until is ahead ends at that time, though the log stays
+// quiet and its writer alive: the wait wakes for it.
+func TestReadLogFollowEndsAtUntil(t *testing.T) {
+	src := boundedLog(t)
+	src.ended = func() bool { return false }
+	done := make(chan error, 1)
+	var got []string
+	go func() {
+		done <- readLog(context.Background(), src, LogOptions{Tail: 2, Follow: true, Until: time.Now().Add(100 * time.Millisecond)},
+			func(l LogLine) error { got = append(got, string(l.Data)); return nil })
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the follow went on past until")
+	}
+	// The lines are of 2024: before until, so the tail shows.
+	if g := strings.Join(got, ","); g != "line 5,line 6" {
+		t.Errorf("lines %q", g)
+	}
+}
