@@ -62,8 +62,8 @@ func copyCmd(cb Clipboard, text, what string) tea.Cmd {
 }
 
 // copySelection copies what the copy key names on the screen in view:
-// the page's own choice (the logs' current match), else the container in
-// view or selected, by id.
+// the page's own choice (the logs' current match, the event selected's
+// container), else the container in view or selected, by id.
 func (m *Model) copySelection() tea.Cmd {
 	if m.opts.Clipboard.W == nil {
 		m.say(common.StatusMsg{Text: "copying is off (clipboard: false in the config)", Level: common.LevelWarning})

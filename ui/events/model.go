@@ -340,3 +340,18 @@ func (m *Model) ShortHelp() []key.Binding {
 func (m *Model) FullHelp() [][]key.Binding {
 	return [][]key.Binding{m.ShortHelp()[:2], m.c.Keys.NavHelp()}
 }
+
+// CopyText is the selected event's container id, for the copy key (in an
+// open event too: the one shown).
+func (m *Model) CopyText() (text, what string, ok bool) {
+	ev := m.detail
+	if ev == nil {
+		r, ok := m.table.Selected()
+		if !ok {
+			return "", "", false
+		}
+		ev = r.ev
+	}
+	id := sanitize.OneLine(ev.ID)
+	return id, format.ShortID(id), id != ""
+}

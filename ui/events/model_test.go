@@ -110,3 +110,16 @@ func TestMouse(t *testing.T) {
 		t.Fatalf("a click on the first row: follow %v", m.follow)
 	}
 }
+
+func TestCopyText(t *testing.T) {
+	c := uitest.NewCommon(t, uitest.New(), 80, 8, "dark", false)
+	m := New(c)
+	m.Open("")
+	// Following, the newest event is selected.
+	evs := []watch.Event{{Time: uitest.Epoch, Kind: watch.KindStart, ID: "web\x1b[2J"}}
+	c.Store.AddEvents(evs)
+	m.Update(common.EventsMsg{Events: evs})
+	if text, what, ok := m.CopyText(); !ok || text != `web\x1b[2J` || what != text {
+		t.Fatalf("copy %q %q %v", text, what, ok)
+	}
+}

@@ -240,6 +240,8 @@ func (m *Model) end(err error) {
 		m.follower = nil
 	}
 	switch {
+	case err == nil && m.merged():
+		m.endState, m.endText = "ended", "end of output: the processes exited"
 	case err == nil:
 		m.endState, m.endText = "ended", "end of output: the process exited"
 	case errors.Is(err, core.ErrUnmanaged):
