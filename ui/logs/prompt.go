@@ -63,7 +63,8 @@ func (m *Model) updatePrompt(msg tea.KeyMsg) tea.Cmd {
 	if m.asking == askOverwrite {
 		path := m.overwrite
 		m.closePrompt()
-		if key.Matches(msg, m.yes) {
+		// Only the key itself says yes: a pasted "y" is not an answer.
+		if key.Matches(msg, m.yes) && !msg.Paste {
 			return m.export(path, true)
 		}
 		return nil

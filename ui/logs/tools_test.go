@@ -150,6 +150,14 @@ func TestExport(t *testing.T) {
 	press(m, "x")
 	m.prompt.SetValue(path)
 	m.Update(runCmd(t, m.Update(keyMsg("enter"))))
+	paste := keyMsg("y")
+	paste.Paste = true
+	if m.Update(paste) != nil || m.Capturing() {
+		t.Fatal("a pasted y wrote over the file, or left the question open")
+	}
+	press(m, "x")
+	m.prompt.SetValue(path)
+	m.Update(runCmd(t, m.Update(keyMsg("enter"))))
 	msg = runCmd(t, m.Update(keyMsg("y")))
 	if st, ok := msg.(common.StatusMsg); !ok || !strings.HasPrefix(st.Text, "exported 2 lines") {
 		t.Fatalf("overwrite said %#v", msg)
