@@ -139,6 +139,7 @@ func (m *Model) OpenMerged(ids []string) tea.Cmd {
 	m.follow, m.top, m.left = true, pos{}, 0
 	m.search.matches, m.search.cur = nil, 0
 	m.closePrompt()
+	m.exportGen++ // an export of the output left asks nothing here
 	if len(ids) == 0 {
 		return nil
 	}

@@ -172,6 +172,15 @@ func TestExport(t *testing.T) {
 	if m.Capturing() {
 		t.Fatal("a stale export reply opened a question")
 	}
+	// Nor does one of the output shown before the page was opened again.
+	press(m, "x")
+	m.prompt.SetValue(path)
+	exists := runCmd(t, m.Update(keyMsg("enter")))
+	m.Open("demo-log")
+	m.Update(exists)
+	if m.Capturing() {
+		t.Fatal("an export of the output left asks about it on the new one")
+	}
 	// A file that cannot be made is an error in the footer.
 	press(m, "x")
 	m.prompt.SetValue(filepath.Join(dir, "no", "such", "dir.log"))
