@@ -149,6 +149,12 @@ func TestCommands(t *testing.T) {
 	if out := c.must("logs", "web", "web"); !strings.Contains(out, "web | started") {
 		t.Fatalf("logs of two containers printed %q", out)
 	}
+	// Followed, merged, to an until just ahead: the history, then the
+	// follow ends there.
+	soon := time.Now().Add(2 * time.Second).Format(time.RFC3339)
+	if out := c.must("logs", "-f", "--until", soon, "web", "web"); strings.Count(out, "web | started") != 2 {
+		t.Fatalf("logs -f --until of two containers printed %q", out)
+	}
 	if out := c.must("logs", "--json", "-n", "1", "web", "web"); !strings.Contains(out, `"container":"web"`) {
 		t.Fatalf("logs --json of two containers printed %q", out)
 	}
