@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"berth/ui/common"
+	"berth/ui/uitest"
 
 	tea "github.com/charmbracelet/bubbletea"
 )
@@ -31,6 +32,7 @@ func TestMouseList(t *testing.T) {
 	if got := m.list.Selected(); got != rows[3] {
 		t.Fatalf("click on the fourth row selected %q, want %q", got, rows[3])
 	}
+	uitest.Golden(t, "app-list-clicked-100x30", uitest.Strip(m.View()))
 	for _, y := range []int{0, 1, 29, 28 + 100} {
 		m.Update(click(10, y))
 		if got := m.list.Selected(); got != rows[3] {
