@@ -67,6 +67,7 @@ func TestCopyID(t *testing.T) {
 	if m.status.Text != "copied "+format.ShortID(c.ID) {
 		t.Errorf("footer %q", m.status.Text)
 	}
+	uitest.Golden(t, "app-copied-100x30", uitest.Strip(m.View()))
 	// In the container view: its id.
 	term.Reset()
 	press(m, "down", "enter", "y")
