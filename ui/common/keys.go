@@ -14,8 +14,8 @@ type KeyMap struct {
 	// Global keys work on every screen.
 	Quit, Back, Help, Palette, Events, Theme, Messages key.Binding
 	// Copy copies to the operator's clipboard, through the terminal
-	// (OSC 52): the selected container's id, or in the logs tab the
-	// current match's line.
+	// (OSC 52): the selected container's id (in the events, the event's
+	// container's), or in the logs the current match's line.
 	Copy key.Binding
 	// MuteOOM silences a container's OOM toasts for the session: the
 	// newest toast's container, or with none up the container selected
