@@ -501,3 +501,27 @@ func FuzzJSONFileLine(f *testing.F) {
 		}
 	})
 }
+
+// Since and Until bound another manager's log as they do berth's own,
+// across its rotated generations, a tail counting only the lines kept.
+func TestForeignSinceUntil(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "abc-json.log")
+	writeGzip(t, path+".2.gz", jsonLine(1, "stdout", "g2-a\n"))
+	appendTo(t, path+".1", jsonLine(2, "stdout", "g1-a\n")+jsonLine(3, "stdout", "g1-b\n"))
+	appendTo(t, path, jsonLine(4, "stdout", "live-a\n")+jsonLine(5, "stdout", "live-b\n"))
+	at := func(sec int) time.Time { return time.Date(2026, 12, 3, 6, 15, sec, 0, time.UTC) }
+	read := func(opts LogOptions) []string {
+		var got []string
+		err := ForeignLog{Path: path}.Read(context.Background(), opts, func() bool { return false }, func(l LogLine) error {
+			got = append(got, show(l))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	sameLines(t, read(LogOptions{Tail: -1, Since: at(2), Until: at(5)}), []string{"stdout: g1-a", "stdout: g1-b", "stdout: live-a"})
+	sameLines(t, read(LogOptions{Tail: 2, Until: at(5)}), []string{"stdout: g1-b", "stdout: live-a"})
+	sameLines(t, read(LogOptions{Tail: -1, Since: at(5)}), []string{"stdout: live-b"})
+}

@@ -41,6 +41,23 @@ type LogOptions struct {
 	// Proc is the process whose output to read: "init" (default) or an
 	// exec's name.
 	Proc string
+	// Since, when set, skips the lines before it; Tail counts only the
+	// lines at or after it.
+	Since time.Time
+	// Until, when set, skips the lines at or after it, and ends a follow
+	// at that time or at the first line past it, whichever comes first:
+	// in the past, nothing is followed.
+	Until time.Time
+}
+
+// keeps reports whether a line at t is within Since and Until.
+func (o LogOptions) keeps(t time.Time) bool {
+	return (o.Since.IsZero() || !t.Before(o.Since)) && (o.Until.IsZero() || t.Before(o.Until))
+}
+
+// over reports whether a follow bounded by Until is done at now.
+func (o LogOptions) over(now time.Time) bool {
+	return !o.Until.IsZero() && !now.Before(o.Until)
 }
 
 // parseRecord parses one CRI log record: "<time> <stream> <F|P> <data>".
@@ -83,6 +100,20 @@ type logReader struct {
 	parse   recordParser
 	partial map[string]*pendingLine
 	emit    func(LogLine) error
+	// bounds drops the lines outside its Since and Until before emit
+	// sees them, so that a tail counts only those kept and none outside
+	// is held; past is set by a line at or after Until.
+	bounds LogOptions
+	past   bool
+}
+
+// deliver emits l when it is within the bounds.
+func (lr *logReader) deliver(l LogLine) error {
+	if !lr.bounds.keeps(l.Time) {
+		lr.past = lr.past || lr.bounds.over(l.Time)
+		return nil
+	}
+	return lr.emit(l)
 }
 
 // pendingLine is the start of a line whose last record is still to come.
@@ -118,7 +149,7 @@ func (lr *logReader) record(b []byte) error {
 	} else {
 		data = appendCapped(nil, data)
 	}
-	return lr.emit(LogLine{Time: t, Stream: stream, Data: data, Text: string(data)})
+	return lr.deliver(LogLine{Time: t, Stream: stream, Data: data, Text: string(data)})
 }
 
 // flush delivers the lines still waiting for their last record, oldest
@@ -135,7 +166,7 @@ func (lr *logReader) flush() error {
 	for _, s := range streams {
 		p := lr.partial[s]
 		delete(lr.partial, s)
-		if err := lr.emit(LogLine{Time: p.t, Stream: s, Data: p.data, Text: string(p.data)}); err != nil {
+		if err := lr.deliver(LogLine{Time: p.t, Stream: s, Data: p.data, Text: string(p.data)}); err != nil {
 			return err
 		}
 	}
@@ -271,9 +302,11 @@ type logSource struct {
 var errNoLogFile = errors.New("no log file")
 
 // readLog delivers src's lines to fn: the last opts.Tail, then with
-// opts.Follow every new one until src has ended or ctx ends. It follows
-// rotation (the live file renamed and a new one made) and truncation in
-// place (copytruncate) without losing or repeating lines.
+// opts.Follow every new one until src has ended, ctx ends or opts.Until
+// is reached. Lines outside opts.Since and opts.Until are skipped as they
+// are read. It follows rotation (the live file renamed and a new one
+// made) and truncation in place (copytruncate) without losing or
+// repeating lines.
 func readLog(ctx context.Context, src logSource, opts LogOptions, fn func(LogLine) error) error {
 	// Start watching before reading, so nothing written in between is lost.
 	var w *watcher
@@ -291,13 +324,13 @@ func readLog(ctx context.Context, src logSource, opts LogOptions, fn func(LogLin
 	if err != nil {
 		return fmt.Errorf("%s: %w", src.name, err)
 	}
-	lr := &logReader{parse: src.parse}
+	lr := &logReader{parse: src.parse, bounds: opts}
 	lf := &logFollower{f: f, scan: &recordScanner{lr: lr}}
 	defer func() { lf.f.Close() }()
 	if err := lf.readTail(src, opts.Tail, src.flush && !opts.Follow, fn); err != nil {
 		return err
 	}
-	if !opts.Follow {
+	if !opts.Follow || lr.past || opts.over(time.Now()) {
 		return nil
 	}
 	// A writer that is not berth's may still copy the container's last
@@ -307,6 +340,9 @@ func readLog(ctx context.Context, src logSource, opts LogOptions, fn func(LogLin
 	for {
 		if err := lf.drain(src); err != nil {
 			return err
+		}
+		if lr.past {
+			return nil
 		}
 		if rotated, err := lf.rotated(src); err != nil || rotated {
 			if err != nil {
@@ -321,17 +357,30 @@ func readLog(ctx context.Context, src logSource, opts LogOptions, fn func(LogLin
 			}
 			ending = true
 		}
-		changed, err := w.WaitFor(src.poll)
+		changed, err := w.WaitFor(untilWait(src.poll, opts.Until, time.Now()))
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			return err
 		}
-		if ending && !changed {
+		if ending && !changed || opts.over(time.Now()) {
 			return lf.finish(src)
 		}
 	}
+}
+
+// untilWait bounds a follower's wait of poll (0: none) so that it wakes
+// at until, when that is set.
+func untilWait(poll time.Duration, until, now time.Time) time.Duration {
+	if until.IsZero() {
+		return poll
+	}
+	left := max(until.Sub(now), time.Millisecond)
+	if poll <= 0 || left < poll {
+		return left
+	}
+	return poll
 }
 
 // finish reads the log a last time, its writer done.

@@ -343,3 +343,137 @@ func TestReadLogShimStartOver(t *testing.T) {
 		t.Fatal("follow did not end at the exit record")
 	}
 }
+
+func TestLogOptionsKeeps(t *testing.T) {
+	at := func(sec int) time.Time { return time.Date(2024, 1, 1, 0, 0, sec, 0, time.UTC) }
+	tests := []struct {
+		name         string
+		since, until time.Time
+		sec          int
+		want         bool
+	}{
+		{"no bounds", time.Time{}, time.Time{}, 5, true},
+		{"since is included", at(5), time.Time{}, 5, true},
+		{"before since", at(5), time.Time{}, 4, false},
+		{"until is left out", time.Time{}, at(5), 5, false},
+		{"before until", time.Time{}, at(5), 4, true},
+		{"within both", at(2), at(5), 3, true},
+		{"past both", at(2), at(5), 6, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := LogOptions{Since: tt.since, Until: tt.until}
+			if got := o.keeps(at(tt.sec)); got != tt.want {
+				t.Errorf("keeps(%d) = %v, want %v", tt.sec, got, tt.want)
+			}
+		})
+	}
+}
+
+// boundedLog writes a log of lines at seconds 1 to 6 and returns its
+// source; ended is true, so a follow reads what is there and ends.
+func boundedLog(t *testing.T) logSource {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "output.log")
+	var b strings.Builder
+	for sec := 1; sec <= 6; sec++ {
+		fmt.Fprintf(&b, "%s\n", logRec(sec, "stdout", "F", fmt.Sprint("line ", sec)))
+	}
+	appendTo(t, path, b.String())
+	return logSource{
+		name:  "c",
+		live:  path,
+		older: func() []string { return []string{path + ".1"} },
+		ended: func() bool { return true },
+	}
+}
+
+func TestReadLogSinceUntil(t *testing.T) {
+	at := func(sec int) time.Time { return time.Date(2024, 1, 1, 0, 0, sec, 0, time.UTC) }
+	tests := []struct {
+		name string
+		opts LogOptions
+		want string
+	}{
+		{"since", LogOptions{Tail: -1, Since: at(4)}, "line 4,line 5,line 6"},
+		{"until", LogOptions{Tail: -1, Until: at(3)}, "line 1,line 2"},
+		{"both", LogOptions{Tail: -1, Since: at(2), Until: at(5)}, "line 2,line 3,line 4"},
+		{"tail counts the lines kept", LogOptions{Tail: 2, Until: at(5)}, "line 3,line 4"},
+		{"tail within since", LogOptions{Tail: 10, Since: at(5)}, "line 5,line 6"},
+		{"nothing in range", LogOptions{Tail: -1, Since: at(7)}, ""},
+		// The log goes on past until: the follow ends there, though
+		// the writer is still writing.
+		{"follow ends at a line past until", LogOptions{Tail: -1, Follow: true, Until: at(3)}, "line 1,line 2"},
+		// An until in the past ends a follow once the tail is read.
+		{"follow until in the past", LogOptions{Tail: 1, Follow: true, Until: at(100)}, "line 6"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := boundedLog(t)
+			if tt.opts.Follow {
+				src.ended = func() bool { return false }
+			}
+			var got []string
+			err := readLog(context.Background(), src, tt.opts, func(l LogLine) error {
+				got = append(got, string(l.Data))
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g := strings.Join(got, ","); g != tt.want {
+				t.Errorf("lines %q, want %q", g, tt.want)
+			}
+		})
+	}
+}
+
+func TestUntilWait(t *testing.T) {
+	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		poll  time.Duration
+		until time.Time
+		want  time.Duration
+	}{
+		{"no until", time.Second, time.Time{}, time.Second},
+		{"no poll, no until", 0, time.Time{}, 0},
+		{"until sooner than the poll", time.Second, now.Add(300 * time.Millisecond), 300 * time.Millisecond},
+		{"poll sooner than until", time.Second, now.Add(time.Hour), time.Second},
+		{"no poll: until", 0, now.Add(time.Minute), time.Minute},
+		{"until passed: a moment", 0, now.Add(-time.Minute), time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := untilWait(tt.poll, tt.until, now); got != tt.want {
+				t.Errorf("untilWait = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// A follow whose until is ahead ends at that time, though the log stays
+// quiet and its writer alive: the wait wakes for it.
+func TestReadLogFollowEndsAtUntil(t *testing.T) {
+	src := boundedLog(t)
+	src.ended = func() bool { return false }
+	done := make(chan error, 1)
+	var got []string
+	go func() {
+		done <- readLog(context.Background(), src, LogOptions{Tail: 2, Follow: true, Until: time.Now().Add(100 * time.Millisecond)},
+			func(l LogLine) error { got = append(got, string(l.Data)); return nil })
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the follow went on past until")
+	}
+	// The lines are of 2024: before until, so the tail shows.
+	if g := strings.Join(got, ","); g != "line 5,line 6" {
+		t.Errorf("lines %q", g)
+	}
+}

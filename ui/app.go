@@ -6,7 +6,9 @@
 // Update routes in one order: window size; data (containers, stats,
 // events: the event wait is re-armed); the refresh tick; action results
 // and status; then keys: an open modal takes every key, then a page that
-// is taking text, then the global keys, then the page on view.
+// is taking text, then the global keys, then the page on view. Mouse
+// reports go to the page on view, only when the mouse is on, no modal is
+// open and they fall on the page (not the tab bar or the footer).
 package ui
 
 import (
@@ -53,6 +55,12 @@ type Options struct {
 	// Notices are warnings to show as the UI starts (a given external
 	// root that does not exist).
 	Notices []string
+	// Clipboard is where the copy key writes (OSC 52); its W nil turns
+	// copying off.
+	Clipboard Clipboard
+	// Mouse turns on mouse reports: a click selects a row, the wheel
+	// scrolls.
+	Mouse bool
 }
 
 // Model is the root model.
@@ -68,6 +76,8 @@ type Model struct {
 	list    *containers.Model
 	tabs    [6]common.Page
 	journal *events.Model
+	// merged is ScreenLogs: the output of several containers.
+	merged *logs.Model
 
 	modal    modal
 	toasts   []toast
@@ -121,6 +131,7 @@ func New(o Options) *Model {
 		oomKills: map[string]int{}, muted: map[string]bool{}}
 	m.list = containers.New(c)
 	m.journal = events.New(c)
+	m.merged = logs.New(c)
 	m.tabs = [6]common.Page{
 		container.NewOverview(c), container.NewProcesses(c), container.NewStats(c),
 		logs.New(c), checkpoints.New(c), events.New(c),
@@ -156,6 +167,8 @@ func (m *Model) page() common.Page {
 		return m.tabs[m.tab]
 	case common.ScreenEvents:
 		return m.journal
+	case common.ScreenLogs:
+		return m.merged
 	}
 	return m.list
 }
@@ -240,8 +253,26 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.onTheme(msg)
 	case tea.KeyMsg:
 		return m, m.onKeys(msg)
+	case tea.MouseMsg:
+		return m, m.onMouse(msg)
 	}
 	return m, m.forward(msg)
+}
+
+// onMouse passes a click or a turn of the wheel over the page to it, its
+// row counted from the page's top. Over the tab bar or the footer, under
+// a modal, or with the mouse off (a report the terminal sends unasked) it
+// does nothing: a report is never a key.
+func (m *Model) onMouse(msg tea.MouseMsg) tea.Cmd {
+	if !m.opts.Mouse || m.modal != nil {
+		return nil
+	}
+	top := m.chromeHeight()
+	if msg.Y < top || msg.Y >= top+m.c.Height {
+		return nil
+	}
+	msg.Y -= top
+	return m.forward(msg)
 }
 
 // forward passes a message to the page on view, then takes what the
@@ -284,6 +315,9 @@ func (m *Model) navigate(msg common.NavigateMsg) tea.Cmd {
 	}
 	if msg.Screen == common.ScreenEvents && m.screen != common.ScreenEvents {
 		m.prev = common.NavigateMsg{Screen: m.screen, ID: m.id, Tab: m.tab}
+		if m.screen == common.ScreenLogs {
+			m.prev.IDs = m.merged.IDs()
+		}
 	}
 	m.page().Close()
 	m.screen, m.status = msg.Screen, common.StatusMsg{}
@@ -296,7 +330,12 @@ func (m *Model) navigate(msg common.NavigateMsg) tea.Cmd {
 	if msg.Screen != common.ScreenContainer {
 		id = ""
 	}
-	cmd := m.page().Open(id)
+	var cmd tea.Cmd
+	if msg.Screen == common.ScreenLogs {
+		cmd = m.merged.OpenMerged(msg.IDs)
+	} else {
+		cmd = m.page().Open(id)
+	}
 	if m.sampling {
 		return cmd // the reply in flight is dropped and sampling starts again
 	}
@@ -414,6 +453,8 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 		return m.navigate(common.NavigateMsg{Screen: common.ScreenEvents})
 	case key.Matches(msg, k.Theme):
 		return cycleTheme(m.c.Styles.Theme, m.opts.ThemeNames, m.opts.ThemeDir)
+	case key.Matches(msg, k.Copy):
+		return m.copySelection()
 	}
 	if s, ok := m.page().(common.Sorter); ok && key.Matches(msg, k.SortBy) {
 		m.modal = sortMenu(s)
@@ -485,7 +526,11 @@ func Run(ctx context.Context, o Options) error {
 	defer m.Close()
 	// 30 frames a second at most: keys still echo at once to the eye,
 	// and an idle UI wakes half as often as bubbletea's default 60.
-	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithFPS(30))
+	popts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(ctx), tea.WithFPS(30)}
+	if o.Mouse {
+		popts = append(popts, tea.WithMouseCellMotion())
+	}
+	p := tea.NewProgram(m, popts...)
 	_, err := p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil

@@ -66,7 +66,7 @@ func TestGolden(t *testing.T) {
 	}{
 		{"app-list", nil},
 		{"app-overview", []string{"enter"}},
-		{"app-spec", []string{"enter", "y"}},
+		{"app-spec", []string{"enter", "v"}},
 		{"app-processes", []string{"enter", "2"}},
 		{"app-stats", []string{"enter", "3"}},
 		{"app-logs", []string{"down", "enter", "4"}},

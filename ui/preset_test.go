@@ -40,9 +40,9 @@ func TestVimPresetKeys(t *testing.T) {
 // esc goes back to the summary, then to the list.
 func TestSpecKeyFromAnyTab(t *testing.T) {
 	m, _ := app(t, 120, 30, "dark", false)
-	press(m, "enter", "2", "y")
+	press(m, "enter", "2", "v")
 	if v := uitest.Strip(m.View()); m.tab != 0 || !strings.Contains(v, "config.json of demo-cpu") || !strings.Contains(v, `"ociVersion": "1.2.0"`) {
-		t.Fatalf("y from processes: tab %d\n%s", m.tab, v)
+		t.Fatalf("v from processes: tab %d\n%s", m.tab, v)
 	}
 	press(m, "esc")
 	if v := uitest.Strip(m.View()); m.screen != 1 || strings.Contains(v, "ociVersion") {
@@ -52,9 +52,9 @@ func TestSpecKeyFromAnyTab(t *testing.T) {
 	if m.screen != 0 {
 		t.Fatalf("esc esc: screen %d", m.screen)
 	}
-	// In the logs tab y is not taken while the search prompt is open.
-	press(m, "enter", "4", "/", "y")
+	// In the logs tab v is not taken while the search prompt is open.
+	press(m, "enter", "4", "/", "v")
 	if m.tab != 3 {
-		t.Fatalf("y typed into the logs search switched to tab %d", m.tab)
+		t.Fatalf("v typed into the logs search switched to tab %d", m.tab)
 	}
 }

@@ -172,6 +172,8 @@ func pageTitle(s common.Screen, t common.Tab, i int) string {
 		name = common.TabNames[t]
 	case common.ScreenEvents:
 		name = "events"
+	case common.ScreenLogs:
+		name = "merged logs"
 	}
 	if i > 0 {
 		return fmt.Sprintf("%s (%d)", name, i+1)

@@ -173,8 +173,27 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		}
 	case tea.KeyMsg:
 		return m.key(msg)
+	case tea.MouseMsg:
+		m.mouse(msg)
 	}
 	return nil
+}
+
+// mouse passes a click or the wheel over the list to the table, less the
+// lines listView draws above its rows; the inspect view takes none.
+func (m *Model) mouse(msg tea.MouseMsg) {
+	if m.insp != nil || !m.loaded || len(m.list) == 0 {
+		return
+	}
+	above := 1 // the header
+	if m.err != "" {
+		above++
+	}
+	if m.table.FilterLine(m.c.Styles) != "" {
+		above++
+	}
+	m.table.SetHeight(m.listHeight())
+	m.table.Mouse(msg, msg.Y-above)
 }
 
 // setList takes a list load's reply, keeping the selected checkpoint

@@ -380,3 +380,23 @@ func TestGoldens(t *testing.T) {
 		uitest.Golden(t, "checkpoints-empty"+suffix, uitest.Strip(m.View()))
 	}
 }
+
+// A click selects the checkpoint under it (the header is the page's first
+// row), the wheel moves; the keys then act on that one.
+func TestMouse(t *testing.T) {
+	f := uitest.New()
+	richer(f)
+	_, m := open(t, f, "demo-cpu", 80, 24)
+	m.Update(tea.MouseMsg{Button: tea.MouseButtonLeft, Action: tea.MouseActionPress, Y: 0}) // the header
+	if got := press(m, "d"); !reflect.DeepEqual(got, []tea.Msg{common.ActionMsg{Action: common.ActDeleteCheckpoint, IDs: []string{"demo-cpu"}, Checkpoint: "before-upgrade"}}) {
+		t.Fatalf("a click on the header moved the selection: %#v", got)
+	}
+	m.Update(tea.MouseMsg{Button: tea.MouseButtonLeft, Action: tea.MouseActionPress, Y: 2})
+	if got := press(m, "d"); !reflect.DeepEqual(got, []tea.Msg{common.ActionMsg{Action: common.ActDeleteCheckpoint, IDs: []string{"demo-cpu"}, Checkpoint: "broken"}}) {
+		t.Fatalf("a click on the second row: %#v", got)
+	}
+	m.Update(tea.MouseMsg{Button: tea.MouseButtonWheelUp, Action: tea.MouseActionPress, Y: 2})
+	if got := press(m, "d"); !reflect.DeepEqual(got, []tea.Msg{common.ActionMsg{Action: common.ActDeleteCheckpoint, IDs: []string{"demo-cpu"}, Checkpoint: "before-upgrade"}}) {
+		t.Fatalf("wheel up: %#v", got)
+	}
+}

@@ -102,6 +102,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"restart", "-t", "-1", "x"}, 2, "-t -1: the timeout is 0 or more seconds"},
 		{[]string{"restart", "-t", "soon", "x"}, 2, `invalid argument "soon"`},
 		{[]string{"restart", "ghost"}, 1, "ghost: no such container"},
+		{[]string{"logs", "--since", "yesterday", "x"}, 2, `--since "yesterday": give a time`},
+		{[]string{"logs", "--until", "-5m", "x"}, 2, "--until -5m: give a duration back from now, positive"},
+		{[]string{"logs", "--since", "1m", "--until", "2m", "x"}, 2, "--until 2m is not after --since 1m"},
+		{[]string{"logs"}, 2, "requires at least 1 arg"},
 	} {
 		_, errs, code := c.run(tc.args...)
 		if code != tc.code || !strings.Contains(errs, tc.want) {
@@ -136,6 +140,28 @@ func TestCommands(t *testing.T) {
 	}
 	if out := c.must("logs", "-n", "0", "web"); out != "" {
 		t.Fatalf("logs -n 0 printed %q", out)
+	}
+	if out := c.must("logs", "--since", "1h", "web"); !strings.Contains(out, "started") {
+		t.Fatalf("logs --since 1h printed %q", out)
+	}
+	if out := c.must("logs", "--until", "1h", "web"); out != "" {
+		t.Fatalf("logs --until 1h printed %q", out)
+	}
+	// --until in the past ends a follow at once.
+	if out := c.must("logs", "-f", "--until", "2020-01-02 15:04", "web"); out != "" {
+		t.Fatalf("logs -f --until in the past printed %q", out)
+	}
+	if out := c.must("logs", "web", "web"); !strings.Contains(out, "web | started") {
+		t.Fatalf("logs of two containers printed %q", out)
+	}
+	// Followed, merged, to an until just ahead: the history, then the
+	// follow ends there.
+	soon := time.Now().Add(2 * time.Second).Format(time.RFC3339)
+	if out := c.must("logs", "-f", "--until", soon, "web", "web"); strings.Count(out, "web | started") != 2 {
+		t.Fatalf("logs -f --until of two containers printed %q", out)
+	}
+	if out := c.must("logs", "--json", "-n", "1", "web", "web"); !strings.Contains(out, `"container":"web"`) {
+		t.Fatalf("logs --json of two containers printed %q", out)
 	}
 	if out := c.must("top", "web"); !strings.Contains(out, "COMMAND") || !strings.Contains(out, "sh -c") || !strings.Contains(out, "CPU%") {
 		t.Fatalf("top: %s", out)

@@ -369,43 +369,6 @@ func printStats(g *globals, rows []statsRow, clear bool) error {
 	return tw.Flush()
 }
 
-func newLogsCmd(g *globals) *cobra.Command {
-	var follow, timestamps bool
-	var lines int
-	var proc string
-	cmd := &cobra.Command{
-		Use:   "logs [-f] [-n N] ID",
-		Short: "Print a container's output",
-		Long: "Print a container's output as its shim recorded it or, for a container another\n" +
-			"manager started, as that manager's log keeps it (docker's json-file, the CRI\n" +
-			"logs of Kubernetes and podman). Control characters are escaped on each stream\n" +
-			"that is a terminal and passed through where piped.",
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			tail := -1 // all
-			if cmd.Flags().Changed("tail") {
-				if lines < 0 {
-					return usagef("-n %d: give a number of lines, 0 or more", lines)
-				}
-				tail = lines
-			}
-			m, id, err := g.managerFor(cmd, args[0])
-			if err != nil {
-				return err
-			}
-			term := terminals(g)
-			return m.Logs(cmd.Context(), id, core.LogOptions{Tail: tail, Follow: follow, Proc: proc}, func(l core.LogLine) error {
-				return writeLogLine(g, l, timestamps, term)
-			})
-		},
-	}
-	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing new output until the container exits")
-	cmd.Flags().IntVarP(&lines, "tail", "n", 0, "print only the last N lines (default: all)")
-	cmd.Flags().BoolVarP(&timestamps, "timestamps", "t", false, "prefix each line with its time")
-	cmd.Flags().StringVar(&proc, "exec", "", "an exec's output instead of init's (its name from berth exec -d; berth's containers only)")
-	return cmd
-}
-
 // outputTerminals says, for each of berth's output streams, whether it is
 // a terminal: a container's stderr goes to berth's stderr, which is often
 // still the operator's terminal when stdout is piped or redirected.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"berth/core"
+	"berth/ui/common"
 	"berth/ui/format"
 	"berth/watch"
 
@@ -169,31 +170,18 @@ func parseEventQuery(id string, kinds []string, since, until string, now time.Ti
 	return q, nil
 }
 
-// whenLayouts are the local times --since and --until take besides RFC 3339.
-var whenLayouts = []string{"2006-01-02 15:04:05", "2006-01-02 15:04"}
-
 // parseWhen reads the value of --since or --until: a duration back from
-// now, an RFC 3339 time, or a local time in one of whenLayouts ("" is
-// the zero time: no bound).
+// now, an RFC 3339 time, or a local time in one of common.WhenLayouts (""
+// is the zero time: no bound).
 func parseWhen(flag, s string, now time.Time) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
+	t, err := common.ParseWhen(s, now)
+	switch {
+	case errors.Is(err, common.ErrNegativeWhen):
+		return t, usagef("--%s %s: give a duration back from now, positive (10m, 2h)", flag, s)
+	case err != nil:
+		return t, usagef("--%s %q: give a time (RFC 3339, or \"2006-01-02 15:04[:05]\" local) or a duration back from now (10m, 2h)", flag, s)
 	}
-	if d, err := time.ParseDuration(s); err == nil {
-		if d < 0 {
-			return time.Time{}, usagef("--%s %s: give a duration back from now, positive (10m, 2h)", flag, s)
-		}
-		return now.Add(-d), nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	for _, l := range whenLayouts {
-		if t, err := time.ParseInLocation(l, s, time.Local); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, usagef("--%s %q: give a time (RFC 3339, or \"2006-01-02 15:04[:05]\" local) or a duration back from now (10m, 2h)", flag, s)
+	return t, nil
 }
 
 // kindNames lists every event kind, for help and errors.

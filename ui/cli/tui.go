@@ -17,6 +17,7 @@ type tuiFlags struct {
 	theme   string
 	config  string
 	refresh time.Duration
+	noMouse bool
 }
 
 func addTUIFlags(root *cobra.Command, f *tuiFlags) {
@@ -24,6 +25,7 @@ func addTUIFlags(root *cobra.Command, f *tuiFlags) {
 	pf.StringVar(&f.theme, "theme", "", "UI theme: dark, light, high-contrast, no-color or a file in $XDG_CONFIG_HOME/berth/themes")
 	pf.StringVar(&f.config, "config", "", "UI config file (default $XDG_CONFIG_HOME/berth/config.yaml)")
 	pf.DurationVar(&f.refresh, "refresh", 0, "UI stats refresh interval (default 1s)")
+	pf.BoolVar(&f.noMouse, "no-mouse", false, "UI: no mouse reports, so the terminal selects text as usual (config: mouse: false)")
 }
 
 // openUI runs the terminal UI until the operator quits or the terminal
@@ -62,8 +64,12 @@ func openUI(cmd *cobra.Command, g *globals, f *tuiFlags) error {
 	if err != nil {
 		return err
 	}
+	var clip ui.Clipboard
+	if cfg.Clipboard {
+		clip = ui.TerminalClipboard()
+	}
 	err = ui.Run(cmd.Context(), ui.Options{Core: m, Theme: palette, ThemeDir: dir, ThemeNames: themes.Names(dir), Keys: cfg.KeyMap, Refresh: refresh,
-		Notices: rootWarnings(m)})
+		Notices: rootWarnings(m), Clipboard: clip, Mouse: cfg.Mouse && !f.noMouse})
 	if errors.Is(err, cmd.Context().Err()) {
 		return nil
 	}

@@ -16,12 +16,19 @@ import (
 )
 
 // Config is the user's config file: the theme to start with, the refresh
-// interval, a keymap preset and key remappings. Flags override it.
+// interval, a keymap preset, the mouse and the clipboard, and key
+// remappings. Flags override it.
 type Config struct {
 	Theme   string
 	Refresh time.Duration
 	// Keymap is the preset named (see KeyPresets), "" for none.
 	Keymap string
+	// Mouse turns on mouse reports (default on): a click selects, the
+	// wheel scrolls; off, the terminal selects text as usual.
+	Mouse bool
+	// Clipboard lets the copy key set the terminal's clipboard through
+	// OSC 52 (default on).
+	Clipboard bool
 	// Keys maps a binding's name (see KeyMap.Named) to its new keys;
 	// KeyMap is the default key map with the preset, then them, applied.
 	Keys   map[string][]string
@@ -42,7 +49,7 @@ func ConfigPath() string {
 // but it must end at a regular file of bounded size, so a link to a device
 // or a FIFO is refused before the UI draws instead of read forever.
 func LoadConfig(path string, optional bool) (Config, error) {
-	cfg := Config{KeyMap: DefaultKeyMap()}
+	cfg := Config{KeyMap: DefaultKeyMap(), Mouse: true, Clipboard: true}
 	var lines map[string]int
 	b, err := statefile.ReadFollow(path, statefile.MaxSize)
 	if err != nil {
@@ -60,7 +67,7 @@ func LoadConfig(path string, optional bool) (Config, error) {
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		return cfg, fmt.Errorf("%s:%d: the config is a mapping (theme:, refresh:, keymap:, keys:)", path, root.Line)
+		return cfg, fmt.Errorf("%s:%d: the config is a mapping (theme:, refresh:, keymap:, mouse:, clipboard:, keys:)", path, root.Line)
 	}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
@@ -85,6 +92,16 @@ func LoadConfig(path string, optional bool) (Config, error) {
 				return cfg, fmt.Errorf("%s: unknown keymap %q (known: %s)", at, v.Value, presetNames())
 			}
 			cfg.Keymap = v.Value
+		case "mouse", "clipboard":
+			var on bool
+			if v.Kind != yaml.ScalarNode || v.Decode(&on) != nil {
+				return cfg, fmt.Errorf("%s: %s %q: give true or false", at, k.Value, v.Value)
+			}
+			if k.Value == "mouse" {
+				cfg.Mouse = on
+			} else {
+				cfg.Clipboard = on
+			}
 		case "keys":
 			keys, l, err := parseKeys(path, v)
 			if err != nil {
@@ -92,7 +109,7 @@ func LoadConfig(path string, optional bool) (Config, error) {
 			}
 			cfg.Keys, lines = keys, l
 		default:
-			return cfg, fmt.Errorf("%s: unknown setting %q (known: theme, refresh, keymap, keys)", at, k.Value)
+			return cfg, fmt.Errorf("%s: unknown setting %q (known: theme, refresh, keymap, mouse, clipboard, keys)", at, k.Value)
 		}
 	}
 	// The preset first, so the file's own keys: win over it; a preset

@@ -27,17 +27,19 @@ func TestLoadConfig(t *testing.T) {
 		{"unknown setting", "theme: light\ncolour: red\n", "config.yaml:2: unknown setting \"colour\""},
 		{"unknown action", "keys:\n  kil: K\n", "config.yaml:2: keys.kil: unknown action"},
 		{"bad key", "keys:\n  quit:\n    - ctrl+\n", "config.yaml:2: keys.quit: \"ctrl+\" is not a key"},
-		{"conflict", "keys:\n  help: x\n  kill: E\n", "config.yaml:3: keys.kill: \"E\" is already events's key"},
+		{"conflict", "keys:\n  help: X\n  kill: E\n", "config.yaml:3: keys.kill: \"E\" is already events's key"},
 		{"no keys", "keys:\n  kill: []\n", "config.yaml:2: keys.kill: give at least one key"},
 		{"ctrl+c", "keys:\n  kill: ctrl+c\n", "config.yaml:2: keys.kill: ctrl+c always quits"},
-		{"start and restart remapped", "keys:\n  start: x\n  restart: [X, f7]\n", ""},
+		{"start and restart remapped", "keys:\n  start: z\n  restart: [X, f7]\n", ""},
 		{"restart on sort's key", "keys:\n  restart: s\n", "config.yaml:2: keys.restart: \"s\" is already sort's key"},
 		{"list key on a tab", "keys:\n  sort: \"3\"\n", "config.yaml:2: keys.sort: \"3\" is already tab-3's key"},
 		{"bad refresh", "refresh: fast\n", "config.yaml:1: refresh \"fast\""},
+		{"bad mouse", "mouse: sometimes\n", "config.yaml:1: mouse \"sometimes\": give true or false"},
+		{"bad clipboard", "clipboard: [a]\n", "config.yaml:1: clipboard \"\": give true or false"},
 		{"not yaml", "keys: [\n", "config.yaml: "},
 		{"not a mapping", "- a\n", "config.yaml:1: the config is a mapping"},
 		{"vim preset", "keymap: vim\n", ""},
-		{"vim preset and keys", "keymap: vim\nkeys:\n  kill: x\n", ""},
+		{"vim preset and keys", "keymap: vim\nkeys:\n  kill: z\n", ""},
 		{"unknown preset", "theme: light\nkeymap: vi\n", "config.yaml:2: unknown keymap \"vi\" (known: default, vim)"},
 		{"preset not a name", "keymap: [vim]\n", "config.yaml:1: keymap is a preset's name"},
 		{"keys against the preset", "keymap: vim\nkeys:\n  logs: j\n", "config.yaml:3: keys.logs: \"j\" is already down's key"},
@@ -105,8 +107,8 @@ func TestVimPreset(t *testing.T) {
 	if k.Kill.Help().Key != "K" || k.Down.Help().Key != "j" {
 		t.Errorf("help shows kill %q, down %q", k.Kill.Help().Key, k.Down.Help().Key)
 	}
-	k = load("keymap: vim\nkeys:\n  kill: x\n")
-	if !key.Matches(runes("x"), k.Kill) || key.Matches(runes("K"), k.Kill) || !key.Matches(runes("j"), k.Down) {
+	k = load("keymap: vim\nkeys:\n  kill: z\n")
+	if !key.Matches(runes("z"), k.Kill) || key.Matches(runes("K"), k.Kill) || !key.Matches(runes("j"), k.Down) {
 		t.Error("keys: do not go over the preset")
 	}
 	if k = load("keymap: default\n"); !key.Matches(runes("k"), k.Kill) {
@@ -135,8 +137,21 @@ func TestRemap(t *testing.T) {
 	if k.Kill.Help().Key != "K" {
 		t.Fatalf("help shows %q", k.Kill.Help().Key)
 	}
-	if _, err := LoadConfig(filepath.Join(t.TempDir(), "none.yaml"), true); err != nil {
-		t.Fatal("a missing optional config is an error:", err)
+	if cfg, err := LoadConfig(filepath.Join(t.TempDir(), "none.yaml"), true); err != nil || !cfg.Mouse || !cfg.Clipboard {
+		t.Fatal("a missing optional config is an error, or turns the mouse or the clipboard off:", cfg, err)
+	}
+}
+
+func TestMouseClipboardConfig(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	os.WriteFile(path, []byte("mouse: false\nclipboard: false\n"), 0o644)
+	cfg, err := LoadConfig(path, false)
+	if err != nil || cfg.Mouse || cfg.Clipboard {
+		t.Fatalf("%+v, %v", cfg, err)
+	}
+	os.WriteFile(path, []byte("theme: light\n"), 0o644)
+	if cfg, err := LoadConfig(path, false); err != nil || !cfg.Mouse || !cfg.Clipboard {
+		t.Fatalf("unset mouse and clipboard are not on: %+v, %v", cfg, err)
 	}
 }
 

@@ -13,6 +13,10 @@ import (
 type KeyMap struct {
 	// Global keys work on every screen.
 	Quit, Back, Help, Palette, Events, Theme, Messages key.Binding
+	// Copy copies to the operator's clipboard, through the terminal
+	// (OSC 52): the selected container's id (in the events, the event's
+	// container's), or in the logs the current match's line.
+	Copy key.Binding
 	// MuteOOM silences a container's OOM toasts for the session: the
 	// newest toast's container, or with none up the container selected
 	// (again: heard again).
@@ -36,6 +40,9 @@ type KeyMap struct {
 	Spec key.Binding
 	// The logs tab.
 	Search, NextMatch, PrevMatch, Timestamps, Wrap, Follow key.Binding
+	// JumpTime moves the logs to a time, Export writes them to a file,
+	// ScrollLeft and ScrollRight scroll them sideways while wrap is off.
+	JumpTime, Export, ScrollLeft, ScrollRight key.Binding
 }
 
 // Scope says where a binding is live.
@@ -74,6 +81,7 @@ func DefaultKeyMap() *KeyMap {
 		// Messages opens the log of every footer message, whole.
 		Messages: b("messages", "M"),
 		MuteOOM:  b("mute OOM toasts", "O"),
+		Copy:     b("copy id", "y"),
 
 		Up:       b("up", "up", "ctrl+p"),
 		Down:     b("down", "down", "ctrl+n"),
@@ -102,7 +110,7 @@ func DefaultKeyMap() *KeyMap {
 
 		NextTab: b("next tab", "tab"),
 		PrevTab: b("previous tab", "shift+tab"),
-		Spec:    b("spec (config.json)", "y"),
+		Spec:    b("spec (config.json)", "v"),
 
 		Search:     b("search", "/"),
 		NextMatch:  b("next match", "n"),
@@ -110,7 +118,14 @@ func DefaultKeyMap() *KeyMap {
 		Timestamps: b("timestamps", "t"),
 		Wrap:       b("wrap", "w"),
 		Follow:     b("follow", "f"),
+
+		JumpTime:    b("jump to time", "J"),
+		Export:      b("export to file", "x"),
+		ScrollLeft:  b("scroll left", "left", "h"),
+		ScrollRight: b("scroll right", "right", "l"),
 	}
+	k.ScrollLeft.SetHelp("←", "scroll left")
+	k.ScrollRight.SetHelp("→", "scroll right")
 	k.Mark.SetHelp("space", "mark")
 	k.Up.SetHelp("↑", "up")
 	k.Down.SetHelp("↓", "down")
@@ -127,6 +142,7 @@ func (k *KeyMap) Named() []NamedBinding {
 		{"quit", ScopeGlobal, &k.Quit}, {"back", ScopeGlobal, &k.Back}, {"help", ScopeGlobal, &k.Help},
 		{"palette", ScopeGlobal, &k.Palette}, {"events", ScopeGlobal, &k.Events}, {"theme", ScopeGlobal, &k.Theme},
 		{"messages", ScopeGlobal, &k.Messages}, {"mute-oom", ScopeGlobal, &k.MuteOOM},
+		{"copy", ScopeGlobal, &k.Copy},
 		{"up", ScopeNav, &k.Up}, {"down", ScopeNav, &k.Down}, {"page-up", ScopeNav, &k.PageUp},
 		{"page-down", ScopeNav, &k.PageDown}, {"top", ScopeNav, &k.Top}, {"bottom", ScopeNav, &k.Bottom},
 		{"open", ScopeList, &k.Open}, {"logs", ScopeList, &k.Logs}, {"filter", ScopeList, &k.Filter},
@@ -146,6 +162,8 @@ func (k *KeyMap) Named() []NamedBinding {
 		NamedBinding{"search", ScopeLogs, &k.Search}, NamedBinding{"next-match", ScopeLogs, &k.NextMatch},
 		NamedBinding{"prev-match", ScopeLogs, &k.PrevMatch}, NamedBinding{"timestamps", ScopeLogs, &k.Timestamps},
 		NamedBinding{"wrap", ScopeLogs, &k.Wrap}, NamedBinding{"follow", ScopeLogs, &k.Follow},
+		NamedBinding{"jump-time", ScopeLogs, &k.JumpTime}, NamedBinding{"export", ScopeLogs, &k.Export},
+		NamedBinding{"scroll-left", ScopeLogs, &k.ScrollLeft}, NamedBinding{"scroll-right", ScopeLogs, &k.ScrollRight},
 	)
 }
 
@@ -168,7 +186,7 @@ func conflicts(a, b Scope) bool {
 
 // GlobalHelp is the global keys, for every screen's help.
 func (k *KeyMap) GlobalHelp() []key.Binding {
-	return []key.Binding{k.Help, k.Palette, k.Events, k.Messages, k.MuteOOM, k.Theme, k.Back, k.Quit}
+	return []key.Binding{k.Help, k.Palette, k.Events, k.Messages, k.MuteOOM, k.Copy, k.Theme, k.Back, k.Quit}
 }
 
 // NavHelp is the navigation keys.

@@ -15,6 +15,9 @@ const (
 	ScreenList Screen = iota
 	ScreenContainer
 	ScreenEvents
+	// ScreenLogs is the output of several containers merged by time
+	// (NavigateMsg.IDs), opened from the list's marks.
+	ScreenLogs
 )
 
 // Tab is one of the container view's tabs, in key order (1-6).
@@ -39,6 +42,8 @@ type NavigateMsg struct {
 	Screen Screen
 	ID     string
 	Tab    Tab
+	// IDs are ScreenLogs' containers.
+	IDs []string
 }
 
 // Action names something the root does to containers, after asking what

@@ -268,3 +268,11 @@ func (c *Cursor) Nav(msg tea.KeyMsg, k *KeyMap, n, h int) bool {
 type Backer interface {
 	Back() bool
 }
+
+// Copier is a page with something of its own for the copy key (the logs'
+// current line): text is what to copy, already escaped, what how the
+// footer names it; ok is false when the page has nothing, for the root
+// to copy the container's id.
+type Copier interface {
+	CopyText() (text, what string, ok bool)
+}

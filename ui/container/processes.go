@@ -110,10 +110,28 @@ func (p *Processes) Update(msg tea.Msg) tea.Cmd {
 		return p.poll()
 	case tea.KeyMsg:
 		return p.handleKey(msg)
+	case tea.MouseMsg:
+		p.mouse(msg)
 	case common.SortMsg:
 		p.sortByColumn(procColumn(msg.Col))
 	}
 	return nil
+}
+
+// mouse passes a click or the wheel to the table, less the lines View
+// draws above its rows.
+func (p *Processes) mouse(msg tea.MouseMsg) {
+	if p.placeholder() != "" {
+		return
+	}
+	above := 1 // the header
+	for _, l := range []string{p.errorLine(), p.noticeLine(), p.table.FilterLine(p.c.Styles)} {
+		if l != "" {
+			above++
+		}
+	}
+	p.table.SetHeight(p.tableHeight())
+	p.table.Mouse(msg, msg.Y-above)
 }
 
 // stopped reports whether the store knows the container has no live init.

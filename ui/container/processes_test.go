@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -102,11 +103,19 @@ func TestProcessesKill(t *testing.T) {
 		{"past the end", []string{"down", "down", "down", "down"}, threeProcs(), common.ActionMsg{Action: common.ActSignalProcess, IDs: []string{"demo-cpu"}, Pid: 30, Start: 7, Command: "backup"}},
 		{"after sort", []string{"S"}, threeProcs(), common.ActionMsg{Action: common.ActSignalProcess, IDs: []string{"demo-cpu"}, Pid: 10, Start: 5, Command: "init"}},
 		{"no processes", nil, nil, nil},
+		// The mouse: the header is the tab's first row.
+		{"clicked", []string{"click 2"}, threeProcs(), common.ActionMsg{Action: common.ActSignalProcess, IDs: []string{"demo-cpu"}, Pid: 20, Start: 6, Command: "worker"}},
+		{"header clicked", []string{"down", "click 0"}, threeProcs(), common.ActionMsg{Action: common.ActSignalProcess, IDs: []string{"demo-cpu"}, Pid: 20, Start: 6, Command: "worker"}},
+		{"wheel", []string{"wheel down", "wheel up", "wheel down"}, threeProcs(), common.ActionMsg{Action: common.ActSignalProcess, IDs: []string{"demo-cpu"}, Pid: 30, Start: 7, Command: "backup"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, p := newProcesses(t, tt.procs)
 			for _, k := range tt.keys {
+				if msg, ok := mouseMsg(k); ok {
+					p.Update(msg)
+					continue
+				}
 				p.Update(keyMsg(k))
 			}
 			cmd := p.Update(keyMsg("k"))
@@ -287,4 +296,18 @@ func TestProcessesSelectedExits(t *testing.T) {
 	if strings.Contains(uitest.Strip(p.View()), "exited") {
 		t.Fatal("the notice outlived a new choice")
 	}
+}
+
+// mouseMsg is a report named "click Y", "wheel up" or "wheel down".
+func mouseMsg(name string) (tea.MouseMsg, bool) {
+	switch {
+	case name == "wheel up":
+		return tea.MouseMsg{Button: tea.MouseButtonWheelUp, Action: tea.MouseActionPress}, true
+	case name == "wheel down":
+		return tea.MouseMsg{Button: tea.MouseButtonWheelDown, Action: tea.MouseActionPress}, true
+	case strings.HasPrefix(name, "click "):
+		y, _ := strconv.Atoi(strings.TrimPrefix(name, "click "))
+		return tea.MouseMsg{Button: tea.MouseButtonLeft, Action: tea.MouseActionPress, Y: y}, true
+	}
+	return tea.MouseMsg{}, false
 }

@@ -16,9 +16,9 @@ func rawOpen(t *testing.T, f *uitest.Fake, id string, w, h int) *Overview {
 	t.Helper()
 	c := uitest.NewCommon(t, f, w, h, "dark", false)
 	o := open(NewOverview(c), id).(*Overview)
-	feed(o, keyMsg("y"))
+	feed(o, keyMsg("v"))
 	if o.raw == nil || !o.raw.loaded {
-		t.Fatal("y opened no config.json view")
+		t.Fatal("v opened no config.json view")
 	}
 	return o
 }
@@ -85,9 +85,9 @@ func TestRawSpecScroll(t *testing.T) {
 	if !o.Back() || o.raw != nil || !strings.Contains(o.View(), "Container demo-cpu") {
 		t.Fatalf("esc did not go back to the summary:\n%s", o.View())
 	}
-	feed(o, keyMsg("y"), keyMsg("y"))
+	feed(o, keyMsg("v"), keyMsg("v"))
 	if o.raw != nil {
-		t.Fatal("y again did not close the view")
+		t.Fatal("v again did not close the view")
 	}
 }
 
@@ -157,9 +157,9 @@ func TestRawSpecError(t *testing.T) {
 func TestRawSpecStaleDropped(t *testing.T) {
 	c := uitest.NewCommon(t, uitest.New(), 80, 24, "dark", false)
 	o := open(NewOverview(c), "demo-cpu").(*Overview)
-	stale := uitest.Run(o.Update(keyMsg("y")))
+	stale := uitest.Run(o.Update(keyMsg("v")))
 	o.Back()
-	feed(o, keyMsg("y"))
+	feed(o, keyMsg("v"))
 	o.raw.loaded = false
 	feed(o, stale...)
 	if o.raw.loaded {

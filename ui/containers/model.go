@@ -169,6 +169,10 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.KeyMsg:
 		return m.updateKey(msg)
+	case tea.MouseMsg:
+		// The title line and the table's header are above the rows.
+		m.table.SetHeight(m.bodyHeight())
+		m.table.Mouse(msg, msg.Y-2)
 	case tea.WindowSizeMsg:
 		m.table.SetHeight(m.bodyHeight())
 	case common.ContainersMsg, common.StatsMsg, common.RefreshMsg:
@@ -205,6 +209,16 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Open):
 		return m.c.Ask(common.NavigateMsg{Screen: common.ScreenContainer, ID: id, Tab: common.TabOverview})
 	case key.Matches(msg, k.Logs):
+		// Marks merge their containers' logs; one alone is its logs tab.
+		ids := m.Targets()
+		switch len(ids) {
+		case 0:
+			return nil
+		case 1:
+			id = ids[0]
+		default:
+			return m.c.Ask(common.NavigateMsg{Screen: common.ScreenLogs, IDs: ids})
+		}
 		return m.c.Ask(common.NavigateMsg{Screen: common.ScreenContainer, ID: id, Tab: common.TabLogs})
 	default:
 		if a, ok := k.ActionFor(msg); ok {

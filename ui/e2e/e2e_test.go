@@ -1,11 +1,13 @@
 // Package e2e_test drives the real berth binary in tmux over real
 // containers: the list, the container view's tabs, pause, a checkpoint,
-// an OOM toast, hostile container output, and a dropped terminal.
+// an OOM toast, hostile container output, a dropped terminal, copy
+// through OSC 52 and the mouse.
 package e2e_test
 
 import (
 	"context"
 	"os"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -191,4 +193,41 @@ func TestMemoryOnlyLimits(t *testing.T) {
 	}
 	tm.keys("Escape")
 	tm.quit()
+}
+
+// In a real terminal (tmux, with set-clipboard on so that it takes OSC
+// 52 itself): y puts the selected container's id on tmux's clipboard; a
+// click, as the terminal reports it, selects a row; with --no-mouse the
+// same report is dropped, never read as keys.
+func TestCopyAndMouse(t *testing.T) {
+	env := coretest.NewEnv(t, fixture, nil)
+	env.Run("alpha", []string{"sleep", "100000"}, nil)
+	env.Run("bravo", []string{"sleep", "100000"}, nil)
+	tm := startTerm(t, 120, 30, berth(env)...)
+	tm.tmux("set-option", "-s", "set-clipboard", "on")
+	tm.waitText(30*time.Second, "alpha", "bravo")
+	tm.keys("y")
+	tm.waitText(5*time.Second, "copied alpha")
+	tm.waitFor("alpha on tmux's clipboard", 5*time.Second, func(string) bool {
+		out, _ := exec.Command("tmux", "-L", tm.socket, "show-buffer").Output()
+		return string(out) == "alpha"
+	})
+	// An SGR press and release of the left button on the list's second
+	// row (the title and the header come first; rows count from 1).
+	click := "\x1b[<0;10;4M\x1b[<0;10;4m"
+	tm.tmux("send-keys", "-l", click)
+	tm.waitFor("bravo selected by the click", 5*time.Second, func(s string) bool {
+		return regexp.MustCompile(`(?m)^>\s+bravo`).MatchString(s)
+	})
+	tm.quit()
+
+	off := startTerm(t, 120, 30, berth(env, "--no-mouse")...)
+	off.waitText(30*time.Second, "alpha", "bravo")
+	off.tmux("send-keys", "-l", click)
+	off.keys("j") // a key after it, to know the report was read
+	s := off.screen()
+	if !regexp.MustCompile(`(?m)^>\s+alpha`).MatchString(s) || strings.Contains(s, "[<0") {
+		t.Fatalf("with --no-mouse, the click moved the list or showed as text:\n%s", s)
+	}
+	off.quit()
 }

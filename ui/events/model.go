@@ -135,6 +135,13 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		return m.updateKey(msg)
+	case tea.MouseMsg:
+		// The title line and the header are above the rows; at the
+		// newest event the timeline follows again.
+		m.table.SetHeight(m.bodyHeight())
+		if m.detail == nil && m.table.Mouse(msg, msg.Y-2) {
+			m.follow = m.table.Cursor() >= len(m.table.Shown())-1
+		}
 	case common.EventsMsg, common.ContainersMsg, tea.WindowSizeMsg:
 		m.refresh()
 	}
@@ -332,4 +339,19 @@ func (m *Model) ShortHelp() []key.Binding {
 // FullHelp is every key of the timeline.
 func (m *Model) FullHelp() [][]key.Binding {
 	return [][]key.Binding{m.ShortHelp()[:2], m.c.Keys.NavHelp()}
+}
+
+// CopyText is the selected event's container id, for the copy key (in an
+// open event too: the one shown).
+func (m *Model) CopyText() (text, what string, ok bool) {
+	ev := m.detail
+	if ev == nil {
+		r, ok := m.table.Selected()
+		if !ok {
+			return "", "", false
+		}
+		ev = r.ev
+	}
+	id := sanitize.OneLine(ev.ID)
+	return id, format.ShortID(id), id != ""
 }

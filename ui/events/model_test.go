@@ -8,6 +8,8 @@ import (
 	"berth/ui/common"
 	"berth/ui/uitest"
 	"berth/watch"
+
+	tea "github.com/charmbracelet/bubbletea"
 )
 
 func TestGolden(t *testing.T) {
@@ -79,5 +81,45 @@ func TestDetail(t *testing.T) {
 		if !m.Back() || m.detail != nil {
 			t.Fatal("esc did not close the detail")
 		}
+	}
+}
+
+// The wheel scrolls the timeline, and at the newest event it follows
+// again; a click selects the event under it.
+func TestMouse(t *testing.T) {
+	c := uitest.NewCommon(t, uitest.New(), 80, 8, "dark", false)
+	m := New(c)
+	m.Open("")
+	var evs []watch.Event
+	for i := range 10 {
+		evs = append(evs, watch.Event{Time: uitest.Epoch, Kind: watch.KindStart, ID: fmt.Sprintf("c%d", i)})
+	}
+	c.Store.AddEvents(evs)
+	m.Update(common.EventsMsg{Events: evs})
+	wheel := func(b tea.MouseButton) { m.Update(tea.MouseMsg{Button: b, Action: tea.MouseActionPress, Y: 3}) }
+	wheel(tea.MouseButtonWheelUp)
+	if m.follow {
+		t.Fatal("wheel up still follows")
+	}
+	wheel(tea.MouseButtonWheelDown)
+	if !m.follow {
+		t.Fatal("wheel down to the newest does not follow")
+	}
+	m.Update(tea.MouseMsg{Button: tea.MouseButtonLeft, Action: tea.MouseActionPress, Y: 2}) // the first row shown
+	if r, ok := m.table.Selected(); !ok || m.follow || r.ev.ID != m.table.Window()[0].ev.ID {
+		t.Fatalf("a click on the first row: follow %v", m.follow)
+	}
+}
+
+func TestCopyText(t *testing.T) {
+	c := uitest.NewCommon(t, uitest.New(), 80, 8, "dark", false)
+	m := New(c)
+	m.Open("")
+	// Following, the newest event is selected.
+	evs := []watch.Event{{Time: uitest.Epoch, Kind: watch.KindStart, ID: "web\x1b[2J"}}
+	c.Store.AddEvents(evs)
+	m.Update(common.EventsMsg{Events: evs})
+	if text, what, ok := m.CopyText(); !ok || text != `web\x1b[2J` || what != text {
+		t.Fatalf("copy %q %q %v", text, what, ok)
 	}
 }

@@ -27,7 +27,9 @@ const (
 type line struct {
 	// seq numbers the lines since Open from 1; it outlives the ring's
 	// turnover, so scroll positions and matches can refer to it.
-	seq    uint64
+	seq uint64
+	// src is the line's container in a merged view: its index in ids.
+	src    int
 	time   time.Time
 	stderr bool
 	text   string

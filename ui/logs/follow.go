@@ -1,7 +1,11 @@
 package logs
 
 import (
+	"cmp"
 	"context"
+	"errors"
+	"slices"
+	"sync"
 	"time"
 
 	"berth/core"
@@ -36,44 +40,105 @@ type endMsg struct {
 	err error
 }
 
-// follower is one follow of a container's output: a goroutine owned by
-// its context, feeding a bounded queue it closes when it returns.
+// follower is one follow of the output of one container or several: a
+// goroutine owned by its context (with one more for each container of a
+// merged follow), feeding a bounded queue it closes when they return.
 type follower struct {
 	lines  chan line
 	err    error // what Logs returned; read only after lines is closed
 	cancel context.CancelFunc
 }
 
-// startFollow reads id's last tailLines lines, then every new one, until
-// the follower is stopped or the output ends.
-func startFollow(parent context.Context, lr common.LogReader, id string) *follower {
+// startFollow reads the last tailLines lines of ids, then every new one,
+// until the follower is stopped or the output ends. Several ids are
+// merged: see followMerged, which splits the past from what follows at
+// now.
+func startFollow(parent context.Context, lr common.LogReader, ids []string, now time.Time) *follower {
 	ctx, cancel := context.WithCancel(parent)
 	f := &follower{lines: make(chan line, queueLines), cancel: cancel}
 	go func() {
 		defer close(f.lines)
-		f.err = lr.Logs(ctx, id, core.LogOptions{Tail: tailLines, Follow: true}, func(l core.LogLine) error {
-			// Escape here, off the UI's goroutine, and queue only what
-			// will be kept.
-			select {
-			case f.lines <- newLine(l):
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		})
+		if len(ids) == 1 {
+			f.err = lr.Logs(ctx, ids[0], core.LogOptions{Tail: tailLines, Follow: true}, f.queue(ctx, 0))
+			return
+		}
+		f.err = f.followMerged(ctx, lr, ids, now)
 	}()
 	return f
 }
 
-// stop ends the follow; its goroutine returns and closes the queue.
+// queue is the callback that escapes each line of source src, off the
+// UI's goroutine, and queues it.
+func (f *follower) queue(ctx context.Context, src int) func(core.LogLine) error {
+	return func(l core.LogLine) error {
+		nl := newLine(l)
+		nl.src = src
+		select {
+		case f.lines <- nl:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// followMerged reads the lines of each of ids before now (the last
+// tailLines of each), queues the newest tailLines of them all in time
+// order, then follows every one of ids from now on, each line queued as
+// it comes: new lines arrive in the order they are written. It returns
+// when all the follows have ended, their errors joined.
+func (f *follower) followMerged(ctx context.Context, lr common.LogReader, ids []string, now time.Time) error {
+	var past []line
+	// A container whose logs cannot be read is left out, the others
+	// shown; its error is the follow's when they end.
+	errs := make([]error, len(ids))
+	for i, id := range ids {
+		errs[i] = lr.Logs(ctx, id, core.LogOptions{Tail: tailLines, Until: now}, func(l core.LogLine) error {
+			nl := newLine(l)
+			nl.src = i
+			past = append(past, nl)
+			return nil
+		})
+		// Only the newest tailLines of them all are kept, so no more
+		// than two containers' worth is ever held.
+		slices.SortStableFunc(past, func(a, b line) int { return cmp.Compare(a.time.UnixNano(), b.time.UnixNano()) })
+		past = slices.Clip(past[max(len(past)-tailLines, 0):])
+	}
+	for _, l := range past {
+		select {
+		case f.lines <- l:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+	past = nil
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		if errs[i] != nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = lr.Logs(ctx, id, core.LogOptions{Tail: -1, Follow: true, Since: now}, f.queue(ctx, i))
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return nil
+	}
+	return errors.Join(errs...)
+}
+
+// stop ends the follow; its goroutines return and close the queue.
 func (f *follower) stop() { f.cancel() }
+
+// coalesce is how long a batch of lines waits for more after its first.
+const coalesce = 50 * time.Millisecond
 
 // wait is the command that waits for the next lines: the first one, then
 // whatever is already queued, up to maxBatch. Update runs it again after
 // each batch; when the queue closes it reports the end instead.
-// coalesce is how long a batch of lines waits for more after its first.
-const coalesce = 50 * time.Millisecond
-
 func (f *follower) wait(gen int) tea.Cmd {
 	ch := f.lines
 	return func() tea.Msg {

@@ -78,7 +78,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func TestBackpressure(t *testing.T) {
 	src := &flood{}
-	f := startFollow(t.Context(), src, "x")
+	f := startFollow(t.Context(), src, []string{"x"}, time.Now())
 	defer f.stop()
 	waitFor(t, "a full queue", func() bool { return src.sent.Load() == queueLines })
 	time.Sleep(20 * time.Millisecond)

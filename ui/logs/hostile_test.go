@@ -104,7 +104,7 @@ func TestHostileOutput(t *testing.T) {
 		m.c.Width, m.c.Height = 80, 24
 		press(m, "/", `\\x1b|here|界`, "enter")
 		if !m.search.active() || len(m.search.matches) == 0 {
-			t.Fatalf("search: %q %v", m.searchErr, m.search.matches)
+			t.Fatalf("search: %q %v", m.promptErr, m.search.matches)
 		}
 		press(m, "n", "n", "w")
 		checkSafe(t, m.View(), 80, 24, color)

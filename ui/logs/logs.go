@@ -1,5 +1,8 @@
 // Package logs is the container view's logs tab: a container's output,
-// followed live, searched, with optional timestamps and wrapping.
+// followed live, searched, with optional timestamps and wrapping, a jump
+// to a time, an export to a file and, unwrapped, sideways scrolling. The
+// same page shows several containers' output merged by time (OpenMerged),
+// each line after its container's label.
 //
 // Open starts a goroutine, owned by a context that Close (or the next
 // Open) cancels, which reads the last lines and then every new one into a
@@ -21,6 +24,7 @@ package logs
 
 import (
 	"errors"
+	"slices"
 
 	"berth/core"
 	"berth/ui/common"
@@ -29,13 +33,20 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 )
 
-// Model is the logs tab of one container.
+// Model is the logs tab of one container, or the merged logs of several.
 type Model struct {
 	c *common.Common
 
-	id       string
+	// ids are the containers shown: one, or several merged by time;
+	// labels are their names as shown, escaped, and colors their label
+	// styles, fixed by the container's place among ids sorted.
+	ids      []string
+	labels   []string
+	colors   []lipgloss.Style
+	labelW   int
 	gen      int
 	follower *follower
 	buf      ring
@@ -51,15 +62,26 @@ type Model struct {
 	top    pos
 
 	wrap, timestamps bool
+	// left is how many cells of each line are scrolled off to the left
+	// while wrap is off.
+	left int
 
-	search    search
+	search search
+	// prompt is the line the operator types a search, a time to jump to
+	// or a file to export to in; asking says which, none when closed.
 	prompt    textinput.Model
-	prompting bool
-	searchErr string
+	asking    ask
+	promptErr string
+	// overwrite is the file an export found there, to write over if the
+	// operator says yes; exportGen drops the answers of an earlier export.
+	overwrite string
+	exportGen int
 
 	// submit and cancel are the prompt's keys, clearSearch the back key
 	// while a search is on: copies with their own help.
 	submit, cancel, clearSearch key.Binding
+	// yes writes over the file an export found.
+	yes key.Binding
 }
 
 var (
@@ -88,7 +110,8 @@ func New(c *common.Common) *Model {
 		c: c, follow: true, prompt: ti, cancel: cancel, clearSearch: clearSearch,
 		// The prompt's enter is fixed, as the text input's own keys are:
 		// a remappable key could be one the operator needs to type.
-		submit: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "search")),
+		submit: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "ok")),
+		yes:    key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "overwrite")),
 	}
 }
 
@@ -96,16 +119,52 @@ func New(c *common.Common) *Model {
 // following it. It stops any earlier follow and empties the page; wrap,
 // timestamps and the search (re-matched as lines arrive) stay.
 func (m *Model) Open(id string) tea.Cmd {
+	if id == "" {
+		return m.OpenMerged(nil)
+	}
+	return m.OpenMerged([]string{id})
+}
+
+// OpenMerged shows the output of several containers merged by time, as
+// Open does one's: each line begins with its container's label, in a
+// colour of its own. The newest maxLines lines of them all come first,
+// in time order, then every new line as it is written.
+func (m *Model) OpenMerged(ids []string) tea.Cmd {
 	m.styleInput()
 	m.Close()
-	m.id = id
+	m.ids = slices.Clone(ids)
+	m.setLabels()
 	m.buf = ring{}
 	m.ended, m.endState, m.endText, m.endErr = false, "", "", false
-	m.follow, m.top = true, pos{}
+	m.follow, m.top, m.left = true, pos{}, 0
 	m.search.matches, m.search.cur = nil, 0
-	m.follower = startFollow(m.c.Ctx, m.c.Core, id)
+	m.closePrompt()
+	m.exportGen++ // an export of the output left asks nothing here
+	if len(ids) == 0 {
+		return nil
+	}
+	m.follower = startFollow(m.c.Ctx, m.c.Core, m.ids, m.c.Now)
 	return m.follower.wait(m.gen)
 }
+
+// setLabels names the containers shown and gives each its colour.
+func (m *Model) setLabels() {
+	st := m.c.Styles
+	palette := []lipgloss.Style{st.CPU, st.Memory, st.Pids, st.IO, st.Net, st.Accent}
+	sorted := slices.Clone(m.ids)
+	slices.Sort(sorted)
+	m.labels, m.colors, m.labelW = nil, nil, 0
+	for _, id := range m.ids {
+		l := m.c.Store.Label(id)
+		m.labels = append(m.labels, l)
+		m.colors = append(m.colors, palette[slices.Index(sorted, id)%len(palette)])
+		m.labelW = max(m.labelW, common.Width(l))
+	}
+	m.labelW = min(m.labelW, maxLabelWidth)
+}
+
+// IDs are the containers shown.
+func (m *Model) IDs() []string { return m.ids }
 
 // Close stops the follow; replies already on their way are dropped.
 func (m *Model) Close() {
@@ -116,14 +175,14 @@ func (m *Model) Close() {
 	m.gen++
 }
 
-// Capturing reports whether the search prompt is open: it takes every key.
-func (m *Model) Capturing() bool { return m.prompting }
+// Capturing reports whether the prompt is open: it takes every key.
+func (m *Model) Capturing() bool { return m.asking != askNone }
 
-// Back closes the search prompt, or else clears the search; it reports
-// false when there was neither, for the root to go back.
+// Back closes the prompt, or else clears the search; it reports false
+// when there was neither, for the root to go back.
 func (m *Model) Back() bool {
 	switch {
-	case m.prompting:
+	case m.asking != askNone:
 		m.closePrompt()
 		return true
 	case m.search.active():
@@ -149,8 +208,15 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	case tea.WindowSizeMsg:
 		// Sent on a resize and when the theme changes.
 		m.styleInput()
+		m.setLabels()
+	case exportExistsMsg:
+		if msg.gen == m.exportGen {
+			m.askOverwrite(msg.path)
+		}
+	case tea.MouseMsg:
+		m.updateMouse(msg)
 	case tea.KeyMsg:
-		if m.prompting {
+		if m.asking != askNone {
 			return m.updatePrompt(msg)
 		}
 		m.updateKey(msg)
@@ -175,6 +241,8 @@ func (m *Model) end(err error) {
 		m.follower = nil
 	}
 	switch {
+	case err == nil && m.merged():
+		m.endState, m.endText = "ended", "end of output: the processes exited"
 	case err == nil:
 		m.endState, m.endText = "ended", "end of output: the process exited"
 	case errors.Is(err, core.ErrUnmanaged):
@@ -208,7 +276,15 @@ func (m *Model) updateKey(msg tea.KeyMsg) {
 		}
 		m.follow = !m.follow
 	case key.Matches(msg, k.Search):
-		m.openPrompt()
+		m.openPrompt(askSearch, m.search.query)
+	case key.Matches(msg, k.JumpTime):
+		m.openPrompt(askJump, "")
+	case key.Matches(msg, k.Export):
+		m.openPrompt(askExport, m.exportName())
+	case key.Matches(msg, k.ScrollLeft):
+		m.scrollSideways(-1)
+	case key.Matches(msg, k.ScrollRight):
+		m.scrollSideways(1)
 	case key.Matches(msg, k.NextMatch):
 		m.jump(1)
 	case key.Matches(msg, k.PrevMatch):
@@ -229,56 +305,17 @@ func (m *Model) keepTop(change func()) {
 	change()
 }
 
-func (m *Model) openPrompt() {
-	m.prompting, m.searchErr = true, ""
-	m.prompt.SetValue(m.search.query)
-	m.prompt.CursorEnd()
-	m.prompt.Width = max(m.c.Width-2, 1)
-	m.prompt.Focus()
-}
-
-func (m *Model) closePrompt() {
-	m.prompting, m.searchErr = false, ""
-	m.prompt.Blur()
-}
-
-// updatePrompt edits the search; enter commits it (an empty one clears
-// the search), and a bad expression keeps the prompt open with its error.
-func (m *Model) updatePrompt(msg tea.KeyMsg) tea.Cmd {
-	switch {
-	case key.Matches(msg, m.c.Keys.Back):
-		m.closePrompt()
-		return nil
-	case key.Matches(msg, m.submit):
-		q := m.prompt.Value()
-		if q == "" {
-			m.search = search{}
-			m.closePrompt()
-			return nil
-		}
-		re, errText := compileSearch(q)
-		if re == nil {
-			m.searchErr = errText
-			return nil
-		}
-		m.closePrompt()
-		m.setSearch(q, re)
-		return nil
-	}
-	m.searchErr = ""
-	m.prompt.Width = max(m.c.Width-2, 1)
-	var cmd tea.Cmd
-	m.prompt, cmd = m.prompt.Update(msg)
-	return cmd
-}
-
 // ShortHelp is the page's main keys, or the prompt's while it is open.
 func (m *Model) ShortHelp() []key.Binding {
-	if m.prompting {
+	switch m.asking {
+	case askNone:
+	case askOverwrite:
+		return []key.Binding{m.yes, m.cancel}
+	default:
 		return []key.Binding{m.submit, m.cancel}
 	}
 	k := m.c.Keys
-	return []key.Binding{k.Search, k.NextMatch, k.PrevMatch, k.Follow, k.Timestamps, k.Wrap}
+	return []key.Binding{k.Search, k.NextMatch, k.PrevMatch, k.Follow, k.Timestamps, k.Wrap, k.JumpTime, k.Export}
 }
 
 // FullHelp is every key of the page, by group.
@@ -287,6 +324,20 @@ func (m *Model) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		k.NavHelp(),
 		{k.Search, k.NextMatch, k.PrevMatch, m.clearSearch},
-		{k.Follow, k.Timestamps, k.Wrap},
+		{k.Follow, k.JumpTime, k.Export, k.Copy},
+		{k.Timestamps, k.ScrollLeft, k.ScrollRight, k.Wrap},
 	}
+}
+
+// CopyText is the current match's line, as shown (escaped), for the copy
+// key: with a search on, the line › marks is the one selected.
+func (m *Model) CopyText() (text, what string, ok bool) {
+	if !m.search.active() {
+		return "", "", false
+	}
+	l := m.buf.get(m.search.cur)
+	if l == nil {
+		return "", "", false
+	}
+	return l.text, "the line", true
 }

@@ -254,16 +254,16 @@ func TestUpdate(t *testing.T) {
 			}
 		}},
 		{"bad regexp keeps the prompt", []string{"/", "a(", "enter"}, func(t *testing.T, m *Model) {
-			if !m.Capturing() || !strings.Contains(m.searchErr, "missing closing )") || m.search.active() {
-				t.Errorf("capturing %v err %q", m.Capturing(), m.searchErr)
+			if !m.Capturing() || !strings.Contains(m.promptErr, "missing closing )") || m.search.active() {
+				t.Errorf("capturing %v err %q", m.Capturing(), m.promptErr)
 			}
 			if v := m.View(); !strings.Contains(v, "bad regexp") {
 				t.Errorf("error not shown:\n%s", v)
 			}
 		}},
 		{"typing clears the error", []string{"/", "a(", "enter", "backspace"}, func(t *testing.T, m *Model) {
-			if m.searchErr != "" {
-				t.Errorf("err %q", m.searchErr)
+			if m.promptErr != "" {
+				t.Errorf("err %q", m.promptErr)
 			}
 		}},
 		{"empty query clears the search", []string{"/", "line", "enter", "/", "backspace", "backspace", "backspace", "backspace", "enter"}, func(t *testing.T, m *Model) {
@@ -348,8 +348,8 @@ func TestReopenDropsOldFollow(t *testing.T) {
 	if c := m.Update(msg); c != nil || m.buf.len() != 0 {
 		t.Errorf("a reply of the first Open was taken: %T, %d lines", msg, m.buf.len())
 	}
-	if m.id != "demo-cpu" || cmd == nil {
-		t.Errorf("id %q", m.id)
+	if len(m.ids) != 1 || m.ids[0] != "demo-cpu" || cmd == nil {
+		t.Errorf("ids %q", m.ids)
 	}
 }
 

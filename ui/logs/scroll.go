@@ -233,3 +233,35 @@ func (m *Model) reveal(seq uint64) {
 	}
 	m.follow = false
 }
+
+// skip is the byte where l's text starts with its first cells cells
+// scrolled off to the left: a wide character across the edge goes too.
+func (l *line) skip(cells int) int {
+	if cells <= 0 {
+		return 0
+	}
+	if l.ascii {
+		return min(cells, len(l.text))
+	}
+	n, i := 0, 0
+	for i < len(l.text) && n < cells {
+		size, w := cluster(l.text[i:])
+		n += w
+		i += size
+	}
+	return i
+}
+
+// scrollSideways moves the text half a width left (dir < 0) or right,
+// while wrap is off: no further right than the longest line held needs.
+func (m *Model) scrollSideways(dir int) {
+	if m.wrap {
+		return
+	}
+	step := max(m.textWidth()/2, 1)
+	widest := 0
+	for seq := m.buf.first(); seq <= m.buf.last(); seq++ {
+		widest = max(widest, m.buf.get(seq).cells)
+	}
+	m.left = min(max(m.left+dir*step, 0), max(widest-m.textWidth()+1, 0))
+}

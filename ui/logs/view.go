@@ -22,13 +22,25 @@ const (
 	blankTime = "             "
 	// Below this size the page says it is too small.
 	minWidth, minHeight = 20, 3
+	// maxLabelWidth bounds the label column of a merged view; a longer
+	// label is cut.
+	maxLabelWidth = 16
+	// labelSep ends the label column, in labelSepWidth cells.
+	labelSep      = " │ "
+	labelSepWidth = 3
 )
+
+// merged reports a view of several containers' output.
+func (m *Model) merged() bool { return len(m.ids) > 1 }
 
 // textWidth is the cells a line's text has on a row.
 func (m *Model) textWidth() int {
 	w := m.c.Width - gutterWidth
 	if m.timestamps {
 		w -= timeWidth
+	}
+	if m.merged() {
+		w -= m.labelW + labelSepWidth
 	}
 	return max(w, 1)
 }
@@ -41,9 +53,9 @@ func (m *Model) statusCount() int {
 	if m.ended && m.buf.len() > 0 {
 		n++
 	}
-	if m.prompting {
+	if m.asking != askNone {
 		n++
-		if m.searchErr != "" {
+		if m.promptErr != "" {
 			n++
 		}
 	}
@@ -82,10 +94,13 @@ func (m *Model) View() string {
 func (m *Model) header() string {
 	st := m.c.Styles
 	parts := make([]string, 0, 8)
-	if m.id == "" {
+	switch {
+	case len(m.ids) == 0:
 		parts = append(parts, st.Title.Render("logs"))
-	} else {
-		parts = append(parts, st.Title.Render(m.c.Store.Label(m.id)))
+	case m.merged():
+		parts = append(parts, st.Title.Render(strconv.Itoa(len(m.ids))+" containers merged"))
+	default:
+		parts = append(parts, st.Title.Render(m.c.Store.Label(m.ids[0])))
 	}
 	// Once the output ended there is nothing left to follow.
 	switch {
@@ -105,6 +120,9 @@ func (m *Model) header() string {
 	parts = append(parts, count)
 	if m.search.active() {
 		parts = append(parts, st.Accent.Render(m.searchLabel()))
+	}
+	if m.left > 0 && !m.wrap {
+		parts = append(parts, st.Accent.Render("← "+strconv.Itoa(m.left)))
 	}
 	parts = append(parts, st.Muted.Render("wrap "+onOff(m.wrap)), st.Muted.Render("time "+onOff(m.timestamps)))
 	return common.Fit(strings.Join(parts, st.Muted.Render(" · ")), m.c.Width)
@@ -131,14 +149,23 @@ func (m *Model) statusLines() []string {
 	if m.ended && m.buf.len() > 0 {
 		out = append(out, m.endLine())
 	}
-	if m.prompting {
-		if m.searchErr != "" {
-			out = append(out, st.Error.Render("✗ "+m.searchErr))
+	if m.asking != askNone {
+		if m.promptErr != "" {
+			out = append(out, st.Error.Render("✗ "+m.promptErr))
 		}
-		out = append(out, m.prompt.View())
+		out = append(out, m.promptLine())
 	}
 	// The prompt is last: it is what the operator is typing into.
 	return out[len(out)-m.statusCount():]
+}
+
+// promptLine is the prompt, or the overwrite question.
+func (m *Model) promptLine() string {
+	if m.asking == askOverwrite {
+		st := m.c.Styles
+		return common.Fit(st.Warning.Render(sanitize.OneLine(m.overwrite)+" exists: overwrite?")+" "+st.Muted.Render("y: overwrite · any other key: keep it"), m.c.Width)
+	}
+	return m.prompt.View()
 }
 
 // endLine says why the output ended; an error reads as one without colour.
@@ -211,6 +238,9 @@ func (m *Model) renderRow(b *strings.Builder, l *line, r, from, tw int, hl [][]i
 			b.WriteString(blankTime)
 		}
 	}
+	if m.merged() {
+		m.writeLabel(b, l, r)
+	}
 	if l.stderr {
 		b.WriteString(base.Render("!"))
 	} else {
@@ -225,14 +255,32 @@ func (m *Model) renderRow(b *strings.Builder, l *line, r, from, tw int, hl [][]i
 	switch {
 	case m.wrap:
 		to = l.span(from, tw)
-	case l.cells > tw:
-		to, cut = l.span(0, tw-1), true
+	case m.left > 0 || l.cells > tw:
+		from = l.skip(m.left)
+		if to = l.span(from, tw); to < len(l.text) {
+			to, cut = l.span(from, tw-1), true
+		}
 	}
 	writeText(b, l.text, from, to, hl, base, st.Search)
 	if cut {
 		b.WriteString(st.Muted.Render("…"))
 	}
 	return to
+}
+
+// writeLabel writes the label column of a merged view: l's container on
+// its first row, blank on the rows a wrap adds.
+func (m *Model) writeLabel(b *strings.Builder, l *line, r int) {
+	text := ""
+	if r == 0 && l.src < len(m.labels) {
+		text = m.labels[l.src]
+	}
+	text = common.Fit(text, m.labelW)
+	if r == 0 && l.src < len(m.colors) {
+		text = m.colors[l.src].Render(text)
+	}
+	b.WriteString(text)
+	b.WriteString(m.c.Styles.Muted.Render(labelSep))
 }
 
 // writeText writes text[from:to] in style base, its parts inside the

@@ -555,3 +555,33 @@ func (c *cache) trim(n int) {
 		clear(c.lines)
 	}
 }
+
+// wheelRows is how far one turn of the mouse wheel moves the cursor.
+const wheelRows = 3
+
+// Mouse takes a mouse report over the table's rows: y is the report's
+// row less the rows above the first body row (the header's included).
+// A left click selects the row under it, the wheel moves the cursor; a
+// report elsewhere (the header, below the rows) does nothing. It reports
+// whether the table moved.
+func (m *Model[R]) Mouse(msg tea.MouseMsg, y int) bool {
+	if msg.Action != tea.MouseActionPress {
+		return false
+	}
+	switch msg.Button {
+	case tea.MouseButtonWheelUp:
+		m.Move(-wheelRows)
+	case tea.MouseButtonWheelDown:
+		m.Move(wheelRows)
+	case tea.MouseButtonLeft:
+		c := m.cursor
+		c.Clamp(len(m.shown), m.height)
+		if y < 0 || y >= m.height || c.Offset+y >= len(m.shown) {
+			return false
+		}
+		m.SetCursor(c.Offset + y)
+	default:
+		return false
+	}
+	return true
+}

@@ -8,6 +8,8 @@ import (
 	"berth/ui/common"
 	"berth/ui/table"
 	"berth/ui/uitest"
+
+	tea "github.com/charmbracelet/bubbletea"
 )
 
 type item struct {
@@ -130,5 +132,35 @@ func TestUnselect(t *testing.T) {
 	}
 	if !m.Select("b") || m.Cursor() != 0 || m.Select("gone") {
 		t.Fatalf("Select: cursor %d", m.Cursor())
+	}
+}
+
+func TestMouse(t *testing.T) {
+	m, rows, _ := counting(t)
+	press := func(b tea.MouseButton, y int) bool {
+		return m.Mouse(tea.MouseMsg{Button: b, Action: tea.MouseActionPress, Y: y}, y)
+	}
+	selected := func() string { r, _ := m.Selected(); return r.id }
+	if !press(tea.MouseButtonLeft, 2) || selected() != rows[2].id {
+		t.Fatalf("a click on the third row selected %q", selected())
+	}
+	// Above the rows (the header's row is -1), below the last one, past
+	// the height: nothing.
+	for _, y := range []int{-1, 3, 5, 100} {
+		if press(tea.MouseButtonLeft, y) || selected() != rows[2].id {
+			t.Errorf("a click at %d moved to %q", y, selected())
+		}
+	}
+	if !press(tea.MouseButtonWheelUp, 0) || selected() != rows[0].id {
+		t.Errorf("wheel up selected %q", selected())
+	}
+	if !press(tea.MouseButtonWheelDown, 0) || selected() != rows[2].id {
+		t.Errorf("wheel down selected %q", selected())
+	}
+	// A release, a drag and the right button do nothing.
+	if m.Mouse(tea.MouseMsg{Button: tea.MouseButtonLeft, Action: tea.MouseActionRelease, Y: 0}, 0) ||
+		m.Mouse(tea.MouseMsg{Button: tea.MouseButtonLeft, Action: tea.MouseActionMotion, Y: 0}, 0) ||
+		press(tea.MouseButtonRight, 0) || selected() != rows[2].id {
+		t.Errorf("a release, drag or right click moved to %q", selected())
 	}
 }

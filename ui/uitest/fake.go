@@ -469,8 +469,8 @@ func (f *Fake) Processes(ctx context.Context, id string) ([]core.Process, error)
 	return slices.Clone(f.Procs[id]), nil
 }
 
-// Logs delivers the fixture lines (the last Tail of them), then with
-// Follow waits for ctx.
+// Logs delivers the fixture lines within Since and Until (the last Tail
+// of them), then with Follow waits for ctx.
 func (f *Fake) Logs(ctx context.Context, id string, o core.LogOptions, fn func(core.LogLine) error) error {
 	if err := f.fail("Logs"); err != nil {
 		return err
@@ -484,6 +484,9 @@ func (f *Fake) Logs(ctx context.Context, id string, o core.LogOptions, fn func(c
 		// reads.
 		return fmt.Errorf("%s: no logs: berth did not start it, and its manager keeps no log file berth reads: %w", id, core.ErrUnmanaged)
 	}
+	lines = slices.DeleteFunc(lines, func(l core.LogLine) bool {
+		return !o.Since.IsZero() && l.Time.Before(o.Since) || !o.Until.IsZero() && !l.Time.Before(o.Until)
+	})
 	if o.Tail >= 0 && len(lines) > o.Tail {
 		lines = lines[len(lines)-o.Tail:]
 	}
