@@ -27,7 +27,7 @@ func (m *Model) onAction(a common.ActionMsg) tea.Cmd {
 		return m.askBypass(a, op)
 	}
 	switch a.Action {
-	case common.ActKill, common.ActSignalProcess, common.ActUpdate, common.ActCheckpoint, common.ActExec, common.ActPause:
+	case common.ActKill, common.ActSignalProcess, common.ActUpdate, common.ActCheckpoint, common.ActExec, common.ActPause, common.ActMigrate:
 		// Only live containers can take these: say so now rather than
 		// after a menu or a form. A paused one cannot run an exec or act
 		// on a signal to one of its processes.
@@ -96,6 +96,8 @@ func (m *Model) onAction(a common.ActionMsg) tea.Cmd {
 		return m.checkpointForm(a)
 	case common.ActRestore:
 		return m.restore(a)
+	case common.ActMigrate:
+		return m.migrateForm(a)
 	case common.ActDeleteCheckpoint:
 		m.modal = &confirm{
 			title:    fmt.Sprintf("Delete checkpoint %s of %s?", sanitize.OneLine(a.Checkpoint), m.names(a.IDs)),

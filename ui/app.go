@@ -23,6 +23,7 @@ import (
 	"berth/ui/container"
 	"berth/ui/containers"
 	"berth/ui/events"
+	"berth/ui/format"
 	"berth/ui/logs"
 	"berth/ui/sanitize"
 
@@ -239,6 +240,9 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.onAction(msg)
 	case bypassMsg:
 		return m, m.onBypass(msg)
+	case migrateMsg:
+		m.say(common.StatusMsg{Text: "migrating " + msg.label + " " + format.Progress(msg.sent, msg.total, 20)})
+		return m, nextStep(msg.steps)
 	case muteMsg:
 		m.setMuted(msg.id, msg.on)
 		return m, nil

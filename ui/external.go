@@ -19,6 +19,7 @@ var managedOnly = map[common.Action]string{
 	common.ActDelete:  "delete",
 	common.ActStart:   "start",
 	common.ActRestart: "restart",
+	common.ActMigrate: "migrate",
 }
 
 // refuseExternal reports (in the footer) that a names an external
@@ -49,8 +50,11 @@ func externalReason(c core.Container, action common.Action, verb string) string 
 	owner := sanitize.OneLine(c.Owner)
 	id := sanitize.OneLine(c.ID)
 	command := core.RemoveCommand(c)
-	if action == common.ActStart || action == common.ActRestart {
+	switch action {
+	case common.ActStart, common.ActRestart:
 		command = core.StartCommand(c, action == common.ActRestart)
+	case common.ActMigrate:
+		return fmt.Sprintf("%s is %s's, not berth's: berth migrates only its own containers", id, owner)
 	}
 	return fmt.Sprintf("%s is %s's, not berth's: %s it with %s", id, owner, verb, sanitize.OneLine(command))
 }

@@ -88,3 +88,29 @@ func TestBypassAsksFirst(t *testing.T) {
 		t.Fatalf("with the manager's CLI the resume asked or did nothing: %v", f.Calls)
 	}
 }
+
+// m migrates the selected container: a form for where, a confirmation,
+// the progress in the footer, the result; another manager's container is
+// refused up front.
+func TestMigrateKey(t *testing.T) {
+	m, f := app(t, 120, 40, "dark", false)
+	press(m, "m")
+	if v := uitest.Strip(m.View()); m.modal == nil || !strings.Contains(v, "Migrate demo-cpu") {
+		t.Fatalf("m opened no form:\n%s", v)
+	}
+	press(m, "r", "o", "o", "t", "@", "h", "2", ":", "/", "s", "d", "enter")
+	if v := uitest.Strip(m.View()); !strings.Contains(v, "Migrate demo-cpu to root@h2?") {
+		t.Fatalf("no confirmation:\n%s", v)
+	}
+	press(m, "y")
+	if len(f.Calls) != 1 || f.Calls[0] != "migrate demo-cpu root@h2:/sd" {
+		t.Fatalf("calls %v", f.Calls)
+	}
+	if v := uitest.Strip(m.View()); !strings.Contains(v, "migrated demo-cpu to root@h2 (2.0MiB sent, 800 ms") {
+		t.Fatalf("no result:\n%s", v)
+	}
+	press(m, "down", "down", "down", "m") // ext-redis, now the fourth row
+	if v := uitest.Strip(m.View()); m.modal != nil || !strings.Contains(v, "berth migrates only its own containers") {
+		t.Fatalf("migrate of docker's container:\n%s", v)
+	}
+}

@@ -248,3 +248,96 @@ func (m *Model) restore(a common.ActionMsg) tea.Cmd {
 	)
 	return nil
 }
+
+// migrateForm asks where a container goes (and how ssh reaches there),
+// then, confirmed, migrates it with its progress in the footer.
+func (m *Model) migrateForm(a common.ActionMsg) tea.Cmd {
+	if len(a.IDs) != 1 {
+		m.say(common.StatusMsg{Text: "migrate works on one container: unmark the others", Level: common.LevelError})
+		return nil
+	}
+	who := m.names(a.IDs)
+	m.newForm("Migrate "+who, func(f form.Model) (modal, tea.Cmd) {
+		host, stateDir, _ := strings.Cut(strings.TrimSpace(f.Text("host")), ":")
+		o := core.MigrateOptions{Host: host, StateDir: stateDir, SSH: strings.Fields(f.Text("ssh")), RemoteBerth: strings.Fields(f.Text("berth"))}
+		return &confirm{
+			title:    fmt.Sprintf("Migrate %s to %s?", who, sanitize.OneLine(host)),
+			body:     "It is checkpointed (it stops here), streamed over ssh and restored there; it is removed here once it runs there, and restored here if anything fails.",
+			yesLabel: "Migrate",
+			yes:      m.migrate(a, o),
+		}, nil
+	},
+		form.Field{Name: "host", Label: "to [user@]host[:state dir]", CharLimit: 256, Validate: func(s string) error {
+			if h, _, _ := strings.Cut(strings.TrimSpace(s), ":"); h == "" || strings.HasPrefix(h, "-") {
+				return fmt.Errorf("give [user@]host")
+			}
+			return nil
+		}},
+		form.Field{Name: "ssh", Label: "ssh command", Value: "ssh", CharLimit: 256, Validate: nonEmpty},
+		form.Field{Name: "berth", Label: "berth there", Value: "berth", CharLimit: 256, Validate: nonEmpty},
+	)
+	return nil
+}
+
+func nonEmpty(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return fmt.Errorf("give a command")
+	}
+	return nil
+}
+
+// migrateMsg is one step of a migration under way: its progress, with
+// the channel the next step comes on.
+type migrateMsg struct {
+	label       string
+	sent, total int64
+	steps       <-chan tea.Msg
+}
+
+// migrate runs a migration off the Update loop; its progress comes as
+// migrateMsgs, one at a time (the newest, when the UI is slower than the
+// stream), and its end as a DoneMsg. The goroutine ends with the
+// migration, or with the UI's context.
+func (m *Model) migrate(a common.ActionMsg, o core.MigrateOptions) tea.Cmd {
+	ctx, cr, id, label := m.ctx, m.c.Core, a.IDs[0], m.names(a.IDs)+" to "+sanitize.OneLine(o.Host)
+	return func() tea.Msg {
+		steps := make(chan tea.Msg, 1)
+		send := func(msg tea.Msg, wait bool) {
+			if !wait {
+				select {
+				case steps <- msg:
+				default: // the UI has not taken the last one: skip this
+				}
+				return
+			}
+			select {
+			case steps <- msg:
+			case <-ctx.Done():
+			}
+		}
+		go func() {
+			defer close(steps)
+			o.Progress = func(sent, total int64) { send(migrateMsg{label: label, sent: sent, total: total}, false) }
+			mig, err := cr.Migrate(ctx, id, o)
+			done := common.DoneMsg{Action: a.Action, IDs: a.IDs, Err: err,
+				Text: fmt.Sprintf("migrated %s (%s sent, %.0f ms from freeze to running there)", label, format.HumanBytes(uint64(mig.Bytes)), mig.DowntimeMs)}
+			send(done, true)
+		}()
+		return nextStep(steps)()
+	}
+}
+
+// nextStep waits for a migration's next message.
+func nextStep(steps <-chan tea.Msg) tea.Cmd {
+	return func() tea.Msg {
+		msg, ok := <-steps
+		if !ok {
+			return nil
+		}
+		if p, ok := msg.(migrateMsg); ok {
+			p.steps = steps
+			return p
+		}
+		return msg
+	}
+}

@@ -52,7 +52,7 @@ func (m *Model) palette() modal {
 			{"restart (stop, then start)", k.Restart, common.ActRestart}, {"kill (choose a signal)", k.Kill, common.ActKill},
 			{"delete", k.Delete, common.ActDelete}, {"exec a shell", k.Exec, common.ActExec},
 			{"update limits", k.Update, common.ActUpdate}, {"checkpoint", k.Checkpoint, common.ActCheckpoint},
-			{"restore a checkpoint", k.Restore, common.ActRestore},
+			{"restore a checkpoint", k.Restore, common.ActRestore}, {"migrate to another host", k.Migrate, common.ActMigrate},
 		} {
 			if _, ok := managedOnly[a.act]; ok && m.anyExternal(ids) {
 				continue // refused for an external container: not offered

@@ -42,7 +42,7 @@ func newMigrateCmd(g *globals) *cobra.Command {
 			o := core.MigrateOptions{SSH: strings.Fields(ssh), Host: host, StateDir: stateDir, RemoteBerth: strings.Fields(remoteBerth)}
 			if isTerminal(g.stderr) && !g.json {
 				o.Progress = func(sent, total int64) {
-					fmt.Fprintf(g.stderr, "\r%s", progressBar(sent, total, 30))
+					fmt.Fprintf(g.stderr, "\r%s", format.Progress(sent, total, 30))
 				}
 			}
 			mig, err := m.Migrate(cmd.Context(), id, o)
@@ -63,16 +63,6 @@ func newMigrateCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&ssh, "ssh", "ssh", "the ssh command and its options (\"ssh -p 2222 -i key\")")
 	cmd.Flags().StringVar(&remoteBerth, "remote-berth", "berth", "the berth command on the remote, with any global flags")
 	return cmd
-}
-
-// progressBar is "[=====     ] 12.0MiB / 40.0MiB".
-func progressBar(sent, total int64, width int) string {
-	fill := width
-	if total > 0 {
-		fill = int(min(sent*int64(width)/total, int64(width)))
-	}
-	return "[" + strings.Repeat("=", fill) + strings.Repeat(" ", width-fill) + "] " +
-		format.HumanBytes(uint64(sent)) + " / " + format.HumanBytes(uint64(total))
 }
 
 // newMigrateReceiveCmd is the remote side of migrate, run by it over ssh:

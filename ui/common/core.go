@@ -47,6 +47,9 @@ type Controller interface {
 	// goes out of step; it looks for the manager's CLI, so it runs in a
 	// command.
 	Via(c core.Container, op string) core.Via
+	// Migrate moves a container to another host over ssh, telling
+	// o.Progress as it streams.
+	Migrate(ctx context.Context, id string, o core.MigrateOptions) (core.Migration, error)
 }
 
 // Inspector reads what a container is and runs.

@@ -31,7 +31,7 @@ type KeyMap struct {
 	SortBy key.Binding
 	// Actions on the selected (or marked) containers, from the list and
 	// the container view.
-	Pause, Start, Restart, Exec, Kill, Delete, Checkpoint, Restore, Update key.Binding
+	Pause, Start, Restart, Exec, Kill, Delete, Checkpoint, Restore, Update, Migrate key.Binding
 	// The container view's tabs.
 	NextTab, PrevTab key.Binding
 	Tab              [6]key.Binding
@@ -101,6 +101,7 @@ func DefaultKeyMap() *KeyMap {
 		Pause:      b("pause/resume", "p"),
 		Start:      b("start", "a"),
 		Restart:    b("restart", "R"),
+		Migrate:    b("migrate", "m"),
 		Exec:       b("exec shell", "e"),
 		Kill:       b("kill", "k"),
 		Delete:     b("delete", "d"),
@@ -151,7 +152,7 @@ func (k *KeyMap) Named() []NamedBinding {
 		{"pause", ScopeActions, &k.Pause}, {"start", ScopeActions, &k.Start}, {"restart", ScopeActions, &k.Restart},
 		{"exec", ScopeActions, &k.Exec}, {"kill", ScopeActions, &k.Kill},
 		{"delete", ScopeActions, &k.Delete}, {"checkpoint", ScopeActions, &k.Checkpoint},
-		{"restore", ScopeActions, &k.Restore}, {"update", ScopeActions, &k.Update},
+		{"restore", ScopeActions, &k.Restore}, {"update", ScopeActions, &k.Update}, {"migrate", ScopeActions, &k.Migrate},
 		{"next-tab", ScopeTabs, &k.NextTab}, {"prev-tab", ScopeTabs, &k.PrevTab},
 	}
 	for i := range k.Tab {
@@ -196,7 +197,7 @@ func (k *KeyMap) NavHelp() []key.Binding {
 
 // ActionHelp is the container actions.
 func (k *KeyMap) ActionHelp() []key.Binding {
-	return []key.Binding{k.Pause, k.Start, k.Restart, k.Exec, k.Kill, k.Delete, k.Checkpoint, k.Restore, k.Update}
+	return []key.Binding{k.Pause, k.Start, k.Restart, k.Exec, k.Kill, k.Delete, k.Checkpoint, k.Restore, k.Update, k.Migrate}
 }
 
 // ActionFor maps an action key to its action, for every screen that
@@ -207,7 +208,7 @@ func (k *KeyMap) ActionFor(msg tea.KeyMsg) (Action, bool) {
 		act Action
 	}{
 		{k.Pause, ActPause}, {k.Start, ActStart}, {k.Restart, ActRestart}, {k.Exec, ActExec}, {k.Kill, ActKill}, {k.Delete, ActDelete},
-		{k.Checkpoint, ActCheckpoint}, {k.Restore, ActRestore}, {k.Update, ActUpdate},
+		{k.Checkpoint, ActCheckpoint}, {k.Restore, ActRestore}, {k.Update, ActUpdate}, {k.Migrate, ActMigrate},
 	} {
 		if key.Matches(msg, a.b) {
 			return a.act, true

@@ -63,6 +63,8 @@ const (
 	ActExec       Action = "exec"
 	ActUpdate     Action = "update"
 	ActCheckpoint Action = "checkpoint"
+	// ActMigrate moves a container to another host (asked in a form).
+	ActMigrate Action = "migrate"
 	// ActRestore restores Checkpoint (in place or as a new id, asked in a form).
 	ActRestore Action = "restore"
 	// ActDeleteCheckpoint removes Checkpoint.

@@ -183,3 +183,14 @@ func ShortID(id string) string {
 	}
 	return id[:12]
 }
+
+// Progress is a bar of width cells and the sizes: "[=====     ] 12MiB /
+// 40MiB" (full when the total is unknown).
+func Progress(sent, total int64, width int) string {
+	fill := width
+	if total > 0 {
+		fill = int(min(max(sent, 0)*int64(width)/total, int64(width)))
+	}
+	return "[" + strings.Repeat("=", fill) + strings.Repeat(" ", width-fill) + "] " +
+		HumanBytes(uint64(max(sent, 0))) + " / " + HumanBytes(uint64(max(total, 0)))
+}

@@ -296,6 +296,28 @@ func (f *Fake) Start(ctx context.Context, id string) (core.Container, error) {
 	return *c, nil
 }
 
+// Migrate tells o.Progress of a stream in two halves, then records the
+// migration and drops the fixture, as core does once the remote runs it.
+func (f *Fake) Migrate(ctx context.Context, id string, o core.MigrateOptions) (core.Migration, error) {
+	if err := f.fail("Migrate"); err != nil {
+		return core.Migration{}, err
+	}
+	if o.Progress != nil {
+		o.Progress(1<<20, 2<<20)
+		o.Progress(2<<20, 2<<20)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	i, err := f.find(id)
+	if err != nil {
+		return core.Migration{}, err
+	}
+	c := f.Containers[i]
+	f.Containers = slices.Delete(f.Containers, i, i+1)
+	f.Calls = append(f.Calls, fmt.Sprintf("migrate %s %s%s", id, o.Host, map[bool]string{true: ":" + o.StateDir}[o.StateDir != ""]))
+	return core.Migration{ID: id, Host: o.Host, Bytes: 2 << 20, DowntimeMs: 800, Remote: c}, nil
+}
+
 // Restart records the restart and leaves the fixture running.
 func (f *Fake) Restart(ctx context.Context, id string, timeout time.Duration) (core.Container, error) {
 	if err := f.fail("Restart"); err != nil {
