@@ -10,6 +10,12 @@ import (
 	"berth/shim/proto"
 )
 
+// runFiles are the files of init's process dir that belong to one run
+// of the container, removed before another (a start, a restore in place):
+// the new run has a new cgroup, whose OOM counter starts again from zero,
+// so the journaled count goes too.
+var runFiles = []string{proto.FileExit, proto.FilePid, proto.FileShimPid, proto.FileConfig, proto.FileCheckpointing, proto.FileOOM}
+
 // RestoreOptions are the choices of `berth restore`.
 type RestoreOptions struct {
 	// As restores into a new container with this id (a clone), while the
@@ -94,7 +100,7 @@ func (m *Manager) Restore(ctx context.Context, id, name string, o RestoreOptions
 		// The previous run's process dir gives way; its output log stays,
 		// so the restored process's output continues it.
 		proc := m.procDir(id, proto.ProcInit)
-		for _, f := range []string{proto.FileExit, proto.FilePid, proto.FileShimPid, proto.FileConfig, proto.FileCheckpointing} {
+		for _, f := range runFiles {
 			os.Remove(filepath.Join(proc, f))
 		}
 	default:

@@ -148,7 +148,7 @@ func (m *Manager) prepareStart(rec Record) (undo func(), err error) {
 		undo()
 		return nil, fmt.Errorf("%s: %w", rec.ID, err)
 	}
-	for _, f := range []string{proto.FileExit, proto.FilePid, proto.FileShimPid, proto.FileConfig, proto.FileCheckpointing, proto.FileOOM} {
+	for _, f := range runFiles {
 		if err := os.Remove(filepath.Join(proc, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			undo()
 			return nil, fmt.Errorf("%s: %w", rec.ID, err)
