@@ -84,11 +84,21 @@ func (m *Manager) Migrate(ctx context.Context, ref string, o MigrateOptions) (Mi
 	}
 	total := diskUsage(dir)
 	pr, pw := io.Pipe()
+	written := make(chan int64, 1)
 	go func() {
-		pw.CloseWithError(writeTree(pw, dir, total, &mig.Bytes, o.Progress))
+		var sent int64
+		err := WriteTree(pw, dir, func(n int64) {
+			sent = n
+			if o.Progress != nil {
+				o.Progress(n, total)
+			}
+		})
+		pw.CloseWithError(err)
+		written <- sent
 	}()
 	out, err := m.remote(ctx, o, pr, "migrate-receive", c.ID, cp.Name)
-	pr.Close()
+	pr.Close() // a writer still at work fails now, and ends
+	mig.Bytes = <-written
 	if err == nil {
 		err = json.Unmarshal(out, &mig.Remote)
 		if err == nil && mig.Remote.Status != StatusRunning {
@@ -160,10 +170,12 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// writeTree writes dir as a tar stream: directories, regular files,
-// symlinks and device nodes (a root filesystem has all of them), counting
-// the bytes of file data into sent.
-func writeTree(w io.Writer, dir string, total int64, sent *int64, progress func(int64, int64)) error {
+// WriteTree writes dir as a tar stream: directories, regular files,
+// symlinks and device nodes (a root filesystem has all of them), with
+// their owners and modes; progress, when given, is told the bytes of file
+// data written so far.
+func WriteTree(w io.Writer, dir string, progress func(sent int64)) error {
+	var sent int64
 	tw := tar.NewWriter(w)
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -200,9 +212,9 @@ func writeTree(w io.Writer, dir string, total int64, sent *int64, progress func(
 		}
 		defer f.Close()
 		n, err := io.Copy(tw, f)
-		*sent += n
+		sent += n
 		if progress != nil {
-			progress(*sent, total)
+			progress(sent)
 		}
 		return err
 	})

@@ -32,13 +32,10 @@ package coretest
 //     run --label values are not among the annotations.
 
 import (
-	"archive/tar"
 	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,6 +45,7 @@ import (
 	"testing"
 	"time"
 
+	"berth/core"
 	"berth/demo"
 
 	"golang.org/x/sys/unix"
@@ -124,51 +122,7 @@ func writeTar(path, dir string) error {
 	if err != nil {
 		return err
 	}
-	tw := tar.NewWriter(f)
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil || rel == "." {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		link := ""
-		if info.Mode()&fs.ModeSymlink != 0 {
-			if link, err = os.Readlink(p); err != nil {
-				return err
-			}
-		}
-		hdr, err := tar.FileInfoHeader(info, link)
-		if err != nil {
-			return err
-		}
-		hdr.Name = rel
-		if d.IsDir() {
-			hdr.Name += "/"
-		}
-		hdr.Uid, hdr.Gid, hdr.Uname, hdr.Gname = 0, 0, "root", "root"
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
-		}
-		if info.Mode().IsRegular() {
-			src, err := os.Open(p)
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(tw, src)
-			src.Close()
-			return err
-		}
-		return nil
-	})
-	if cerr := tw.Close(); err == nil {
-		err = cerr
-	}
+	err = core.WriteTree(f, dir, nil)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -132,6 +132,17 @@ func resolve(ctx context.Context, m *core.Manager, ref string) (string, error) {
 	return c.Ref(), nil
 }
 
+// printJSONLine writes v as one line of JSON, as a stream of records
+// (events, log lines) is printed.
+func (g *globals) printJSONLine(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = g.stdout.Write(append(b, '\n'))
+	return err
+}
+
 // printJSON writes v as indented JSON.
 func (g *globals) printJSON(v any) error {
 	enc := json.NewEncoder(g.stdout)

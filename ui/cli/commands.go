@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/signal"
@@ -382,12 +381,7 @@ func terminals(g *globals) outputTerminals {
 // they came from, escaped when that stream is a terminal.
 func writeLogLine(g *globals, l core.LogLine, timestamps bool, term outputTerminals) error {
 	if g.json {
-		b, err := json.Marshal(l)
-		if err != nil {
-			return err
-		}
-		_, err = g.stdout.Write(append(b, '\n'))
-		return err
+		return g.printJSONLine(l)
 	}
 	w, escape := g.stdout, term.stdout
 	if l.Stream == "stderr" {

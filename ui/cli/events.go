@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -217,12 +216,7 @@ func eventsOf(ctx context.Context, m *core.Manager, ref string, history []watch.
 // printEvent prints one event: a JSON line, or a text line.
 func printEvent(g *globals, ev watch.Event) error {
 	if g.json {
-		b, err := json.Marshal(ev)
-		if err != nil {
-			return err
-		}
-		_, err = g.stdout.Write(append(b, '\n'))
-		return err
+		return g.printJSONLine(ev)
 	}
 	_, err := fmt.Fprintln(g.stdout, format.Event(ev))
 	return err

@@ -3,7 +3,6 @@ package cli
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -200,12 +199,7 @@ func mergeByTime(lists [][]taggedLine) []taggedLine {
 // its container's label first, padded to width.
 func writeTaggedLine(g *globals, l taggedLine, width int, timestamps bool, term outputTerminals) error {
 	if g.json {
-		b, err := json.Marshal(l)
-		if err != nil {
-			return err
-		}
-		_, err = g.stdout.Write(append(b, '\n'))
-		return err
+		return g.printJSONLine(l)
 	}
 	w := g.stdout
 	if l.Stream == "stderr" {
