@@ -1,0 +1,123 @@
+package core_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"berth/core"
+	"berth/core/coretest"
+)
+
+// TestInspectCheckpoint decodes a real checkpoint of a real container:
+// its process tree, command lines and environment, open files, a
+// listening socket, memory mappings with resident pages, and a search of
+// its pages for a string only its memory holds.
+func TestInspectCheckpoint(t *testing.T) {
+	coretest.SkipWithoutCriu(t)
+	e := coretest.NewEnv(t, fixture, nil)
+	script := `export FORENSIC_MARK=needle-4217; exec 3</etc/passwd; syslogd -n -O /dev/null & ` +
+		`v=$(printf 'hay%.0s' 1 2 3)needle-in-memory; while :; do sleep 1; done`
+	e.Run("insp", []string{"sh", "-c", script}, nil)
+	waitProcs(t, e.M, "insp", 3)
+	if _, err := e.M.CreateCheckpoint(ctx, "insp", "one", core.CheckpointOptions{LeaveRunning: true}); err != nil {
+		t.Fatal(err)
+	}
+	in, err := e.M.InspectCheckpoint(ctx, "insp", "one", core.InspectOptions{Search: `needle-[a-z0-9-]+`}.All())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Checkpoint.Name != "one" || len(in.Processes) < 2 {
+		t.Fatalf("inspection: %+v", in)
+	}
+	init := in.Processes[0]
+	if init.Pid != 1 || init.Ppid != 0 || init.Command != "sh" || init.State != "Alive" ||
+		len(init.Args) != 3 || init.Args[0] != "sh" || init.Args[2] != script {
+		t.Fatalf("init: %+v", init)
+	}
+	var syslogd *core.InspectProcess
+	for i, p := range in.Processes {
+		if p.Command == "syslogd" {
+			syslogd = &in.Processes[i]
+		}
+	}
+	if syslogd == nil || syslogd.Ppid != 1 || !slices.Contains(syslogd.Env, "FORENSIC_MARK=needle-4217") {
+		t.Fatalf("syslogd: %+v", syslogd)
+	}
+	if !slices.ContainsFunc(init.Files, func(f core.InspectFile) bool { return f.Fd == "3" && f.Path == "/etc/passwd" }) ||
+		!slices.ContainsFunc(init.Files, func(f core.InspectFile) bool { return f.Fd == "cwd" }) {
+		t.Fatalf("init's files: %+v", init.Files)
+	}
+	// A unix socket: CRIU 4.1 cannot dump TCP sockets on these kernels
+	// (it fails reading SO_PASSSEC).
+	if !slices.ContainsFunc(syslogd.Sockets, func(s core.InspectSocket) bool {
+		return s.Kind == "UNIXSK" && s.Src == "/dev/log" && s.Type == "DGRAM"
+	}) {
+		t.Fatalf("syslogd's sockets: %+v", syslogd.Sockets)
+	}
+	var stack bool
+	for _, mp := range init.Mappings {
+		if mp.End <= mp.Start || mp.Size != mp.End-mp.Start || mp.ResidentPages*uint64(in.PageSize) > mp.Size {
+			t.Fatalf("mapping %+v", mp)
+		}
+		stack = stack || strings.Contains(mp.Resource, "[stack") && mp.ResidentPages > 0
+	}
+	if !stack || init.ResidentBytes == 0 {
+		t.Fatalf("init's mappings: %+v", init.Mappings)
+	}
+	if !slices.ContainsFunc(in.Matches, func(m core.MemoryMatch) bool {
+		return m.Pid == 1 && m.Match == "needle-in-memory" && m.Address != 0
+	}) || !slices.ContainsFunc(in.Matches, func(m core.MemoryMatch) bool { return m.Match == "needle-4217" }) {
+		t.Fatalf("matches: %+v", in.Matches)
+	}
+
+	// A corrupt image is one clear error, not a panic.
+	ckdir := checkpointPath(t, e, "insp", "one")
+	for _, c := range []struct{ file, data string }{
+		{"pstree.img", "\x19\x43\x56\x54"},
+		{"mm-1.img", "nonsense"},
+		{"core-1.img", "\x19\x43\x56\x54\x00\x00\x00\x00\xff\xff\xff\xff"},
+	} {
+		path := filepath.Join(ckdir, c.file)
+		orig, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(path, []byte(c.data), 0o600)
+		_, err = e.M.InspectCheckpoint(ctx, "insp", "one", core.InspectOptions{}.All())
+		os.WriteFile(path, orig, 0o600)
+		if !errors.Is(err, core.ErrCorruptImage) || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), c.file) {
+			t.Fatalf("%s corrupt: %v", c.file, err)
+		}
+	}
+}
+
+// waitProcs waits until container id runs at least n processes.
+func waitProcs(t *testing.T, m *core.Manager, id string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ps, err := m.Processes(ctx, id)
+		if err == nil && len(ps) >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s runs %d processes (%v), want %d", id, len(ps), err, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// checkpointPath is where checkpoint name of berth's container id lives.
+func checkpointPath(t *testing.T, e *coretest.Env, id, name string) string {
+	t.Helper()
+	c, err := e.M.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(c.Bundle, "checkpoints", name)
+}
