@@ -32,8 +32,11 @@ type InspectOptions struct {
 	SearchContext int `json:"searchContext,omitempty"`
 	// MaxMatches stops the search after this many matches (default 1000).
 	MaxMatches int `json:"maxMatches,omitempty"`
-	// MaxImageBytes bounds each metadata image read (default 64 MiB).
-	MaxImageBytes int64 `json:"maxImageBytes,omitempty"`
+	// MaxImageBytes bounds each metadata image read (default 16 MiB);
+	// MaxImageEntries the entries in one (default 65536: crit matches
+	// each open file against every file entry, a square of the count).
+	MaxImageBytes   int64 `json:"maxImageBytes,omitempty"`
+	MaxImageEntries int   `json:"maxImageEntries,omitempty"`
 	// MaxPagesBytes bounds a pages image; the default is the checkpoint's
 	// recorded size, or 16 GiB when none is recorded.
 	MaxPagesBytes int64 `json:"maxPagesBytes,omitempty"`
@@ -47,7 +50,8 @@ func (o InspectOptions) All() InspectOptions {
 
 // Defaults of InspectOptions' bounds.
 const (
-	defaultMaxImageBytes = 64 << 20
+	defaultMaxImageBytes   = 16 << 20
+	defaultMaxImageEntries = 1 << 16
 	defaultMaxPagesBytes = 16 << 30
 	defaultSearchContext = 32
 	defaultMaxMatches    = 1000
@@ -179,6 +183,9 @@ func inspectDir(ctx context.Context, dir string, meta Checkpoint, parentDir func
 	if o.MaxImageBytes <= 0 {
 		o.MaxImageBytes = defaultMaxImageBytes
 	}
+	if o.MaxImageEntries <= 0 {
+		o.MaxImageEntries = defaultMaxImageEntries
+	}
 	if o.MaxPagesBytes <= 0 {
 		o.MaxPagesBytes = defaultMaxPagesBytes
 		if meta.SizeBytes > 0 {
@@ -186,7 +193,7 @@ func inspectDir(ctx context.Context, dir string, meta Checkpoint, parentDir func
 		}
 	}
 	in := CheckpointInspection{Checkpoint: meta, PageSize: os.Getpagesize(), Processes: []InspectProcess{}}
-	if err := checkImages(dir, o.MaxImageBytes); err != nil {
+	if err := checkImages(dir, o); err != nil {
 		return in, err
 	}
 	d := &decoder{dir: dir, o: o, pageSize: in.PageSize, parentDir: parentDir, parent: meta.Parent}
@@ -328,9 +335,14 @@ func (d *decoder) mm(pid uint32) ([]vmaInfo, *mm.MmEntry, error) {
 	}
 	e := msgs[0].(*mm.MmEntry)
 	var vmas []vmaInfo
-	for _, v := range e.GetVmas() {
+	for i, v := range e.GetVmas() {
 		if v.GetEnd() < v.GetStart() {
 			return nil, nil, fmt.Errorf("%s: mapping ends (%#x) before it starts (%#x)", name, v.GetEnd(), v.GetStart())
+		}
+		// Mappings never overlap, and CRIU writes them in order: the
+		// resident count relies on it.
+		if i > 0 && v.GetStart() < vmas[i-1].end {
+			return nil, nil, fmt.Errorf("%s: mapping at %#x overlaps the one before", name, v.GetStart())
 		}
 		vmas = append(vmas, vmaInfo{start: v.GetStart(), end: v.GetEnd(), pgoff: v.GetPgoff(), shmid: v.GetShmid(), status: v.GetStatus()})
 	}

@@ -1,6 +1,7 @@
 package core_test
 
 import (
+	"flag"
 	"errors"
 	"os"
 	"path/filepath"
@@ -75,8 +76,12 @@ func TestInspectCheckpoint(t *testing.T) {
 		t.Fatalf("matches: %+v", in.Matches)
 	}
 
-	// A corrupt image is one clear error, not a panic.
 	ckdir := checkpointPath(t, e, "insp", "one")
+	if *updateSeed {
+		writeSeed(t, ckdir)
+	}
+
+	// A corrupt image is one clear error, not a panic.
 	for _, c := range []struct{ file, data string }{
 		{"pstree.img", "\x19\x43\x56\x54"},
 		{"mm-1.img", "nonsense"},
@@ -92,6 +97,32 @@ func TestInspectCheckpoint(t *testing.T) {
 		os.WriteFile(path, orig, 0o600)
 		if !errors.Is(err, core.ErrCorruptImage) || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), c.file) {
 			t.Fatalf("%s corrupt: %v", c.file, err)
+		}
+	}
+}
+
+// updateSeed rewrites the fuzz seed of core's inspect (a real
+// checkpoint's images, its pages left out) from this test's checkpoint.
+var updateSeed = flag.Bool("update-criu-seed", false, "rewrite testdata/criu from a real checkpoint")
+
+// writeSeed copies a checkpoint's metadata images into testdata/criu.
+func writeSeed(t *testing.T, ckdir string) {
+	dst := filepath.Join("..", "testdata", "criu")
+	os.RemoveAll(dst)
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ents, _ := os.ReadDir(ckdir)
+	for _, e := range ents {
+		if !e.Type().IsRegular() || !core.DecodedImage(e.Name()) || strings.HasPrefix(e.Name(), "pages-") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(ckdir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

@@ -27,26 +27,33 @@ var critMu sync.Mutex
 var decodedImages = []string{"pstree.img", "core-", "ids-", "fdinfo-", "fs-", "files.img", "mm-",
 	"pagemap-", "reg-files.img", "pipes.img", "unixsk.img", "inetsk.img", "packetsk.img", "netlinksk.img"}
 
+// DecodedImage says whether inspect reads an image of this name (and so
+// checks it first).
+func DecodedImage(name string) bool {
+	if !strings.HasSuffix(name, ".img") {
+		return false
+	}
+	for _, p := range decodedImages {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return strings.HasPrefix(name, "pages-")
+}
+
 // checkImages refuses a checkpoint directory crit should not be given: an
 // image it decodes that is not a regular file (a symlink, a FIFO that
 // would block), larger than max, or whose entries' sizes run past its end
 // (crit allocates whatever size an entry claims before reading it). The
 // pages images are never decoded whole and are bounded when read.
-func checkImages(dir string, max int64) error {
+func checkImages(dir string, o InspectOptions) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return err
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if !strings.HasSuffix(name, ".img") {
-			continue
-		}
-		decoded := strings.HasPrefix(name, "pages-")
-		for _, p := range decodedImages {
-			decoded = decoded || strings.HasPrefix(name, p)
-		}
-		if !decoded {
+		if !DecodedImage(name) {
 			continue
 		}
 		if !e.Type().IsRegular() {
@@ -55,7 +62,7 @@ func checkImages(dir string, max int64) error {
 		if strings.HasPrefix(name, "pages-") {
 			continue
 		}
-		if err := checkImage(filepath.Join(dir, name), max); err != nil {
+		if err := checkImage(filepath.Join(dir, name), o.MaxImageBytes, o.MaxImageEntries); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
@@ -65,7 +72,7 @@ func checkImages(dir string, max int64) error {
 // checkImage walks one image's framing: its magic (one, or two after
 // CRIU's common or service magic), then entries of a 32-bit little-endian
 // size and that many bytes.
-func checkImage(path string, max int64) error {
+func checkImage(path string, max int64, maxEntries int) error {
 	f, err := statefile.Open(path)
 	if err != nil {
 		return err
@@ -82,7 +89,7 @@ func checkImage(path string, max int64) error {
 	if _, err := io.ReadFull(f, b); err != nil {
 		return fmt.Errorf("short read: %w", err)
 	}
-	return checkFraming(b)
+	return checkFraming(b, maxEntries)
 }
 
 // Magics that come before an image's own.
@@ -92,7 +99,7 @@ var (
 )
 
 // checkFraming checks an image's bytes (see checkImage).
-func checkFraming(b []byte) error {
+func checkFraming(b []byte, maxEntries int) error {
 	if len(b) < 4 {
 		return errors.New("truncated: no magic")
 	}
@@ -109,6 +116,9 @@ func checkFraming(b []byte) error {
 		return fmt.Errorf("wrong magic %#x", m)
 	}
 	for n := 0; len(b) > 0; n++ {
+		if n == maxEntries {
+			return fmt.Errorf("more than %d entries", maxEntries)
+		}
 		if len(b) < 4 {
 			return fmt.Errorf("truncated: entry %d has %d of 4 size bytes", n, len(b))
 		}
@@ -143,6 +153,9 @@ type pageReader struct {
 	size     int64  // its size
 	pageSize uint64
 	runs     []pageRun // by vaddr
+	// held is the pages the images hold (here or in parents), inParent
+	// those of them the parent must hold.
+	held, inParent uint64
 	parent   func() (*pageReader, error)
 	par      *pageReader
 	parErr   error
@@ -175,6 +188,12 @@ func (d *decoder) pages(pid uint32, depth int) (*pageReader, error) {
 			return nil, fmt.Errorf("pagemap-%d.img: entry %d (%#x, %d pages) is out of range", pid, i, va, n)
 		}
 		pr.runs = append(pr.runs, pageRun{vaddr: va, pages: n, flags: flags, off: int64(off)})
+		if flags&(pagePresent|pageInParent) != 0 {
+			pr.held += n
+		}
+		if flags&pagePresent == 0 && flags&pageInParent != 0 {
+			pr.inParent += n
+		}
 		if flags&pagePresent != 0 {
 			off += n * ps
 			if off > 1<<62 {
@@ -216,7 +235,7 @@ func (d *decoder) pages(pid uint32, depth int) (*pageReader, error) {
 			if err != nil || !meta.Valid {
 				return nil, fmt.Errorf("parent checkpoint %q is unreadable", parent)
 			}
-			if err := checkImages(dir, d.o.MaxImageBytes); err != nil {
+			if err := checkImages(dir, d.o); err != nil {
 				return nil, fmt.Errorf("parent %s: %w", parent, err)
 			}
 			pd := &decoder{dir: dir, o: d.o, pageSize: d.pageSize, parentDir: d.parentDir, parent: meta.Parent}
@@ -238,7 +257,11 @@ func (pr *pageReader) run(a uint64) (pageRun, bool) {
 // residentIn counts the pages of [start, end) the images hold.
 func (pr *pageReader) residentIn(start, end uint64) uint64 {
 	var n uint64
-	for _, r := range pr.runs {
+	i := sort.Search(len(pr.runs), func(i int) bool { return pr.runs[i].vaddr+pr.runs[i].pages*pr.pageSize > start })
+	for _, r := range pr.runs[i:] {
+		if r.vaddr >= end {
+			break
+		}
 		if r.flags&(pagePresent|pageInParent) == 0 {
 			continue
 		}
@@ -257,6 +280,11 @@ func (pr *pageReader) parentReader() (*pageReader, error) {
 			pr.parErr = errors.New("pages are in a parent checkpoint that is not recorded")
 		} else {
 			pr.par, pr.parErr = pr.parent()
+			// What the parent does not hold reads as zeros: a child
+			// naming more than it holds would be searched for ever.
+			if pr.parErr == nil && pr.inParent > pr.par.held {
+				pr.par, pr.parErr = nil, fmt.Errorf("the pagemap names %d pages in the parent, which holds %d", pr.inParent, pr.par.held)
+			}
 		}
 	}
 	return pr.par, pr.parErr
