@@ -170,11 +170,23 @@ func (m *Manager) InspectCheckpoint(ctx context.Context, id, name string, o Insp
 		return CheckpointInspection{}, idError(id, ErrInvalid, "checkpoint %q is not valid: %s", name, meta.Reason)
 	}
 	parents := func(p string) (string, error) { return checkpointDir(root, p) }
-	in, err := inspectDir(ctx, dir, meta, parents, o)
+	in, err := inspectGuarded(ctx, dir, meta, parents, o)
 	if err != nil {
 		return CheckpointInspection{}, wrapError(id, ErrCorruptImage, err, "checkpoint %s", name)
 	}
 	return in, nil
+}
+
+// inspectGuarded is inspectDir with a last guard: a bug of inspect's own
+// that an image finds is that image's error, not berth's crash (the
+// fuzzer runs inspectDir bare, to find them).
+func inspectGuarded(ctx context.Context, dir string, meta Checkpoint, parentDir func(string) (string, error), o InspectOptions) (in CheckpointInspection, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("undecodable images (%v)", r)
+		}
+	}()
+	return inspectDir(ctx, dir, meta, parentDir, o)
 }
 
 // inspectDir decodes the images in dir. parentDir names the directory of

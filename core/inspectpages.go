@@ -368,26 +368,28 @@ func (d *decoder) search(ctx context.Context, procs []InspectProcess) ([]MemoryM
 			if r.flags&(pagePresent|pageInParent) == 0 {
 				continue
 			}
-			end := r.vaddr + r.pages*pr.pageSize
-			for at := r.vaddr; at < end; at += searchChunk {
+			// Offsets within the run, never addresses: a run may end at
+			// the top of the address space, where an address would wrap.
+			size, pad := r.pages*pr.pageSize, uint64(ctxBytes)
+			for off := uint64(0); off < size; off += searchChunk {
 				if err := ctx.Err(); err != nil {
 					return nil, false, err
 				}
-				lo := at - min(uint64(ctxBytes), at-r.vaddr)
-				hi := min(at+searchChunk+searchOverlap+uint64(ctxBytes), end)
-				b, err := pr.read(lo, int(hi-lo))
+				lo := off - min(pad, off)
+				hi := min(off+searchChunk+searchOverlap+pad, size)
+				b, err := pr.read(r.vaddr+lo, int(hi-lo))
 				if err != nil {
 					return nil, false, err
 				}
 				for _, ix := range re.FindAllIndex(b, -1) {
-					ma := lo + uint64(ix[0])
-					if ma < at || ma >= at+searchChunk || ix[1] == ix[0] {
+					at := lo + uint64(ix[0])
+					if at < off || at >= off+searchChunk || ix[1] == ix[0] {
 						continue // another chunk's, or empty
 					}
 					if len(out) == limit {
 						return out, true, nil
 					}
-					out = append(out, MemoryMatch{Pid: p.Pid, Address: ma, Length: ix[1] - ix[0],
+					out = append(out, MemoryMatch{Pid: p.Pid, Address: r.vaddr + at, Length: ix[1] - ix[0],
 						Before: EscapeBytes(b[max(ix[0]-ctxBytes, 0):ix[0]]),
 						Match:  EscapeBytes(b[ix[0]:ix[1]]),
 						After:  EscapeBytes(b[ix[1]:min(ix[1]+ctxBytes, len(b))])})

@@ -69,6 +69,13 @@ type Checkpointer interface {
 	CheckpointLog(ctx context.Context, id, name string) (string, error)
 }
 
+// CheckpointInspector decodes what a checkpoint's CRIU images hold: its
+// processes, their files, sockets, memory and environment, and matches of
+// a search of their pages. It reads the images, so it runs in a command.
+type CheckpointInspector interface {
+	InspectCheckpoint(ctx context.Context, id, name string, o core.InspectOptions) (core.CheckpointInspection, error)
+}
+
 // Getter reads one container: what an event about it changed, without
 // listing every container.
 type Getter interface {
@@ -95,6 +102,7 @@ type Core interface {
 	Inspector
 	LogReader
 	Checkpointer
+	CheckpointInspector
 	EventSource
 }
 

@@ -31,8 +31,12 @@ type KeyMap struct {
 	// The container view's tabs.
 	NextTab, PrevTab key.Binding
 	Tab              [6]key.Binding
-	// The logs tab.
+	// The logs tab; Search also searches a checkpoint's memory in its
+	// inspect view.
 	Search, NextMatch, PrevMatch, Timestamps, Wrap, Follow key.Binding
+	// A checkpoint's inspect view: its next and previous sub-view
+	// (summary, processes, files, sockets, memory, environment, matches).
+	NextView, PrevView key.Binding
 }
 
 // Scope says where a binding is live.
@@ -47,6 +51,9 @@ const (
 	ScopeActions
 	ScopeTabs
 	ScopeLogs
+	// ScopeInspect is a checkpoint's inspect view, inside the container
+	// view, where the actions and the tab keys work too.
+	ScopeInspect
 )
 
 // NamedBinding is a binding with its config name.
@@ -106,6 +113,9 @@ func DefaultKeyMap() *KeyMap {
 		Timestamps: b("timestamps", "t"),
 		Wrap:       b("wrap", "w"),
 		Follow:     b("follow", "f"),
+
+		NextView: b("next view", "v"),
+		PrevView: b("previous view", "V"),
 	}
 	k.Mark.SetHelp("space", "mark")
 	k.Up.SetHelp("↑", "up")
@@ -141,6 +151,7 @@ func (k *KeyMap) Named() []NamedBinding {
 		NamedBinding{"search", ScopeLogs, &k.Search}, NamedBinding{"next-match", ScopeLogs, &k.NextMatch},
 		NamedBinding{"prev-match", ScopeLogs, &k.PrevMatch}, NamedBinding{"timestamps", ScopeLogs, &k.Timestamps},
 		NamedBinding{"wrap", ScopeLogs, &k.Wrap}, NamedBinding{"follow", ScopeLogs, &k.Follow},
+		NamedBinding{"next-view", ScopeInspect, &k.NextView}, NamedBinding{"prev-view", ScopeInspect, &k.PrevView},
 	)
 }
 
@@ -158,7 +169,8 @@ func conflicts(a, b Scope) bool {
 	}
 	pair := func(x, y Scope) bool { return a == x && b == y || a == y && b == x }
 	return pair(ScopeList, ScopeActions) || pair(ScopeList, ScopeTabs) || pair(ScopeTabs, ScopeActions) ||
-		pair(ScopeLogs, ScopeTabs) || pair(ScopeLogs, ScopeActions)
+		pair(ScopeLogs, ScopeTabs) || pair(ScopeLogs, ScopeActions) ||
+		pair(ScopeInspect, ScopeTabs) || pair(ScopeInspect, ScopeActions) || pair(ScopeInspect, ScopeLogs)
 }
 
 // GlobalHelp is the global keys, for every screen's help.
