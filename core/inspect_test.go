@@ -12,6 +12,8 @@ import (
 
 	"berth/core"
 	"berth/core/coretest"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestInspectCheckpoint decodes a real checkpoint of a real container:
@@ -151,4 +153,53 @@ func checkpointPath(t *testing.T, e *coretest.Env, id, name string) string {
 		t.Fatal(err)
 	}
 	return filepath.Join(c.Bundle, "checkpoints", name)
+}
+
+// TestDiffCheckpoints: two checkpoints of one container, between which
+// its shell started a process and killed another, opened a file and grew
+// its heap by a 4 MB string.
+func TestDiffCheckpoints(t *testing.T) {
+	coretest.SkipWithoutCriu(t)
+	e := coretest.NewEnv(t, fixture, nil)
+	script := `exec 3</etc/passwd; trap 'exec 4</etc/group; big=$(awk "BEGIN{printf \"%4000000s\", \"x\"}"); ` +
+		`kill $p; sleep 1000000 & p=$!' USR1; sleep 999 & p=$!; while :; do wait; done`
+	e.Run("diff", []string{"sh", "-c", script}, nil)
+	waitProcs(t, e.M, "diff", 2)
+	if _, err := e.M.CreateCheckpoint(ctx, "diff", "before", core.CheckpointOptions{LeaveRunning: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.M.Kill(ctx, "diff", unix.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		ps, _ := e.M.Processes(ctx, "diff")
+		if len(ps) == 2 && slices.ContainsFunc(ps, func(p core.Process) bool { return strings.Contains(p.Command, "1000000") }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the trap did not run: %+v", ps)
+		}
+	}
+	if _, err := e.M.CreateCheckpoint(ctx, "diff", "after", core.CheckpointOptions{LeaveRunning: true}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := e.M.DiffCheckpoints(ctx, "diff", "before", "after", core.InspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.ProcessesAdded) != 1 || d.ProcessesAdded[0].Args[1] != "1000000" ||
+		len(d.ProcessesGone) != 1 || d.ProcessesGone[0].Args[1] != "999" {
+		t.Fatalf("processes added %+v, gone %+v", d.ProcessesAdded, d.ProcessesGone)
+	}
+	if len(d.Processes) == 0 || d.Processes[0].Pid != 1 {
+		t.Fatalf("changed: %+v", d.Processes)
+	}
+	sh := d.Processes[0]
+	if !slices.ContainsFunc(sh.FilesOpened, func(f core.InspectFile) bool { return f.Fd == "4" && f.Path == "/etc/group" }) {
+		t.Fatalf("files opened: %+v", sh.FilesOpened)
+	}
+	if len(sh.Mappings) == 0 || sh.ResidentAfter < sh.ResidentBefore+3<<20 ||
+		sh.Mappings[0].ResidentAfter < sh.Mappings[0].ResidentBefore+3<<20 {
+		t.Fatalf("memory: %d -> %d, %+v", sh.ResidentBefore, sh.ResidentAfter, sh.Mappings)
+	}
 }

@@ -20,11 +20,11 @@ func newCheckpointCmd(g *globals) *cobra.Command {
 		Short: "Create, list, inspect, remove, export and import checkpoints (CRIU)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return usagef("checkpoint needs a subcommand: create, ls, rm, inspect, export or import")
+			return usagef("checkpoint needs a subcommand: create, ls, rm, inspect, diff, export or import")
 		},
 	}
 	cmd.AddCommand(newCheckpointCreateCmd(g), newCheckpointLsCmd(g), newCheckpointRmCmd(g),
-		newCheckpointExportCmd(g), newCheckpointImportCmd(g), newCheckpointInspectCmd(g))
+		newCheckpointExportCmd(g), newCheckpointImportCmd(g), newCheckpointInspectCmd(g), newCheckpointDiffCmd(g))
 	wrapArgs(cmd)
 	return cmd
 }

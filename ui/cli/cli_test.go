@@ -418,6 +418,16 @@ func TestCheckpointCommands(t *testing.T) {
 	if _, errs, code := c.run("checkpoint", "inspect", "--search", "(", "ck", "one"); code != 1 || strings.Count(errs, "\n") != 1 {
 		t.Fatalf("a bad search: %d %q", code, errs)
 	}
+	c.must("checkpoint", "create", "--leave-running", "ck", "one-later")
+	var d core.CheckpointDiff
+	if err := json.Unmarshal([]byte(c.must("checkpoint", "diff", "--json", "ck", "one", "one-later")), &d); err != nil ||
+		d.From != "one" || d.To != "one-later" || d.ProcessesAdded == nil {
+		t.Fatalf("checkpoint diff --json: %+v %v", d, err)
+	}
+	if out := c.must("checkpoint", "diff", "ck", "one", "one-later"); !strings.Contains(out, "from one to one-later") {
+		t.Fatalf("checkpoint diff printed %q", out)
+	}
+	c.must("checkpoint", "rm", "ck", "one-later")
 	archive := filepath.Join(t.TempDir(), "one.tar.gz")
 	c.must("checkpoint", "export", "ck", "one", archive)
 	c.must("checkpoint", "import", "ck", archive, "two")

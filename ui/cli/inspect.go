@@ -151,3 +151,69 @@ func depth(ps []core.InspectProcess, p core.InspectProcess) int {
 	}
 	return d
 }
+
+func newCheckpointDiffCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "diff ID FROM TO",
+		Short: "What changed between two checkpoints of a container: processes, open files, memory by mapping",
+		Args:  cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, n := range args[1:] {
+				if err := checkName(n); err != nil {
+					return err
+				}
+			}
+			m, id, err := g.managerFor(cmd, args[0], resolveCheckpoints)
+			if err != nil {
+				return err
+			}
+			d, err := m.DiffCheckpoints(cmd.Context(), id, args[1], args[2], core.InspectOptions{})
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return g.printJSON(d)
+			}
+			printDiff(g.stdout, d)
+			return nil
+		},
+	}
+}
+
+// printDiff writes a diff as text, every string from the images escaped.
+func printDiff(w io.Writer, d core.CheckpointDiff) {
+	esc := sanitize.OneLine
+	fmt.Fprintf(w, "from %s to %s\n", esc(d.From), esc(d.To))
+	for _, part := range []struct {
+		what string
+		ps   []core.InspectProcess
+	}{{"added", d.ProcessesAdded}, {"gone", d.ProcessesGone}} {
+		fmt.Fprintf(w, "processes %s: %d\n", part.what, len(part.ps))
+		for _, p := range part.ps {
+			fmt.Fprintf(w, "  %d (parent %d) %s: %s\n", p.Pid, p.Ppid, esc(p.Command), orDash(esc(strings.Join(p.Args, " "))))
+		}
+	}
+	for _, p := range d.Processes {
+		fmt.Fprintf(w, "process %d %s: resident %s -> %s (%s)\n", p.Pid, esc(p.Command), format.HumanBytes(p.ResidentBefore),
+			format.HumanBytes(p.ResidentAfter), signedBytes(int64(p.ResidentAfter)-int64(p.ResidentBefore)))
+		for _, f := range p.FilesOpened {
+			fmt.Fprintf(w, "  opened  fd %s %s\n", esc(f.Fd), esc(f.Path))
+		}
+		for _, f := range p.FilesClosed {
+			fmt.Fprintf(w, "  closed  fd %s %s\n", esc(f.Fd), esc(f.Path))
+		}
+		for _, mp := range p.Mappings {
+			fmt.Fprintf(w, "  %-7s %x %s: size %s -> %s, resident %s -> %s (%s)\n", mp.Change, mp.Start, orDash(esc(mp.Resource)),
+				format.HumanBytes(mp.SizeBefore), format.HumanBytes(mp.SizeAfter), format.HumanBytes(mp.ResidentBefore),
+				format.HumanBytes(mp.ResidentAfter), signedBytes(int64(mp.ResidentAfter)-int64(mp.ResidentBefore)))
+		}
+	}
+}
+
+// signedBytes is a change in bytes with its sign.
+func signedBytes(n int64) string {
+	if n < 0 {
+		return "-" + format.HumanBytes(uint64(-n))
+	}
+	return "+" + format.HumanBytes(uint64(n))
+}
