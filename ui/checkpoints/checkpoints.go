@@ -103,6 +103,10 @@ func (m *Model) Open(id string) tea.Cmd {
 		if in.f.searching {
 			cmds = append(cmds, m.search(in.f.query))
 		}
+		if in.f.diffing {
+			in.f.diffing = false
+			cmds = append(cmds, m.diffOlder())
+		}
 	}
 	return tea.Batch(cmds...)
 }
@@ -179,6 +183,8 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		m.setDecoded(msg)
 	case SearchMsg:
 		m.setSearched(msg)
+	case DiffMsg:
+		m.setDiffed(msg)
 	case common.DoneMsg:
 		switch msg.Action {
 		case common.ActCheckpoint, common.ActRestore, common.ActDeleteCheckpoint:

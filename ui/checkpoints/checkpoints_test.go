@@ -53,7 +53,7 @@ func deliver(m *checkpoints.Model, cmd tea.Cmd) []tea.Msg {
 	var out []tea.Msg
 	for _, msg := range uitest.Run(cmd) {
 		switch msg.(type) {
-		case checkpoints.ListMsg, checkpoints.LogMsg, checkpoints.InspectMsg, checkpoints.SearchMsg:
+		case checkpoints.ListMsg, checkpoints.LogMsg, checkpoints.InspectMsg, checkpoints.SearchMsg, checkpoints.DiffMsg:
 			next := m.Update(msg)
 			out = append(out, deliver(m, next)...)
 		default:

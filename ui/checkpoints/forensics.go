@@ -27,10 +27,11 @@ const (
 	viewMemory
 	viewEnv
 	viewMatches
+	viewChanges
 	numViews
 )
 
-var viewNames = [numViews]string{"summary", "processes", "files", "sockets", "memory", "environment", "matches"}
+var viewNames = [numViews]string{"summary", "processes", "files", "sockets", "memory", "environment", "matches", "changes"}
 
 // lineKind says how a line of a decoded view is styled.
 type lineKind uint8
@@ -68,6 +69,16 @@ type SearchMsg struct {
 	Err             error
 }
 
+// DiffMsg is the reply to a diff of checkpoint From against Name (the
+// next older checkpoint against the inspected one), started as generation
+// Gen; Lines are escaped.
+type DiffMsg struct {
+	ID, Name, From string
+	Gen            uint64
+	Lines          []docLine
+	Err            error
+}
+
 // forensics is what the inspect view decoded of a checkpoint.
 type forensics struct {
 	view view
@@ -88,6 +99,13 @@ type forensics struct {
 	searchErr  string
 	promptErr  string
 	searchDone bool
+
+	// The diff against the next older checkpoint: from is its name ("" for
+	// none), diffing says it is in flight.
+	diffGen           uint64
+	diffing, diffed   bool
+	diffFrom, diffErr string
+	diff              []docLine
 }
 
 func newForensics() forensics {
@@ -191,10 +209,65 @@ func (m *Model) inspectKey(k tea.KeyMsg) tea.Cmd {
 func (m *Model) setView(v view) tea.Cmd {
 	m.insp.f.view = v
 	m.insp.scroll.Index = 0
-	if v == viewSummary || v == viewMatches {
+	switch v {
+	case viewSummary, viewMatches:
 		return nil
+	case viewChanges:
+		return m.diffOlder()
 	}
 	return m.decode()
+}
+
+// older is the newest valid checkpoint taken before the inspected one,
+// the one its changes are against ("" for none).
+func (m *Model) older() string {
+	var best *core.Checkpoint
+	for i, cp := range m.list {
+		if cp.Valid && cp.Created.Before(m.insp.cp.Created) && (best == nil || cp.Created.After(best.Created)) {
+			best = &m.list[i]
+		}
+	}
+	if best == nil {
+		return ""
+	}
+	return best.Name
+}
+
+// diffOlder starts the diff against the older checkpoint, once.
+func (m *Model) diffOlder() tea.Cmd {
+	in := m.insp
+	if m.ctx == nil || in.f.diffing || in.f.diffed {
+		return nil
+	}
+	in.f.diffFrom = m.older()
+	if in.f.diffFrom == "" {
+		in.f.diffed = true
+		return nil
+	}
+	m.inspGen++
+	in.f.diffGen, in.f.diffing = m.inspGen, true
+	ctx, cr, id, name, from, gen := m.ctx, m.c.Core, m.id, in.cp.Name, in.f.diffFrom, m.inspGen
+	return func() tea.Msg {
+		d, err := cr.DiffCheckpoints(ctx, id, from, name, core.InspectOptions{})
+		msg := DiffMsg{ID: id, Name: name, From: from, Gen: gen, Err: err}
+		if err == nil {
+			msg.Lines = renderDiff(d)
+		}
+		return msg
+	}
+}
+
+// setDiffed takes a diff's reply if it is for the view on screen.
+func (m *Model) setDiffed(msg DiffMsg) {
+	in := m.insp
+	if in == nil || msg.Gen != in.f.diffGen || msg.ID != m.id || msg.Name != in.cp.Name {
+		return
+	}
+	in.f.diffing, in.f.diffed = false, true
+	in.f.diff, in.f.diffErr = msg.Lines, ""
+	if msg.Err != nil {
+		in.f.diff, in.f.diffErr = nil, sanitize.OneLine(msg.Err.Error())
+	}
 }
 
 // promptKey takes a key typed in the search prompt: enter searches (a
@@ -265,6 +338,17 @@ func (m *Model) viewLines() []docLine {
 		}
 		head := docLine{fmt.Sprintf("%d%s matches of /%s/", f.count, more, sanitize.OneLine(f.query)), lineSection}
 		return append([]docLine{head}, f.matches...)
+	}
+	if f.view == viewChanges {
+		switch {
+		case f.diffing || !f.diffed:
+			return []docLine{{"comparing with " + sanitize.OneLine(f.diffFrom) + "…", lineMuted}}
+		case f.diffErr != "":
+			return []docLine{{"✗ " + f.diffErr, lineMuted}}
+		case f.diffFrom == "":
+			return []docLine{{"no older checkpoint of this container to compare with", lineMuted}}
+		}
+		return f.diff
 	}
 	switch {
 	case f.err != "":
@@ -379,6 +463,49 @@ func renderMatches(in core.CheckpointInspection) []docLine {
 		out = append(out, docLine{"(stopped at the first 1000 matches)", lineMuted})
 	}
 	return out
+}
+
+// renderDiff turns a diff into lines, every string from the images
+// escaped.
+func renderDiff(d core.CheckpointDiff) []docLine {
+	esc := sanitize.OneLine
+	out := []docLine{{"changes since " + esc(d.From), lineSection}}
+	for _, part := range []struct {
+		what string
+		ps   []core.InspectProcess
+	}{{"started", d.ProcessesAdded}, {"gone", d.ProcessesGone}} {
+		out = append(out, docLine{}, docLine{fmt.Sprintf("processes %s: %d", part.what, len(part.ps)), lineHeader})
+		for _, p := range part.ps {
+			out = append(out, docLine{fmt.Sprintf("  %-7d parent %-7d %-16s %s", p.Pid, p.Ppid, esc(p.Command), orDash(esc(strings.Join(p.Args, " ")))), lineText})
+		}
+	}
+	if len(d.Processes) == 0 {
+		out = append(out, docLine{}, docLine{"no process's files or memory changed", lineMuted})
+	}
+	for _, p := range d.Processes {
+		out = append(out, docLine{}, docLine{fmt.Sprintf("process %d %s: resident %s → %s (%s)", p.Pid, esc(p.Command),
+			format.HumanBytes(p.ResidentBefore), format.HumanBytes(p.ResidentAfter), signed(int64(p.ResidentAfter)-int64(p.ResidentBefore))), lineSection})
+		for _, f := range p.FilesOpened {
+			out = append(out, docLine{fmt.Sprintf("  + fd %-5s %s", esc(f.Fd), esc(f.Path)), lineText})
+		}
+		for _, f := range p.FilesClosed {
+			out = append(out, docLine{fmt.Sprintf("  - fd %-5s %s", esc(f.Fd), esc(f.Path)), lineText})
+		}
+		for _, mp := range p.Mappings {
+			out = append(out, docLine{fmt.Sprintf("  %-7s %016x %9s → %-9s resident %9s → %-9s %-10s %s", mp.Change, mp.Start,
+				format.HumanBytes(mp.SizeBefore), format.HumanBytes(mp.SizeAfter), format.HumanBytes(mp.ResidentBefore),
+				format.HumanBytes(mp.ResidentAfter), signed(int64(mp.ResidentAfter)-int64(mp.ResidentBefore)), orDash(esc(mp.Resource))), lineText})
+		}
+	}
+	return out
+}
+
+// signed is a change in bytes with its sign.
+func signed(n int64) string {
+	if n < 0 {
+		return "-" + format.HumanBytes(uint64(-n))
+	}
+	return "+" + format.HumanBytes(uint64(n))
 }
 
 // sockAddr shows an address and port, "-" for none.

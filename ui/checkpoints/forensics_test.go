@@ -24,6 +24,7 @@ func TestInspectViews(t *testing.T) {
 		{"memory", "/usr/bin/server"},
 		{"environment", "API_TOKEN=s3cr3t"},
 		{"matches", "to search the processes' memory"},
+		{"changes", "no older checkpoint of this container to compare with"},
 		{"summary", "Dumping finished successfully"},
 	} {
 		press(m, "v")
@@ -33,11 +34,28 @@ func TestInspectViews(t *testing.T) {
 		}
 	}
 	press(m, "V")
-	if v := uitest.Strip(m.View()); !strings.Contains(v, "[matches]") {
+	if v := uitest.Strip(m.View()); !strings.Contains(v, "[changes]") {
 		t.Errorf("V did not go back:\n%s", v)
 	}
-	if !strings.Contains(uitest.Strip(m.View()), "ZOMBIE") && !strings.Contains(uitest.Strip(func() string { press(m, "V", "V", "V", "V", "V"); return m.View() }()), "Zombie") {
-		t.Errorf("the zombie is not shown:\n%s", uitest.Strip(m.View()))
+	press(m, "V", "V", "V", "V", "V", "V")
+	if v := uitest.Strip(m.View()); !strings.Contains(v, "[processes]") || !strings.Contains(v, "Zombie") {
+		t.Errorf("the zombie is not shown:\n%s", v)
+	}
+}
+
+// TestChanges: the changes view compares the checkpoint with the valid
+// one taken before it.
+func TestChanges(t *testing.T) {
+	f := uitest.New()
+	richer(f)
+	_, m := open(t, f, "demo-cpu", 160, 40)
+	press(m, "enter", "V")
+	v := uitest.Strip(m.View())
+	for _, want := range []string{"[changes]", "changes since pre-2", "processes started: 1", "worker --queue jobs",
+		"process 7 server: resident 20.0MiB → 52.0MiB (+32.0MiB)", "+ fd 5     socket:[52002]", "/usr/lib/libssl.so.3"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("changes lack %q:\n%s", want, v)
+		}
 	}
 }
 
@@ -152,5 +170,9 @@ func TestInspectGoldens(t *testing.T) {
 		}
 		press(m, "enter")
 		uitest.Golden(t, "checkpoint-inspect-matches"+suffix, uitest.Strip(m.View()))
+		richer(f)
+		_, m = open(t, f, "demo-cpu", size[0], size[1])
+		press(m, "enter", "V")
+		uitest.Golden(t, "checkpoint-inspect-changes"+suffix, uitest.Strip(m.View()))
 	}
 }

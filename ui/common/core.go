@@ -70,10 +70,12 @@ type Checkpointer interface {
 }
 
 // CheckpointInspector decodes what a checkpoint's CRIU images hold: its
-// processes, their files, sockets, memory and environment, and matches of
-// a search of their pages. It reads the images, so it runs in a command.
+// processes, their files, sockets, memory and environment, matches of a
+// search of their pages, and what changed between two checkpoints. It
+// reads the images, so it runs in a command.
 type CheckpointInspector interface {
 	InspectCheckpoint(ctx context.Context, id, name string, o core.InspectOptions) (core.CheckpointInspection, error)
+	DiffCheckpoints(ctx context.Context, id, from, to string, o core.InspectOptions) (core.CheckpointDiff, error)
 }
 
 // Getter reads one container: what an event about it changed, without

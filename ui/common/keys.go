@@ -35,7 +35,7 @@ type KeyMap struct {
 	// inspect view.
 	Search, NextMatch, PrevMatch, Timestamps, Wrap, Follow key.Binding
 	// A checkpoint's inspect view: its next and previous sub-view
-	// (summary, processes, files, sockets, memory, environment, matches).
+	// (summary, processes, files, sockets, memory, environment, matches, changes).
 	NextView, PrevView key.Binding
 }
 

@@ -521,6 +521,25 @@ func (f *Fake) InspectCheckpoint(ctx context.Context, id, name string, o core.In
 	return in, nil
 }
 
+// DiffCheckpoints returns a fixture diff between two checkpoints: the
+// server started a worker, opened a socket and grew its heap.
+func (f *Fake) DiffCheckpoints(ctx context.Context, id, from, to string, o core.InspectOptions) (core.CheckpointDiff, error) {
+	if err := f.fail("DiffCheckpoints"); err != nil {
+		return core.CheckpointDiff{}, err
+	}
+	return core.CheckpointDiff{From: from, To: to,
+		ProcessesAdded: []core.InspectProcess{{Pid: 12, Ppid: 7, Command: "worker", State: "Alive", Args: []string{"worker", "--queue", "jobs"}}},
+		ProcessesGone:  []core.InspectProcess{{Pid: 9, Ppid: 1, Command: "worker", State: "Zombie"}},
+		Processes: []core.ProcessDiff{{Pid: 7, Command: "server", ResidentBefore: 20 << 20, ResidentAfter: 52 << 20,
+			FilesOpened: []core.InspectFile{{Fd: "5", Type: "INETSK", Path: "socket:[52002]"}},
+			FilesClosed: []core.InspectFile{{Fd: "6", Type: "REG", Path: "/var/cache/upload.part"}},
+			Mappings: []core.MappingDiff{
+				{Start: 0xc000000000, Change: "changed", SizeBefore: 32 << 20, SizeAfter: 64 << 20, ResidentBefore: 18 << 20, ResidentAfter: 50 << 20},
+				{Start: 0x7f0000000000, Resource: "/usr/lib/libssl.so.3", Change: "added", SizeAfter: 1 << 20, ResidentAfter: 256 << 10},
+			}}},
+	}, nil
+}
+
 // FixtureInspection is a small checkpoint's decode: a shell, a server it
 // started with a socket listening and one connected, and a zombie.
 func FixtureInspection() core.CheckpointInspection {
