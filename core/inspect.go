@@ -169,6 +169,9 @@ func (m *Manager) InspectCheckpoint(ctx context.Context, id, name string, o Insp
 	if !meta.Valid {
 		return CheckpointInspection{}, idError(id, ErrInvalid, "checkpoint %q is not valid: %s", name, meta.Reason)
 	}
+	if _, err := os.Lstat(filepath.Join(dir, "pstree.img")); errors.Is(err, os.ErrNotExist) && meta.Options.PreDump {
+		return CheckpointInspection{}, idError(id, ErrInvalid, "checkpoint %q is a pre-dump: it holds only memory pages; inspect a checkpoint built on it", name)
+	}
 	parents := func(p string) (string, error) { return checkpointDir(root, p) }
 	in, err := inspectGuarded(ctx, dir, meta, parents, o)
 	if err != nil {

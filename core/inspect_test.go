@@ -1,9 +1,10 @@
 package core_test
 
 import (
-	"flag"
 	"errors"
+	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -201,5 +202,40 @@ func TestDiffCheckpoints(t *testing.T) {
 	if len(sh.Mappings) == 0 || sh.ResidentAfter < sh.ResidentBefore+3<<20 ||
 		sh.Mappings[0].ResidentAfter < sh.Mappings[0].ResidentBefore+3<<20 {
 		t.Fatalf("memory: %d -> %d, %+v", sh.ResidentBefore, sh.ResidentAfter, sh.Mappings)
+	}
+}
+
+// TestInspectOnPreDump: a checkpoint built on a pre-dump keeps the pages
+// that did not change in its parent; inspect reads them there (the
+// command line, and a search finding a string only the parent holds).
+func TestInspectOnPreDump(t *testing.T) {
+	coretest.SkipWithoutCriu(t)
+	if err := exec.Command("criu", "check", "--feature", "mem_dirty_track").Run(); err != nil {
+		// A kernel property (see TestPreDumpThenParent); the reading of
+		// parents is also tested on images in core's TestInspectParent.
+		t.Skip("this kernel has no memory dirty tracking (CONFIG_MEM_SOFT_DIRTY): pre-dump cannot work here")
+	}
+	e := coretest.NewEnv(t, fixture, nil)
+	script := `v=$(printf 'x%.0s' 1 2 3)parent-held-7731; while :; do sleep 1; done`
+	e.Run("pre", []string{"sh", "-c", script}, nil)
+	waitProcs(t, e.M, "pre", 2)
+	if _, err := e.M.CreateCheckpoint(ctx, "pre", "p1", core.CheckpointOptions{PreDump: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.M.InspectCheckpoint(ctx, "pre", "p1", core.InspectOptions{}); !errors.Is(err, core.ErrInvalid) || !strings.Contains(err.Error(), "pre-dump") {
+		t.Fatalf("inspect of a pre-dump: %v", err)
+	}
+	if _, err := e.M.CreateCheckpoint(ctx, "pre", "c2", core.CheckpointOptions{LeaveRunning: true, Parent: "p1"}); err != nil {
+		t.Fatal(err)
+	}
+	in, err := e.M.InspectCheckpoint(ctx, "pre", "c2", core.InspectOptions{Search: "parent-held-[0-9]+", Mem: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Processes) == 0 || len(in.Processes[0].Args) != 3 || in.Processes[0].Args[2] != script {
+		t.Fatalf("processes: %+v", in.Processes)
+	}
+	if !slices.ContainsFunc(in.Matches, func(m core.MemoryMatch) bool { return m.Match == "parent-held-7731" }) {
+		t.Fatalf("matches: %+v", in.Matches)
 	}
 }
