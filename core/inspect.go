@@ -52,9 +52,9 @@ func (o InspectOptions) All() InspectOptions {
 const (
 	defaultMaxImageBytes   = 16 << 20
 	defaultMaxImageEntries = 1 << 16
-	defaultMaxPagesBytes = 16 << 30
-	defaultSearchContext = 32
-	defaultMaxMatches    = 1000
+	defaultMaxPagesBytes   = 16 << 30
+	defaultSearchContext   = 32
+	defaultMaxMatches      = 1000
 	// maxProcArea bounds the command line and environment read of a
 	// process (the kernel's own limit on both is a quarter of the stack).
 	maxProcArea = 1 << 20

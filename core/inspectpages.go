@@ -156,9 +156,9 @@ type pageReader struct {
 	// held is the pages the images hold (here or in parents), inParent
 	// those of them the parent must hold.
 	held, inParent uint64
-	parent   func() (*pageReader, error)
-	par      *pageReader
-	parErr   error
+	parent         func() (*pageReader, error)
+	par            *pageReader
+	parErr         error
 }
 
 // pages builds the page reader of process pid, depth parents down.
