@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -153,6 +154,11 @@ type MemoryMatch struct {
 // crit. A checkpoint whose images are corrupt or hostile gives one error
 // of class ErrCorruptImage; nothing in them is trusted for a size.
 func (m *Manager) InspectCheckpoint(ctx context.Context, id, name string, o InspectOptions) (CheckpointInspection, error) {
+	if o.Search != "" {
+		if _, err := regexp.Compile(o.Search); err != nil {
+			return CheckpointInspection{}, wrapError(id, ErrInvalid, err, "search")
+		}
+	}
 	c, err := m.checkpointContainer(ctx, id)
 	if err != nil {
 		return CheckpointInspection{}, err

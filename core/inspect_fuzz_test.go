@@ -168,7 +168,7 @@ func appendBytes(dir, name string, b []byte) {
 // so the child is made from the seed with crit's encoder.
 func TestInspectParent(t *testing.T) {
 	parent := seedCheckpoint(t)
-	if err := statefile.WriteJSON(filepath.Join(parent, checkpointMeta), Checkpoint{Name: "p"}, 0o600); err != nil {
+	if err := statefile.WriteJSON(filepath.Join(parent, checkpointMeta), Checkpoint{Name: "p", SizeBytes: 1 << 30}, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	id, entries, err := pagemapEntries(parent, 1)

@@ -92,10 +92,12 @@ func checkImage(path string, max int64, maxEntries int) error {
 	return checkFraming(b, maxEntries)
 }
 
-// Magics that come before an image's own.
+// Every image magic CRIU knows, and the two that come before an image's
+// own.
 var (
-	magicCommon  = uint32(magic.LoadMagic().ByName["IMG_COMMON"])
-	magicService = uint32(magic.LoadMagic().ByName["IMG_SERVICE"])
+	magics       = magic.LoadMagic()
+	magicCommon  = uint32(magics.ByName["IMG_COMMON"])
+	magicService = uint32(magics.ByName["IMG_SERVICE"])
 )
 
 // checkFraming checks an image's bytes (see checkImage).
@@ -112,7 +114,7 @@ func checkFraming(b []byte, maxEntries int) error {
 		m = binary.LittleEndian.Uint32(b)
 		b = b[4:]
 	}
-	if _, ok := magic.LoadMagic().ByValue[uint64(m)]; !ok {
+	if _, ok := magics.ByValue[uint64(m)]; !ok {
 		return fmt.Errorf("wrong magic %#x", m)
 	}
 	for n := 0; len(b) > 0; n++ {
@@ -235,10 +237,17 @@ func (d *decoder) pages(pid uint32, depth int) (*pageReader, error) {
 			if err != nil || !meta.Valid {
 				return nil, fmt.Errorf("parent checkpoint %q is unreadable", parent)
 			}
-			if err := checkImages(dir, d.o); err != nil {
+			// A parent is bounded by its own recorded size: a pre-dump
+			// holds most of the pages, its children only what changed.
+			o := d.o
+			o.MaxPagesBytes = defaultMaxPagesBytes
+			if meta.SizeBytes > 0 {
+				o.MaxPagesBytes = meta.SizeBytes
+			}
+			if err := checkImages(dir, o); err != nil {
 				return nil, fmt.Errorf("parent %s: %w", parent, err)
 			}
-			pd := &decoder{dir: dir, o: d.o, pageSize: d.pageSize, parentDir: d.parentDir, parent: meta.Parent}
+			pd := &decoder{dir: dir, o: o, pageSize: d.pageSize, parentDir: d.parentDir, parent: meta.Parent}
 			return pd.pages(pid, depth+1)
 		}
 	}
@@ -305,12 +314,17 @@ func (pr *pageReader) read(addr uint64, n int) ([]byte, error) {
 		page := a - a%pr.pageSize
 		chunk := min(int(page+pr.pageSize-a), n-done)
 		r, ok := pr.run(page)
+		if ok {
+			// The rest of the run, at most: one read for what is
+			// contiguous in its image.
+			chunk = int(min(r.vaddr+r.pages*pr.pageSize-a, uint64(n-done)))
+		}
 		switch {
 		case !ok:
 		case r.flags&pagePresent != 0:
 			if f == nil {
 				var err error
-				if f, err = os.Open(pr.pages); err != nil {
+				if f, err = statefile.Open(pr.pages); err != nil {
 					return nil, err
 				}
 			}

@@ -415,7 +415,7 @@ func TestCheckpointCommands(t *testing.T) {
 	if out := c.must("checkpoint", "inspect", "ck", "one"); !strings.Contains(out, "PID") || !strings.Contains(out, "sh -c i=0") {
 		t.Fatalf("checkpoint inspect printed %q", out)
 	}
-	if _, errs, code := c.run("checkpoint", "inspect", "--search", "(", "ck", "one"); code != 1 || strings.Count(errs, "\n") != 1 {
+	if _, errs, code := c.run("checkpoint", "inspect", "--search", "(", "ck", "one"); code != 2 || strings.Count(errs, "\n") != 1 {
 		t.Fatalf("a bad search: %d %q", code, errs)
 	}
 	c.must("checkpoint", "create", "--leave-running", "ck", "one-later")

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"text/tabwriter"
 
@@ -28,6 +29,9 @@ func newCheckpointInspectCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkName(args[1]); err != nil {
 				return err
+			}
+			if _, err := regexp.Compile(o.Search); err != nil {
+				return usagef("--search: %v", err)
 			}
 			m, id, err := g.managerFor(cmd, args[0], resolveCheckpoints)
 			if err != nil {
