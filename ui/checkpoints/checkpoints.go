@@ -61,8 +61,9 @@ type Model struct {
 	// table holds the rows, built once per load, and the cursor.
 	table *table.Model[*row]
 
-	logGen uint64   // of the latest inspect view
-	insp   *inspect // the open inspect view, nil on the list
+	logGen  uint64   // of the latest inspect view
+	inspGen uint64   // of the latest decode or search of its images
+	insp    *inspect // the open inspect view, nil on the list
 
 	// made is a checkpoint just made, selected once a load lists it.
 	made string
@@ -87,13 +88,25 @@ func (m *Model) Open(id string) tea.Cmd {
 		m.cancel()
 	}
 	if id != m.id {
-		*m = Model{c: m.c, id: id, gen: m.gen, logGen: m.logGen}
+		*m = Model{c: m.c, id: id, gen: m.gen, logGen: m.logGen, inspGen: m.inspGen}
 		m.table = m.newTable()
 	}
 	m.ctx, m.cancel = context.WithCancel(m.c.Ctx)
 	cmds := []tea.Cmd{m.load()}
-	if m.insp != nil {
+	if in := m.insp; in != nil {
 		cmds = append(cmds, m.loadLog())
+		// Loads that Close cut off start again.
+		if in.f.loading {
+			in.f.loading = false
+			cmds = append(cmds, m.decode())
+		}
+		if in.f.searching {
+			cmds = append(cmds, m.search(in.f.query))
+		}
+		if in.f.diffing {
+			in.f.diffing = false
+			cmds = append(cmds, m.diffOlder())
+		}
 	}
 	return tea.Batch(cmds...)
 }
@@ -106,20 +119,29 @@ func (m *Model) Close() {
 	m.ctx, m.cancel = nil, nil
 	m.gen++
 	m.logGen++
+	m.inspGen++
 	m.loading, m.again = false, false
 }
 
-// Capturing reports whether the filter prompt is open.
-func (m *Model) Capturing() bool { return m.table.Capturing() }
+// Capturing reports whether the filter prompt, or the inspect view's
+// search prompt, is open.
+func (m *Model) Capturing() bool {
+	return m.table.Capturing() || m.insp != nil && m.insp.f.prompting
+}
 
-// Back closes the inspect view, or the filter prompt, or the filter; it
-// reports false on the bare list, so the root goes back itself.
+// Back closes the search prompt, or the inspect view, or the filter
+// prompt, or the filter; it reports false on the bare list, so the root
+// goes back itself.
 func (m *Model) Back() bool {
+	if m.closePrompt() {
+		return true
+	}
 	if m.insp == nil {
 		return m.table.Back()
 	}
 	m.insp = nil
 	m.logGen++
+	m.inspGen++
 	return true
 }
 
@@ -157,6 +179,12 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		return m.setList(msg)
 	case LogMsg:
 		m.setLog(msg)
+	case InspectMsg:
+		m.setDecoded(msg)
+	case SearchMsg:
+		m.setSearched(msg)
+	case DiffMsg:
+		m.setDiffed(msg)
 	case common.DoneMsg:
 		switch msg.Action {
 		case common.ActCheckpoint, common.ActRestore, common.ActDeleteCheckpoint:
@@ -268,6 +296,8 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 	case m.insp == nil && m.table.Capturing():
 		_, cmd := m.table.Update(k)
 		return cmd
+	case m.insp != nil && m.insp.f.prompting:
+		return m.inspectKey(k)
 	case key.Matches(k, keys.Checkpoint):
 		return m.c.Ask(common.ActionMsg{Action: common.ActCheckpoint, IDs: []string{m.id}})
 	case key.Matches(k, keys.Restore):
@@ -277,7 +307,7 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 			return m.c.Ask(common.ActionMsg{Action: common.ActDeleteCheckpoint, IDs: []string{m.id}, Checkpoint: cp.Name})
 		}
 	case m.insp != nil:
-		m.scroll(k)
+		return m.inspectKey(k)
 	case key.Matches(k, keys.Open):
 		return m.openInspect()
 	default:
@@ -317,7 +347,7 @@ func (m *Model) View() string {
 func (m *Model) ShortHelp() []key.Binding {
 	k := m.c.Keys
 	if m.insp != nil {
-		return []key.Binding{scrollHelp(k), k.Restore, k.Delete}
+		return []key.Binding{k.NextView, memorySearchHelp(k), scrollHelp(k), k.Restore, k.Delete}
 	}
 	return []key.Binding{inspectHelp(k), k.Filter, k.Checkpoint, k.Restore, k.Delete}
 }
@@ -327,6 +357,7 @@ func (m *Model) FullHelp() [][]key.Binding {
 	k := m.c.Keys
 	return [][]key.Binding{
 		{inspectHelp(k), k.Filter, k.Checkpoint, k.Restore, k.Delete, k.Back},
+		{k.NextView, k.PrevView, memorySearchHelp(k)},
 		k.NavHelp(),
 	}
 }
@@ -335,6 +366,14 @@ func (m *Model) FullHelp() [][]key.Binding {
 func inspectHelp(k *common.KeyMap) key.Binding {
 	b := k.Open
 	b.SetHelp(b.Help().Key, "inspect")
+	return b
+}
+
+// memorySearchHelp is the search key, described as what it does in the
+// inspect view.
+func memorySearchHelp(k *common.KeyMap) key.Binding {
+	b := k.Search
+	b.SetHelp(b.Help().Key, "search memory")
 	return b
 }
 

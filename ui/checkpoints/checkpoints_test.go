@@ -53,7 +53,7 @@ func deliver(m *checkpoints.Model, cmd tea.Cmd) []tea.Msg {
 	var out []tea.Msg
 	for _, msg := range uitest.Run(cmd) {
 		switch msg.(type) {
-		case checkpoints.ListMsg, checkpoints.LogMsg:
+		case checkpoints.ListMsg, checkpoints.LogMsg, checkpoints.InspectMsg, checkpoints.SearchMsg, checkpoints.DiffMsg:
 			next := m.Update(msg)
 			out = append(out, deliver(m, next)...)
 		default:
@@ -248,7 +248,7 @@ func TestScroll(t *testing.T) {
 	top := uitest.Strip(m.View())
 	press(m, "end")
 	bottom := uitest.Strip(m.View())
-	if top == bottom || !strings.Contains(bottom, "lines 193-215 of 215") {
+	if top == bottom || !strings.Contains(bottom, "lines 194-215 of 215") {
 		t.Errorf("end did not scroll:\n%s", bottom)
 	}
 	press(m, "home")

@@ -14,9 +14,11 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-// inspect is the open inspect view: one checkpoint's metadata, then its
-// dump log, scrolled as one document.
+// inspect is the open inspect view: one checkpoint's summary (its
+// metadata, then its dump log, scrolled as one document) and the
+// sub-views of what its images hold (see forensics).
 type inspect struct {
+	f   forensics
 	cp  core.Checkpoint
 	gen uint64 // of the latest log load
 	// log is the dump log's lines, escaped; logErr its load's error.
@@ -34,7 +36,7 @@ func (m *Model) openInspect() tea.Cmd {
 	if !ok {
 		return nil
 	}
-	m.insp = &inspect{cp: cp}
+	m.insp = &inspect{cp: cp, f: newForensics()}
 	return m.loadLog()
 }
 
@@ -79,35 +81,72 @@ func (m *Model) setLog(msg LogMsg) {
 	}
 }
 
-// bodyHeight is the inspect view's scrolling part: all but the title.
-func (m *Model) bodyHeight() int { return max(m.c.Height-1, 0) }
+// bodyHeight is the inspect view's scrolling part: all but the title and
+// the sub-views' bar.
+func (m *Model) bodyHeight() int { return max(m.c.Height-2, 0) }
+
+// docLen is the lines of the sub-view on screen.
+func (m *Model) docLen() int {
+	if m.insp.f.view == viewSummary {
+		return len(m.inspectMeta(m.c.Width)) + len(m.logBody())
+	}
+	return len(m.viewLines())
+}
 
 // scroll moves the inspect view for a navigation key.
 func (m *Model) scroll(k tea.KeyMsg) {
-	meta := m.inspectMeta(m.c.Width)
-	total := len(meta) + len(m.logBody())
+	total := m.docLen()
 	h := m.bodyHeight()
 	m.insp.scroll.Nav(k, m.c.Keys, max(total-h, 0)+1, h)
 }
 
-// inspectView renders the title line and the visible part of the
-// document: the metadata, then the dump log.
+// inspectView renders the title line, the sub-views' bar (or the search
+// prompt) and the visible part of the sub-view: for the summary the
+// metadata, then the dump log.
 func (m *Model) inspectView() string {
 	w, h := m.c.Width, m.bodyHeight()
-	meta, body := m.inspectMeta(w), m.logBody()
-	total := len(meta) + len(body)
+	var meta, body []string
+	var doc []docLine
+	total := 0
+	if m.insp.f.view == viewSummary {
+		meta, body = m.inspectMeta(w), m.logBody()
+		total = len(meta) + len(body)
+	} else {
+		doc = m.viewLines()
+		total = len(doc)
+	}
 	top := max(min(m.insp.scroll.Index, total-h), 0)
 	end := min(top+h, total)
-	lines := make([]string, 0, h+1)
+	lines := make([]string, 0, h+2)
 	lines = append(lines, m.inspectTitle(w, top, end, total))
+	if m.c.Height > 1 {
+		lines = append(lines, m.barOrPrompt(w))
+	}
 	for i := top; i < end; i++ {
-		if i < len(meta) {
+		switch {
+		case doc != nil:
+			lines = append(lines, common.Fit(m.styleLine(doc[i]), w))
+		case i < len(meta):
 			lines = append(lines, common.Fit(meta[i], w))
-		} else {
+		default:
 			lines = append(lines, common.Fit(body[i-len(meta)], w))
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// barOrPrompt is the sub-views' bar, or the search prompt while it is
+// open.
+func (m *Model) barOrPrompt(w int) string {
+	f := &m.insp.f
+	if !f.prompting {
+		return m.viewBar(w)
+	}
+	line := f.prompt.View()
+	if f.promptErr != "" {
+		line += "  " + m.c.Styles.Error.Render(f.promptErr)
+	}
+	return common.Fit(line, w)
 }
 
 // inspectTitle names the checkpoint and, when the document scrolls, which

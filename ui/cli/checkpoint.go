@@ -17,14 +17,14 @@ import (
 func newCheckpointCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "checkpoint",
-		Short: "Create, list, remove, export and import checkpoints (CRIU)",
+		Short: "Create, list, inspect, remove, export and import checkpoints (CRIU)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return usagef("checkpoint needs a subcommand: create, ls, rm, export or import")
+			return usagef("checkpoint needs a subcommand: create, ls, rm, inspect, diff, export or import")
 		},
 	}
 	cmd.AddCommand(newCheckpointCreateCmd(g), newCheckpointLsCmd(g), newCheckpointRmCmd(g),
-		newCheckpointExportCmd(g), newCheckpointImportCmd(g))
+		newCheckpointExportCmd(g), newCheckpointImportCmd(g), newCheckpointInspectCmd(g), newCheckpointDiffCmd(g))
 	wrapArgs(cmd)
 	return cmd
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"berth/core"
 	"berth/core/coretest"
 	"berth/doctor"
 	"berth/watch"
@@ -431,6 +432,28 @@ func TestCheckpointCommands(t *testing.T) {
 			t.Errorf("checkpoint ls --json lacks %q: %v", k, list[0])
 		}
 	}
+	var in core.CheckpointInspection
+	if err := json.Unmarshal([]byte(c.must("checkpoint", "inspect", "--json", "--files", "--mem", "--search", "i=\\$", "ck", "one")), &in); err != nil ||
+		len(in.Processes) == 0 || in.Processes[0].Command != "sh" || len(in.Processes[0].Files) == 0 ||
+		len(in.Processes[0].Mappings) == 0 || len(in.Matches) == 0 {
+		t.Fatalf("checkpoint inspect --json: %+v %v", in, err)
+	}
+	if out := c.must("checkpoint", "inspect", "ck", "one"); !strings.Contains(out, "PID") || !strings.Contains(out, "sh -c i=0") {
+		t.Fatalf("checkpoint inspect printed %q", out)
+	}
+	if _, errs, code := c.run("checkpoint", "inspect", "--search", "(", "ck", "one"); code != 2 || strings.Count(errs, "\n") != 1 {
+		t.Fatalf("a bad search: %d %q", code, errs)
+	}
+	c.must("checkpoint", "create", "--leave-running", "ck", "one-later")
+	var d core.CheckpointDiff
+	if err := json.Unmarshal([]byte(c.must("checkpoint", "diff", "--json", "ck", "one", "one-later")), &d); err != nil ||
+		d.From != "one" || d.To != "one-later" || d.ProcessesAdded == nil {
+		t.Fatalf("checkpoint diff --json: %+v %v", d, err)
+	}
+	if out := c.must("checkpoint", "diff", "ck", "one", "one-later"); !strings.Contains(out, "from one to one-later") {
+		t.Fatalf("checkpoint diff printed %q", out)
+	}
+	c.must("checkpoint", "rm", "ck", "one-later")
 	archive := filepath.Join(t.TempDir(), "one.tar.gz")
 	c.must("checkpoint", "export", "ck", "one", archive)
 	c.must("checkpoint", "import", "ck", archive, "two")

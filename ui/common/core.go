@@ -75,6 +75,15 @@ type Checkpointer interface {
 	CheckpointLog(ctx context.Context, id, name string) (string, error)
 }
 
+// CheckpointInspector decodes what a checkpoint's CRIU images hold: its
+// processes, their files, sockets, memory and environment, matches of a
+// search of their pages, and what changed between two checkpoints. It
+// reads the images, so it runs in a command.
+type CheckpointInspector interface {
+	InspectCheckpoint(ctx context.Context, id, name string, o core.InspectOptions) (core.CheckpointInspection, error)
+	DiffCheckpoints(ctx context.Context, id, from, to string, o core.InspectOptions) (core.CheckpointDiff, error)
+}
+
 // Getter reads one container: what an event about it changed, without
 // listing every container.
 type Getter interface {
@@ -107,6 +116,7 @@ type Core interface {
 	Inspector
 	LogReader
 	Checkpointer
+	CheckpointInspector
 	EventSource
 	HostReader
 }

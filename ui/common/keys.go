@@ -38,11 +38,15 @@ type KeyMap struct {
 	// Spec shows the container's config.json whole, from any tab (in
 	// the overview tab, over its summary).
 	Spec key.Binding
-	// The logs tab.
+	// The logs tab; Search also searches a checkpoint's memory in its
+	// inspect view.
 	Search, NextMatch, PrevMatch, Timestamps, Wrap, Follow key.Binding
 	// JumpTime moves the logs to a time, Export writes them to a file,
 	// ScrollLeft and ScrollRight scroll them sideways while wrap is off.
 	JumpTime, Export, ScrollLeft, ScrollRight key.Binding
+	// A checkpoint's inspect view: its next and previous sub-view
+	// (summary, processes, files, sockets, memory, environment, matches, changes).
+	NextView, PrevView key.Binding
 }
 
 // Scope says where a binding is live.
@@ -57,6 +61,9 @@ const (
 	ScopeActions
 	ScopeTabs
 	ScopeLogs
+	// ScopeInspect is a checkpoint's inspect view, inside the container
+	// view, where the actions and the tab keys work too.
+	ScopeInspect
 )
 
 // NamedBinding is a binding with its config name.
@@ -124,6 +131,9 @@ func DefaultKeyMap() *KeyMap {
 		Export:      b("export to file", "x"),
 		ScrollLeft:  b("scroll left", "left", "h"),
 		ScrollRight: b("scroll right", "right", "l"),
+
+		NextView: b("next view", "]"),
+		PrevView: b("previous view", "["),
 	}
 	k.ScrollLeft.SetHelp("←", "scroll left")
 	k.ScrollRight.SetHelp("→", "scroll right")
@@ -165,6 +175,7 @@ func (k *KeyMap) Named() []NamedBinding {
 		NamedBinding{"wrap", ScopeLogs, &k.Wrap}, NamedBinding{"follow", ScopeLogs, &k.Follow},
 		NamedBinding{"jump-time", ScopeLogs, &k.JumpTime}, NamedBinding{"export", ScopeLogs, &k.Export},
 		NamedBinding{"scroll-left", ScopeLogs, &k.ScrollLeft}, NamedBinding{"scroll-right", ScopeLogs, &k.ScrollRight},
+		NamedBinding{"next-view", ScopeInspect, &k.NextView}, NamedBinding{"prev-view", ScopeInspect, &k.PrevView},
 	)
 }
 
@@ -182,7 +193,8 @@ func conflicts(a, b Scope) bool {
 	}
 	pair := func(x, y Scope) bool { return a == x && b == y || a == y && b == x }
 	return pair(ScopeList, ScopeActions) || pair(ScopeList, ScopeTabs) || pair(ScopeTabs, ScopeActions) ||
-		pair(ScopeLogs, ScopeTabs) || pair(ScopeLogs, ScopeActions)
+		pair(ScopeLogs, ScopeTabs) || pair(ScopeLogs, ScopeActions) ||
+		pair(ScopeInspect, ScopeTabs) || pair(ScopeInspect, ScopeActions) || pair(ScopeInspect, ScopeLogs)
 }
 
 // GlobalHelp is the global keys, for every screen's help.

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
 	"sync"
 	"time"
@@ -41,7 +42,10 @@ type Fake struct {
 	LogLines   map[string][]core.LogLine
 	Checkpoint map[string][]core.Checkpoint
 	DumpLogs   map[string]string
-	Journal    []watch.Event // the events history
+	// Inspections are what InspectCheckpoint decodes, by "id/name"; a
+	// checkpoint without one decodes as FixtureInspection.
+	Inspections map[string]core.CheckpointInspection
+	Journal     []watch.Event // the events history
 	// Live delivers event batches to a follower; nil means none.
 	Live chan []watch.Event
 	// LiveErr ends Live with an error (the watch failed).
@@ -581,6 +585,90 @@ func (f *Fake) CheckpointLog(ctx context.Context, id, name string) (string, erro
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.DumpLogs[id+"/"+name], nil
+}
+
+// InspectCheckpoint returns the fixture inspection of a checkpoint, its
+// matches kept to those the search's expression matches.
+func (f *Fake) InspectCheckpoint(ctx context.Context, id, name string, o core.InspectOptions) (core.CheckpointInspection, error) {
+	if err := f.fail("InspectCheckpoint"); err != nil {
+		return core.CheckpointInspection{}, err
+	}
+	f.mu.Lock()
+	in, ok := f.Inspections[id+"/"+name]
+	f.mu.Unlock()
+	if !ok {
+		in = FixtureInspection()
+	}
+	in.Checkpoint.Name, in.Checkpoint.Container = name, id
+	all := in.Matches
+	in.Matches = nil
+	if o.Search != "" {
+		re, err := regexp.Compile(o.Search)
+		if err != nil {
+			return core.CheckpointInspection{}, fmt.Errorf("%s: search: %w", id, err)
+		}
+		for _, mt := range all {
+			if re.MatchString(mt.Match) {
+				in.Matches = append(in.Matches, mt)
+			}
+		}
+	}
+	return in, nil
+}
+
+// DiffCheckpoints returns a fixture diff between two checkpoints: the
+// server started a worker, opened a socket and grew its heap.
+func (f *Fake) DiffCheckpoints(ctx context.Context, id, from, to string, o core.InspectOptions) (core.CheckpointDiff, error) {
+	if err := f.fail("DiffCheckpoints"); err != nil {
+		return core.CheckpointDiff{}, err
+	}
+	return core.CheckpointDiff{From: from, To: to,
+		ProcessesAdded: []core.InspectProcess{{Pid: 12, Ppid: 7, Command: "worker", State: "Alive", Args: []string{"worker", "--queue", "jobs"}}},
+		ProcessesGone:  []core.InspectProcess{{Pid: 9, Ppid: 1, Command: "worker", State: "Zombie"}},
+		Processes: []core.ProcessDiff{{Pid: 7, Command: "server", ResidentBefore: 20 << 20, ResidentAfter: 52 << 20,
+			FilesOpened: []core.InspectFile{{Fd: "5", Type: "INETSK", Path: "socket:[52002]"}},
+			FilesClosed: []core.InspectFile{{Fd: "6", Type: "REG", Path: "/var/cache/upload.part"}},
+			Mappings: []core.MappingDiff{
+				{Start: 0xc000000000, Change: "changed", SizeBefore: 32 << 20, SizeAfter: 64 << 20, ResidentBefore: 18 << 20, ResidentAfter: 50 << 20},
+				{Start: 0x7f0000000000, Resource: "/usr/lib/libssl.so.3", Change: "added", SizeAfter: 1 << 20, ResidentAfter: 256 << 10},
+			}}},
+	}, nil
+}
+
+// FixtureInspection is a small checkpoint's decode: a shell, a server it
+// started with a socket listening and one connected, and a zombie.
+func FixtureInspection() core.CheckpointInspection {
+	return core.CheckpointInspection{
+		PageSize: 4096,
+		Processes: []core.InspectProcess{
+			{Pid: 1, Pgid: 1, Sid: 1, Threads: 1, Command: "sh", State: "Alive",
+				Args: []string{"sh", "-c", "server --port 8080 & wait"}, Env: []string{"PATH=/usr/bin:/bin", "HOME=/root"},
+				Files: []core.InspectFile{{Fd: "0", Type: "REG", Path: "/dev/null"}, {Fd: "1", Type: "PIPE", Path: "pipe[41001]"},
+					{Fd: "2", Type: "PIPE", Path: "pipe[41002]"}, {Fd: "cwd", Path: "/"}, {Fd: "root", Path: "/"}},
+				Mappings: []core.Mapping{
+					{Start: 0x400000, End: 0x401000, Size: 0x1000, Protection: "r--", Resource: "/bin/busybox", ResidentPages: 0},
+					{Start: 0x401000, End: 0x585000, Size: 0x184000, Protection: "r-x", Resource: "/bin/busybox + 0x1000", ResidentPages: 1},
+					{Start: 0x7ffd0000, End: 0x7fff1000, Size: 0x21000, Protection: "rw-", Resource: "[stack]", ResidentPages: 4},
+				}, ResidentBytes: 5 * 4096},
+			{Pid: 7, Ppid: 1, Pgid: 1, Sid: 1, Threads: 4, Command: "server", State: "Alive",
+				Args: []string{"server", "--port", "8080"}, Env: []string{"PATH=/usr/bin:/bin", "API_TOKEN=s3cr3t"},
+				Files: []core.InspectFile{{Fd: "0", Type: "REG", Path: "/dev/null"}, {Fd: "3", Type: "REG", Path: "/var/log/server.log"},
+					{Fd: "4", Type: "INETSK", Path: "socket:[52001]"}, {Fd: "5", Type: "INETSK", Path: "socket:[52002]"}},
+				Sockets: []core.InspectSocket{
+					{Fd: 4, Kind: "INETSK", Family: "IPV4", Protocol: "TCP", Type: "STREAM", State: "LISTEN", Src: "0.0.0.0", SrcPort: 8080},
+					{Fd: 5, Kind: "INETSK", Family: "IPV4", Protocol: "TCP", Type: "STREAM", State: "ESTABLISHED", Src: "10.0.0.2", SrcPort: 8080, Dst: "10.0.0.7", DstPort: 51122},
+				},
+				Mappings: []core.Mapping{
+					{Start: 0x400000, End: 0x9a0000, Size: 0x5a0000, Protection: "r-x", Resource: "/usr/bin/server", ResidentPages: 20},
+					{Start: 0xc000000000, End: 0xc004000000, Size: 0x4000000, Protection: "rw-", ResidentPages: 12800},
+				}, ResidentBytes: 12820 * 4096},
+			{Pid: 9, Ppid: 1, Pgid: 1, Sid: 1, Command: "worker", State: "Zombie"},
+		},
+		Matches: []core.MemoryMatch{
+			{Pid: 7, Address: 0xc000012340, Length: 16, Before: `Authorization: `, Match: "Bearer s3cr3t-42", After: `\r\nHost: 10.0.0.2`},
+			{Pid: 7, Address: 0xc0000a0000, Length: 8, Before: `API_TOKEN=`, Match: "s3cr3t-1", After: `\x00PATH=/usr/bin`},
+		},
+	}
 }
 
 // History returns the fixture history since since.
