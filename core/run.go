@@ -37,6 +37,18 @@ func (m *Manager) Run(ctx context.Context, id string, o RunOptions) (Container, 
 	if err != nil {
 		return Container{}, fmt.Errorf("%s: bundle: %w", id, err)
 	}
+	// The shim boots while the bundle is checked and the state written:
+	// its process start is most of what berth adds to the runtime's own.
+	shim, err := m.spawnShim(id, proto.ProcInit)
+	if err != nil {
+		return Container{}, err
+	}
+	launched := false
+	defer func() {
+		if !launched {
+			shim.abandon()
+		}
+	}()
 	spec, err := LoadSpec(bundle)
 	if err != nil {
 		return Container{}, fmt.Errorf("%s: %w", id, err)
@@ -63,7 +75,8 @@ func (m *Manager) Run(ctx context.Context, id string, o RunOptions) (Container, 
 	// create is journaled before the shim starts and journals start, so
 	// history never shows an exit before its start.
 	m.journal(watch.Event{Kind: watch.KindCreate, ID: id, Detail: bundle})
-	ready, err := m.launch(ctx, rec, proto.ProcInit, cfg)
+	launched = true
+	ready, err := m.launchSpawned(ctx, shim, rec, proto.ProcInit, cfg)
 	if err != nil {
 		m.journal(watch.Event{Kind: watch.KindDelete, ID: id, Detail: "start failed"})
 		return Container{}, err
