@@ -20,6 +20,10 @@ type RunOptions struct {
 	// Bundle is the user's OCI bundle directory; berth never writes to it.
 	Bundle string
 	Labels map[string]string
+	// Quick returns the container as its start left it (running, with its
+	// init's pid) instead of reading it back: for a caller that only
+	// needs to know the start succeeded (berth run -d).
+	Quick bool
 }
 
 // Run starts a container from a bundle through a new shim and returns once
@@ -82,12 +86,14 @@ func (m *Manager) Run(ctx context.Context, id string, o RunOptions) (Container, 
 		return Container{}, err
 	}
 	ok = true
-	if c, err := m.Get(ctx, id); err == nil {
-		return c, nil
+	if !o.Quick {
+		if c, err := m.Get(ctx, id); err == nil {
+			return c, nil
+		}
 	}
 	return Container{
 		ID: id, Status: StatusRunning, Pid: ready.Pid, InitStart: ready.Start, Bundle: bundle,
-		Runtime: runtime, RuntimeRoot: rec.RuntimeRoot, Managed: true, Created: rec.Created,
+		Runtime: runtime, RuntimeRoot: rec.RuntimeRoot, Managed: true, Owner: OwnerBerth, Created: rec.Created,
 		Labels: o.Labels,
 	}, nil
 }
