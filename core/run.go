@@ -76,8 +76,8 @@ func (m *Manager) Run(ctx context.Context, id string, o RunOptions) (Container, 
 	if spec.Linux.CgroupsPath == "" {
 		cfg.OwnCgroup = rs.Linux.CgroupsPath
 	}
-	// create is journaled before the shim starts and journals start, so
-	// history never shows an exit before its start.
+	// create is journaled before the shim is told to go and journals
+	// start, so history never shows an exit before its start.
 	m.journal(watch.Event{Kind: watch.KindCreate, ID: id, Detail: bundle})
 	launched = true
 	ready, err := m.launchSpawned(ctx, shim, rec, proto.ProcInit, cfg)
