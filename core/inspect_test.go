@@ -174,7 +174,9 @@ func TestDiffCheckpoints(t *testing.T) {
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		ps, _ := e.M.Processes(ctx, "diff")
-		if len(ps) == 2 && slices.ContainsFunc(ps, func(p core.Process) bool { return strings.Contains(p.Command, "1000000") }) {
+		// The new sleep itself, exec'd: its forked shell's command line is
+		// still the script's, which holds "1000000" too.
+		if len(ps) == 2 && slices.ContainsFunc(ps, func(p core.Process) bool { return strings.HasPrefix(p.Command, "sleep 1000000") }) {
 			break
 		}
 		if time.Now().After(deadline) {

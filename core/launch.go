@@ -25,6 +25,81 @@ import (
 // its readiness report. If the shim reports nothing in time it is killed
 // with its runtime, and the runtime's state for the container removed.
 func (m *Manager) launch(ctx context.Context, rec Record, proc string, cfg proto.Config) (proto.Ready, error) {
+	p, err := m.spawnShim(rec.ID, proc)
+	if err != nil {
+		return proto.Ready{}, err
+	}
+	return m.launchSpawned(ctx, p, rec, proc, cfg)
+}
+
+// shimProc is a shim started ahead of its configuration: it boots (the
+// process, the Go runtime, the binary's init) while core writes the
+// container's state, and waits on its go pipe before it touches anything.
+// A shim whose go pipe closes without a byte exits at once, having created
+// nothing, so a berth killed before it said go leaves no shim behind.
+type shimProc struct {
+	cmd   *exec.Cmd
+	ready *os.File // read end of the readiness pipe
+	goW   *os.File // write end of the go pipe
+	// told: go was sent; the shim now reports and cleans up itself.
+	told bool
+	// exited is closed once the shim is reaped.
+	exited chan struct{}
+}
+
+// spawnShim starts the shim for a process dir that need not exist yet.
+func (m *Manager) spawnShim(id, proc string) (*shimProc, error) {
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", id, err)
+	}
+	goR, goW, err := os.Pipe()
+	if err != nil {
+		readyR.Close()
+		readyW.Close()
+		return nil, fmt.Errorf("%s: %w", id, err)
+	}
+	cmd := exec.Command(m.opts.ShimBinary, "shim", m.procDir(id, proc))
+	// The process dir may not exist yet: the shim moves into it once told
+	// to go.
+	cmd.Dir = m.opts.StateDir
+	cmd.ExtraFiles = []*os.File{readyW, goR} // proto.ReadyFd, proto.GoFd
+	// A session of its own: the shim must not die with the terminal or
+	// process group of whoever started it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	err = cmd.Start()
+	readyW.Close()
+	goR.Close()
+	if err != nil {
+		readyR.Close()
+		goW.Close()
+		return nil, fmt.Errorf("%s: start shim: %w", id, err)
+	}
+	// Reap the shim if it exits while this process still lives (the UI);
+	// a CLI exits first and the shim is re-parented.
+	p := &shimProc{cmd: cmd, ready: readyR, goW: goW, exited: make(chan struct{})}
+	go func() { cmd.Wait(); close(p.exited) }()
+	return p, nil
+}
+
+// abandon closes the shim's pipes. A shim that was never told to go exits
+// on that, having touched nothing, and is waited for: a start that fails
+// early leaves no process either.
+func (p *shimProc) abandon() {
+	p.goW.Close()
+	p.ready.Close()
+	if !p.told {
+		select {
+		case <-p.exited:
+		case <-time.After(5 * time.Second):
+		}
+	}
+}
+
+// launchSpawned writes a spawned shim's configuration, tells it to go and
+// waits for its readiness report, as launch.
+func (m *Manager) launchSpawned(ctx context.Context, p *shimProc, rec Record, proc string, cfg proto.Config) (proto.Ready, error) {
+	defer p.abandon()
 	dir := m.procDir(rec.ID, proc)
 	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return proto.Ready{}, fmt.Errorf("%s: %w", rec.ID, err)
@@ -39,25 +114,12 @@ func (m *Manager) launch(ctx context.Context, rec Record, proc string, cfg proto
 	if err := statefile.WriteJSON(filepath.Join(dir, proto.FileConfig), cfg, 0o600); err != nil {
 		return proto.Ready{}, fmt.Errorf("%s: %w", rec.ID, err)
 	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		return proto.Ready{}, err
-	}
-	defer r.Close()
-	cmd := exec.Command(m.opts.ShimBinary, "shim", dir)
-	cmd.Dir = dir
-	cmd.ExtraFiles = []*os.File{w} // becomes proto.ReadyFd
-	// A session of its own: the shim must not die with the terminal or
-	// process group of whoever started it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	err = cmd.Start()
-	w.Close()
-	if err != nil {
-		return proto.Ready{}, fmt.Errorf("%s: start shim: %w", rec.ID, err)
-	}
-	// Reap the shim if it exits while this process still lives (the UI);
-	// a CLI exits first and the shim is re-parented.
-	go cmd.Wait()
+	cmd, r := p.cmd, p.ready
+	// A shim that died already fails the write; its silence is reported
+	// below like any other.
+	p.goW.Write([]byte{1})
+	p.goW.Close()
+	p.told = true
 
 	// The shim enforces the start timeout itself; this deadline only
 	// catches a shim that is itself stuck.
@@ -86,6 +148,12 @@ func (m *Manager) launch(ctx context.Context, rec Record, proc string, cfg proto
 	// shim leads a session of its own, which holds the runtime and its
 	// hooks too (in their own process group).
 	killSession(cmd.Process)
+	// A failed start leaves no process: the shim closes the readiness pipe
+	// before it exits, so it may still be dying.
+	select {
+	case <-p.exited:
+	case <-time.After(5 * time.Second):
+	}
 	if proc == proto.ProcInit {
 		runRuntime(context.Background(), rec.Runtime, rec.RuntimeRoot, rec.RuntimeArgs, "delete", "--force", rec.ID)
 		// A runtime killed before it recorded the container leaves a

@@ -25,7 +25,7 @@ var chatty = []string{"sh", "-c", "i=0; while true; do echo line $i; i=$((i+1));
 // external roots: what berth finds without flags.
 func openDefault(t *testing.T) *core.Manager {
 	t.Helper()
-	m, err := core.Open(ctx, core.Options{StateDir: t.TempDir(), Runtime: coretest.Runtime(), ShimBinary: fixture.Berth})
+	m, err := core.Open(ctx, core.Options{StateDir: t.TempDir(), Runtime: coretest.Runtime(), ShimBinary: fixture.Shim})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,10 @@ type RunOptions struct {
 	// Bundle is the user's OCI bundle directory; berth never writes to it.
 	Bundle string
 	Labels map[string]string
+	// Quick returns the container as its start left it (running, with its
+	// init's pid) instead of reading it back: for a caller that only
+	// needs to know the start succeeded (berth run -d).
+	Quick bool
 }
 
 // Run starts a container from a bundle through a new shim and returns once
@@ -37,6 +41,18 @@ func (m *Manager) Run(ctx context.Context, id string, o RunOptions) (Container, 
 	if err != nil {
 		return Container{}, fmt.Errorf("%s: bundle: %w", id, err)
 	}
+	// The shim boots while the bundle is checked and the state written:
+	// its process start is most of what berth adds to the runtime's own.
+	shim, err := m.spawnShim(id, proto.ProcInit)
+	if err != nil {
+		return Container{}, err
+	}
+	launched := false
+	defer func() {
+		if !launched {
+			shim.abandon()
+		}
+	}()
 	spec, err := LoadSpec(bundle)
 	if err != nil {
 		return Container{}, fmt.Errorf("%s: %w", id, err)
@@ -60,21 +76,24 @@ func (m *Manager) Run(ctx context.Context, id string, o RunOptions) (Container, 
 	if spec.Linux.CgroupsPath == "" {
 		cfg.OwnCgroup = rs.Linux.CgroupsPath
 	}
-	// create is journaled before the shim starts and journals start, so
-	// history never shows an exit before its start.
+	// create is journaled before the shim is told to go and journals
+	// start, so history never shows an exit before its start.
 	m.journal(watch.Event{Kind: watch.KindCreate, ID: id, Detail: bundle})
-	ready, err := m.launch(ctx, rec, proto.ProcInit, cfg)
+	launched = true
+	ready, err := m.launchSpawned(ctx, shim, rec, proto.ProcInit, cfg)
 	if err != nil {
 		m.journal(watch.Event{Kind: watch.KindDelete, ID: id, Detail: "start failed"})
 		return Container{}, err
 	}
 	ok = true
-	if c, err := m.Get(ctx, id); err == nil {
-		return c, nil
+	if !o.Quick {
+		if c, err := m.Get(ctx, id); err == nil {
+			return c, nil
+		}
 	}
 	return Container{
 		ID: id, Status: StatusRunning, Pid: ready.Pid, InitStart: ready.Start, Bundle: bundle,
-		Runtime: runtime, RuntimeRoot: rec.RuntimeRoot, Managed: true, Created: rec.Created,
+		Runtime: runtime, RuntimeRoot: rec.RuntimeRoot, Managed: true, Owner: OwnerBerth, Created: rec.Created,
 		Labels: o.Labels,
 	}, nil
 }

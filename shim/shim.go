@@ -51,7 +51,13 @@ func Main(args []string) int {
 		fmt.Fprintln(os.Stderr, "usage: berth shim PROCESS-DIR")
 		return 2
 	}
+	if !waitGo() {
+		return 0
+	}
 	s := &shim{dir: args[0]}
+	// The process dir is the shim's (and the runtime's) working dir; one
+	// that is missing fails reading the configuration, which is reported.
+	os.Chdir(s.dir)
 	s.openLog()
 	defer s.logf("info", "shim exiting")
 	if err := s.run(); err != nil {
@@ -59,6 +65,19 @@ func Main(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// waitGo waits for core's go on proto.GoFd and reports whether it came.
+// Neither that pipe nor the readiness pipe is left open across the exec of
+// the runtime: only the shim reports, and the runtime holding the readiness
+// pipe would hide the shim's death from core until the runtime exits.
+func waitGo() bool {
+	syscall.CloseOnExec(proto.ReadyFd)
+	f := os.NewFile(proto.GoFd, "go")
+	defer f.Close()
+	var b [1]byte
+	n, _ := f.Read(b[:])
+	return n == 1
 }
 
 type shim struct {

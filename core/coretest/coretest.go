@@ -84,8 +84,11 @@ func SkipWithoutCriu(t testing.TB) {
 // Fixture is what a package's TestMain prepares once: the berth binary and a
 // busybox rootfs, in a temporary directory removed by Close.
 type Fixture struct {
-	Dir    string
-	Berth  string
+	Dir   string
+	Berth string
+	// Shim is the binary berth starts as its shim: berth-shim beside
+	// Berth, as it is installed, or Berth itself when there is none.
+	Shim   string
 	Rootfs string
 }
 
@@ -109,14 +112,17 @@ func Setup() (*Fixture, error) {
 	} else {
 		_, file, _, _ := runtime.Caller(0)
 		module := filepath.Join(filepath.Dir(file), "..", "..")
-		cmd := exec.Command("go", "build", "-o", f.Berth, ".")
-		cmd.Dir = module
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("build berth: %v: %s", err, out)
+		for _, b := range [][2]string{{f.Berth, "."}, {filepath.Join(dir, core.ShimName), "./shim/berth-shim"}} {
+			cmd := exec.Command("go", "build", "-o", b[0], b[1])
+			cmd.Dir = module
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				f.Close()
+				return nil, fmt.Errorf("build %s: %v: %s", b[1], err, out)
+			}
 		}
 	}
+	f.Shim = core.DefaultShimBinary(f.Berth)
 	if err := demo.MakeBusyboxRootfs(f.Rootfs); err != nil {
 		f.Close()
 		return nil, err
@@ -152,7 +158,7 @@ func NewEnv(t testing.TB, f *Fixture, edit func(*core.Options)) *Env {
 	}
 	e := &Env{T: t, F: f, StateDir: t.TempDir(), CgroupParent: "/berth-test-" + RandomID()}
 	e.Opts = core.Options{
-		StateDir: e.StateDir, CgroupParent: e.CgroupParent, ShimBinary: f.Berth,
+		StateDir: e.StateDir, CgroupParent: e.CgroupParent, ShimBinary: f.Shim,
 		ExternalRoots: []string{}, StartTimeout: 20 * time.Second,
 		Runtime: Runtime(),
 	}

@@ -55,6 +55,13 @@ const (
 // first of the launcher's ExtraFiles.
 const ReadyFd = 3
 
+// GoFd is the file descriptor from which a shim reads one byte before it
+// starts work, the second of the launcher's ExtraFiles: core starts the
+// shim first and writes its configuration while the shim boots. End of
+// file instead of the byte means the launch was given up, and the shim
+// exits having touched nothing.
+const GoFd = 4
+
 // Config tells a shim what to run. core writes it into the process
 // directory; the shim's only argument is that directory.
 type Config struct {

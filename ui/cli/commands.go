@@ -41,7 +41,9 @@ func newRunCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := m.Run(cmd.Context(), id, core.RunOptions{Bundle: bundle})
+			// A detached run that prints only the id need not read the
+			// container back.
+			c, err := m.Run(cmd.Context(), id, core.RunOptions{Bundle: bundle, Quick: detach && !g.json})
 			if err != nil {
 				return err
 			}
