@@ -14,12 +14,12 @@ import (
 )
 
 // oneRounds is how many times each command about one container is timed
-// at each N (BERTH_BENCH_ONE_ROUNDS, default 9); the medians are reported.
+// at each N (BERTH_BENCH_ONE_ROUNDS, default 7); the medians are reported.
 func oneRounds() int {
 	if v, err := strconv.Atoi(os.Getenv("BERTH_BENCH_ONE_ROUNDS")); err == nil && v > 0 {
 		return v
 	}
-	return 9
+	return 7
 }
 
 // oneResults keeps each N's medians (ms by job): the framework calls a
@@ -38,8 +38,7 @@ func oneSizes() []int {
 	return ns
 }
 
-// oneJob is one command about one container (or ps, which is about all of
-// them), timed as the CLI runs it.
+// oneJob is one command about one container, timed as the CLI runs it.
 type oneJob struct {
 	name string
 	args func(ref string) [][]string // commands run in a row, timed together
