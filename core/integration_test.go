@@ -311,6 +311,48 @@ func TestStalePidReused(t *testing.T) {
 	}
 }
 
+// A reference that is not an exact id reads only the berth containers it
+// could name: a prefix or berth/ID settles the dead shim of the one it
+// names and leaves the others unread.
+func TestResolveReadsOnlyItsMatch(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, nil)
+	gone := procfs.Ident{Pid: os.Getpid(), Start: 1}.String() // never this process's start
+	for _, id := range []string{"dead-a", "dead-b", "other"} {
+		dir := filepath.Join(e.StateDir, id)
+		os.MkdirAll(filepath.Join(dir, "init"), 0o700)
+		rec := fmt.Sprintf(`{"id":%q,"bundle":"/nonexistent","runtimeBundle":"/nonexistent","runtime":"runc","runtimeRoot":%q,"created":"2020-01-01T00:00:00Z"}`, id, filepath.Join(e.StateDir, ".runc"))
+		os.WriteFile(filepath.Join(dir, "container.json"), []byte(rec), 0o600)
+		os.WriteFile(filepath.Join(dir, "init", proto.FileShimPid), []byte(gone), 0o600)
+		os.WriteFile(filepath.Join(dir, "init", proto.FilePid), []byte(gone), 0o600)
+	}
+	settled := func(id string) bool {
+		_, err := os.Stat(filepath.Join(e.StateDir, id, "init", proto.FileExit))
+		return err == nil
+	}
+	m, err := core.Open(ctx, e.Opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ref, want := range map[string]string{"berth/dead-a": "dead-a", "dead-b": "dead-b"} {
+		c, err := m.Resolve(ctx, ref)
+		if err != nil || c.ID != want || c.Status != core.StatusStopped {
+			t.Fatalf("Resolve(%q) = %+v, %v", ref, c, err)
+		}
+	}
+	if !settled("dead-a") || !settled("dead-b") || settled("other") {
+		t.Fatalf("settled: dead-a %v, dead-b %v, other %v; want the two named only", settled("dead-a"), settled("dead-b"), settled("other"))
+	}
+	if _, err := m.Resolve(ctx, "dead"); !errors.Is(err, core.ErrAmbiguous) || settled("other") {
+		t.Fatalf("Resolve(dead): %v; other settled %v", err, settled("other"))
+	}
+	if c, err := m.Resolve(ctx, "oth"); err != nil || c.ID != "other" || !settled("other") {
+		t.Fatalf("Resolve(oth) = %+v, %v", c, err)
+	}
+	if c, err := m.Resolve(ctx, "berth/oth"); err != nil || c.ID != "other" {
+		t.Fatalf("Resolve(berth/oth) = %+v, %v", c, err)
+	}
+}
+
 func TestOutputFloodDoesNotBlock(t *testing.T) {
 	const limit = 4 << 20
 	e := coretest.NewEnv(t, fixture, func(o *core.Options) { o.LogMaxBytes = limit })

@@ -116,10 +116,12 @@ func (m *Manager) readsRoot(root string) bool {
 // manager's name for it (docker's, podman's, Kubernetes' NS/POD/CONTAINER),
 // OWNER/ID or OWNER/NAME as ps lists owners (berth/web, docker/4f1c…,
 // containerd/default/redis), or a unique prefix of an id, alone or after
-// OWNER/. An exact id wins over a name and a name over a prefix, so a
-// command about one container given its id reads only that container. A
-// reference that fits several containers at the first level it fits is an
-// error naming each of them.
+// OWNER/. An exact id (alone or as OWNER/ID) wins over a name and a name
+// over a prefix, so a command about one container given its id reads only
+// that container. Any other reference reads every external container
+// (their names are their owners') but of berth's own only those whose id
+// it is a prefix of. A reference that fits several containers at the
+// first level it fits is an error naming each of them.
 func (m *Manager) Resolve(ctx context.Context, ref string) (Container, error) {
 	if ref == "" {
 		return Container{}, invalidf("container reference is empty")
@@ -128,15 +130,16 @@ func (m *Manager) Resolve(ctx context.Context, ref string) (Container, error) {
 		return m.Get(ctx, ref)
 	}
 	if ValidateID(ref) == nil {
-		var found []Container
-		if c, ok := m.managed(ref); ok {
-			found = append(found, c)
+		if found := m.byID(ref); len(found) > 0 {
+			return one(ref, found)
 		}
-		for _, r := range m.externalRoots() {
-			if _, err := os.Lstat(filepath.Join(r, ref)); err != nil {
-				continue // the cheap look first: most roots lack the id
-			}
-			if c, ok := m.loadExternal(r, ref); ok {
+	}
+	// OWNER/ID with the exact id is an id too: only the containers with
+	// that id are read, and the one its owner names is it.
+	if i := strings.LastIndexByte(ref, '/'); i > 0 && ValidateID(ref[i+1:]) == nil {
+		var found []Container
+		for _, c := range m.byID(ref[i+1:]) {
+			if c.Qualified() == ref {
 				found = append(found, c)
 			}
 		}
@@ -144,7 +147,7 @@ func (m *Manager) Resolve(ctx context.Context, ref string) (Container, error) {
 			return one(ref, found)
 		}
 	}
-	all, err := m.List(ctx)
+	all, err := m.candidatesFor(ref)
 	if err != nil {
 		return Container{}, err
 	}
@@ -161,6 +164,50 @@ func (m *Manager) Resolve(ctx context.Context, ref string) (Container, error) {
 		return one(ref, exact)
 	}
 	return one(ref, prefix)
+}
+
+// byID reads the containers whose id is id: berth's own, and one per
+// external root that holds it. Nothing else on the host is read.
+func (m *Manager) byID(id string) []Container {
+	var found []Container
+	if c, ok := m.managed(id); ok {
+		found = append(found, c)
+	}
+	for _, r := range m.externalRoots() {
+		if _, err := os.Lstat(filepath.Join(r, id)); err != nil {
+			continue // the cheap look first: most roots lack the id
+		}
+		if c, ok := m.loadExternal(r, id); ok {
+			found = append(found, c)
+		}
+	}
+	return found
+}
+
+// candidatesFor lists the containers a reference that is not an exact id
+// may name: every external one (their names are their owners' and are
+// read with them), but of berth's own, which have no names, only those
+// whose id the reference is a prefix of, alone or after berth/: the state
+// dir is listed, and only those containers are read.
+func (m *Manager) candidatesFor(ref string) ([]Container, error) {
+	ids, err := m.managedIDs()
+	if err != nil {
+		return nil, fmt.Errorf("state dir %s: %w", m.opts.StateDir, err)
+	}
+	rest := ref
+	if q, ok := strings.CutPrefix(ref, OwnerBerth+"/"); ok && q != "" {
+		rest = q // as matchRef takes it
+	}
+	var out []Container
+	for _, id := range ids {
+		if !strings.HasPrefix(id, rest) {
+			continue
+		}
+		if c, ok := m.managed(id); ok {
+			out = append(out, c)
+		}
+	}
+	return append(out, m.externals()...), nil
 }
 
 type refMatch int
