@@ -23,7 +23,11 @@ type refresh struct {
 	// screen it was for (a reply for a screen left is dropped).
 	sampling  bool
 	sampleGen uint64
-	events    *eventStream
+	// sampled are the containers the last sample read: a change of the
+	// containers samples again at once only when it shows one outside
+	// them (a new row, one started), not per event batch.
+	sampled map[string]bool
+	events  *eventStream
 	// eventsLive is false until the live stream runs, and after it
 	// ends: the list is then relisted every pollTicks ticks instead.
 	eventsLive bool
@@ -61,11 +65,23 @@ func (m *Model) containersChanged(err error) tea.Cmd {
 	// The page takes the new list first (the list rebuilds its rows), so
 	// the sample below reads the rows now on screen.
 	cmds = append(cmds, m.forward(common.ContainersMsg{Containers: m.c.Store.Containers, Err: err}))
-	if !m.sampling {
-		// Sample at once: a new list shows no stats until then.
+	if !m.sampling && m.unsampled() {
+		// Sample at once: a new row shows no stats until then.
 		cmds = append(cmds, m.sample())
 	}
 	return tea.Batch(cmds...)
+}
+
+// unsampled reports whether something on screen is not in the last
+// sample.
+func (m *Model) unsampled() bool {
+	cs, _ := m.sampleTargets()
+	for _, c := range cs {
+		if !m.sampled[c.Ref()] {
+			return true
+		}
+	}
+	return false
 }
 
 // requestList lists again, or once the list in flight is back.
@@ -87,18 +103,51 @@ func (m *Model) onStats(msg common.StatsMsg) tea.Cmd {
 	m.c.Store.AddStats(msg.Stats)
 	var cmds []tea.Cmd
 	if msg.Stale {
-		cmds = append(cmds, m.requestList())
+		cmds = append(cmds, m.staleCmds(msg.Stats)...)
 	}
 	// Only the page on view takes the sweep: the list, when hidden,
 	// rebuilds its rows when it is opened again.
 	return tea.Batch(append(cmds, m.forward(msg))...)
 }
 
+// staleCmds read again what a sample found gone: with live events, the
+// containers left out of it, one by one (being removed, their delete
+// event is on its way; relisting the host per sample during a removal
+// of many cost O(host) each); without, the list.
+func (m *Model) staleCmds(got []core.Stats) []tea.Cmd {
+	if !m.eventsLive {
+		return []tea.Cmd{m.requestList()}
+	}
+	read := make(map[string]bool, len(got))
+	for _, st := range got {
+		read[st.Ref()] = true
+	}
+	var cmds []tea.Cmd
+	for ref := range m.sampled {
+		if !read[ref] {
+			cmds = append(cmds, getCmd(m.ctx, m.c.Core, ref))
+		}
+	}
+	return cmds
+}
+
 // sample reads the stats of what is on screen: the visible rows of the
 // list (all of them stay in the store), or the container in view fully.
 func (m *Model) sample() tea.Cmd {
-	var cs []core.Container
-	full := false
+	cs, full := m.sampleTargets()
+	if len(cs) == 0 {
+		return nil
+	}
+	m.sampled = make(map[string]bool, len(cs))
+	for _, c := range cs {
+		m.sampled[c.Ref()] = true
+	}
+	m.sampling = true
+	return sampleCmd(m.c.Core, cs, full, m.sampleGen)
+}
+
+// sampleTargets are what a sample reads now, and whether fully.
+func (m *Model) sampleTargets() (cs []core.Container, full bool) {
 	switch m.screen {
 	case common.ScreenContainer:
 		if c, ok := m.c.Store.Get(m.id); ok && c.Running() {
@@ -111,11 +160,7 @@ func (m *Model) sample() tea.Cmd {
 			}
 		}
 	}
-	if len(cs) == 0 {
-		return nil
-	}
-	m.sampling = true
-	return sampleCmd(m.c.Core, cs, full, m.sampleGen)
+	return cs, full
 }
 
 func (m *Model) onEventsStarted(msg eventsStartedMsg) tea.Cmd {
