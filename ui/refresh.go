@@ -23,11 +23,13 @@ type refresh struct {
 	// screen it was for (a reply for a screen left is dropped).
 	sampling  bool
 	sampleGen uint64
-	// sampled are the containers the last sample read: a change of the
-	// containers samples again at once only when it shows one outside
-	// them (a new row, one started), not per event batch.
+	// sampled are the containers sampled since the last full sample: a
+	// change of the containers samples at once only those on screen
+	// outside them (a new row, one started), not all per event batch.
 	sampled map[string]bool
-	events  *eventStream
+	// asked are the containers the sample in flight reads.
+	asked  []string
+	events *eventStream
 	// eventsLive is false until the live stream runs, and after it
 	// ends: the list is then relisted every pollTicks ticks instead.
 	eventsLive bool
@@ -65,23 +67,34 @@ func (m *Model) containersChanged(err error) tea.Cmd {
 	// The page takes the new list first (the list rebuilds its rows), so
 	// the sample below reads the rows now on screen.
 	cmds = append(cmds, m.forward(common.ContainersMsg{Containers: m.c.Store.Containers, Err: err}))
-	if !m.sampling && m.unsampled() {
-		// Sample at once: a new row shows no stats until then.
-		cmds = append(cmds, m.sample())
+	if !m.sampling {
+		// Sample at once what came on screen: a new row shows no stats
+		// until then (the rest is sampled on the tick).
+		cmds = append(cmds, m.sampleNew())
 	}
 	return tea.Batch(cmds...)
 }
 
-// unsampled reports whether something on screen is not in the last
-// sample.
-func (m *Model) unsampled() bool {
-	cs, _ := m.sampleTargets()
+// sampleNew samples what is on screen and was not sampled since the
+// last full sample, if anything.
+func (m *Model) sampleNew() tea.Cmd {
+	if m.sampled == nil {
+		return m.sample()
+	}
+	cs, full := m.sampleTargets()
+	fresh := cs[:0]
 	for _, c := range cs {
 		if !m.sampled[c.Ref()] {
-			return true
+			fresh = append(fresh, c)
 		}
 	}
-	return false
+	if len(fresh) == 0 {
+		return nil
+	}
+	for _, c := range fresh {
+		m.sampled[c.Ref()] = true
+	}
+	return m.sampleOf(fresh, full)
 }
 
 // requestList lists again, or once the list in flight is back.
@@ -123,7 +136,7 @@ func (m *Model) staleCmds(got []core.Stats) []tea.Cmd {
 		read[st.Ref()] = true
 	}
 	var cmds []tea.Cmd
-	for ref := range m.sampled {
+	for _, ref := range m.asked {
 		if !read[ref] {
 			cmds = append(cmds, getCmd(m.ctx, m.c.Core, ref))
 		}
@@ -135,14 +148,23 @@ func (m *Model) staleCmds(got []core.Stats) []tea.Cmd {
 // list (all of them stay in the store), or the container in view fully.
 func (m *Model) sample() tea.Cmd {
 	cs, full := m.sampleTargets()
+	m.sampled = make(map[string]bool, len(cs))
 	if len(cs) == 0 {
 		return nil
 	}
-	m.sampled = make(map[string]bool, len(cs))
 	for _, c := range cs {
 		m.sampled[c.Ref()] = true
 	}
+	return m.sampleOf(cs, full)
+}
+
+// sampleOf starts the sample of cs.
+func (m *Model) sampleOf(cs []core.Container, full bool) tea.Cmd {
 	m.sampling = true
+	m.asked = make([]string, len(cs))
+	for i, c := range cs {
+		m.asked[i] = c.Ref()
+	}
 	return sampleCmd(m.c.Core, cs, full, m.sampleGen)
 }
 
