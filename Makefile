@@ -49,8 +49,11 @@ bench: deps build
 
 # The terminal UI: a list frame at 1000 containers, a logs frame, the
 # processes and stats tabs (no root needed); then, as root over real
-# containers, berth's CPU showing 100 idle ones for 60 s and its RSS
-# following a chatty log (BERTH_BENCH_LOGS, default 10 minutes).
+# containers, berth's CPU showing 100 idle ones for 60 s
+# (BERTH_BENCH_IDLE), while 1000 are removed with berth rm -f
+# (BERTH_BENCH_RM, the count) and while 100 are each OOM-killed about once
+# a second for 30 s (BERTH_BENCH_OOM), and its RSS following a chatty log
+# (BERTH_BENCH_LOGS, default 10 minutes).
 bench-ui: deps build
 	$(GO) test -run '^$$' -bench . -benchtime 2000x ./ui/containers/ ./ui/logs/
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./ui/container/

@@ -23,7 +23,13 @@ type refresh struct {
 	// screen it was for (a reply for a screen left is dropped).
 	sampling  bool
 	sampleGen uint64
-	events    *eventStream
+	// sampled are the containers sampled since the last full sample: a
+	// change of the containers samples at once only those on screen
+	// outside them (a new row, one started), not all per event batch.
+	sampled map[string]bool
+	// asked are the containers the sample in flight reads.
+	asked  []string
+	events *eventStream
 	// eventsLive is false until the live stream runs, and after it
 	// ends: the list is then relisted every pollTicks ticks instead.
 	eventsLive bool
@@ -62,10 +68,33 @@ func (m *Model) containersChanged(err error) tea.Cmd {
 	// the sample below reads the rows now on screen.
 	cmds = append(cmds, m.forward(common.ContainersMsg{Containers: m.c.Store.Containers, Err: err}))
 	if !m.sampling {
-		// Sample at once: a new list shows no stats until then.
-		cmds = append(cmds, m.sample())
+		// Sample at once what came on screen: a new row shows no stats
+		// until then (the rest is sampled on the tick).
+		cmds = append(cmds, m.sampleNew())
 	}
 	return tea.Batch(cmds...)
+}
+
+// sampleNew samples what is on screen and was not sampled since the
+// last full sample, if anything.
+func (m *Model) sampleNew() tea.Cmd {
+	if m.sampled == nil {
+		return m.sample()
+	}
+	cs, full := m.sampleTargets()
+	fresh := cs[:0]
+	for _, c := range cs {
+		if !m.sampled[c.Ref()] {
+			fresh = append(fresh, c)
+		}
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+	for _, c := range fresh {
+		m.sampled[c.Ref()] = true
+	}
+	return m.sampleOf(fresh, full)
 }
 
 // requestList lists again, or once the list in flight is back.
@@ -87,18 +116,60 @@ func (m *Model) onStats(msg common.StatsMsg) tea.Cmd {
 	m.c.Store.AddStats(msg.Stats)
 	var cmds []tea.Cmd
 	if msg.Stale {
-		cmds = append(cmds, m.requestList())
+		cmds = append(cmds, m.staleCmds(msg.Stats)...)
 	}
 	// Only the page on view takes the sweep: the list, when hidden,
 	// rebuilds its rows when it is opened again.
 	return tea.Batch(append(cmds, m.forward(msg))...)
 }
 
+// staleCmds read again what a sample found gone: with live events, the
+// containers left out of it, one by one (being removed, their delete
+// event is on its way; relisting the host per sample during a removal
+// of many cost O(host) each); without, the list.
+func (m *Model) staleCmds(got []core.Stats) []tea.Cmd {
+	if !m.eventsLive {
+		return []tea.Cmd{m.requestList()}
+	}
+	read := make(map[string]bool, len(got))
+	for _, st := range got {
+		read[st.Ref()] = true
+	}
+	var cmds []tea.Cmd
+	for _, ref := range m.asked {
+		if !read[ref] {
+			cmds = append(cmds, getCmd(m.ctx, m.c.Core, ref))
+		}
+	}
+	return cmds
+}
+
 // sample reads the stats of what is on screen: the visible rows of the
 // list (all of them stay in the store), or the container in view fully.
 func (m *Model) sample() tea.Cmd {
-	var cs []core.Container
-	full := false
+	cs, full := m.sampleTargets()
+	m.sampled = make(map[string]bool, len(cs))
+	if len(cs) == 0 {
+		return nil
+	}
+	for _, c := range cs {
+		m.sampled[c.Ref()] = true
+	}
+	return m.sampleOf(cs, full)
+}
+
+// sampleOf starts the sample of cs.
+func (m *Model) sampleOf(cs []core.Container, full bool) tea.Cmd {
+	m.sampling = true
+	m.asked = make([]string, len(cs))
+	for i, c := range cs {
+		m.asked[i] = c.Ref()
+	}
+	return sampleCmd(m.c.Core, cs, full, m.sampleGen)
+}
+
+// sampleTargets are what a sample reads now, and whether fully.
+func (m *Model) sampleTargets() (cs []core.Container, full bool) {
 	switch m.screen {
 	case common.ScreenContainer:
 		if c, ok := m.c.Store.Get(m.id); ok && c.Running() {
@@ -111,11 +182,7 @@ func (m *Model) sample() tea.Cmd {
 			}
 		}
 	}
-	if len(cs) == 0 {
-		return nil
-	}
-	m.sampling = true
-	return sampleCmd(m.c.Core, cs, full, m.sampleGen)
+	return cs, full
 }
 
 func (m *Model) onEventsStarted(msg eventsStartedMsg) tea.Cmd {

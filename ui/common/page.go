@@ -1,7 +1,6 @@
 package common
 
 import (
-	"slices"
 	"strings"
 
 	"berth/core"
@@ -153,6 +152,11 @@ func ContainerLabel(c core.Container) string {
 // each once. Relisting every container after every event cost O(host).
 func (s *Store) Apply(evs []watch.Event) (fetch []string) {
 	want := map[string]bool{}
+	// Deleted rows go in one pass at the end (indexes stay valid until
+	// then): removing them one by one cost O(rows) each, O(n²) for a
+	// batch of n deletes.
+	var gone map[string]bool
+	defer func() { s.removeAll(gone) }()
 	for _, ev := range evs {
 		ref := ev.Ref()
 		i, known := s.byID[ref]
@@ -165,11 +169,14 @@ func (s *Store) Apply(evs []watch.Event) (fetch []string) {
 			continue
 		case watch.KindDelete:
 			if known {
-				s.Remove(ref)
+				if gone == nil {
+					gone = map[string]bool{}
+				}
+				gone[ref] = true
 			}
 			continue
 		}
-		if !known {
+		if !known || gone[ref] {
 			continue
 		}
 		c := &s.Containers[i]
@@ -212,11 +219,24 @@ func (s *Store) Put(c core.Container) {
 
 // Remove drops a container and its history.
 func (s *Store) Remove(id string) {
-	i, ok := s.byID[id]
-	if !ok {
+	if _, ok := s.byID[id]; ok {
+		s.removeAll(map[string]bool{id: true})
+	}
+}
+
+// removeAll drops the containers named in gone, and their history, in
+// one pass into a new slice (one a page holds stays as it was).
+func (s *Store) removeAll(gone map[string]bool) {
+	if len(gone) == 0 {
 		return
 	}
-	s.SetContainers(slices.Delete(slices.Clone(s.Containers), i, i+1))
+	cs := make([]core.Container, 0, len(s.Containers))
+	for _, c := range s.Containers {
+		if !gone[c.Ref()] {
+			cs = append(cs, c)
+		}
+	}
+	s.SetContainers(cs)
 }
 
 // AddStats records a sweep of samples.

@@ -62,6 +62,24 @@ func TestStoreApply(t *testing.T) {
 				}
 				return nil
 			}, "[]"},
+		{"exits and deletes of both in one batch empty the list", []watch.Event{{Kind: watch.KindExit, ID: "a", Pid: 10},
+			{Kind: watch.KindDelete, ID: "a"}, {Kind: watch.KindOOM, ID: "a"}, {Kind: watch.KindExit, ID: "b", Pid: 20}, {Kind: watch.KindDelete, ID: "b"}},
+			func(s *Store) error {
+				if len(s.Containers) != 0 || len(s.History) != 0 {
+					return fmt.Errorf("left %+v, history %v", s.Containers, s.History)
+				}
+				if _, ok := s.Get("b"); ok {
+					return fmt.Errorf("b still found")
+				}
+				return nil
+			}, "[]"},
+		{"a delete then a create of the id fetches it", []watch.Event{{Kind: watch.KindDelete, ID: "a"}, {Kind: watch.KindCreate, ID: "a"}},
+			func(s *Store) error {
+				if _, ok := s.Get("a"); ok || len(s.Containers) != 1 {
+					return fmt.Errorf("a kept until fetched: %+v", s.Containers)
+				}
+				return nil
+			}, "[a]"},
 		{"start, create, restore, checkpoint fetch each id once",
 			[]watch.Event{{Kind: watch.KindStart, ID: "a"}, {Kind: watch.KindCreate, ID: "n"}, {Kind: watch.KindStart, ID: "n"},
 				{Kind: watch.KindRestore, ID: "b"}, {Kind: watch.KindCheckpoint, ID: "a"}},

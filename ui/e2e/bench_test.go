@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,6 +12,8 @@ import (
 
 	"berth/core"
 	"berth/core/coretest"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // cpuTicks is a process's user+system time in clock ticks (1/100 s).
@@ -115,4 +118,117 @@ func BenchmarkUIFollowLogsRSS(b *testing.B) {
 	}
 	b.StopTimer()
 	tm.keys("q")
+}
+
+// rawReadCPU is the raw read a live list pays: the five cgroup files of
+// the rows on screen (45 at 160x48), once a second, as berth's sample
+// does, in percent of a core.
+func rawReadCPU(b *testing.B, env *coretest.Env) float64 {
+	cs, err := env.M.StatsTargets(context.Background(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cs = cs[:min(45, len(cs))]
+	if len(cs) == 0 {
+		return 0
+	}
+	const sweeps = 200
+	t0 := time.Now()
+	for range sweeps {
+		core.SampleStats(cs, false)
+	}
+	return float64((time.Since(t0) / sweeps).Microseconds()) / 1e6 * 100
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+// BenchmarkUIRemoveCPU: berth's CPU showing BERTH_BENCH_RM (default
+// 1000) real containers while they are removed with `berth rm -f`, 50
+// ids a command, from the first command until the list is empty.
+func BenchmarkUIRemoveCPU(b *testing.B) {
+	n := envInt("BERTH_BENCH_RM", 1000)
+	env := coretest.NewEnv(b, fixture, nil)
+	for range b.N {
+		b.StopTimer()
+		ids := make([]string, n)
+		for i := range n {
+			ids[i] = fmt.Sprintf("rm-%04d", i)
+			env.Run(ids[i], []string{"sleep", "1000000"}, nil)
+		}
+		tm := startTerm(b, 160, 48, berth(env)...)
+		tm.waitText(60*time.Second, "rm-0000", fmt.Sprintf("%d containers", n))
+		time.Sleep(3 * time.Second) // the first list and samples settle
+		pid := tm.pid()
+		b.StartTimer()
+		t0, c0 := time.Now(), cpuTicks(b, pid)
+		for i := 0; i < n; i += 50 {
+			argv := berth(env, append([]string{"rm", "-f"}, ids[i:min(i+50, n)]...)...)
+			if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
+				b.Fatalf("rm: %v: %s", err, out)
+			}
+		}
+		tm.waitFor("an empty list", 60*time.Second, func(s string) bool { return !strings.Contains(s, "rm-") })
+		el, cpu := time.Since(t0), cpuTicks(b, pid)-c0
+		b.StopTimer()
+		b.ReportMetric(float64(cpu)*10/float64(el.Milliseconds())*100, "%cpu")
+		b.ReportMetric(float64(cpu)/100, "cpu-s")
+		b.ReportMetric(el.Seconds(), "s-window")
+		tm.keys("q")
+		gone(pid, 10*time.Second)
+	}
+}
+
+// BenchmarkUIOOMChurnCPU: berth's CPU showing 100 real containers of
+// which each has a child OOM-killed about once a second (an 8 MiB limit,
+// a grower that doubles a string, then a second's sleep), for
+// BERTH_BENCH_OOM (default 30 s), beside the raw read of the rows on
+// screen measured in the same run.
+func BenchmarkUIOOMChurnCPU(b *testing.B) {
+	env := coretest.NewEnv(b, fixture, nil)
+	loop := `while :; do sh -c "echo 1000 > /proc/self/oom_score_adj; exec awk 'BEGIN{s=\"x\"; while(1) s=s s}'"; sleep 1; done`
+	limit := int64(8 << 20)
+	for i := range 100 {
+		env.Run(fmt.Sprintf("oom-%03d", i), []string{"sh", "-c", loop}, func(s *specs.Spec) {
+			if s.Linux.Resources == nil {
+				s.Linux.Resources = &specs.LinuxResources{}
+			}
+			s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: &limit, Swap: &limit}
+		})
+	}
+	tm := startTerm(b, 160, 48, berth(env)...)
+	tm.waitText(60*time.Second, "oom-000", "100 containers")
+	time.Sleep(5 * time.Second) // the first list, samples and toasts settle
+	pid := tm.pid()
+	d := envDuration("BERTH_BENCH_OOM", 30*time.Second)
+	ctx := context.Background()
+	b.ResetTimer()
+	for range b.N {
+		k0 := oomKills(b, env, ctx)
+		t0, c0 := time.Now(), cpuTicks(b, pid)
+		time.Sleep(d)
+		el := time.Since(t0)
+		b.ReportMetric(float64(cpuTicks(b, pid)-c0)*10/float64(el.Milliseconds())*100, "%cpu")
+		b.ReportMetric(float64(oomKills(b, env, ctx)-k0)/el.Seconds(), "kills/s")
+	}
+	b.StopTimer()
+	b.ReportMetric(rawReadCPU(b, env), "%cpu-raw-read")
+	tm.keys("q")
+}
+
+// oomKills is the OOM kills core counts over the containers.
+func oomKills(b *testing.B, env *coretest.Env, ctx context.Context) int {
+	cs, err := env.M.List(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	for _, c := range cs {
+		n += int(c.OOMKills)
+	}
+	return n
 }
