@@ -394,7 +394,7 @@ func renderViews(in core.CheckpointInspection) [numViews][]docLine {
 			args += " …"
 		}
 		pid := strings.Repeat("  ", d) + fmt.Sprint(p.Pid)
-		v[viewProcesses] = append(v[viewProcesses], docLine{fmt.Sprintf("%-8s %-8d %-8s %4d  %-16s %s", pid, p.Ppid, p.State, p.Threads, esc(p.Command), orDash(esc(args))), lineText})
+		v[viewProcesses] = append(v[viewProcesses], docLine{fmt.Sprintf("%-8s %-8d %-8s %4d  %-16s %s", pid, p.Ppid, p.State, p.Threads, esc(p.Command), format.OrDash(esc(args))), lineText})
 	}
 	section := func(p core.InspectProcess, extra string) docLine {
 		return docLine{fmt.Sprintf("process %d %s%s", p.Pid, esc(p.Command), extra), lineSection}
@@ -418,7 +418,7 @@ func renderViews(in core.CheckpointInspection) [numViews][]docLine {
 		}
 		v[viewFiles] = append(v[viewFiles], docLine{fmt.Sprintf("  %-6s %-9s %s", "FD", "TYPE", "PATH"), lineHeader})
 		for _, f := range p.Files {
-			v[viewFiles] = append(v[viewFiles], docLine{fmt.Sprintf("  %-6s %-9s %s", esc(f.Fd), orDash(esc(f.Type)), esc(f.Path)), lineText})
+			v[viewFiles] = append(v[viewFiles], docLine{fmt.Sprintf("  %-6s %-9s %s", esc(f.Fd), format.OrDash(esc(f.Type)), esc(f.Path)), lineText})
 		}
 		if len(p.Sockets) == 0 {
 			v[viewSockets] = append(v[viewSockets], docLine{"  (no sockets)", lineMuted})
@@ -427,15 +427,15 @@ func renderViews(in core.CheckpointInspection) [numViews][]docLine {
 		}
 		for _, k := range p.Sockets {
 			v[viewSockets] = append(v[viewSockets], docLine{fmt.Sprintf("  %-4d %-9s %-5s %-6s %-12s %-22s %s", k.Fd, esc(k.Kind),
-				orDash(esc(k.Protocol)), orDash(esc(k.Type)), orDash(esc(k.State)), sockAddr(k.Src, k.SrcPort), sockAddr(k.Dst, k.DstPort)), lineText})
+				format.OrDash(esc(k.Protocol)), format.OrDash(esc(k.Type)), format.OrDash(esc(k.State)), sockAddr(k.Src, k.SrcPort), sockAddr(k.Dst, k.DstPort)), lineText})
 		}
 		v[viewMemory] = append(v[viewMemory], docLine{fmt.Sprintf("  %-33s %-4s %9s %9s  %s", "START-END", "PROT", "SIZE", "RESIDENT", "RESOURCE"), lineHeader})
 		for _, mp := range p.Mappings {
 			v[viewMemory] = append(v[viewMemory], docLine{fmt.Sprintf("  %016x-%016x %-4s %9s %9s  %s", mp.Start, mp.End, mp.Protection,
-				format.HumanBytes(mp.Size), format.HumanBytes(mp.ResidentPages*uint64(in.PageSize)), orDash(esc(mp.Resource))), lineText})
+				format.HumanBytes(mp.Size), format.HumanBytes(mp.ResidentPages*uint64(in.PageSize)), format.OrDash(esc(mp.Resource))), lineText})
 		}
 		v[viewEnv] = append(v[viewEnv], docLine{"  command line", lineHeader})
-		v[viewEnv] = append(v[viewEnv], docLine{"    " + orDash(esc(strings.Join(p.Args, " "))), lineText})
+		v[viewEnv] = append(v[viewEnv], docLine{"    " + format.OrDash(esc(strings.Join(p.Args, " "))), lineText})
 		v[viewEnv] = append(v[viewEnv], docLine{"  environment", lineHeader})
 		if len(p.Env) == 0 {
 			v[viewEnv] = append(v[viewEnv], docLine{"    (empty)", lineMuted})
@@ -476,7 +476,7 @@ func renderDiff(d core.CheckpointDiff) []docLine {
 	}{{"started", d.ProcessesAdded}, {"gone", d.ProcessesGone}} {
 		out = append(out, docLine{}, docLine{fmt.Sprintf("processes %s: %d", part.what, len(part.ps)), lineHeader})
 		for _, p := range part.ps {
-			out = append(out, docLine{fmt.Sprintf("  %-7d parent %-7d %-16s %s", p.Pid, p.Ppid, esc(p.Command), orDash(esc(strings.Join(p.Args, " ")))), lineText})
+			out = append(out, docLine{fmt.Sprintf("  %-7d parent %-7d %-16s %s", p.Pid, p.Ppid, esc(p.Command), format.OrDash(esc(strings.Join(p.Args, " ")))), lineText})
 		}
 	}
 	if len(d.Processes) == 0 {
@@ -494,7 +494,7 @@ func renderDiff(d core.CheckpointDiff) []docLine {
 		for _, mp := range p.Mappings {
 			out = append(out, docLine{fmt.Sprintf("  %-7s %016x %9s → %-9s resident %9s → %-9s %-10s %s", mp.Change, mp.Start,
 				format.HumanBytes(mp.SizeBefore), format.HumanBytes(mp.SizeAfter), format.HumanBytes(mp.ResidentBefore),
-				format.HumanBytes(mp.ResidentAfter), signed(int64(mp.ResidentAfter)-int64(mp.ResidentBefore)), orDash(esc(mp.Resource))), lineText})
+				format.HumanBytes(mp.ResidentAfter), signed(int64(mp.ResidentAfter)-int64(mp.ResidentBefore)), format.OrDash(esc(mp.Resource))), lineText})
 		}
 	}
 	return out

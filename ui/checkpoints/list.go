@@ -101,8 +101,8 @@ func buildRows(list []core.Checkpoint, load uint64) ([]*row, [numCols]int) {
 		r.cells[colName] = sanitize.OneLine(cp.Name)
 		r.cells[colSize] = format.HumanBytes(uint64(max(cp.SizeBytes, 0)))
 		r.cells[colValid] = validLabel(cp)
-		r.cells[colOptions] = orDash(strings.Join(optionNames(cp), ","))
-		r.cells[colParent] = orDash(sanitize.OneLine(parent(cp)))
+		r.cells[colOptions] = format.OrDash(strings.Join(optionNames(cp), ","))
+		r.cells[colParent] = format.OrDash(sanitize.OneLine(parent(cp)))
 		r.cells[colFreeze], r.cells[colPages] = "-", "-"
 		if s := cp.Stats; s != nil {
 			r.cells[colFreeze] = micros(s.FreezingTimeUs) + "/" + micros(s.FrozenTimeUs)
@@ -258,11 +258,4 @@ func micros(us uint32) string {
 	default:
 		return fmt.Sprintf("%.2fs", float64(us)/1e6)
 	}
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

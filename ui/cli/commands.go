@@ -147,8 +147,8 @@ func newPsCmd(g *globals) *cobra.Command {
 				if !noTrunc {
 					id = format.ShortID(id)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", id, orDash(OneLine(c.Name)), OneLine(c.Owner),
-					orDash(OneLine(c.Image)), statusText(c), pidText(c.Pid), format.Ago(now, c.Created), c.OOMKills)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", id, format.OrDash(OneLine(c.Name)), OneLine(c.Owner),
+					format.OrDash(OneLine(c.Image)), statusText(c), pidText(c.Pid), format.Ago(now, c.Created), c.OOMKills)
 			}
 			return tw.Flush()
 		},
@@ -181,13 +181,6 @@ func pidText(pid int) string {
 		return "-"
 	}
 	return strconv.Itoa(pid)
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 func yesNo(b bool, yes, no string) string {

@@ -74,7 +74,7 @@ func printInspection(w io.Writer, in core.CheckpointInspection, tree bool, o cor
 				args += " …"
 			}
 			fmt.Fprintf(tw, "%s%d\t%d\t%s\t%s\t%s\n", strings.Repeat("  ", depth(in.Processes, p)), p.Pid, p.Ppid,
-				p.State, esc(p.Command), orDash(esc(args)))
+				p.State, esc(p.Command), format.OrDash(esc(args)))
 		}
 		tw.Flush()
 	}
@@ -93,7 +93,7 @@ func printInspection(w io.Writer, in core.CheckpointInspection, tree bool, o cor
 			tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 			fmt.Fprintln(tw, "  FD\tTYPE\tPATH")
 			for _, f := range p.Files {
-				fmt.Fprintf(tw, "  %s\t%s\t%s\n", esc(f.Fd), orDash(esc(f.Type)), esc(f.Path))
+				fmt.Fprintf(tw, "  %s\t%s\t%s\n", esc(f.Fd), format.OrDash(esc(f.Type)), esc(f.Path))
 			}
 			tw.Flush()
 		}
@@ -101,8 +101,8 @@ func printInspection(w io.Writer, in core.CheckpointInspection, tree bool, o cor
 			tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 			fmt.Fprintln(tw, "  FD\tKIND\tPROTO\tTYPE\tSTATE\tLOCAL\tREMOTE")
 			for _, s := range p.Sockets {
-				fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Fd, esc(s.Kind), orDash(esc(s.Protocol)), orDash(esc(s.Type)),
-					orDash(esc(s.State)), SocketAddr(s.Src, s.SrcPort), SocketAddr(s.Dst, s.DstPort))
+				fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Fd, esc(s.Kind), format.OrDash(esc(s.Protocol)), format.OrDash(esc(s.Type)),
+					format.OrDash(esc(s.State)), SocketAddr(s.Src, s.SrcPort), SocketAddr(s.Dst, s.DstPort))
 			}
 			tw.Flush()
 		}
@@ -111,7 +111,7 @@ func printInspection(w io.Writer, in core.CheckpointInspection, tree bool, o cor
 			fmt.Fprintln(tw, "  START\tEND\tPROT\tSIZE\tRESIDENT\tRESOURCE")
 			for _, mp := range p.Mappings {
 				fmt.Fprintf(tw, "  %x\t%x\t%s\t%s\t%s\t%s\n", mp.Start, mp.End, mp.Protection, format.HumanBytes(mp.Size),
-					format.HumanBytes(mp.ResidentPages*uint64(in.PageSize)), orDash(esc(mp.Resource)))
+					format.HumanBytes(mp.ResidentPages*uint64(in.PageSize)), format.OrDash(esc(mp.Resource)))
 			}
 			tw.Flush()
 			fmt.Fprintf(w, "  resident in the images: %s\n", format.HumanBytes(p.ResidentBytes))
@@ -194,7 +194,7 @@ func printDiff(w io.Writer, d core.CheckpointDiff) {
 	}{{"added", d.ProcessesAdded}, {"gone", d.ProcessesGone}} {
 		fmt.Fprintf(w, "processes %s: %d\n", part.what, len(part.ps))
 		for _, p := range part.ps {
-			fmt.Fprintf(w, "  %d (parent %d) %s: %s\n", p.Pid, p.Ppid, esc(p.Command), orDash(esc(strings.Join(p.Args, " "))))
+			fmt.Fprintf(w, "  %d (parent %d) %s: %s\n", p.Pid, p.Ppid, esc(p.Command), format.OrDash(esc(strings.Join(p.Args, " "))))
 		}
 	}
 	for _, p := range d.Processes {
@@ -207,7 +207,7 @@ func printDiff(w io.Writer, d core.CheckpointDiff) {
 			fmt.Fprintf(w, "  closed  fd %s %s\n", esc(f.Fd), esc(f.Path))
 		}
 		for _, mp := range p.Mappings {
-			fmt.Fprintf(w, "  %-7s %x %s: size %s -> %s, resident %s -> %s (%s)\n", mp.Change, mp.Start, orDash(esc(mp.Resource)),
+			fmt.Fprintf(w, "  %-7s %x %s: size %s -> %s, resident %s -> %s (%s)\n", mp.Change, mp.Start, format.OrDash(esc(mp.Resource)),
 				format.HumanBytes(mp.SizeBefore), format.HumanBytes(mp.SizeAfter), format.HumanBytes(mp.ResidentBefore),
 				format.HumanBytes(mp.ResidentAfter), signedBytes(int64(mp.ResidentAfter)-int64(mp.ResidentBefore)))
 		}

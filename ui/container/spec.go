@@ -104,7 +104,7 @@ func signalName(n int) string {
 func specSummary(s *sheet, sp *specs.Spec) {
 	processSection(s, sp.Process)
 	s.title("System")
-	s.field("hostname", orDash(sp.Hostname))
+	s.field("hostname", format.OrDash(sp.Hostname))
 	if sp.Domainname != "" {
 		s.field("domainname", sp.Domainname)
 	}
@@ -118,7 +118,7 @@ func specSummary(s *sheet, sp *specs.Spec) {
 	s.title("Mounts")
 	rows := make([][]string, len(sp.Mounts))
 	for i, m := range sp.Mounts {
-		rows[i] = []string{m.Destination, orDash(m.Type), orDash(m.Source), strings.Join(m.Options, ",")}
+		rows[i] = []string{m.Destination, format.OrDash(m.Type), format.OrDash(m.Source), strings.Join(m.Options, ",")}
 	}
 	s.table([]string{"DESTINATION", "TYPE", "SOURCE", "OPTIONS"}, rows)
 	if sp.Linux != nil {
@@ -136,7 +136,7 @@ func processSection(s *sheet, p *specs.Process) {
 	}
 	s.field("args", quoteArgs(p.Args))
 	s.list("env", p.Env)
-	s.field("cwd", orDash(p.Cwd))
+	s.field("cwd", format.OrDash(p.Cwd))
 	s.field("user", user(p.User))
 	s.field("terminal", yesNo(p.Terminal))
 	if p.NoNewPrivileges {
@@ -290,13 +290,6 @@ func quoteArgs(args []string) string {
 		parts[i] = a
 	}
 	return strings.Join(parts, " ")
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 func orNone(s string) string {

@@ -251,11 +251,3 @@ func bar(used, limit uint64, width int) string {
 // escapeID escapes an id for display. berth's ids are validated, but an
 // external container's come from another manager's state.
 func escapeID(id string) string { return sanitize.OneLine(id) }
-
-// dashIfEmpty is s, or "-" for a field the owner does not keep.
-func dashIfEmpty(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}

@@ -132,8 +132,8 @@ func (m *Model) Refresh() {
 	m.rows = m.rows[:0]
 	since := m.c.Now.Add(-time.Minute)
 	for _, c := range m.c.Store.Containers {
-		r := &row{c: c, id: escapeID(format.ShortID(c.ID)), name: dashIfEmpty(escapeID(c.Name)),
-			owner: escapeID(c.Owner), image: dashIfEmpty(escapeID(c.Image)), rev: m.rev}
+		r := &row{c: c, id: escapeID(format.ShortID(c.ID)), name: format.OrDash(escapeID(c.Name)),
+			owner: escapeID(c.Owner), image: format.OrDash(escapeID(c.Image)), rev: m.rev}
 		if h := m.c.Store.History[c.Ref()]; h != nil && c.Running() {
 			s := h.Sample()
 			r.mem, r.limit, r.pids = s.MemoryUsage, s.MemoryLimit, s.PidsCurrent

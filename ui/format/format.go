@@ -194,3 +194,11 @@ func Progress(sent, total int64, width int) string {
 	return "[" + strings.Repeat("=", fill) + strings.Repeat(" ", width-fill) + "] " +
 		HumanBytes(uint64(max(sent, 0))) + " / " + HumanBytes(uint64(max(total, 0)))
 }
+
+// OrDash is s, or "-" for a field with nothing to show.
+func OrDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
