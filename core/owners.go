@@ -1,9 +1,8 @@
 package core
 
 import (
+	"berth/host/statefile"
 	"encoding/json"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -237,19 +236,11 @@ func fileExists(p string) bool {
 }
 
 // readRecordFile decodes a manager's JSON record, refusing one larger
-// than recordLimit.
+// than recordLimit, or one that is not a regular file.
 func readRecordFile(path string, v any) error {
-	f, err := os.Open(path)
+	b, err := statefile.ReadFollow(path, recordLimit)
 	if err != nil {
 		return err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, recordLimit+1))
-	if err != nil {
-		return err
-	}
-	if len(b) > recordLimit {
-		return errors.New(path + ": larger than " + strconv.Itoa(recordLimit>>20) + " MiB")
 	}
 	return json.Unmarshal(b, v)
 }
