@@ -54,9 +54,10 @@ func (m *Manager) target(ctx context.Context, id string) (target, error) {
 // lifecycle does op through the owner's CLI when there is one, else as
 // the runtime's command.
 func (m *Manager) lifecycle(ctx context.Context, t target, op, command string) error {
-	used, err := m.viaOwner(ctx, t, op)
-	if used || err != nil {
-		return err
+	if tool, ok := t.ownerTool(); ok {
+		if used, err := tool.run(ctx, t.Container, op); used || err != nil {
+			return err
+		}
 	}
 	return t.run(ctx, command, t.ID)
 }

@@ -138,22 +138,25 @@ func (t ownerTool) argv(op string, c Container, extra []string) []string {
 	return args
 }
 
-// viaOwner does op to an external container through its owner's CLI
-// when there is one; false when berth is to use the runtime.
-func (m *Manager) viaOwner(ctx context.Context, t target, op string, extra ...string) (bool, error) {
+// ownerTool is the CLI berth acts through for the container: its owner's,
+// when it is another manager's and that CLI is installed. Looked up once
+// per operation (it searches PATH, and podman's reads conmon's arguments).
+func (t target) ownerTool() (ownerTool, bool) {
 	if t.Managed {
-		return false, nil
+		return ownerTool{}, false
 	}
-	tool, ok := ownerToolFor(t.Container)
-	if !ok {
-		return false, nil
-	}
-	argv := tool.argv(op, t.Container, extra)
+	return ownerToolFor(t.Container)
+}
+
+// run does op to c through the tool; false when the tool cannot do op
+// and berth is to use the runtime.
+func (tool ownerTool) run(ctx context.Context, c Container, op string, extra ...string) (bool, error) {
+	argv := tool.argv(op, c, extra)
 	if argv == nil {
 		return false, nil
 	}
 	if err := runCommand(ctx, tool.path, argv, op, runtimeIO{}, runtimeTimeout); err != nil {
-		return true, fmt.Errorf("%s: %w", t.ID, err)
+		return true, fmt.Errorf("%s: %w", c.ID, err)
 	}
 	return true, nil
 }

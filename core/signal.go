@@ -46,14 +46,14 @@ func (m *Manager) Kill(ctx context.Context, id string, sig unix.Signal) error {
 	if t.Status == StatusPaused && sig != unix.SIGKILL {
 		return idError(id, ErrPaused, "cannot send %s: the container is paused (resume it first; SIGKILL works paused)", unix.SignalName(sig))
 	}
-	if tool, ok := ownerToolFor(t.Container); ok && !t.Managed {
+	if tool, ok := t.ownerTool(); ok {
 		// docker and podman refuse to kill a paused container.
 		if t.Status == StatusPaused && tool.name != "ctr" {
-			m.viaOwner(ctx, t, OpResume)
+			tool.run(ctx, t.Container, OpResume)
 		}
-		_, err := m.viaOwner(ctx, t, OpKill, killFlags(tool.name, sig)...)
+		_, err := tool.run(ctx, t.Container, OpKill, killFlags(tool.name, sig)...)
 		if err == nil && t.Status == StatusPaused && tool.name == "ctr" && !t.CgroupPaths.V2() {
-			m.viaOwner(ctx, t, OpResume) // as below: v1's freezer holds SIGKILL
+			tool.run(ctx, t.Container, OpResume) // as below: v1's freezer holds SIGKILL
 		}
 		return err
 	}

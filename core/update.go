@@ -57,12 +57,12 @@ func (m *Manager) Update(ctx context.Context, id string, r Resources) error {
 	if len(args) == 1 {
 		return idError(id, ErrInvalid, "nothing to update: give --memory, --pids or --cpus")
 	}
-	if tool, ok := ownerToolFor(t.Container); ok && !t.Managed && tool.argv(OpUpdate, t.Container, nil) != nil {
+	if tool, ok := t.ownerTool(); ok && tool.argv(OpUpdate, t.Container, nil) != nil {
 		flags, err := updateFlags(r)
 		if err != nil {
 			return fmt.Errorf("%s: %w", id, err)
 		}
-		if _, err := m.viaOwner(ctx, t, OpUpdate, flags...); err != nil {
+		if _, err := tool.run(ctx, t.Container, OpUpdate, flags...); err != nil {
 			return err
 		}
 	} else if err := t.run(ctx, append(args, t.ID)...); err != nil {
