@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"berth/host/statefile"
@@ -113,7 +114,7 @@ func snapshotBundle(ctx context.Context, from, dir string) error {
 	}
 	for i, mnt := range spec.Mounts {
 		st, err := os.Stat(mnt.Source)
-		if mnt.Type != "bind" && !hasOption(mnt.Options, "bind", "rbind") || err != nil || !st.Mode().IsRegular() {
+		if mnt.Type != "bind" && !slices.Contains(mnt.Options, "bind") && !slices.Contains(mnt.Options, "rbind") || err != nil || !st.Mode().IsRegular() {
 			continue
 		}
 		// Relative to the bundle, as the runtime takes them: the
@@ -131,17 +132,6 @@ func snapshotBundle(ctx context.Context, from, dir string) error {
 		spec.Linux.Namespaces[i].Path = ""
 	}
 	return statefile.WriteJSON(filepath.Join(bundle, "config.json"), spec, 0o600)
-}
-
-func hasOption(opts []string, want ...string) bool {
-	for _, o := range opts {
-		for _, w := range want {
-			if o == w {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // copyTree copies a file or a directory tree with everything it holds
