@@ -279,6 +279,12 @@ func (f *Fake) Resume(ctx context.Context, id string) error {
 	return f.setStatus(id, core.StatusPaused, core.StatusRunning, "resume")
 }
 
+// runAgain makes a fixture a running container again, its last exit
+// forgotten, as a start or restart leaves it.
+func runAgain(c *core.Container) {
+	c.Status, c.ExitStatus, c.ExitSignal, c.OOMKilled, c.ExitedAt, c.Reason = core.StatusRunning, nil, 0, false, nil, ""
+}
+
 // Start starts a stopped fixture again, as core's does: a live one is
 // refused.
 func (f *Fake) Start(ctx context.Context, id string) (core.Container, error) {
@@ -295,7 +301,7 @@ func (f *Fake) Start(ctx context.Context, id string) (core.Container, error) {
 	if c.Status != core.StatusStopped {
 		return core.Container{}, fmt.Errorf("%s: already running", id)
 	}
-	c.Status, c.ExitStatus, c.ExitSignal, c.OOMKilled, c.ExitedAt, c.Reason = core.StatusRunning, nil, 0, false, nil, ""
+	runAgain(c)
 	f.Calls = append(f.Calls, "start "+id)
 	return *c, nil
 }
@@ -337,7 +343,7 @@ func (f *Fake) Restart(ctx context.Context, id string, timeout time.Duration) (c
 	if c.Status == core.StatusCreated {
 		return core.Container{}, fmt.Errorf("%s: cannot restart: it is being created", id)
 	}
-	c.Status, c.ExitStatus, c.ExitSignal, c.OOMKilled, c.ExitedAt, c.Reason = core.StatusRunning, nil, 0, false, nil, ""
+	runAgain(c)
 	f.Calls = append(f.Calls, fmt.Sprintf("restart %s %v", id, timeout))
 	return *c, nil
 }
