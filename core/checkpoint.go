@@ -70,6 +70,9 @@ type Checkpoint struct {
 	// Imported marks a checkpoint that came from an archive: its options
 	// and flags are shown, never acted on.
 	Imported bool `json:"imported,omitempty"`
+	// LazyPages marks the images of a post-copy migration: no memory
+	// pages, which a page server serves while the migration lasts.
+	LazyPages bool `json:"lazyPages,omitempty"`
 }
 
 const (

@@ -29,6 +29,9 @@ type MigrateOptions struct {
 	// RemoteBerth is the berth command on the remote, with any global
 	// flags (default: berth, found on the remote PATH).
 	RemoteBerth []string
+	// Lazy migrates post-copy: the memory pages follow the restore
+	// there, fetched as the container touches them (CRIU lazy pages).
+	Lazy bool
 	// Progress is told the bytes sent of the total, as they go.
 	Progress func(sent, total int64)
 }
@@ -40,6 +43,10 @@ type Migration struct {
 	Checkpoint string    `json:"checkpoint"`
 	Bytes      int64     `json:"bytes"`
 	DowntimeMs float64   `json:"downtimeMs"`
+	// Lazy says the pages followed the restore; PagesBytes is what the
+	// page stream carried after it.
+	Lazy       bool      `json:"lazy,omitempty"`
+	PagesBytes int64     `json:"pagesBytes,omitempty"`
 	Remote     Container `json:"remote"`
 }
 
@@ -66,10 +73,17 @@ func (m *Manager) Migrate(ctx context.Context, ref string, o MigrateOptions) (Mi
 	if o.Host == "" || strings.HasPrefix(o.Host, "-") {
 		return Migration{}, invalidf("migrate: the host %q is not a host ([USER@]HOST)", o.Host)
 	}
-	mig := Migration{ID: c.ID, Host: o.Host}
+	mig := Migration{ID: c.ID, Host: o.Host, Lazy: o.Lazy}
+	if o.Lazy {
+		t, err := m.target(ctx, ref)
+		if err != nil {
+			return mig, err
+		}
+		return mig, m.migrateLazy(ctx, t, o, &mig)
+	}
 	// The remote must have berth and room for the id before the container
 	// is touched.
-	if _, err := m.remote(ctx, o, nil, "migrate-receive", "--check", c.ID); err != nil {
+	if _, err := m.remote(ctx, o, nil, nil, "migrate-receive", "--check", c.ID); err != nil {
 		return mig, idError(ref, ErrInvalid, "migrate to %s: the remote refuses: %v (the container was not touched)", o.Host, err)
 	}
 	start := time.Now()
@@ -96,7 +110,7 @@ func (m *Manager) Migrate(ctx context.Context, ref string, o MigrateOptions) (Mi
 		pw.CloseWithError(err)
 		written <- sent
 	}()
-	out, err := m.remote(ctx, o, pr, "migrate-receive", c.ID, cp.Name)
+	out, err := m.remote(ctx, o, pr, nil, "migrate-receive", c.ID, cp.Name)
 	pr.Close() // a writer still at work fails now, and ends
 	mig.Bytes = <-written
 	if err == nil {
@@ -124,9 +138,22 @@ func (m *Manager) Migrate(ctx context.Context, ref string, o MigrateOptions) (Mi
 	return mig, nil
 }
 
-// remote runs the remote berth over ssh with args, stdin from in, and
-// returns its stdout; a failure carries the last line it said.
-func (m *Manager) remote(ctx context.Context, o MigrateOptions, in io.Reader, args ...string) ([]byte, error) {
+// remote runs the remote berth over ssh with args (and sshArgs for ssh
+// itself), stdin from in, and returns its stdout; a failure carries the
+// last line it said.
+func (m *Manager) remote(ctx context.Context, o MigrateOptions, in io.Reader, sshArgs []string, args ...string) ([]byte, error) {
+	cmd := m.remoteCmd(ctx, o, sshArgs, args...)
+	var stdout bytes.Buffer
+	stderr := &tailBuffer{max: maxRuntimeStderr}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = in, &stdout, stderr
+	if err := remoteError(cmd.Run(), stderr); err != nil {
+		return nil, err
+	}
+	return stdout.Bytes(), nil
+}
+
+// remoteCmd is the ssh command that runs the remote berth with args.
+func (m *Manager) remoteCmd(ctx context.Context, o MigrateOptions, sshArgs []string, args ...string) *exec.Cmd {
 	ssh := o.SSH
 	if len(ssh) == 0 {
 		ssh = []string{"ssh"}
@@ -144,22 +171,23 @@ func (m *Manager) remote(ctx context.Context, o MigrateOptions, in io.Reader, ar
 	for i, a := range command {
 		quoted[i] = shellQuote(a)
 	}
-	argv := append(append([]string{}, ssh[1:]...), "-o", "BatchMode=yes", "--", o.Host, strings.Join(quoted, " "))
-	cmd := exec.CommandContext(ctx, ssh[0], argv...)
-	var stdout bytes.Buffer
-	stderr := &tailBuffer{max: maxRuntimeStderr}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = in, &stdout, stderr
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(string(stderr.Bytes()))
-		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
-			msg = msg[i+1:]
-		}
-		if msg == "" {
-			msg = err.Error()
-		}
-		return nil, errors.New(strings.TrimPrefix(msg, "berth: "))
+	argv := append(append(append([]string{}, ssh[1:]...), sshArgs...), "-o", "BatchMode=yes", "--", o.Host, strings.Join(quoted, " "))
+	return exec.CommandContext(ctx, ssh[0], argv...)
+}
+
+// remoteError is a remote command's failure as the last line it said.
+func remoteError(err error, stderr *tailBuffer) error {
+	if err == nil {
+		return nil
 	}
-	return stdout.Bytes(), nil
+	msg := strings.TrimSpace(string(stderr.Bytes()))
+	if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
+		msg = msg[i+1:]
+	}
+	if msg == "" {
+		msg = err.Error()
+	}
+	return errors.New(strings.TrimPrefix(msg, "berth: "))
 }
 
 // shellQuote quotes a word for the remote shell ssh hands the command to.
@@ -254,7 +282,7 @@ func (m *Manager) ReceiveMigration(ctx context.Context, id, name string, r io.Re
 		return Container{}, idError(id, ErrInvalid, "receiving the checkpoint: %v", err)
 	}
 	meta, err := readCheckpoint(cp)
-	if err != nil || !meta.Valid || !meta.Options.Portable {
+	if err != nil || !meta.Valid || !meta.Options.Portable || meta.LazyPages {
 		return Container{}, idError(id, ErrInvalid, "what arrived is not a portable checkpoint of berth's (%v)", err)
 	}
 	rt, err := m.runtimePath()

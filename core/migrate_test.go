@@ -1,6 +1,9 @@
 package core_test
 
 import (
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -64,4 +67,84 @@ func TestMigrate(t *testing.T) {
 		t.Fatalf("migrating onto a taken id: %v", err)
 	}
 	local.WaitStatus("taken", core.StatusRunning, time.Second)
+}
+
+// lazyPipes makes the host's fs.pipe-max-size allow CRIU's lazy page
+// server (berth runs without CAP_SYS_RESOURCE here) for the test, and puts
+// it back after.
+func lazyPipes(t *testing.T) {
+	const knob = "/proc/sys/fs/pipe-max-size"
+	old, err := os.ReadFile(knob)
+	if err != nil {
+		t.Skip(err)
+	}
+	if n, _ := strconv.Atoi(strings.TrimSpace(string(old))); n >= core.LazyPipeSize {
+		return
+	}
+	if err := os.WriteFile(knob, []byte(strconv.Itoa(core.LazyPipeSize)), 0o644); err != nil {
+		t.Skipf("cannot raise %s: %v", knob, err)
+	}
+	t.Cleanup(func() { os.WriteFile(knob, old, 0o644) })
+}
+
+// Post-copy: the counter migrated with lazy pages goes on counting there,
+// its pages having followed the restore through the same ssh; a remote
+// that cannot restore leaves it running here, the dump abandoned and its
+// tasks thawed; a host whose pipes are too small for CRIU's page server is
+// refused before the container is touched.
+func TestMigrateLazy(t *testing.T) {
+	coretest.SkipWithoutCriu(t)
+	sshd := coretest.StartSSHD(t)
+	local := coretest.NewEnv(t, fixture, nil)
+	remote := coretest.NewEnv(t, fixture, nil)
+	o := core.MigrateOptions{SSH: sshd.SSH, Host: sshd.Host, StateDir: remote.StateDir, Lazy: true,
+		RemoteBerth: []string{fixture.Berth, "--cgroup-parent", remote.CgroupParent, "--external-root", ""}}
+
+	local.Run("lazy", counter, nil)
+	before := waitCount(t, local.M, "lazy", 5)
+
+	if core.CheckLazyPages() != nil {
+		_, err := local.M.Migrate(ctx, "lazy", o)
+		if err == nil || !strings.Contains(err.Error(), "fs.pipe-max-size") || !strings.Contains(err.Error(), "was not touched") {
+			t.Fatalf("lazy migration with small pipes: %v", err)
+		}
+	}
+	lazyPipes(t)
+
+	broken := o
+	broken.RemoteBerth = append(append([]string{}, o.RemoteBerth...), "--runtime", "/bin/true")
+	_, err := local.M.Migrate(ctx, "lazy", broken)
+	if err == nil || !strings.Contains(err.Error(), "it runs here again") {
+		t.Fatalf("a failed remote restore: %v", err)
+	}
+	local.WaitStatus("lazy", core.StatusRunning, 10*time.Second)
+	again := waitCount(t, local.M, "lazy", len(numbers(t, local.M, "lazy"))+3)
+	if again[len(again)-1] <= before[len(before)-1] {
+		t.Fatalf("thawed here, the counter went back: %v then %v", before, again)
+	}
+	if left, _ := filepath.Glob(filepath.Join(remote.StateDir, ".migrate-*")); len(left) != 0 {
+		t.Fatalf("the remote kept %v", left)
+	}
+
+	var bars int
+	o.Progress = func(sent, total int64) { bars++ }
+	mig, err := local.M.Migrate(ctx, "lazy", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mig.Remote.Status != core.StatusRunning || !mig.Lazy || mig.PagesBytes == 0 || mig.Bytes == 0 || bars == 0 || mig.DowntimeMs <= 0 {
+		t.Fatalf("migration %+v (%d progress calls)", mig, bars)
+	}
+	if _, err := local.M.Get(ctx, "lazy"); err == nil {
+		t.Fatal("the migrated container is still here")
+	}
+	last := again[len(again)-1]
+	there := waitCount(t, remote.M, "lazy", 3)
+	if there[0] <= last {
+		t.Fatalf("the counter started again there: %d after %d here", there[0], last)
+	}
+	cps, err := remote.M.Checkpoints(ctx, "lazy")
+	if err != nil || len(cps) != 0 {
+		t.Fatalf("the remote lists checkpoints %v (%v): a lazy one holds no pages", cps, err)
+	}
 }

@@ -28,6 +28,9 @@ type RestoreOptions struct {
 	ExtUnixSk      bool
 	ShellJob       bool
 	FileLocks      bool
+	// lazyWork is the work dir of the lazy-pages daemon that serves a
+	// post-copy migration's pages: the restore runs with --lazy-pages there.
+	lazyWork string
 }
 
 // Restore starts a container from a checkpoint through a new shim, with
@@ -125,11 +128,19 @@ func (m *Manager) restoreInto(ctx context.Context, rec Record, dir string, meta 
 		TCPEstablished: o.TCPEstablished || meta.Options.TCPEstablished, ExtUnixSk: o.ExtUnixSk || meta.Options.ExtUnixSk,
 		ShellJob: o.ShellJob || meta.Options.ShellJob, FileLocks: o.FileLocks || meta.Options.FileLocks,
 	})
-	work, err := os.MkdirTemp(m.containerDir(target), "restore-")
-	if err != nil {
-		return Container{}, fmt.Errorf("%s: %w", target, err)
+	if meta.LazyPages != (o.lazyWork != "") {
+		return Container{}, idError(target, ErrInvalid, "checkpoint %s holds no memory pages (a post-copy migration's): it restores only with the page server of that migration", meta.Name)
 	}
-	defer os.RemoveAll(work)
+	work := o.lazyWork
+	if work != "" {
+		args = append(args, "--lazy-pages")
+	} else {
+		var err error
+		if work, err = os.MkdirTemp(m.containerDir(target), "restore-"); err != nil {
+			return Container{}, fmt.Errorf("%s: %w", target, err)
+		}
+		defer removeUnmounted(work)
+	}
 	cfg := proto.Config{Mode: proto.ModeRestore, Bundle: rec.RuntimeBundle,
 		Restore: &proto.RestoreConfig{ImagePath: dir, WorkPath: work, Args: args}}
 	if fresh {

@@ -12,13 +12,18 @@ import (
 
 func newMigrateCmd(g *globals) *cobra.Command {
 	var ssh, remoteBerth string
+	var lazy bool
 	cmd := &cobra.Command{
-		Use:   "migrate [--ssh CMD] [--remote-berth CMD] ID [USER@]HOST[:STATE_DIR]",
+		Use:   "migrate [--lazy] [--ssh CMD] [--remote-berth CMD] ID [USER@]HOST[:STATE_DIR]",
 		Short: "Move a running container to another host over ssh (checkpoint, stream, restore there)",
 		Long: "Checkpoint the container with a copy of its root filesystem, stream it over the\n" +
 			"system's ssh to the berth on HOST (on its PATH, or --remote-berth), restore it there\n" +
 			"under the same id, and remove it here once the remote reports it running. Any\n" +
-			"failure after the checkpoint restores it here and says what happened.",
+			"failure after the checkpoint restores it here and says what happened.\n\n" +
+			"--lazy migrates post-copy: the memory pages are not in the checkpoint but follow\n" +
+			"the restore there through the same ssh (CRIU lazy pages), so the container is\n" +
+			"frozen only for the rest; until every page has moved it needs both hosts, and a\n" +
+			"failure before that thaws it here and removes the copy there.",
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkRef(args[0]); err != nil {
@@ -39,7 +44,7 @@ func newMigrateCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			o := core.MigrateOptions{SSH: strings.Fields(ssh), Host: host, StateDir: stateDir, RemoteBerth: strings.Fields(remoteBerth)}
+			o := core.MigrateOptions{SSH: strings.Fields(ssh), Host: host, StateDir: stateDir, RemoteBerth: strings.Fields(remoteBerth), Lazy: lazy}
 			if isTerminal(g.stderr) && !g.json {
 				o.Progress = func(sent, total int64) {
 					fmt.Fprintf(g.stderr, "\r%s", format.Progress(sent, total, 30))
@@ -55,6 +60,11 @@ func newMigrateCmd(g *globals) *cobra.Command {
 			if g.json {
 				return g.printJSON(mig)
 			}
+			if mig.Lazy {
+				fmt.Fprintf(g.stdout, "%s runs on %s (%s sent before it ran there, %.0f ms from freeze to running there; %s of pages after)\n",
+					OneLine(mig.ID), OneLine(mig.Host), format.HumanBytes(uint64(mig.Bytes)), mig.DowntimeMs, format.HumanBytes(uint64(mig.PagesBytes)))
+				return nil
+			}
 			fmt.Fprintf(g.stdout, "%s runs on %s (%s sent, %.0f ms from freeze to running there)\n",
 				OneLine(mig.ID), OneLine(mig.Host), format.HumanBytes(uint64(mig.Bytes)), mig.DowntimeMs)
 			return nil
@@ -62,15 +72,17 @@ func newMigrateCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&ssh, "ssh", "ssh", "the ssh command and its options (\"ssh -p 2222 -i key\")")
 	cmd.Flags().StringVar(&remoteBerth, "remote-berth", "berth", "the berth command on the remote, with any global flags")
+	cmd.Flags().BoolVar(&lazy, "lazy", false, "post-copy: restore there first, the memory pages following (CRIU lazy pages)")
 	return cmd
 }
 
 // newMigrateReceiveCmd is the remote side of migrate, run by it over ssh:
 // a checkpoint on stdin, restored here; the container as JSON on stdout.
 func newMigrateReceiveCmd(g *globals) *cobra.Command {
-	var check bool
+	var check, lazy bool
+	var into string
 	cmd := &cobra.Command{
-		Use:    "migrate-receive [--check] ID [NAME]",
+		Use:    "migrate-receive [--check] [--lazy [--into DIR]] ID [NAME]",
 		Short:  "The remote side of migrate (run by it over ssh)",
 		Hidden: true,
 		Args:   cobra.RangeArgs(1, 2),
@@ -85,9 +97,20 @@ func newMigrateReceiveCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if check {
+			switch {
+			case check && lazy:
+				dir, err := m.PrepareLazyReceive(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				return g.printJSON(map[string]string{"dir": dir})
+			case check:
 				_, err := m.ReceiveMigration(cmd.Context(), args[0], "", nil)
 				return err
+			case lazy:
+				return m.ReceiveLazyMigration(cmd.Context(), into, args[0], args[1], g.stdin, func(c core.Container) {
+					g.printJSONLine(c)
+				})
 			}
 			c, err := m.ReceiveMigration(cmd.Context(), args[0], args[1], g.stdin)
 			if err != nil {
@@ -97,5 +120,7 @@ func newMigrateReceiveCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&check, "check", false, "only check that ID can be received here")
+	cmd.Flags().BoolVar(&lazy, "lazy", false, "post-copy: with --check, prepare a directory for it; else receive into --into")
+	cmd.Flags().StringVar(&into, "into", "", "the directory --check --lazy prepared")
 	return cmd
 }
