@@ -15,14 +15,15 @@ import (
 )
 
 // BenchmarkMigrate: `berth migrate` over a real sshd on loopback to a
-// second state dir (full copy: images, root filesystem and spec
-// streamed), its downtime from freeze to running on the other side,
-// against a bare `runc checkpoint` + `runc restore` of the same kind of
-// container on one host, for a small container and one holding about 200
-// MiB of touched memory.
+// second state dir, full copy (images, root filesystem and spec streamed)
+// and post-copy (--lazy: the pages follow the restore), its downtime from
+// freeze to running on the other side, against a bare `runc checkpoint` +
+// `runc restore` of the same kind of container on one host, for a small
+// container and one holding about 200 MiB of touched memory.
 func BenchmarkMigrate(b *testing.B) {
 	coretest.SkipWithoutCriu(b)
 	sshd := coretest.StartSSHD(b)
+	lazyPipes(b)
 	for _, sz := range []struct {
 		name string
 		args []string
@@ -39,27 +40,32 @@ func BenchmarkMigrate(b *testing.B) {
 				b.Fatal(err)
 			}
 			images := b.TempDir()
-			var down, bare, sent []float64
-			for i := 0; i < b.N; i++ {
-				id := "mig" + strconv.Itoa(i)
+			var down, lazy, bare, sent, sentLazy []float64
+			migrate := func(id string, flags ...string) core.Migration {
 				if err := e.berth("run", "-d", "-b", bundle, id).Run(); err != nil {
 					b.Fatal(err)
 				}
 				settle()
-				cmd := e.berth("--json", "migrate", "--ssh", strings.Join(sshd.SSH, " "),
-					"--remote-berth", fixture.Berth+" --cgroup-parent "+remote.CgroupParent+" --external-root ''",
-					id, sshd.Host+":"+remote.StateDir)
-				out, err := cmd.Output()
+				args := append([]string{"--json", "migrate", "--ssh", strings.Join(sshd.SSH, " "),
+					"--remote-berth", fixture.Berth + " --cgroup-parent " + remote.CgroupParent + " --external-root ''"}, flags...)
+				out, err := e.berth(append(args, id, sshd.Host+":"+remote.StateDir)...).Output()
 				if err != nil {
-					b.Fatalf("migrate: %v: %s", err, out)
+					b.Fatalf("migrate %v: %v: %s", flags, err, out)
 				}
 				var mig core.Migration
 				if err := json.Unmarshal(out, &mig); err != nil {
 					b.Fatal(err)
 				}
-				down, sent = append(down, mig.DowntimeMs), append(sent, float64(mig.Bytes)/(1<<20))
 				remote.M.Delete(ctx, id, true)
 				settle()
+				return mig
+			}
+			for i := 0; i < b.N; i++ {
+				id := "mig" + strconv.Itoa(i)
+				mig := migrate(id)
+				down, sent = append(down, mig.DowntimeMs), append(sent, float64(mig.Bytes)/(1<<20))
+				mig = migrate(id+"-lazy", "--lazy")
+				lazy, sentLazy = append(lazy, mig.DowntimeMs), append(sentLazy, float64(mig.Bytes)/(1<<20))
 				img := filepath.Join(images, id)
 				ck := ms(timed(b, e.runc("checkpoint", "--image-path", img, "--work-path", filepath.Join(img, "work"), "rc")))
 				e.runc("delete", "rc").Run()
@@ -68,8 +74,10 @@ func BenchmarkMigrate(b *testing.B) {
 				bare = append(bare, ck+re)
 				os.RemoveAll(img)
 			}
-			report(b, sz.name+" migrate (downtime vs checkpoint+restore)", down, bare)
+			report(b, sz.name+" migrate downtime vs checkpoint+restore: full", down, bare)
+			report(b, sz.name+" migrate downtime vs checkpoint+restore: lazy", lazy, bare)
 			b.ReportMetric(median(sent), "MiB-sent")
+			b.ReportMetric(median(sentLazy), "MiB-sent-before-restore-lazy")
 		})
 	}
 }

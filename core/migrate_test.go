@@ -72,7 +72,7 @@ func TestMigrate(t *testing.T) {
 // lazyPipes makes the host's fs.pipe-max-size allow CRIU's lazy page
 // server (berth runs without CAP_SYS_RESOURCE here) for the test, and puts
 // it back after.
-func lazyPipes(t *testing.T) {
+func lazyPipes(t testing.TB) {
 	const knob = "/proc/sys/fs/pipe-max-size"
 	old, err := os.ReadFile(knob)
 	if err != nil {

@@ -109,7 +109,23 @@ func TestMigrateKey(t *testing.T) {
 	if v := uitest.Strip(m.View()); !strings.Contains(v, "migrated demo-cpu to root@h2 (2.0MiB sent, 800 ms") {
 		t.Fatalf("no result:\n%s", v)
 	}
-	press(m, "down", "down", "down", "m") // ext-redis, now the fourth row
+	// Post-copy is a box in the same form.
+	press(m, "m", "h", "3", "tab", "tab", "tab", " ")
+	if v := uitest.Strip(m.View()); !strings.Contains(v, "> post-copy (lazy)      [x]") {
+		t.Fatalf("the post-copy box:\n%s", v)
+	}
+	press(m, "enter")
+	if v := uitest.Strip(m.View()); !strings.Contains(v, "Post-copy: it is checkpointed without its memory") {
+		t.Fatalf("no post-copy confirmation:\n%s", v)
+	}
+	press(m, "y")
+	if len(f.Calls) != 2 || !strings.HasSuffix(f.Calls[1], " h3 lazy") {
+		t.Fatalf("calls %v", f.Calls)
+	}
+	if v := uitest.Strip(m.View()); !strings.Contains(v, "post-copy (300 ms from freeze to running there; 3.0MiB of pages after)") {
+		t.Fatalf("no post-copy result:\n%s", v)
+	}
+	press(m, "down", "down", "m") // ext-redis, now the third row
 	if v := uitest.Strip(m.View()); m.modal != nil || !strings.Contains(v, "berth migrates only its own containers") {
 		t.Fatalf("migrate of docker's container:\n%s", v)
 	}

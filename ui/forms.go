@@ -259,10 +259,14 @@ func (m *Model) migrateForm(a common.ActionMsg) tea.Cmd {
 	who := m.names(a.IDs)
 	m.newForm("Migrate "+who, func(f form.Model) (modal, tea.Cmd) {
 		host, stateDir, _ := strings.Cut(strings.TrimSpace(f.Text("host")), ":")
-		o := core.MigrateOptions{Host: host, StateDir: stateDir, SSH: strings.Fields(f.Text("ssh")), RemoteBerth: strings.Fields(f.Text("berth"))}
+		o := core.MigrateOptions{Host: host, StateDir: stateDir, SSH: strings.Fields(f.Text("ssh")), RemoteBerth: strings.Fields(f.Text("berth")), Lazy: f.Bool("lazy")}
+		body := "It is checkpointed (it stops here), streamed over ssh and restored there; it is removed here once it runs there, and restored here if anything fails."
+		if o.Lazy {
+			body = "Post-copy: it is checkpointed without its memory (frozen here), restored there at once, and its pages follow over the same ssh; it is removed here once every page has moved. A failure before that thaws it here and removes the copy there."
+		}
 		return &confirm{
 			title:    fmt.Sprintf("Migrate %s to %s?", who, sanitize.OneLine(host)),
-			body:     "It is checkpointed (it stops here), streamed over ssh and restored there; it is removed here once it runs there, and restored here if anything fails.",
+			body:     body,
 			yesLabel: "Migrate",
 			yes:      m.migrate(a, o),
 		}, nil
@@ -275,6 +279,7 @@ func (m *Model) migrateForm(a common.ActionMsg) tea.Cmd {
 		}},
 		form.Field{Name: "ssh", Label: "ssh command", Value: "ssh", CharLimit: 256, Validate: nonEmpty},
 		form.Field{Name: "berth", Label: "berth there", Value: "berth", CharLimit: 256, Validate: nonEmpty},
+		form.Field{Name: "lazy", Label: "post-copy (lazy)", Kind: form.KindBool},
 	)
 	return nil
 }
@@ -319,8 +324,11 @@ func (m *Model) migrate(a common.ActionMsg, o core.MigrateOptions) tea.Cmd {
 			defer close(steps)
 			o.Progress = func(sent, total int64) { send(migrateMsg{label: label, sent: sent, total: total}, false) }
 			mig, err := cr.Migrate(ctx, id, o)
-			done := common.DoneMsg{Action: a.Action, IDs: a.IDs, Err: err,
-				Text: fmt.Sprintf("migrated %s (%s sent, %.0f ms from freeze to running there)", label, format.HumanBytes(uint64(mig.Bytes)), mig.DowntimeMs)}
+			text := fmt.Sprintf("migrated %s (%s sent, %.0f ms from freeze to running there)", label, format.HumanBytes(uint64(mig.Bytes)), mig.DowntimeMs)
+			if mig.Lazy {
+				text = fmt.Sprintf("migrated %s post-copy (%.0f ms from freeze to running there; %s of pages after)", label, mig.DowntimeMs, format.HumanBytes(uint64(mig.PagesBytes)))
+			}
+			done := common.DoneMsg{Action: a.Action, IDs: a.IDs, Err: err, Text: text}
 			send(done, true)
 		}()
 		return nextStep(steps)()

@@ -324,7 +324,10 @@ func (f *Fake) Migrate(ctx context.Context, id string, o core.MigrateOptions) (c
 	}
 	c := f.Containers[i]
 	f.Containers = slices.Delete(f.Containers, i, i+1)
-	f.Calls = append(f.Calls, fmt.Sprintf("migrate %s %s%s", id, o.Host, map[bool]string{true: ":" + o.StateDir}[o.StateDir != ""]))
+	f.Calls = append(f.Calls, fmt.Sprintf("migrate %s %s%s%s", id, o.Host, map[bool]string{true: ":" + o.StateDir}[o.StateDir != ""], map[bool]string{true: " lazy"}[o.Lazy]))
+	if o.Lazy {
+		return core.Migration{ID: id, Host: o.Host, Bytes: 1 << 20, DowntimeMs: 300, Lazy: true, PagesBytes: 3 << 20, Remote: c}, nil
+	}
 	return core.Migration{ID: id, Host: o.Host, Bytes: 2 << 20, DowntimeMs: 800, Remote: c}, nil
 }
 
