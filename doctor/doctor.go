@@ -483,7 +483,27 @@ func checkCriu(ctx context.Context) []Check {
 	} else {
 		pre.Status, pre.Detail = CheckOK, "memory dirty tracking: pre-dumps and --parent work"
 	}
-	return []Check{c, chk, pre}
+	return []Check{c, chk, pre, checkLazyPages(ctx, path)}
+}
+
+// checkLazyPages says whether post-copy migration (migrate --lazy) works
+// from and to this host: receiving needs userfaultfd, sending CRIU's page
+// server's 4 MiB pipes.
+func checkLazyPages(ctx context.Context, criu string) Check {
+	c := Check{Name: "post-copy"}
+	_, uffd := commandOutput(ctx, 30*time.Second, criu, "check", "--feature", "uffd-noncoop")
+	pipes := core.CheckLazyPages()
+	switch {
+	case uffd != nil:
+		c.Status, c.Detail = CheckWarn, "no userfaultfd for CRIU here: migrate --lazy cannot restore on this host (full copies work)"
+		c.Fix = "a kernel with CONFIG_USERFAULTFD (5.x or later)"
+	case pipes != nil:
+		c.Status, c.Detail = CheckWarn, fmt.Sprintf("this host receives post-copy migrations, but cannot send them: fs.pipe-max-size is under %d and berth has no CAP_SYS_RESOURCE", core.LazyPipeSize)
+		c.Fix = fmt.Sprintf("sysctl -w fs.pipe-max-size=%d", core.LazyPipeSize)
+	default:
+		c.Status, c.Detail = CheckOK, "userfaultfd and page-server pipes: migrate --lazy works from and to this host"
+	}
+	return c
 }
 
 // checkInotify warns when this uid's inotify instances are near the
