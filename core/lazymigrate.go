@@ -241,7 +241,7 @@ func (m *Manager) migrateLazy(ctx context.Context, t target, o MigrateOptions, m
 	if err := CheckLazyPages(); err != nil {
 		return idError(ref, ErrInvalid, "%v (the container was not touched)", err)
 	}
-	out, err := m.remote(ctx, o, nil, nil, "migrate-receive", "--check", "--lazy", t.ID)
+	out, err := RunRemote(ctx, o, nil, nil, "migrate-receive", "--check", "--lazy", t.ID)
 	var check lazyCheck
 	if err == nil {
 		if err = json.Unmarshal(out, &check); err == nil && (!filepath.IsAbs(check.Dir) || strings.ContainsAny(check.Dir, ":\n")) {
@@ -291,7 +291,7 @@ func (m *Manager) migrateLazy(ctx context.Context, t target, o MigrateOptions, m
 	}()
 	forward := []string{"-o", "ExitOnForwardFailure=yes", "-o", "StreamLocalBindUnlink=yes",
 		"-R", filepath.Join(check.Dir, lazySocket) + ":" + filepath.Join(local, lazySocket)}
-	cmd := m.remoteCmd(ctx, o, forward, "migrate-receive", "--lazy", "--into", check.Dir, t.ID, name)
+	cmd := remoteCmd(ctx, o, forward, "migrate-receive", "--lazy", "--into", check.Dir, t.ID, name)
 	cmd.Stdin = pr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

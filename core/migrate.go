@@ -83,7 +83,7 @@ func (m *Manager) Migrate(ctx context.Context, ref string, o MigrateOptions) (Mi
 	}
 	// The remote must have berth and room for the id before the container
 	// is touched.
-	if _, err := m.remote(ctx, o, nil, nil, "migrate-receive", "--check", c.ID); err != nil {
+	if _, err := RunRemote(ctx, o, nil, nil, "migrate-receive", "--check", c.ID); err != nil {
 		return mig, idError(ref, ErrInvalid, "migrate to %s: the remote refuses: %v (the container was not touched)", o.Host, err)
 	}
 	start := time.Now()
@@ -110,7 +110,7 @@ func (m *Manager) Migrate(ctx context.Context, ref string, o MigrateOptions) (Mi
 		pw.CloseWithError(err)
 		written <- sent
 	}()
-	out, err := m.remote(ctx, o, pr, nil, "migrate-receive", c.ID, cp.Name)
+	out, err := RunRemote(ctx, o, pr, nil, "migrate-receive", c.ID, cp.Name)
 	pr.Close() // a writer still at work fails now, and ends
 	mig.Bytes = <-written
 	if err == nil {
@@ -138,11 +138,11 @@ func (m *Manager) Migrate(ctx context.Context, ref string, o MigrateOptions) (Mi
 	return mig, nil
 }
 
-// remote runs the remote berth over ssh with args (and sshArgs for ssh
-// itself), stdin from in, and returns its stdout; a failure carries the
-// last line it said.
-func (m *Manager) remote(ctx context.Context, o MigrateOptions, in io.Reader, sshArgs []string, args ...string) ([]byte, error) {
-	cmd := m.remoteCmd(ctx, o, sshArgs, args...)
+// RunRemote runs the berth on o's host over ssh with args (and sshArgs
+// for ssh itself), stdin from in, and returns its stdout; a failure
+// carries the last line it said.
+func RunRemote(ctx context.Context, o MigrateOptions, in io.Reader, sshArgs []string, args ...string) ([]byte, error) {
+	cmd := remoteCmd(ctx, o, sshArgs, args...)
 	var stdout bytes.Buffer
 	stderr := &tailBuffer{max: maxRuntimeStderr}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = in, &stdout, stderr
@@ -153,7 +153,7 @@ func (m *Manager) remote(ctx context.Context, o MigrateOptions, in io.Reader, ss
 }
 
 // remoteCmd is the ssh command that runs the remote berth with args.
-func (m *Manager) remoteCmd(ctx context.Context, o MigrateOptions, sshArgs []string, args ...string) *exec.Cmd {
+func remoteCmd(ctx context.Context, o MigrateOptions, sshArgs []string, args ...string) *exec.Cmd {
 	ssh := o.SSH
 	if len(ssh) == 0 {
 		ssh = []string{"ssh"}

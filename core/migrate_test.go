@@ -10,6 +10,7 @@ import (
 
 	"berth/core"
 	"berth/core/coretest"
+	"berth/doctor"
 )
 
 // A counter migrated over a real sshd to "another host" (this machine,
@@ -146,5 +147,30 @@ func TestMigrateLazy(t *testing.T) {
 	cps, err := remote.M.Checkpoints(ctx, "lazy")
 	if err != nil || len(cps) != 0 {
 		t.Fatalf("the remote lists checkpoints %v (%v): a lazy one holds no pages", cps, err)
+	}
+}
+
+// doctor --remote checks the host a migration would go to over the same
+// ssh: a berth there answers with its own checks; one that is not there
+// is one failed check saying so.
+func TestDoctorRemote(t *testing.T) {
+	sshd := coretest.StartSSHD(t)
+	remote := coretest.NewEnv(t, fixture, nil)
+	o := core.MigrateOptions{SSH: sshd.SSH, Host: sshd.Host, StateDir: remote.StateDir, RemoteBerth: []string{fixture.Berth}}
+	checks := doctor.Remote(ctx, o)
+	if len(checks) < 3 || checks[0].Name != "remote berth" || checks[0].Status != doctor.CheckOK {
+		t.Fatalf("remote doctor: %+v", checks)
+	}
+	names := map[string]bool{}
+	for _, c := range checks {
+		names[c.Name] = true
+	}
+	if !names["runtime"] || !names["post-copy"] {
+		t.Fatalf("the remote's own checks are missing: %+v", checks)
+	}
+	o.RemoteBerth = []string{"/nonexistent/berth"}
+	checks = doctor.Remote(ctx, o)
+	if len(checks) != 1 || checks[0].Status != doctor.CheckFail || !strings.Contains(checks[0].Detail, "/nonexistent/berth: No such file") {
+		t.Fatalf("no berth there: %+v", checks)
 	}
 }

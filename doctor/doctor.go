@@ -7,6 +7,7 @@ package doctor
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -594,4 +595,24 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// Remote runs doctor on the host a migration would go to, over the same
+// ssh and remote berth migrate uses: first whether that berth answers at
+// all (non-interactive ssh sessions often have a shorter PATH), then its
+// own checks, named as it names them.
+func Remote(ctx context.Context, o core.MigrateOptions) []Check {
+	c := Check{Name: "remote berth"}
+	out, err := core.RunRemote(ctx, o, nil, nil, "--json", "doctor")
+	var checks []Check
+	if jerr := json.Unmarshal(out, &checks); len(out) > 0 && jerr != nil {
+		err = fmt.Errorf("its doctor answered what berth cannot read: %v", jerr)
+	}
+	if err != nil && len(checks) == 0 {
+		c.Status, c.Detail = CheckFail, fmt.Sprintf("%s: %v", o.Host, err)
+		c.Fix = "put berth (and berth-shim beside it) on the PATH ssh sessions get there, or give --remote-berth"
+		return []Check{c}
+	}
+	c.Status, c.Detail = CheckOK, o.Host+" answers: migrate can reach berth there"
+	return append([]Check{c}, checks...)
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"strings"
 	"text/tabwriter"
 
 	"berth/core"
@@ -13,12 +14,27 @@ import (
 )
 
 func newDoctorCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "doctor",
+	var remote, ssh, remoteBerth string
+	cmd := &cobra.Command{
+		Use:   "doctor [--remote [USER@]HOST[:STATE_DIR] [--ssh CMD] [--remote-berth CMD]]",
 		Short: "Check the runtime, CRIU, cgroups, kernel and permissions, each with a fix",
-		Args:  cobra.NoArgs,
+		Long: "Check what berth needs from this host, each finding with a fix. With --remote, check\n" +
+			"the host a migration would go to instead, over the ssh and remote berth migrate uses.",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			checks := doctor.Doctor(cmd.Context(), core.Options{StateDir: g.stateDir, Runtime: g.runtime})
+			var checks []doctor.Check
+			if remote != "" {
+				host, stateDir, _ := strings.Cut(remote, ":")
+				if host == "" || strings.HasPrefix(host, "-") {
+					return usagef("doctor: --remote %q is not [USER@]HOST[:STATE_DIR]", remote)
+				}
+				if len(strings.Fields(ssh)) == 0 || len(strings.Fields(remoteBerth)) == 0 {
+					return usagef("doctor: --ssh and --remote-berth need a command")
+				}
+				checks = doctor.Remote(cmd.Context(), core.MigrateOptions{SSH: strings.Fields(ssh), Host: host, StateDir: stateDir, RemoteBerth: strings.Fields(remoteBerth)})
+			} else {
+				checks = doctor.Doctor(cmd.Context(), core.Options{StateDir: g.stateDir, Runtime: g.runtime})
+			}
 			failed := false
 			for _, c := range checks {
 				failed = failed || c.Status == doctor.CheckFail
@@ -44,6 +60,10 @@ func newDoctorCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&remote, "remote", "", "check the host a migration would go to, over ssh")
+	cmd.Flags().StringVar(&ssh, "ssh", "ssh", "with --remote: the ssh command and its options")
+	cmd.Flags().StringVar(&remoteBerth, "remote-berth", "berth", "with --remote: the berth command there, with any global flags")
+	return cmd
 }
 
 func newDemoCmd(g *globals, tf *tuiFlags) *cobra.Command {
