@@ -38,11 +38,11 @@ type MigrateOptions struct {
 
 // Migration is how a migration went.
 type Migration struct {
-	ID         string    `json:"id"`
-	Host       string    `json:"host"`
-	Checkpoint string    `json:"checkpoint"`
-	Bytes      int64     `json:"bytes"`
-	DowntimeMs float64   `json:"downtimeMs"`
+	ID         string  `json:"id"`
+	Host       string  `json:"host"`
+	Checkpoint string  `json:"checkpoint"`
+	Bytes      int64   `json:"bytes"`
+	DowntimeMs float64 `json:"downtimeMs"`
 	// Lazy says the pages followed the restore; PagesBytes is what the
 	// page stream carried after it.
 	Lazy       bool      `json:"lazy,omitempty"`
