@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"os"
+	"os/signal"
 	"strings"
 
 	"berth/core"
@@ -50,7 +52,13 @@ func newMigrateCmd(g *globals) *cobra.Command {
 					fmt.Fprintf(g.stderr, "\r%s", format.Progress(sent, total, 30))
 				}
 			}
-			mig, err := m.Migrate(cmd.Context(), id, o)
+			// An interrupt ends the migration the way a failure does (the
+			// container runs here again), never half-way: a berth killed
+			// while the pages stream would leave CRIU taking the closed
+			// connection for a finished transfer.
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+			defer stop()
+			mig, err := m.Migrate(ctx, id, o)
 			if o.Progress != nil {
 				fmt.Fprintln(g.stderr)
 			}
