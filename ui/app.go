@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"sync"
 	"time"
 
 	"berth/themes"
@@ -70,6 +71,8 @@ type Model struct {
 	opts Options
 	ctx  context.Context
 	stop context.CancelFunc
+	// migrations counts the migrations under way, which Close waits for.
+	migrations sync.WaitGroup
 
 	screen  common.Screen
 	id      string // the container in view
@@ -145,6 +148,9 @@ func New(o Options) *Model {
 func (m *Model) Close() {
 	m.page().Close()
 	m.stop()
+	// A migration under way ends as a failure does (it runs here again):
+	// let it get there, rather than exit with CRIU's page stream cut.
+	m.migrations.Wait()
 }
 
 // Init lists the containers, subscribes to events and starts the clock.

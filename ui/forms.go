@@ -320,7 +320,9 @@ func (m *Model) migrate(a common.ActionMsg, o core.MigrateOptions) tea.Cmd {
 			case <-ctx.Done():
 			}
 		}
+		m.migrations.Add(1)
 		go func() {
+			defer m.migrations.Done()
 			defer close(steps)
 			o.Progress = func(sent, total int64) { send(migrateMsg{label: label, sent: sent, total: total}, false) }
 			mig, err := cr.Migrate(ctx, id, o)
