@@ -182,11 +182,9 @@ func (m *Manager) startLazyDump(ctx context.Context, t target, name string) (*la
 	if n, _ := ready.Read(b[:]); n != 1 {
 		err := <-d.done
 		d.done <- err
-		if d.frozen {
-			t.run(context.WithoutCancel(ctx), "resume", t.ID)
-		}
-		d.close()
-		return nil, dumpError(t.ID, errors.Join(errors.New("the page server never became ready"), err), criuLogTail(filepath.Join(work, proto.DumpLog)))
+		tail := criuLogTail(filepath.Join(work, proto.DumpLog))
+		d.abort(ctx, t)
+		return nil, dumpError(t.ID, errors.Join(errors.New("the page server never became ready"), err), tail)
 	}
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
