@@ -30,17 +30,7 @@ func TestMigrate(t *testing.T) {
 
 	// A remote whose runtime cannot restore fails after the checkpoint:
 	// the container runs here again, from it.
-	broken := o
-	broken.RemoteBerth = append(append([]string{}, o.RemoteBerth...), "--runtime", "/bin/true")
-	_, err := local.M.Migrate(ctx, "count", broken)
-	if err == nil || !strings.Contains(err.Error(), "it runs here again") {
-		t.Fatalf("a failed remote restore: %v", err)
-	}
-	local.WaitStatus("count", core.StatusRunning, 10*time.Second)
-	again := waitCount(t, local.M, "count", len(numbers(t, local.M, "count"))+3)
-	if again[len(again)-1] <= before[len(before)-1] {
-		t.Fatalf("restored here, the counter went back: %v then %v", before, again)
-	}
+	again := failRemoteRestore(t, local, o, "count", before)
 
 	var bars int
 	o.Progress = func(sent, total int64) { bars++ }
@@ -68,6 +58,25 @@ func TestMigrate(t *testing.T) {
 		t.Fatalf("migrating onto a taken id: %v", err)
 	}
 	local.WaitStatus("taken", core.StatusRunning, time.Second)
+}
+
+// failRemoteRestore migrates id to a remote whose runtime cannot
+// restore, and returns the counter's numbers once it counts here again,
+// on from before.
+func failRemoteRestore(t *testing.T, local *coretest.Env, o core.MigrateOptions, id string, before []int) []int {
+	t.Helper()
+	broken := o
+	broken.RemoteBerth = append(append([]string{}, o.RemoteBerth...), "--runtime", "/bin/true")
+	_, err := local.M.Migrate(ctx, id, broken)
+	if err == nil || !strings.Contains(err.Error(), "it runs here again") {
+		t.Fatalf("a failed remote restore: %v", err)
+	}
+	local.WaitStatus(id, core.StatusRunning, 10*time.Second)
+	again := waitCount(t, local.M, id, len(numbers(t, local.M, id))+3)
+	if again[len(again)-1] <= before[len(before)-1] {
+		t.Fatalf("running here again, the counter went back: %v then %v", before, again)
+	}
+	return again
 }
 
 // lazyPipes makes the host's fs.pipe-max-size allow CRIU's lazy page
@@ -112,17 +121,7 @@ func TestMigrateLazy(t *testing.T) {
 	}
 	lazyPipes(t)
 
-	broken := o
-	broken.RemoteBerth = append(append([]string{}, o.RemoteBerth...), "--runtime", "/bin/true")
-	_, err := local.M.Migrate(ctx, "lazy", broken)
-	if err == nil || !strings.Contains(err.Error(), "it runs here again") {
-		t.Fatalf("a failed remote restore: %v", err)
-	}
-	local.WaitStatus("lazy", core.StatusRunning, 10*time.Second)
-	again := waitCount(t, local.M, "lazy", len(numbers(t, local.M, "lazy"))+3)
-	if again[len(again)-1] <= before[len(before)-1] {
-		t.Fatalf("thawed here, the counter went back: %v then %v", before, again)
-	}
+	again := failRemoteRestore(t, local, o, "lazy", before)
 	if left, _ := filepath.Glob(filepath.Join(remote.StateDir, ".migrate-*")); len(left) != 0 {
 		t.Fatalf("the remote kept %v", left)
 	}
