@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"berth/host/procfs"
 	"berth/host/statefile"
 	"berth/shim/proto"
 
@@ -564,21 +565,15 @@ func (m *Manager) ReceiveLazyMigration(ctx context.Context, dir, id, name string
 	return nil
 }
 
-// removeUnmounted removes dir unless something is mounted under it (a
-// CRIU killed mid-restore can leave its cgroup yard mounted in its work
-// dir, and removing through that mount would empty other cgroups' or the
-// root filesystem's files): then it is left for the operator.
+// removeUnmounted removes one of berth's own directories, first
+// detaching what a CRIU killed mid-restore left mounted there (its cgroup
+// yard in the work dir): removing through that mount would empty other
+// cgroups' or the root filesystem's files. A mount that will not go
+// leaves the directory in place.
 func removeUnmounted(dir string) error {
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return err
-	}
-	prefix := filepath.Clean(dir) + string(filepath.Separator)
-	for _, l := range strings.Split(string(b), "\n") {
-		f := strings.Fields(l)
-		if len(f) > 4 && (f[4] == filepath.Clean(dir) || strings.HasPrefix(f[4], prefix)) {
-			return fmt.Errorf("%s is left in place: %s is mounted under it", dir, f[4])
-		}
+	procfs.UnmountUnder(dir)
+	if left, err := procfs.MountsUnder(nil, dir); err != nil || len(left) > 0 {
+		return fmt.Errorf("%s is left in place: %v is mounted under it (%v)", dir, left, err)
 	}
 	return os.RemoveAll(dir)
 }
