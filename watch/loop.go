@@ -77,8 +77,8 @@ type Loop struct {
 	waits     []*oomWait
 	victimfds map[int32]*oomWait
 	pending   []Event
-	closed     bool
-	buf        []byte
+	closed    bool
+	buf       []byte
 }
 
 type watched struct {
