@@ -496,7 +496,7 @@ func (l *Loop) memEventsChanged(c *watched, n uint64, err error) []Event {
 	if n <= l.claimed(c) {
 		return nil
 	}
-	l.startWait(c, Snapshot(c.Cgroup), n)
+	l.startWait(c, n)
 	return nil
 }
 
@@ -633,7 +633,7 @@ func (l *Loop) oomWake(c *watched) []Event {
 	}
 	// The snapshot is taken now, while the victim exists; the counter's
 	// rise and the victim's death are waited for in epoll (see oomWait).
-	l.startWait(c, Snapshot(c.Cgroup), 0)
+	l.startWait(c, 0)
 	return nil
 }
 

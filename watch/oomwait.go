@@ -25,19 +25,23 @@ type oomWait struct {
 	riseBy time.Time
 	count  uint64
 	// pidfd is the likely victim's (-1: none, or it was gone at the
-	// snapshot); confirmBy bounds the wait for its death.
-	pidfd     int
-	confirmBy time.Time
-	// exited is set when the victim's pidfd reported its exit.
-	exited bool
+	// snapshot), dir its /proc directory held open since the snapshot
+	// (-1: none); confirmBy bounds the wait for its death.
+	pidfd, dir int
+	confirmBy  time.Time
+	// exited is set when the victim's pidfd reported its exit; looked
+	// once /proc was read for a pending SIGKILL (once, as the counter
+	// rose: after that only the pidfd and the deadline are waited on).
+	exited, looked bool
 }
 
-// startWait queues an OOM wake-up of c with its snapshot; count is the
+// startWait takes c's snapshot and queues its OOM wake-up; count is the
 // counter when it is already known to have risen (v2), else 0. Called
 // with mu held.
-func (l *Loop) startWait(c *watched, snap *Forensics, count uint64) {
-	w := &oomWait{c: c, snap: snap, riseBy: time.Now().Add(counterRiseWait), pidfd: -1}
-	if snap != nil && snap.LikelyVictim != 0 {
+func (l *Loop) startWait(c *watched, count uint64) {
+	snap, dir := snapshot(c.Cgroup)
+	w := &oomWait{c: c, snap: snap, riseBy: time.Now().Add(counterRiseWait), pidfd: -1, dir: dir}
+	if snap.LikelyVictim != 0 {
 		fd, err := unix.PidfdOpen(snap.LikelyVictim, 0)
 		switch {
 		case err == nil:
@@ -96,6 +100,10 @@ func (l *Loop) victimExited(fd int32) {
 }
 
 func (l *Loop) closeVictim(w *oomWait) {
+	if w.dir >= 0 {
+		unix.Close(w.dir)
+		w.dir = -1
+	}
 	if w.pidfd < 0 {
 		return
 	}
@@ -165,17 +173,32 @@ func (l *Loop) step(w *oomWait, now time.Time, final bool) (evs []Event, done bo
 	}
 	switch {
 	case w.exited, w.snap == nil || w.snap.LikelyVictim == 0:
-	case dying(w.snap.LikelyVictim):
-		// SIGKILL pending: the kill landed on it.
 	case final:
 		w.snap.ConfirmVictim()
-	case now.After(w.confirmBy):
-		w.snap.LikelyVictim = 0 // alive, and not killed: not the victim
+	case !w.looked || now.After(w.confirmBy):
+		// SIGKILL pending: the kill landed on it. Not, at the deadline:
+		// it is alive and was not killed, so not the victim.
+		w.looked = true
+		if !w.dying() {
+			if !now.After(w.confirmBy) {
+				return nil, false
+			}
+			w.snap.LikelyVictim = 0
+		}
 	default:
 		return nil, false
 	}
 	l.closeVictim(w)
 	return l.counterEvents(w.c, w.count, false, w.snap), true
+}
+
+// dying reports whether the likely victim is gone, a zombie, or has
+// SIGKILL pending, read through its /proc directory when it is held.
+func (w *oomWait) dying() bool {
+	if w.dir >= 0 {
+		return dyingAt(w.dir)
+	}
+	return dying(w.snap.LikelyVictim)
 }
 
 // settle reports c's wake-ups now, in order, before its exit (whose
