@@ -30,8 +30,8 @@ type oomWait struct {
 	pidfd, dir int
 	confirmBy  time.Time
 	// exited is set when the victim's pidfd reported its exit; looked
-	// once /proc was read for a pending SIGKILL (once, as the counter
-	// rose: after that only the pidfd and the deadline are waited on).
+	// once /proc was read for a pending SIGKILL (a victim with no
+	// pidfd is looked at as the counter rises, then at the deadline).
 	exited, looked bool
 }
 
@@ -175,9 +175,12 @@ func (l *Loop) step(w *oomWait, now time.Time, final bool) (evs []Event, done bo
 	case w.exited, w.snap == nil || w.snap.LikelyVictim == 0:
 	case final:
 		w.snap.ConfirmVictim()
-	case !w.looked || now.After(w.confirmBy):
-		// SIGKILL pending: the kill landed on it. Not, at the deadline:
-		// it is alive and was not killed, so not the victim.
+	case w.pidfd < 0 && !w.looked || now.After(w.confirmBy):
+		// Its exit is what the pidfd waits for; at the deadline (or with
+		// no pidfd, once at once) /proc tells a SIGKILL still pending
+		// (the kill landed on it) from a process alive and not killed
+		// (not the victim). Under OOM churn a read of a victim's /proc
+		// file cost up to a millisecond, so it is read at most twice.
 		w.looked = true
 		if !w.dying() {
 			if !now.After(w.confirmBy) {
