@@ -254,18 +254,30 @@ func (s *Store) Remove(id string) {
 }
 
 // removeAll drops the containers named in gone, and their history, in
-// one pass into a new slice (one a page holds stays as it was).
+// one pass, in place: no page keeps the slice (each row holds a copy of
+// its container), and a new slice and index per batch of deletes was
+// most of the garbage a removal of many made.
 func (s *Store) removeAll(gone map[string]bool) {
 	if len(gone) == 0 {
 		return
 	}
-	cs := make([]core.Container, 0, len(s.Containers))
+	keep := s.Containers[:0]
 	for _, c := range s.Containers {
 		if !gone[c.Ref()] {
-			cs = append(cs, c)
+			keep = append(keep, c)
 		}
 	}
-	s.setContainers(cs)
+	clear(s.Containers[len(keep):])
+	s.Containers = keep
+	for ref := range gone {
+		delete(s.byID, ref)
+		delete(s.History, ref)
+		delete(s.revs, ref)
+	}
+	for i, c := range keep {
+		s.byID[c.Ref()] = i
+	}
+	s.Rev++
 }
 
 // AddStats records a sweep of samples.
