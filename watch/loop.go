@@ -41,6 +41,16 @@ type Target struct {
 	// watches the init's exit through a pidfd, opened only after the pid
 	// is checked to still name that process.
 	InitStart uint64
+	// Journaled says the container's shim journals its kills, each with
+	// the forensics it took at the wake (berth's own): the loop then takes
+	// no snapshot of its own (under OOM churn the one it took was most of
+	// a UI's CPU, and the same as the shim's), and holds each kill it
+	// counts for journalGrace, so the journal's copy, tailed by the same
+	// loop, goes out first with its forensics; its own goes out after, for
+	// the subscriber's de-duplication to drop, or alone when no copy came
+	// (a shim gone): a kill is never missed, and is late by at most the
+	// grace only when the shim did not report it.
+	Journaled bool
 	// KnownOOM is the oom_kill count already reported for this container
 	// (from the journal); kills above it that happened while nothing
 	// watched are reported as missed. Nil takes the current count as the

@@ -35,14 +35,21 @@ type oomWait struct {
 	exited, looked bool
 }
 
-// startWait takes c's snapshot and queues its OOM wake-up; count is the
-// counter when it is already known to have risen (v2), else 0. Called
-// with mu held.
+// journalGrace is how long a kill of a Journaled container waits for the
+// shim's copy: the shim counts it at the same wake, waits as long for its
+// victim, and appends it to the journal the loop tails.
+const journalGrace = 50 * time.Millisecond
+
+// startWait takes c's snapshot (none for a Journaled container) and
+// queues its OOM wake-up; count is the counter when it is already known
+// to have risen (v2), else 0. Called with mu held.
 func (l *Loop) startWait(c *watched, count uint64) {
-	snap, dir := snapshot(c.Cgroup)
-	w := &oomWait{c: c, snap: snap, riseBy: time.Now().Add(counterRiseWait), pidfd: -1, dir: dir}
-	if snap.LikelyVictim != 0 {
-		fd, err := unix.PidfdOpen(snap.LikelyVictim, 0)
+	w := &oomWait{c: c, riseBy: time.Now().Add(counterRiseWait), pidfd: -1, dir: -1}
+	if !c.Journaled {
+		w.snap, w.dir = snapshot(c.Cgroup)
+	}
+	if w.snap != nil && w.snap.LikelyVictim != 0 {
+		fd, err := unix.PidfdOpen(w.snap.LikelyVictim, 0)
 		switch {
 		case err == nil:
 			if unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}) == nil {
@@ -61,9 +68,14 @@ func (l *Loop) startWait(c *watched, count uint64) {
 	l.waits = append(l.waits, w)
 }
 
-// rose records the risen counter and starts the wait for the victim.
+// rose records the risen counter and starts the wait for the victim, or
+// for the shim's copy of a Journaled container's kill.
 func (w *oomWait) rose(count uint64) {
 	w.count = count
+	if w.c.Journaled {
+		w.confirmBy = time.Now().Add(journalGrace)
+		return
+	}
 	w.confirmBy = time.Now().Add(victimWait)
 }
 
@@ -172,6 +184,10 @@ func (l *Loop) step(w *oomWait, now time.Time, final bool) (evs []Event, done bo
 		}
 	}
 	switch {
+	case w.c.Journaled:
+		if !final && !now.After(w.confirmBy) {
+			return nil, false // the shim's copy is on its way
+		}
 	case w.exited, w.snap == nil || w.snap.LikelyVictim == 0:
 	case final:
 		w.snap.ConfirmVictim()
