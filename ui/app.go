@@ -88,7 +88,9 @@ type Model struct {
 	// its toast; muted are the containers whose kills raise none.
 	oomKills map[string]int
 	muted    map[string]bool
-	help     help.Model
+	// toastMemo is the toasts' box as last drawn.
+	toastMemo toastMemo
+	help      help.Model
 
 	refresh
 	// limitsGen is the generation of the update form's limits read.
