@@ -222,11 +222,15 @@ type journalTail struct {
 	f    *os.File
 	off  int64
 	br   *bufio.Reader
+	// verified is set once a read has checked the held file is still
+	// the journal (see read).
+	verified bool
 }
 
 // read returns the events appended since the last read; rotated says the
-// journal was just renamed away, created says a new one appeared.
-func (j *journalTail) read(rotated, created bool) []Event {
+// journal was just renamed away, created says a new one appeared, verify
+// that events may have been lost (check the file is still the journal).
+func (j *journalTail) read(rotated, created, verify bool) []Event {
 	var out []Event
 	collect := func(ev Event) { out = append(out, ev) }
 	if j.f != nil {
@@ -235,8 +239,11 @@ func (j *journalTail) read(rotated, created bool) []Event {
 		j.off += n
 	}
 	// A rotation whose events were lost (an inotify overflow, or one that
-	// landed while Tail was setting up) is found by the file's identity.
-	if !rotated && !created && j.f != nil {
+	// landed while Tail was setting up) is found by the file's identity:
+	// checked by the first read and after an overflow (resync), not on
+	// every append (an open and two stats each, under churn).
+	if !rotated && !created && j.f != nil && (!j.verified || verify) {
+		j.verified = true
 		if cur, err := statefile.Open(j.path); err == nil {
 			created = !sameFile(j.f, cur)
 			cur.Close()

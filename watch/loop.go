@@ -714,7 +714,7 @@ func (l *Loop) inotifyEvent(t *wdTarget, mask uint32, name string) []Event {
 		}
 	case wdRoot:
 		if t.journal != nil && name == JournalFile {
-			return t.journal.read(mask&unix.IN_MOVED_FROM != 0, mask&unix.IN_CREATE != 0)
+			return t.journal.read(mask&unix.IN_MOVED_FROM != 0, mask&unix.IN_CREATE != 0, false)
 		}
 		if name == JournalFile+".1" {
 			return nil
@@ -792,7 +792,7 @@ func (l *Loop) resync() []Event {
 	}
 	for _, t := range l.wds {
 		if t.journal != nil {
-			out = append(out, t.journal.read(false, false)...)
+			out = append(out, t.journal.read(false, false, true)...)
 		}
 	}
 	return out
