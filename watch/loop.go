@@ -390,7 +390,7 @@ func (l *Loop) initGone(c *watched) []Event {
 	c.exited = true
 	out := l.settle(c)
 	if c.Cgroup != nil {
-		if now, err := cgroupfs.OOMKillCount(c.Cgroup); err == nil && now > c.last {
+		if now, err := l.oomCount(c); err == nil && now > c.last {
 			out = append(out, l.counterEvents(c, now, false, nil)...)
 		}
 	}
@@ -744,7 +744,7 @@ func (l *Loop) exitEvents(c *watched) []Event {
 	c.exited = true
 	out := l.settle(c)
 	if c.Cgroup != nil {
-		now, err := cgroupfs.OOMKillCount(c.Cgroup)
+		now, err := l.oomCount(c)
 		if err != nil || rec.OOMKills > now {
 			now = rec.OOMKills // the cgroup is gone: the shim's last read
 		}
@@ -780,7 +780,7 @@ func (l *Loop) resync() []Event {
 	for _, c := range l.containers {
 		out = append(out, l.settle(c)...)
 		if c.Cgroup != nil {
-			if n, err := cgroupfs.OOMKillCount(c.Cgroup); err == nil && n > c.last {
+			if n, err := l.oomCount(c); err == nil && n > c.last {
 				out = append(out, l.counterEvents(c, n, false, nil)...)
 			}
 		}
