@@ -132,18 +132,19 @@ func (m *Model) Visible() []string {
 	return ids
 }
 
-// Refresh brings the rows up to the store: a container whose revision
-// moved gets its row built again, the others keep theirs (and their
-// cached lines); every row is built again when the clock moved (uptime
-// and the last minute follow it), which the refresh tick does once a
-// second. An event about one container among a thousand so costs one
-// row, not a thousand.
+// Refresh brings the rows up to the store when it changed: a container
+// whose revision moved gets its row built again, the others keep theirs
+// (and their cached lines). The first change after the clock moved
+// builds every row again (uptime and the last minute follow the clock):
+// the stats the refresh tick brings, once a second; the tick alone
+// rebuilds nothing, as those stats follow it. An event about one
+// container among a thousand so costs one row, not a thousand.
 func (m *Model) Refresh() {
 	st := m.c.Store
-	clock := !m.now.Equal(m.c.Now)
-	if m.rev == st.Rev && !clock && m.rows != nil {
+	if m.rev == st.Rev && m.rows != nil {
 		return
 	}
+	clock := !m.now.Equal(m.c.Now)
 	m.rev, m.now = st.Rev, m.c.Now
 	m.gen++
 	m.rows = m.rows[:0]
