@@ -92,6 +92,9 @@ func (m *Manager) watchTarget(c Container, oom map[string]uint64) (watch.Target,
 	}
 	t := watch.Target{ID: c.ID, Root: c.eventRoot(), Cgroup: c.CgroupPaths, Pid: c.Pid, InitStart: c.InitStart}
 	if c.Managed {
+		// Its shim journals each kill with its forensics: the loop waits
+		// for that copy rather than take a second snapshot of its own.
+		t.Journaled = true
 		t.ProcDir, t.Proc = m.procDir(c.ID, proto.ProcInit), proto.ProcInit
 		n := readOOMCount(t.ProcDir)
 		t.KnownOOM = &n

@@ -91,7 +91,9 @@ type Model struct {
 	// its toast; muted are the containers whose kills raise none.
 	oomKills map[string]int
 	muted    map[string]bool
-	help     help.Model
+	// toastMemo is the toasts' box as last drawn.
+	toastMemo toastMemo
+	help      help.Model
 
 	refresh
 	// limitsGen is the generation of the update form's limits read.
@@ -185,13 +187,23 @@ func (m *Model) page() common.Page {
 // nothing: the stats it brings back draw the frame, so an idle second
 // costs one frame, not two.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	n := len(m.toasts)
-	_, cmd := m.update(msg)
-	if !m.quiet(msg) || len(m.toasts) != n {
-		m.frame = m.render()
+	cmd, changed := m.step(msg)
+	if changed {
+		m.draw()
 	}
 	return m, cmd
 }
+
+// step routes a message without drawing; changed reports that the frame
+// is to be drawn again (see quiet).
+func (m *Model) step(msg tea.Msg) (cmd tea.Cmd, changed bool) {
+	n := len(m.toasts)
+	_, cmd = m.update(msg)
+	return cmd, !m.quiet(msg) || len(m.toasts) != n
+}
+
+// draw draws the frame View returns.
+func (m *Model) draw() { m.frame = m.render() }
 
 // quiet reports messages that change nothing on screen: the terminal
 // probe's clock, and a tick that started a sample (its reply draws).
@@ -540,7 +552,7 @@ func Run(ctx context.Context, o Options) error {
 	if o.Mouse {
 		popts = append(popts, tea.WithMouseCellMotion())
 	}
-	p := tea.NewProgram(m, popts...)
+	p := tea.NewProgram(&paced{m: m}, popts...)
 	_, err := p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil

@@ -98,6 +98,9 @@ type eventStream struct {
 	ch   <-chan []watch.Event
 	errc <-chan error
 	seen *watch.Dedup
+	// failed is the watch's failure, kept while the batch gathered when
+	// it came is delivered first.
+	failed error
 }
 
 // startEvents subscribes, then reads the history: in that order nothing
@@ -121,14 +124,27 @@ type eventsClosedMsg struct{ err error }
 // maxBatch bounds how many events one redraw takes in.
 const maxBatch = 1024
 
-// wait waits for a batch, then takes what else is already queued, so a
+// gather is how long a batch waits for more events after its first: one
+// frame at the 30 a second berth draws, so a burst spread over a frame
+// (a removal of many, kills across many containers) costs one store
+// update and one redraw, not one per event, and no event shows more
+// than a frame later than it would have.
+const gather = 30 * time.Millisecond
+
+// wait waits for a batch, then takes what else comes within gather, so a
 // burst of events costs one redraw. Update re-arms it; one wait runs at a
 // time, so the de-duplication is only ever used by one goroutine.
 func (s *eventStream) wait() tea.Cmd {
 	return func() tea.Msg {
+		if s.failed != nil {
+			return eventsClosedMsg{err: s.failed}
+		}
 		var b []watch.Event
+		var due <-chan time.Time // armed by the first event
 		for {
 			select {
+			case <-due:
+				return common.EventsMsg{Events: b}
 			case more, ok := <-s.ch:
 				if !ok {
 					if len(b) > 0 {
@@ -147,10 +163,16 @@ func (s *eventStream) wait() tea.Cmd {
 				if len(b) >= maxBatch {
 					return common.EventsMsg{Events: b}
 				}
-				if len(b) > 0 && len(s.ch) == 0 {
-					return common.EventsMsg{Events: b}
+				if len(b) > 0 && due == nil {
+					t := time.NewTimer(gather)
+					defer t.Stop()
+					due = t.C
 				}
 			case err, ok := <-s.errc:
+				if ok && err != nil && len(b) > 0 {
+					s.failed = err // the events gathered go first
+					return common.EventsMsg{Events: b}
+				}
 				if ok && err != nil {
 					return eventsClosedMsg{err: err}
 				}

@@ -140,13 +140,54 @@ func (m *Model) expireToasts() {
 // hint goes, then the oldest toasts, and below a box's three rows the
 // newest toast is one bare line.
 func (m *Model) drawToasts(out string) string {
-	st := m.c.Styles
 	width := min(m.termW-4, 60)
 	if width < 10 {
 		return out
 	}
 	rows := strings.Split(out, "\n")
 	budget := (len(rows) - 1) / 2
+	box := m.toastBox(width, budget)
+	top := max(len(rows)-1-len(box), 1)
+	for i, bl := range box {
+		y := top + i
+		if y >= len(rows)-1 {
+			break
+		}
+		bw := ansi.StringWidth(bl)
+		x0 := max(m.termW-bw-1, 0)
+		rows[y] = ansi.Truncate(rows[y], x0, "") + bl + ansi.TruncateLeft(rows[y], x0+bw, "")
+	}
+	return strings.Join(rows, "\n")
+}
+
+// toastMemo is the toasts' box as last drawn, and what it was drawn
+// from: under OOM churn the toasts are up in every frame, and their box
+// changes only with a kill.
+type toastMemo struct {
+	key string
+	box []string
+}
+
+// toastBox is the box of the toasts, width cells wide and at most budget
+// rows, from the memo when the toasts, the sizes and the theme are as
+// they were.
+func (m *Model) toastBox(width, budget int) []string {
+	var k strings.Builder
+	fmt.Fprintf(&k, "%d/%d/%d/%s", m.termW, width, budget, m.c.Styles.Theme)
+	for _, t := range m.toasts {
+		k.WriteString("\x00" + t.text())
+	}
+	if key := k.String(); key != m.toastMemo.key {
+		m.toastMemo = toastMemo{key: key, box: m.drawToastBox(width, budget)}
+	}
+	return m.toastMemo.box
+}
+
+// drawToastBox draws the box toastBox memoizes: short of rows, the hint
+// goes, then the oldest toasts, and below a box's three rows the newest
+// toast is one bare line.
+func (m *Model) drawToastBox(width, budget int) []string {
+	st := m.c.Styles
 	var lines []string
 	for _, t := range m.toasts {
 		lines = append(lines, st.Error.Render("! ")+common.Fit(t.text(), width-2))
@@ -167,15 +208,5 @@ func (m *Model) drawToasts(out string) string {
 		lines = lines[max(len(lines)-(budget-2), 0):]
 		box = strings.Split(st.Toast.Render(strings.Join(lines, "\n")), "\n")
 	}
-	top := max(len(rows)-1-len(box), 1)
-	for i, bl := range box {
-		y := top + i
-		if y >= len(rows)-1 {
-			break
-		}
-		bw := ansi.StringWidth(bl)
-		x0 := max(m.termW-bw-1, 0)
-		rows[y] = ansi.Truncate(rows[y], x0, "") + bl + ansi.TruncateLeft(rows[y], x0+bw, "")
-	}
-	return strings.Join(rows, "\n")
+	return box
 }

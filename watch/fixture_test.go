@@ -319,3 +319,42 @@ func TestTailFollowsAppendsAndRotation(t *testing.T) {
 	os.Mkdir(filepath.Join(root, "box"), 0o700)
 	col.until(2*time.Second, "create", func(e []watch.Event) bool { return count(e, watch.KindCreate, "box") == 1 })
 }
+
+// A Journaled container's kill takes no snapshot of the loop's own: the
+// shim's copy, journaled with its forensics, goes out first, and the
+// loop's after it (for the subscriber's de-duplication to drop); a kill
+// the shim never journals still goes out, once the grace is over.
+func TestJournaledKillWaitsForTheShimsCopy(t *testing.T) {
+	root := t.TempDir()
+	p := v2Fixture(t, "0")
+	l, col := startLoop(t)
+	if err := l.Tail(root); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Watch(watch.Target{ID: "j", Cgroup: p, Pid: 42, Journaled: true}); err != nil {
+		t.Fatal(err)
+	}
+	writeEvents(t, p[""], "1")
+	shims := watch.Event{Time: time.Now().UTC(), Kind: watch.KindOOM, ID: "j", Pid: 42, OOMCount: 1,
+		Forensics: &watch.Forensics{LikelyVictim: 7, LimitBytes: 1}}
+	if err := watch.Append(root, shims); err != nil {
+		t.Fatal(err)
+	}
+	evs := col.until(2*time.Second, "both copies of kill 1", func(e []watch.Event) bool { return len(oomCounts(e)) == 2 })
+	if evs[0].Forensics == nil || evs[0].Forensics.LikelyVictim != 7 {
+		t.Fatalf("the shim's copy did not go first: %s", describe(evs))
+	}
+	if evs[1].Forensics != nil || evs[0].Key() != evs[1].Key() {
+		t.Fatalf("the loop's copy took a snapshot or names another kill: %+v", evs[1])
+	}
+	// No shim copy: the loop's own goes out after the grace.
+	start := time.Now()
+	writeEvents(t, p[""], "2")
+	evs = col.until(2*time.Second, "kill 2", func(e []watch.Event) bool { return len(oomCounts(e)) == 3 })
+	if since := time.Since(start); since < 40*time.Millisecond {
+		t.Fatalf("kill 2 went out after %s, before the shim had its grace", since)
+	}
+	if got := evs[len(evs)-1]; got.OOMCount != 2 || got.Forensics != nil {
+		t.Fatalf("%+v", got)
+	}
+}

@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 
 	"berth/host/cgroupfs"
 	"berth/host/procfs"
+
+	"golang.org/x/sys/unix"
 )
 
 // Forensics is what a container's memory looked like when the OOM killer
@@ -49,7 +52,20 @@ const topN = 5
 // entries and its processes by RSS. It is best effort: whatever fails is
 // named in Error and the rest is still filled.
 func Snapshot(p cgroupfs.Paths) *Forensics {
-	f := &Forensics{}
+	f, victim := snapshot(p)
+	if victim >= 0 {
+		unix.Close(victim)
+	}
+	return f
+}
+
+// snapshot is Snapshot, also returning the likely victim's /proc
+// directory, held open (-1: none) for the wait for its death. Each
+// process's directory is walked to once and its files opened from it:
+// under OOM churn a path walk to a /proc/PID being killed cost a
+// millisecond, several times a kill.
+func snapshot(p cgroupfs.Paths) (f *Forensics, victim int) {
+	f, victim = &Forensics{}, -1
 	var errs []string
 	note := func(err error) {
 		if err != nil {
@@ -68,21 +84,33 @@ func Snapshot(p cgroupfs.Paths) *Forensics {
 	procs, err := os.ReadFile(filepath.Join(p.Dir("memory"), "cgroup.procs"))
 	note(err)
 	bestScore := -1
+	buf := make([]byte, 4096)
 	for _, field := range strings.Fields(string(procs)) {
 		pid, err := strconv.Atoi(field)
 		if err != nil {
 			continue
 		}
-		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/oom_score", pid)); err == nil {
+		dir, err := unix.Open("/proc/"+field, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			continue // gone
+		}
+		if b, err := readAt(dir, "oom_score", buf); err == nil {
 			if score, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && score > bestScore {
 				bestScore, f.LikelyVictim = score, pid
+				if victim >= 0 {
+					unix.Close(victim)
+				}
+				victim = dir // held for the wait for its death
 			}
 		}
-		st, err := procfs.ReadStat(pid)
-		if err != nil || st.RSSPages <= 0 {
-			continue
+		if b, err := readAt(dir, "stat", buf); err == nil {
+			if st, err := procfs.ParseStat(b); err == nil && st.RSSPages > 0 {
+				f.Processes = append(f.Processes, ProcessMem{Pid: pid, Command: commandAt(dir, st.Comm, buf), RSSBytes: st.RSS()})
+			}
 		}
-		f.Processes = append(f.Processes, ProcessMem{Pid: pid, Command: procfs.Command(pid, st.Comm, 256), RSSBytes: st.RSS()})
+		if dir != victim {
+			unix.Close(dir)
+		}
 	}
 	sort.Slice(f.Processes, func(i, j int) bool { return f.Processes[i].RSSBytes > f.Processes[j].RSSBytes })
 	if len(f.Processes) > topN {
@@ -91,7 +119,39 @@ func Snapshot(p cgroupfs.Paths) *Forensics {
 	if len(errs) > 0 {
 		f.Error = "snapshot incomplete: " + strings.Join(errs, "; ")
 	}
-	return f
+	return f, victim
+}
+
+// readAt reads the file name of the /proc/PID directory dir into buf
+// (a file of /proc larger than buf is cut short).
+func readAt(dir int, name string, buf []byte) ([]byte, error) {
+	fd, err := unix.Openat(dir, name, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	n := 0
+	for n < len(buf) {
+		m, err := unix.Read(fd, buf[n:])
+		if err != nil {
+			return nil, err
+		}
+		if m == 0 {
+			break
+		}
+		n += m
+	}
+	return buf[:n], nil
+}
+
+// commandAt is procfs.Command for the /proc/PID directory dir.
+func commandAt(dir int, comm string, buf []byte) string {
+	b, err := readAt(dir, "cmdline", buf)
+	if err != nil || len(b) == 0 {
+		return comm
+	}
+	b = bytes.TrimRight(bytes.ReplaceAll(b, []byte{0}, []byte{' '}), " ")
+	return string(b[:min(len(b), 256)])
 }
 
 // largestStats returns the largest byte-valued entries of memory.stat,
@@ -152,6 +212,20 @@ func dying(pid int) bool {
 	if err != nil {
 		return true
 	}
+	return dyingStatus(b)
+}
+
+// dyingAt is dying for a process's /proc directory held open.
+func dyingAt(dir int) bool {
+	b, err := readAt(dir, "status", make([]byte, 4096))
+	if err != nil {
+		return true // gone (ESRCH), or unreadable as it went
+	}
+	return dyingStatus(b)
+}
+
+// dyingStatus reads a /proc/PID/status for a zombie or a pending SIGKILL.
+func dyingStatus(b []byte) bool {
 	if st := procfs.StatusField(b, "State"); strings.HasPrefix(st, "Z") || strings.HasPrefix(st, "X") {
 		return true
 	}

@@ -157,7 +157,7 @@ func Read(root string, since time.Time) ([]Event, []string) {
 			}
 			continue
 		}
-		_, w := scanJournal(f, name, func(ev Event) {
+		_, w := scanJournal(bufio.NewReaderSize(f, 64<<10), name, func(ev Event) {
 			if since.IsZero() || !ev.Time.Before(since) {
 				evs = append(evs, ev)
 			}
@@ -168,12 +168,11 @@ func Read(root string, since time.Time) ([]Event, []string) {
 	return evs, warns
 }
 
-// scanJournal decodes complete lines from r, returning the bytes consumed;
-// an unterminated last line is left for a later read.
-func scanJournal(r io.Reader, name string, fn func(Event)) (int64, []string) {
+// scanJournal decodes complete lines from br, returning the bytes
+// consumed; an unterminated last line is left for a later read.
+func scanJournal(br *bufio.Reader, name string, fn func(Event)) (int64, []string) {
 	var warns []string
 	var n int64
-	br := bufio.NewReaderSize(r, 64<<10)
 	line := 0
 	for {
 		b, err := br.ReadBytes('\n')
@@ -222,21 +221,29 @@ type journalTail struct {
 	path string
 	f    *os.File
 	off  int64
+	br   *bufio.Reader
+	// verified is set once a read has checked the held file is still
+	// the journal (see read).
+	verified bool
 }
 
 // read returns the events appended since the last read; rotated says the
-// journal was just renamed away, created says a new one appeared.
-func (j *journalTail) read(rotated, created bool) []Event {
+// journal was just renamed away, created says a new one appeared, verify
+// that events may have been lost (check the file is still the journal).
+func (j *journalTail) read(rotated, created, verify bool) []Event {
 	var out []Event
 	collect := func(ev Event) { out = append(out, ev) }
 	if j.f != nil {
 		j.f.Seek(j.off, io.SeekStart)
-		n, _ := scanJournal(j.f, JournalFile, collect)
+		n, _ := scanJournal(j.reader(j.f), JournalFile, collect)
 		j.off += n
 	}
 	// A rotation whose events were lost (an inotify overflow, or one that
-	// landed while Tail was setting up) is found by the file's identity.
-	if !rotated && !created && j.f != nil {
+	// landed while Tail was setting up) is found by the file's identity:
+	// checked by the first read and after an overflow (resync), not on
+	// every append (an open and two stats each, under churn).
+	if !rotated && !created && j.f != nil && (!j.verified || verify) {
+		j.verified = true
 		if cur, err := statefile.Open(j.path); err == nil {
 			created = !sameFile(j.f, cur)
 			cur.Close()
@@ -253,10 +260,22 @@ func (j *journalTail) read(rotated, created bool) []Event {
 		}
 		j.close()
 		j.f, j.off = f, 0
-		n, _ := scanJournal(f, JournalFile, collect)
+		n, _ := scanJournal(j.reader(f), JournalFile, collect)
 		j.off += n
 	}
 	return out
+}
+
+// reader is the tail's one buffered reader, over f from where it is:
+// a read per append allocated 64 KiB each, the most garbage a removal of
+// many made.
+func (j *journalTail) reader(f *os.File) *bufio.Reader {
+	if j.br == nil {
+		j.br = bufio.NewReaderSize(f, 64<<10)
+	} else {
+		j.br.Reset(f)
+	}
+	return j.br
 }
 
 func (j *journalTail) close() {

@@ -41,6 +41,16 @@ type Target struct {
 	// watches the init's exit through a pidfd, opened only after the pid
 	// is checked to still name that process.
 	InitStart uint64
+	// Journaled says the container's shim journals its kills, each with
+	// the forensics it took at the wake (berth's own): the loop then takes
+	// no snapshot of its own (under OOM churn the one it took was most of
+	// a UI's CPU, and the same as the shim's), and holds each kill it
+	// counts for journalGrace, so the journal's copy, tailed by the same
+	// loop, goes out first with its forensics; its own goes out after, for
+	// the subscriber's de-duplication to drop, or alone when no copy came
+	// (a shim gone): a kill is never missed, and is late by at most the
+	// grace only when the shim did not report it.
+	Journaled bool
 	// KnownOOM is the oom_kill count already reported for this container
 	// (from the journal); kills above it that happened while nothing
 	// watched are reported as missed. Nil takes the current count as the
@@ -72,9 +82,13 @@ type Loop struct {
 	pollfds    map[int32]*watched // v2 memory.events, polled -> container
 	pidfds     map[int32]*watched // init pidfd of an external container
 	wds        map[int32]*wdTarget
-	pending    []Event
-	closed     bool
-	buf        []byte
+	// waits are the OOM wake-ups not reported yet, in the order they
+	// came; victimfds the pidfds of their likely victims.
+	waits     []*oomWait
+	victimfds map[int32]*oomWait
+	pending   []Event
+	closed    bool
+	buf       []byte
 }
 
 type watched struct {
@@ -120,7 +134,8 @@ func New() (*Loop, error) {
 		return nil, fmt.Errorf("eventfd: %w", err)
 	}
 	l := &Loop{epfd: epfd, ifd: -1, wakefd: wakefd, containers: map[string]*watched{},
-		efds: map[int32]*watched{}, pollfds: map[int32]*watched{}, pidfds: map[int32]*watched{}, wds: map[int32]*wdTarget{}, buf: make([]byte, 16<<10)}
+		efds: map[int32]*watched{}, pollfds: map[int32]*watched{}, pidfds: map[int32]*watched{}, wds: map[int32]*wdTarget{},
+		victimfds: map[int32]*oomWait{}, buf: make([]byte, 16<<10)}
 	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wakefd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wakefd)}); err != nil {
 		l.closeFds()
 		return nil, err
@@ -188,7 +203,7 @@ func (l *Loop) Subscribe(ctx context.Context, f Follow) (<-chan []Event, <-chan 
 		defer l.shutdown()
 		evs := make([]unix.EpollEvent, 64)
 		for {
-			n, err := unix.EpollWait(l.epfd, evs, -1)
+			n, err := unix.EpollWait(l.epfd, evs, l.sleep())
 			if errors.Is(err, unix.EINTR) {
 				continue
 			}
@@ -236,6 +251,13 @@ func (l *Loop) follow(batch []Event, f Follow) []Event {
 		}
 	}
 	return keep
+}
+
+// sleep is how long the loop may wait in epoll (-1: until woken).
+func (l *Loop) sleep() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.timeout()
 }
 
 func (l *Loop) wake() {
@@ -291,6 +313,7 @@ func (l *Loop) Watch(t Target) error {
 		return errors.New("watch loop closed")
 	}
 	if old := l.containers[Ref(t.Root, t.ID)]; old != nil {
+		l.pending = append(l.pending, l.settle(old)...)
 		l.release(old)
 	}
 	c := &watched{Target: t, efd: -1, memWd: -1, memFd: -1, procWd: -1, pidfd: -1}
@@ -365,9 +388,9 @@ func (l *Loop) initGone(c *watched) []Event {
 		return nil
 	}
 	c.exited = true
-	var out []Event
+	out := l.settle(c)
 	if c.Cgroup != nil {
-		if now, err := cgroupfs.OOMKillCount(c.Cgroup); err == nil && now > c.last {
+		if now, err := l.oomCount(c); err == nil && now > c.last {
 			out = append(out, l.counterEvents(c, now, false, nil)...)
 		}
 	}
@@ -478,15 +501,13 @@ func (l *Loop) readMemEvents(c *watched) (uint64, error) {
 // cgroup gone.
 func (l *Loop) memEventsChanged(c *watched, n uint64, err error) []Event {
 	if err != nil {
-		l.cgroupGone(c)
+		return l.cgroupGone(c)
+	}
+	if n <= l.claimed(c) {
 		return nil
 	}
-	if n <= c.last {
-		return nil
-	}
-	snap := Snapshot(c.Cgroup)
-	snap.ConfirmVictim()
-	return l.counterEvents(c, n, false, snap)
+	l.startWait(c, n)
+	return nil
 }
 
 // Unwatch stops watching a container, named by its Ref.
@@ -494,6 +515,9 @@ func (l *Loop) Unwatch(ref string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if c := l.containers[ref]; c != nil {
+		if l.pending = append(l.pending, l.settle(c)...); len(l.pending) > 0 {
+			l.wake()
+		}
 		l.release(c)
 	}
 }
@@ -504,6 +528,7 @@ func (l *Loop) release(c *watched) {
 		delete(l.containers, ref)
 	}
 	l.releaseOOM(c)
+	l.dropWaits(c)
 	if c.procWd >= 0 {
 		l.rmWatch(c.procWd)
 		c.procWd = -1
@@ -516,13 +541,16 @@ func (l *Loop) release(c *watched) {
 	}
 }
 
-// cgroupGone drops the OOM watch of a container whose cgroup was removed;
-// the exit, if watched, is still to come. Called with mu held.
-func (l *Loop) cgroupGone(c *watched) {
+// cgroupGone drops the OOM watch of a container whose cgroup was removed,
+// reporting what its wake-ups still can; the exit, if watched, is still
+// to come. Called with mu held.
+func (l *Loop) cgroupGone(c *watched) []Event {
+	out := l.settle(c)
 	l.releaseOOM(c)
 	if c.procWd < 0 && c.pidfd < 0 {
 		l.release(c)
 	}
+	return out
 }
 
 // releaseOOM drops the OOM registrations of c, keeping its exit watch.
@@ -593,10 +621,12 @@ func (l *Loop) handle(evs []unix.EpollEvent) []Event {
 				out = append(out, l.memEventsChanged(c, n, err)...)
 			} else if c := l.pidfds[ev.Fd]; c != nil {
 				out = append(out, l.initGone(c)...)
+			} else if l.victimfds[ev.Fd] != nil {
+				l.victimExited(ev.Fd)
 			}
 		}
 	}
-	return out
+	return append(out, l.advance()...)
 }
 
 // oomWake handles a v1 eventfd wake-up: an OOM in progress, or only the
@@ -606,26 +636,15 @@ func (l *Loop) oomWake(c *watched) []Event {
 	unix.Read(c.efd, b[:])
 	if _, err := os.Lstat(c.control); err != nil {
 		// The cgroup is gone: this wake-up is its removal, not an OOM.
-		l.cgroupGone(c)
-		return nil
+		return l.cgroupGone(c)
 	}
-	snap := Snapshot(c.Cgroup)
-	deadline := time.Now().Add(counterRiseWait)
-	for {
-		n, err := cgroupfs.OOMKillCount(c.Cgroup)
-		if err != nil {
-			return nil
-		}
-		if n > c.last {
-			snap.ConfirmVictim()
-			return l.counterEvents(c, n, false, snap)
-		}
-		if time.Now().After(deadline) {
-			// An OOM that ended without a kill (memory freed in time).
-			return nil
-		}
-		time.Sleep(time.Millisecond)
+	if l.waiting(c) {
+		return nil // the OOM a wake-up already waits on (its counter's rise counts every kill)
 	}
+	// The snapshot is taken now, while the victim exists; the counter's
+	// rise and the victim's death are waited for in epoll (see oomWait).
+	l.startWait(c, 0)
+	return nil
 }
 
 // counterEvents reports every kill between the last reported count and now.
@@ -695,7 +714,7 @@ func (l *Loop) inotifyEvent(t *wdTarget, mask uint32, name string) []Event {
 		}
 	case wdRoot:
 		if t.journal != nil && name == JournalFile {
-			return t.journal.read(mask&unix.IN_MOVED_FROM != 0, mask&unix.IN_CREATE != 0)
+			return t.journal.read(mask&unix.IN_MOVED_FROM != 0, mask&unix.IN_CREATE != 0, false)
 		}
 		if name == JournalFile+".1" {
 			return nil
@@ -723,9 +742,9 @@ func (l *Loop) exitEvents(c *watched) []Event {
 		return nil // a torn or planted file; the rename will come
 	}
 	c.exited = true
-	var out []Event
+	out := l.settle(c)
 	if c.Cgroup != nil {
-		now, err := cgroupfs.OOMKillCount(c.Cgroup)
+		now, err := l.oomCount(c)
 		if err != nil || rec.OOMKills > now {
 			now = rec.OOMKills // the cgroup is gone: the shim's last read
 		}
@@ -759,8 +778,9 @@ func (l *Loop) exitEvents(c *watched) []Event {
 func (l *Loop) resync() []Event {
 	var out []Event
 	for _, c := range l.containers {
+		out = append(out, l.settle(c)...)
 		if c.Cgroup != nil {
-			if n, err := cgroupfs.OOMKillCount(c.Cgroup); err == nil && n > c.last {
+			if n, err := l.oomCount(c); err == nil && n > c.last {
 				out = append(out, l.counterEvents(c, n, false, nil)...)
 			}
 		}
@@ -772,7 +792,7 @@ func (l *Loop) resync() []Event {
 	}
 	for _, t := range l.wds {
 		if t.journal != nil {
-			out = append(out, t.journal.read(false, false)...)
+			out = append(out, t.journal.read(false, false, true)...)
 		}
 	}
 	return out

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"berth/themes"
@@ -64,6 +66,11 @@ func openUI(cmd *cobra.Command, g *globals, f *tuiFlags) error {
 	if err != nil {
 		return err
 	}
+	stop, err := startCPUProfile(os.Getenv("BERTH_CPUPROFILE"))
+	if err != nil {
+		return err
+	}
+	defer stop()
 	var clip ui.Clipboard
 	if cfg.Clipboard {
 		clip = ui.TerminalClipboard()
@@ -74,4 +81,22 @@ func openUI(cmd *cobra.Command, g *globals, f *tuiFlags) error {
 		return nil
 	}
 	return err
+}
+
+// startCPUProfile writes a CPU profile of the UI to path until stop is
+// called: a hidden aid for measuring the UI's own cost on a real host
+// (BERTH_CPUPROFILE=FILE berth). An empty path profiles nothing.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

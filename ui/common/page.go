@@ -54,16 +54,30 @@ type Store struct {
 	// Rev changes whenever anything in the store does, for caches.
 	Rev  uint64
 	byID map[string]int
+	// revs is each container's revision: Rev as it was when its record
+	// or its stats last changed. A change of one container then
+	// rebuilds only its row.
+	revs map[string]uint64
 }
 
 // NewStore is an empty store.
 func NewStore() *Store {
-	return &Store{History: map[string]*History{}, byID: map[string]int{}}
+	return &Store{History: map[string]*History{}, byID: map[string]int{}, revs: map[string]uint64{}}
 }
 
 // SetContainers replaces the container list, dropping the history of
-// containers that are gone.
+// containers that are gone; every container counts as changed.
 func (s *Store) SetContainers(cs []core.Container) {
+	s.setContainers(cs)
+	clear(s.revs)
+	for _, c := range cs {
+		s.revs[c.Ref()] = s.Rev
+	}
+}
+
+// setContainers replaces the container list, leaving the revisions of
+// the containers kept as they were.
+func (s *Store) setContainers(cs []core.Container) {
 	s.Containers = cs
 	s.byID = make(map[string]int, len(cs))
 	for i, c := range cs {
@@ -74,7 +88,22 @@ func (s *Store) SetContainers(cs []core.Container) {
 			delete(s.History, id)
 		}
 	}
+	for id := range s.revs {
+		if _, ok := s.byID[id]; !ok {
+			delete(s.revs, id)
+		}
+	}
 	s.Rev++
+}
+
+// ContainerRev is the revision of the container named ref: it changes
+// whenever its record or its stats do.
+func (s *Store) ContainerRev(ref string) uint64 { return s.revs[ref] }
+
+// changed moves the store's revision and ref's with it.
+func (s *Store) changed(ref string) {
+	s.Rev++
+	s.revs[ref] = s.Rev
 }
 
 // HostFigures is what the list's header shows of the host: the last
@@ -201,7 +230,7 @@ func (s *Store) Apply(evs []watch.Event) (fetch []string) {
 		default:
 			continue
 		}
-		s.Rev++
+		s.changed(ref)
 	}
 	return fetch
 }
@@ -214,7 +243,7 @@ func (s *Store) Put(c core.Container) {
 		s.byID[c.Ref()] = len(s.Containers)
 		s.Containers = append(s.Containers, c)
 	}
-	s.Rev++
+	s.changed(c.Ref())
 }
 
 // Remove drops a container and its history.
@@ -225,18 +254,30 @@ func (s *Store) Remove(id string) {
 }
 
 // removeAll drops the containers named in gone, and their history, in
-// one pass into a new slice (one a page holds stays as it was).
+// one pass, in place: no page keeps the slice (each row holds a copy of
+// its container), and a new slice and index per batch of deletes was
+// most of the garbage a removal of many made.
 func (s *Store) removeAll(gone map[string]bool) {
 	if len(gone) == 0 {
 		return
 	}
-	cs := make([]core.Container, 0, len(s.Containers))
+	keep := s.Containers[:0]
 	for _, c := range s.Containers {
 		if !gone[c.Ref()] {
-			cs = append(cs, c)
+			keep = append(keep, c)
 		}
 	}
-	s.SetContainers(cs)
+	clear(s.Containers[len(keep):])
+	s.Containers = keep
+	for ref := range gone {
+		delete(s.byID, ref)
+		delete(s.History, ref)
+		delete(s.revs, ref)
+	}
+	for i, c := range keep {
+		s.byID[c.Ref()] = i
+	}
+	s.Rev++
 }
 
 // AddStats records a sweep of samples.
@@ -248,6 +289,7 @@ func (s *Store) AddStats(st []core.Stats) {
 			s.History[x.Ref()] = h
 		}
 		h.Add(x)
+		s.revs[x.Ref()] = s.Rev + 1
 	}
 	s.Rev++
 }

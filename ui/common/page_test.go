@@ -132,3 +132,33 @@ func TestStorePut(t *testing.T) {
 		t.Error("Put left Rev unchanged")
 	}
 }
+
+// A change of one container moves its revision alone; a batch of deletes
+// keeps the others' revisions and finds each survivor where it now is.
+func TestStoreContainerRevs(t *testing.T) {
+	s := storeOf(core.Container{ID: "a"}, core.Container{ID: "b"}, core.Container{ID: "c"}, core.Container{ID: "d"})
+	a, b := s.ContainerRev("a"), s.ContainerRev("b")
+	s.Put(core.Container{ID: "b", Pid: 5})
+	if s.ContainerRev("a") != a || s.ContainerRev("b") == b {
+		t.Fatalf("Put of b: a %d->%d, b %d->%d", a, s.ContainerRev("a"), b, s.ContainerRev("b"))
+	}
+	s.Apply([]watch.Event{{Kind: watch.KindOOM, ID: "c", OOMCount: 1}})
+	c := s.ContainerRev("c")
+	if c <= s.ContainerRev("b") || s.ContainerRev("a") != a {
+		t.Fatalf("an OOM of c moved c to %d, a to %d", c, s.ContainerRev("a"))
+	}
+	s.AddStats([]core.Stats{{ID: "d"}})
+	d := s.ContainerRev("d")
+	s.Apply([]watch.Event{{Kind: watch.KindDelete, ID: "a"}, {Kind: watch.KindDelete, ID: "c"}})
+	if len(s.Containers) != 2 || s.ContainerRev("b") == 0 || s.ContainerRev("d") != d || s.ContainerRev("c") != 0 {
+		t.Fatalf("after deletes: %+v, revs b %d d %d c %d", s.Containers, s.ContainerRev("b"), s.ContainerRev("d"), s.ContainerRev("c"))
+	}
+	for _, id := range []string{"b", "d"} {
+		if got, ok := s.Get(id); !ok || got.ID != id {
+			t.Errorf("Get(%s) = %+v %v", id, got, ok)
+		}
+	}
+	if _, ok := s.History["d"]; !ok {
+		t.Error("a survivor's history went with the deletes")
+	}
+}

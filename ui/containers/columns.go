@@ -25,9 +25,10 @@ type row struct {
 	limit                  uint64
 	pids                   uint64
 	spark                  []float64
-	// rev is the store revision the row was built from: with its mark,
-	// what its cached line depends on.
-	rev uint64
+	// rev numbers the row among those built: with its mark, what its
+	// cached line depends on. crev is the container's revision in the
+	// store it was built from; gen the Refresh that last kept it.
+	rev, crev, gen uint64
 }
 
 // The list's columns, in display order. Sparkline and bar ride with the

@@ -33,13 +33,22 @@ type Model struct {
 	sortCol int
 	reverse bool
 
-	rev uint64 // the store revision rows were built from
-	buf []common.Point
+	rev uint64    // the store revision rows were built from
+	now time.Time // the clock they were built at (uptime, the last minute)
+	// byRef holds the rows built, by container: a row whose container's
+	// revision has not moved since is kept, and its cached line with it.
+	byRef map[string]*row
+	// built numbers the rows built, for the table's cache; gen marks
+	// the rows one Refresh keeps.
+	built, gen uint64
+	// counts are the rows by status, for the title line.
+	counts map[core.Status]int
+	buf    []common.Point
 }
 
 // New is the list over c's store.
 func New(c *common.Common) *Model {
-	m := &Model{c: c, marked: map[string]bool{}, sortCol: colID}
+	m := &Model{c: c, marked: map[string]bool{}, sortCol: colID, byRef: map[string]*row{}, counts: map[core.Status]int{}}
 	m.table = table.New(c.Keys, m.columns(), func(r *row) string { return r.c.Ref() })
 	m.table.Rev = func(r *row) uint64 {
 		if m.marked[r.c.Ref()] {
@@ -123,37 +132,44 @@ func (m *Model) Visible() []string {
 	return ids
 }
 
-// Refresh rebuilds the rows from the store when it changed.
+// Refresh brings the rows up to the store when it changed: a container
+// whose revision moved gets its row built again, the others keep theirs
+// (and their cached lines). The first change after the clock moved
+// builds every row again (uptime and the last minute follow the clock):
+// the stats the refresh tick brings, once a second; the tick alone
+// rebuilds nothing, as those stats follow it. An event about one
+// container among a thousand so costs one row, not a thousand.
 func (m *Model) Refresh() {
-	if m.rev == m.c.Store.Rev && m.rows != nil {
+	st := m.c.Store
+	if m.rev == st.Rev && m.rows != nil {
 		return
 	}
-	m.rev = m.c.Store.Rev
+	clock := !m.now.Equal(m.c.Now)
+	m.rev, m.now = st.Rev, m.c.Now
+	m.gen++
 	m.rows = m.rows[:0]
+	clear(m.counts)
 	since := m.c.Now.Add(-time.Minute)
-	for _, c := range m.c.Store.Containers {
-		r := &row{c: c, id: escapeID(format.ShortID(c.ID)), name: format.OrDash(escapeID(c.Name)),
-			owner: escapeID(c.Owner), image: format.OrDash(escapeID(c.Image)), rev: m.rev}
-		if h := m.c.Store.History[c.Ref()]; h != nil && c.Running() {
-			s := h.Sample()
-			r.mem, r.limit, r.pids = s.MemoryUsage, s.MemoryLimit, s.PidsCurrent
-			if p, ok := h.Last(); ok {
-				r.cpu, r.hasCPU = p.CPU, true
-			}
-			m.buf = h.Since(since, m.buf)
-			r.spark = make([]float64, len(m.buf))
-			for i, p := range m.buf {
-				r.spark[i] = p.CPU
-			}
-		}
-		m.rows = append(m.rows, r)
-	}
 	// NAME and IMAGE show only on a host where some container has one
 	// (berth's own have neither: the id is the name).
 	named, imaged := false, false
-	for _, r := range m.rows {
-		named = named || r.c.Name != ""
-		imaged = imaged || r.c.Image != ""
+	for _, c := range st.Containers {
+		ref := c.Ref()
+		r := m.byRef[ref]
+		if r == nil || clock || r.crev != st.ContainerRev(ref) {
+			r = m.build(c, since)
+			m.byRef[ref] = r
+		}
+		r.gen = m.gen
+		m.rows = append(m.rows, r)
+		m.counts[c.Status]++
+		named = named || c.Name != ""
+		imaged = imaged || c.Image != ""
+	}
+	for ref, r := range m.byRef {
+		if r.gen != m.gen {
+			delete(m.byRef, ref)
+		}
 	}
 	m.table.Columns[colName].Hidden, m.table.Columns[colImage].Hidden = !named, !imaged
 	for id := range m.marked {
@@ -162,6 +178,28 @@ func (m *Model) Refresh() {
 		}
 	}
 	m.table.SetRows(m.rows)
+}
+
+// build makes c's row from the store: its record, its last sample and
+// its cpu over the last minute (since).
+func (m *Model) build(c core.Container, since time.Time) *row {
+	m.built++
+	r := &row{c: c, id: escapeID(format.ShortID(c.ID)), name: format.OrDash(escapeID(c.Name)),
+		owner: escapeID(c.Owner), image: format.OrDash(escapeID(c.Image)),
+		rev: m.built, crev: m.c.Store.ContainerRev(c.Ref())}
+	if h := m.c.Store.History[c.Ref()]; h != nil && c.Running() {
+		s := h.Sample()
+		r.mem, r.limit, r.pids = s.MemoryUsage, s.MemoryLimit, s.PidsCurrent
+		if p, ok := h.Last(); ok {
+			r.cpu, r.hasCPU = p.CPU, true
+		}
+		m.buf = h.Since(since, m.buf)
+		r.spark = make([]float64, len(m.buf))
+		for i, p := range m.buf {
+			r.spark[i] = p.CPU
+		}
+	}
+	return r
 }
 
 // Update handles keys and the root's data messages.
@@ -309,10 +347,7 @@ func (m *Model) titleLine(w int) string {
 	if m.table.Capturing() {
 		return common.Fit(m.table.FilterLine(st), w)
 	}
-	counts := map[core.Status]int{}
-	for _, r := range m.rows {
-		counts[r.c.Status]++
-	}
+	counts := m.counts
 	noun := "containers"
 	if len(m.rows) == 1 {
 		noun = "container"

@@ -2,8 +2,10 @@ package containers
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"berth/core"
 	"berth/ui/common"
@@ -145,6 +147,40 @@ func TestMemTextUnits(t *testing.T) {
 	} {
 		if got := memText(&tt.r); got != tt.want {
 			t.Errorf("memText(%d/%d) = %q, want %q", tt.r.mem, tt.r.limit, got, tt.want)
+		}
+	}
+}
+
+// An event about one container rebuilds its row alone: the others keep
+// theirs, and with them their cached lines. The clock moving rebuilds
+// every row at the next change (uptime and the last minute follow it).
+func TestRefreshRebuildsOnlyWhatChanged(t *testing.T) {
+	c := uitest.NewCommon(t, uitest.New(), 160, 48, "dark", false)
+	m := New(c)
+	before := map[string]*row{}
+	for _, r := range m.rows {
+		before[r.c.Ref()] = r
+	}
+	changed := m.rows[1].c
+	changed.OOMKills++
+	c.Store.Put(changed)
+	m.Refresh()
+	for _, r := range m.rows {
+		if same := before[r.c.Ref()] == r; same == (r.c.Ref() == changed.Ref()) {
+			t.Errorf("%s: row kept %v", r.c.Ref(), same)
+		}
+	}
+	c.Now = c.Now.Add(time.Second)
+	kept := slices.Clone(m.rows)
+	m.Refresh()
+	if !slices.Equal(kept, m.rows) {
+		t.Error("the clock alone rebuilt rows (the tick's stats do)")
+	}
+	c.Store.AddStats(nil)
+	m.Refresh()
+	for _, r := range m.rows {
+		if slices.Contains(kept, r) {
+			t.Errorf("%s: row kept across a clock tick and a change", r.c.Ref())
 		}
 	}
 }

@@ -415,6 +415,7 @@ func (m *Model[R]) View(width, height int, st *common.Styles) []string {
 	specs := m.layout(width)
 	cols := m.columns(specs)
 	m.cache.check(specs, width, st.Theme)
+	m.cache.frame++
 	lines := make([]string, 0, height+1)
 	lines = append(lines, st.P.Header.Render(common.Fit(blanks(m.gutter())+common.Header(cols), width)))
 	cur := m.cursor
@@ -523,11 +524,15 @@ type cache struct {
 	width int
 	theme string
 	lines map[string]cachedLine
+	// frame counts the frames drawn, to tell the lines on screen.
+	frame uint64
 }
 
 type cachedLine struct {
 	rev  uint64
 	line string
+	// frame is the last frame that drew it.
+	frame uint64
 }
 
 // check empties the cache when the layout or the theme changed.
@@ -541,18 +546,32 @@ func (c *cache) check(specs []Spec, width int, theme string) {
 
 func (c *cache) get(id string, rev uint64) (string, bool) {
 	e, ok := c.lines[id]
-	return e.line, ok && e.rev == rev
+	if !ok || e.rev != rev {
+		return "", false
+	}
+	if e.frame != c.frame {
+		e.frame = c.frame
+		c.lines[id] = e
+	}
+	return e.line, true
 }
 
 func (c *cache) put(id string, rev uint64, line string) {
-	c.lines[id] = cachedLine{rev: rev, line: line}
+	c.lines[id] = cachedLine{rev: rev, line: line, frame: c.frame}
 }
 
-// trim forgets every line once the cache holds more than n: rows that
-// scrolled away are not kept for ever.
+// trim forgets the lines off screen once the cache holds more than n:
+// rows that scrolled away are not kept for ever, and those on screen
+// stay (a list losing rows above the window shifts every row, and each
+// is still in the cache).
 func (c *cache) trim(n int) {
-	if len(c.lines) > n {
-		clear(c.lines)
+	if len(c.lines) <= n {
+		return
+	}
+	for id, e := range c.lines {
+		if e.frame != c.frame {
+			delete(c.lines, id)
+		}
 	}
 }
 
