@@ -66,6 +66,20 @@ func Main(args []string) int {
 	return 0
 }
 
+// collectOnGrowth stops the garbage collector running but when the shim's
+// memory grows by more than a MiB over what it holds now. An idle shim
+// allocates nothing, yet the runtime collects every two minutes anyway,
+// and each of those cycles leaves runtime memory resident that an idle
+// shim never needed again (measured: about 300 KiB). A shim draining a
+// chatty container collects as before: at GC percent 25 its heap goal was
+// already the runtime's minimum, about a MiB.
+func collectOnGrowth() {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	debug.SetMemoryLimit(int64(ms.Sys-ms.HeapReleased) + 1<<20)
+	debug.SetGCPercent(-1)
+}
+
 // waitGo waits for core's go on proto.GoFd and reports whether it came.
 // Neither that pipe nor the readiness pipe is left open across the exec of
 // the runtime: only the shim reports, and the runtime holding the readiness
@@ -178,9 +192,12 @@ func (s *shim) run() error {
 	s.report(proto.Ready{Pid: init.Pid, Start: init.Start})
 	s.armOOM(init.Pid)
 	s.logf("info", "%s %s: pid %d", s.cfg.Mode, s.cfg.ID, init.Pid)
-	// What starting needed is garbage now; hand it back before idling for
-	// the container's whole life.
+	// What starting needed is garbage now, and most of the code it ran is
+	// not run again: hand both back before idling for the container's
+	// whole life.
 	debug.FreeOSMemory()
+	collectOnGrowth()
+	dropStartPages()
 
 	ws := s.reap(init.Pid)
 	exit := s.exitRecord(ws, init.Pid)
