@@ -113,7 +113,9 @@ func (w *OOMWatch) nextV2() ([]Event, error) {
 		return len(evs) > 0
 	})
 	if err != nil {
-		return nil, err
+		// The raw read has no deadline: its only error is the file being
+		// closed, which it reports as the poller's own error, not os's.
+		return nil, fmt.Errorf("%w: %v", os.ErrClosed, err)
 	}
 	return evs, rerr
 }
