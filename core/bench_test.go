@@ -185,7 +185,12 @@ func BenchmarkStats(b *testing.B) {
 	if cgroupfs.Unified() {
 		b.Skip("the raw-read lower bound is written for cgroup v1")
 	}
-	for _, n := range []int{10, 100, 300} {
+	ns := []int{10, 100, 300}
+	// BERTH_BENCH_STATS_MAX adds a larger N (1000 shims take about 2 GiB).
+	if max, _ := strconv.Atoi(os.Getenv("BERTH_BENCH_STATS_MAX")); max > 300 {
+		ns = append(ns, max)
+	}
+	for _, n := range ns {
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
 			if r := statsResults[n]; r != nil {
 				for unit, v := range r.metrics {
@@ -244,14 +249,14 @@ func BenchmarkStats(b *testing.B) {
 				}
 				tEvents = append(tEvents, ms(time.Since(t0)))
 			}
-			pss, rss := shimMemory(b, e.StateDir, cs)
+			pss, rss, threads := shimMemory(b, e.StateDir, cs)
 			r := &statsResult{metrics: map[string]float64{
 				"berth-ms": median(tBerth), "raw-ms": median(tRaw), "ratio-raw": median(ratios),
 				"runc-events-ms": median(tEvents), "list-ms": median(tList),
-				"shim-pss-KiB": pss, "shim-rss-KiB": rss,
+				"shim-pss-KiB": pss, "shim-rss-KiB": rss, "shim-threads": threads,
 			}}
-			r.summary = fmt.Sprintf("N=%d: berth sweep %.2f ms, raw read %.2f ms (paired ratio %.2f), runc events --stats %.0f ms (%.0fx berth), full List %.1f ms; idle shim PSS %.0f KiB, RSS %.0f KiB (medians)",
-				n, median(tBerth), median(tRaw), median(ratios), median(tEvents), median(tEvents)/median(tBerth), median(tList), pss, rss)
+			r.summary = fmt.Sprintf("N=%d: berth sweep %.2f ms, raw read %.2f ms (paired ratio %.2f), runc events --stats %.0f ms (%.0fx berth), full List %.1f ms; idle shim PSS %.0f KiB, RSS %.0f KiB, %.0f threads (medians)",
+				n, median(tBerth), median(tRaw), median(ratios), median(tEvents), median(tEvents)/median(tBerth), median(tList), pss, rss, threads)
 			statsResults[n] = r
 			for unit, v := range r.metrics {
 				b.ReportMetric(v, unit)
@@ -261,33 +266,42 @@ func BenchmarkStats(b *testing.B) {
 	}
 }
 
-// shimMemory returns the median PSS and RSS, in KiB, of the containers'
-// idle shims, from /proc/PID/smaps_rollup.
-func shimMemory(b *testing.B, stateDir string, cs []core.Container) (pss, rss float64) {
-	var ps, rs []float64
+// shimMemory returns the medians of the containers' idle shims' PSS and
+// RSS, in KiB, from /proc/PID/smaps_rollup, and of their thread counts,
+// from /proc/PID/status.
+func shimMemory(b *testing.B, stateDir string, cs []core.Container) (pss, rss, threads float64) {
+	var ps, rs, ts []float64
 	for _, c := range cs {
 		raw, err := os.ReadFile(filepath.Join(stateDir, c.ID, "init", "shim.pid"))
 		if err != nil {
 			continue
 		}
 		pid := strings.Fields(string(raw))[0]
-		roll, err := os.ReadFile("/proc/" + pid + "/smaps_rollup")
-		if err != nil {
-			continue
+		if n, ok := procField("/proc/"+pid+"/status", "Threads:"); ok {
+			ts = append(ts, n)
 		}
-		for _, line := range strings.Split(string(roll), "\n") {
-			f := strings.Fields(line)
-			if len(f) < 2 {
-				continue
-			}
-			v, _ := strconv.ParseFloat(f[1], 64)
-			switch f[0] {
-			case "Pss:":
-				ps = append(ps, v)
-			case "Rss:":
-				rs = append(rs, v)
-			}
+		if n, ok := procField("/proc/"+pid+"/smaps_rollup", "Pss:"); ok {
+			ps = append(ps, n)
+		}
+		if n, ok := procField("/proc/"+pid+"/smaps_rollup", "Rss:"); ok {
+			rs = append(rs, n)
 		}
 	}
-	return median(ps), median(rs)
+	return median(ps), median(rs), median(ts)
+}
+
+// procField reads the number after a "Name:" field of a /proc file.
+func procField(path, name string) (float64, bool) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && f[0] == name {
+			v, err := strconv.ParseFloat(f[1], 64)
+			return v, err == nil
+		}
+	}
+	return 0, false
 }

@@ -201,6 +201,43 @@ func TestExitStatusAndIDReuse(t *testing.T) {
 	e.WaitStatus("quick", core.StatusRunning, time.Second)
 }
 
+// A container that exits has its runtime state and cgroups removed by its
+// shim: in the shim's own process for runc, through the runtime's delete
+// for what that cannot do exactly, here a poststop hook, which must run.
+func TestExitRemovesRuntimeState(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, nil)
+	marker := filepath.Join(t.TempDir(), "poststop")
+	hooked := func(s *specs.Spec) {
+		s.Hooks = &specs.Hooks{Poststop: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "touch " + marker}}}}
+	}
+	for _, tc := range []struct {
+		id   string
+		edit func(*specs.Spec)
+	}{{"plain", nil}, {"hooked", hooked}} {
+		c := e.Run(tc.id, []string{"sleep", "0.3"}, tc.edit)
+		shim := shimIdent(t, e.StateDir, tc.id, proto.ProcInit)
+		e.WaitStatus(tc.id, core.StatusStopped, 5*time.Second)
+		for deadline := time.Now().Add(5 * time.Second); shim.Alive() && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if shim.Alive() {
+			t.Fatalf("%s: shim still running after the exit", tc.id)
+		}
+		mem := c.CgroupPaths.Dir("memory")
+		if mem == "" {
+			t.Fatalf("%s: no memory cgroup in %v", tc.id, c.CgroupPaths)
+		}
+		for _, p := range []string{filepath.Join(e.StateDir, ".runc", tc.id), mem, c.CgroupPaths.Dir("pids")} {
+			if _, err := os.Stat(p); !os.IsNotExist(err) {
+				t.Errorf("%s: %s left after the exit", tc.id, p)
+			}
+		}
+	}
+	if _, err := os.Stat(marker); err != nil {
+		t.Errorf("the poststop hook did not run: %v", err)
+	}
+}
+
 func TestDeleteForce(t *testing.T) {
 	e := coretest.NewEnv(t, fixture, nil)
 	c := e.Run("victim", []string{"sleep", "1000"}, nil)
@@ -549,8 +586,8 @@ func TestShimHoldsNoInotify(t *testing.T) {
 				t.Fatalf("the shim holds an inotify instance: %v", kinds)
 			}
 		}
-		// The watch is armed once the OOM eventfd (v1: the loop's wake-up
-		// is another) or memory.events (v2) is open.
+		// The watch is armed once the OOM eventfd (v1: the Go runtime's
+		// netpoller wake-up is another) or memory.events (v2) is open.
 		eventfds := 0
 		for _, k := range kinds {
 			if k == "anon_inode:[eventfd]" {

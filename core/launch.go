@@ -64,6 +64,10 @@ func (m *Manager) spawnShim(id, proc string) (*shimProc, error) {
 	// to go.
 	cmd.Dir = m.opts.StateDir
 	cmd.ExtraFiles = []*os.File{readyW, goR} // proto.ReadyFd, proto.GoFd
+	// One P from the first instruction: a Go process starts with a P per
+	// CPU, and the runtime's init wakes a thread for each that never
+	// exits. The shim takes it out of the runtime's environment again.
+	cmd.Env = append(os.Environ(), proto.ShimEnv)
 	// A session of its own: the shim must not die with the terminal or
 	// process group of whoever started it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}

@@ -7,11 +7,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"time"
 
-	"berth/host/procfs"
 	"berth/host/statefile"
 	"berth/shim/proto"
 
@@ -40,13 +38,7 @@ func (m *Manager) runtimeRun(ctx context.Context, rec Record, args ...string) er
 // gone: a plain delete first, as the forced one sleeps 100 ms after a
 // SIGKILL; with force, forced when the plain one refuses.
 func (m *Manager) deleteRuntime(ctx context.Context, rec Record, force bool) error {
-	// A restore killed mid-way leaves the root filesystem bound at
-	// criu-root in the runtime's state dir, and the runtime's delete
-	// removes that dir recursively, through the mount, emptying the
-	// root filesystem: detach it first.
-	if ValidateID(rec.ID) == nil && rec.RuntimeRoot != "" {
-		procfs.UnmountUnder(filepath.Join(rec.RuntimeRoot, rec.ID))
-	}
+	proto.DetachRestoreMounts(rec.RuntimeRoot, rec.ID)
 	err := m.runtimeRun(ctx, rec, "delete", rec.ID)
 	if err != nil && force {
 		err = m.runtimeRun(ctx, rec, "delete", "--force", rec.ID)

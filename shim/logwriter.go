@@ -3,11 +3,15 @@ package shim
 import (
 	"bufio"
 	"bytes"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // MaxLineBytes is the longest log record the shim writes; longer lines are
@@ -20,14 +24,39 @@ const MaxLineBytes = 16 << 10
 // unmodified; escaping is the reader's job. When the file passes half of the
 // limit it is rotated to output.log.1, so the two together stay under it.
 type LogWriter struct {
-	mu      sync.Mutex
-	path    string
-	max     int64
-	f       *os.File
+	mu   sync.Mutex
+	path string
+	max  int64
+	f    *os.File
+	// w is borrowed from writers while records are written, nil between.
 	w       *bufio.Writer
 	size    int64
 	stamp   []byte
 	stampAt time.Time
+}
+
+// readBufs and writers hold the buffers of every stream of every log,
+// borrowed only while output is read and written: an idle container's
+// streams wait in the netpoller holding none, so an idle shim's heap keeps
+// no buffers for output that does not come.
+var (
+	readBufs = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
+	writers  = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 16<<10) }}
+)
+
+// borrow takes a record writer for the file. Called with mu held.
+func (lw *LogWriter) borrow() {
+	lw.w = writers.Get().(*bufio.Writer)
+	lw.w.Reset(lw.f)
+}
+
+// giveBack flushes the records written and returns the writer. Called with
+// mu held.
+func (lw *LogWriter) giveBack() {
+	lw.w.Flush()
+	lw.w.Reset(nil)
+	writers.Put(lw.w)
+	lw.w = nil
 }
 
 // logFlags open a log for appending: never through a symlink, never
@@ -45,7 +74,7 @@ func OpenLog(path string, max int64) (*LogWriter, error) {
 		f.Close()
 		return nil, err
 	}
-	return &LogWriter{path: path, max: max, f: f, w: bufio.NewWriterSize(f, 16<<10), size: st.Size()}, nil
+	return &LogWriter{path: path, max: max, f: f, size: st.Size()}, nil
 }
 
 // stream collects one stream's bytes into lines.
@@ -55,26 +84,95 @@ type stream struct {
 }
 
 // Drain copies r (one of the container's stdio pipes) into the log until
-// EOF, then flushes a last unterminated line.
+// EOF, then flushes a last unterminated line. r is in the netpoller (a pipe
+// from os.Pipe), and each wait for it starts with a read: that read is
+// into a small buffer of the stream's, and only reads after one that
+// filled its buffer borrow a large one, so a stream that waits holds none.
 func (lw *LogWriter) Drain(name string, r *os.File) {
 	st := &stream{name: name}
-	buf := make([]byte, 16<<10)
+	rc, err := r.SyscallConn()
+	if err == nil {
+		// Only a file in the netpoller takes deadlines.
+		err = r.SetReadDeadline(time.Time{})
+	}
+	if err != nil {
+		lw.drainBlocking(st, r)
+		return
+	}
+	small := make([]byte, smallRead)
+	large := false
 	for {
-		n, err := r.Read(buf)
+		var buf *[]byte
+		var n int
+		var rerr error
+		err := rc.Read(func(fd uintptr) bool {
+			b := small
+			if large {
+				buf = readBufs.Get().(*[]byte)
+				b = *buf
+			}
+			for {
+				n, rerr = unix.Read(int(fd), b)
+				if !errors.Is(rerr, unix.EINTR) {
+					break
+				}
+			}
+			if errors.Is(rerr, unix.EAGAIN) {
+				if buf != nil {
+					readBufs.Put(buf)
+					buf, large = nil, false
+				}
+				return false
+			}
+			return true
+		})
+		if err == nil && rerr == nil && n > 0 {
+			b := small
+			if buf != nil {
+				b = *buf
+			}
+			lw.write(st, b[:n])
+			large = n == len(b)
+		}
+		if buf != nil {
+			readBufs.Put(buf)
+		}
+		if err != nil || rerr != nil || n <= 0 {
+			break
+		}
+	}
+	lw.finish(st)
+}
+
+// smallRead is the size of a stream's own read buffer.
+const smallRead = 512
+
+// drainBlocking is Drain for a reader with no descriptor to poll.
+func (lw *LogWriter) drainBlocking(st *stream, r io.Reader) {
+	buf := readBufs.Get().(*[]byte)
+	defer readBufs.Put(buf)
+	for {
+		n, err := r.Read(*buf)
 		if n > 0 {
-			lw.write(st, buf[:n])
+			lw.write(st, (*buf)[:n])
 		}
 		if err != nil {
 			break
 		}
 	}
+	lw.finish(st)
+}
+
+// finish writes a stream's last unterminated line, as an F record.
+func (lw *LogWriter) finish(st *stream) {
 	lw.mu.Lock()
+	defer lw.mu.Unlock()
 	if len(st.partial) > 0 {
+		lw.borrow()
 		lw.record(st.name, 'F', st.partial)
+		lw.giveBack()
 		st.partial = st.partial[:0]
 	}
-	lw.w.Flush()
-	lw.mu.Unlock()
 }
 
 // write splits chunk into records. All records of one read share one
@@ -83,6 +181,8 @@ func (lw *LogWriter) Drain(name string, r *os.File) {
 func (lw *LogWriter) write(st *stream, chunk []byte) {
 	lw.mu.Lock()
 	defer lw.mu.Unlock()
+	lw.borrow()
+	defer lw.giveBack()
 	now := time.Now()
 	if !now.Equal(lw.stampAt) {
 		lw.stamp = now.UTC().AppendFormat(lw.stamp[:0], time.RFC3339Nano)
@@ -113,7 +213,6 @@ func (lw *LogWriter) write(st *stream, chunk []byte) {
 		lw.record(st.name, 'F', line)
 		st.partial = st.partial[:0]
 	}
-	lw.w.Flush()
 }
 
 // record writes one log record, rotating first when it would pass the limit.
@@ -174,10 +273,9 @@ func (lw *LogWriter) startOver() {
 	lw.size = 0
 }
 
-// Close flushes and closes the log.
+// Close closes the log; every write has been flushed already.
 func (lw *LogWriter) Close() error {
 	lw.mu.Lock()
 	defer lw.mu.Unlock()
-	lw.w.Flush()
 	return lw.f.Close()
 }

@@ -1,7 +1,6 @@
 package shim
 
 import (
-	"context"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,10 +16,10 @@ import (
 // oomWatch journals the container's OOM kills while it runs, so history is
 // complete when no UI watches. Exec shims leave this to the init shim.
 type oomWatch struct {
-	cancel context.CancelFunc
-	done   chan struct{}
-	mu     sync.Mutex
-	last   uint64 // highest oom_kill count journaled
+	w    *watch.OOMWatch
+	done chan struct{}
+	mu   sync.Mutex
+	last uint64 // highest oom_kill count journaled
 	// initKilled is set when a kill took init: the likely victim named by
 	// the snapshot at the wake-up, or, without one, init found dead just
 	// after the kill.
@@ -31,10 +30,11 @@ type oomWatch struct {
 	otherVictim bool
 }
 
-// armOOM starts watching the container's OOM kills through a watch loop of
-// its own. The container's cgroup is new (run and restore both make it), so
-// every kill it has counted is this container's: the baseline is zero, and
-// a kill that landed before the watch was armed is still journaled.
+// armOOM starts watching the container's OOM kills. The watch waits in the
+// netpoller (watch.OOMWatch), so an idle shim holds no thread for it. The
+// container's cgroup is new (run and restore both make it), so every kill
+// it has counted is this container's: the baseline is zero, and a kill
+// that landed before the watch was armed is still journaled.
 func (s *shim) armOOM(pid int) {
 	if s.cfg.Mode == proto.ModeExec {
 		return
@@ -45,22 +45,21 @@ func (s *shim) armOOM(pid int) {
 		return
 	}
 	s.cgroups = p
-	loop, err := watch.New()
+	var zero uint64
+	ow, err := watch.WatchOOM(watch.Target{ID: s.cfg.ID, Cgroup: p, Pid: pid, KnownOOM: &zero})
 	if err != nil {
 		s.logf("warn", "oom watch: %v", err)
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	w := &oomWatch{cancel: cancel, done: make(chan struct{})}
+	w := &oomWatch{w: ow, done: make(chan struct{})}
 	s.oom = w
-	events := loop.Run(ctx)
-	var zero uint64
-	if err := loop.Watch(watch.Target{ID: s.cfg.ID, Cgroup: p, Pid: pid, KnownOOM: &zero}); err != nil {
-		s.logf("warn", "oom watch: %v", err)
-	}
 	go func() {
 		defer close(w.done)
-		for batch := range events {
+		for {
+			batch, err := ow.Next()
+			if err != nil {
+				return
+			}
 			var kills []watch.Event
 			for _, ev := range batch {
 				if ev.Kind == watch.KindOOM {
@@ -106,7 +105,7 @@ func (s *shim) finishOOM(pid int) (initKilled bool, count uint64) {
 	if w == nil {
 		return false, 0
 	}
-	w.cancel()
+	w.w.Close()
 	<-w.done
 	now, err := cgroupfs.OOMKillCount(s.cgroups)
 	if err != nil {

@@ -391,7 +391,7 @@ func (l *Loop) initGone(c *watched) []Event {
 	out := l.settle(c)
 	if c.Cgroup != nil {
 		if now, err := l.oomCount(c); err == nil && now > c.last {
-			out = append(out, l.counterEvents(c, now, false, nil)...)
+			out = append(out, c.counterEvents(now, false, nil)...)
 		}
 	}
 	out = append(out, Event{Time: time.Now().UTC(), Kind: KindExit, ID: c.ID, Root: c.Root, Pid: c.Pid,
@@ -416,34 +416,18 @@ func (l *Loop) Post(evs []Event) {
 // armOOM registers the OOM notification and takes the counter baseline,
 // queueing kills that happened while nothing watched.
 func (l *Loop) armOOM(c *watched) error {
-	now, err := cgroupfs.OOMKillCount(c.Cgroup)
+	missed, err := c.baseline()
 	if err != nil {
-		return fmt.Errorf("oom counter: %w", err)
+		return err
 	}
-	c.last = now
-	if c.KnownOOM != nil && *c.KnownOOM < now {
-		c.last = *c.KnownOOM
-		l.pending = append(l.pending, l.counterEvents(c, now, true, nil)...)
-	}
+	l.pending = append(l.pending, missed...)
 	dir := c.Cgroup.Dir("memory")
 	if c.Cgroup.V2() {
 		return l.armMemEvents(c, filepath.Join(dir, "memory.events"))
 	}
-	ctl, err := os.Open(filepath.Join(dir, "memory.oom_control"))
+	efd, ctl, err := c.registerOOM(dir)
 	if err != nil {
 		return err
-	}
-	efd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
-	if err != nil {
-		ctl.Close()
-		return err
-	}
-	c.control = filepath.Join(dir, "cgroup.event_control")
-	reg := []byte(strconv.Itoa(efd) + " " + strconv.Itoa(int(ctl.Fd())))
-	if err := os.WriteFile(c.control, reg, 0o200); err != nil {
-		ctl.Close()
-		unix.Close(efd)
-		return fmt.Errorf("register oom eventfd: %w", err)
 	}
 	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, efd, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLHUP, Fd: int32(efd)}); err != nil {
 		ctl.Close()
@@ -453,6 +437,45 @@ func (l *Loop) armOOM(c *watched) error {
 	c.efd, c.ctl = efd, ctl
 	l.efds[int32(efd)] = c
 	return nil
+}
+
+// registerOOM asks a v1 memory cgroup in dir to signal a new eventfd
+// (non-blocking) on each OOM through cgroup.event_control. The eventfd is
+// also signalled when the cgroup is removed; ctl (memory.oom_control) is
+// to stay open while the registration is used.
+func (c *watched) registerOOM(dir string) (efd int, ctl *os.File, err error) {
+	ctl, err = os.Open(filepath.Join(dir, "memory.oom_control"))
+	if err != nil {
+		return -1, nil, err
+	}
+	efd, err = unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		ctl.Close()
+		return -1, nil, err
+	}
+	c.control = filepath.Join(dir, "cgroup.event_control")
+	reg := []byte(strconv.Itoa(efd) + " " + strconv.Itoa(int(ctl.Fd())))
+	if err := os.WriteFile(c.control, reg, 0o200); err != nil {
+		ctl.Close()
+		unix.Close(efd)
+		return -1, nil, fmt.Errorf("register oom eventfd: %w", err)
+	}
+	return efd, ctl, nil
+}
+
+// baseline takes the oom_kill count to report kills from, and returns
+// the kills above KnownOOM that happened while nothing watched.
+func (c *watched) baseline() ([]Event, error) {
+	now, err := cgroupfs.OOMKillCount(c.Cgroup)
+	if err != nil {
+		return nil, fmt.Errorf("oom counter: %w", err)
+	}
+	c.last = now
+	if c.KnownOOM != nil && *c.KnownOOM < now {
+		c.last = *c.KnownOOM
+		return c.counterEvents(now, true, nil), nil
+	}
+	return nil, nil
 }
 
 // armMemEvents watches a v2 memory.events file. The kernel wakes pollers
@@ -508,6 +531,18 @@ func (l *Loop) memEventsChanged(c *watched, n uint64, err error) []Event {
 	}
 	l.startWait(c, n)
 	return nil
+}
+
+// memEventsKills reports the kills a v2 counter of n adds, if any, with
+// a snapshot confirmed in place: for a watch of one container in a
+// goroutine of its own (OOMWatch), which can afford to wait.
+func (c *watched) memEventsKills(n uint64) []Event {
+	if n <= c.last {
+		return nil
+	}
+	snap := Snapshot(c.Cgroup)
+	snap.ConfirmVictim()
+	return c.counterEvents(n, false, snap)
 }
 
 // Unwatch stops watching a container, named by its Ref.
@@ -647,8 +682,36 @@ func (l *Loop) oomWake(c *watched) []Event {
 	return nil
 }
 
+// oomStarted handles a v1 OOM notification in place: the kills it led
+// to, waiting for the counter's rise and the victim's death, or gone when
+// the wake-up only meant the cgroup was removed. For a watch of one
+// container in a goroutine of its own (OOMWatch); the loop waits in epoll
+// instead.
+func (c *watched) oomStarted() (evs []Event, gone bool) {
+	if _, err := os.Lstat(c.control); err != nil {
+		return nil, true
+	}
+	snap := Snapshot(c.Cgroup)
+	deadline := time.Now().Add(counterRiseWait)
+	for {
+		n, err := cgroupfs.OOMKillCount(c.Cgroup)
+		if err != nil {
+			return nil, false
+		}
+		if n > c.last {
+			snap.ConfirmVictim()
+			return c.counterEvents(n, false, snap), false
+		}
+		if time.Now().After(deadline) {
+			// An OOM that ended without a kill (memory freed in time).
+			return nil, false
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // counterEvents reports every kill between the last reported count and now.
-func (l *Loop) counterEvents(c *watched, now uint64, missed bool, snap *Forensics) []Event {
+func (c *watched) counterEvents(now uint64, missed bool, snap *Forensics) []Event {
 	var out []Event
 	t := time.Now().UTC()
 	for v := c.last + 1; v <= now; v++ {
@@ -749,7 +812,7 @@ func (l *Loop) exitEvents(c *watched) []Event {
 			now = rec.OOMKills // the cgroup is gone: the shim's last read
 		}
 		if now > c.last {
-			out = append(out, l.counterEvents(c, now, false, nil)...)
+			out = append(out, c.counterEvents(now, false, nil)...)
 		}
 	}
 	kind := KindExit
@@ -781,7 +844,7 @@ func (l *Loop) resync() []Event {
 		out = append(out, l.settle(c)...)
 		if c.Cgroup != nil {
 			if n, err := l.oomCount(c); err == nil && n > c.last {
-				out = append(out, l.counterEvents(c, n, false, nil)...)
+				out = append(out, c.counterEvents(n, false, nil)...)
 			}
 		}
 		if c.ProcDir != "" {

@@ -208,7 +208,7 @@ func (l *Loop) step(w *oomWait, now time.Time, final bool) (evs []Event, done bo
 		return nil, false
 	}
 	l.closeVictim(w)
-	return l.counterEvents(w.c, w.count, false, w.snap), true
+	return w.c.counterEvents(w.count, false, w.snap), true
 }
 
 // dying reports whether the likely victim is gone, a zombie, or has

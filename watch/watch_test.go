@@ -2,6 +2,7 @@ package watch_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -282,5 +283,57 @@ func TestManySimultaneousOOMKills(t *testing.T) {
 				t.Errorf("%s: exit (oomKilled %v) before or without its oom", id, ev.OOMKilled)
 			}
 		}
+	}
+}
+
+// OOMWatch, the shim's watch in the netpoller, reports a kill with its
+// snapshot as the loop does, and returns once closed.
+func TestOOMWatch(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, nil)
+	c := e.Run("single", []string{"sleep", "1000"}, memLimit(32<<20))
+	var zero uint64
+	w, err := watch.WatchOOM(watch.Target{ID: c.ID, Cgroup: c.CgroupPaths, Pid: c.Pid, KnownOOM: &zero})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []watch.Event, 1)
+	done := make(chan error, 1)
+	go func() {
+		for {
+			evs, err := w.Next()
+			if err != nil {
+				done <- err
+				return
+			}
+			got <- evs
+		}
+	}()
+	code, err := e.M.ExecAttached(ctx, "single", core.ExecOptions{Args: []string{"awk", `BEGIN{s="x"; while(1) s=s s}`}}, nil, nil, nil)
+	if err != nil || code != 137 {
+		t.Fatalf("hog exec: %d %v", code, err)
+	}
+	select {
+	case evs := <-got:
+		if len(evs) != 1 || evs[0].Kind != watch.KindOOM || evs[0].OOMCount != 1 || evs[0].Missed {
+			t.Fatalf("want one kill, got %s", describe(evs))
+		}
+		if f := evs[0].Forensics; f == nil || f.LimitBytes != 32<<20 {
+			t.Fatalf("no forensics with the kill: %+v", f)
+		}
+	case err := <-done:
+		t.Fatalf("watch ended: %v", err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("no kill reported")
+	}
+	w.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, os.ErrClosed) {
+			t.Fatalf("after Close: %v", err)
+		}
+	case evs := <-got:
+		t.Fatalf("a second batch: %s", describe(evs))
+	case <-time.After(5 * time.Second):
+		t.Fatal("Next did not return after Close")
 	}
 }

@@ -402,3 +402,50 @@ func RemoveCgroup(cgroupsPath string) {
 		}
 	}
 }
+
+// RemovePath removes a cgroup directory and the sub-cgroups under it, as
+// the opencontainers/cgroups RemovePath that runc's delete uses: a first
+// rmdir, then the children, then the directory again with retries while
+// the kernel still counts a process that is exiting (EBUSY, up to about a
+// second). A path already gone is not an error.
+func RemovePath(path string) error {
+	if err := rmdir(path, false); err == nil {
+		return nil
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			if err := RemovePath(filepath.Join(path, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return rmdir(path, true)
+}
+
+// rmdir removes one cgroup directory; with retry, an EBUSY is tried again
+// ten times, the wait doubling from a millisecond.
+func rmdir(path string, retry bool) error {
+	delay, tries := time.Millisecond, 10
+	for {
+		err := unix.Rmdir(path)
+		switch {
+		case err == nil || errors.Is(err, unix.ENOENT):
+			return nil
+		case errors.Is(err, unix.EINTR):
+			continue
+		case errors.Is(err, unix.EBUSY) && retry && tries > 0:
+			time.Sleep(delay)
+			delay *= 2
+			tries--
+			continue
+		}
+		return &os.PathError{Op: "rmdir", Path: path, Err: err}
+	}
+}

@@ -4,6 +4,14 @@
 // process: a shim's process start is on the path of every container start,
 // and its pages are resident for the container's whole life, so both shrink
 // with the binary. It takes the same arguments as berth's shim mode.
+//
+// The shim runs on one P (core starts it with GOMAXPROCS=1, and shim.Main
+// sets it too), so the runtime's look at the cgroup's CPU limit at start
+// (mountinfo, /proc/self/cgroup, two files held open) and its periodic
+// re-check are work and descriptors for nothing.
+//
+//go:debug containermaxprocs=0
+//go:debug updatemaxprocs=0
 package main
 
 import (

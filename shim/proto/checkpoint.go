@@ -7,8 +7,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"berth/host/procfs"
 	"berth/host/statefile"
 )
 
@@ -114,4 +116,23 @@ func committedElsewhere(final string) error {
 		return nil
 	}
 	return ErrDumpIncomplete
+}
+
+// restoreRoot is where runc binds the container's root filesystem for
+// CRIU during a restore, inside its state dir.
+const restoreRoot = "criu-root"
+
+// DetachRestoreMounts detaches what a restore killed mid-way left bound
+// in the runtime's state dir of container id (the root filesystem at
+// criu-root). The runtime's delete removes that dir recursively, and
+// through the mount it would empty the container's root filesystem.
+func DetachRestoreMounts(runtimeRoot, id string) {
+	if id == "" || strings.ContainsRune(id, '/') || id == "." || id == ".." {
+		return
+	}
+	dir := filepath.Join(runtimeRoot, id, restoreRoot)
+	if _, err := os.Lstat(dir); err != nil {
+		return
+	}
+	procfs.UnmountUnder(dir)
 }

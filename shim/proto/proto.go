@@ -62,6 +62,11 @@ const ReadyFd = 3
 // exits having touched nothing.
 const GoFd = 4
 
+// ShimEnv is added to a shim's environment by its launcher: the Go
+// runtime's GOMAXPROCS, one P from the start rather than one per CPU. The
+// shim leaves it out of the runtime's environment.
+const ShimEnv = "GOMAXPROCS=1"
+
 // Config tells a shim what to run. core writes it into the process
 // directory; the shim's only argument is that directory.
 type Config struct {

@@ -1,0 +1,128 @@
+package shim
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"berth/host/cgroupfs"
+	"berth/host/procfs"
+	"berth/host/statefile"
+)
+
+// errNotExact means destroyStopped cannot do exactly what runc's delete
+// would for this container; the shim runs the runtime's delete instead.
+var errNotExact = errors.New("needs the runtime's delete")
+
+// runcState is what destroyStopped reads of runc's state.json: enough to
+// tell whether the container is one it can remove exactly as libcontainer's
+// Destroy of a stopped container does, and the cgroups to remove.
+type runcState struct {
+	InitPid     int               `json:"init_process_pid"`
+	InitStart   uint64            `json:"init_process_start"`
+	CgroupPaths map[string]string `json:"cgroup_paths"`
+	Config      struct {
+		Namespaces []struct {
+			Type string `json:"type"`
+			Path string `json:"path"`
+		} `json:"namespaces"`
+		Cgroups *struct {
+			Systemd  bool `json:"Systemd"`
+			Rootless bool `json:"Rootless"`
+		} `json:"cgroups"`
+		Hooks           map[string][]json.RawMessage `json:"Hooks"`
+		IntelRdt        json.RawMessage              `json:"intel_rdt"`
+		RootlessCgroups bool                         `json:"rootless_cgroups"`
+	} `json:"config"`
+}
+
+// destroyStopped removes a stopped runc container's state the way
+// libcontainer's Destroy does (runc v1.5.3, state_linux.go destroy): its
+// cgroup directories (cgroup_paths, sub-cgroups first), then its state
+// directory. Linking libcontainer for that cost every shim its packages'
+// init and pages, for one call at exit. Whatever Destroy would do besides
+// is left to the runtime's delete, reported by errNotExact: poststop hooks
+// to run, a pid namespace not the container's own (processes left to
+// kill), systemd or rootless cgroups, Intel RDT, a frozen cgroup (Destroy
+// refuses or thaws first), an init still alive.
+func destroyStopped(root, id string) error {
+	if id == "" || id == "." || id == ".." || strings.ContainsRune(id, '/') {
+		return errNotExact
+	}
+	dir := filepath.Join(root, id)
+	var st runcState
+	if err := statefile.ReadJSON(filepath.Join(dir, "state.json"), &st); err != nil {
+		return fmt.Errorf("%w: %v", errNotExact, err)
+	}
+	if why := st.inexact(); why != "" {
+		return fmt.Errorf("%w: %s", errNotExact, why)
+	}
+	if procfs.Alive(st.InitPid, st.InitStart) {
+		return fmt.Errorf("%w: init %d still runs", errNotExact, st.InitPid)
+	}
+	paths := cgroupfs.Paths(st.CgroupPaths)
+	if frozen(paths) {
+		return fmt.Errorf("%w: cgroup frozen", errNotExact)
+	}
+	for _, p := range st.CgroupPaths {
+		if err := cgroupfs.RemovePath(p); err != nil {
+			return fmt.Errorf("remove cgroup: %w", err)
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("remove state dir: %w", err)
+	}
+	return nil
+}
+
+// inexact names what in the state makes Destroy do more than remove the
+// cgroups and the state dir, or "" when nothing does.
+func (st *runcState) inexact() string {
+	c := &st.Config
+	switch {
+	case len(c.Hooks["poststop"]) > 0:
+		return "poststop hooks"
+	case c.Cgroups == nil:
+		return "no cgroup config"
+	case c.Cgroups.Systemd:
+		return "systemd cgroups"
+	case c.Cgroups.Rootless || c.RootlessCgroups:
+		return "rootless cgroups"
+	case len(c.IntelRdt) > 0 && !bytes.Equal(c.IntelRdt, []byte("null")):
+		return "intel RDT"
+	}
+	for _, ns := range c.Namespaces {
+		if ns.Type == "NEWPID" {
+			if ns.Path != "" {
+				return "a shared pid namespace"
+			}
+			return ""
+		}
+	}
+	return "the host's pid namespace"
+}
+
+// frozen reports whether the container's freezer is anything but thawed,
+// as libcontainer's isPaused reads it; a freezer already gone is thawed.
+func frozen(p cgroupfs.Paths) bool {
+	file := p.File("freezer", "freezer.state")
+	if p.V2() {
+		file = p.File("", "cgroup.freeze")
+	}
+	if file == "" {
+		return false
+	}
+	b, err := os.ReadFile(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	if err != nil {
+		return true
+	}
+	s := string(bytes.TrimSpace(b))
+	return s != "THAWED" && s != "0"
+}
