@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"berth/host/cgroupfs"
 	"berth/themes"
 	"berth/ui/checkpoints"
 	"berth/ui/common"
@@ -544,6 +545,9 @@ func (m *Model) back() tea.Cmd {
 // or the terminal goes away.
 func Run(ctx context.Context, o Options) error {
 	o.TerminalFd = int(os.Stdin.Fd())
+	// The UI reads the same cgroup files of the rows on screen every
+	// second: keep them open.
+	cgroupfs.HoldFiles()
 	m := New(o)
 	defer m.Close()
 	// 30 frames a second at most: keys still echo at once to the eye,

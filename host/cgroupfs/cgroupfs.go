@@ -82,34 +82,55 @@ func (p Paths) File(controller, name string) string {
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 4096); return &b }}
 
 // ReadFile reads a small cgroup file into a pooled buffer and passes its
-// content to fn; the slice is only valid during fn.
+// content to fn; the slice is only valid during fn. With HoldFiles on, the
+// file stays open for the next read (see held).
 func ReadFile(path string, fn func([]byte) error) error {
 	if path == "" {
 		return &os.PathError{Op: "open", Path: path, Err: errors.New("controller not mounted for this container")}
 	}
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	f, err := held.get(path)
 	if err != nil {
 		return &os.PathError{Op: "open", Path: path, Err: err}
 	}
-	defer unix.Close(fd)
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
+	n, err := readAll(f.fd, bp)
+	held.put(f, err != nil)
+	if err != nil && f.shared {
+		// A held file of a cgroup removed since (ENODEV), or of one
+		// made again at the same path: read it afresh.
+		var fd int
+		if fd, err = unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
+			return &os.PathError{Op: "open", Path: path, Err: err}
+		}
+		n, err = readAll(fd, bp)
+		unix.Close(fd)
+	}
+	if err != nil {
+		return &os.PathError{Op: "read", Path: path, Err: err}
+	}
+	return fn((*bp)[:n])
+}
+
+// readAll reads fd from its start (pread: a held file is read again and
+// again, by several goroutines at once) into *bp, growing it as needed.
+func readAll(fd int, bp *[]byte) (int, error) {
 	buf := *bp
 	n := 0
 	for {
 		if n == len(buf) {
 			// A large file (io.stat of many devices): grow, never cut.
 			if len(buf) >= maxFileSize {
-				return &os.PathError{Op: "read", Path: path, Err: errors.New("file too large")}
+				return 0, errors.New("file too large")
 			}
 			buf = append(buf, make([]byte, len(buf))...)
 		}
-		m, err := unix.Read(fd, buf[n:])
+		m, err := unix.Pread(fd, buf[n:], int64(n))
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}
 		if err != nil {
-			return &os.PathError{Op: "read", Path: path, Err: err}
+			return 0, err
 		}
 		if m == 0 {
 			break
@@ -119,7 +140,108 @@ func ReadFile(path string, fn func([]byte) error) error {
 	if cap(buf) <= 64<<10 {
 		*bp = buf[:cap(buf)]
 	}
-	return fn(buf[:n])
+	return n, nil
+}
+
+// HoldFiles keeps the cgroup files ReadFile reads open, for a process
+// that reads the same few hundred files every second (the UI's samples
+// of the rows on screen): a read is then a pread, without the path's
+// walk, the open and the close. At most maxHeld are kept; past that all
+// are closed and the set starts again.
+func HoldFiles() {
+	held.mu.Lock()
+	held.on = true
+	held.mu.Unlock()
+}
+
+const maxHeld = 512
+
+// held is the set of open cgroup files, shared by the goroutines that
+// read them; a file dropped while another reads it is closed by the last
+// reader, so its descriptor is never reused under a read.
+var held heldFiles
+
+type heldFiles struct {
+	mu    sync.Mutex
+	on    bool
+	files map[string]*heldFile
+}
+
+type heldFile struct {
+	fd      int
+	shared  bool // in the set (else opened for one read)
+	users   int
+	dropped bool
+}
+
+// get returns path's file, opened now if it is not held; each get is
+// followed by one put.
+func (h *heldFiles) get(path string) (*heldFile, error) {
+	h.mu.Lock()
+	if !h.on {
+		h.mu.Unlock()
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		return &heldFile{fd: fd, users: 1}, err
+	}
+	if f, ok := h.files[path]; ok {
+		f.users++
+		h.mu.Unlock()
+		return f, nil
+	}
+	h.mu.Unlock()
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if f, ok := h.files[path]; ok { // opened meanwhile by another reader
+		unix.Close(fd)
+		f.users++
+		return f, nil
+	}
+	if h.files == nil || len(h.files) >= maxHeld {
+		for p, f := range h.files {
+			h.drop(p, f)
+		}
+		h.files = make(map[string]*heldFile)
+	}
+	f := &heldFile{fd: fd, shared: true, users: 1}
+	h.files[path] = f
+	return f, nil
+}
+
+// put ends a read of f; failed drops it from the set.
+func (h *heldFiles) put(f *heldFile, failed bool) {
+	if !f.shared {
+		unix.Close(f.fd)
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	f.users--
+	if failed && !f.dropped {
+		for p, g := range h.files {
+			if g == f {
+				h.drop(p, f)
+				break
+			}
+		}
+	}
+	if f.dropped && f.users == 0 {
+		unix.Close(f.fd)
+		f.fd = -1
+	}
+}
+
+// drop takes f out of the set; it is closed now if nobody reads it.
+func (h *heldFiles) drop(path string, f *heldFile) {
+	delete(h.files, path)
+	f.dropped = true
+	if f.users == 0 {
+		unix.Close(f.fd)
+		f.fd = -1
+	}
 }
 
 // ReadUint reads a file holding one unsigned number. "max" (v2's unlimited)
