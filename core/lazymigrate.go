@@ -459,11 +459,38 @@ func (m *Manager) PrepareLazyReceive(ctx context.Context, id string) (string, er
 	if out, err := exec.CommandContext(ctx, criu, "check", "--feature", "uffd-noncoop").CombinedOutput(); err != nil {
 		return "", idError(id, ErrInvalid, "post-copy needs userfaultfd here, and CRIU says it cannot: %s", strings.TrimSpace(string(out)))
 	}
-	dir, err := os.MkdirTemp(m.opts.StateDir, ".migrate-")
+	dir, err := os.MkdirTemp(m.opts.StateDir, migrateDirPrefix)
 	if err != nil {
 		return "", err
 	}
 	return dir, nil
+}
+
+// migrateDirPrefix names the directories a receiving berth works in,
+// under its state dir.
+const migrateDirPrefix = ".migrate-"
+
+// staleMigration is how long a receiving directory nobody holds may stay:
+// one a check prepared for a migration that then failed on its own side,
+// or one a receiver killed mid-way left.
+const staleMigration = 10 * time.Minute
+
+// sweepMigrations removes the receiving directories left behind: older
+// than staleMigration and not locked by a receiver at work.
+func (m *Manager) sweepMigrations() {
+	dirs, _ := filepath.Glob(filepath.Join(m.opts.StateDir, migrateDirPrefix+"*"))
+	for _, dir := range dirs {
+		st, err := os.Lstat(dir)
+		if err != nil || !st.IsDir() || time.Since(st.ModTime()) < staleMigration {
+			continue
+		}
+		lock, err := statefile.LockDir(dir, 0)
+		if err != nil {
+			continue
+		}
+		removeUnmounted(dir)
+		lock.Close()
+	}
 }
 
 // ReceiveLazyMigration is the remote side of a lazy migration into dir
@@ -479,10 +506,19 @@ func (m *Manager) ReceiveLazyMigration(ctx context.Context, dir, id, name string
 	if err := ValidateName(name); err != nil {
 		return err
 	}
-	if rel, err := filepath.Rel(m.opts.StateDir, dir); err != nil || !strings.HasPrefix(rel, ".migrate-") || strings.Contains(rel, string(filepath.Separator)) {
+	if rel, err := filepath.Rel(m.opts.StateDir, dir); err != nil || !strings.HasPrefix(rel, migrateDirPrefix) || strings.Contains(rel, string(filepath.Separator)) {
 		return invalidf("migrate-receive: %q is not a directory this berth prepared", dir)
 	}
-	defer removeUnmounted(dir)
+	// Held while it works, so a sweep leaves it alone however long the
+	// pages take.
+	lock, err := statefile.LockDir(dir, 0)
+	if err != nil {
+		return idError(id, ErrInvalid, "migrate-receive: %v", err)
+	}
+	defer func() {
+		removeUnmounted(dir)
+		lock.Close()
+	}()
 	if _, ok := m.managed(id); ok {
 		return idError(id, ErrExists, "a container with this id already exists here")
 	}

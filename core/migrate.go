@@ -2,6 +2,7 @@ package core
 
 import (
 	"archive/tar"
+	"berth/host/statefile"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -267,16 +268,25 @@ func (m *Manager) ReceiveMigration(ctx context.Context, id, name string, r io.Re
 		return Container{}, err
 	}
 	if r == nil {
+		m.sweepMigrations()
 		return Container{}, nil
 	}
 	if err := ValidateName(name); err != nil {
 		return Container{}, err
 	}
-	tmp, err := os.MkdirTemp(m.opts.StateDir, ".migrate-")
+	tmp, err := os.MkdirTemp(m.opts.StateDir, migrateDirPrefix)
 	if err != nil {
 		return Container{}, err
 	}
-	defer os.RemoveAll(tmp)
+	lock, err := statefile.LockDir(tmp, 0)
+	if err != nil {
+		os.Remove(tmp)
+		return Container{}, err
+	}
+	defer func() {
+		removeUnmounted(tmp)
+		lock.Close()
+	}()
 	cp := filepath.Join(tmp, name)
 	if err := readTree(r, cp, MaxImportBytes); err != nil {
 		return Container{}, idError(id, ErrInvalid, "receiving the checkpoint: %v", err)

@@ -11,6 +11,7 @@ import (
 	"berth/core"
 	"berth/core/coretest"
 	"berth/doctor"
+	"berth/host/statefile"
 )
 
 // A counter migrated over a real sshd to "another host" (this machine,
@@ -171,5 +172,39 @@ func TestDoctorRemote(t *testing.T) {
 	checks = doctor.Remote(ctx, o)
 	if len(checks) != 1 || checks[0].Status != doctor.CheckFail || !strings.Contains(checks[0].Detail, "/nonexistent/berth: No such file") {
 		t.Fatalf("no berth there: %+v", checks)
+	}
+}
+
+// A receiving berth's check sweeps the directories earlier migrations
+// left (a check whose migration then failed on the sending side, a
+// receiver killed mid-way): old and unlocked ones go; one a receiver
+// holds, and a new one, stay.
+func TestMigrationDirsSwept(t *testing.T) {
+	e := coretest.NewEnv(t, fixture, nil)
+	old := time.Now().Add(-time.Hour)
+	mk := func(name string, age time.Time) string {
+		dir := filepath.Join(e.StateDir, name)
+		if err := os.MkdirAll(filepath.Join(dir, "cp"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		os.Chtimes(dir, age, age)
+		return dir
+	}
+	stale, held, fresh := mk(".migrate-stale", old), mk(".migrate-held", old), mk(".migrate-fresh", time.Now())
+	lock, err := statefile.LockDir(held, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if _, err := e.M.ReceiveMigration(ctx, "newcomer", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatalf("the stale dir stayed: %v", err)
+	}
+	for _, dir := range []string{held, fresh} {
+		if _, err := os.Stat(dir); err != nil {
+			t.Fatalf("%s went: %v", dir, err)
+		}
 	}
 }
