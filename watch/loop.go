@@ -391,7 +391,14 @@ func (l *Loop) initGone(c *watched) []Event {
 	out := l.settle(c)
 	if c.Cgroup != nil {
 		if now, err := l.oomCount(c); err == nil && now > c.last {
-			out = append(out, c.counterEvents(now, false, nil)...)
+			// A kill whose notification has not come yet (v2's
+			// memory.events is notified from a work queue, a pidfd at
+			// once): what the cgroup shows now is its forensics.
+			var snap *Forensics
+			if !c.Journaled {
+				snap = Snapshot(c.Cgroup)
+			}
+			out = append(out, c.counterEvents(now, false, snap)...)
 		}
 	}
 	out = append(out, Event{Time: time.Now().UTC(), Kind: KindExit, ID: c.ID, Root: c.Root, Pid: c.Pid,
