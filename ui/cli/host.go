@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"os"
-	"strings"
 	"text/tabwriter"
 
 	"berth/core"
@@ -24,14 +23,11 @@ func newDoctorCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var checks []doctor.Check
 			if remote != "" {
-				host, stateDir, _ := strings.Cut(remote, ":")
-				if host == "" || strings.HasPrefix(host, "-") {
-					return usagef("doctor: --remote %q is not [USER@]HOST[:STATE_DIR]", remote)
+				o, err := remoteTarget("doctor --remote", remote, ssh, remoteBerth)
+				if err != nil {
+					return err
 				}
-				if len(strings.Fields(ssh)) == 0 || len(strings.Fields(remoteBerth)) == 0 {
-					return usagef("doctor: --ssh and --remote-berth need a command")
-				}
-				checks = doctor.Remote(cmd.Context(), core.MigrateOptions{SSH: strings.Fields(ssh), Host: host, StateDir: stateDir, RemoteBerth: strings.Fields(remoteBerth)})
+				checks = doctor.Remote(cmd.Context(), o)
 			} else {
 				checks = doctor.Doctor(cmd.Context(), core.Options{StateDir: g.stateDir, Runtime: g.runtime})
 			}

@@ -31,13 +31,11 @@ func newMigrateCmd(g *globals) *cobra.Command {
 			if err := checkRef(args[0]); err != nil {
 				return err
 			}
-			host, stateDir, _ := strings.Cut(args[1], ":")
-			if host == "" || strings.HasPrefix(host, "-") {
-				return usagef("migrate: %q is not [USER@]HOST[:STATE_DIR]", args[1])
+			o, err := remoteTarget("migrate", args[1], ssh, remoteBerth)
+			if err != nil {
+				return err
 			}
-			if len(strings.Fields(ssh)) == 0 || len(strings.Fields(remoteBerth)) == 0 {
-				return usagef("migrate: --ssh and --remote-berth need a command")
-			}
+			o.Lazy = lazy
 			m, err := g.manager(cmd.Context())
 			if err != nil {
 				return err
@@ -46,7 +44,6 @@ func newMigrateCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			o := core.MigrateOptions{SSH: strings.Fields(ssh), Host: host, StateDir: stateDir, RemoteBerth: strings.Fields(remoteBerth), Lazy: lazy}
 			if isTerminal(g.stderr) && !g.json {
 				o.Progress = func(sent, total int64) {
 					fmt.Fprintf(g.stderr, "\r%s", format.Progress(sent, total, 30))
@@ -82,6 +79,19 @@ func newMigrateCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&remoteBerth, "remote-berth", "berth", "the berth command on the remote, with any global flags")
 	cmd.Flags().BoolVar(&lazy, "lazy", false, "post-copy: restore there first, the memory pages following (CRIU lazy pages)")
 	return cmd
+}
+
+// remoteTarget is where [USER@]HOST[:STATE_DIR] and the ssh and remote
+// berth commands point, for migrate and doctor --remote.
+func remoteTarget(cmd, target, ssh, remoteBerth string) (core.MigrateOptions, error) {
+	host, stateDir, _ := strings.Cut(target, ":")
+	if host == "" || strings.HasPrefix(host, "-") {
+		return core.MigrateOptions{}, usagef("%s: %q is not [USER@]HOST[:STATE_DIR]", cmd, target)
+	}
+	if len(strings.Fields(ssh)) == 0 || len(strings.Fields(remoteBerth)) == 0 {
+		return core.MigrateOptions{}, usagef("%s: --ssh and --remote-berth need a command", cmd)
+	}
+	return core.MigrateOptions{SSH: strings.Fields(ssh), Host: host, StateDir: stateDir, RemoteBerth: strings.Fields(remoteBerth)}, nil
 }
 
 // newMigrateReceiveCmd is the remote side of migrate, run by it over ssh:
