@@ -32,14 +32,12 @@ package coretest
 //     run --label values are not among the annotations.
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -47,8 +45,7 @@ import (
 
 	"berth/core"
 	"berth/demo"
-
-	"golang.org/x/sys/unix"
+	"berth/host/procfs"
 )
 
 // Manager binaries: Debian's docker.io, containerd and podman packages.
@@ -246,35 +243,6 @@ func killPidfile(t testing.TB, pidfile, want string) {
 	}
 }
 
-// UnmountUnder lazily unmounts every mount at or below dir, deepest first.
-func UnmountUnder(dir string) error {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	var points []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 5 {
-			continue
-		}
-		p := strings.ReplaceAll(fields[4], `\040`, " ")
-		if p == dir || strings.HasPrefix(p, dir+"/") {
-			points = append(points, p)
-		}
-	}
-	sort.Slice(points, func(i, j int) bool { return len(points[i]) > len(points[j]) })
-	var errs []error
-	for _, p := range points {
-		if err := unix.Unmount(p, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
-			errs = append(errs, fmt.Errorf("unmount %s: %w", p, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
 func exists(p string) bool {
 	_, err := os.Lstat(p)
 	return err == nil
@@ -339,10 +307,10 @@ func StartDockerd(t testing.TB) *Dockerd {
 		"--cgroup-parent", dk.CgroupParent)
 	t.Cleanup(func() {
 		dk.stop()
-		if err := UnmountUnder("/run/docker"); err != nil {
+		if err := procfs.UnmountUnder("/run/docker"); err != nil {
 			t.Error(err)
 		}
-		if err := UnmountUnder(dir); err != nil {
+		if err := procfs.UnmountUnder(dir); err != nil {
 			t.Error(err)
 		}
 		if err := os.RemoveAll("/run/docker"); err != nil {
@@ -453,7 +421,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 		"--config", configPath, "--root", c.Root, "--state", c.State, "--address", c.Address)
 	t.Cleanup(func() {
 		c.stop()
-		if err := UnmountUnder(dir); err != nil {
+		if err := procfs.UnmountUnder(dir); err != nil {
 			t.Error(err)
 		}
 		if err := os.Remove(c.RuntimeRoot); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -548,7 +516,7 @@ func NewPodman(t testing.TB) *Podman {
 		if _, err := p.Run("rm", "-af", "-t", "0"); err != nil {
 			t.Logf("cleanup: %v", err)
 		}
-		if err := UnmountUnder(dir); err != nil {
+		if err := procfs.UnmountUnder(dir); err != nil {
 			t.Error(err)
 		}
 		RemoveCgroupParent(p.CgroupParent)

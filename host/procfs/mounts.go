@@ -1,6 +1,7 @@
 package procfs
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -56,21 +57,22 @@ func unescapeMount(s string) string {
 	return b.String()
 }
 
-// UnmountUnder detaches every mount at or below dir: what a runtime or
-// CRIU killed mid-way left there (CRIU's restore binds the container's
-// root filesystem into the runtime's state dir, and its cgroup yard into
-// its work dir), which a recursive remove would otherwise go through and
-// empty. It returns the first error, having tried them all.
+// UnmountUnder detaches every mount at or below dir, deepest first: what a
+// runtime or CRIU killed mid-way left there (CRIU's restore binds the
+// container's root filesystem into the runtime's state dir, and its cgroup
+// yard into its work dir), which a recursive remove would otherwise go
+// through and empty. A mount gone meanwhile is no error; the others are
+// joined, having tried them all.
 func UnmountUnder(dir string) error {
 	mounts, err := MountsUnder(nil, dir)
 	if err != nil {
 		return err
 	}
-	var first error
+	var errs []error
 	for _, p := range mounts {
-		if err := unix.Unmount(p, unix.MNT_DETACH); err != nil && first == nil {
-			first = &os.PathError{Op: "unmount", Path: p, Err: err}
+		if err := unix.Unmount(p, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
+			errs = append(errs, &os.PathError{Op: "unmount", Path: p, Err: err})
 		}
 	}
-	return first
+	return errors.Join(errs...)
 }
