@@ -81,13 +81,8 @@ func hasCapability(c int) bool {
 	if err != nil {
 		return false
 	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "CapEff:"); ok {
-			bits, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-			return err == nil && bits&(1<<uint(c)) != 0
-		}
-	}
-	return false
+	bits, err := strconv.ParseUint(procfs.StatusField(b, "CapEff"), 16, 64)
+	return err == nil && bits&(1<<uint(c)) != 0
 }
 
 // lazyDump is a dump at work: the container frozen, its images (without

@@ -2,7 +2,6 @@ package core
 
 import (
 	"archive/tar"
-	"berth/host/statefile"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -15,6 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"berth/host/statefile"
 
 	"golang.org/x/sys/unix"
 )
