@@ -270,19 +270,7 @@ func (m *Manager) migrateLazy(ctx context.Context, t target, o MigrateOptions, m
 	go d.bridge.serve(pages)
 
 	estimate := diskUsage(d.dir) + memory
-	pr, pw := io.Pipe()
-	written := make(chan int64, 1)
-	go func() {
-		var sent int64
-		err := WriteTree(pw, d.dir, func(n int64) {
-			sent = n
-			if o.Progress != nil {
-				o.Progress(n, estimate)
-			}
-		})
-		pw.CloseWithError(err)
-		written <- sent
-	}()
+	pr, written := streamTree(d.dir, estimate, o.Progress)
 	forward := []string{"-o", "ExitOnForwardFailure=yes", "-o", "StreamLocalBindUnlink=yes",
 		"-R", filepath.Join(check.Dir, lazySocket) + ":" + filepath.Join(local, lazySocket)}
 	cmd := remoteCmd(ctx, o, forward, "migrate-receive", "--lazy", "--into", check.Dir, t.ID, name)

@@ -98,20 +98,7 @@ func (m *Manager) Migrate(ctx context.Context, ref string, o MigrateOptions) (Mi
 	if err != nil {
 		return mig, err
 	}
-	total := diskUsage(dir)
-	pr, pw := io.Pipe()
-	written := make(chan int64, 1)
-	go func() {
-		var sent int64
-		err := WriteTree(pw, dir, func(n int64) {
-			sent = n
-			if o.Progress != nil {
-				o.Progress(n, total)
-			}
-		})
-		pw.CloseWithError(err)
-		written <- sent
-	}()
+	pr, written := streamTree(dir, diskUsage(dir), o.Progress)
 	out, err := RunRemote(ctx, o, pr, nil, "migrate-receive", c.ID, cp.Name)
 	pr.Close() // a writer still at work fails now, and ends
 	mig.Bytes = <-written
@@ -198,6 +185,27 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// streamTree writes dir as WriteTree does into the pipe it returns, in a
+// goroutine of its own, telling progress (if any) the bytes sent of total;
+// the channel gets the bytes sent once it ended. Closing the reader ends
+// a writer still at work.
+func streamTree(dir string, total int64, progress func(sent, total int64)) (*io.PipeReader, <-chan int64) {
+	pr, pw := io.Pipe()
+	written := make(chan int64, 1)
+	go func() {
+		var sent int64
+		err := WriteTree(pw, dir, func(n int64) {
+			sent = n
+			if progress != nil {
+				progress(n, total)
+			}
+		})
+		pw.CloseWithError(err)
+		written <- sent
+	}()
+	return pr, written
 }
 
 // WriteTree writes dir as a tar stream: directories, regular files,
