@@ -435,9 +435,9 @@ func (m *Manager) PrepareLazyReceive(ctx context.Context, id string) (string, er
 	if _, err := m.ReceiveMigration(ctx, id, "", nil); err != nil {
 		return "", err
 	}
-	criu, err := exec.LookPath("criu")
+	criu, err := lazyCRIU(id)
 	if err != nil {
-		return "", idError(id, ErrInvalid, "post-copy needs CRIU here, and it is not installed")
+		return "", err
 	}
 	if out, err := exec.CommandContext(ctx, criu, "check", "--feature", "uffd-noncoop").CombinedOutput(); err != nil {
 		return "", idError(id, ErrInvalid, "post-copy needs userfaultfd here, and CRIU says it cannot: %s", strings.TrimSpace(string(out)))
@@ -476,6 +476,15 @@ func (m *Manager) sweepMigrations() {
 	}
 }
 
+// lazyCRIU is the CRIU a post-copy receive of id runs its daemon with.
+func lazyCRIU(id string) (string, error) {
+	criu, err := exec.LookPath("criu")
+	if err != nil {
+		return "", idError(id, ErrInvalid, "post-copy needs CRIU here, and it is not installed")
+	}
+	return criu, nil
+}
+
 // ReceiveLazyMigration is the remote side of a lazy migration into dir
 // (PrepareLazyReceive's): the checkpoint without its pages read from r,
 // a lazy-pages daemon fed through dir's forwarded socket, and the restore;
@@ -483,9 +492,6 @@ func (m *Manager) sweepMigrations() {
 // has arrived; if they do not, the container is removed here (its tasks
 // run on where it came from).
 func (m *Manager) ReceiveLazyMigration(ctx context.Context, dir, id, name string, r io.Reader, running func(Container)) error {
-	if err := ValidateID(id); err != nil {
-		return err
-	}
 	if err := ValidateName(name); err != nil {
 		return err
 	}
@@ -502,10 +508,9 @@ func (m *Manager) ReceiveLazyMigration(ctx context.Context, dir, id, name string
 		removeUnmounted(dir)
 		lock.Close()
 	}()
-	if _, ok := m.managed(id); ok {
-		return idError(id, ErrExists, "a container with this id already exists here")
-	}
-	if err := m.idFree(id); err != nil {
+	// The same check as the first, again: the id may have been taken
+	// since.
+	if _, err := m.ReceiveMigration(ctx, id, "", nil); err != nil {
 		return err
 	}
 	cp := filepath.Join(dir, name)
@@ -523,9 +528,9 @@ func (m *Manager) ReceiveLazyMigration(ctx context.Context, dir, id, name string
 	if err := m.requireCheckpoint(ctx, id, rt, "restore"); err != nil {
 		return err
 	}
-	criu, err := exec.LookPath("criu")
+	criu, err := lazyCRIU(id)
 	if err != nil {
-		return idError(id, ErrInvalid, "post-copy needs CRIU here, and it is not installed")
+		return err
 	}
 	conn, err := net.Dial("unix", filepath.Join(dir, lazySocket))
 	if err != nil {
