@@ -168,6 +168,7 @@ type heldFiles struct {
 }
 
 type heldFile struct {
+	path    string
 	fd      int
 	shared  bool // in the set (else opened for one read)
 	users   int
@@ -201,12 +202,12 @@ func (h *heldFiles) get(path string) (*heldFile, error) {
 		return f, nil
 	}
 	if h.files == nil || len(h.files) >= maxHeld {
-		for p, f := range h.files {
-			h.drop(p, f)
+		for _, f := range h.files {
+			h.drop(f)
 		}
 		h.files = make(map[string]*heldFile)
 	}
-	f := &heldFile{fd: fd, shared: true, users: 1}
+	f := &heldFile{path: path, fd: fd, shared: true, users: 1}
 	h.files[path] = f
 	return f, nil
 }
@@ -221,12 +222,7 @@ func (h *heldFiles) put(f *heldFile, failed bool) {
 	defer h.mu.Unlock()
 	f.users--
 	if failed && !f.dropped {
-		for p, g := range h.files {
-			if g == f {
-				h.drop(p, f)
-				break
-			}
-		}
+		h.drop(f)
 	}
 	if f.dropped && f.users == 0 {
 		unix.Close(f.fd)
@@ -235,8 +231,8 @@ func (h *heldFiles) put(f *heldFile, failed bool) {
 }
 
 // drop takes f out of the set; it is closed now if nobody reads it.
-func (h *heldFiles) drop(path string, f *heldFile) {
-	delete(h.files, path)
+func (h *heldFiles) drop(f *heldFile) {
+	delete(h.files, f.path)
 	f.dropped = true
 	if f.users == 0 {
 		unix.Close(f.fd)

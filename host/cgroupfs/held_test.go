@@ -28,8 +28,8 @@ func TestHoldFiles(t *testing.T) {
 	defer func() {
 		held.mu.Lock()
 		held.on = false
-		for p, f := range held.files {
-			held.drop(p, f)
+		for _, f := range held.files {
+			held.drop(f)
 		}
 		held.mu.Unlock()
 	}()
