@@ -40,6 +40,23 @@ type runcState struct {
 	} `json:"config"`
 }
 
+// runcInit returns the init of the container runc has just started or
+// restored, from its state.json: the pid and the start time runc read
+// from /proc itself.
+func runcInit(root, id string) (procfs.Ident, error) {
+	var st struct {
+		InitPid   int    `json:"init_process_pid"`
+		InitStart uint64 `json:"init_process_start"`
+	}
+	if err := statefile.ReadJSON(filepath.Join(root, id, "state.json"), &st); err != nil {
+		return procfs.Ident{}, fmt.Errorf("runtime state: %w", err)
+	}
+	if st.InitPid <= 0 {
+		return procfs.Ident{}, fmt.Errorf("runtime state: no init pid")
+	}
+	return procfs.Ident{Pid: st.InitPid, Start: st.InitStart}, nil
+}
+
 // destroyStopped removes a stopped runc container's state the way
 // libcontainer's Destroy does (runc v1.5.3, state_linux.go destroy): its
 // cgroup directories (cgroup_paths, sub-cgroups first), then its state

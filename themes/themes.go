@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -118,7 +117,7 @@ func Resolve(name, userDir string) (Palette, error) {
 // Load returns a built-in theme or the user theme <userDir>/<name>.yaml. A
 // user theme may override a built-in's name.
 func Load(name, userDir string) (Palette, error) {
-	if !validName.MatchString(name) {
+	if !validName(name) {
 		return Palette{}, fmt.Errorf("theme %q: %w (names are letters, digits and - _)", name, ErrUnknownTheme)
 	}
 	if userDir != "" {
@@ -148,7 +147,7 @@ func Names(userDir string) []string {
 	sort.Strings(files)
 	for _, f := range files {
 		n := strings.TrimSuffix(filepath.Base(f), ".yaml")
-		if validName.MatchString(n) && !seen[n] {
+		if validName(n) && !seen[n] {
 			names = append(names, n)
 			seen[n] = true
 		}
@@ -156,7 +155,22 @@ func Names(userDir string) []string {
 	return names
 }
 
-var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+// validName reports whether name can be a theme's: a letter or digit,
+// then up to 63 letters, digits, '_' or '-'. (Checked by hand: a regexp
+// compiled at package init costs every berth command its start.)
+func validName(name string) bool {
+	if name == "" || len(name) > 64 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+		if !alnum && (i == 0 || c != '_' && c != '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // maxThemeFile bounds a theme file; real ones are a few hundred bytes.
 const maxThemeFile = 64 << 10

@@ -109,3 +109,16 @@ func TestParseColor(t *testing.T) {
 		}
 	}
 }
+
+func TestValidName(t *testing.T) {
+	long := strings.Repeat("a", 64)
+	for name, want := range map[string]bool{
+		"dark": true, "high-contrast": true, "My_Theme2": true, "0x": true, long: true,
+		"": false, "-dark": false, "_x": false, long + "a": false, "a b": false,
+		"../x": false, "a.yaml": false, "é": false, "a/b": false,
+	} {
+		if got := validName(name); got != want {
+			t.Errorf("validName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
