@@ -156,13 +156,6 @@ func (s *shim) run() error {
 	// container would inherit them. The shim has no terminal (setsid), so
 	// no hang-up or interrupt comes to it by accident.
 
-	self := procfs.Ident{Pid: os.Getpid()}
-	self.Start, _ = procfs.StartTime(self.Pid)
-	if err := statefile.Write(s.path(proto.FileShimPid), []byte(self.String()), 0o600); err != nil {
-		s.report(proto.Ready{Error: "shim: " + err.Error()})
-		return err
-	}
-
 	out, err := OpenLog(s.path(proto.FileOutput), s.cfg.LogMaxBytes)
 	if err != nil {
 		s.report(proto.Ready{Error: "shim: " + err.Error()})
@@ -333,6 +326,14 @@ func (s *shim) start() (procfs.Ident, error) {
 	go func() { s.output.Drain("stdout", outR); outR.Close(); s.drained <- struct{}{} }()
 	go func() { s.output.Drain("stderr", errR); errR.Close(); s.drained <- struct{}{} }()
 
+	// The shim's own pid file is written while the runtime works: it is
+	// needed from the readiness report on, not before the runtime starts.
+	if err := s.writeShimPid(); err != nil {
+		unix.Kill(-cmd.Process.Pid, unix.SIGKILL)
+		cmd.Wait()
+		s.abortStart()
+		return procfs.Ident{}, fmt.Errorf("shim: %w", err)
+	}
 	timeout := s.cfg.StartTimeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second
@@ -373,6 +374,14 @@ func (s *shim) start() (procfs.Ident, error) {
 	// reads, and the reap loop collects it.
 	id.Start, _ = procfs.StartTime(id.Pid)
 	return id, nil
+}
+
+// writeShimPid records the shim's identity (pid and start time), by which
+// core finds, waits for and kills it.
+func (s *shim) writeShimPid() error {
+	self := procfs.Ident{Pid: os.Getpid()}
+	self.Start, _ = procfs.StartTime(self.Pid)
+	return statefile.Write(s.path(proto.FileShimPid), []byte(self.String()), 0o600)
 }
 
 // plainRunc reports whether the runtime is runc itself, run with berth's
