@@ -10,6 +10,7 @@ all: build
 build:
 	$(GO) build -trimpath -o $(BIN) .
 	$(GO) build -trimpath -ldflags='-s -w' -o bin/berth-shim ./shim/berth-shim
+	$(GO) build -trimpath -o bin/berth-inspect ./inspect/berth-inspect
 
 # Installs busybox-static, iptables, tmux, libseccomp-dev, pkg-config, docker.io,
 # containerd and podman (their daemons not started), runc at go.mod's version

@@ -13,6 +13,7 @@ import (
 
 	"berth/core"
 	"berth/core/coretest"
+	"berth/inspect"
 
 	"golang.org/x/sys/unix"
 )
@@ -102,6 +103,24 @@ func TestInspectCheckpoint(t *testing.T) {
 			t.Fatalf("%s corrupt: %v", c.file, err)
 		}
 	}
+
+	// The inspector is a process of its own: one that is missing or dies
+	// is a clear error of its own, never taken for corrupt images.
+	for bin, want := range map[string]string{
+		filepath.Join(t.TempDir(), core.InspectName): "checkpoint inspector: fork/exec",
+		"/bin/false": "checkpoint inspector failed: exit status 1",
+	} {
+		opts := e.Opts
+		opts.InspectBinary = bin
+		m, err := core.Open(ctx, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = m.InspectCheckpoint(ctx, "insp", "one", core.InspectOptions{})
+		if err == nil || errors.Is(err, core.ErrCorruptImage) || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+			t.Fatalf("inspector %s: %v", bin, err)
+		}
+	}
 }
 
 // updateSeed rewrites the fuzz seed of core's inspect (a real
@@ -117,7 +136,7 @@ func writeSeed(t *testing.T, ckdir string) {
 	}
 	ents, _ := os.ReadDir(ckdir)
 	for _, e := range ents {
-		if !e.Type().IsRegular() || !core.DecodedImage(e.Name()) || strings.HasPrefix(e.Name(), "pages-") {
+		if !e.Type().IsRegular() || !inspect.DecodedImage(e.Name()) || strings.HasPrefix(e.Name(), "pages-") {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(ckdir, e.Name()))

@@ -61,6 +61,9 @@ type Options struct {
 	// is installed there (the shim alone, which starts faster and stays
 	// smaller than berth), else the running executable itself.
 	ShimBinary string
+	// InspectBinary is the checkpoint inspector (InspectName): by default
+	// the one beside the running executable, else on PATH.
+	InspectBinary string
 }
 
 // Manager is the API over berth's containers. It holds no container state

@@ -169,6 +169,7 @@ mkdir -p "$WORK/bin" "$WORK/share"
 ln -s "$KDIR/root/lib/modules" "$WORK/modules"
 log "building berth and the test binaries"
 (cd "$REPO" && CGO_ENABLED=0 go build -trimpath -o "$WORK/bin/berth" .) || die "build berth failed"
+(cd "$REPO" && CGO_ENABLED=0 go build -trimpath -o "$WORK/bin/berth-inspect" ./inspect/berth-inspect) || die "build berth-inspect failed"
 payload=$WORK/share/payload
 cat >"$payload" <<EOF
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=xterm-256color

@@ -88,8 +88,10 @@ type Fixture struct {
 	Berth string
 	// Shim is the binary berth starts as its shim: berth-shim beside
 	// Berth, as it is installed, or Berth itself when there is none.
-	Shim   string
-	Rootfs string
+	Shim string
+	// Inspect is the checkpoint inspector beside Berth.
+	Inspect string
+	Rootfs  string
 }
 
 // Setup builds the berth binary and the rootfs. It returns nil, nil when
@@ -112,7 +114,8 @@ func Setup() (*Fixture, error) {
 	} else {
 		_, file, _, _ := runtime.Caller(0)
 		module := filepath.Join(filepath.Dir(file), "..", "..")
-		for _, b := range [][2]string{{f.Berth, "."}, {filepath.Join(dir, core.ShimName), "./shim/berth-shim"}} {
+		for _, b := range [][2]string{{f.Berth, "."}, {filepath.Join(dir, core.ShimName), "./shim/berth-shim"},
+			{filepath.Join(dir, core.InspectName), "./inspect/berth-inspect"}} {
 			cmd := exec.Command("go", "build", "-o", b[0], b[1])
 			cmd.Dir = module
 			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -123,6 +126,7 @@ func Setup() (*Fixture, error) {
 		}
 	}
 	f.Shim = core.DefaultShimBinary(f.Berth)
+	f.Inspect = core.DefaultInspectBinary(f.Berth)
 	if err := demo.MakeBusyboxRootfs(f.Rootfs); err != nil {
 		f.Close()
 		return nil, err
@@ -158,7 +162,7 @@ func NewEnv(t testing.TB, f *Fixture, edit func(*core.Options)) *Env {
 	}
 	e := &Env{T: t, F: f, StateDir: t.TempDir(), CgroupParent: "/berth-test-" + RandomID()}
 	e.Opts = core.Options{
-		StateDir: e.StateDir, CgroupParent: e.CgroupParent, ShimBinary: f.Shim,
+		StateDir: e.StateDir, CgroupParent: e.CgroupParent, ShimBinary: f.Shim, InspectBinary: f.Inspect,
 		ExternalRoots: []string{}, StartTimeout: 20 * time.Second,
 		Runtime: Runtime(),
 	}

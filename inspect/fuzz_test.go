@@ -1,7 +1,7 @@
-package core
+package inspect
 
 import (
-	"berth/host/statefile"
+	"berth/core"
 	"context"
 	"errors"
 	"fmt"
@@ -61,13 +61,13 @@ func seedCheckpoint(t testing.TB) string {
 	return dir
 }
 
-func fuzzOptions() InspectOptions {
-	return InspectOptions{Search: "x+", MaxImageBytes: 1 << 20, MaxImageEntries: 4096}.All()
+func fuzzOptions() core.InspectOptions {
+	return core.InspectOptions{Search: "x+", MaxImageBytes: 1 << 20, MaxImageEntries: 4096}.All()
 }
 
 func TestInspectSeed(t *testing.T) {
 	dir := seedCheckpoint(t)
-	in, err := inspectDir(context.Background(), dir, Checkpoint{Name: "seed", Valid: true}, nil, fuzzOptions())
+	in, err := inspectDir(context.Background(), dir, core.Checkpoint{Name: "seed", Valid: true}, nil, fuzzOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestInspectHostile(t *testing.T) {
 			c.edit(dir)
 			o := fuzzOptions()
 			o.MaxPagesBytes = 1 << 30
-			_, err := inspectDir(context.Background(), dir, Checkpoint{Name: "seed", Valid: true}, nil, o)
+			_, err := inspectDir(context.Background(), dir, core.Checkpoint{Name: "seed", Valid: true}, nil, o)
 			if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
 				t.Fatalf("got %v, want %q", err, c.want)
 			}
@@ -143,12 +143,12 @@ func FuzzInspect(f *testing.F) {
 		}
 		o := fuzzOptions()
 		o.MaxPagesBytes = 64 << 20
-		_, err := inspectDir(context.Background(), dir, Checkpoint{Name: "seed", Valid: true}, nil, o)
+		_, err := inspectDir(context.Background(), dir, core.Checkpoint{Name: "seed", Valid: true}, nil, o)
 		if err != nil && strings.Contains(err.Error(), "\n") {
 			t.Fatalf("a multi-line error: %q", err)
 		}
-		var ce *Error
-		if errors.As(err, &ce) && ce.Class != ErrInvalid {
+		var ce *core.Error
+		if errors.As(err, &ce) && ce.Class != core.ErrInvalid {
 			t.Fatalf("unexpected class: %v", err)
 		}
 	})
@@ -168,9 +168,6 @@ func appendBytes(dir, name string, b []byte) {
 // so the child is made from the seed with crit's encoder.
 func TestInspectParent(t *testing.T) {
 	parent := seedCheckpoint(t)
-	if err := statefile.WriteJSON(filepath.Join(parent, checkpointMeta), Checkpoint{Name: "p", SizeBytes: 1 << 30}, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	id, entries, err := pagemapEntries(parent, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -203,20 +200,20 @@ func TestInspectParent(t *testing.T) {
 		os.Remove(filepath.Join(dir, "pages-"+strconv.FormatUint(uint64(id), 10)+".img"))
 		return dir
 	}
-	parentDir := func(name string) (string, error) { return parent, nil }
-	o := InspectOptions{Search: "parent-only-marker"}
-	in, err := inspectDir(context.Background(), child(t, 0), Checkpoint{Name: "c", Valid: true, Parent: "p"}, parentDir, o)
+	parents := map[string]core.InspectParent{"p": {Dir: parent, Checkpoint: core.Checkpoint{Name: "p", Valid: true, SizeBytes: 1 << 30}}}
+	o := core.InspectOptions{Search: "parent-only-marker"}
+	in, err := inspectDir(context.Background(), child(t, 0), core.Checkpoint{Name: "c", Valid: true, Parent: "p"}, parents, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(in.Matches) != 1 || in.Matches[0].Pid != 1 || in.Matches[0].Address != entries[0].GetVaddr()+100 {
 		t.Fatalf("matches: %+v", in.Matches)
 	}
-	_, err = inspectDir(context.Background(), child(t, 1<<30), Checkpoint{Name: "c", Valid: true, Parent: "p"}, parentDir, o)
+	_, err = inspectDir(context.Background(), child(t, 1<<30), core.Checkpoint{Name: "c", Valid: true, Parent: "p"}, parents, o)
 	if err == nil || !strings.Contains(err.Error(), "pages in the parent, which holds") {
 		t.Fatalf("a child naming more than its parent holds: %v", err)
 	}
-	_, err = inspectDir(context.Background(), child(t, 0), Checkpoint{Name: "c", Valid: true}, parentDir, o)
+	_, err = inspectDir(context.Background(), child(t, 0), core.Checkpoint{Name: "c", Valid: true}, parents, o)
 	if err == nil || !strings.Contains(err.Error(), "parent checkpoint that is not recorded") {
 		t.Fatalf("pages in a parent never named: %v", err)
 	}

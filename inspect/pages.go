@@ -1,4 +1,4 @@
-package core
+package inspect
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 
+	"berth/core"
 	"berth/host/statefile"
 
 	"github.com/checkpoint-restore/go-criu/v8/magic"
@@ -46,7 +47,7 @@ func DecodedImage(name string) bool {
 // would block), larger than max, or whose entries' sizes run past its end
 // (crit allocates whatever size an entry claims before reading it). The
 // pages images are never decoded whole and are bounded when read.
-func checkImages(dir string, o InspectOptions) error {
+func checkImages(dir string, o core.InspectOptions) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return err
@@ -226,17 +227,19 @@ func (d *decoder) pages(pid uint32, depth int) (*pageReader, error) {
 		}
 		pr.size = st.Size()
 	}
-	if d.parent != "" && depth < maxParentDepth {
-		parent, dir := d.parent, ""
+	if d.parent != "" && depth < core.MaxParentDepth {
+		parent := d.parent
 		pr.parent = func() (*pageReader, error) {
-			var err error
-			if dir, err = d.parentDir(parent); err != nil {
-				return nil, err
-			}
-			meta, err := readCheckpoint(dir)
-			if err != nil || !meta.Valid {
+			p, ok := d.parents[parent]
+			switch {
+			case !ok:
+				return nil, fmt.Errorf("parent checkpoint %q is not found", parent)
+			case p.Err != "":
+				return nil, errors.New(p.Err)
+			case !p.Checkpoint.Valid:
 				return nil, fmt.Errorf("parent checkpoint %q is unreadable", parent)
 			}
+			dir, meta := p.Dir, p.Checkpoint
 			// A parent is bounded by its own recorded size: a pre-dump
 			// holds most of the pages, its children only what changed.
 			o := d.o
@@ -247,7 +250,7 @@ func (d *decoder) pages(pid uint32, depth int) (*pageReader, error) {
 			if err := checkImages(dir, o); err != nil {
 				return nil, fmt.Errorf("parent %s: %w", parent, err)
 			}
-			pd := &decoder{dir: dir, o: o, pageSize: d.pageSize, parentDir: d.parentDir, parent: meta.Parent}
+			pd := &decoder{dir: dir, o: o, pageSize: d.pageSize, parents: d.parents, parent: meta.Parent}
 			return pd.pages(pid, depth+1)
 		}
 	}
@@ -355,10 +358,10 @@ const (
 )
 
 // search looks for the pattern in every process's pages.
-func (d *decoder) search(ctx context.Context, procs []InspectProcess) ([]MemoryMatch, bool, error) {
+func (d *decoder) search(ctx context.Context, procs []core.InspectProcess) ([]core.MemoryMatch, bool, error) {
 	re, err := regexp.Compile(d.o.Search)
 	if err != nil {
-		return nil, false, &Error{Class: ErrInvalid, Msg: "search", Err: err}
+		return nil, false, &core.Error{Class: core.ErrInvalid, Msg: "search", Err: err}
 	}
 	ctxBytes := d.o.SearchContext
 	if ctxBytes <= 0 {
@@ -369,7 +372,7 @@ func (d *decoder) search(ctx context.Context, procs []InspectProcess) ([]MemoryM
 	if limit <= 0 {
 		limit = defaultMaxMatches
 	}
-	var out []MemoryMatch
+	var out []core.MemoryMatch
 	for _, p := range procs {
 		if !hasState(&p) {
 			continue
@@ -403,7 +406,7 @@ func (d *decoder) search(ctx context.Context, procs []InspectProcess) ([]MemoryM
 					if len(out) == limit {
 						return out, true, nil
 					}
-					out = append(out, MemoryMatch{Pid: p.Pid, Address: r.vaddr + at, Length: ix[1] - ix[0],
+					out = append(out, core.MemoryMatch{Pid: p.Pid, Address: r.vaddr + at, Length: ix[1] - ix[0],
 						Before: EscapeBytes(b[max(ix[0]-ctxBytes, 0):ix[0]]),
 						Match:  EscapeBytes(b[ix[0]:ix[1]]),
 						After:  EscapeBytes(b[ix[1]:min(ix[1]+ctxBytes, len(b))])})
