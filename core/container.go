@@ -14,7 +14,8 @@ import (
 	"berth/host/procfs"
 	"berth/shim/proto"
 
-	"github.com/opencontainers/runc/libcontainer"
+	"berth/host/runcstate"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -148,7 +149,7 @@ func (m *Manager) managed(id string) (Container, bool) {
 		c.Reason = "pid record unreadable: " + ps.pidErr.Error()
 		return c, true
 	}
-	lc, err := libcontainer.Load(rec.RuntimeRoot, id)
+	lc, err := runcstate.Load(rec.RuntimeRoot, id)
 	if err != nil && filepath.Base(rec.Runtime) != "runc" {
 		// Another runtime's state is its own business: ask it.
 		if m.fillFromOCIState(&c, rec, ps.pid) {
@@ -184,29 +185,20 @@ func applyExit(c *Container, e *proto.Exit) {
 
 // fillFromRuntime takes status, pid, cgroups and id mappings from the
 // runtime's own state, as runc derives them.
-func fillFromRuntime(c *Container, lc *libcontainer.Container) {
-	st, err := lc.Status()
-	if err != nil {
-		c.Reason = err.Error()
-		return
-	}
-	switch st {
-	case libcontainer.Created:
+func fillFromRuntime(c *Container, state *runcstate.State) {
+	switch state.Status() {
+	case runcstate.Created:
 		c.Status = StatusCreated
-	case libcontainer.Running:
+	case runcstate.Running:
 		c.Status = StatusRunning
-	case libcontainer.Paused:
+	case runcstate.Paused:
 		c.Status = StatusPaused
-	case libcontainer.Stopped:
+	case runcstate.Stopped:
 		c.Status = StatusStopped
 	}
-	state, err := lc.State()
-	if err != nil {
-		return
-	}
 	if c.Running() || c.Status == StatusCreated {
-		c.Pid = state.InitProcessPid
-		c.InitStart = state.InitProcessStartTime
+		c.Pid = state.InitPid
+		c.InitStart = state.InitStart
 	}
 	if c.Created.IsZero() {
 		c.Created = state.Created
@@ -340,17 +332,14 @@ func (m *Manager) loadExternal(root, id string) (Container, bool) {
 	if ValidateID(id) != nil {
 		return Container{}, false
 	}
-	lc, err := libcontainer.Load(root, id)
+	lc, err := runcstate.Load(root, id)
 	if err != nil {
 		return m.loadCrunExternal(root, id)
 	}
-	c := Container{ID: id, Runtime: "runc", RuntimeRoot: root, Status: StatusUnknown}
-	if oci, err := lc.OCIState(); err == nil {
-		c.Bundle = oci.Bundle
-	}
+	c := Container{ID: id, Runtime: "runc", RuntimeRoot: root, Status: StatusUnknown, Bundle: lc.Bundle()}
 	fillFromRuntime(&c, lc)
 	x := extInfo{root: root, id: id, bundle: c.Bundle}
-	if cfg := lc.Config(); cfg.Labels != nil || cfg.Mounts != nil {
+	if cfg := lc.Config; cfg.Labels != nil || cfg.Mounts != nil {
 		x.annotations = labelMap(cfg.Labels)
 		for _, mnt := range cfg.Mounts {
 			if mnt.Destination == "/etc/hostname" {

@@ -2,59 +2,28 @@ package shim
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 
 	"berth/host/cgroupfs"
 	"berth/host/procfs"
-	"berth/host/statefile"
+	"berth/host/runcstate"
 )
 
 // errNotExact means destroyStopped cannot do exactly what runc's delete
 // would for this container; the shim runs the runtime's delete instead.
 var errNotExact = errors.New("needs the runtime's delete")
 
-// runcState is what destroyStopped reads of runc's state.json: enough to
-// tell whether the container is one it can remove exactly as libcontainer's
-// Destroy of a stopped container does, and the cgroups to remove.
-type runcState struct {
-	InitPid     int               `json:"init_process_pid"`
-	InitStart   uint64            `json:"init_process_start"`
-	CgroupPaths map[string]string `json:"cgroup_paths"`
-	Config      struct {
-		Namespaces []struct {
-			Type string `json:"type"`
-			Path string `json:"path"`
-		} `json:"namespaces"`
-		Cgroups *struct {
-			Systemd  bool `json:"Systemd"`
-			Rootless bool `json:"Rootless"`
-		} `json:"cgroups"`
-		Hooks           map[string][]json.RawMessage `json:"Hooks"`
-		IntelRdt        json.RawMessage              `json:"intel_rdt"`
-		RootlessCgroups bool                         `json:"rootless_cgroups"`
-	} `json:"config"`
-}
-
 // runcInit returns the init of the container runc has just started or
-// restored, from its state.json: the pid and the start time runc read
-// from /proc itself.
+// restored, from its state: the pid and the start time runc read from
+// /proc itself.
 func runcInit(root, id string) (procfs.Ident, error) {
-	var st struct {
-		InitPid   int    `json:"init_process_pid"`
-		InitStart uint64 `json:"init_process_start"`
-	}
-	if err := statefile.ReadJSON(filepath.Join(root, id, "state.json"), &st); err != nil {
+	st, err := runcstate.Load(root, id)
+	if err != nil {
 		return procfs.Ident{}, fmt.Errorf("runtime state: %w", err)
 	}
-	if st.InitPid <= 0 {
-		return procfs.Ident{}, fmt.Errorf("runtime state: no init pid")
-	}
-	return procfs.Ident{Pid: st.InitPid, Start: st.InitStart}, nil
+	return st.Init(), nil
 }
 
 // destroyStopped removes a stopped runc container's state the way
@@ -67,15 +36,11 @@ func runcInit(root, id string) (procfs.Ident, error) {
 // kill), systemd or rootless cgroups, Intel RDT, a frozen cgroup (Destroy
 // refuses or thaws first), an init still alive.
 func destroyStopped(root, id string) error {
-	if id == "" || id == "." || id == ".." || strings.ContainsRune(id, '/') {
-		return errNotExact
-	}
-	dir := filepath.Join(root, id)
-	var st runcState
-	if err := statefile.ReadJSON(filepath.Join(dir, "state.json"), &st); err != nil {
+	st, err := runcstate.Load(root, id)
+	if err != nil {
 		return fmt.Errorf("%w: %v", errNotExact, err)
 	}
-	if why := st.inexact(); why != "" {
+	if why := inexact(st); why != "" {
 		return fmt.Errorf("%w: %s", errNotExact, why)
 	}
 	if procfs.Alive(st.InitPid, st.InitStart) {
@@ -90,7 +55,7 @@ func destroyStopped(root, id string) error {
 			return fmt.Errorf("remove cgroup: %w", err)
 		}
 	}
-	if err := os.RemoveAll(dir); err != nil {
+	if err := os.RemoveAll(st.Dir); err != nil {
 		return fmt.Errorf("remove state dir: %w", err)
 	}
 	return nil
@@ -98,7 +63,7 @@ func destroyStopped(root, id string) error {
 
 // inexact names what in the state makes Destroy do more than remove the
 // cgroups and the state dir, or "" when nothing does.
-func (st *runcState) inexact() string {
+func inexact(st *runcstate.State) string {
 	c := &st.Config
 	switch {
 	case len(c.Hooks["poststop"]) > 0:
