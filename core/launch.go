@@ -38,7 +38,10 @@ func (m *Manager) launch(ctx context.Context, rec Record, proc string, cfg proto
 // A shim whose go pipe closes without a byte exits at once, having created
 // nothing, so a berth killed before it said go leaves no shim behind.
 type shimProc struct {
-	cmd   *exec.Cmd
+	pid int
+	// pidfd signals the shim safely even once reaped (-1: the kernel
+	// gave none, and the pid is signalled only before the reap).
+	pidfd int
 	ready *os.File // read end of the readiness pipe
 	goW   *os.File // write end of the go pipe
 	// told: go was sent; the shim now reports and cleans up itself.
@@ -48,7 +51,20 @@ type shimProc struct {
 }
 
 // spawnShim starts the shim for a process dir that need not exist yet.
+// It forks the shim with syscall.ForkExec, not os/exec: a process's first
+// os/exec start forks a throwaway child to probe pidfd support and opens
+// /dev/null once per descriptor, all of it on every container start's
+// path.
 func (m *Manager) spawnShim(id, proc string) (*shimProc, error) {
+	bin, err := exec.LookPath(m.opts.ShimBinary)
+	if err != nil {
+		return nil, fmt.Errorf("%s: start shim: %w", id, err)
+	}
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", id, err)
+	}
+	defer null.Close()
 	readyR, readyW, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", id, err)
@@ -59,19 +75,22 @@ func (m *Manager) spawnShim(id, proc string) (*shimProc, error) {
 		readyW.Close()
 		return nil, fmt.Errorf("%s: %w", id, err)
 	}
-	cmd := exec.Command(m.opts.ShimBinary, "shim", m.procDir(id, proc))
-	// The process dir may not exist yet: the shim moves into it once told
-	// to go.
-	cmd.Dir = m.opts.StateDir
-	cmd.ExtraFiles = []*os.File{readyW, goR} // proto.ReadyFd, proto.GoFd
-	// One P from the first instruction: a Go process starts with a P per
-	// CPU, and the runtime's init wakes a thread for each that never
-	// exits. The shim takes it out of the runtime's environment again.
-	cmd.Env = append(os.Environ(), proto.ShimEnv)
-	// A session of its own: the shim must not die with the terminal or
-	// process group of whoever started it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	err = cmd.Start()
+	pidfd := -1
+	attr := &syscall.ProcAttr{
+		// The process dir may not exist yet: the shim moves into it
+		// once told to go.
+		Dir: m.opts.StateDir,
+		// One P from the first instruction: a Go process starts with a
+		// P per CPU, and the runtime's init wakes a thread for each that
+		// never exits. The shim takes it out of the runtime's
+		// environment again.
+		Env:   append(os.Environ(), proto.ShimEnv),
+		Files: []uintptr{null.Fd(), null.Fd(), null.Fd(), readyW.Fd(), goR.Fd()}, // proto.ReadyFd, proto.GoFd
+		// A session of its own: the shim must not die with the terminal
+		// or process group of whoever started it.
+		Sys: &syscall.SysProcAttr{Setsid: true, PidFD: &pidfd},
+	}
+	pid, err := syscall.ForkExec(bin, []string{bin, "shim", m.procDir(id, proc)}, attr)
 	readyW.Close()
 	goR.Close()
 	if err != nil {
@@ -81,9 +100,34 @@ func (m *Manager) spawnShim(id, proc string) (*shimProc, error) {
 	}
 	// Reap the shim if it exits while this process still lives (the UI);
 	// a CLI exits first and the shim is re-parented.
-	p := &shimProc{cmd: cmd, ready: readyR, goW: goW, exited: make(chan struct{})}
-	go func() { cmd.Wait(); close(p.exited) }()
+	p := &shimProc{pid: pid, pidfd: pidfd, ready: readyR, goW: goW, exited: make(chan struct{})}
+	go p.reap()
 	return p, nil
+}
+
+// reap waits for the shim's exit (a thread, as os/exec's Wait would).
+func (p *shimProc) reap() {
+	var ws unix.WaitStatus
+	for {
+		if _, err := unix.Wait4(p.pid, &ws, 0, nil); !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	close(p.exited)
+}
+
+// kill sends the shim SIGKILL: through its pidfd, which cannot name
+// another process, or by pid while it is not reaped yet.
+func (p *shimProc) kill() {
+	if p.pidfd >= 0 {
+		unix.PidfdSendSignal(p.pidfd, unix.SIGKILL, nil, 0)
+		return
+	}
+	select {
+	case <-p.exited:
+	default:
+		unix.Kill(p.pid, unix.SIGKILL)
+	}
 }
 
 // abandon closes the shim's pipes. A shim that was never told to go exits
@@ -92,6 +136,11 @@ func (m *Manager) spawnShim(id, proc string) (*shimProc, error) {
 func (p *shimProc) abandon() {
 	p.goW.Close()
 	p.ready.Close()
+	defer func() {
+		if p.pidfd >= 0 {
+			unix.Close(p.pidfd)
+		}
+	}()
 	if !p.told {
 		select {
 		case <-p.exited:
@@ -118,7 +167,7 @@ func (m *Manager) launchSpawned(ctx context.Context, p *shimProc, rec Record, pr
 	if err := statefile.WriteJSON(filepath.Join(dir, proto.FileConfig), cfg, 0o600); err != nil {
 		return proto.Ready{}, fmt.Errorf("%s: %w", rec.ID, err)
 	}
-	cmd, r := p.cmd, p.ready
+	r := p.ready
 	// A shim that died already fails the write; its silence is reported
 	// below like any other.
 	p.goW.Write([]byte{1})
@@ -151,7 +200,7 @@ func (m *Manager) launchSpawned(ctx context.Context, p *shimProc, rec Record, pr
 	// Failure: make sure neither the shim nor the runtime lingers. The
 	// shim leads a session of its own, which holds the runtime and its
 	// hooks too (in their own process group).
-	killSession(cmd.Process)
+	killSession(p)
 	// A failed start leaves no process: the shim closes the readiness pipe
 	// before it exits, so it may still be dying.
 	select {
@@ -177,19 +226,16 @@ func (m *Manager) launchWait() time.Duration { return m.opts.StartTimeout + 10*t
 // killSession kills a shim that leads its own session and every process
 // left in that session. The session id cannot name another session while
 // any member lives, so a pid reused since is never hit; the shim itself is
-// signalled through its pidfd-backed os.Process.
-func killSession(p *os.Process) {
-	if p == nil {
-		return
-	}
-	p.Signal(unix.SIGKILL)
+// signalled through its pidfd.
+func killSession(p *shimProc) {
+	p.kill()
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == p.Pid {
+		if err != nil || pid == p.pid {
 			continue
 		}
-		if st, err := procfs.ReadStat(pid); err == nil && st.Session == p.Pid {
+		if st, err := procfs.ReadStat(pid); err == nil && st.Session == p.pid {
 			unix.Kill(pid, unix.SIGKILL)
 		}
 	}

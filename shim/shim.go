@@ -236,12 +236,17 @@ func (s *shim) deleteStopped() {
 	}
 }
 
-// runtimeCmd builds a runtime invocation with berth's global flags.
-func (s *shim) runtimeCmd(ctx context.Context, args ...string) *exec.Cmd {
-	full := []string{"--root", s.cfg.RuntimeRoot, "--log", s.path(proto.FileRuntimeLog), "--log-format", "json"}
+// runtimeArgv is a runtime invocation with berth's global flags.
+func (s *shim) runtimeArgv(args ...string) []string {
+	full := []string{s.cfg.Runtime, "--root", s.cfg.RuntimeRoot, "--log", s.path(proto.FileRuntimeLog), "--log-format", "json"}
 	full = append(full, s.cfg.RuntimeArgs...)
-	full = append(full, args...)
-	cmd := exec.CommandContext(ctx, s.cfg.Runtime, full...)
+	return append(full, args...)
+}
+
+// runtimeCmd is runtimeArgv as a command, run in the process dir.
+func (s *shim) runtimeCmd(ctx context.Context, args ...string) *exec.Cmd {
+	argv := s.runtimeArgv(args...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = s.dir
 	cmd.Env = runtimeEnv(os.Environ(), s.cfg.Path)
 	return cmd
@@ -309,12 +314,26 @@ func (s *shim) start() (procfs.Ident, error) {
 		outW.Close()
 		return procfs.Ident{}, err
 	}
-	cmd := s.runtimeCmd(context.Background(), args...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, outW, errW
-	// The runtime and any hook it runs share a process group of their own,
-	// so a start that hangs can be killed whole.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	err = cmd.Start()
+	// Forked with syscall.ForkExec rather than os/exec, whose first start
+	// in a process forks a throwaway child to probe pidfd support: this is
+	// on every container start's path. The runtime and any hook it runs
+	// share a process group of their own, so a start that hangs can be
+	// killed whole.
+	argv := s.runtimeArgv(args...)
+	bin, err := exec.LookPath(argv[0])
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		errR.Close()
+		errW.Close()
+		return procfs.Ident{}, fmt.Errorf("start runtime: %w", err)
+	}
+	pidfd := -1
+	pid, err := syscall.ForkExec(bin, argv, &syscall.ProcAttr{
+		Dir: s.dir, Env: runtimeEnv(os.Environ(), s.cfg.Path),
+		Files: []uintptr{devnull.Fd(), outW.Fd(), errW.Fd()},
+		Sys:   &syscall.SysProcAttr{Setpgid: true, PidFD: &pidfd},
+	})
 	outW.Close()
 	errW.Close()
 	if err != nil {
@@ -329,8 +348,11 @@ func (s *shim) start() (procfs.Ident, error) {
 	// The shim's own pid file is written while the runtime works: it is
 	// needed from the readiness report on, not before the runtime starts.
 	if err := s.writeShimPid(); err != nil {
-		unix.Kill(-cmd.Process.Pid, unix.SIGKILL)
-		cmd.Wait()
+		unix.Kill(-pid, unix.SIGKILL)
+		reapRuntime(pid)
+		if pidfd >= 0 {
+			unix.Close(pidfd)
+		}
 		s.abortStart()
 		return procfs.Ident{}, fmt.Errorf("shim: %w", err)
 	}
@@ -338,7 +360,7 @@ func (s *shim) start() (procfs.Ident, error) {
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
-	timedOut, werr := waitRuntime(cmd, timeout)
+	timedOut, werr := waitRuntime(pid, pidfd, timeout)
 	if timedOut {
 		s.abortStart()
 		return procfs.Ident{}, fmt.Errorf("start timed out after %v: runtime and its hooks killed", timeout)

@@ -2,8 +2,8 @@ package shim
 
 import (
 	"errors"
+	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
 	"strconv"
 	"sync"
@@ -50,25 +50,31 @@ func waitExited(f *os.File, deadline time.Time) (bool, error) {
 	return err == nil, err
 }
 
-// waitRuntime waits up to timeout for the runtime command to exit and
-// reaps it. A runtime still running then (a hook hangs) is killed with its
-// process group, which holds it and its hooks and cannot have been reused
-// as it was not reaped yet; timedOut is true.
-func waitRuntime(cmd *exec.Cmd, timeout time.Duration) (timedOut bool, err error) {
-	kill := func() { unix.Kill(-cmd.Process.Pid, unix.SIGKILL) }
-	if f, err := openPidfd(cmd.Process.Pid); err == nil {
-		exited, perr := waitExited(f, time.Now().Add(timeout))
+// waitRuntime waits up to timeout for the runtime process pid to exit
+// and reaps it; pidfd is its pidfd (-1 for none), closed here. A runtime
+// still running then (a hook hangs) is killed with its process group,
+// which holds it and its hooks and cannot have been reused as it was not
+// reaped yet; timedOut is true.
+func waitRuntime(pid, pidfd int, timeout time.Duration) (timedOut bool, err error) {
+	kill := func() { unix.Kill(-pid, unix.SIGKILL) }
+	if pidfd >= 0 {
+		var perr error = unix.SetNonblock(pidfd, true)
+		f := os.NewFile(uintptr(pidfd), "pidfd")
+		exited := false
+		if perr == nil {
+			exited, perr = waitExited(f, time.Now().Add(timeout))
+		}
 		f.Close()
 		if perr == nil {
 			if !exited {
 				kill()
 			}
-			return !exited, cmd.Wait()
+			return !exited, reapRuntime(pid)
 		}
 	}
 	// No pidfd to poll (a kernel before 5.10): wait on a thread.
 	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	go func() { done <- reapRuntime(pid) }()
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	select {
@@ -78,6 +84,30 @@ func waitRuntime(cmd *exec.Cmd, timeout time.Duration) (timedOut bool, err error
 		kill()
 		return true, <-done
 	}
+}
+
+// reapRuntime reaps the runtime process and says how it ended, as
+// os/exec would: nil for a zero exit.
+func reapRuntime(pid int) error {
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(pid, &ws, 0, nil)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, unix.EINTR) {
+			return err
+		}
+	}
+	switch {
+	case ws.Exited() && ws.ExitStatus() == 0:
+		return nil
+	case ws.Exited():
+		return fmt.Errorf("exit status %d", ws.ExitStatus())
+	case ws.Signaled():
+		return fmt.Errorf("signal: %v", ws.Signal())
+	}
+	return fmt.Errorf("wait status %#x", uint32(ws))
 }
 
 // reaper reaps the children of a subreaper shim until its process exits,
