@@ -64,6 +64,7 @@ func Doctor(ctx context.Context, opts core.Options) []Check {
 	add(checkRoot())
 	add(checkRuntime(ctx, opts.Runtime))
 	add(checkStateDir(opts.StateDir))
+	add(checkCompanions(opts))
 	add(checkExternalRoots(opts.ExternalRoots, opts.RuntimeRoot))
 	add(checkManagerCLIs(opts.ExternalRoots, opts.RuntimeRoot))
 	add(checkCgroups())
@@ -547,6 +548,32 @@ func inotifyInstances(uid int) int {
 		}
 	}
 	return n
+}
+
+// checkCompanions checks the binaries berth runs from beside itself: the
+// shim (without it, berth runs itself as the shim: slower to start and
+// larger for each container's life) and the checkpoint inspector.
+func checkCompanions(opts core.Options) Check {
+	c := Check{Name: "berth binaries"}
+	exe, _ := os.Executable()
+	shim, insp := opts.ShimBinary, opts.InspectBinary
+	if shim == "" {
+		shim = core.DefaultShimBinary(exe)
+	}
+	if insp == "" {
+		insp = core.DefaultInspectBinary(exe)
+	}
+	switch {
+	case insp == "":
+		c.Status, c.Detail = CheckWarn, core.InspectName+" is neither beside berth nor on PATH: checkpoint inspect and diff fail"
+		c.Fix = "copy bin/" + core.InspectName + " (make build) beside berth"
+	case shim == exe:
+		c.Status, c.Detail = CheckWarn, "no "+core.ShimName+" beside berth: each shim runs as `berth shim`, slower to start and larger while it lives"
+		c.Fix = "copy bin/" + core.ShimName + " (make build) beside berth"
+	default:
+		c.Status, c.Detail = CheckOK, "shim "+shim+", checkpoint inspector "+insp
+	}
+	return c
 }
 
 func checkBusybox() Check {

@@ -1,6 +1,8 @@
 package doctor
 
 import (
+	"berth/core"
+
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,5 +107,21 @@ func TestManagerCLIs(t *testing.T) {
 	}
 	if c := checkManagerCLIs([]string{filepath.Join(dir, "nothing")}, ""); c.Status != CheckOK || !strings.Contains(c.Detail, "no other manager") {
 		t.Fatalf("no manager's root: %+v", c)
+	}
+}
+
+// A missing inspector is a warning naming it; so is a berth that runs
+// itself as its shim.
+func TestCompanions(t *testing.T) {
+	t.Setenv("PATH", t.TempDir()) // no berth-inspect on it
+	exe, _ := os.Executable()
+	if c := checkCompanions(core.Options{ShimBinary: "/opt/berth/berth-shim"}); c.Status != CheckWarn || !strings.Contains(c.Detail, core.InspectName) || c.Fix == "" {
+		t.Fatalf("no inspector: %+v", c)
+	}
+	if c := checkCompanions(core.Options{ShimBinary: exe, InspectBinary: "/opt/berth/berth-inspect"}); c.Status != CheckWarn || !strings.Contains(c.Detail, "berth shim") {
+		t.Fatalf("berth as its own shim: %+v", c)
+	}
+	if c := checkCompanions(core.Options{ShimBinary: "/opt/berth/berth-shim", InspectBinary: "/opt/berth/berth-inspect"}); c.Status != CheckOK || !strings.Contains(c.Detail, "/opt/berth/berth-inspect") {
+		t.Fatalf("both there: %+v", c)
 	}
 }
