@@ -186,16 +186,8 @@ func applyExit(c *Container, e *proto.Exit) {
 // fillFromRuntime takes status, pid, cgroups and id mappings from the
 // runtime's own state, as runc derives them.
 func fillFromRuntime(c *Container, state *runcstate.State) {
-	switch state.Status() {
-	case runcstate.Created:
-		c.Status = StatusCreated
-	case runcstate.Running:
-		c.Status = StatusRunning
-	case runcstate.Paused:
-		c.Status = StatusPaused
-	case runcstate.Stopped:
-		c.Status = StatusStopped
-	}
+	// berth names its statuses as runc does.
+	c.Status = Status(state.Status())
 	if c.Running() || c.Status == StatusCreated {
 		c.Pid = state.InitPid
 		c.InitStart = state.InitStart
