@@ -101,25 +101,47 @@ func report(b *testing.B, name string, berth, runc []float64) {
 }
 
 // BenchmarkStart: `berth run -d` to a running init against `runc run -d`.
+// BERTH_BENCH_BASELINE names another berth binary (an earlier build, with
+// its shim beside it) timed in the same alternation, for a before/after
+// that shares the run's noise.
 func BenchmarkStart(b *testing.B) {
 	e := newBenchEnv(b)
 	bundle := e.sleeperBundle()
-	var tb, tr []float64
+	baseline := os.Getenv("BERTH_BENCH_BASELINE")
+	passes := 2
+	if baseline != "" {
+		passes = 3
+	}
+	var tb, tr, t0 []float64
 	for i := 0; i < b.N; i++ {
 		id := "s" + strconv.Itoa(i)
-		first := i%2 == 0
-		for pass := 0; pass < 2; pass++ {
-			if (pass == 0) == first {
+		for k := 0; k < passes; k++ {
+			switch (i + k) % passes {
+			case 0:
 				tb = append(tb, ms(timed(b, e.berth("run", "-d", "-b", bundle, id))))
 				e.berth("rm", "-f", id).Run()
-			} else {
+			case 1:
 				tr = append(tr, ms(timed(b, e.runc("run", "-d", "--bundle", bundle, id))))
 				e.runc("kill", id, "KILL").Run()
 				e.runc("delete", "-f", id).Run()
+			case 2:
+				cmd := e.berth("run", "-d", "-b", bundle, id)
+				cmd.Path, cmd.Args[0] = baseline, baseline
+				t0 = append(t0, ms(timed(b, cmd)))
+				e.berth("rm", "-f", id).Run()
 			}
 		}
 	}
 	report(b, "start", tb, tr)
+	if baseline != "" {
+		report(b, "start (baseline)", t0, tr)
+		ratios := make([]float64, len(tb))
+		for i := range tb {
+			ratios[i] = tb[i] / t0[i]
+		}
+		b.ReportMetric(median(ratios), "ratio-to-baseline")
+		b.Logf("start: berth against the baseline, paired ratio median %.3f (n=%d)", median(ratios), len(ratios))
+	}
 }
 
 // BenchmarkRemove: `berth rm -f` against `runc delete -f` of a running

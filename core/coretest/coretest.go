@@ -114,9 +114,11 @@ func Setup() (*Fixture, error) {
 	} else {
 		_, file, _, _ := runtime.Caller(0)
 		module := filepath.Join(filepath.Dir(file), "..", "..")
-		for _, b := range [][2]string{{f.Berth, "."}, {filepath.Join(dir, core.ShimName), "./shim/berth-shim"},
+		// Built as make build builds them (the shim stripped), so what the
+		// tests and benchmarks run is what is installed.
+		for _, b := range [][]string{{f.Berth, "."}, {filepath.Join(dir, core.ShimName), "./shim/berth-shim", "-ldflags=-s -w"},
 			{filepath.Join(dir, core.InspectName), "./inspect/berth-inspect"}} {
-			cmd := exec.Command("go", "build", "-o", b[0], b[1])
+			cmd := exec.Command("go", append([]string{"build", "-trimpath", "-o", b[0]}, append(b[2:], b[1])...)...)
 			cmd.Dir = module
 			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 			if out, err := cmd.CombinedOutput(); err != nil {
