@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"berth/core"
 	"berth/demo"
 	"berth/host/cgroupfs"
+	"berth/host/runcstate"
 
 	"golang.org/x/sys/unix"
 )
@@ -38,21 +38,6 @@ const (
 	CheckWarn = "warn"
 	CheckFail = "fail"
 )
-
-// wantRuntimeVersion is the runc version berth was built against (the
-// libcontainer module's version), "" when unknown.
-func wantRuntimeVersion() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return ""
-	}
-	for _, d := range bi.Deps {
-		if d.Path == "github.com/opencontainers/runc" {
-			return strings.TrimPrefix(d.Version, "v")
-		}
-	}
-	return ""
-}
 
 // Doctor checks what berth needs from this host, each finding with a fix.
 func Doctor(ctx context.Context, opts core.Options) []Check {
@@ -95,7 +80,7 @@ func checkRoot() Check {
 
 func checkRuntime(ctx context.Context, name string) Check {
 	c := Check{Name: "runtime"}
-	want := wantRuntimeVersion()
+	want := runcstate.RuncVersion
 	fix := "make deps (builds runc " + want + " from the Go module proxy into /usr/local/bin)"
 	path, err := exec.LookPath(name)
 	if err != nil {
@@ -114,9 +99,9 @@ func checkRuntime(ctx context.Context, name string) Check {
 		return checkOtherRuntime(c, path, out)
 	}
 	switch {
-	case want != "" && got != want:
+	case got != want:
 		c.Status, c.Fix = CheckWarn, fix
-		c.Detail += fmt.Sprintf(" (berth is built against %s; an older runc may not read its state)", want)
+		c.Detail += fmt.Sprintf(" (berth reads the state of runc %s; another release may keep it differently)", want)
 	case !strings.Contains(out, "libseccomp"):
 		c.Status, c.Fix = CheckWarn, fix
 		c.Detail += " (built without seccomp: bundles with a seccomp profile will fail)"

@@ -10,17 +10,16 @@
 #     policy-rc.d that answers 101 ("not allowed") keeps invoke-rc.d from
 #     starting them; it is removed afterwards, and only when this script put
 #     it there (nothing on a machine without an init system starts them)
-#   * runc built with seccomp support into /usr/local/bin, at the version the
-#     project's go.mod requires for github.com/opencontainers/runc (default
-#     v1.5.3 when go.mod does not name it); skipped when /usr/local/bin/runc
-#     already reports that version and was built with libseccomp
+#   * runc built with seccomp support into /usr/local/bin, at the version
+#     berth reads the state of (DEFAULT_RUNC_VERSION below; RUNC_VERSION
+#     overrides it); skipped when /usr/local/bin/runc already reports that
+#     version and was built with libseccomp
 #   * CRIU 4.x via scripts/install-criu.sh
 #
 # Idempotent: a second run changes nothing and takes about a second.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO_DIR=$(cd "$SCRIPT_DIR/.." && pwd)
 DEFAULT_RUNC_VERSION=v1.5.3
 RUNC_BIN=/usr/local/bin/runc
 APT_PKGS=(busybox-static iptables tmux libseccomp-dev pkg-config gcc libc6-dev docker.io containerd podman openssh-server)
@@ -65,22 +64,10 @@ else
 fi
 
 # ------------------------------------------------------------------- runc
-RUNC_VERSION=""
-if [[ -f $REPO_DIR/go.mod ]]; then
-	# matches both `require github.com/opencontainers/runc vX` and a line in
-	# a require ( ... ) block; replace/exclude/retract blocks are skipped.
-	RUNC_VERSION=$(awk '
-		/^[ \t]*\)/ { block = ""; next }
-		$2 == "(" { block = $1; next }
-		$1 == "require" && $2 == "github.com/opencontainers/runc" { print $3; exit }
-		block == "require" && $1 == "github.com/opencontainers/runc" { print $2; exit }
-	' "$REPO_DIR/go.mod")
-fi
-if [[ -z $RUNC_VERSION ]]; then
-	RUNC_VERSION=$DEFAULT_RUNC_VERSION
-	log "go.mod does not require github.com/opencontainers/runc; using $RUNC_VERSION"
-fi
-[[ $RUNC_VERSION =~ ^v[0-9]+\.[0-9]+\.[0-9]+ ]] || die "unexpected runc version '$RUNC_VERSION' in go.mod"
+# The version berth's runc state reader (host/runcstate) and the shim's
+# in-process destroy were written against; RUNC_VERSION overrides it.
+RUNC_VERSION=${RUNC_VERSION:-$DEFAULT_RUNC_VERSION}
+[[ $RUNC_VERSION =~ ^v[0-9]+\.[0-9]+\.[0-9]+ ]] || die "unexpected runc version '$RUNC_VERSION'"
 
 runc_current() { # "1.5.3" when $RUNC_BIN has libseccomp compiled in, else ""
 	local out

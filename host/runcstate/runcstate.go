@@ -21,6 +21,10 @@ import (
 	"berth/host/statefile"
 )
 
+// RuncVersion is the runc release whose state files this package reads
+// (and scripts/deps.sh installs).
+const RuncVersion = "1.5.3"
+
 // Status is a runc container's status, named as runc names it.
 type Status string
 

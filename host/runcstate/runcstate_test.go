@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"berth/host/procfs"
@@ -99,5 +100,16 @@ func TestLoadAndStatus(t *testing.T) {
 	}
 	if _, err := Load(root, "missing"); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a container runc does not know: %v", err)
+	}
+}
+
+// make deps installs the runc whose state this package reads.
+func TestDepsInstallsRuncVersion(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "scripts", "deps.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "DEFAULT_RUNC_VERSION=v" + RuncVersion + "\n"; !strings.Contains(string(b), want) {
+		t.Fatalf("scripts/deps.sh does not set %q", strings.TrimSpace(want))
 	}
 }
