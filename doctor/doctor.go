@@ -49,7 +49,8 @@ func Doctor(ctx context.Context, opts core.Options) []Check {
 	add(checkRoot())
 	add(checkRuntime(ctx, opts.Runtime))
 	add(checkStateDir(opts.StateDir))
-	add(checkCompanions(opts))
+	exe, _ := os.Executable()
+	add(checkCompanions(opts, exe))
 	add(checkExternalRoots(opts.ExternalRoots, opts.RuntimeRoot))
 	add(checkManagerCLIs(opts.ExternalRoots, opts.RuntimeRoot))
 	add(checkCgroups())
@@ -537,10 +538,10 @@ func inotifyInstances(uid int) int {
 
 // checkCompanions checks the binaries berth runs from beside itself: the
 // shim (without it, berth runs itself as the shim: slower to start and
-// larger for each container's life) and the checkpoint inspector.
-func checkCompanions(opts core.Options) Check {
+// larger for each container's life) and the checkpoint inspector. exe is
+// berth's own binary.
+func checkCompanions(opts core.Options, exe string) Check {
 	c := Check{Name: "berth binaries"}
-	exe, _ := os.Executable()
 	shim, insp := opts.ShimBinary, opts.InspectBinary
 	if shim == "" {
 		shim = core.DefaultShimBinary(exe)

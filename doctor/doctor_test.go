@@ -114,14 +114,14 @@ func TestManagerCLIs(t *testing.T) {
 // itself as its shim.
 func TestCompanions(t *testing.T) {
 	t.Setenv("PATH", t.TempDir()) // no berth-inspect on it
-	exe, _ := os.Executable()
-	if c := checkCompanions(core.Options{ShimBinary: "/opt/berth/berth-shim"}); c.Status != CheckWarn || !strings.Contains(c.Detail, core.InspectName) || c.Fix == "" {
+	exe := filepath.Join(t.TempDir(), "berth") // nothing beside it
+	if c := checkCompanions(core.Options{ShimBinary: "/opt/berth/berth-shim"}, exe); c.Status != CheckWarn || !strings.Contains(c.Detail, core.InspectName) || c.Fix == "" {
 		t.Fatalf("no inspector: %+v", c)
 	}
-	if c := checkCompanions(core.Options{ShimBinary: exe, InspectBinary: "/opt/berth/berth-inspect"}); c.Status != CheckWarn || !strings.Contains(c.Detail, "berth shim") {
+	if c := checkCompanions(core.Options{ShimBinary: exe, InspectBinary: "/opt/berth/berth-inspect"}, exe); c.Status != CheckWarn || !strings.Contains(c.Detail, "berth shim") {
 		t.Fatalf("berth as its own shim: %+v", c)
 	}
-	if c := checkCompanions(core.Options{ShimBinary: "/opt/berth/berth-shim", InspectBinary: "/opt/berth/berth-inspect"}); c.Status != CheckOK || !strings.Contains(c.Detail, "/opt/berth/berth-inspect") {
+	if c := checkCompanions(core.Options{ShimBinary: "/opt/berth/berth-shim", InspectBinary: "/opt/berth/berth-inspect"}, exe); c.Status != CheckOK || !strings.Contains(c.Detail, "/opt/berth/berth-inspect") {
 		t.Fatalf("both there: %+v", c)
 	}
 }
