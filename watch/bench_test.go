@@ -148,7 +148,7 @@ func startLoopB(b *testing.B) (*watch.Loop, <-chan []watch.Event) {
 func BenchmarkJournalRead(b *testing.B) {
 	root := b.TempDir()
 	f := &watch.Forensics{LimitBytes: 8 << 20, UsageBytes: 8 << 20, LikelyVictim: 4130,
-		Stat: []watch.StatEntry{{Name: "rss", Bytes: 7 << 20}, {Name: "mapped_file", Bytes: 1 << 20}, {Name: "cache", Bytes: 600 << 10}, {Name: "active_anon", Bytes: 7 << 20}, {Name: "inactive_file", Bytes: 300 << 10}},
+		Stat:      []watch.StatEntry{{Name: "rss", Bytes: 7 << 20}, {Name: "mapped_file", Bytes: 1 << 20}, {Name: "cache", Bytes: 600 << 10}, {Name: "active_anon", Bytes: 7 << 20}, {Name: "inactive_file", Bytes: 300 << 10}},
 		Processes: []watch.ProcessMem{{Pid: 4130, Command: `awk BEGIN{s="x"; while(1) s=s s}`, RSSBytes: 7 << 20}, {Pid: 4100, Command: "sh -c while :; do sh -c ...; sleep 1; done", RSSBytes: 400 << 10}}}
 	const n = 1000
 	evs := make([]watch.Event, n)
