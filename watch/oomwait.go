@@ -2,6 +2,7 @@ package watch
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"berth/host/cgroupfs"
@@ -254,6 +255,7 @@ func (l *Loop) journaled(evs []Event) []Event {
 		switch {
 		case ev.Kind == KindOOM && ev.OOMCount > c.last:
 			c.last = ev.OOMCount
+			l.dropReported(c)
 		case ev.Kind == KindExit && ev.Proc == c.proc() && !c.exited:
 			if out == nil {
 				out = append(make([]Event, 0, len(evs)), evs[:i]...)
@@ -270,6 +272,19 @@ func (l *Loop) journaled(evs []Event) []Event {
 		return evs
 	}
 	return out
+}
+
+// dropReported forgets a Journaled container's wake-ups once the
+// journal has reported every kill its counter shows: one read of the
+// counter as the shim's copy comes saves each wake-up its own at its
+// deadline, and the loop that wake-up. Called with mu held.
+func (l *Loop) dropReported(c *watched) {
+	if !slices.ContainsFunc(l.waits, func(w *oomWait) bool { return w.c == c }) {
+		return
+	}
+	if n, err := l.oomCount(c); err == nil && n <= c.last {
+		l.dropWaits(c)
+	}
 }
 
 // dying reports whether the likely victim is gone, a zombie, or has
