@@ -92,8 +92,10 @@ type Model struct {
 	// its toast; muted are the containers whose kills raise none.
 	oomKills map[string]int
 	muted    map[string]bool
-	// toastMemo is the toasts' box as last drawn.
+	// toastMemo is the toasts' box as last drawn; hintsMemo the
+	// footer's key hints.
 	toastMemo toastMemo
+	hintsMemo hintsMemo
 	help      help.Model
 
 	refresh
