@@ -362,7 +362,10 @@ func (l *Loop) Watch(t Target) error {
 	}
 	c := &watched{Target: t, efd: -1, memWd: -1, memFd: -1, procWd: -1, pidfd: -1}
 	if t.ProcDir != "" {
-		wd, err := l.addWatch(t.ProcDir, unix.IN_MOVED_TO|unix.IN_CREATE|unix.IN_DELETE_SELF|unix.IN_ONLYDIR)
+		// Renames only: the exit file is written by temp file and
+		// rename, and so is the OOM count the shim writes at each kill,
+		// whose temp file's creation woke the loop for nothing.
+		wd, err := l.addWatch(t.ProcDir, unix.IN_MOVED_TO|unix.IN_DELETE_SELF|unix.IN_ONLYDIR)
 		if err != nil {
 			return fmt.Errorf("%s: watch %s: %w", t.ID, t.ProcDir, err)
 		}
