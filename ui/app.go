@@ -92,8 +92,10 @@ type Model struct {
 	// its toast; muted are the containers whose kills raise none.
 	oomKills map[string]int
 	muted    map[string]bool
-	// toastMemo is the toasts' box as last drawn.
+	// toastMemo is the toasts' box as last drawn; hintsMemo the
+	// footer's key hints.
 	toastMemo toastMemo
+	hintsMemo hintsMemo
 	help      help.Model
 
 	refresh
@@ -207,10 +209,11 @@ func (m *Model) step(msg tea.Msg) (cmd tea.Cmd, changed bool) {
 func (m *Model) draw() { m.frame = m.render() }
 
 // quiet reports messages that change nothing on screen: the terminal
-// probe's clock, and a tick that started a sample (its reply draws).
+// probe's clock, the end of a pause between samples of new rows, and a
+// tick that started a sample (their replies draw).
 func (m *Model) quiet(msg tea.Msg) bool {
 	switch msg.(type) {
-	case probeMsg:
+	case probeMsg, newRowsMsg:
 		return true
 	case tickMsg:
 		return m.sampling
@@ -241,6 +244,8 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case containerMsg:
 		return m, m.onContainer(msg)
+	case newRowsMsg:
+		return m, m.onNewRows()
 	case probeMsg:
 		return m, tea.Batch(probeTerminal(m.opts.TerminalFd), probeTick())
 	case tickMsg:

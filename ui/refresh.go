@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"berth/core"
 	"berth/ui/common"
@@ -28,8 +29,11 @@ type refresh struct {
 	// outside them (a new row, one started), not all per event batch.
 	sampled map[string]bool
 	// asked are the containers the sample in flight reads.
-	asked  []string
-	events *eventStream
+	asked []string
+	// newHeld is set for newRowsPause after a sample of rows new on
+	// screen; newWanted when rows came on screen meanwhile.
+	newHeld, newWanted bool
+	events             *eventStream
 	// eventsLive is false until the live stream runs, and after it
 	// ends: the list is then relisted every pollTicks ticks instead.
 	eventsLive bool
@@ -75,11 +79,26 @@ func (m *Model) containersChanged(err error) tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
+// newRowsPause is the least time between two samples of rows new on
+// screen. Under a removal of many every batch of events brings rows on
+// screen (those below the removed, soon removed themselves), and
+// sampling each batch's was the most a UI spent on the removal; a row
+// that comes on screen alone (a container started) is sampled at once.
+const newRowsPause = 250 * time.Millisecond
+
+// newRowsMsg ends the pause after a sample of new rows.
+type newRowsMsg struct{}
+
 // sampleNew samples what is on screen and was not sampled since the
-// last full sample, if anything.
+// last full sample, if anything: at once, or once newRowsPause has
+// passed since the last such sample.
 func (m *Model) sampleNew() tea.Cmd {
 	if m.sampled == nil {
 		return m.sample()
+	}
+	if m.newHeld {
+		m.newWanted = true
+		return nil
 	}
 	cs, full := m.sampleTargets()
 	fresh := cs[:0]
@@ -94,7 +113,20 @@ func (m *Model) sampleNew() tea.Cmd {
 	for _, c := range fresh {
 		m.sampled[c.Ref()] = true
 	}
-	return m.sampleOf(fresh, full)
+	m.newHeld = true
+	return tea.Batch(m.sampleOf(fresh, full), tea.Tick(newRowsPause, func(time.Time) tea.Msg { return newRowsMsg{} }))
+}
+
+// onNewRows ends the pause after a sample of new rows, sampling those
+// that came on screen meanwhile (unless a sample is in flight: the next
+// change or tick samples them).
+func (m *Model) onNewRows() tea.Cmd {
+	m.newHeld = false
+	if !m.newWanted || m.sampling {
+		return nil
+	}
+	m.newWanted = false
+	return m.sampleNew()
 }
 
 // requestList lists again, or once the list in flight is back.

@@ -127,7 +127,31 @@ func (m *Model) footer() string {
 	if m.screen != common.ScreenList {
 		keys = append(keys, m.c.Keys.Back)
 	}
-	return common.Fit(m.help.ShortHelpView(keys), m.termW)
+	return m.hints(keys)
+}
+
+// hintsMemo is the footer's key hints as last drawn, and what they were
+// drawn from: they change with the screen and its state, not with the
+// data each frame draws, and styling every hint was a tenth of a frame.
+type hintsMemo struct {
+	key, line string
+}
+
+// hints is the footer line of keys' hints, from the memo when the keys,
+// the width and the theme are as they were.
+func (m *Model) hints(keys []key.Binding) string {
+	var k strings.Builder
+	fmt.Fprintf(&k, "%d/%d/%s", m.termW, m.help.Width, m.c.Styles.Theme)
+	for _, b := range keys {
+		if b.Enabled() {
+			h := b.Help()
+			k.WriteString("\x00" + h.Key + "\x01" + h.Desc)
+		}
+	}
+	if key := k.String(); key != m.hintsMemo.key {
+		m.hintsMemo = hintsMemo{key: key, line: common.Fit(m.help.ShortHelpView(keys), m.termW)}
+	}
+	return m.hintsMemo.line
 }
 
 func (m *Model) styleHelp() {

@@ -141,3 +141,30 @@ func startLoopB(b *testing.B) (*watch.Loop, <-chan []watch.Event) {
 	})
 	return l, ch
 }
+
+// BenchmarkJournalRead: decoding journal lines as a follower does, over
+// 1000 OOM kills each with the forensics a shim journals (the line a UI
+// decodes per kill under OOM churn), per line.
+func BenchmarkJournalRead(b *testing.B) {
+	root := b.TempDir()
+	f := &watch.Forensics{LimitBytes: 8 << 20, UsageBytes: 8 << 20, LikelyVictim: 4130,
+		Stat:      []watch.StatEntry{{Name: "rss", Bytes: 7 << 20}, {Name: "mapped_file", Bytes: 1 << 20}, {Name: "cache", Bytes: 600 << 10}, {Name: "active_anon", Bytes: 7 << 20}, {Name: "inactive_file", Bytes: 300 << 10}},
+		Processes: []watch.ProcessMem{{Pid: 4130, Command: `awk BEGIN{s="x"; while(1) s=s s}`, RSSBytes: 7 << 20}, {Pid: 4100, Command: "sh -c while :; do sh -c ...; sleep 1; done", RSSBytes: 400 << 10}}}
+	const n = 1000
+	evs := make([]watch.Event, n)
+	for i := range evs {
+		evs[i] = watch.Event{Time: time.Now().UTC(), Kind: watch.KindOOM, ID: fmt.Sprintf("oom-%03d", i%100), Pid: 4000 + i%100,
+			OOMCount: uint64(i/100 + 1), Detail: "largest process: awk", Forensics: f}
+	}
+	if err := watch.Append(root, evs...); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if got, _ := watch.Read(root, time.Time{}); len(got) != n {
+			b.Fatalf("read %d events, want %d", len(got), n)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/line")
+}

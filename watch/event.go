@@ -67,7 +67,12 @@ type Event struct {
 // UnmarshalJSON reads an event, taking the kill count from "oomCount"
 // too: the name it had before, which a shim still running an older berth
 // journals.
-func (e *Event) UnmarshalJSON(b []byte) error {
+func (e *Event) UnmarshalJSON(b []byte) error { return decodeEvent(b, e) }
+
+// decodeEvent is UnmarshalJSON for a caller holding the line itself (the
+// journal's readers): json.Unmarshal into an Event scans the line twice
+// before it calls UnmarshalJSON, which scans it twice more.
+func decodeEvent(b []byte, e *Event) error {
 	type plain Event
 	var v struct {
 		plain

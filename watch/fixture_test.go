@@ -147,6 +147,37 @@ func TestExitAfterUnreportedKill(t *testing.T) {
 	}
 }
 
+// A Journaled container's exit goes out once: its shim journals it
+// before it writes the exit file, so the journal's copy is the exit, the
+// kill its wake-up still held goes out before it, and the exit file that
+// follows is not read for a second copy.
+func TestJournaledExitGoesOutOnce(t *testing.T) {
+	root := t.TempDir()
+	p := v2Fixture(t, "0")
+	proc := t.TempDir()
+	os.WriteFile(filepath.Join(proc, "pid"), []byte("4242 1\n"), 0o600)
+	l, col := startLoop(t)
+	if err := l.Tail(root); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Watch(watch.Target{ID: "c", Cgroup: p, ProcDir: proc, Proc: "init", Pid: 4242, Journaled: true}); err != nil {
+		t.Fatal(err)
+	}
+	// A kill the shim has not journaled yet, then its journaled exit.
+	writeEvents(t, p[""], "1")
+	st := 137
+	exit := watch.Event{Time: time.Now().UTC(), Kind: watch.KindExit, ID: "c", Pid: 4242, Proc: "init", ExitStatus: &st, OOMKilled: true, Detail: "from the journal"}
+	if err := watch.Append(root, exit); err != nil {
+		t.Fatal(err)
+	}
+	writeExit(t, proc, 137, 1)
+	col.until(2*time.Second, "exit", func(e []watch.Event) bool { return count(e, watch.KindExit, "c") == 1 })
+	evs := col.quiet(300 * time.Millisecond)
+	if len(evs) != 2 || evs[0].Kind != watch.KindOOM || evs[0].OOMCount != 1 || evs[1].Kind != watch.KindExit || evs[1].Detail != "from the journal" {
+		t.Fatalf("want the kill, then the journal's exit alone, got %s", describe(evs))
+	}
+}
+
 func TestRootCreateDelete(t *testing.T) {
 	root := t.TempDir()
 	l, col := startLoop(t)
@@ -321,9 +352,9 @@ func TestTailFollowsAppendsAndRotation(t *testing.T) {
 }
 
 // A Journaled container's kill takes no snapshot of the loop's own: the
-// shim's copy, journaled with its forensics, goes out first, and the
-// loop's after it (for the subscriber's de-duplication to drop); a kill
-// the shim never journals still goes out, once the grace is over.
+// shim's copy, journaled with its forensics, goes out, and counts as
+// reported, so the loop sends no copy of its own; a kill the shim never
+// journals still goes out, once the shim's copy is overdue.
 func TestJournaledKillWaitsForTheShimsCopy(t *testing.T) {
 	root := t.TempDir()
 	p := v2Fixture(t, "0")
@@ -340,17 +371,17 @@ func TestJournaledKillWaitsForTheShimsCopy(t *testing.T) {
 	if err := watch.Append(root, shims); err != nil {
 		t.Fatal(err)
 	}
-	evs := col.until(2*time.Second, "both copies of kill 1", func(e []watch.Event) bool { return len(oomCounts(e)) == 2 })
+	evs := col.until(2*time.Second, "the shim's copy of kill 1", func(e []watch.Event) bool { return len(oomCounts(e)) == 1 })
 	if evs[0].Forensics == nil || evs[0].Forensics.LikelyVictim != 7 {
 		t.Fatalf("the shim's copy did not go first: %s", describe(evs))
 	}
-	if evs[1].Forensics != nil || evs[0].Key() != evs[1].Key() {
-		t.Fatalf("the loop's copy took a snapshot or names another kill: %+v", evs[1])
+	if evs := col.quiet(300 * time.Millisecond); len(oomCounts(evs)) != 1 {
+		t.Fatalf("the loop sent a copy of a kill the journal reported: %s", describe(evs))
 	}
 	// No shim copy: the loop's own goes out after the grace.
 	start := time.Now()
 	writeEvents(t, p[""], "2")
-	evs = col.until(2*time.Second, "kill 2", func(e []watch.Event) bool { return len(oomCounts(e)) == 3 })
+	evs = col.until(2*time.Second, "kill 2", func(e []watch.Event) bool { return len(oomCounts(e)) == 2 })
 	if since := time.Since(start); since < 40*time.Millisecond {
 		t.Fatalf("kill 2 went out after %s, before the shim had its grace", since)
 	}

@@ -182,7 +182,7 @@ func scanJournal(br *bufio.Reader, name string, fn func(Event)) (int64, []string
 		n += int64(len(b))
 		line++
 		var ev Event
-		if err := json.Unmarshal(b, &ev); err != nil || ev.Kind == "" || ev.ID == "" {
+		if err := decodeEvent(b, &ev); err != nil || ev.Kind == "" || ev.ID == "" {
 			warns = append(warns, fmt.Sprintf("%s line %d: skipped, not an event", name, line))
 			continue
 		}

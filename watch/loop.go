@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"berth/host/cgroupfs"
@@ -44,12 +45,12 @@ type Target struct {
 	// Journaled says the container's shim journals its kills, each with
 	// the forensics it took at the wake (berth's own): the loop then takes
 	// no snapshot of its own (under OOM churn the one it took was most of
-	// a UI's CPU, and the same as the shim's), and holds each kill it
-	// counts for journalGrace, so the journal's copy, tailed by the same
-	// loop, goes out first with its forensics; its own goes out after, for
-	// the subscriber's de-duplication to drop, or alone when no copy came
-	// (a shim gone): a kill is never missed, and is late by at most the
-	// grace only when the shim did not report it.
+	// a UI's CPU, and the same as the shim's) and does not watch the
+	// counter rise. The journal's copy, tailed by the same loop, goes out
+	// with its forensics and counts as reported; once the shim's copy is
+	// overdue the loop reads the counter once and reports what the journal
+	// did not (a shim gone): a kill is never missed, and is late only when
+	// the shim did not report it.
 	Journaled bool
 	// KnownOOM is the oom_kill count already reported for this container
 	// (from the journal); kills above it that happened while nothing
@@ -63,6 +64,10 @@ type Target struct {
 // returns.
 type Loop struct {
 	epfd int
+	// ep holds epfd for Go's netpoller, which the loop waits in (see
+	// wait), through rc; it closes epfd.
+	ep *os.File
+	rc syscall.RawConn
 	// ifd is one inotify instance for every file and directory, made when
 	// the first one is watched (-1 until then): a shim on cgroup v1, or on
 	// v2 where memory.events is pollable, needs none, and the instances a
@@ -128,12 +133,23 @@ func New() (*Loop, error) {
 	if err != nil {
 		return nil, fmt.Errorf("epoll: %w", err)
 	}
+	// Non-blocking, so that os.NewFile hands it to the netpoller.
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		unix.Close(epfd)
+		return nil, fmt.Errorf("epoll: %w", err)
+	}
+	ep := os.NewFile(uintptr(epfd), "watch epoll")
+	rc, err := ep.SyscallConn()
+	if err != nil {
+		ep.Close()
+		return nil, fmt.Errorf("epoll: %w", err)
+	}
 	wakefd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
 	if err != nil {
-		unix.Close(epfd)
+		ep.Close()
 		return nil, fmt.Errorf("eventfd: %w", err)
 	}
-	l := &Loop{epfd: epfd, ifd: -1, wakefd: wakefd, containers: map[string]*watched{},
+	l := &Loop{epfd: epfd, ep: ep, rc: rc, ifd: -1, wakefd: wakefd, containers: map[string]*watched{},
 		efds: map[int32]*watched{}, pollfds: map[int32]*watched{}, pidfds: map[int32]*watched{}, wds: map[int32]*wdTarget{},
 		victimfds: map[int32]*oomWait{}, buf: make([]byte, 16<<10)}
 	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wakefd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wakefd)}); err != nil {
@@ -203,10 +219,7 @@ func (l *Loop) Subscribe(ctx context.Context, f Follow) (<-chan []Event, <-chan 
 		defer l.shutdown()
 		evs := make([]unix.EpollEvent, 64)
 		for {
-			n, err := unix.EpollWait(l.epfd, evs, l.sleep())
-			if errors.Is(err, unix.EINTR) {
-				continue
-			}
+			n, err := l.wait(evs)
 			if ctx.Err() != nil {
 				return
 			}
@@ -253,6 +266,37 @@ func (l *Loop) follow(batch []Event, f Follow) []Event {
 	return keep
 }
 
+// wait waits for the loop's next events, or until its timeout, in Go's
+// netpoller: the epoll descriptor is itself pollable, readable while any
+// of its own is ready, and is read with a zero timeout. Sleeping in
+// epoll_wait instead held a thread in a system call, which the runtime's
+// monitor (sysmon) took back after a while, and each take-back set it
+// polling every 20 µs again: under OOM churn, with the loop woken a few
+// hundred times a second, the monitor was a third of a UI's CPU. It
+// returns 0 events at the timeout.
+func (l *Loop) wait(evs []unix.EpollEvent) (int, error) {
+	deadline := time.Time{}
+	if ms := l.sleep(); ms >= 0 {
+		deadline = time.Now().Add(time.Duration(ms) * time.Millisecond)
+	}
+	if err := l.ep.SetReadDeadline(deadline); err != nil {
+		return 0, err
+	}
+	var n int
+	var werr error
+	err := l.rc.Read(func(fd uintptr) bool {
+		n, werr = unix.EpollWait(int(fd), evs, 0)
+		return n > 0 || werr != nil && !errors.Is(werr, unix.EINTR)
+	})
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return 0, nil
+	case err != nil:
+		return 0, err
+	}
+	return n, werr
+}
+
 // sleep is how long the loop may wait in epoll (-1: until woken).
 func (l *Loop) sleep() int {
 	l.mu.Lock()
@@ -294,7 +338,7 @@ func (l *Loop) shutdown() {
 }
 
 func (l *Loop) closeFds() {
-	unix.Close(l.epfd)
+	l.ep.Close()
 	if l.ifd >= 0 {
 		unix.Close(l.ifd)
 	}
@@ -318,7 +362,10 @@ func (l *Loop) Watch(t Target) error {
 	}
 	c := &watched{Target: t, efd: -1, memWd: -1, memFd: -1, procWd: -1, pidfd: -1}
 	if t.ProcDir != "" {
-		wd, err := l.addWatch(t.ProcDir, unix.IN_MOVED_TO|unix.IN_CREATE|unix.IN_DELETE_SELF|unix.IN_ONLYDIR)
+		// Renames only: the exit file is written by temp file and
+		// rename, and so is the OOM count the shim writes at each kill,
+		// whose temp file's creation woke the loop for nothing.
+		wd, err := l.addWatch(t.ProcDir, unix.IN_MOVED_TO|unix.IN_DELETE_SELF|unix.IN_ONLYDIR)
 		if err != nil {
 			return fmt.Errorf("%s: watch %s: %w", t.ID, t.ProcDir, err)
 		}
@@ -676,8 +723,10 @@ func (l *Loop) handle(evs []unix.EpollEvent) []Event {
 func (l *Loop) oomWake(c *watched) []Event {
 	var b [8]byte
 	unix.Read(c.efd, b[:])
-	if _, err := os.Lstat(c.control); err != nil {
-		// The cgroup is gone: this wake-up is its removal, not an OOM.
+	if _, err := l.oomCount(c); err != nil {
+		// The cgroup is gone (its files held open answer ENODEV): this
+		// wake-up is its removal, not an OOM. The read costs no path
+		// walk, as a look for cgroup.event_control did each wake-up.
 		return l.cgroupGone(c)
 	}
 	if l.waiting(c) {
@@ -784,7 +833,7 @@ func (l *Loop) inotifyEvent(t *wdTarget, mask uint32, name string) []Event {
 		}
 	case wdRoot:
 		if t.journal != nil && name == JournalFile {
-			return t.journal.read(mask&unix.IN_MOVED_FROM != 0, mask&unix.IN_CREATE != 0, false)
+			return l.journaled(t.journal.read(mask&unix.IN_MOVED_FROM != 0, mask&unix.IN_CREATE != 0, false))
 		}
 		if name == JournalFile+".1" {
 			return nil
@@ -823,10 +872,7 @@ func (l *Loop) exitEvents(c *watched) []Event {
 		}
 	}
 	kind := KindExit
-	proc := c.Proc
-	if proc == "" {
-		proc = proto.ProcInit
-	}
+	proc := c.proc()
 	if proc != proto.ProcInit {
 		kind = KindExecExit
 	}
@@ -841,6 +887,14 @@ func (l *Loop) exitEvents(c *watched) []Event {
 		l.release(c)
 	}
 	return out
+}
+
+// proc is the process c's exit is about: its Proc, init by default.
+func (c *watched) proc() string {
+	if c.Proc == "" {
+		return proto.ProcInit
+	}
+	return c.Proc
 }
 
 // resync re-reads every counter and exit file after an inotify overflow, so
@@ -862,7 +916,7 @@ func (l *Loop) resync() []Event {
 	}
 	for _, t := range l.wds {
 		if t.journal != nil {
-			out = append(out, t.journal.read(false, false, true)...)
+			out = append(out, l.journaled(t.journal.read(false, false, true))...)
 		}
 	}
 	return out

@@ -2,6 +2,7 @@ package watch
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"berth/host/cgroupfs"
@@ -36,18 +37,31 @@ type oomWait struct {
 }
 
 // journalGrace is how long a kill of a Journaled container waits for the
-// shim's copy: the shim counts it at the same wake, waits as long for its
-// victim, and appends it to the journal the loop tails.
+// shim's copy once counted: the shim counts it at the same wake, waits as
+// long for its victim, and appends it to the journal the loop tails.
 const journalGrace = 50 * time.Millisecond
 
-// startWait takes c's snapshot (none for a Journaled container) and
-// queues its OOM wake-up; count is the counter when it is already known
-// to have risen (v2), else 0. Called with mu held.
+// startWait takes c's snapshot and queues its OOM wake-up; count is the
+// counter when it is already known to have risen (v2), else 0. Called
+// with mu held.
+//
+// A Journaled container's wake-up takes no snapshot and does not watch
+// the counter rise: its shim does both, and the kills its journal
+// reports raise c.last as the loop tails them (see journaled). The
+// wake-up only reads the counter once, when the shim's copy is overdue,
+// and reports what the journal did not; reading it every millisecond
+// until it rose was a sixth of a UI's CPU under OOM churn.
 func (l *Loop) startWait(c *watched, count uint64) {
 	w := &oomWait{c: c, riseBy: time.Now().Add(counterRiseWait), pidfd: -1, dir: -1}
-	if !c.Journaled {
-		w.snap, w.dir = snapshot(c.Cgroup)
+	if c.Journaled {
+		w.count, w.confirmBy = count, time.Now().Add(journalGrace)
+		if count == 0 {
+			w.confirmBy = w.riseBy.Add(journalGrace)
+		}
+		l.waits = append(l.waits, w)
+		return
 	}
+	w.snap, w.dir = snapshot(c.Cgroup)
 	if w.snap != nil && w.snap.LikelyVictim != 0 {
 		fd, err := unix.PidfdOpen(w.snap.LikelyVictim, 0)
 		switch {
@@ -68,19 +82,16 @@ func (l *Loop) startWait(c *watched, count uint64) {
 	l.waits = append(l.waits, w)
 }
 
-// rose records the risen counter and starts the wait for the victim, or
-// for the shim's copy of a Journaled container's kill.
+// rose records the risen counter and starts the wait for the victim.
 func (w *oomWait) rose(count uint64) {
 	w.count = count
-	if w.c.Journaled {
-		w.confirmBy = time.Now().Add(journalGrace)
-		return
-	}
 	w.confirmBy = time.Now().Add(victimWait)
 }
 
 // waiting reports whether c has a wake-up still waiting for its counter
-// to rise: another wake-up meanwhile is the same OOM. Called with mu held.
+// to rise (a Journaled container's: for its shim's copy): another
+// wake-up meanwhile is the same OOM, or one its counter's read counts
+// too. Called with mu held.
 func (l *Loop) waiting(c *watched) bool {
 	for _, w := range l.waits {
 		if w.c == c && w.count == 0 {
@@ -160,6 +171,9 @@ func (l *Loop) advance() []Event {
 // victim is given its moment by ConfirmVictim's own wait, which only a
 // kill still in flight as its container exits pays. Called with mu held.
 func (l *Loop) step(w *oomWait, now time.Time, final bool) (evs []Event, done bool) {
+	if w.c.Journaled {
+		return l.stepJournaled(w, now, final)
+	}
 	if w.count == 0 {
 		n, err := l.oomCount(w.c)
 		switch {
@@ -184,10 +198,6 @@ func (l *Loop) step(w *oomWait, now time.Time, final bool) (evs []Event, done bo
 		}
 	}
 	switch {
-	case w.c.Journaled:
-		if !final && !now.After(w.confirmBy) {
-			return nil, false // the shim's copy is on its way
-		}
 	case w.exited, w.snap == nil || w.snap.LikelyVictim == 0:
 	case final:
 		w.snap.ConfirmVictim()
@@ -209,6 +219,72 @@ func (l *Loop) step(w *oomWait, now time.Time, final bool) (evs []Event, done bo
 	}
 	l.closeVictim(w)
 	return w.c.counterEvents(w.count, false, w.snap), true
+}
+
+// stepJournaled moves a Journaled container's wake-up on: once the
+// shim's copy is overdue (or at once when final), one read of the
+// counter reports the kills the journal has not. Called with mu held.
+func (l *Loop) stepJournaled(w *oomWait, now time.Time, final bool) (evs []Event, done bool) {
+	if !final && !now.After(w.confirmBy) {
+		return nil, false // the shim's copy is on its way
+	}
+	n, err := l.oomCount(w.c)
+	if err != nil {
+		n = w.count // the cgroup is gone: what the wake-up knew, if anything
+	}
+	return w.c.counterEvents(n, false, nil), true
+}
+
+// journaled takes the events a journal read returns, in order, and
+// keeps the loop in step with what the shims reported: a Journaled
+// container's kills count as reported (its wake-up then has nothing of
+// its own to report), and its exit is the one delivered: the shim
+// journals it before it writes the exit file, so the loop stops
+// watching the container there, after its wake-ups' kills, rather than
+// read the file for a second copy of the same exit. Called with mu held.
+func (l *Loop) journaled(evs []Event) []Event {
+	var out []Event // nil until an exit needs kills put before it
+	for i, ev := range evs {
+		c := l.containers[ev.Ref()]
+		if c == nil || !c.Journaled || ev.Pid != c.Pid {
+			if out != nil {
+				out = append(out, ev)
+			}
+			continue
+		}
+		switch {
+		case ev.Kind == KindOOM && ev.OOMCount > c.last:
+			c.last = ev.OOMCount
+			l.dropReported(c)
+		case ev.Kind == KindExit && ev.Proc == c.proc() && !c.exited:
+			if out == nil {
+				out = append(make([]Event, 0, len(evs)), evs[:i]...)
+			}
+			c.exited = true
+			out = append(out, l.settle(c)...)
+			l.release(c)
+		}
+		if out != nil {
+			out = append(out, ev)
+		}
+	}
+	if out == nil {
+		return evs
+	}
+	return out
+}
+
+// dropReported forgets a Journaled container's wake-ups once the
+// journal has reported every kill its counter shows: one read of the
+// counter as the shim's copy comes saves each wake-up its own at its
+// deadline, and the loop that wake-up. Called with mu held.
+func (l *Loop) dropReported(c *watched) {
+	if !slices.ContainsFunc(l.waits, func(w *oomWait) bool { return w.c == c }) {
+		return
+	}
+	if n, err := l.oomCount(c); err == nil && n <= c.last {
+		l.dropWaits(c)
+	}
 }
 
 // dying reports whether the likely victim is gone, a zombie, or has
@@ -240,15 +316,15 @@ func (l *Loop) settle(c *watched) []Event {
 }
 
 // timeout is how long the loop may sleep in epoll: a millisecond while a
-// counter is awaited, until the first victim's deadline while only
-// victims are, else for ever. Called with mu held.
+// counter is awaited, until the first deadline (a victim's, a shim's
+// copy's) while only those are, else for ever. Called with mu held.
 func (l *Loop) timeout() int {
 	if len(l.waits) == 0 {
 		return -1
 	}
 	var first time.Time
 	for _, w := range l.waits {
-		if w.count == 0 {
+		if w.count == 0 && !w.c.Journaled {
 			return 1
 		}
 		if first.IsZero() || w.confirmBy.Before(first) {

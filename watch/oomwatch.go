@@ -15,12 +15,11 @@ import (
 // removed: no kill can come after it.
 var ErrCgroupGone = errors.New("cgroup removed")
 
-// OOMWatch watches one container's OOM kills, as a Loop does, but waits in
-// Go's netpoller rather than in an epoll loop of its own. A Loop's
-// goroutine sleeps in epoll_wait, a blocking system call that holds a
-// thread of its own; a shim, which watches only its container and
-// otherwise only waits for its process, sleeps on no thread but the
-// runtime's then. The notification is the same as a Loop's: the v1
+// OOMWatch watches one container's OOM kills, as a Loop does, but with no
+// epoll set of its own: its one descriptor waits in Go's netpoller (as a
+// Loop's epoll descriptor does), so a shim, which watches only its
+// container and otherwise only waits for its process, sleeps on no
+// thread but the runtime's. The notification is the same as a Loop's: the v1
 // eventfd on memory.oom_control, or v2's memory.events, whose changes wake
 // its pollers (as edges in the netpoller, which registers every file
 // edge-triggered for reading).

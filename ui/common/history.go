@@ -35,8 +35,12 @@ type Point struct {
 const DefaultHistory = 600
 
 // History is a fixed-size ring of a container's points, oldest first.
+// Its slice grows as points come, up to size, before it turns as a ring:
+// a row that comes on screen for a moment (a removal of many scrolls
+// hundreds past) holds a few points, not room for ten minutes of them.
 type History struct {
 	points []Point
+	size   int
 	head   int // index of the oldest point
 	n      int
 	last   core.Stats
@@ -44,7 +48,7 @@ type History struct {
 
 // NewHistory keeps up to size points.
 func NewHistory(size int) *History {
-	return &History{points: make([]Point, max(size, 2))}
+	return &History{size: max(size, 2)}
 }
 
 // Add turns a sample into a point, with rates from the sample before. The
@@ -73,8 +77,14 @@ func (h *History) Add(s core.Stats) {
 	if (prev.NetRx != 0 || prev.NetTx != 0) && (s.NetRx != 0 || s.NetTx != 0) {
 		p.NetRx, p.NetTx = rate(s.NetRx, prev.NetRx), rate(s.NetTx, prev.NetTx)
 	}
-	if h.n < len(h.points) {
-		h.points[(h.head+h.n)%len(h.points)] = p
+	if h.n < h.size {
+		// Filling: the oldest is at 0 until the ring is full.
+		if len(h.points) == cap(h.points) {
+			grown := make([]Point, len(h.points), min(h.size, max(2*cap(h.points), 16)))
+			copy(grown, h.points)
+			h.points = grown
+		}
+		h.points = append(h.points, p)
 		h.n++
 		return
 	}

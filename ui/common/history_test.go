@@ -26,3 +26,26 @@ func TestHistoryMemoryAndHostNetwork(t *testing.T) {
 		t.Errorf("LastFull = %+v, %v; want the host-network point", p, ok)
 	}
 }
+
+// The ring keeps the newest size points, oldest first, through its
+// growth and once it turns.
+func TestHistoryRing(t *testing.T) {
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	const size = 40
+	h := NewHistory(size)
+	for i := range 100 {
+		h.Add(core.Stats{Time: t0.Add(time.Duration(i) * time.Second), PidsCurrent: uint64(i)})
+		want := min(i, size) // the first sample only sets the baseline
+		if h.Len() != want {
+			t.Fatalf("after %d samples: %d points, want %d", i+1, h.Len(), want)
+		}
+		for j := range h.Len() {
+			if got := h.At(j).Pids; got != uint64(i-h.Len()+1+j) {
+				t.Fatalf("after %d samples: point %d has pids %d, want %d", i+1, j, got, i-h.Len()+1+j)
+			}
+		}
+	}
+	if cap(h.points) != size {
+		t.Errorf("the ring holds room for %d points, want %d", cap(h.points), size)
+	}
+}

@@ -190,7 +190,7 @@ func (m *Model[R]) sort() {
 		return
 	}
 	less := m.Columns[m.sortCol].Less
-	slices.SortStableFunc(m.rows, func(a, b R) int {
+	cmp := func(a, b R) int {
 		n := less(a, b)
 		if n == 0 && m.Tie != nil {
 			n = m.Tie(a, b)
@@ -199,7 +199,13 @@ func (m *Model[R]) sort() {
 			n = -n
 		}
 		return n
-	})
+	}
+	// Rows often come in order already (the container list's are by id,
+	// as its default sort): one pass says so, where a sort of every row
+	// at every change of one cost O(n log n) each.
+	if !slices.IsSortedFunc(m.rows, cmp) {
+		slices.SortStableFunc(m.rows, cmp)
+	}
 }
 
 // apply recomputes the shown rows, keeping the cursor on sel.
