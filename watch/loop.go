@@ -437,15 +437,8 @@ func (l *Loop) initGone(c *watched) []Event {
 	c.exited = true
 	out := l.settle(c)
 	if c.Cgroup != nil {
-		if now, err := l.oomCount(c); err == nil && now > c.last {
-			// A kill whose notification has not come yet (v2's
-			// memory.events is notified from a work queue, a pidfd at
-			// once): what the cgroup shows now is its forensics.
-			var snap *Forensics
-			if !c.Journaled {
-				snap = Snapshot(c.Cgroup)
-			}
-			out = append(out, c.counterEvents(now, false, snap)...)
+		if now, err := l.oomCount(c); err == nil {
+			out = append(out, l.lateKills(c, now, true)...)
 		}
 	}
 	out = append(out, Event{Time: time.Now().UTC(), Kind: KindExit, ID: c.ID, Root: c.Root, Pid: c.Pid,
@@ -864,12 +857,11 @@ func (l *Loop) exitEvents(c *watched) []Event {
 	out := l.settle(c)
 	if c.Cgroup != nil {
 		now, err := l.oomCount(c)
+		readable := err == nil
 		if err != nil || rec.OOMKills > now {
 			now = rec.OOMKills // the cgroup is gone: the shim's last read
 		}
-		if now > c.last {
-			out = append(out, c.counterEvents(now, false, nil)...)
-		}
+		out = append(out, l.lateKills(c, now, readable)...)
 	}
 	kind := KindExit
 	proc := c.proc()
@@ -887,6 +879,23 @@ func (l *Loop) exitEvents(c *watched) []Event {
 		l.release(c)
 	}
 	return out
+}
+
+// lateKills reports, at c's exit, the kills its counter (now) shows
+// beyond those reported: their notification has not come yet (v2's
+// memory.events is notified from a work queue, a pidfd or the exit file
+// at once), so what the cgroup shows at this moment, when readable, is
+// their forensics; a Journaled container's shim carries its own. Called
+// with mu held.
+func (l *Loop) lateKills(c *watched, now uint64, readable bool) []Event {
+	if now <= c.last {
+		return nil
+	}
+	var snap *Forensics
+	if readable && !c.Journaled {
+		snap = Snapshot(c.Cgroup)
+	}
+	return c.counterEvents(now, false, snap)
 }
 
 // proc is the process c's exit is about: its Proc, init by default.
