@@ -9,8 +9,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strings"
 )
 
 // InspectName is the checkpoint inspector's binary, installed beside
@@ -50,8 +48,7 @@ const maxInspection = 256 << 20
 // DefaultInspectBinary is the inspector a berth at exe runs: InspectName
 // beside exe, else the one on PATH ("" when there is none).
 func DefaultInspectBinary(exe string) string {
-	p := filepath.Join(filepath.Dir(exe), InspectName)
-	if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+	if p := besideExe(exe, InspectName); p != "" {
 		return p
 	}
 	if p, err := exec.LookPath(InspectName); err == nil {
@@ -105,8 +102,8 @@ func (m *Manager) runInspector(ctx context.Context, req InspectRequest) (Checkpo
 	}
 	cmd := exec.CommandContext(ctx, bin)
 	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &limitedWriter{w: &stderr, n: 64 << 10}
+	stderr := &tailBuffer{max: maxRuntimeStderr}
+	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return CheckpointInspection{}, err
@@ -117,7 +114,7 @@ func (m *Manager) runInspector(ctx context.Context, req InspectRequest) (Checkpo
 	var res CheckpointInspection
 	body, rerr := io.ReadAll(io.LimitReader(out, maxInspection+1))
 	werr := cmd.Wait()
-	msg := lastLine(stderr.String())
+	msg := lastLine(stderr.Bytes())
 	var ee *exec.ExitError
 	switch {
 	case ctx.Err() != nil:
@@ -137,28 +134,4 @@ func (m *Manager) runInspector(ctx context.Context, req InspectRequest) (Checkpo
 		return res, fmt.Errorf("checkpoint inspector: malformed answer: %v", err)
 	}
 	return res, nil
-}
-
-// lastLine is the last non-empty line of s.
-func lastLine(s string) string {
-	s = strings.TrimRight(s, "\n")
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		s = s[i+1:]
-	}
-	return s
-}
-
-// limitedWriter keeps at most n bytes and drops the rest.
-type limitedWriter struct {
-	w io.Writer
-	n int
-}
-
-func (l *limitedWriter) Write(p []byte) (int, error) {
-	if l.n > 0 {
-		k := min(len(p), l.n)
-		l.w.Write(p[:k])
-		l.n -= k
-	}
-	return len(p), nil
 }

@@ -156,11 +156,20 @@ const ShimName = "berth-shim"
 // DefaultShimBinary is the shim a berth at exe starts: ShimName in exe's
 // directory when it is a regular executable file there, else exe.
 func DefaultShimBinary(exe string) string {
-	shim := filepath.Join(filepath.Dir(exe), ShimName)
-	if st, err := os.Stat(shim); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+	if shim := besideExe(exe, ShimName); shim != "" {
 		return shim
 	}
 	return exe
+}
+
+// besideExe is the binary name in exe's directory when it is a regular
+// executable file there, else "".
+func besideExe(exe, name string) string {
+	p := filepath.Join(filepath.Dir(exe), name)
+	if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+		return p
+	}
+	return ""
 }
 
 // Options returns the options in effect, defaults filled in.

@@ -169,10 +169,7 @@ func remoteError(err error, stderr *tailBuffer) error {
 	if err == nil {
 		return nil
 	}
-	msg := strings.TrimSpace(string(stderr.Bytes()))
-	if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
-		msg = msg[i+1:]
-	}
+	msg := lastLine(stderr.Bytes())
 	if msg == "" {
 		msg = err.Error()
 	}

@@ -152,6 +152,16 @@ func fileTail(path string, max int64) []byte {
 	return b
 }
 
+// lastLine is the last line of what a process wrote, the whole trimmed of
+// spaces first.
+func lastLine(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		s = s[i+1:]
+	}
+	return s
+}
+
 // tailBuffer keeps the last max bytes written to it.
 type tailBuffer struct {
 	max int
