@@ -46,8 +46,7 @@ func destroyStopped(root, id string) error {
 	if procfs.Alive(st.InitPid, st.InitStart) {
 		return fmt.Errorf("%w: init %d still runs", errNotExact, st.InitPid)
 	}
-	paths := cgroupfs.Paths(st.CgroupPaths)
-	if frozen(paths) {
+	if !runcstate.Thawed(cgroupfs.Paths(st.CgroupPaths)) {
 		return fmt.Errorf("%w: cgroup frozen", errNotExact)
 	}
 	for _, p := range st.CgroupPaths {
@@ -86,25 +85,4 @@ func inexact(st *runcstate.State) string {
 		}
 	}
 	return "the host's pid namespace"
-}
-
-// frozen reports whether the container's freezer is anything but thawed,
-// as libcontainer's isPaused reads it; a freezer already gone is thawed.
-func frozen(p cgroupfs.Paths) bool {
-	file := p.File("freezer", "freezer.state")
-	if p.V2() {
-		file = p.File("", "cgroup.freeze")
-	}
-	if file == "" {
-		return false
-	}
-	b, err := os.ReadFile(file)
-	if errors.Is(err, os.ErrNotExist) {
-		return false
-	}
-	if err != nil {
-		return true
-	}
-	s := string(bytes.TrimSpace(b))
-	return s != "THAWED" && s != "0"
 }

@@ -140,25 +140,41 @@ func (st *State) Bundle() string {
 // ancestor froze it; on v2 cgroup.freeze 1. A freezer that is gone or
 // unreadable is not frozen.
 func Frozen(p cgroupfs.Paths) bool {
-	if p.V2() {
-		return readTrimmed(p.File("", "cgroup.freeze")) == "1"
-	}
-	switch readTrimmed(p.File("freezer", "freezer.state")) {
-	case "FROZEN":
-		return readTrimmed(p.File("freezer", "freezer.self_freezing")) != "0"
-	case "FREEZING":
+	state, _ := freezer(p)
+	switch state {
+	case "1", "FREEZING":
 		return true
+	case "FROZEN":
+		self, _ := readTrimmed(p.File("freezer", "freezer.self_freezing"))
+		return self != "0"
 	}
 	return false
 }
 
-func readTrimmed(path string) string {
+// Thawed reports whether the container's freezer is certainly thawed, as
+// runc's destroy wants it before removing the cgroups: THAWED (v1) or 0
+// (v2), or gone. One it cannot read is not.
+func Thawed(p cgroupfs.Paths) bool {
+	state, err := freezer(p)
+	return errors.Is(err, os.ErrNotExist) || state == "THAWED" || state == "0"
+}
+
+// freezer reads the container's freezer state: freezer.state on cgroup
+// v1, cgroup.freeze on v2. No freezer at all reads as not existing.
+func freezer(p cgroupfs.Paths) (string, error) {
+	if p.V2() {
+		return readTrimmed(p.File("", "cgroup.freeze"))
+	}
+	return readTrimmed(p.File("freezer", "freezer.state"))
+}
+
+func readTrimmed(path string) (string, error) {
 	if path == "" {
-		return ""
+		return "", os.ErrNotExist
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return ""
+		return "", err
 	}
-	return string(bytes.TrimSpace(b))
+	return string(bytes.TrimSpace(b)), nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"berth/host/cgroupfs"
 	"berth/host/procfs"
 )
 
@@ -85,8 +86,19 @@ func TestLoadAndStatus(t *testing.T) {
 		t.Errorf("exec fifo present: %s", st.Status())
 	}
 
-	// An init whose start time is not the recorded one is a reused pid.
+	// Thawed, as runc's destroy wants the freezer: certainly thawed or gone.
+	if Thawed(cgroupfs.Paths(v1)) {
+		t.Error("FREEZING counted as thawed")
+	}
+	if !Thawed(cgroupfs.Paths(v2)) || !Thawed(cgroupfs.Paths{"": filepath.Join(cg, "gone")}) {
+		t.Error("v2 cgroup.freeze 0, or a freezer gone, not thawed")
+	}
 	writeFile(t, filepath.Join(v1["freezer"], "freezer.state"), "THAWED\n")
+	if !Thawed(cgroupfs.Paths(v1)) {
+		t.Error("v1 THAWED not thawed")
+	}
+
+	// An init whose start time is not the recorded one is a reused pid.
 	writeState(t, root, "reused", state(self, start+1, v1))
 	if st, _ := Load(root, "reused"); st.Status() != Stopped {
 		t.Errorf("reused pid: %s", st.Status())
