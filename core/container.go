@@ -12,9 +12,8 @@ import (
 
 	"berth/host/cgroupfs"
 	"berth/host/procfs"
-	"berth/shim/proto"
-
 	"berth/host/runcstate"
+	"berth/shim/proto"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -22,11 +21,13 @@ import (
 // Status of a container, as `berth ps` reports it.
 type Status string
 
+// The statuses runc knows are named as runc names them, so its status
+// is berth's as it stands.
 const (
-	StatusCreated Status = "created"
-	StatusRunning Status = "running"
-	StatusPaused  Status = "paused"
-	StatusStopped Status = "stopped"
+	StatusCreated = Status(runcstate.Created)
+	StatusRunning = Status(runcstate.Running)
+	StatusPaused  = Status(runcstate.Paused)
+	StatusStopped = Status(runcstate.Stopped)
 	StatusUnknown Status = "unknown"
 )
 
@@ -149,7 +150,7 @@ func (m *Manager) managed(id string) (Container, bool) {
 		c.Reason = "pid record unreadable: " + ps.pidErr.Error()
 		return c, true
 	}
-	lc, err := runcstate.Load(rec.RuntimeRoot, id)
+	rs, err := runcstate.Load(rec.RuntimeRoot, id)
 	if err != nil && filepath.Base(rec.Runtime) != "runc" {
 		// Another runtime's state is its own business: ask it.
 		if m.fillFromOCIState(&c, rec, ps.pid) {
@@ -163,7 +164,7 @@ func (m *Manager) managed(id string) (Container, bool) {
 		c.Reason = "exiting"
 		return c, true
 	}
-	fillFromRuntime(&c, lc)
+	fillFromRuntime(&c, rs)
 	if ps.pid.Pid != 0 && c.Pid == 0 {
 		c.Pid = ps.pid.Pid
 	}
@@ -186,7 +187,6 @@ func applyExit(c *Container, e *proto.Exit) {
 // fillFromRuntime takes status, pid, cgroups and id mappings from the
 // runtime's own state, as runc derives them.
 func fillFromRuntime(c *Container, state *runcstate.State) {
-	// berth names its statuses as runc does.
 	c.Status = Status(state.Status())
 	if c.Running() || c.Status == StatusCreated {
 		c.Pid = state.InitPid
@@ -324,14 +324,14 @@ func (m *Manager) loadExternal(root, id string) (Container, bool) {
 	if ValidateID(id) != nil {
 		return Container{}, false
 	}
-	lc, err := runcstate.Load(root, id)
+	rs, err := runcstate.Load(root, id)
 	if err != nil {
 		return m.loadCrunExternal(root, id)
 	}
-	c := Container{ID: id, Runtime: "runc", RuntimeRoot: root, Status: StatusUnknown, Bundle: lc.Bundle()}
-	fillFromRuntime(&c, lc)
+	c := Container{ID: id, Runtime: "runc", RuntimeRoot: root, Status: StatusUnknown, Bundle: rs.Bundle()}
+	fillFromRuntime(&c, rs)
 	x := extInfo{root: root, id: id, bundle: c.Bundle}
-	if cfg := lc.Config; cfg.Labels != nil || cfg.Mounts != nil {
+	if cfg := rs.Config; cfg.Labels != nil || cfg.Mounts != nil {
 		x.annotations = labelMap(cfg.Labels)
 		for _, mnt := range cfg.Mounts {
 			if mnt.Destination == "/etc/hostname" {
