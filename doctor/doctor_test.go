@@ -113,7 +113,7 @@ func TestManagerCLIs(t *testing.T) {
 // A missing inspector is a warning naming it; so is a berth that runs
 // itself as its shim.
 func TestCompanions(t *testing.T) {
-	t.Setenv("PATH", t.TempDir()) // no berth-inspect on it
+	t.Setenv("PATH", t.TempDir())              // no berth-inspect on it
 	exe := filepath.Join(t.TempDir(), "berth") // nothing beside it
 	if c := checkCompanions(core.Options{ShimBinary: "/opt/berth/berth-shim"}, exe); c.Status != CheckWarn || !strings.Contains(c.Detail, core.InspectName) || c.Fix == "" {
 		t.Fatalf("no inspector: %+v", c)
