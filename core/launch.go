@@ -226,19 +226,32 @@ func (m *Manager) launchWait() time.Duration { return m.opts.StartTimeout + 10*t
 // killSession kills a shim that leads its own session and every process
 // left in that session. The session id cannot name another session while
 // any member lives, so a pid reused since is never hit; the shim itself is
-// signalled through its pidfd.
+// signalled through its pidfd. A process forked while the kill landed
+// (the runtime, a hook) may miss one scan of /proc, so the session is
+// scanned again until one finds nobody alive, for at most a second.
 func killSession(p *shimProc) {
 	p.kill()
+	for deadline := time.Now().Add(time.Second); killMembers(p.pid) > 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// killMembers sends SIGKILL to every live process of session sid but its
+// leader, and returns how many it found.
+func killMembers(sid int) int {
+	n := 0
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == p.pid {
+		if err != nil || pid == sid {
 			continue
 		}
-		if st, err := procfs.ReadStat(pid); err == nil && st.Session == p.pid {
+		if st, err := procfs.ReadStat(pid); err == nil && st.Session == sid && st.State != 'Z' && st.State != 'X' {
 			unix.Kill(pid, unix.SIGKILL)
+			n++
 		}
 	}
+	return n
 }
 
 // lastShimError returns the last error a shim logged.
