@@ -1,8 +1,14 @@
 package shim
 
 import (
+	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestEachMapping(t *testing.T) {
@@ -31,4 +37,61 @@ func TestDropStartPages(t *testing.T) {
 	} else {
 		t.Logf("position independent: %v", pie)
 	}
+}
+
+// An armed range maps the one page a fault touches, where a plain mapping
+// of the same file maps the pages around it too.
+func TestSinglePageFaults(t *testing.T) {
+	const size = 1 << 20
+	path := filepath.Join(t.TempDir(), "pages")
+	// Written, so every page is in the page cache, as a binary's are.
+	if err := os.WriteFile(path, bytes.Repeat([]byte{1}, size), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	mapped := func() (mem []byte, start uint64) {
+		mem, err := unix.Mmap(int(f.Fd()), 0, size, unix.PROT_READ, unix.MAP_PRIVATE)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { unix.Munmap(mem) })
+		return mem, uint64(uintptr(unsafe.Pointer(&mem[0])))
+	}
+	plain, plainStart := mapped()
+	armed, armedStart := mapped()
+	if !singlePageFaults(armedStart, armedStart+size) {
+		t.Skip("this kernel does not register a file mapping with an asynchronous userfaultfd (Linux 6.7)")
+	}
+	sink = plain[size/2] + armed[size/2]
+	t.Logf("pages mapped by one fault: plain %d, armed %d", present(t, plainStart, size), present(t, armedStart, size))
+	if n := present(t, armedStart, size); n != 1 {
+		t.Fatalf("one fault in an armed range mapped %d pages, want 1", n)
+	}
+}
+
+// sink keeps the test's reads from being optimised away.
+var sink byte
+
+// present counts the pages of [start, start+size) in the page tables.
+func present(t *testing.T, start, size uint64) int {
+	fd, err := unix.Open("/proc/self/pagemap", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	entries := make([]byte, size/4096*8)
+	if _, err := unix.Pread(fd, entries, int64(start/4096*8)); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for i := 7; i < len(entries); i += 8 {
+		if entries[i]&0x80 != 0 { // bit 63: present
+			n++
+		}
+	}
+	return n
 }
