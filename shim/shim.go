@@ -131,7 +131,7 @@ func (s *shim) logf(level, format string, a ...any) {
 	s.log.Write(append(b, '\n'))
 }
 
-// report sends the one readiness message and closes the pipe.
+// report sends the one readiness message, a line, and closes the pipe.
 func (s *shim) report(r proto.Ready) {
 	if s.ready == nil {
 		return
@@ -142,7 +142,46 @@ func (s *shim) report(r proto.Ready) {
 	s.ready = nil
 }
 
+// handOffWait bounds how long a started shim waits for its launcher to
+// take the readiness report.
+const handOffWait = 100 * time.Millisecond
+
+// reportStarted sends the readiness report of a started process and
+// returns once the launcher has it: when the launcher closes its end of
+// the pipe, or after handOffWait. What the shim does next (arming the OOM
+// watch, collecting the start's garbage, dropping its pages: about a
+// millisecond of CPU) would otherwise take the core the launcher needs to
+// wake up on: on a 2-core host, with the container's init exec'ing on the
+// other, a launcher woken by the report waited that millisecond to run.
+func (s *shim) reportStarted(r proto.Ready) {
+	if s.ready == nil {
+		return
+	}
+	f := s.ready
+	s.ready = nil
+	defer f.Close()
+	b, _ := json.Marshal(r)
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		return
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	// A pipe's write end polls as an error once its reader is gone; the
+	// netpoller wakes a reader of it for that.
+	f.SetReadDeadline(time.Now().Add(handOffWait))
+	rc.Read(func(fd uintptr) bool {
+		p := []unix.PollFd{{Fd: int32(fd)}}
+		n, err := unix.Poll(p, 0)
+		return err != nil || n > 0 && p[0].Revents&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) != 0
+	})
+}
+
 func (s *shim) run() error {
+	// Non-blocking, so reportStarted waits for the launcher in the
+	// netpoller rather than in a system call holding a thread.
+	syscall.SetNonblock(proto.ReadyFd, true)
 	s.ready = os.NewFile(proto.ReadyFd, "ready")
 	if err := statefile.ReadJSON(s.path(proto.FileConfig), &s.cfg); err != nil {
 		s.report(proto.Ready{Error: "shim: " + err.Error()})
@@ -182,7 +221,7 @@ func (s *shim) run() error {
 		}
 		s.journal(watch.Event{Time: time.Now().UTC(), Kind: kind, ID: s.cfg.ID, Pid: init.Pid})
 	}
-	s.report(proto.Ready{Pid: init.Pid, Start: init.Start})
+	s.reportStarted(proto.Ready{Pid: init.Pid, Start: init.Start})
 	s.armOOM(init.Pid)
 	s.logf("info", "%s %s: pid %d", s.cfg.Mode, s.cfg.ID, init.Pid)
 	// What starting needed is garbage now, and most of the code it ran is
