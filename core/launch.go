@@ -165,15 +165,20 @@ func (m *Manager) launchSpawned(ctx context.Context, p *shimProc, rec Record, pr
 	cfg.StartTimeout = m.opts.StartTimeout
 	cfg.LogMaxBytes = m.opts.LogMaxBytes
 	cfg.Path = os.Getenv("PATH")
-	if err := statefile.WriteJSON(filepath.Join(dir, proto.FileConfig), cfg, 0o600); err != nil {
+	b, err := json.Marshal(cfg)
+	if err != nil {
 		return proto.Ready{}, fmt.Errorf("%s: %w", rec.ID, err)
 	}
+	if len(b) > proto.MaxConfig {
+		return proto.Ready{}, idError(rec.ID, ErrInvalid, "the shim's configuration is %d bytes, more than %d", len(b), proto.MaxConfig)
+	}
 	r := p.ready
-	// A shim that died already fails the write; its silence is reported
+	// The configuration is the go: the shim keeps it as FileConfig. A
+	// shim that died already fails the write; its silence is reported
 	// below like any other.
-	p.goW.Write([]byte{1})
-	p.goW.Close()
 	p.told = true
+	p.goW.Write(b)
+	p.goW.Close()
 
 	// The shim enforces the start timeout itself; this deadline only
 	// catches a shim that is itself stuck.
@@ -182,13 +187,13 @@ func (m *Manager) launchSpawned(ctx context.Context, p *shimProc, rec Record, pr
 	// what was started is removed below.
 	stop := context.AfterFunc(ctx, func() { r.SetReadDeadline(time.Now()) })
 	defer stop()
-	b, rerr := readReport(r, 64<<10)
+	line, rerr := readReport(r, 64<<10)
 	// Closed at once: a shim that started its process waits for this
 	// before its own clean-up, leaving the CPU to this wake-up.
 	r.Close()
 	var ready proto.Ready
-	if len(b) > 0 {
-		if err := json.Unmarshal(b, &ready); err != nil {
+	if len(line) > 0 {
+		if err := json.Unmarshal(line, &ready); err != nil {
 			ready.Error = "shim: malformed readiness report"
 		}
 	} else if rerr != nil && ctx.Err() != nil {

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,14 +51,14 @@ func Main(args []string) int {
 		fmt.Fprintln(os.Stderr, "usage: berth shim PROCESS-DIR")
 		return 2
 	}
-	if !waitGo() {
+	cfg, ok := waitGo()
+	if !ok {
 		return 0
 	}
-	s := &shim{dir: args[0]}
+	s := &shim{dir: args[0], cfg: cfg}
 	// The process dir is the shim's (and the runtime's) working dir; one
 	// that is missing fails reading the configuration, which is reported.
 	os.Chdir(s.dir)
-	s.openLog()
 	defer s.logf("info", "shim exiting")
 	if err := s.run(); err != nil {
 		s.logf("error", "%v", err)
@@ -80,29 +81,35 @@ func collectOnGrowth() {
 	debug.SetGCPercent(-1)
 }
 
-// waitGo waits for core's go on proto.GoFd and reports whether it came.
+// waitGo waits for core's go on proto.GoFd, the configuration, and
+// reports whether a whole one came.
 // Neither that pipe nor the readiness pipe is left open across the exec of
 // the runtime: only the shim reports, and the runtime holding the readiness
 // pipe would hide the shim's death from core until the runtime exits.
-func waitGo() bool {
+func waitGo() (proto.Config, bool) {
 	syscall.CloseOnExec(proto.ReadyFd)
 	// Non-blocking, the read waits in the netpoller rather than hold a
 	// thread while core writes the state (see wait.go).
 	syscall.SetNonblock(proto.GoFd, true)
 	f := os.NewFile(proto.GoFd, "go")
 	defer f.Close()
-	var b [1]byte
-	n, _ := f.Read(b[:])
-	return n == 1
+	b, err := io.ReadAll(io.LimitReader(f, proto.MaxConfig+1))
+	var cfg proto.Config
+	if err != nil || len(b) > proto.MaxConfig || json.Unmarshal(b, &cfg) != nil {
+		return proto.Config{}, false
+	}
+	return cfg, true
 }
 
 type shim struct {
-	dir     string
-	cfg     proto.Config
-	log     *os.File
-	ready   *os.File
-	output  *LogWriter
-	drained chan struct{}
+	dir string
+	cfg proto.Config
+	log *os.File
+	// logOpened: the log was opened, or failed to (see logf).
+	logOpened bool
+	ready     *os.File
+	output    *LogWriter
+	drained   chan struct{}
 	// drainedN counts the output pipes that reached EOF.
 	drainedN int
 	cgroups  cgroupfs.Paths
@@ -111,7 +118,12 @@ type shim struct {
 
 func (s *shim) path(name string) string { return filepath.Join(s.dir, name) }
 
+// openLog opens shim.log, once.
 func (s *shim) openLog() {
+	if s.logOpened {
+		return
+	}
+	s.logOpened = true
 	f, err := os.OpenFile(s.path(proto.FileShimLog), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err == nil {
 		s.log = f
@@ -119,7 +131,11 @@ func (s *shim) openLog() {
 }
 
 // logf appends one JSON line to shim.log; the shim's stdio is /dev/null.
+// The log is created by its first line, which a start that succeeds
+// writes after its readiness report: a file created (on a state dir that
+// is not tmpfs, a tenth of a millisecond or more) off the start's path.
 func (s *shim) logf(level, format string, a ...any) {
+	s.openLog()
 	if s.log == nil {
 		return
 	}
@@ -183,10 +199,6 @@ func (s *shim) run() error {
 	// netpoller rather than in a system call holding a thread.
 	syscall.SetNonblock(proto.ReadyFd, true)
 	s.ready = os.NewFile(proto.ReadyFd, "ready")
-	if err := statefile.ReadJSON(s.path(proto.FileConfig), &s.cfg); err != nil {
-		s.report(proto.Ready{Error: "shim: " + err.Error()})
-		return err
-	}
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		s.report(proto.Ready{Error: "shim: set child subreaper: " + err.Error()})
 		return err
@@ -195,14 +207,11 @@ func (s *shim) run() error {
 	// container would inherit them. The shim has no terminal (setsid), so
 	// no hang-up or interrupt comes to it by accident.
 
-	out, err := OpenLog(s.path(proto.FileOutput), s.cfg.LogMaxBytes)
-	if err != nil {
-		s.report(proto.Ready{Error: "shim: " + err.Error()})
-		return err
-	}
-	s.output = out
-	defer out.Close()
-
+	defer func() {
+		if s.output != nil {
+			s.output.Close()
+		}
+	}()
 	init, err := s.start()
 	if err != nil {
 		s.report(proto.Ready{Error: err.Error()})
@@ -380,13 +389,12 @@ func (s *shim) start() (procfs.Ident, error) {
 		errR.Close()
 		return procfs.Ident{}, fmt.Errorf("start runtime: %w", err)
 	}
-	s.drained = make(chan struct{}, 2)
-	go func() { s.output.Drain("stdout", outR); outR.Close(); s.drained <- struct{}{} }()
-	go func() { s.output.Drain("stderr", errR); errR.Close(); s.drained <- struct{}{} }()
-
-	// The shim's own pid file is written while the runtime works: it is
-	// needed from the readiness report on, not before the runtime starts.
-	if err := s.writeShimPid(); err != nil {
+	// The output log, the shim's pid file and its configuration are
+	// created while the runtime works: they are needed from the readiness
+	// report on, not before the runtime starts (a file created costs a
+	// tenth of a millisecond or more where the state dir is not tmpfs),
+	// and the pipes hold what comes first.
+	abort := func(err error) (procfs.Ident, error) {
 		unix.Kill(-pid, unix.SIGKILL)
 		reapRuntime(pid)
 		if pidfd >= 0 {
@@ -394,6 +402,24 @@ func (s *shim) start() (procfs.Ident, error) {
 		}
 		s.abortStart()
 		return procfs.Ident{}, fmt.Errorf("shim: %w", err)
+	}
+	out, err := OpenLog(s.path(proto.FileOutput), s.cfg.LogMaxBytes)
+	if err != nil {
+		outR.Close()
+		errR.Close()
+		return abort(err)
+	}
+	s.output = out
+	s.drained = make(chan struct{}, 2)
+	go func() { s.output.Drain("stdout", outR); outR.Close(); s.drained <- struct{}{} }()
+	go func() { s.output.Drain("stderr", errR); errR.Close(); s.drained <- struct{}{} }()
+	if err := s.writeShimPid(); err != nil {
+		return abort(err)
+	}
+	// Kept for whoever must remove the container when its record is
+	// unreadable (core's removalRecord).
+	if err := statefile.WriteJSON(s.path(proto.FileConfig), s.cfg, 0o600); err != nil {
+		return abort(err)
 	}
 	timeout := s.cfg.StartTimeout
 	if timeout <= 0 {

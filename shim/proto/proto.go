@@ -28,7 +28,7 @@ const ProcInit = "init"
 
 // Files in a process directory (<state-root>/<id>/<proc>/).
 const (
-	FileConfig     = "shim.json"   // Config, written by core before launch
+	FileConfig     = "shim.json"   // Config, kept by the shim as core sent it
 	FileShimPid    = "shim.pid"    // "PID START" of the shim
 	FilePid        = "pid"         // "PID START" of the container process
 	FileExit       = "exit"        // Exit, written once by temp file + rename
@@ -55,20 +55,25 @@ const (
 // first of the launcher's ExtraFiles.
 const ReadyFd = 3
 
-// GoFd is the file descriptor from which a shim reads one byte before it
-// starts work, the second of the launcher's ExtraFiles: core starts the
-// shim first and writes its configuration while the shim boots. End of
-// file instead of the byte means the launch was given up, and the shim
-// exits having touched nothing.
+// GoFd is the file descriptor from which a shim reads its Config, as
+// JSON up to end of file, before it starts work: the second of the
+// launcher's ExtraFiles. core starts the shim first and writes the
+// container's state while the shim boots, then the configuration, which
+// is the go. End of file before a whole configuration means the launch
+// was given up, and the shim exits having touched nothing. The shim
+// keeps the configuration as FileConfig in the process dir.
 const GoFd = 4
+
+// MaxConfig bounds a Config on the go pipe.
+const MaxConfig = 1 << 20
 
 // ShimEnv is added to a shim's environment by its launcher: the Go
 // runtime's GOMAXPROCS, one P from the start rather than one per CPU. The
 // shim leaves it out of the runtime's environment.
 const ShimEnv = "GOMAXPROCS=1"
 
-// Config tells a shim what to run. core writes it into the process
-// directory; the shim's only argument is that directory.
+// Config tells a shim what to run. core sends it on GoFd; the shim's only
+// argument is the process directory.
 type Config struct {
 	ID          string   `json:"id"`
 	Mode        string   `json:"mode"`
