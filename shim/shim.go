@@ -107,9 +107,12 @@ type shim struct {
 	log *os.File
 	// logOpened: the log was opened, or failed to (see logf).
 	logOpened bool
-	ready     *os.File
-	output    *LogWriter
-	drained   chan struct{}
+	// pidFile is the process's pid file, prepared while the runtime
+	// starts it.
+	pidFile *statefile.Pending
+	ready   *os.File
+	output  *LogWriter
+	drained chan struct{}
 	// drainedN counts the output pipes that reached EOF.
 	drainedN int
 	cgroups  cgroupfs.Paths
@@ -214,10 +217,13 @@ func (s *shim) run() error {
 	}()
 	init, err := s.start()
 	if err != nil {
+		if s.pidFile != nil {
+			s.pidFile.Discard()
+		}
 		s.report(proto.Ready{Error: err.Error()})
 		return err
 	}
-	if err := statefile.Write(s.path(proto.FilePid), []byte(init.String()), 0o600); err != nil {
+	if err := s.pidFile.Commit([]byte(init.String())); err != nil {
 		s.report(proto.Ready{Error: "shim: " + err.Error()})
 		s.abortStart()
 		return err
@@ -419,6 +425,12 @@ func (s *shim) start() (procfs.Ident, error) {
 	// Kept for whoever must remove the container when its record is
 	// unreadable (core's removalRecord).
 	if err := statefile.WriteJSON(s.path(proto.FileConfig), s.cfg, 0o600); err != nil {
+		return abort(err)
+	}
+	// The process's pid file is written the moment the runtime returns,
+	// just before the readiness report: created now, it is then a write
+	// and a rename.
+	if s.pidFile, err = statefile.Prepare(s.path(proto.FilePid), 0o600); err != nil {
 		return abort(err)
 	}
 	timeout := s.cfg.StartTimeout

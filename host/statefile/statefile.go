@@ -131,33 +131,59 @@ func ReadJSON(path string, v any) error {
 // lives in /run (tmpfs), which a power loss empties anyway; what matters
 // is that a reader never sees a torn file.
 func Write(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	p, err := Prepare(path, perm)
 	if err != nil {
 		return err
 	}
-	name := tmp.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(name)
-		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
-		return err
+	return p.Commit(data)
+}
+
+// Pending is a state file whose temporary file exists before its
+// contents: created while the caller waits for something else, so that
+// writing it later is a write and a rename (creating a file is the part
+// that costs, a tenth of a millisecond or more where the state dir is
+// not tmpfs).
+type Pending struct {
+	tmp  *os.File
+	path string
+}
+
+// Prepare creates the temporary file Write would, for a Commit or a
+// Discard later.
+func Prepare(path string, perm os.FileMode) (*Pending, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return nil, err
 	}
 	if err := tmp.Chmod(perm); err != nil {
-		return err
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return nil, err
 	}
-	if err := tmp.Close(); err != nil {
-		return err
+	return &Pending{tmp: tmp, path: path}, nil
+}
+
+// Commit writes data and renames the file over its path, as Write does;
+// on failure the temporary file is removed.
+func (p *Pending) Commit(data []byte) error {
+	name := p.tmp.Name()
+	_, err := p.tmp.Write(data)
+	if cerr := p.tmp.Close(); err == nil {
+		err = cerr
 	}
-	if err := os.Rename(name, path); err != nil {
-		return err
+	if err == nil {
+		err = os.Rename(name, p.path)
 	}
-	ok = true
-	return nil
+	if err != nil {
+		os.Remove(name)
+	}
+	return err
+}
+
+// Discard removes a file never committed.
+func (p *Pending) Discard() {
+	p.tmp.Close()
+	os.Remove(p.tmp.Name())
 }
 
 // WriteJSON marshals v and writes it atomically to path.

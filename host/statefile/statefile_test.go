@@ -125,6 +125,46 @@ type record struct {
 	Raw    []byte            `json:"raw,omitempty"`
 }
 
+// A prepared file is nowhere under its name until committed; a discarded
+// one leaves nothing behind.
+func TestPending(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "pid")
+	if err := Write(path, []byte("old\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Prepare(path, 0o640)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := Read(path); err != nil || string(b) != "old\n" {
+		t.Fatalf("before the commit: %q, %v; want the old contents", b, err)
+	}
+	if err := p.Commit([]byte("new\n")); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := Read(path); string(b) != "new\n" || st.Mode().Perm() != 0o640 {
+		t.Fatalf("after the commit: %q, %v; want \"new\\n\", 0640", b, st.Mode().Perm())
+	}
+	d, err := Prepare(filepath.Join(dir, "never"), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Discard()
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 || ents[0].Name() != "pid" {
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		t.Fatalf("dir holds %q, want only pid", names)
+	}
+}
+
 func TestWriteJSONReadJSON(t *testing.T) {
 	tests := []record{
 		{ID: "web", Pid: 42},
