@@ -17,6 +17,7 @@ import (
 	"berth/core"
 	"berth/core/coretest"
 	"berth/demo"
+	"berth/host/statefile"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -453,6 +454,28 @@ func TestCheckpointOutlivesBerth(t *testing.T) {
 		}
 		return out
 	}
+	// unlocked waits until nobody holds the lock of id's staging
+	// directories: the gated runtime and whatever it forked (its sleep)
+	// inherited it from the killed berth, and a listing settles a staging
+	// directory only once its lock is free. A fixed wait was too short
+	// for a loaded emulated guest.
+	unlocked := func(id string) {
+		c, _ := e.M.Get(ctx, id)
+		deadline := time.Now().Add(30 * time.Second)
+		for _, name := range hidden(id) {
+			for {
+				lock, err := statefile.LockDir(filepath.Join(c.Bundle, "checkpoints", name), 0)
+				if err == nil {
+					lock.Close()
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("staging %s still locked after 30s: %v", name, err)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+	}
 
 	t.Run("killed during a stopping dump", func(t *testing.T) {
 		e.Run("stop", counter, nil)
@@ -499,7 +522,7 @@ func TestCheckpointOutlivesBerth(t *testing.T) {
 		if n, err := strconv.Atoi(strings.TrimSpace(string(pid))); err == nil {
 			syscall.Kill(n, syscall.SIGKILL)
 		}
-		time.Sleep(200 * time.Millisecond)
+		unlocked("early")
 		if got, _ := e.M.Get(ctx, "early"); got.Status != core.StatusRunning {
 			t.Fatalf("container %s after a dump that never ran", got.Status)
 		}
@@ -551,7 +574,7 @@ func TestCheckpointOutlivesBerth(t *testing.T) {
 		waitFile(t, filepath.Join(gate, "dumped"))
 		kill(cmd)
 		touch("end")
-		time.Sleep(200 * time.Millisecond)
+		unlocked("live")
 		if got := listed("live"); len(got) != 1 || got[0] != "kept" {
 			t.Fatalf("checkpoints %v, want [kept] settled by the listing", got)
 		}
