@@ -67,8 +67,8 @@ const (
 
 // singleFaults is the userfaultfd that keeps singlePageFaults' ranges
 // armed; closing it would disarm them, so it stays open for the shim's
-// life (close-on-exec: no runtime inherits it). -1: none yet, or the
-// kernel offers none.
+// life (close-on-exec: no runtime inherits it). -1: none yet; -2: the
+// kernel offers none, which is not asked again.
 var singleFaults = -1
 
 // singlePageFaults asks the kernel to map only the page a fault touches in
@@ -83,14 +83,19 @@ var singleFaults = -1
 // resolve anyway. On an older kernel, or where a seccomp filter refuses
 // userfaultfd, the faults map the pages around as before.
 func singlePageFaults(start, end uint64) bool {
-	if singleFaults < 0 {
+	if singleFaults == -2 {
+		return false
+	}
+	if singleFaults == -1 {
 		fd, _, errno := unix.Syscall(unix.SYS_USERFAULTFD, unix.O_CLOEXEC|unix.O_NONBLOCK|uffdUserModeOnly, 0, 0)
 		if errno != 0 {
+			singleFaults = -2
 			return false
 		}
 		api := struct{ api, features, ioctls uint64 }{api: uffdAPI, features: uffdFeatureWPAsync}
 		if _, _, errno := unix.Syscall(unix.SYS_IOCTL, fd, uffdioAPI, uintptr(unsafe.Pointer(&api))); errno != 0 {
 			unix.Close(int(fd))
+			singleFaults = -2
 			return false
 		}
 		singleFaults = int(fd)

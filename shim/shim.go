@@ -57,7 +57,8 @@ func Main(args []string) int {
 	}
 	s := &shim{dir: args[0], cfg: cfg}
 	// The process dir is the shim's (and the runtime's) working dir; one
-	// that is missing fails reading the configuration, which is reported.
+	// that is missing fails the start (its files cannot be made), which is
+	// reported.
 	os.Chdir(s.dir)
 	defer s.logf("info", "shim exiting")
 	if err := s.run(); err != nil {
