@@ -213,34 +213,50 @@ func TestCommands(t *testing.T) {
 // new berth lists them, and one that exited meanwhile shows its real status.
 func TestBerthKilled(t *testing.T) {
 	c := newCLI(t)
+	// short exits once the test says so, through a directory it shares:
+	// after the berths that started them are gone, however slowly the
+	// machine starts them (a fixed second was too short in a loaded
+	// emulated guest).
+	gate := t.TempDir()
 	long := c.cmd("run", "-b", c.env.Bundle([]string{"sh", "-c", "while :; do echo tick; sleep 0.1; done"}, nil), "long")
-	short := c.cmd("run", "-b", c.env.Bundle([]string{"sh", "-c", "sleep 1; exit 7"}, nil), "short")
+	short := c.cmd("run", "-b", c.env.Bundle([]string{"sh", "-c", "while [ ! -e /gate/exit ]; do sleep 0.05; done; exit 7"}, func(s *specs.Spec) {
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/gate", Type: "bind", Source: gate, Options: []string{"bind"}})
+	}), "short")
 	for _, cmd := range []*exec.Cmd{long, short} {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ps := c.ps()
-		if ps["long"]["status"] == "running" && ps["short"]["status"] == "running" {
-			break
+	waitPS := func(what string, ok func(ps map[string]map[string]any) bool) map[string]map[string]any {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			ps := c.ps()
+			if ok(ps) {
+				return ps
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %v", what, ps)
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("containers did not start: %v", ps)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
+	waitPS("containers did not start", func(ps map[string]map[string]any) bool {
+		return ps["long"]["status"] == "running" && ps["short"]["status"] == "running"
+	})
 	for _, cmd := range []*exec.Cmd{long, short} {
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
 	}
-	time.Sleep(1500 * time.Millisecond)
-	ps := c.ps()
+	if err := os.WriteFile(filepath.Join(gate, "exit"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ps := waitPS("no exit while berth was down", func(ps map[string]map[string]any) bool {
+		return ps["short"]["status"] == "stopped"
+	})
 	if ps["long"]["status"] != "running" {
 		t.Fatalf("container died with berth: %v", ps["long"])
 	}
-	if ps["short"]["status"] != "stopped" || ps["short"]["exitStatus"] != 7.0 {
+	if ps["short"]["exitStatus"] != 7.0 {
 		t.Fatalf("exit while berth was down: %v", ps["short"])
 	}
 	// Its output kept flowing into the log while nobody read it.
