@@ -288,6 +288,10 @@ func killMembers(sid int) int {
 // lastShimError returns the last error a shim logged.
 func lastShimError(path string) string {
 	b, err := statefile.Read(path)
+	if errors.Is(err, os.ErrNotExist) {
+		// The shim creates its log with its first line.
+		return "it logged nothing"
+	}
 	if err != nil {
 		return "no shim log"
 	}
