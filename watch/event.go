@@ -10,7 +10,6 @@
 package watch
 
 import (
-	"encoding/json"
 	"strconv"
 	"time"
 )
@@ -68,25 +67,6 @@ type Event struct {
 // too: the name it had before, which a shim still running an older berth
 // journals.
 func (e *Event) UnmarshalJSON(b []byte) error { return decodeEvent(b, e) }
-
-// decodeEvent is UnmarshalJSON for a caller holding the line itself (the
-// journal's readers): json.Unmarshal into an Event scans the line twice
-// before it calls UnmarshalJSON, which scans it twice more.
-func decodeEvent(b []byte, e *Event) error {
-	type plain Event
-	var v struct {
-		plain
-		OldOOMCount uint64 `json:"oomCount"`
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	*e = Event(v.plain)
-	if e.OOMCount == 0 {
-		e.OOMCount = v.OldOOMCount
-	}
-	return nil
-}
 
 // Ref names a container: berth's own by its id, another manager's by its
 // runtime root and id joined ("/run/runc/web"). Ids never hold a slash,

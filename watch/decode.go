@@ -1,0 +1,388 @@
+package watch
+
+import (
+	"encoding/json"
+	"time"
+	"unicode/utf8"
+)
+
+// decodeEvent is UnmarshalJSON for a caller holding the line itself (the
+// journal's readers). A journal line is what json.Marshal wrote of an
+// Event, and reading it through encoding/json's reflection was most of
+// what a UI spent tailing the journal under churn: fastEvent reads that
+// shape by hand, and anything else (an escape in a string, a null, a key
+// it does not know or in another case, a number with a fraction) goes to
+// json.Unmarshal, so the result is json.Unmarshal's on any input.
+func decodeEvent(b []byte, e *Event) error {
+	var fast Event
+	if fastEvent(b, &fast) {
+		*e = fast
+		return nil
+	}
+	return jsonEvent(b, e)
+}
+
+// jsonEvent reads an event through encoding/json, taking the kill count
+// from "oomCount" too: the name it had before, which a shim still running
+// an older berth journals.
+func jsonEvent(b []byte, e *Event) error {
+	type plain Event
+	var v struct {
+		plain
+		OldOOMCount uint64 `json:"oomCount"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*e = Event(v.plain)
+	if e.OOMCount == 0 {
+		e.OOMCount = v.OldOOMCount
+	}
+	return nil
+}
+
+// fastEvent decodes b into the zero Event e and reports true when b is
+// plainly an event as json.Marshal writes one; false leaves the line to
+// encoding/json (e is then partly written).
+func fastEvent(b []byte, e *Event) bool {
+	d := lineDecoder{b: b}
+	var old uint64
+	var seen uint16
+	ok := d.object(func(k []byte) bool {
+		bit, known := eventKeys[string(k)]
+		if !known || seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		switch string(k) {
+		case "time":
+			return d.time(&e.Time)
+		case "kind":
+			s, ok := d.str()
+			e.Kind = kindOf(s)
+			return ok
+		case "id":
+			return d.text(&e.ID)
+		case "root":
+			return d.text(&e.Root)
+		case "pid":
+			return d.int(&e.Pid)
+		case "exitStatus":
+			var st int
+			e.ExitStatus = &st
+			return d.int(&st)
+		case "oomKilled":
+			return d.bool(&e.OOMKilled)
+		case "detail":
+			return d.text(&e.Detail)
+		case "oomKills":
+			return d.uint(&e.OOMCount)
+		case "oomCount":
+			return d.uint(&old)
+		case "missed":
+			return d.bool(&e.Missed)
+		case "proc":
+			return d.text(&e.Proc)
+		case "forensics":
+			e.Forensics = &Forensics{}
+			return d.forensics(e.Forensics)
+		}
+		return false
+	})
+	if !ok || !d.end() {
+		return false
+	}
+	if e.OOMCount == 0 {
+		e.OOMCount = old
+	}
+	return true
+}
+
+// eventKeys are the keys fastEvent reads, each with a bit to find one
+// given twice (json.Unmarshal merges a second object into the first:
+// left to it).
+var eventKeys = map[string]uint16{
+	"time": 1 << 0, "kind": 1 << 1, "id": 1 << 2, "root": 1 << 3, "pid": 1 << 4, "exitStatus": 1 << 5,
+	"oomKilled": 1 << 6, "detail": 1 << 7, "oomKills": 1 << 8, "oomCount": 1 << 9, "missed": 1 << 10,
+	"proc": 1 << 11, "forensics": 1 << 12,
+}
+
+// kindOf is s as a Kind, the known ones without an allocation each.
+func kindOf(s []byte) Kind {
+	for _, k := range Kinds {
+		if string(k) == string(s) {
+			return k
+		}
+	}
+	return Kind(s)
+}
+
+func (d *lineDecoder) forensics(f *Forensics) bool {
+	var seen uint8
+	return d.object(func(k []byte) bool {
+		var bit uint8
+		switch string(k) {
+		case "limitBytes":
+			bit = 1 << 0
+		case "usageBytes":
+			bit = 1 << 1
+		case "stat":
+			bit = 1 << 2
+		case "processes":
+			bit = 1 << 3
+		case "likelyVictim":
+			bit = 1 << 4
+		case "error":
+			bit = 1 << 5
+		}
+		if bit == 0 || seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		switch string(k) {
+		case "limitBytes":
+			return d.uint(&f.LimitBytes)
+		case "usageBytes":
+			return d.uint(&f.UsageBytes)
+		case "stat":
+			f.Stat = []StatEntry{}
+			return d.array(func() bool {
+				var s StatEntry
+				ok := d.pairs(&s.Name, "name", &s.Bytes, "bytes")
+				f.Stat = append(f.Stat, s)
+				return ok
+			})
+		case "processes":
+			f.Processes = []ProcessMem{}
+			return d.array(func() bool {
+				var p ProcessMem
+				ok := d.process(&p)
+				f.Processes = append(f.Processes, p)
+				return ok
+			})
+		case "likelyVictim":
+			return d.int(&f.LikelyVictim)
+		}
+		return d.text(&f.Error)
+	})
+}
+
+// pairs reads an object of one string and one unsigned number (a
+// memory.stat entry).
+func (d *lineDecoder) pairs(s *string, sKey string, n *uint64, nKey string) bool {
+	var seen uint8
+	return d.object(func(k []byte) bool {
+		switch {
+		case string(k) == sKey && seen&1 == 0:
+			seen |= 1
+			return d.text(s)
+		case string(k) == nKey && seen&2 == 0:
+			seen |= 2
+			return d.uint(n)
+		}
+		return false
+	})
+}
+
+func (d *lineDecoder) process(p *ProcessMem) bool {
+	var seen uint8
+	return d.object(func(k []byte) bool {
+		switch {
+		case string(k) == "pid" && seen&1 == 0:
+			seen |= 1
+			return d.int(&p.Pid)
+		case string(k) == "command" && seen&2 == 0:
+			seen |= 2
+			return d.text(&p.Command)
+		case string(k) == "rssBytes" && seen&4 == 0:
+			seen |= 4
+			return d.uint(&p.RSSBytes)
+		}
+		return false
+	})
+}
+
+// lineDecoder reads the plain JSON of one journal line: every method
+// reports false on anything it does not read exactly as encoding/json
+// would, and the line then goes to encoding/json.
+type lineDecoder struct {
+	b []byte
+	i int
+}
+
+func (d *lineDecoder) ws() {
+	for d.i < len(d.b) {
+		switch d.b[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+// next skips white space and takes c if it comes next.
+func (d *lineDecoder) next(c byte) bool {
+	d.ws()
+	if d.i < len(d.b) && d.b[d.i] == c {
+		d.i++
+		return true
+	}
+	return false
+}
+
+// end reports that nothing but white space is left.
+func (d *lineDecoder) end() bool {
+	d.ws()
+	return d.i == len(d.b)
+}
+
+// object reads an object, handing each key to field, which reads its
+// value.
+func (d *lineDecoder) object(field func(key []byte) bool) bool {
+	if !d.next('{') {
+		return false
+	}
+	if d.next('}') {
+		return true
+	}
+	for {
+		d.ws()
+		k, ok := d.str()
+		if !ok || !d.next(':') {
+			return false
+		}
+		d.ws()
+		if !field(k) {
+			return false
+		}
+		if d.next(',') {
+			continue
+		}
+		return d.next('}')
+	}
+}
+
+// array reads an array, elem reading each element.
+func (d *lineDecoder) array(elem func() bool) bool {
+	if !d.next('[') {
+		return false
+	}
+	if d.next(']') {
+		return true
+	}
+	for {
+		if !elem() {
+			return false
+		}
+		if d.next(',') {
+			continue
+		}
+		return d.next(']')
+	}
+}
+
+// str reads a string with no escapes and no control characters, in
+// valid UTF-8 (encoding/json decodes such a string to its bytes).
+func (d *lineDecoder) str() ([]byte, bool) {
+	if d.i >= len(d.b) || d.b[d.i] != '"' {
+		return nil, false
+	}
+	start := d.i + 1
+	ascii := true
+	for j := start; j < len(d.b); j++ {
+		switch c := d.b[j]; {
+		case c == '"':
+			s := d.b[start:j]
+			if !ascii && !utf8.Valid(s) {
+				return nil, false
+			}
+			d.i = j + 1
+			return s, true
+		case c == '\\' || c < ' ':
+			return nil, false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	return nil, false
+}
+
+func (d *lineDecoder) text(s *string) bool {
+	b, ok := d.str()
+	*s = string(b)
+	return ok
+}
+
+// time reads a time as time.Time's UnmarshalJSON does, from the string's
+// own bytes (which, with no escapes, are what encoding/json hands it).
+func (d *lineDecoder) time(t *time.Time) bool {
+	start := d.i
+	if _, ok := d.str(); !ok {
+		return false
+	}
+	return t.UnmarshalJSON(d.b[start:d.i]) == nil
+}
+
+func (d *lineDecoder) bool(v *bool) bool {
+	switch {
+	case d.literal("true"):
+		*v = true
+	case d.literal("false"):
+		*v = false
+	default:
+		return false
+	}
+	return true
+}
+
+func (d *lineDecoder) literal(s string) bool {
+	if len(d.b)-d.i >= len(s) && string(d.b[d.i:d.i+len(s)]) == s {
+		d.i += len(s)
+		return true
+	}
+	return false
+}
+
+// digits reads a JSON integer's digits (no sign) of at most max of them,
+// no leading zero: a longer one, which might overflow, is left to
+// encoding/json, as is a fraction or an exponent (whatever follows the
+// digits must close the value, which the caller's object checks).
+func (d *lineDecoder) digits(max int) (uint64, bool) {
+	start := d.i
+	var n uint64
+	for d.i < len(d.b) && d.b[d.i] >= '0' && d.b[d.i] <= '9' {
+		n = n*10 + uint64(d.b[d.i]-'0')
+		d.i++
+	}
+	l := d.i - start
+	if l == 0 || l > max || l > 1 && d.b[start] == '0' {
+		return 0, false
+	}
+	if d.i < len(d.b) {
+		switch d.b[d.i] {
+		case '.', 'e', 'E':
+			return 0, false
+		}
+	}
+	return n, true
+}
+
+func (d *lineDecoder) uint(v *uint64) bool {
+	n, ok := d.digits(19)
+	*v = n
+	return ok
+}
+
+func (d *lineDecoder) int(v *int) bool {
+	neg := d.i < len(d.b) && d.b[d.i] == '-'
+	if neg {
+		d.i++
+	}
+	n, ok := d.digits(18)
+	*v = int(n)
+	if neg {
+		*v = -*v
+	}
+	return ok
+}
