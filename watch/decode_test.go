@@ -18,8 +18,8 @@ func journalLines(t testing.TB) (plain, hostile []string) {
 	evs := []Event{
 		{Time: at, Kind: KindOOM, ID: "oom-001", Pid: 4242, OOMCount: 7, Detail: "largest process: awk",
 			Forensics: &Forensics{LimitBytes: 8 << 20, UsageBytes: 8<<20 - 4096,
-				Stat:      []StatEntry{{Name: "rss", Bytes: 7 << 20}, {Name: "cache", Bytes: 0}},
-				Processes: []ProcessMem{{Pid: 4300, Command: "awk BEGIN{s=x}", RSSBytes: 6 << 20}, {Pid: 4242, Command: "sh", RSSBytes: 1 << 20}},
+				Stat:         []StatEntry{{Name: "rss", Bytes: 7 << 20}, {Name: "cache", Bytes: 0}},
+				Processes:    []ProcessMem{{Pid: 4300, Command: "awk BEGIN{s=x}", RSSBytes: 6 << 20}, {Pid: 4242, Command: "sh", RSSBytes: 1 << 20}},
 				LikelyVictim: 4300}},
 		{Time: at, Kind: KindExit, ID: "rm-0001", Pid: 99, ExitStatus: &st, OOMKilled: true, Proc: "init", Detail: "killed"},
 		{Time: at.In(time.FixedZone("", 3600)), Kind: KindDelete, ID: "x", Root: "/run/runc"},
