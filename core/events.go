@@ -51,7 +51,10 @@ func (m *Manager) Subscribe(ctx context.Context) (<-chan []watch.Event, <-chan e
 			loop.Watch(t)
 		}
 	}
-	in, errc := loop.Subscribe(ctx, watch.Follow{Dedup: dedup, Rewatch: func(ev watch.Event) (watch.Target, bool) {
+	tr.elect()
+	// The tracker runs on the loop's goroutine: its batches go from the
+	// loop straight to the subscriber.
+	rewatch := func(ev watch.Event) (watch.Target, bool) {
 		switch {
 		case ev.Root != "" && (ev.Kind == watch.KindCreate || ev.Kind == watch.KindStart):
 			if m.readsRoot(ev.Root) {
@@ -65,11 +68,9 @@ func (m *Manager) Subscribe(ctx context.Context) (<-chan []watch.Event, <-chan e
 			}
 		}
 		return watch.Target{}, false
-	}})
-	out := make(chan []watch.Event, 8)
-	tr.elect()
-	go tr.relay(ctx, in, out)
-	return out, errc
+	}
+	return loop.Subscribe(ctx, watch.Follow{Dedup: dedup, Rewatch: rewatch,
+		Filter: tr.saw, Poll: tr.poll, Every: externalPoll, Stop: tr.resign})
 }
 
 // failed is a subscription that could not start: its error, then closed.
