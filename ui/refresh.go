@@ -36,7 +36,7 @@ type refresh struct {
 	// removed says rows were removed since the last pause began: rows
 	// a removal brings on screen wait for a pause without one.
 	removed bool
-	events             *eventStream
+	events  *eventStream
 	// eventsLive is false until the live stream runs, and after it
 	// ends: the list is then relisted every pollTicks ticks instead.
 	eventsLive bool
