@@ -3,6 +3,7 @@ package watch
 import (
 	"encoding/json"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -10,8 +11,8 @@ import (
 // journal's readers). A journal line is what json.Marshal wrote of an
 // Event, and reading it through encoding/json's reflection was most of
 // what a UI spent tailing the journal under churn: fastEvent reads that
-// shape by hand, and anything else (an escape in a string, a null, a key
-// it does not know or in another case, a number with a fraction) goes to
+// shape by hand, and anything else (a null, a key it does not know or in
+// another case, a number with a fraction, half a surrogate pair) goes to
 // json.Unmarshal, so the result is json.Unmarshal's on any input.
 func decodeEvent(b []byte, e *Event) error {
 	var fast Event
@@ -282,8 +283,9 @@ func (d *lineDecoder) array(elem func() bool) bool {
 	}
 }
 
-// str reads a string with no escapes and no control characters, in
-// valid UTF-8 (encoding/json decodes such a string to its bytes).
+// str reads a string in valid UTF-8 with no control characters, its
+// escapes decoded as encoding/json decodes them (a \u escape of half a
+// surrogate pair is left to it).
 func (d *lineDecoder) str() ([]byte, bool) {
 	if d.i >= len(d.b) || d.b[d.i] != '"' {
 		return nil, false
@@ -299,13 +301,92 @@ func (d *lineDecoder) str() ([]byte, bool) {
 			}
 			d.i = j + 1
 			return s, true
-		case c == '\\' || c < ' ':
+		case c == '\\':
+			return d.unescape(start, j, ascii)
+		case c < ' ':
 			return nil, false
 		case c >= utf8.RuneSelf:
 			ascii = false
 		}
 	}
 	return nil, false
+}
+
+// unescape reads the rest of a string whose first escape is at j, into
+// a copy.
+func (d *lineDecoder) unescape(start, j int, ascii bool) ([]byte, bool) {
+	out := make([]byte, 0, len(d.b)-start)
+	out = append(out, d.b[start:j]...)
+	for j < len(d.b) {
+		c := d.b[j]
+		switch {
+		case c == '"':
+			if !ascii && !utf8.Valid(out) {
+				return nil, false
+			}
+			d.i = j + 1
+			return out, true
+		case c < ' ':
+			return nil, false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		case c == '\\':
+			if j+1 >= len(d.b) {
+				return nil, false
+			}
+			j++
+			switch e := d.b[j]; e {
+			case '"', '\\', '/':
+				out = append(out, e)
+			case 'b':
+				out = append(out, '\b')
+			case 'f':
+				out = append(out, '\f')
+			case 'n':
+				out = append(out, '\n')
+			case 'r':
+				out = append(out, '\r')
+			case 't':
+				out = append(out, '\t')
+			case 'u':
+				r, ok := hex4(d.b[j+1:])
+				if !ok || utf16.IsSurrogate(r) {
+					return nil, false
+				}
+				out = utf8.AppendRune(out, r)
+				j += 4
+			default:
+				return nil, false
+			}
+			j++
+			continue
+		}
+		out = append(out, c)
+		j++
+	}
+	return nil, false
+}
+
+// hex4 reads the four hex digits of a \u escape.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }
 
 func (d *lineDecoder) text(s *string) bool {

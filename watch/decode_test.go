@@ -19,7 +19,7 @@ func journalLines(t testing.TB) (plain, hostile []string) {
 		{Time: at, Kind: KindOOM, ID: "oom-001", Pid: 4242, OOMCount: 7, Detail: "largest process: awk",
 			Forensics: &Forensics{LimitBytes: 8 << 20, UsageBytes: 8<<20 - 4096,
 				Stat:         []StatEntry{{Name: "rss", Bytes: 7 << 20}, {Name: "cache", Bytes: 0}},
-				Processes:    []ProcessMem{{Pid: 4300, Command: "awk BEGIN{s=x}", RSSBytes: 6 << 20}, {Pid: 4242, Command: "sh", RSSBytes: 1 << 20}},
+				Processes:    []ProcessMem{{Pid: 4300, Command: "awk BEGIN{s=\"x\"; while(1) s=s s}", RSSBytes: 6 << 20}, {Pid: 4242, Command: "sh", RSSBytes: 1 << 20}},
 				LikelyVictim: 4300}},
 		{Time: at, Kind: KindExit, ID: "rm-0001", Pid: 99, ExitStatus: &st, OOMKilled: true, Proc: "init", Detail: "killed"},
 		{Time: at.In(time.FixedZone("", 3600)), Kind: KindDelete, ID: "x", Root: "/run/runc"},
@@ -36,13 +36,23 @@ func journalLines(t testing.TB) (plain, hostile []string) {
 		plain = append(plain, string(b)+"\n")
 	}
 	// Strings json.Marshal escapes.
-	esc, err := json.Marshal(Event{Kind: KindOOM, ID: "m", Detail: "a \"b\" <c> & \u2028 \x7f",
+	esc, err := json.Marshal(Event{Kind: KindOOM, ID: "m", Detail: "a \"b\" <c> & \u2028 \x7f \t\n\\ é",
 		Forensics: &Forensics{Processes: []ProcessMem{{Pid: 1, Command: "sh -c 'x && y'"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	plain = append(plain, string(esc)+"\n")
 	hostile = []string{
-		string(esc),
+		`{"kind":"oom","id":"m\/\b\f\r\u00e9\u00E9\u0000"}`,
+		`{"kind":"oom","\u0069d":"m"}`,
+		`{"kind":"oom","id":"\ud83d\ude00"}`,
+		`{"kind":"oom","id":"\ud83d"}`,
+		`{"kind":"oom","id":"\u12"}`,
+		`{"kind":"oom","id":"\u12g4"}`,
+		`{"kind":"oom","id":"\x"}`,
+		`{"kind":"oom","id":"m\`,
+		"{\"kind\":\"oom\",\"id\":\"\\n\xff\"}",
+		`{"kind":"oom","id":"m","time":"2026-12-04T01:02:03\u005a"}`,
 		`{"kind":"oom","id":"m","oomCount":3}`,
 		`{"kind":"oom","id":"m","oomKills":2,"oomCount":3}`,
 		`{"kind":"oom","id":"m","oomKills":0,"oomCount":3}`,
