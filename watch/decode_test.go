@@ -41,7 +41,9 @@ func journalLines(t testing.TB) (plain, hostile []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain = append(plain, string(esc)+"\n")
+	plain = append(plain, string(esc)+"\n",
+		// A kill as a shim journals it, under the OOM churn benchmark.
+		`{"time":"2026-12-04T01:25:16.066654534Z","kind":"oom","id":"oom-046","pid":9341,"detail":"largest process: sh -c while :; do sh -c \"echo 1000 \u003e /proc/self/oom_score_adj; exec awk 'BEGIN{s=\\\"x\\\"; while(1) s=s s}'\"; sleep 1; done","oomKills":29,"forensics":{"limitBytes":8388608,"usageBytes":8388608,"stat":[{"name":"rss","bytes":8056832},{"name":"inactive_anon","bytes":7966720},{"name":"active_anon","bytes":4096}],"processes":[{"pid":9341,"command":"sh -c while :; do sh -c \"echo 1000 \u003e /proc/self/oom_score_adj; exec awk 'BEGIN{s=\\\"x\\\"; while(1) s=s s}'\"; sleep 1; done","rssBytes":1884160}]}}`+"\n")
 	hostile = []string{
 		`{"kind":"oom","id":"m\/\b\f\r\u00e9\u00E9\u0000"}`,
 		`{"kind":"oom","\u0069d":"m"}`,
