@@ -214,15 +214,16 @@ func (m *Model) toastBox(width, budget int) []string {
 // toast is one bare line.
 func (m *Model) drawToastBox(width, budget int) []string {
 	st := m.c.Styles
+	f := m.toastFrame(width)
 	var lines []string
 	for _, t := range m.toasts {
-		lines = append(lines, st.Error.Render("! ")+common.Fit(t.text(), width-2))
+		lines = append(lines, f.bang+common.Fit(t.text(), width-2))
 	}
 	switch {
 	case budget < 3:
 		line := lines[len(lines)-1]
 		if n := len(lines) - 1; n > 0 {
-			line = st.Error.Render("! ") + common.Fit(fmt.Sprintf("(+%d) %s", n, ansi.Strip(line)[2:]), width-2)
+			line = f.bang + common.Fit(fmt.Sprintf("(+%d) %s", n, ansi.Strip(line)[2:]), width-2)
 		}
 		return []string{common.Fit(line, min(m.termW, width+2))}
 	case len(lines)+1 <= budget-2:
@@ -230,7 +231,7 @@ func (m *Model) drawToastBox(width, budget int) []string {
 		lines = append(lines, st.Muted.Render(common.Fit(hint, width)))
 	}
 	lines = lines[max(len(lines)-(budget-2), 0):]
-	if f := m.toastFrame(width); f.ok {
+	if f.ok {
 		return f.around(lines)
 	}
 	return strings.Split(st.Toast.Render(strings.Join(lines, "\n")), "\n")
@@ -245,6 +246,8 @@ type toastFrame struct {
 	styles      *common.Styles
 	top, bottom string
 	left, right string
+	// bang is the mark a toast's line starts with.
+	bang string
 	// ok is false when lipgloss's box could not be taken apart.
 	ok bool
 }
@@ -260,7 +263,7 @@ func (m *Model) toastFrame(width int) toastFrame {
 	// shows where a line goes.
 	mark := strings.Repeat("x", width)
 	rows := strings.Split(m.c.Styles.Toast.Render(mark), "\n")
-	f = toastFrame{width: width, styles: m.c.Styles}
+	f = toastFrame{width: width, styles: m.c.Styles, bang: m.c.Styles.Error.Render("! ")}
 	if len(rows) == 3 {
 		if i := strings.Index(rows[1], mark); i >= 0 {
 			f.top, f.bottom, f.left, f.right, f.ok = rows[0], rows[2], rows[1][:i], rows[1][i+len(mark):], true

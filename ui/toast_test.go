@@ -99,7 +99,7 @@ func TestToastFrameIsLipgloss(t *testing.T) {
 					if !m.toastMemo.frame.ok {
 						t.Fatalf("%s: lipgloss's toast box not taken apart", theme)
 					}
-					m.toastMemo.frame = toastFrame{styles: m.c.Styles, width: 60} // not ok: lipgloss draws
+					m.toastMemo.frame = toastFrame{styles: m.c.Styles, width: 60, bang: m.c.Styles.Error.Render("! ")} // not ok: lipgloss draws
 					if want := m.drawToastBox(60, budget); strings.Join(got, "\n") != strings.Join(want, "\n") {
 						t.Errorf("%s (colour %v), %d toasts in %d rows:\n%q\nlipgloss draws\n%q", theme, color, i+1, budget, got, want)
 					}
