@@ -351,6 +351,7 @@ func (m *Model) navigate(msg common.NavigateMsg) tea.Cmd {
 	m.page().Close()
 	m.screen, m.status = msg.Screen, common.StatusMsg{}
 	m.sampleGen++
+	m.removing = false // a screen opened shows its stats at once, removal or not
 	if msg.Screen == common.ScreenContainer {
 		m.id, m.tab = msg.ID, msg.Tab
 	}

@@ -34,9 +34,10 @@ type refresh struct {
 	// screen; newWanted when rows came on screen meanwhile.
 	newHeld, newWanted bool
 	// removed says rows were removed since the last pause began: rows
-	// a removal brings on screen wait for a pause without one.
-	removed bool
-	events  *eventStream
+	// a removal brings on screen wait for a pause without one; removing
+	// is set from such a pause's start until one passes without.
+	removed, removing bool
+	events            *eventStream
 	// eventsLive is false until the live stream runs, and after it
 	// ends: the list is then relisted every pollTicks ticks instead.
 	eventsLive bool
@@ -109,7 +110,7 @@ func (m *Model) sampleNew() tea.Cmd {
 		return nil
 	}
 	if m.removed {
-		m.removed, m.newHeld, m.newWanted = false, true, true
+		m.removed, m.removing, m.newHeld, m.newWanted = false, true, true, true
 		return newRowsTick()
 	}
 	cs, full := m.sampleTargets()
@@ -138,6 +139,7 @@ func newRowsTick() tea.Cmd {
 // change or tick samples them).
 func (m *Model) onNewRows() tea.Cmd {
 	m.newHeld = false
+	m.removing = m.removing && m.removed
 	if !m.newWanted || m.sampling {
 		return nil
 	}
@@ -194,8 +196,19 @@ func (m *Model) staleCmds(got []core.Stats) []tea.Cmd {
 
 // sample reads the stats of what is on screen: the visible rows of the
 // list (all of them stay in the store), or the container in view fully.
+// While a removal goes on, the rows it brought on screen wait for its
+// end (see newRowsPause): only those sampled before are read.
 func (m *Model) sample() tea.Cmd {
 	cs, full := m.sampleTargets()
+	if m.removing && !full {
+		kept := cs[:0]
+		for _, c := range cs {
+			if m.sampled[c.Ref()] {
+				kept = append(kept, c)
+			}
+		}
+		cs = kept
+	}
 	m.sampled = make(map[string]bool, len(cs))
 	if len(cs) == 0 {
 		return nil

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"testing"
 
 	"berth/core"
@@ -55,8 +56,25 @@ func TestRowsARemovalBringsWaitForItsEnd(t *testing.T) {
 	if m.sampling {
 		t.Fatal("rows sampled within a pause that had a removal")
 	}
+	// The refresh tick meanwhile reads only the rows sampled before.
+	var brought []string
+	for _, id := range m.list.Visible() {
+		if c, _ := m.c.Store.Get(id); c.Running() && !slices.Contains(vis, id) {
+			brought = append(brought, id)
+		}
+	}
+	if len(brought) == 0 {
+		t.Fatal("the removal brought no running row on screen")
+	}
+	m.Update(tickMsg{})
+	for _, id := range m.asked {
+		if slices.Contains(brought, id) {
+			t.Fatalf("the refresh tick during a removal sampled %s, a row it brought on screen", id)
+		}
+	}
+	m.Update(common.StatsMsg{Gen: m.sampleGen})
 	m.Update(newRowsMsg{})
-	if !m.sampling || len(m.asked) == 0 {
+	if !m.sampling || !slices.Contains(m.asked, brought[0]) {
 		t.Fatalf("the rows the removal brought on screen not sampled once it paused (sampling %v, asked %v)", m.sampling, m.asked)
 	}
 }
