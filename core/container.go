@@ -24,10 +24,10 @@ type Status string
 // The statuses runc knows are named as runc names them, so its status
 // is berth's as it stands.
 const (
-	StatusCreated = Status(runcstate.Created)
-	StatusRunning = Status(runcstate.Running)
-	StatusPaused  = Status(runcstate.Paused)
-	StatusStopped = Status(runcstate.Stopped)
+	StatusCreated        = Status(runcstate.Created)
+	StatusRunning        = Status(runcstate.Running)
+	StatusPaused         = Status(runcstate.Paused)
+	StatusStopped        = Status(runcstate.Stopped)
 	StatusUnknown Status = "unknown"
 )
 
