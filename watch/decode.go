@@ -48,14 +48,8 @@ func jsonEvent(b []byte, e *Event) error {
 func fastEvent(b []byte, e *Event) bool {
 	d := lineDecoder{b: b}
 	var old uint64
-	var seen uint16
-	ok := d.object(func(k []byte) bool {
-		bit, known := eventKeys[string(k)]
-		if !known || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		switch string(k) {
+	ok := d.fields(eventFields, func(k string) bool {
+		switch k {
 		case "time":
 			return d.time(&e.Time)
 		case "kind":
@@ -84,11 +78,9 @@ func fastEvent(b []byte, e *Event) bool {
 			return d.bool(&e.Missed)
 		case "proc":
 			return d.text(&e.Proc)
-		case "forensics":
-			e.Forensics = &Forensics{}
-			return d.forensics(e.Forensics)
 		}
-		return false
+		e.Forensics = &Forensics{}
+		return d.forensics(e.Forensics)
 	})
 	if !ok || !d.end() {
 		return false
@@ -99,14 +91,14 @@ func fastEvent(b []byte, e *Event) bool {
 	return true
 }
 
-// eventKeys are the keys fastEvent reads, each with a bit to find one
-// given twice (json.Unmarshal merges a second object into the first:
-// left to it).
-var eventKeys = map[string]uint16{
-	"time": 1 << 0, "kind": 1 << 1, "id": 1 << 2, "root": 1 << 3, "pid": 1 << 4, "exitStatus": 1 << 5,
-	"oomKilled": 1 << 6, "detail": 1 << 7, "oomKills": 1 << 8, "oomCount": 1 << 9, "missed": 1 << 10,
-	"proc": 1 << 11, "forensics": 1 << 12,
-}
+// The keys fastEvent reads, an Event's and its Forensics'.
+var (
+	eventFields = []string{"time", "kind", "id", "root", "pid", "exitStatus", "oomKilled", "detail",
+		"oomKills", "oomCount", "missed", "proc", "forensics"}
+	forensicsFields = []string{"limitBytes", "usageBytes", "stat", "processes", "likelyVictim", "error"}
+	statFields      = []string{"name", "bytes"}
+	processFields   = []string{"pid", "command", "rssBytes"}
+)
 
 // kindOf is s as a Kind, the known ones without an allocation each.
 func kindOf(s []byte) Kind {
@@ -119,28 +111,8 @@ func kindOf(s []byte) Kind {
 }
 
 func (d *lineDecoder) forensics(f *Forensics) bool {
-	var seen uint8
-	return d.object(func(k []byte) bool {
-		var bit uint8
-		switch string(k) {
-		case "limitBytes":
-			bit = 1 << 0
-		case "usageBytes":
-			bit = 1 << 1
-		case "stat":
-			bit = 1 << 2
-		case "processes":
-			bit = 1 << 3
-		case "likelyVictim":
-			bit = 1 << 4
-		case "error":
-			bit = 1 << 5
-		}
-		if bit == 0 || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		switch string(k) {
+	return d.fields(forensicsFields, func(k string) bool {
+		switch k {
 		case "limitBytes":
 			return d.uint(&f.LimitBytes)
 		case "usageBytes":
@@ -149,7 +121,12 @@ func (d *lineDecoder) forensics(f *Forensics) bool {
 			f.Stat = []StatEntry{}
 			return d.array(func() bool {
 				var s StatEntry
-				ok := d.pairs(&s.Name, "name", &s.Bytes, "bytes")
+				ok := d.fields(statFields, func(k string) bool {
+					if k == "name" {
+						return d.text(&s.Name)
+					}
+					return d.uint(&s.Bytes)
+				})
 				f.Stat = append(f.Stat, s)
 				return ok
 			})
@@ -157,7 +134,15 @@ func (d *lineDecoder) forensics(f *Forensics) bool {
 			f.Processes = []ProcessMem{}
 			return d.array(func() bool {
 				var p ProcessMem
-				ok := d.process(&p)
+				ok := d.fields(processFields, func(k string) bool {
+					switch k {
+					case "pid":
+						return d.int(&p.Pid)
+					case "command":
+						return d.text(&p.Command)
+					}
+					return d.uint(&p.RSSBytes)
+				})
 				f.Processes = append(f.Processes, p)
 				return ok
 			})
@@ -165,41 +150,6 @@ func (d *lineDecoder) forensics(f *Forensics) bool {
 			return d.int(&f.LikelyVictim)
 		}
 		return d.text(&f.Error)
-	})
-}
-
-// pairs reads an object of one string and one unsigned number (a
-// memory.stat entry).
-func (d *lineDecoder) pairs(s *string, sKey string, n *uint64, nKey string) bool {
-	var seen uint8
-	return d.object(func(k []byte) bool {
-		switch {
-		case string(k) == sKey && seen&1 == 0:
-			seen |= 1
-			return d.text(s)
-		case string(k) == nKey && seen&2 == 0:
-			seen |= 2
-			return d.uint(n)
-		}
-		return false
-	})
-}
-
-func (d *lineDecoder) process(p *ProcessMem) bool {
-	var seen uint8
-	return d.object(func(k []byte) bool {
-		switch {
-		case string(k) == "pid" && seen&1 == 0:
-			seen |= 1
-			return d.int(&p.Pid)
-		case string(k) == "command" && seen&2 == 0:
-			seen |= 2
-			return d.text(&p.Command)
-		case string(k) == "rssBytes" && seen&4 == 0:
-			seen |= 4
-			return d.uint(&p.RSSBytes)
-		}
-		return false
 	})
 }
 
@@ -262,6 +212,26 @@ func (d *lineDecoder) object(field func(key []byte) bool) bool {
 		}
 		return d.next('}')
 	}
+}
+
+// fields reads an object whose keys are all among names, each given
+// once (json.Unmarshal merges a key given twice, and matches one in
+// another case: both left to it), read reading the value of each, named
+// as in names.
+func (d *lineDecoder) fields(names []string, read func(name string) bool) bool {
+	var seen uint64
+	return d.object(func(k []byte) bool {
+		for i, name := range names {
+			if string(k) == name {
+				if seen&(1<<i) != 0 {
+					return false
+				}
+				seen |= 1 << i
+				return read(name)
+			}
+		}
+		return false
+	})
 }
 
 // array reads an array, elem reading each element.
