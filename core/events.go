@@ -70,8 +70,13 @@ func (m *Manager) Subscribe(ctx context.Context) (<-chan []watch.Event, <-chan e
 		return watch.Target{}, false
 	}
 	return loop.Subscribe(ctx, watch.Follow{Dedup: dedup, Rewatch: rewatch,
-		Filter: tr.saw, Poll: tr.poll, Every: externalPoll, Stop: tr.resign})
+		Filter: tr.saw, Poll: tr.poll, Every: externalPoll, Stop: tr.resign, Settle: settle})
 }
+
+// settle is how long a subscription's loop lets notifications gather
+// after a wake-up that found some (watch.Follow.Settle): well within a
+// frame of a UI, which gathers its batches for 30 ms or more anyway.
+const settle = 10 * time.Millisecond
 
 // failed is a subscription that could not start: its error, then closed.
 func failed(err error) (<-chan []watch.Event, <-chan error) {

@@ -214,6 +214,13 @@ type Follow struct {
 	Poll   func() []Event
 	Every  time.Duration
 	Stop   func()
+	// Settle is how long the loop waits, after a wake-up that found the
+	// kernel's notifications, before it looks again: a burst of them (a
+	// removal of many: five or six a container) is then taken a few
+	// milliseconds' worth at a time, one wake-up each, not one wake-up a
+	// notification. The first after a quiet spell is taken at once; zero
+	// takes each at once.
+	Settle time.Duration
 }
 
 // Subscribe starts the loop's one goroutine and returns its batches and
@@ -236,8 +243,13 @@ func (l *Loop) Subscribe(ctx context.Context, f Follow) (<-chan []Event, <-chan 
 			poll = time.Now().Add(f.Every)
 		}
 		evs := make([]unix.EpollEvent, 64)
+		n := 0 // the notifications the last wake-up found
 		for {
-			n, err := l.wait(evs, poll)
+			if n > 0 && f.Settle > 0 && !settle(ctx, f.Settle) {
+				return
+			}
+			var err error
+			n, err = l.wait(evs, poll)
 			if ctx.Err() != nil {
 				return
 			}
@@ -262,6 +274,18 @@ func (l *Loop) Subscribe(ctx context.Context, f Follow) (<-chan []Event, <-chan 
 		}
 	}()
 	return out, errc
+}
+
+// settle waits d, or until ctx ends (false).
+func settle(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // follow drops what was delivered already, watches the containers the
