@@ -135,7 +135,9 @@ type Dedup struct {
 
 // NewDedup remembers up to max keys (oldest forgotten first).
 func NewDedup(max int) *Dedup {
-	return &Dedup{seen: make(map[EventKey]struct{}, max), max: max}
+	// Not sized for max up front: a follower of a quiet host holds a few
+	// hundred keys, and max of them took megabytes it never used.
+	return &Dedup{seen: map[EventKey]struct{}{}, max: max}
 }
 
 // DedupKeys is how many keys a follower remembers: more than the events a
