@@ -51,7 +51,10 @@ func (m *Manager) Subscribe(ctx context.Context) (<-chan []watch.Event, <-chan e
 			loop.Watch(t)
 		}
 	}
-	in, errc := loop.Subscribe(ctx, watch.Follow{Dedup: dedup, Rewatch: func(ev watch.Event) (watch.Target, bool) {
+	tr.elect()
+	// The tracker runs on the loop's goroutine: its batches go from the
+	// loop straight to the subscriber.
+	rewatch := func(ev watch.Event) (watch.Target, bool) {
 		switch {
 		case ev.Root != "" && (ev.Kind == watch.KindCreate || ev.Kind == watch.KindStart):
 			if m.readsRoot(ev.Root) {
@@ -65,12 +68,15 @@ func (m *Manager) Subscribe(ctx context.Context) (<-chan []watch.Event, <-chan e
 			}
 		}
 		return watch.Target{}, false
-	}})
-	out := make(chan []watch.Event, 8)
-	tr.elect()
-	go tr.relay(ctx, in, out)
-	return out, errc
+	}
+	return loop.Subscribe(ctx, watch.Follow{Dedup: dedup, Rewatch: rewatch,
+		Filter: tr.saw, Poll: tr.poll, Every: externalPoll, Stop: tr.resign, Settle: settle})
 }
+
+// settle is how long a subscription's loop lets notifications gather
+// after a wake-up that found some (watch.Follow.Settle): well within a
+// frame of a UI, which gathers its batches for 30 ms or more anyway.
+const settle = 10 * time.Millisecond
 
 // failed is a subscription that could not start: its error, then closed.
 func failed(err error) (<-chan []watch.Event, <-chan error) {

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -36,7 +35,9 @@ type extSeen struct {
 }
 
 // extTracker follows other managers' containers for one subscription. It
-// runs on the subscription's relay goroutine only.
+// runs on the subscription's watch loop goroutine only (watch.Follow), but
+// for its first election and the first look at the roots before the loop
+// starts.
 type extTracker struct {
 	m     *Manager
 	loop  *watch.Loop
@@ -56,35 +57,11 @@ func newExtTracker(m *Manager, loop *watch.Loop, cs []Container) *extTracker {
 	return tr
 }
 
-// relay delivers the loop's batches to the subscriber, keeping the
-// tracker in step with them, and polls every externalPoll until ctx ends
-// or the loop's channel closes.
-func (tr *extTracker) relay(ctx context.Context, in <-chan []watch.Event, out chan<- []watch.Event) {
-	defer close(out)
-	defer tr.resign()
-	tick := time.NewTicker(externalPoll)
-	defer tick.Stop()
-	for {
-		select {
-		case batch, ok := <-in:
-			if !ok {
-				return
-			}
-			if batch = tr.saw(batch); len(batch) == 0 {
-				continue
-			}
-			select {
-			case out <- batch:
-			case <-ctx.Done():
-				return
-			}
-		case <-tick.C:
-			tr.elect()
-			tr.loop.Post(tr.scan())
-		case <-ctx.Done():
-			return
-		}
-	}
+// poll is the tracker's look every externalPoll: the election, then
+// every external root.
+func (tr *extTracker) poll() []watch.Event {
+	tr.elect()
+	return tr.scan()
 }
 
 // saw updates what the tracker knows from a delivered batch, journals

@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 
@@ -350,6 +351,7 @@ func (m *Model) navigate(msg common.NavigateMsg) tea.Cmd {
 	m.page().Close()
 	m.screen, m.status = msg.Screen, common.StatusMsg{}
 	m.sampleGen++
+	m.removing = false // a screen opened shows its stats at once, removal or not
 	if msg.Screen == common.ScreenContainer {
 		m.id, m.tab = msg.ID, msg.Tab
 	}
@@ -550,6 +552,16 @@ func (m *Model) back() tea.Cmd {
 // or the terminal goes away.
 func Run(ctx context.Context, o Options) error {
 	o.TerminalFd = int(os.Stdin.Fd())
+	// The UI's work is one pipeline (the watch loop hands batches to the
+	// program, which draws): a second P runs nothing beside it, and only
+	// costs a thread woken and a scheduler spinning for each goroutine
+	// that becomes runnable, several times a batch. On one P the
+	// scheduler, the runtime's monitor and the futexes of that handoff
+	// took much less of the UI's CPU under OOM churn. GOMAXPROCS
+	// set in the environment still wins.
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
+	}
 	// The UI reads the same cgroup files of the rows on screen every
 	// second: keep them open.
 	cgroupfs.HoldFiles()

@@ -403,3 +403,23 @@ func TestStartRestartPrompts(t *testing.T) {
 		t.Fatalf("a failed start:\n%s", v)
 	}
 }
+
+// A batch that took in more than one delivery marks a burst, and the
+// next gathers longer; one delivery alone ends it.
+func TestEventStreamBurst(t *testing.T) {
+	f := uitest.New()
+	f.Live, f.LiveErr = make(chan []watch.Event, 4), make(chan error, 1)
+	msg := startEvents(t.Context(), f)().(eventsStartedMsg)
+	kill := func(n uint64) []watch.Event {
+		return []watch.Event{{Time: uitest.Epoch, Kind: watch.KindOOM, ID: "demo-mem", Pid: 4102, OOMCount: 100 + n}}
+	}
+	f.Live <- kill(1)
+	f.Live <- kill(2)
+	if got := msg.stream.wait()().(common.EventsMsg); len(got.Events) != 2 || !msg.stream.burst {
+		t.Fatalf("two deliveries queued: a batch of %d, burst %v; want both, a burst", len(got.Events), msg.stream.burst)
+	}
+	f.Live <- kill(3)
+	if got := msg.stream.wait()().(common.EventsMsg); len(got.Events) != 1 || msg.stream.burst {
+		t.Fatalf("one delivery: a batch of %d, burst %v; want it alone, the burst over", len(got.Events), msg.stream.burst)
+	}
+}

@@ -101,6 +101,9 @@ type eventStream struct {
 	// failed is the watch's failure, kept while the batch gathered when
 	// it came is delivered first.
 	failed error
+	// burst is set while a burst goes on: the last batch took in more
+	// than its first delivery.
+	burst bool
 }
 
 // startEvents subscribes, then reads the history: in that order nothing
@@ -131,6 +134,13 @@ const maxBatch = 1024
 // than a frame later than it would have.
 const gather = 30 * time.Millisecond
 
+// burstGather is how long a batch gathers while a burst goes on: as long
+// as a frame is held back then (burstFrameTime), so the store and the
+// list take in the events once a frame, not twice. Under a removal of
+// many, taking in a batch (the rows gone, the list brought up to date)
+// costs the same however few rows it removes.
+const burstGather = burstFrameTime
+
 // wait waits for a batch, then takes what else comes within gather, so a
 // burst of events costs one redraw. Update re-arms it; one wait runs at a
 // time, so the de-duplication is only ever used by one goroutine.
@@ -141,9 +151,11 @@ func (s *eventStream) wait() tea.Cmd {
 		}
 		var b []watch.Event
 		var due <-chan time.Time // armed by the first event
+		took := 0                // deliveries taken in
 		for {
 			select {
 			case <-due:
+				s.burst = took > 1
 				return common.EventsMsg{Events: b}
 			case more, ok := <-s.ch:
 				if !ok {
@@ -160,11 +172,20 @@ func (s *eventStream) wait() tea.Cmd {
 						b = append(b, ev)
 					}
 				}
+				if len(b) == 0 {
+					continue
+				}
+				took++
 				if len(b) >= maxBatch {
+					s.burst = true
 					return common.EventsMsg{Events: b}
 				}
-				if len(b) > 0 && due == nil {
-					t := time.NewTimer(gather)
+				if due == nil {
+					d := gather
+					if s.burst {
+						d = burstGather
+					}
+					t := time.NewTimer(d)
 					defer t.Stop()
 					due = t.C
 				}

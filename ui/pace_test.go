@@ -3,6 +3,7 @@ package ui
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"berth/ui/common"
 
@@ -13,7 +14,8 @@ import (
 // frame when frameTime has passed; a key draws at once, burst or not.
 func TestPacedDrawsABurstOnce(t *testing.T) {
 	m, _ := app(t, 80, 24, "dark", false)
-	p := &paced{m: m}
+	now := time.Now()
+	p := &paced{m: m, clock: func() time.Time { return now }}
 	say := func(text string) tea.Cmd {
 		_, cmd := p.Update(common.StatusMsg{Text: text})
 		return cmd
@@ -42,3 +44,36 @@ func TestPacedDrawsABurstOnce(t *testing.T) {
 }
 
 func contains(frame, s string) bool { return strings.Contains(frame, s) }
+
+// While a burst goes on (the last frame was held back for data), the
+// next one is held back for burstFrameTime; a message after a quiet
+// spell, or a key, ends the burst.
+func TestPacedSlowsDuringABurst(t *testing.T) {
+	m, _ := app(t, 80, 24, "dark", false)
+	now := time.Now()
+	p := &paced{m: m, clock: func() time.Time { return now }}
+	say := func(text string) { p.Update(common.StatusMsg{Text: text}) }
+	say("first")
+	say("second")
+	p.Update(frameMsg{})
+	if !p.burst {
+		t.Fatal("a frame held back for data did not start a burst")
+	}
+	now = now.Add(frameTime) // past frameTime, within burstFrameTime
+	say("third")
+	if contains(p.View(), "third") || !p.due {
+		t.Fatal("a message during a burst drawn within burstFrameTime")
+	}
+	p.Update(frameMsg{})
+	now = now.Add(burstFrameTime)
+	say("fourth")
+	if !contains(p.View(), "fourth") || p.burst {
+		t.Fatal("a message after a quiet burstFrameTime not drawn at once, or the burst not ended")
+	}
+	say("fifth")
+	p.Update(frameMsg{})
+	p.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'x'}})
+	if p.burst {
+		t.Fatal("a key did not end the burst")
+	}
+}

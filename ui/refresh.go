@@ -33,7 +33,11 @@ type refresh struct {
 	// newHeld is set for newRowsPause after a sample of rows new on
 	// screen; newWanted when rows came on screen meanwhile.
 	newHeld, newWanted bool
-	events             *eventStream
+	// removed says rows were removed since the last pause began: rows
+	// a removal brings on screen wait for a pause without one; removing
+	// is set from such a pause's start until one passes without.
+	removed, removing bool
+	events            *eventStream
 	// eventsLive is false until the live stream runs, and after it
 	// ends: the list is then relisted every pollTicks ticks instead.
 	eventsLive bool
@@ -80,10 +84,14 @@ func (m *Model) containersChanged(err error) tea.Cmd {
 }
 
 // newRowsPause is the least time between two samples of rows new on
-// screen. Under a removal of many every batch of events brings rows on
-// screen (those below the removed, soon removed themselves), and
-// sampling each batch's was the most a UI spent on the removal; a row
-// that comes on screen alone (a container started) is sampled at once.
+// screen, and the quiet a removal must leave before the rows it brought
+// on screen are sampled. Under a removal of many every batch of events
+// brings rows on screen (those below the removed, soon removed
+// themselves): sampling them every pause still opened five cgroup files
+// a row, for rows gone a moment later, and was the most a UI spent on
+// the removal; they are sampled once it pauses, or by the refresh tick.
+// A row that comes on screen alone (a container started) is sampled at
+// once.
 const newRowsPause = 250 * time.Millisecond
 
 // newRowsMsg ends the pause after a sample of new rows.
@@ -91,7 +99,8 @@ type newRowsMsg struct{}
 
 // sampleNew samples what is on screen and was not sampled since the
 // last full sample, if anything: at once, or once newRowsPause has
-// passed since the last such sample.
+// passed since the last such sample, or after a removal once a pause
+// has passed without another.
 func (m *Model) sampleNew() tea.Cmd {
 	if m.sampled == nil {
 		return m.sample()
@@ -99,6 +108,10 @@ func (m *Model) sampleNew() tea.Cmd {
 	if m.newHeld {
 		m.newWanted = true
 		return nil
+	}
+	if m.removed {
+		m.removed, m.removing, m.newHeld, m.newWanted = false, true, true, true
+		return newRowsTick()
 	}
 	cs, full := m.sampleTargets()
 	fresh := cs[:0]
@@ -114,7 +127,11 @@ func (m *Model) sampleNew() tea.Cmd {
 		m.sampled[c.Ref()] = true
 	}
 	m.newHeld = true
-	return tea.Batch(m.sampleOf(fresh, full), tea.Tick(newRowsPause, func(time.Time) tea.Msg { return newRowsMsg{} }))
+	return tea.Batch(m.sampleOf(fresh, full), newRowsTick())
+}
+
+func newRowsTick() tea.Cmd {
+	return tea.Tick(newRowsPause, func(time.Time) tea.Msg { return newRowsMsg{} })
 }
 
 // onNewRows ends the pause after a sample of new rows, sampling those
@@ -122,6 +139,7 @@ func (m *Model) sampleNew() tea.Cmd {
 // change or tick samples them).
 func (m *Model) onNewRows() tea.Cmd {
 	m.newHeld = false
+	m.removing = m.removing && m.removed
 	if !m.newWanted || m.sampling {
 		return nil
 	}
@@ -178,8 +196,19 @@ func (m *Model) staleCmds(got []core.Stats) []tea.Cmd {
 
 // sample reads the stats of what is on screen: the visible rows of the
 // list (all of them stay in the store), or the container in view fully.
+// While a removal goes on, the rows it brought on screen wait for its
+// end (see newRowsPause): only those sampled before are read.
 func (m *Model) sample() tea.Cmd {
 	cs, full := m.sampleTargets()
+	if m.removing && !full {
+		kept := cs[:0]
+		for _, c := range cs {
+			if m.sampled[c.Ref()] {
+				kept = append(kept, c)
+			}
+		}
+		cs = kept
+	}
 	m.sampled = make(map[string]bool, len(cs))
 	if len(cs) == 0 {
 		return nil
@@ -247,10 +276,11 @@ func (m *Model) onEvents(msg common.EventsMsg) tea.Cmd {
 	if m.events != nil {
 		cmds = append(cmds, m.events.wait())
 	}
-	rev := m.c.Store.Rev
+	rev, n := m.c.Store.Rev, len(m.c.Store.Containers)
 	for _, id := range m.c.Store.Apply(msg.Events) {
 		cmds = append(cmds, getCmd(m.ctx, m.c.Core, id))
 	}
+	m.removed = m.removed || len(m.c.Store.Containers) < n
 	if m.c.Store.Rev != rev {
 		cmds = append(cmds, m.containersChanged(nil))
 	}
@@ -261,7 +291,9 @@ func (m *Model) onEvents(msg common.EventsMsg) tea.Cmd {
 func (m *Model) onContainer(msg containerMsg) tea.Cmd {
 	switch {
 	case errors.Is(msg.err, core.ErrNotFound):
+		_, had := m.c.Store.Get(msg.id)
 		m.c.Store.Remove(msg.id)
+		m.removed = m.removed || had
 	case msg.err != nil:
 		return m.requestList() // unreadable alone: the list says why
 	default:

@@ -148,6 +148,7 @@ func (m *Model) drawToasts(out string) string {
 	budget := (len(rows) - 1) / 2
 	box := m.toastBox(width, budget)
 	top := max(len(rows)-1-len(box), 1)
+	under := m.toastMemo.under[:0]
 	for i, bl := range box {
 		y := top + i
 		if y >= len(rows)-1 {
@@ -155,17 +156,42 @@ func (m *Model) drawToasts(out string) string {
 		}
 		bw := ansi.StringWidth(bl)
 		x0 := max(m.termW-bw-1, 0)
-		rows[y] = ansi.Truncate(rows[y], x0, "") + bl + ansi.TruncateLeft(rows[y], x0+bw, "")
+		cut := m.cutRow(i, rows[y], x0, x0+bw)
+		under = append(under, cut)
+		rows[y] = cut.left + bl + cut.right
 	}
+	m.toastMemo.under = under
 	return strings.Join(rows, "\n")
 }
 
+// cutRow is a row of the page under a toast box, cut around the cells
+// [x0, x1) the box covers.
+type cutRow struct {
+	row         string
+	x0, x1      int
+	left, right string
+}
+
+// cutRow cuts row around [x0, x1), from the memo when the row under the
+// box's line i was the same in the last frame: under OOM churn the
+// toasts are up in every frame and the rows under them change about
+// once a second, and cutting them (grapheme by grapheme) was most of
+// what drawing the toasts cost.
+func (m *Model) cutRow(i int, row string, x0, x1 int) cutRow {
+	if memo := m.toastMemo.under; i < len(memo) && memo[i].row == row && memo[i].x0 == x0 && memo[i].x1 == x1 {
+		return memo[i]
+	}
+	return cutRow{row: row, x0: x0, x1: x1, left: ansi.Truncate(row, x0, ""), right: ansi.TruncateLeft(row, x1, "")}
+}
+
 // toastMemo is the toasts' box as last drawn, and what it was drawn
-// from: under OOM churn the toasts are up in every frame, and their box
-// changes only with a kill.
+// from, and the rows under it as last cut: under OOM churn the toasts
+// are up in every frame, and their box changes only with a kill.
 type toastMemo struct {
-	key string
-	box []string
+	key   string
+	box   []string
+	frame toastFrame
+	under []cutRow
 }
 
 // toastBox is the box of the toasts, width cells wide and at most budget
@@ -178,7 +204,7 @@ func (m *Model) toastBox(width, budget int) []string {
 		k.WriteString("\x00" + t.text())
 	}
 	if key := k.String(); key != m.toastMemo.key {
-		m.toastMemo = toastMemo{key: key, box: m.drawToastBox(width, budget)}
+		m.toastMemo.key, m.toastMemo.box = key, m.drawToastBox(width, budget)
 	}
 	return m.toastMemo.box
 }
@@ -188,25 +214,72 @@ func (m *Model) toastBox(width, budget int) []string {
 // toast is one bare line.
 func (m *Model) drawToastBox(width, budget int) []string {
 	st := m.c.Styles
+	f := m.toastFrame(width)
 	var lines []string
 	for _, t := range m.toasts {
-		lines = append(lines, st.Error.Render("! ")+common.Fit(t.text(), width-2))
+		lines = append(lines, f.bang+common.Fit(t.text(), width-2))
 	}
-	var box []string
 	switch {
 	case budget < 3:
 		line := lines[len(lines)-1]
 		if n := len(lines) - 1; n > 0 {
-			line = st.Error.Render("! ") + common.Fit(fmt.Sprintf("(+%d) %s", n, ansi.Strip(line)[2:]), width-2)
+			line = f.bang + common.Fit(fmt.Sprintf("(+%d) %s", n, ansi.Strip(line)[2:]), width-2)
 		}
-		box = []string{common.Fit(line, min(m.termW, width+2))}
-	default:
-		if len(lines)+1 <= budget-2 {
-			hint := "any key dismisses · " + m.c.Keys.MuteOOM.Help().Key + " mutes " + sanitize.OneLine(m.toasts[len(m.toasts)-1].id)
-			lines = append(lines, st.Muted.Render(common.Fit(hint, width)))
-		}
-		lines = lines[max(len(lines)-(budget-2), 0):]
-		box = strings.Split(st.Toast.Render(strings.Join(lines, "\n")), "\n")
+		return []string{common.Fit(line, min(m.termW, width+2))}
+	case len(lines)+1 <= budget-2:
+		hint := "any key dismisses · " + m.c.Keys.MuteOOM.Help().Key + " mutes " + sanitize.OneLine(m.toasts[len(m.toasts)-1].id)
+		lines = append(lines, st.Muted.Render(common.Fit(hint, width)))
 	}
-	return box
+	lines = lines[max(len(lines)-(budget-2), 0):]
+	if f.ok {
+		return f.around(lines)
+	}
+	return strings.Split(st.Toast.Render(strings.Join(lines, "\n")), "\n")
+}
+
+// toastFrame is the toast style's border and padding around lines of one
+// width, drawn once by lipgloss and kept: a line then goes between left
+// and right. Drawing the bordered box through lipgloss at each kill was
+// a tenth of the UI's CPU under OOM churn.
+type toastFrame struct {
+	width       int
+	styles      *common.Styles
+	top, bottom string
+	left, right string
+	// bang is the mark a toast's line starts with.
+	bang string
+	// ok is false when lipgloss's box could not be taken apart.
+	ok bool
+}
+
+// toastFrame is the frame for lines width cells wide, from the memo when
+// the width and the theme are as they were.
+func (m *Model) toastFrame(width int) toastFrame {
+	f := m.toastMemo.frame
+	if f.styles == m.c.Styles && f.width == width {
+		return f
+	}
+	// A line of a mark that neither borders nor escape sequences hold
+	// shows where a line goes.
+	mark := strings.Repeat("x", width)
+	rows := strings.Split(m.c.Styles.Toast.Render(mark), "\n")
+	f = toastFrame{width: width, styles: m.c.Styles, bang: m.c.Styles.Error.Render("! ")}
+	if len(rows) == 3 {
+		if i := strings.Index(rows[1], mark); i >= 0 {
+			f.top, f.bottom, f.left, f.right, f.ok = rows[0], rows[2], rows[1][:i], rows[1][i+len(mark):], true
+		}
+	}
+	m.toastMemo.frame = f
+	return f
+}
+
+// around frames lines, each the frame's width (as the toasts' lines
+// are).
+func (f toastFrame) around(lines []string) []string {
+	box := make([]string, 0, len(lines)+2)
+	box = append(box, f.top)
+	for _, l := range lines {
+		box = append(box, f.left+l+f.right)
+	}
+	return append(box, f.bottom)
 }

@@ -1,10 +1,12 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"berth/themes"
 	"berth/ui/common"
 	"berth/ui/uitest"
 	"berth/watch"
@@ -79,5 +81,30 @@ func TestOOMToastMute(t *testing.T) {
 	oom(m, "demo-cpu", 3, now)
 	if v := uitest.Strip(m.View()); !strings.Contains(v, "demo-cpu OOM-killed ×3") {
 		t.Fatalf("unmuted from the palette, demo-cpu does not toast:\n%s", v)
+	}
+}
+
+// The toasts' box, its border drawn once and kept, is the box lipgloss
+// draws around the same lines, in every theme, coloured or not, with the
+// hint or without.
+func TestToastFrameIsLipgloss(t *testing.T) {
+	for _, theme := range themes.BuiltinNames {
+		for _, color := range []bool{false, true} {
+			m, _ := app(t, 120, 30, theme, color)
+			for i := range 3 {
+				oom(m, fmt.Sprintf("demo-%d", i), 3, uitest.Epoch)
+				for _, budget := range []int{4, 5, 6, 14} {
+					m.toastMemo.frame = toastFrame{}
+					got := m.drawToastBox(60, budget)
+					if !m.toastMemo.frame.ok {
+						t.Fatalf("%s: lipgloss's toast box not taken apart", theme)
+					}
+					m.toastMemo.frame = toastFrame{styles: m.c.Styles, width: 60, bang: m.c.Styles.Error.Render("! ")} // not ok: lipgloss draws
+					if want := m.drawToastBox(60, budget); strings.Join(got, "\n") != strings.Join(want, "\n") {
+						t.Errorf("%s (colour %v), %d toasts in %d rows:\n%q\nlipgloss draws\n%q", theme, color, i+1, budget, got, want)
+					}
+				}
+			}
+		}
 	}
 }

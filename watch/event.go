@@ -10,7 +10,6 @@
 package watch
 
 import (
-	"encoding/json"
 	"strconv"
 	"time"
 )
@@ -69,25 +68,6 @@ type Event struct {
 // journals.
 func (e *Event) UnmarshalJSON(b []byte) error { return decodeEvent(b, e) }
 
-// decodeEvent is UnmarshalJSON for a caller holding the line itself (the
-// journal's readers): json.Unmarshal into an Event scans the line twice
-// before it calls UnmarshalJSON, which scans it twice more.
-func decodeEvent(b []byte, e *Event) error {
-	type plain Event
-	var v struct {
-		plain
-		OldOOMCount uint64 `json:"oomCount"`
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	*e = Event(v.plain)
-	if e.OOMCount == 0 {
-		e.OOMCount = v.OldOOMCount
-	}
-	return nil
-}
-
 // Ref names a container: berth's own by its id, another manager's by its
 // runtime root and id joined ("/run/runc/web"). Ids never hold a slash,
 // so the two kinds never collide, and the same id in two roots is two
@@ -103,30 +83,61 @@ func Ref(root, id string) string {
 func (e Event) Ref() string { return Ref(e.Root, e.ID) }
 
 // Key identifies an event across sources: the same OOM kill seen by a
-// shim and by a UI has one key.
-func (e Event) Key() string {
+// shim and by a UI has one key. A kill is named by its container, its
+// init's pid (which tells incarnations of a reused id apart: each new
+// container's counter starts again from zero) and its count; an exit by
+// its process; any other event by when it happened.
+func (e Event) Key() EventKey {
+	k := EventKey{kind: e.Kind, ref: e.Ref()}
 	switch e.Kind {
 	case KindOOM:
-		// The pid of init tells incarnations of a reused id apart: each
-		// new container's counter starts again from zero.
-		return "oom/" + e.Ref() + "/" + strconv.Itoa(e.Pid) + "/" + strconv.FormatUint(e.OOMCount, 10)
+		k.pid, k.count = e.Pid, e.OOMCount
 	case KindExit, KindExecExit:
-		return string(e.Kind) + "/" + e.Ref() + "/" + e.Proc + "/" + strconv.Itoa(e.Pid)
+		k.proc, k.pid = e.Proc, e.Pid
 	default:
-		return string(e.Kind) + "/" + e.Ref() + "/" + e.Time.Format(time.RFC3339Nano)
+		// As its RFC 3339 text would: the instant and the offset.
+		_, k.zone = e.Time.Zone()
+		k.sec, k.nsec = e.Time.Unix(), e.Time.Nanosecond()
 	}
+	return k
+}
+
+// EventKey is an event's Key: comparable, and built without a string
+// (de-duplication builds one per event delivered, a few thousand a
+// second under churn).
+type EventKey struct {
+	kind       Kind
+	ref, proc  string
+	pid        int
+	count      uint64
+	sec        int64
+	nsec, zone int
+}
+
+// String is the key as the messages that name one show it.
+func (k EventKey) String() string {
+	switch k.kind {
+	case KindOOM:
+		return "oom/" + k.ref + "/" + strconv.Itoa(k.pid) + "/" + strconv.FormatUint(k.count, 10)
+	case KindExit, KindExecExit:
+		return string(k.kind) + "/" + k.ref + "/" + k.proc + "/" + strconv.Itoa(k.pid)
+	}
+	t := time.Unix(k.sec, int64(k.nsec)).In(time.FixedZone("", k.zone))
+	return string(k.kind) + "/" + k.ref + "/" + t.Format(time.RFC3339Nano)
 }
 
 // Dedup drops events already seen, remembering a bounded number of keys.
 type Dedup struct {
-	seen  map[string]struct{}
-	order []string
+	seen  map[EventKey]struct{}
+	order []EventKey
 	max   int
 }
 
 // NewDedup remembers up to max keys (oldest forgotten first).
 func NewDedup(max int) *Dedup {
-	return &Dedup{seen: make(map[string]struct{}, max), max: max}
+	// Not sized for max up front: a follower of a quiet host holds a few
+	// hundred keys, and max of them took megabytes it never used.
+	return &Dedup{seen: map[EventKey]struct{}{}, max: max}
 }
 
 // DedupKeys is how many keys a follower remembers: more than the events a

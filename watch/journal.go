@@ -169,13 +169,25 @@ func Read(root string, since time.Time) ([]Event, []string) {
 }
 
 // scanJournal decodes complete lines from br, returning the bytes
-// consumed; an unterminated last line is left for a later read.
+// consumed; an unterminated last line is left for a later read. Lines are
+// read in place in br's buffer (a copy of each was the tail's most
+// garbage under churn): nothing kept refers to them.
 func scanJournal(br *bufio.Reader, name string, fn func(Event)) (int64, []string) {
 	var warns []string
 	var n int64
 	line := 0
+	var long []byte
 	for {
-		b, err := br.ReadBytes('\n')
+		b, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// A line longer than the buffer (never one berth writes):
+			// gathered whole, so its length still counts once.
+			long = append(long, b...)
+			continue
+		}
+		if long != nil {
+			b, long = append(long, b...), nil
+		}
 		if err != nil {
 			return n, warns
 		}

@@ -203,6 +203,24 @@ type Follow struct {
 	// says started, was restored or appeared; false for none. It runs on
 	// the loop's goroutine.
 	Rewatch func(Event) (Target, bool)
+	// Filter sees each batch after Dedup and Rewatch and returns what is
+	// delivered of it; Poll runs every Every, its events delivered as the
+	// loop's own; Stop runs as the loop ends. All three run on the loop's
+	// goroutine, so what they keep is theirs alone: a follower with state
+	// of its own (the other managers' containers it polls) needs no
+	// goroutine between the loop and the subscriber, where a relay cost a
+	// wake-up per batch.
+	Filter func([]Event) []Event
+	Poll   func() []Event
+	Every  time.Duration
+	Stop   func()
+	// Settle is how long the loop waits, after a wake-up that found the
+	// kernel's notifications, before it looks again: a burst of them (a
+	// removal of many: five or six a container) is then taken a few
+	// milliseconds' worth at a time, one wake-up each, not one wake-up a
+	// notification. The first after a quiet spell is taken at once; zero
+	// takes each at once.
+	Settle time.Duration
 }
 
 // Subscribe starts the loop's one goroutine and returns its batches and
@@ -217,9 +235,21 @@ func (l *Loop) Subscribe(ctx context.Context, f Follow) (<-chan []Event, <-chan 
 		defer close(out)
 		defer stop()
 		defer l.shutdown()
+		if f.Stop != nil {
+			defer f.Stop()
+		}
+		var poll time.Time // when Poll is next due
+		if f.Poll != nil {
+			poll = time.Now().Add(f.Every)
+		}
 		evs := make([]unix.EpollEvent, 64)
+		n := 0 // the notifications the last wake-up found
 		for {
-			n, err := l.wait(evs)
+			if n > 0 && f.Settle > 0 && !settle(ctx, f.Settle) {
+				return
+			}
+			var err error
+			n, err = l.wait(evs, poll)
 			if ctx.Err() != nil {
 				return
 			}
@@ -227,7 +257,12 @@ func (l *Loop) Subscribe(ctx context.Context, f Follow) (<-chan []Event, <-chan 
 				errc <- fmt.Errorf("watch loop: epoll: %w", err)
 				return
 			}
-			batch := l.follow(l.handle(evs[:n]), f)
+			got := l.handle(evs[:n])
+			if !poll.IsZero() && !time.Now().Before(poll) {
+				got = append(got, f.Poll()...)
+				poll = time.Now().Add(f.Every)
+			}
+			batch := l.follow(got, f)
 			if len(batch) == 0 {
 				continue
 			}
@@ -241,10 +276,23 @@ func (l *Loop) Subscribe(ctx context.Context, f Follow) (<-chan []Event, <-chan 
 	return out, errc
 }
 
-// follow drops what was delivered already and watches the containers the
-// batch announces. Called on the loop's goroutine, without mu.
+// settle waits d, or until ctx ends (false).
+func settle(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// follow drops what was delivered already, watches the containers the
+// batch announces and filters it. Called on the loop's goroutine,
+// without mu.
 func (l *Loop) follow(batch []Event, f Follow) []Event {
-	if f.Dedup == nil && f.Rewatch == nil {
+	if f.Dedup == nil && f.Rewatch == nil && f.Filter == nil {
 		return batch
 	}
 	keep := batch[:0]
@@ -263,6 +311,9 @@ func (l *Loop) follow(batch []Event, f Follow) []Event {
 			}
 		}
 	}
+	if f.Filter != nil && len(keep) > 0 {
+		keep = f.Filter(keep)
+	}
 	return keep
 }
 
@@ -273,11 +324,14 @@ func (l *Loop) follow(batch []Event, f Follow) []Event {
 // monitor (sysmon) took back after a while, and each take-back set it
 // polling every 20 µs again: under OOM churn, with the loop woken a few
 // hundred times a second, the monitor was a third of a UI's CPU. It
-// returns 0 events at the timeout.
-func (l *Loop) wait(evs []unix.EpollEvent) (int, error) {
-	deadline := time.Time{}
+// returns 0 events at the timeout, or at until when that comes first
+// (zero: no such bound).
+func (l *Loop) wait(evs []unix.EpollEvent, until time.Time) (int, error) {
+	deadline := until
 	if ms := l.sleep(); ms >= 0 {
-		deadline = time.Now().Add(time.Duration(ms) * time.Millisecond)
+		if d := time.Now().Add(time.Duration(ms) * time.Millisecond); deadline.IsZero() || d.Before(deadline) {
+			deadline = d
+		}
 	}
 	if err := l.ep.SetReadDeadline(deadline); err != nil {
 		return 0, err

@@ -142,7 +142,7 @@ func TestOOMKillsInitThenExit(t *testing.T) {
 	if len(warns) > 0 {
 		t.Fatal(warns)
 	}
-	keys := map[string]bool{}
+	keys := map[watch.EventKey]bool{}
 	for _, ev := range journal {
 		keys[ev.Key()] = true
 	}

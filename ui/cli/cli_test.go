@@ -391,7 +391,7 @@ func TestEvents(t *testing.T) {
 		return evs
 	}
 	for name, evs := range map[string][]watch.Event{"first": parse("first", []byte(out1.String())), "second": parse("second", []byte(out2.String()))} {
-		seen := map[string]bool{}
+		seen := map[watch.EventKey]bool{}
 		var counts []uint64
 		for _, ev := range evs {
 			if seen[ev.Key()] {
@@ -410,7 +410,7 @@ func TestEvents(t *testing.T) {
 				t.Fatalf("%s: kills %v are not each once in order", name, counts)
 			}
 		}
-		if !seen["create/oomer/"+evs[0].Time.Format(time.RFC3339Nano)] && evs[0].Kind != watch.KindCreate {
+		if !seen[watch.Event{Time: evs[0].Time, Kind: watch.KindCreate, ID: "oomer"}.Key()] && evs[0].Kind != watch.KindCreate {
 			t.Errorf("%s: first event %v is not the create", name, evs[0])
 		}
 	}
