@@ -1,7 +1,7 @@
 package core
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -187,7 +187,14 @@ func (m *Manager) launchSpawned(ctx context.Context, p *shimProc, rec Record, pr
 	// what was started is removed below.
 	stop := context.AfterFunc(ctx, func() { r.SetReadDeadline(time.Now()) })
 	defer stop()
-	line, rerr := readReport(r, 64<<10)
+	// One line: a shim that started its process keeps the pipe open
+	// behind its report until core closes it (the shim's reportStarted).
+	// End of file before a newline is no error here: what came, if
+	// anything, is the report.
+	line, rerr := bufio.NewReaderSize(r, 64<<10).ReadSlice('\n')
+	if errors.Is(rerr, io.EOF) {
+		rerr = nil
+	}
 	// Closed at once: a shim that started its process waits for this
 	// before its own clean-up, leaving the CPU to this wake-up.
 	r.Close()
@@ -224,28 +231,6 @@ func (m *Manager) launchSpawned(ctx context.Context, p *shimProc, rec Record, pr
 		cgroupfs.RemoveCgroup(cfg.OwnCgroup)
 	}
 	return proto.Ready{}, idError(rec.ID, ErrRuntime, "%s", ready.Error)
-}
-
-// readReport reads a shim's readiness report, one line: up to its newline
-// (the pipe stays open behind a success report until core closes it, see
-// the shim's reportStarted), or to EOF, at most limit bytes.
-func readReport(r io.Reader, limit int) ([]byte, error) {
-	var b []byte
-	buf := make([]byte, 512)
-	for len(b) < limit {
-		n, err := r.Read(buf)
-		b = append(b, buf[:n]...)
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			return b[:i+1], nil
-		}
-		if errors.Is(err, io.EOF) {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-	}
-	return b[:limit], nil
 }
 
 // launchWait is the longest a start takes before berth gives up on its
