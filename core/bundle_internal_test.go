@@ -289,6 +289,16 @@ func TestLoadSpecInvalid(t *testing.T) {
 					t.Errorf("error %q does not contain %q", err, w)
 				}
 			}
+			// Run reads only the head, and refuses the same configs.
+			if _, _, herr := loadBundleHead(dir); herr == nil || !errors.Is(herr, ErrInvalid) {
+				t.Errorf("loadBundleHead: %v, want an ErrInvalid", herr)
+			} else {
+				for _, w := range tt.want {
+					if !strings.Contains(herr.Error(), w) {
+						t.Errorf("loadBundleHead's error %q does not contain %q", herr, w)
+					}
+				}
+			}
 		})
 	}
 }

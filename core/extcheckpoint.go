@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -108,7 +109,7 @@ func snapshotBundle(ctx context.Context, from, dir string) error {
 	if err := os.MkdirAll(filepath.Join(bundle, snapshotMnts), 0o700); err != nil {
 		return err
 	}
-	src := rootfsPath(from, spec)
+	src := rootfsPath(from, spec.Root.Path)
 	if err := copyTree(ctx, src, rootfs); err != nil {
 		return fmt.Errorf("copy root filesystem %s: %w", src, err)
 	}
@@ -205,7 +206,11 @@ func (m *Manager) adoptRecord(ctx context.Context, cpDir, newID, from string, mo
 	}
 	rs := runtimeSpec(dir, spec, m.opts.CgroupParent, newID)
 	rs.Linux.CgroupsPath = filepath.Join("/", m.opts.CgroupParent, newID)
-	if err := m.createState(&rec, rs); err != nil {
+	config, err := json.Marshal(rs)
+	if err != nil {
+		return Record{}, fmt.Errorf("%s: %w", newID, err)
+	}
+	if err := m.createState(&rec, config); err != nil {
 		return Record{}, err
 	}
 	for _, part := range []string{snapshotRoot, snapshotMnts} {

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -183,7 +184,11 @@ func (m *Manager) cloneRecord(orig Record, newID, from string) (Record, error) {
 		RuntimeArgs: orig.RuntimeArgs, Created: time.Now().UTC(), RestoredFrom: orig.ID + "/" + from}
 	rs := runtimeSpec(orig.RuntimeBundle, spec, m.opts.CgroupParent, newID)
 	rs.Linux.CgroupsPath = filepath.Join("/", m.opts.CgroupParent, newID)
-	if err := m.createState(&rec, rs); err != nil {
+	config, err := json.Marshal(rs)
+	if err != nil {
+		return Record{}, fmt.Errorf("%s: %w", newID, err)
+	}
+	if err := m.createState(&rec, config); err != nil {
 		return Record{}, err
 	}
 	return rec, nil

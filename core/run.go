@@ -11,8 +11,6 @@ import (
 	"berth/host/statefile"
 	"berth/shim/proto"
 	"berth/watch"
-
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // RunOptions describe a container to start.
@@ -53,7 +51,7 @@ func (m *Manager) Run(ctx context.Context, id string, o RunOptions) (Container, 
 			shim.abandon()
 		}
 	}()
-	spec, err := LoadSpec(bundle)
+	config, head, err := loadBundleHead(bundle)
 	if err != nil {
 		return Container{}, fmt.Errorf("%s: %w", id, err)
 	}
@@ -62,8 +60,8 @@ func (m *Manager) Run(ctx context.Context, id string, o RunOptions) (Container, 
 	}
 	rec := Record{ID: id, Bundle: bundle, Runtime: runtime, RuntimeRoot: m.opts.RuntimeRoot,
 		Created: time.Now().UTC(), Labels: o.Labels}
-	rs := runtimeSpec(bundle, spec, m.opts.CgroupParent, id)
-	if err := m.createState(&rec, rs); err != nil {
+	config, cgroups := runtimeConfig(bundle, config, head, m.opts.CgroupParent, id)
+	if err := m.createState(&rec, config); err != nil {
 		return Container{}, err
 	}
 	ok := false
@@ -73,8 +71,8 @@ func (m *Manager) Run(ctx context.Context, id string, o RunOptions) (Container, 
 		}
 	}()
 	cfg := proto.Config{Mode: proto.ModeRun, Bundle: rec.RuntimeBundle}
-	if spec.Linux.CgroupsPath == "" {
-		cfg.OwnCgroup = rs.Linux.CgroupsPath
+	if head.Linux.CgroupsPath == "" {
+		cfg.OwnCgroup = cgroups
 	}
 	// create is journaled before the shim is told to go and journals
 	// start, so history never shows an exit before its start.
@@ -113,9 +111,10 @@ func (m *Manager) idFree(id string) error {
 }
 
 // createState makes a new container's state dir: the runtime bundle berth
-// hands the runtime (rs) and the record, filling in rec.RuntimeBundle. The
-// directory's creation is what claims the id; on failure nothing is left.
-func (m *Manager) createState(rec *Record, rs *specs.Spec) error {
+// hands the runtime (its config.json, config) and the record, filling in
+// rec.RuntimeBundle. The directory's creation is what claims the id; on
+// failure nothing is left.
+func (m *Manager) createState(rec *Record, config []byte) error {
 	dir := m.containerDir(rec.ID)
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		if errors.Is(err, os.ErrExist) {
@@ -126,7 +125,7 @@ func (m *Manager) createState(rec *Record, rs *specs.Spec) error {
 	rec.RuntimeBundle = filepath.Join(dir, "bundle")
 	err := os.Mkdir(rec.RuntimeBundle, 0o700)
 	if err == nil {
-		err = statefile.WriteJSON(filepath.Join(rec.RuntimeBundle, "config.json"), rs, 0o600)
+		err = statefile.Write(filepath.Join(rec.RuntimeBundle, "config.json"), config, 0o600)
 	}
 	if err == nil {
 		err = statefile.WriteJSON(filepath.Join(dir, recordFile), rec, 0o600)
