@@ -19,11 +19,11 @@ var errNotExact = errors.New("needs the runtime's delete")
 // restored, from its state: the pid and the start time runc read from
 // /proc itself.
 func runcInit(root, id string) (procfs.Ident, error) {
-	st, err := runcstate.Load(root, id)
+	init, err := runcstate.LoadInit(root, id)
 	if err != nil {
 		return procfs.Ident{}, fmt.Errorf("runtime state: %w", err)
 	}
-	return st.Init(), nil
+	return init, nil
 }
 
 // destroyStopped removes a stopped runc container's state the way

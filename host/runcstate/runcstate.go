@@ -91,17 +91,50 @@ type State struct {
 // Load reads the state of container id under root. A container runc does
 // not know is an error satisfying errors.Is(err, os.ErrNotExist).
 func Load(root, id string) (*State, error) {
-	if id == "" || id == "." || id == ".." || strings.ContainsRune(id, '/') {
-		return nil, fmt.Errorf("invalid container id %q", id)
+	path, err := stateFile(root, id)
+	if err != nil {
+		return nil, err
 	}
-	st := &State{Dir: filepath.Join(root, id)}
-	if err := statefile.ReadJSON(filepath.Join(st.Dir, StateFile), st); err != nil {
+	st := &State{Dir: filepath.Dir(path)}
+	if err := statefile.ReadJSON(path, st); err != nil {
 		return nil, err
 	}
 	if st.InitPid <= 0 {
-		return nil, errors.New("runc state: no init pid")
+		return nil, errNoInit
 	}
 	return st, nil
+}
+
+// LoadInit reads only the init process of container id under root, as
+// Load would: decoding the whole state (the config's mounts, namespaces,
+// hooks) in a fresh process costs a start a few tenths of a millisecond
+// more, all of it reflection.
+func LoadInit(root, id string) (procfs.Ident, error) {
+	path, err := stateFile(root, id)
+	if err != nil {
+		return procfs.Ident{}, err
+	}
+	var st struct {
+		InitPid   int    `json:"init_process_pid"`
+		InitStart uint64 `json:"init_process_start"`
+	}
+	if err := statefile.ReadJSON(path, &st); err != nil {
+		return procfs.Ident{}, err
+	}
+	if st.InitPid <= 0 {
+		return procfs.Ident{}, errNoInit
+	}
+	return procfs.Ident{Pid: st.InitPid, Start: st.InitStart}, nil
+}
+
+var errNoInit = errors.New("runc state: no init pid")
+
+// stateFile is the state file of container id under root.
+func stateFile(root, id string) (string, error) {
+	if id == "" || id == "." || id == ".." || strings.ContainsRune(id, '/') {
+		return "", fmt.Errorf("invalid container id %q", id)
+	}
+	return filepath.Join(root, id, StateFile), nil
 }
 
 // Init is the container's init process.

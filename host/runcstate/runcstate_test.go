@@ -56,6 +56,9 @@ func TestLoadAndStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if init, err := LoadInit(root, "run"); err != nil || init != st.Init() {
+		t.Errorf("LoadInit = %v, %v; want %v as Load reads it", init, err, st.Init())
+	}
 	if st.Status() != Running || st.Bundle() != "/b/one" || st.Init() != (procfs.Ident{Pid: self, Start: start}) ||
 		st.Created.IsZero() || len(st.Config.UIDMappings) != 1 || st.Config.UIDMappings[0].HostID != 100000 {
 		t.Fatalf("running container: %+v status %s", st, st.Status())
