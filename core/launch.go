@@ -136,7 +136,9 @@ func (p *shimProc) kill() {
 // early leaves no process either.
 func (p *shimProc) abandon() {
 	p.goW.Close()
-	p.ready.Close()
+	if p.ready != nil {
+		p.ready.Close()
+	}
 	defer func() {
 		if p.pidfd >= 0 {
 			unix.Close(p.pidfd)
@@ -195,9 +197,10 @@ func (m *Manager) launchSpawned(ctx context.Context, p *shimProc, rec Record, pr
 	if errors.Is(rerr, io.EOF) {
 		rerr = nil
 	}
-	// Closed at once: a shim that started its process waits for this
-	// before its own clean-up, leaving the CPU to this wake-up.
-	r.Close()
+	// A shim that started its process waits for this close before its
+	// own clean-up, leaving the CPU to this process.
+	p.ready = nil
+	m.handOff(r)
 	var ready proto.Ready
 	if len(line) > 0 {
 		if err := json.Unmarshal(line, &ready); err != nil {
@@ -231,6 +234,19 @@ func (m *Manager) launchSpawned(ctx context.Context, p *shimProc, rec Record, pr
 		cgroupfs.RemoveCgroup(cfg.OwnCgroup)
 	}
 	return proto.Ready{}, idError(rec.ID, ErrRuntime, "%s", ready.Error)
+}
+
+// handOff lets a shim go on with its own work by closing the launcher's
+// end of its readiness pipe: now, or with this process's exit under
+// HandOffAtExit.
+func (m *Manager) handOff(ready *os.File) {
+	if !m.opts.HandOffAtExit {
+		ready.Close()
+		return
+	}
+	m.handOffs.Lock()
+	m.handOffs.files = append(m.handOffs.files, ready)
+	m.handOffs.Unlock()
 }
 
 // launchWait is the longest a start takes before berth gives up on its

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"berth/host/cgroupfs"
@@ -64,6 +65,13 @@ type Options struct {
 	// InspectBinary is the checkpoint inspector (InspectName): by default
 	// the one beside the running executable, else on PATH.
 	InspectBinary string
+	// HandOffAtExit is for a process that exits once the start it asks
+	// for is done (berth run -d): each shim it starts is handed off by
+	// this process's exit, not as soon as its readiness report is read.
+	// A shim does its own work after the hand-off (about a millisecond of
+	// CPU), which on a small host otherwise takes the core this process
+	// needs to finish.
+	HandOffAtExit bool
 }
 
 // Manager is the API over berth's containers. It holds no container state
@@ -78,6 +86,12 @@ type Manager struct {
 	// Caches of other managers' records, safe for concurrent use.
 	idents  idents
 	storage storageNames
+
+	// handOffs are the readiness pipes HandOffAtExit keeps open.
+	handOffs struct {
+		sync.Mutex
+		files []*os.File
+	}
 }
 
 // Record is container.json: what berth knows about a container it started.

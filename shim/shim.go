@@ -168,12 +168,16 @@ const handOffWait = 100 * time.Millisecond
 
 // reportStarted sends the readiness report of a started process and
 // returns once the launcher has it: when the launcher closes its end of
-// the pipe, or after handOffWait. What the shim does next (arming the OOM
-// watch, collecting the start's garbage, dropping its pages: about a
-// millisecond of CPU) would otherwise take the core the launcher needs to
-// wake up on: on a 2-core host, with the container's init exec'ing on the
-// other, a launcher woken by the report waited that millisecond to run.
-func (s *shim) reportStarted(r proto.Ready) {
+// the pipe (at once, or as it exits: core's HandOffAtExit), or after
+// handOffWait. What the shim does next (arming the OOM watch, collecting
+// the start's garbage, dropping its pages: about a millisecond of CPU)
+// would otherwise take the core the launcher needs: on a 2-core host, with
+// the container's init exec'ing on the other, a launcher woken by the
+// report waited that millisecond to run. The shim waits, and does that
+// work, under SCHED_BATCH (batchThreads), so the close that wakes it does
+// not preempt the launcher either; the returned func ends that.
+func (s *shim) reportStarted(r proto.Ready) (unbatch func()) {
+	unbatch = func() {}
 	if s.ready == nil {
 		return
 	}
@@ -184,6 +188,7 @@ func (s *shim) reportStarted(r proto.Ready) {
 	if _, err := f.Write(append(b, '\n')); err != nil {
 		return
 	}
+	unbatch = batchThreads()
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return
@@ -196,6 +201,7 @@ func (s *shim) reportStarted(r proto.Ready) {
 		n, err := unix.Poll(p, 0)
 		return err != nil || n > 0 && p[0].Revents&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) != 0
 	})
+	return unbatch
 }
 
 func (s *shim) run() error {
@@ -237,7 +243,7 @@ func (s *shim) run() error {
 		}
 		s.journal(watch.Event{Time: time.Now().UTC(), Kind: kind, ID: s.cfg.ID, Pid: init.Pid})
 	}
-	s.reportStarted(proto.Ready{Pid: init.Pid, Start: init.Start})
+	unbatch := s.reportStarted(proto.Ready{Pid: init.Pid, Start: init.Start})
 	s.armOOM(init.Pid)
 	s.logf("info", "%s %s: pid %d", s.cfg.Mode, s.cfg.ID, init.Pid)
 	// What starting needed is garbage now, and most of the code it ran is
@@ -246,6 +252,7 @@ func (s *shim) run() error {
 	debug.FreeOSMemory()
 	collectOnGrowth()
 	dropStartPages()
+	unbatch()
 
 	ws := s.reap(init.Pid)
 	exit := s.exitRecord(ws, init.Pid)

@@ -58,6 +58,9 @@ type globals struct {
 	stdin         io.Reader
 	// inUI: the terminal UI takes the screen, and says warnings itself.
 	inUI bool
+	// handOffAtExit: the command returns once the containers it starts
+	// run (core.Options.HandOffAtExit).
+	handOffAtExit bool
 }
 
 // manager opens the core manager with the global flags. A given external
@@ -71,6 +74,7 @@ func (g *globals) manager(ctx context.Context) (*core.Manager, error) {
 		ExternalRoots: g.externalRoots,
 		CgroupParent:  g.cgroupParent,
 		StartTimeout:  g.startTimeout,
+		HandOffAtExit: g.handOffAtExit,
 	})
 	if err == nil && !g.inUI {
 		for _, w := range rootWarnings(m) {

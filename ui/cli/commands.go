@@ -37,6 +37,7 @@ func newRunCmd(g *globals) *cobra.Command {
 			if rm && detach {
 				return usagef("--rm and --detach cannot be used together")
 			}
+			g.handOffAtExit = detach
 			m, err := g.manager(cmd.Context())
 			if err != nil {
 				return err
@@ -412,6 +413,7 @@ func newExecCmd(g *globals) *cobra.Command {
 			if tty && detach {
 				return usagef("-t and -d cannot be used together: a detached exec has no terminal")
 			}
+			g.handOffAtExit = detach
 			m, err := g.manager(cmd.Context())
 			if err != nil {
 				return err
@@ -544,6 +546,7 @@ func newStartCmd(g *globals) *cobra.Command {
 			"output log continues. Another manager's containers are its to start.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			g.handOffAtExit = true
 			return eachID(g, cmd, args, "", false, func(m *core.Manager, ctx context.Context, id string) error {
 				_, err := m.Start(ctx, id)
 				return err
@@ -566,6 +569,7 @@ func newRestartCmd(g *globals) *cobra.Command {
 				return usagef("-t %d: the timeout is 0 or more seconds", seconds)
 			}
 			timeout := time.Duration(seconds) * time.Second
+			g.handOffAtExit = true
 			return eachID(g, cmd, args, "", false, func(m *core.Manager, ctx context.Context, id string) error {
 				_, err := m.Restart(ctx, id, timeout)
 				return err
