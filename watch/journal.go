@@ -2,7 +2,6 @@ package watch
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -32,7 +31,7 @@ func Append(root string, evs ...Event) error {
 	}
 	var buf []byte
 	for _, ev := range evs {
-		b, err := json.Marshal(ev)
+		b, err := marshalEvent(ev)
 		if err != nil {
 			return err
 		}
