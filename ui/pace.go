@@ -7,8 +7,9 @@ import (
 )
 
 // frameTime is the least time between two frames drawn for data (events,
-// stats, replies): bubbletea writes at most 30 frames a second, so a frame
-// drawn sooner after another is never seen, only paid for.
+// stats, replies): 30 a second, as smooth as a list needs to move; a frame
+// drawn sooner after another is barely seen, and paid for in full (the
+// terminal writes each frame drawn, see terminal).
 const frameTime = time.Second / 30
 
 // burstFrameTime is the least time between two frames while a burst goes
