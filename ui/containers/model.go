@@ -362,6 +362,11 @@ func (m *Model) View() string {
 	}
 	lines := m.table.View(w, m.bodyHeight(), m.c.Styles)
 	var b strings.Builder
+	n := w + 1
+	for _, l := range lines {
+		n += len(l) + 1
+	}
+	b.Grow(n + 64)
 	b.WriteString(m.titleLine(w))
 	b.WriteByte('\n')
 	b.WriteString(lines[0])
