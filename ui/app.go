@@ -208,7 +208,7 @@ func (m *Model) step(msg tea.Msg) (cmd tea.Cmd, changed bool) {
 	return cmd, !m.quiet(msg) || len(m.toasts) != n
 }
 
-// draw draws the frame View returns, and hands it to the screen.
+// draw draws the frame View returns, and hands it to the terminal.
 func (m *Model) draw() {
 	m.frame = m.render()
 	if m.terminal != nil {
