@@ -109,6 +109,9 @@ func (t *terminal) open() error {
 func (t *terminal) release() {
 	t.writing.Lock()
 	defer t.writing.Unlock()
+	if t.released {
+		return
+	}
 	t.leave()
 	t.released = true
 }

@@ -58,3 +58,28 @@ func TestTerminalShowsTheNewest(t *testing.T) {
 	default:
 	}
 }
+
+// A panic in the UI leaves the alternate screen before it goes on to be
+// printed, and is passed on as it was.
+func TestPanicReleasesTheTerminal(t *testing.T) {
+	var out bytes.Buffer
+	tt := &terminal{out: &out, wake: make(chan struct{}, 1)}
+	p := &paced{m: &Model{terminal: tt}}
+	defer func() {
+		if r := recover(); r != "boom" {
+			t.Fatalf("recovered %v, want the panic passed on", r)
+		}
+		if !tt.released || !strings.HasSuffix(out.String(), ansi.ResetModeAltScreenSaveCursor) {
+			t.Fatalf("terminal not given back before the panic went on: released %v, wrote %q", tt.released, out.String())
+		}
+		out.Reset()
+		tt.release()
+		if out.Len() != 0 {
+			t.Fatalf("a second release wrote %q", out.String())
+		}
+	}()
+	func() {
+		defer p.releaseOnPanic()
+		panic("boom")
+	}()
+}
