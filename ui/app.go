@@ -107,8 +107,10 @@ type Model struct {
 
 	// termW and termH are the terminal's size; c.Width/Height the page's.
 	termW, termH int
-	// frame is the last frame drawn.
-	frame string
+	// frame is the last frame drawn; terminal writes each (nil: nothing
+	// does, as in tests, which read View).
+	frame    string
+	terminal *terminal
 }
 
 // minWidth and minHeight are the smallest terminal berth draws in; below
@@ -206,8 +208,13 @@ func (m *Model) step(msg tea.Msg) (cmd tea.Cmd, changed bool) {
 	return cmd, !m.quiet(msg) || len(m.toasts) != n
 }
 
-// draw draws the frame View returns.
-func (m *Model) draw() { m.frame = m.render() }
+// draw draws the frame View returns, and hands it to the terminal.
+func (m *Model) draw() {
+	m.frame = m.render()
+	if m.terminal != nil {
+		m.terminal.show(m.frame, m.termW, m.termH)
+	}
+}
 
 // quiet reports messages that change nothing on screen: the terminal
 // probe's clock, the end of a pause between samples of new rows, and a
@@ -567,14 +574,23 @@ func Run(ctx context.Context, o Options) error {
 	cgroupfs.HoldFiles()
 	m := New(o)
 	defer m.Close()
-	// 30 frames a second at most: keys still echo at once to the eye,
-	// and an idle UI wakes half as often as bubbletea's default 60.
-	popts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(ctx), tea.WithFPS(30)}
-	if o.Mouse {
-		popts = append(popts, tea.WithMouseCellMotion())
+	// berth draws on the terminal itself, not through bubbletea's
+	// renderer (see terminal): each frame as the UI draws it.
+	tt := newTerminal(os.Stdin, os.Stdout, o.Mouse)
+	if err := tt.open(); err != nil {
+		return err
 	}
-	p := tea.NewProgram(&paced{m: m}, popts...)
+	defer tt.release()
+	m.terminal = tt
+	p := tea.NewProgram(&paced{m: m}, tea.WithContext(ctx), tea.WithoutRenderer())
+	sctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); tt.run(sctx) }()
+	go func() { defer wg.Done(); tt.watchSize(sctx, p.Send) }()
 	_, err := p.Run()
+	stop()
+	wg.Wait()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil
 	}

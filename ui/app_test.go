@@ -404,9 +404,9 @@ func TestStartRestartPrompts(t *testing.T) {
 	}
 }
 
-// A batch that took in more than one delivery marks a burst, and the
-// next gathers longer; one delivery alone ends it.
-func TestEventStreamBurst(t *testing.T) {
+// The deliveries queued when one comes are taken with it, in one batch;
+// one delivery alone is a batch of its own.
+func TestEventStreamQueued(t *testing.T) {
 	f := uitest.New()
 	f.Live, f.LiveErr = make(chan []watch.Event, 4), make(chan error, 1)
 	msg := startEvents(t.Context(), f)().(eventsStartedMsg)
@@ -415,11 +415,17 @@ func TestEventStreamBurst(t *testing.T) {
 	}
 	f.Live <- kill(1)
 	f.Live <- kill(2)
-	if got := msg.stream.wait()().(common.EventsMsg); len(got.Events) != 2 || !msg.stream.burst {
-		t.Fatalf("two deliveries queued: a batch of %d, burst %v; want both, a burst", len(got.Events), msg.stream.burst)
+	if got := msg.stream.wait()().(common.EventsMsg); len(got.Events) != 2 {
+		t.Fatalf("two deliveries queued: a batch of %d, want both", len(got.Events))
 	}
 	f.Live <- kill(3)
-	if got := msg.stream.wait()().(common.EventsMsg); len(got.Events) != 1 || msg.stream.burst {
-		t.Fatalf("one delivery: a batch of %d, burst %v; want it alone, the burst over", len(got.Events), msg.stream.burst)
+	if got := msg.stream.wait()().(common.EventsMsg); len(got.Events) != 1 || got.Events[0].OOMCount != 103 {
+		t.Fatalf("one delivery: a batch of %+v, want it alone", got.Events)
+	}
+	// A delivery of events already taken adds nothing to the batch.
+	f.Live <- kill(3)
+	f.Live <- kill(4)
+	if got := msg.stream.wait()().(common.EventsMsg); len(got.Events) != 1 || got.Events[0].OOMCount != 104 {
+		t.Fatalf("after a repeat: a batch of %+v, want the new kill alone", got.Events)
 	}
 }

@@ -33,7 +33,7 @@ type Clipboard struct {
 
 // TerminalClipboard is the terminal berth draws on, in tmux when TMUX or
 // TERM says so. Its writes are single writes to the terminal, each whole
-// between two of bubbletea's frames (a tty takes one write at a time).
+// between two frames (a tty takes one write at a time).
 func TerminalClipboard() Clipboard {
 	return Clipboard{W: os.Stdout, Tmux: os.Getenv("TMUX") != "" || strings.HasPrefix(os.Getenv("TERM"), "tmux")}
 }

@@ -98,12 +98,6 @@ type eventStream struct {
 	ch   <-chan []watch.Event
 	errc <-chan error
 	seen *watch.Dedup
-	// failed is the watch's failure, kept while the batch gathered when
-	// it came is delivered first.
-	failed error
-	// burst is set while a burst goes on: the last batch took in more
-	// than its first delivery.
-	burst bool
 }
 
 // startEvents subscribes, then reads the history: in that order nothing
@@ -124,83 +118,50 @@ func startEvents(ctx context.Context, src common.EventSource) tea.Cmd {
 // nil when the UI is stopping.
 type eventsClosedMsg struct{ err error }
 
-// maxBatch bounds how many events one redraw takes in.
-const maxBatch = 1024
-
-// gather is how long a batch waits for more events after its first: one
-// frame at the 30 a second berth draws, so a burst spread over a frame
-// (a removal of many, kills across many containers) costs one store
-// update and one redraw, not one per event, and no event shows more
-// than a frame later than it would have.
-const gather = 30 * time.Millisecond
-
-// burstGather is how long a batch gathers while a burst goes on: as long
-// as a frame is held back then (burstFrameTime), so the store and the
-// list take in the events once a frame, not twice. Under a removal of
-// many, taking in a batch (the rows gone, the list brought up to date)
-// costs the same however few rows it removes.
-const burstGather = burstFrameTime
-
-// wait waits for a batch, then takes what else comes within gather, so a
-// burst of events costs one redraw. Update re-arms it; one wait runs at a
-// time, so the de-duplication is only ever used by one goroutine.
+// wait waits for a delivery, then takes the others already queued, and
+// returns them as one batch: one redraw however many came. The watch
+// loop does the gathering: while a burst goes on it lets the kernel's
+// notifications gather for about a frame before it looks again
+// (watch.Follow.Settle), so a burst's deliveries come about 15 a second;
+// a timer of the UI's own on top of that only woke the process once more
+// a batch. A delivery whose events were all delivered before is waited
+// past. Update re-arms it; one wait runs at a time, so the
+// de-duplication is only ever used by one goroutine.
 func (s *eventStream) wait() tea.Cmd {
 	return func() tea.Msg {
-		if s.failed != nil {
-			return eventsClosedMsg{err: s.failed}
-		}
 		var b []watch.Event
-		var due <-chan time.Time // armed by the first event
-		took := 0                // deliveries taken in
-		for {
-			select {
-			case <-due:
-				s.burst = took > 1
-				return common.EventsMsg{Events: b}
-			case more, ok := <-s.ch:
-				if !ok {
-					if len(b) > 0 {
-						return common.EventsMsg{Events: b}
-					}
-					if s.errc == nil {
-						return eventsClosedMsg{}
-					}
-					return eventsClosedMsg{err: <-s.errc}
+		more, ok := <-s.ch
+		for ok {
+			for _, ev := range more {
+				if s.seen.First(ev) {
+					b = append(b, ev)
 				}
-				for _, ev := range more {
-					if s.seen.First(ev) {
-						b = append(b, ev)
-					}
-				}
-				if len(b) == 0 {
-					continue
-				}
-				took++
-				if len(b) >= maxBatch {
-					s.burst = true
-					return common.EventsMsg{Events: b}
-				}
-				if due == nil {
-					d := gather
-					if s.burst {
-						d = burstGather
-					}
-					t := time.NewTimer(d)
-					defer t.Stop()
-					due = t.C
-				}
-			case err, ok := <-s.errc:
-				if ok && err != nil && len(b) > 0 {
-					s.failed = err // the events gathered go first
-					return common.EventsMsg{Events: b}
-				}
-				if ok && err != nil {
-					return eventsClosedMsg{err: err}
-				}
-				s.errc = nil // closed without error: the batches end too
 			}
+			select {
+			case more, ok = <-s.ch:
+				continue
+			default:
+			}
+			if len(b) > 0 {
+				return common.EventsMsg{Events: b}
+			}
+			more, ok = <-s.ch
 		}
+		return s.closed(b)
 	}
+}
+
+// closed is what wait returns once the batches ended: the events taken
+// first, then the end, with the watch's failure if it failed (the watch
+// sends it before it closes its batches).
+func (s *eventStream) closed(b []watch.Event) tea.Msg {
+	switch {
+	case len(b) > 0:
+		return common.EventsMsg{Events: b}
+	case s.errc == nil:
+		return eventsClosedMsg{}
+	}
+	return eventsClosedMsg{err: <-s.errc}
 }
 
 // terminalGoneMsg says the terminal went away (ssh dropped): berth quits

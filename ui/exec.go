@@ -41,12 +41,16 @@ func (m *Model) onExecReady(msg execReadyMsg) tea.Cmd {
 		return nil
 	}
 	id, label := msg.id, m.c.Store.Label(msg.id)
-	return tea.ExecProcess(msg.cmd, func(err error) tea.Msg {
+	done := func(err error) tea.Msg {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
 			// The shell's own exit status is no failure of berth's.
 			err = nil
 		}
 		return common.DoneMsg{Action: common.ActExec, IDs: []string{id}, Text: "shell in " + label + " ended", Err: err}
-	})
+	}
+	if m.terminal == nil {
+		return tea.ExecProcess(msg.cmd, done)
+	}
+	return tea.Exec(handedOver{cmd: msg.cmd, t: m.terminal}, done)
 }

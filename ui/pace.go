@@ -7,8 +7,9 @@ import (
 )
 
 // frameTime is the least time between two frames drawn for data (events,
-// stats, replies): bubbletea writes at most 30 frames a second, so a frame
-// drawn sooner after another is never seen, only paid for.
+// stats, replies): 30 a second, as smooth as a list needs to move; a frame
+// drawn sooner after another is barely seen, and paid for in full (the
+// terminal writes each frame drawn, see terminal).
 const frameTime = time.Second / 30
 
 // burstFrameTime is the least time between two frames while a burst goes
@@ -52,9 +53,25 @@ type frameMsg struct{}
 
 func (p *paced) Init() tea.Cmd { return p.m.Init() }
 
-func (p *paced) View() string { return p.m.View() }
+func (p *paced) View() string {
+	defer p.releaseOnPanic()
+	return p.m.View()
+}
+
+// releaseOnPanic gives the terminal back before a panic in the UI goes on
+// to bubbletea, which prints it and exits: printed on the alternate
+// screen, the trace would be gone as the terminal left it.
+func (p *paced) releaseOnPanic() {
+	if r := recover(); r != nil {
+		if t := p.m.terminal; t != nil {
+			t.release()
+		}
+		panic(r)
+	}
+}
 
 func (p *paced) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	defer p.releaseOnPanic()
 	switch msg.(type) {
 	case frameMsg:
 		p.due = false

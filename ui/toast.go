@@ -154,7 +154,7 @@ func (m *Model) drawToasts(out string) string {
 		if y >= len(rows)-1 {
 			break
 		}
-		bw := ansi.StringWidth(bl)
+		bw := common.Width(bl)
 		x0 := max(m.termW-bw-1, 0)
 		cut := m.cutRow(i, rows[y], x0, x0+bw)
 		under = append(under, cut)
@@ -188,25 +188,44 @@ func (m *Model) cutRow(i int, row string, x0, x1 int) cutRow {
 // from, and the rows under it as last cut: under OOM churn the toasts
 // are up in every frame, and their box changes only with a kill.
 type toastMemo struct {
-	key   string
-	box   []string
-	frame toastFrame
-	under []cutRow
+	key    toastKey
+	toasts []toast
+	box    []string
+	frame  toastFrame
+	under  []cutRow
+}
+
+// toastKey is what a toast box is drawn for besides the toasts.
+type toastKey struct {
+	termW, width, budget int
+	theme                string
 }
 
 // toastBox is the box of the toasts, width cells wide and at most budget
 // rows, from the memo when the toasts, the sizes and the theme are as
 // they were.
 func (m *Model) toastBox(width, budget int) []string {
-	var k strings.Builder
-	fmt.Fprintf(&k, "%d/%d/%d/%s", m.termW, width, budget, m.c.Styles.Theme)
-	for _, t := range m.toasts {
-		k.WriteString("\x00" + t.text())
-	}
-	if key := k.String(); key != m.toastMemo.key {
+	key := toastKey{termW: m.termW, width: width, budget: budget, theme: m.c.Styles.Theme}
+	if key != m.toastMemo.key || !sameText(m.toasts, m.toastMemo.toasts) || m.toastMemo.box == nil {
 		m.toastMemo.key, m.toastMemo.box = key, m.drawToastBox(width, budget)
+		m.toastMemo.toasts = append(m.toastMemo.toasts[:0], m.toasts...)
 	}
 	return m.toastMemo.box
+}
+
+// sameText reports whether two lists of toasts say the same, in the same
+// order (what their text is made of); comparing them, rather than a key
+// of their texts built each frame, costs nothing under OOM churn.
+func sameText(a, b []toast) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].id != b[i].id || a[i].count != b[i].count || a[i].victim != b[i].victim {
+			return false
+		}
+	}
+	return true
 }
 
 // drawToastBox draws the box toastBox memoizes: short of rows, the hint

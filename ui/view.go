@@ -25,12 +25,17 @@ func (m *Model) render() string {
 	if w < minWidth || h < minHeight {
 		return tooSmall(w, h)
 	}
-	var b strings.Builder
+	var bar string
 	if m.screen == common.ScreenContainer {
-		b.WriteString(m.tabBar() + "\n")
+		bar = m.tabBar() + "\n"
 	}
-	b.WriteString(common.Lines(m.page().View(), m.c.Width, m.c.Height))
-	b.WriteString("\n" + m.footer())
+	page, foot := common.Lines(m.page().View(), m.c.Width, m.c.Height), m.footer()
+	var b strings.Builder
+	b.Grow(len(bar) + len(page) + 1 + len(foot))
+	b.WriteString(bar)
+	b.WriteString(page)
+	b.WriteString("\n")
+	b.WriteString(foot)
 	out := b.String()
 	if len(m.toasts) > 0 {
 		out = m.drawToasts(out)

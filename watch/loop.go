@@ -218,9 +218,29 @@ type Follow struct {
 	// kernel's notifications, before it looks again: a burst of them (a
 	// removal of many: five or six a container) is then taken a few
 	// milliseconds' worth at a time, one wake-up each, not one wake-up a
-	// notification. The first after a quiet spell is taken at once; zero
-	// takes each at once.
+	// notification. While the look after a wait finds more, the burst
+	// goes on and each wait doubles, up to maxSettle (see nextSettle).
+	// The first after a quiet spell is taken at once; zero takes each at
+	// once.
 	Settle time.Duration
+}
+
+// maxSettle is the longest a burst's notifications wait in the kernel
+// for the loop: about a frame of a UI under a burst (15 a second), which
+// takes a batch a frame. Under a removal of many, or OOM kills across
+// many containers, the loop so wakes about 15 times a second, not once
+// every Settle, and each wake-up of the process also woke the runtime's
+// monitor and scheduler, most of what a UI then spent.
+const maxSettle = 64 * time.Millisecond
+
+// nextSettle is the wait after last (zero: the wake-up came after a quiet
+// spell) while a burst goes on: first settle, then twice the last, up to
+// maxSettle (or settle, when longer).
+func nextSettle(last, settle time.Duration) time.Duration {
+	if last == 0 {
+		return settle
+	}
+	return min(2*last, max(maxSettle, settle))
 }
 
 // Subscribe starts the loop's one goroutine and returns its batches and
@@ -243,13 +263,23 @@ func (l *Loop) Subscribe(ctx context.Context, f Follow) (<-chan []Event, <-chan 
 			poll = time.Now().Add(f.Every)
 		}
 		evs := make([]unix.EpollEvent, 64)
-		n := 0 // the notifications the last wake-up found
+		n := 0                // the notifications the last wake-up found
+		var gap time.Duration // the last wait of a burst going on
 		for {
-			if n > 0 && f.Settle > 0 && !settle(ctx, f.Settle) {
-				return
-			}
 			var err error
-			n, err = l.wait(evs, poll)
+			if n > 0 && f.Settle > 0 {
+				gap = nextSettle(gap, f.Settle)
+				if !settle(ctx, gap) {
+					return
+				}
+				n, err = l.ready(evs)
+			} else {
+				n = 0
+			}
+			if n == 0 && err == nil {
+				gap = 0
+				n, err = l.wait(evs, poll)
+			}
 			if ctx.Err() != nil {
 				return
 			}
@@ -349,6 +379,24 @@ func (l *Loop) wait(evs []unix.EpollEvent, until time.Time) (int, error) {
 		return 0, err
 	}
 	return n, werr
+}
+
+// ready returns the loop's events ready now, without waiting.
+func (l *Loop) ready(evs []unix.EpollEvent) (int, error) {
+	var n int
+	var werr error
+	err := l.rc.Control(func(fd uintptr) {
+		for {
+			n, werr = unix.EpollWait(int(fd), evs, 0)
+			if !errors.Is(werr, unix.EINTR) {
+				return
+			}
+		}
+	})
+	if err != nil {
+		return 0, err
+	}
+	return max(n, 0), werr
 }
 
 // sleep is how long the loop may wait in epoll (-1: until woken).

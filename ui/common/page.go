@@ -52,26 +52,35 @@ type Store struct {
 	// move Rev (which would rebuild every row).
 	Host HostFigures
 	// Rev changes whenever anything in the store does, for caches.
-	Rev  uint64
-	byID map[string]int
-	// revs is each container's revision: Rev as it was when its record
-	// or its stats last changed. A change of one container then
-	// rebuilds only its row.
-	revs map[string]uint64
+	Rev uint64
+	// byID finds a container's slot by its Ref; slots are the slots of
+	// Containers, in their order.
+	byID  map[string]*slot
+	slots []*slot
+}
+
+// slot is a container's place in Containers and its revision: Rev as it
+// was when its record or its stats last changed (a change of one
+// container then rebuilds only its row). Deletes renumber the slots
+// kept in place: rebuilding the index of every container left, for
+// each batch of deletes under a removal of many, was most of what the
+// store cost.
+type slot struct {
+	i   int
+	rev uint64
 }
 
 // NewStore is an empty store.
 func NewStore() *Store {
-	return &Store{History: map[string]*History{}, byID: map[string]int{}, revs: map[string]uint64{}}
+	return &Store{History: map[string]*History{}, byID: map[string]*slot{}}
 }
 
 // SetContainers replaces the container list, dropping the history of
 // containers that are gone; every container counts as changed.
 func (s *Store) SetContainers(cs []core.Container) {
 	s.setContainers(cs)
-	clear(s.revs)
-	for _, c := range cs {
-		s.revs[c.Ref()] = s.Rev
+	for _, sl := range s.slots {
+		sl.rev = s.Rev
 	}
 }
 
@@ -79,18 +88,21 @@ func (s *Store) SetContainers(cs []core.Container) {
 // the containers kept as they were.
 func (s *Store) setContainers(cs []core.Container) {
 	s.Containers = cs
-	s.byID = make(map[string]int, len(cs))
-	for i, c := range cs {
-		s.byID[c.Ref()] = i
+	byID := make(map[string]*slot, len(cs))
+	s.slots = make([]*slot, len(cs))
+	for i := range cs {
+		ref := cs[i].Ref()
+		sl := s.byID[ref]
+		if sl == nil {
+			sl = &slot{}
+		}
+		sl.i = i
+		byID[ref], s.slots[i] = sl, sl
 	}
+	s.byID = byID
 	for id := range s.History {
 		if _, ok := s.byID[id]; !ok {
 			delete(s.History, id)
-		}
-	}
-	for id := range s.revs {
-		if _, ok := s.byID[id]; !ok {
-			delete(s.revs, id)
 		}
 	}
 	s.Rev++
@@ -98,12 +110,20 @@ func (s *Store) setContainers(cs []core.Container) {
 
 // ContainerRev is the revision of the container named ref: it changes
 // whenever its record or its stats do.
-func (s *Store) ContainerRev(ref string) uint64 { return s.revs[ref] }
+func (s *Store) ContainerRev(ref string) uint64 {
+	if sl := s.byID[ref]; sl != nil {
+		return sl.rev
+	}
+	return 0
+}
 
-// changed moves the store's revision and ref's with it.
-func (s *Store) changed(ref string) {
+// RevAt is ContainerRev of Containers[i], found without its Ref.
+func (s *Store) RevAt(i int) uint64 { return s.slots[i].rev }
+
+// changed moves the store's revision and sl's with it.
+func (s *Store) changed(sl *slot) {
 	s.Rev++
-	s.revs[ref] = s.Rev
+	sl.rev = s.Rev
 }
 
 // HostFigures is what the list's header shows of the host: the last
@@ -141,11 +161,11 @@ func (s *Store) HostFailed() { s.Host = HostFigures{} }
 // of every map and message in the UI, as the id alone is not unique on a
 // host where two runtime roots hold the same id.
 func (s *Store) Get(id string) (core.Container, bool) {
-	i, ok := s.byID[id]
-	if !ok {
+	sl := s.byID[id]
+	if sl == nil {
 		return core.Container{}, false
 	}
-	return s.Containers[i], true
+	return s.Containers[sl.i], true
 }
 
 // Label is how the UI names a container to the operator, escaped: its
@@ -188,7 +208,8 @@ func (s *Store) Apply(evs []watch.Event) (fetch []string) {
 	defer func() { s.removeAll(gone) }()
 	for _, ev := range evs {
 		ref := ev.Ref()
-		i, known := s.byID[ref]
+		sl := s.byID[ref]
+		known := sl != nil
 		switch ev.Kind {
 		case watch.KindCreate, watch.KindStart, watch.KindRestore, watch.KindCheckpoint:
 			if !want[ref] {
@@ -208,7 +229,7 @@ func (s *Store) Apply(evs []watch.Event) (fetch []string) {
 		if !known || gone[ref] {
 			continue
 		}
-		c := &s.Containers[i]
+		c := &s.Containers[sl.i]
 		if ev.Pid != 0 && c.Pid != 0 && ev.Pid != c.Pid {
 			continue // an earlier incarnation of a reused id
 		}
@@ -230,20 +251,23 @@ func (s *Store) Apply(evs []watch.Event) (fetch []string) {
 		default:
 			continue
 		}
-		s.changed(ref)
+		s.changed(sl)
 	}
 	return fetch
 }
 
 // Put adds a container or replaces the one with its id.
 func (s *Store) Put(c core.Container) {
-	if i, ok := s.byID[c.Ref()]; ok {
-		s.Containers[i] = c
+	sl := s.byID[c.Ref()]
+	if sl != nil {
+		s.Containers[sl.i] = c
 	} else {
-		s.byID[c.Ref()] = len(s.Containers)
+		sl = &slot{i: len(s.Containers)}
+		s.byID[c.Ref()] = sl
 		s.Containers = append(s.Containers, c)
+		s.slots = append(s.slots, sl)
 	}
-	s.changed(c.Ref())
+	s.changed(sl)
 }
 
 // Remove drops a container and its history.
@@ -261,21 +285,23 @@ func (s *Store) removeAll(gone map[string]bool) {
 	if len(gone) == 0 {
 		return
 	}
-	keep := s.Containers[:0]
-	for _, c := range s.Containers {
-		if !gone[c.Ref()] {
-			keep = append(keep, c)
+	n := 0
+	for i := range s.Containers {
+		if gone[s.Containers[i].Ref()] {
+			continue
 		}
+		if n != i {
+			s.Containers[n], s.slots[n] = s.Containers[i], s.slots[i]
+			s.slots[n].i = n
+		}
+		n++
 	}
-	clear(s.Containers[len(keep):])
-	s.Containers = keep
+	clear(s.Containers[n:])
+	clear(s.slots[n:])
+	s.Containers, s.slots = s.Containers[:n], s.slots[:n]
 	for ref := range gone {
 		delete(s.byID, ref)
 		delete(s.History, ref)
-		delete(s.revs, ref)
-	}
-	for i, c := range keep {
-		s.byID[c.Ref()] = i
 	}
 	s.Rev++
 }
@@ -289,7 +315,9 @@ func (s *Store) AddStats(st []core.Stats) {
 			s.History[x.Ref()] = h
 		}
 		h.Add(x)
-		s.revs[x.Ref()] = s.Rev + 1
+		if sl := s.byID[x.Ref()]; sl != nil {
+			sl.rev = s.Rev + 1
+		}
 	}
 	s.Rev++
 }

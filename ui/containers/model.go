@@ -28,6 +28,7 @@ type Model struct {
 	// table holds every container, sorted and filtered, and the cursor.
 	table  *table.Model[*row]
 	rows   []*row // as built from the store, before sorting
+	spare  []*row // the rows' slice before, reused by the next Refresh
 	marked map[string]bool
 
 	sortCol int
@@ -41,8 +42,9 @@ type Model struct {
 	// built numbers the rows built, for the table's cache; gen marks
 	// the rows one Refresh keeps.
 	built, gen uint64
-	// counts are the rows by status, for the title line.
-	counts map[core.Status]int
+	// counts are the rows by status, for the title line, in the order
+	// of titleStatuses.
+	counts [len(titleStatuses)]int
 	buf    []common.Point
 	// title is the title line as last drawn, and what it was drawn from.
 	title titleMemo
@@ -68,9 +70,19 @@ type titleKey struct {
 // titleStatuses are the statuses the title line counts, in its order.
 var titleStatuses = [...]core.Status{core.StatusRunning, core.StatusPaused, core.StatusStopped, core.StatusCreated, core.StatusUnknown}
 
+// statusIndex is s's place in titleStatuses, or -1.
+func statusIndex(s core.Status) int {
+	for i, t := range titleStatuses {
+		if s == t {
+			return i
+		}
+	}
+	return -1
+}
+
 // New is the list over c's store.
 func New(c *common.Common) *Model {
-	m := &Model{c: c, marked: map[string]bool{}, sortCol: colID, byRef: map[string]*row{}, counts: map[core.Status]int{}}
+	m := &Model{c: c, marked: map[string]bool{}, sortCol: colID, byRef: map[string]*row{}}
 	m.table = table.New(c.Keys, m.columns(), func(r *row) string { return r.c.Ref() })
 	m.table.Rev = func(r *row) uint64 {
 		if m.marked[r.c.Ref()] {
@@ -169,30 +181,38 @@ func (m *Model) Refresh() {
 	clock := !m.now.Equal(m.c.Now)
 	m.rev, m.now = st.Rev, m.c.Now
 	m.gen++
-	m.rows = m.rows[:0]
-	clear(m.counts)
+	old := m.rows
+	m.rows = m.spare[:0]
+	m.counts = [len(titleStatuses)]int{}
 	since := m.c.Now.Add(-time.Minute)
 	// NAME and IMAGE show only on a host where some container has one
 	// (berth's own have neither: the id is the name).
 	named, imaged := false, false
-	for _, c := range st.Containers {
+	for i := range st.Containers {
+		c := &st.Containers[i]
 		ref := c.Ref()
 		r := m.byRef[ref]
-		if r == nil || clock || r.crev != st.ContainerRev(ref) {
-			r = m.build(c, since)
+		if r == nil || clock || r.crev != st.RevAt(i) {
+			r = m.build(*c, since)
 			m.byRef[ref] = r
 		}
 		r.gen = m.gen
 		m.rows = append(m.rows, r)
-		m.counts[c.Status]++
+		if j := statusIndex(c.Status); j >= 0 {
+			m.counts[j]++
+		}
 		named = named || c.Name != ""
 		imaged = imaged || c.Image != ""
 	}
-	for ref, r := range m.byRef {
-		if r.gen != m.gen {
+	// The rows not kept are among those built before (a row built again
+	// replaced its old one under the same ref).
+	for _, r := range old {
+		if ref := r.c.Ref(); r.gen != m.gen && m.byRef[ref] == r {
 			delete(m.byRef, ref)
 		}
 	}
+	clear(old)
+	m.spare = old
 	m.table.Columns[colName].Hidden, m.table.Columns[colImage].Hidden = !named, !imaged
 	for id := range m.marked {
 		if _, ok := m.c.Store.Get(id); !ok {
@@ -342,6 +362,11 @@ func (m *Model) View() string {
 	}
 	lines := m.table.View(w, m.bodyHeight(), m.c.Styles)
 	var b strings.Builder
+	n := w + 1
+	for _, l := range lines {
+		n += len(l) + 1
+	}
+	b.Grow(n + 64)
 	b.WriteString(m.titleLine(w))
 	b.WriteByte('\n')
 	b.WriteString(lines[0])
@@ -375,9 +400,7 @@ func (m *Model) titleLine(w int) string {
 		return m.drawTitle(w)
 	}
 	k := titleKey{w: w, rows: len(m.rows), host: m.c.Store.Host, styles: st}
-	for i, s := range titleStatuses {
-		k.counts[i] = m.counts[s]
-	}
+	k.counts = m.counts
 	if k != m.title.key || m.title.line == "" {
 		m.title = titleMemo{key: k, line: m.drawTitle(w)}
 	}
@@ -393,9 +416,9 @@ func (m *Model) drawTitle(w int) string {
 		noun = "container"
 	}
 	parts := []string{st.Title.Render("berth"), fmt.Sprintf("%d %s", len(m.rows), noun)}
-	for _, s := range titleStatuses {
-		if counts[s] > 0 {
-			parts = append(parts, st.Status(s).Render(strconv.Itoa(counts[s])+" "+string(s)))
+	for i, s := range titleStatuses {
+		if counts[i] > 0 {
+			parts = append(parts, st.Status(s).Render(strconv.Itoa(counts[i])+" "+string(s)))
 		}
 	}
 	if m.table.Filtering() {

@@ -10,6 +10,7 @@ import (
 	"berth/core"
 	"berth/ui/common"
 	"berth/ui/uitest"
+	"berth/watch"
 
 	tea "github.com/charmbracelet/bubbletea"
 )
@@ -116,6 +117,46 @@ func BenchmarkViewFresh1000(b *testing.B) {
 		}
 		_ = m.View()
 	}
+}
+
+// BenchmarkRemoveBatch1000 is what the store and the list cost a batch
+// of events under a removal of many: ten of a thousand of berth's own
+// containers deleted (the top rows) and the rows brought up to the
+// store, with the caches cold, as the rest of the UI's work between two
+// batches leaves them (the frame aside: BenchmarkView1000).
+func BenchmarkRemoveBatch1000(b *testing.B) {
+	m := removing(b)
+	cold := make([]byte, 8<<20)
+	for b.Loop() {
+		b.StopTimer()
+		if len(m.c.Store.Containers) < 500 {
+			m = removing(b)
+		}
+		for i := 0; i < len(cold); i += 64 {
+			cold[i]++
+		}
+		var evs []watch.Event
+		for _, c := range m.c.Store.Containers[:10] {
+			evs = append(evs, watch.Event{Kind: watch.KindDelete, ID: c.ID})
+		}
+		b.StartTimer()
+		m.c.Store.Apply(evs)
+		m.Refresh()
+	}
+}
+
+// removing is the list over 1000 of berth's own containers, as the
+// removal benchmark of the UI runs them.
+func removing(b *testing.B) *Model {
+	f := uitest.New()
+	base := f.Containers[0]
+	f.Containers = nil
+	for i := range 1000 {
+		c := base
+		c.Managed, c.RuntimeRoot, c.ID = true, "", fmt.Sprintf("rm-%04d", i)
+		f.Containers = append(f.Containers, c)
+	}
+	return New(uitest.NewCommon(b, f, 160, 48, "dark", true))
 }
 
 // thousand is the list over 1000 containers at 160x48.

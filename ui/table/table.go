@@ -419,11 +419,10 @@ func (m *Model[R]) columns(specs []Spec) []common.Column {
 func (m *Model[R]) View(width, height int, st *common.Styles) []string {
 	height = max(height, 1)
 	specs := m.layout(width)
-	cols := m.columns(specs)
 	m.cache.check(specs, width, st.Theme)
 	m.cache.frame++
 	lines := make([]string, 0, height+1)
-	lines = append(lines, st.P.Header.Render(common.Fit(blanks(m.gutter())+common.Header(cols), width)))
+	lines = append(lines, m.header(specs, width, st))
 	cur := m.cursor
 	cur.Clamp(len(m.shown), height)
 	end := min(cur.Offset+height, len(m.shown))
@@ -447,6 +446,18 @@ func (m *Model[R]) View(width, height int, st *common.Styles) []string {
 	}
 	m.cache.trim(4 * (height + 1))
 	return lines
+}
+
+// header is the header line, from the cache while the layout, the
+// theme and the sort are as they were: styled by lipgloss, it was drawn
+// again every frame.
+func (m *Model[R]) header(specs []Spec, width int, st *common.Styles) string {
+	c := &m.cache
+	if c.header == "" || c.headerSort != m.sortCol || c.headerDesc != m.desc {
+		c.header = st.P.Header.Render(common.Fit(blanks(m.gutter())+common.Header(m.columns(specs)), width))
+		c.headerSort, c.headerDesc = m.sortCol, m.desc
+	}
+	return c.header
 }
 
 func (m *Model[R]) rev(r R) uint64 {
@@ -532,6 +543,11 @@ type cache struct {
 	lines map[string]cachedLine
 	// frame counts the frames drawn, to tell the lines on screen.
 	frame uint64
+	// header is the header line as drawn for the sort column and
+	// direction beside it ("": none yet for this layout and theme).
+	header     string
+	headerSort int
+	headerDesc bool
 }
 
 type cachedLine struct {
@@ -548,6 +564,7 @@ func (c *cache) check(specs []Spec, width int, theme string) {
 	}
 	c.specs, c.width, c.theme = append(c.specs[:0], specs...), width, theme
 	c.lines = map[string]cachedLine{}
+	c.header = ""
 }
 
 func (c *cache) get(id string, rev uint64) (string, bool) {
