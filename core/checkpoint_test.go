@@ -371,7 +371,7 @@ func gatedRuntime(t *testing.T, dir string) string {
 	script := `#!/bin/sh
 d=` + dir + `
 case " $* " in *" checkpoint "*)
-	echo $$ > $d/pid
+	echo $$ > $d/pid.tmp && mv $d/pid.tmp $d/pid
 	while [ ! -e $d/go ]; do sleep 0.02; done
 	` + runc + ` "$@"; rc=$?
 	touch $d/dumped
@@ -518,10 +518,14 @@ func TestCheckpointOutlivesBerth(t *testing.T) {
 		cmd := cli("early", "never")
 		pid, _ := os.ReadFile(filepath.Join(gate, "pid"))
 		kill(cmd)
-		// The runtime never ran: kill the gate that holds the lock.
-		if n, err := strconv.Atoi(strings.TrimSpace(string(pid))); err == nil {
-			syscall.Kill(n, syscall.SIGKILL)
+		// The runtime never ran: kill the gate that holds the lock. Its
+		// pid file is renamed into place whole (it was read empty once,
+		// in the emulated guest, and the gate was never killed).
+		n, err := strconv.Atoi(strings.TrimSpace(string(pid)))
+		if err != nil {
+			t.Fatalf("gate pid file: %v", err)
 		}
+		syscall.Kill(n, syscall.SIGKILL)
 		unlocked("early")
 		if got, _ := e.M.Get(ctx, "early"); got.Status != core.StatusRunning {
 			t.Fatalf("container %s after a dump that never ran", got.Status)
