@@ -180,9 +180,9 @@ func largestStats(b []byte) []StatEntry {
 }
 
 // ConfirmVictim runs once the kernel has counted the kill: a likely
-// victim that is neither gone, a zombie, nor holding a pending SIGKILL was
-// not the one killed (the real victim had already gone when the snapshot
-// was taken), so it is forgotten rather than blamed.
+// victim that is neither gone, a zombie, exiting, nor holding a pending
+// SIGKILL was not the one killed (the real victim had already gone when
+// the snapshot was taken), so it is forgotten rather than blamed.
 //
 // The kernel raises the counter before it sends the SIGKILL, so a victim
 // not yet dying is looked at again, every millisecond, for a moment.
@@ -201,38 +201,48 @@ func (f *Forensics) ConfirmVictim() {
 }
 
 // victimWait bounds how long ConfirmVictim waits for the kernel's SIGKILL.
-const victimWait = 20 * time.Millisecond
+// The kernel sends it right after it counts the kill, in the same call
+// (the report it prints comes before both): a likely victim not dying a
+// moment after the count is another process, and the kill is reported
+// without it. It was 20 ms while an exiting victim read as not dying.
+const victimWait = 2 * time.Millisecond
 
-// sigkillBit is SIGKILL's bit in /proc/PID/status's pending-signal masks.
+// sigkillBit is SIGKILL's bit in /proc/PID/stat's pending signals.
 const sigkillBit = 1 << (9 - 1)
 
-// dying reports whether pid is gone, a zombie, or has SIGKILL pending.
+// pfExiting is PF_EXITING in /proc/PID/stat's flags: set as a process
+// begins to exit, once it has taken its SIGKILL off the pending set.
+const pfExiting = 0x4
+
+// dying reports whether pid is gone, a zombie, exiting, or has SIGKILL
+// pending.
 func dying(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return true
 	}
-	return dyingStatus(b)
+	return dyingStat(b)
 }
 
 // dyingAt is dying for a process's /proc directory held open.
 func dyingAt(dir int) bool {
-	b, err := readAt(dir, "status", make([]byte, 4096))
+	b, err := readAt(dir, "stat", make([]byte, 1024))
 	if err != nil {
 		return true // gone (ESRCH), or unreadable as it went
 	}
-	return dyingStatus(b)
+	return dyingStat(b)
 }
 
-// dyingStatus reads a /proc/PID/status for a zombie or a pending SIGKILL.
-func dyingStatus(b []byte) bool {
-	if st := procfs.StatusField(b, "State"); strings.HasPrefix(st, "Z") || strings.HasPrefix(st, "X") {
-		return true
+// dyingStat reads a /proc/PID/stat for a process on its way out: a
+// zombie, one exiting, or one with SIGKILL pending. A killed process
+// soon takes the signal and starts to exit, freeing its memory for a
+// while before it is a zombie: looked at for a pending SIGKILL alone (as
+// /proc/PID/status was read before), an OOM victim was then "not dying",
+// and its kill waited for its exit or victimWait.
+func dyingStat(b []byte) bool {
+	st, err := procfs.ParseStat(b)
+	if err != nil {
+		return false
 	}
-	for _, pending := range []string{"SigPnd", "ShdPnd"} {
-		if mask, err := strconv.ParseUint(procfs.StatusField(b, pending), 16, 64); err == nil && mask&sigkillBit != 0 {
-			return true
-		}
-	}
-	return false
+	return st.State == 'Z' || st.State == 'X' || st.Flags&pfExiting != 0 || st.Pending&sigkillBit != 0
 }

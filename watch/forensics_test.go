@@ -36,3 +36,39 @@ func TestConfirmVictim(t *testing.T) {
 		}
 	}
 }
+
+// A process on its way out reads as dying from its stat: a zombie, one
+// exiting (PF_EXITING, after it took its SIGKILL), one with SIGKILL
+// pending; one running normally, or with another signal pending, does not.
+func TestDyingStat(t *testing.T) {
+	stat := func(state string, flags, pending uint64) []byte {
+		// Fields 3 to 52, as Linux writes them: state, then 8-31 with
+		// flags at 9 and the pending signals at 31.
+		f := make([]string, 50)
+		for i := range f {
+			f[i] = "0"
+		}
+		f[0], f[9-3], f[31-3] = state, fmt.Sprint(flags), fmt.Sprint(pending)
+		return []byte("4242 (a (b) c) " + strings.Join(f, " ") + "\n")
+	}
+	for _, tt := range []struct {
+		name string
+		b    []byte
+		want bool
+	}{
+		{"running", stat("R", 0x400100, 0), false},
+		{"sleeping, SIGTERM pending", stat("S", 0x400100, 1<<(15-1)), false},
+		{"SIGKILL pending", stat("S", 0x400100, 1<<(9-1)), true},
+		{"exiting, SIGKILL taken", stat("D", 0x400104, 0), true},
+		{"zombie", stat("Z", 0x400104, 0), true},
+		{"malformed", []byte("4242 (a"), false},
+	} {
+		if got := dyingStat(tt.b); got != tt.want {
+			t.Errorf("%s: dyingStat = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	// This process, read for real, runs.
+	if dying(os.Getpid()) {
+		t.Error("the test process reads as dying")
+	}
+}

@@ -818,7 +818,8 @@ func (l *Loop) handle(evs []unix.EpollEvent) []Event {
 func (l *Loop) oomWake(c *watched) []Event {
 	var b [8]byte
 	unix.Read(c.efd, b[:])
-	if _, err := l.oomCount(c); err != nil {
+	n, err := l.oomCount(c)
+	if err != nil {
 		// The cgroup is gone (its files held open answer ENODEV): this
 		// wake-up is its removal, not an OOM. The read costs no path
 		// walk, as a look for cgroup.event_control did each wake-up.
@@ -829,7 +830,11 @@ func (l *Loop) oomWake(c *watched) []Event {
 	}
 	// The snapshot is taken now, while the victim exists; the counter's
 	// rise and the victim's death are waited for in epoll (see oomWait).
-	l.startWait(c, 0)
+	// A kill counted already (the loop woke late) needs no rise.
+	if n <= c.last {
+		n = 0
+	}
+	l.startWait(c, n)
 	return nil
 }
 

@@ -31,8 +31,8 @@ type oomWait struct {
 	pidfd, dir int
 	confirmBy  time.Time
 	// exited is set when the victim's pidfd reported its exit; looked
-	// once /proc was read for a pending SIGKILL (a victim with no
-	// pidfd is looked at as the counter rises, then at the deadline).
+	// once /proc was read for it (as the counter rises, then at the
+	// deadline).
 	exited, looked bool
 }
 
@@ -201,12 +201,16 @@ func (l *Loop) step(w *oomWait, now time.Time, final bool) (evs []Event, done bo
 	case w.exited, w.snap == nil || w.snap.LikelyVictim == 0:
 	case final:
 		w.snap.ConfirmVictim()
-	case w.pidfd < 0 && !w.looked || now.After(w.confirmBy):
-		// Its exit is what the pidfd waits for; at the deadline (or with
-		// no pidfd, once at once) /proc tells a SIGKILL still pending
-		// (the kill landed on it) from a process alive and not killed
-		// (not the victim). Under OOM churn a read of a victim's /proc
-		// file cost up to a millisecond, so it is read at most twice.
+	case !w.looked || now.After(w.confirmBy):
+		// /proc tells a SIGKILL pending (the kill landed on it) from a
+		// process alive and not killed (not the victim): looked at once
+		// as the counter rises, where the kernel has sent the SIGKILL a
+		// moment after counting, so the kill is reported then, not when
+		// the victim has finished exiting (its pidfd: a few milliseconds
+		// for a large one, never for a likely victim that was not the
+		// one killed, which waited out victimWait); and again at the
+		// deadline. Under OOM churn a read of a victim's /proc file cost
+		// up to a millisecond, so it is read at most twice.
 		w.looked = true
 		if !w.dying() {
 			if !now.After(w.confirmBy) {

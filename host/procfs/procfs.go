@@ -28,6 +28,11 @@ type Stat struct {
 	Threads   int
 	StartTime uint64 // clock ticks since boot
 	RSSPages  int64
+	// Flags are the kernel's task flags (PF_*); Pending the signals
+	// pending for the task itself (a fatal signal is put there for every
+	// thread), 0 where the kernel no longer writes the field.
+	Flags   uint64
+	Pending uint64
 }
 
 // ErrGone means the process no longer exists.
@@ -79,6 +84,10 @@ func ParseStat(b []byte) (Stat, error) {
 	s.StartTime = num(22)
 	rss, _ := strconv.ParseInt(f[24-3], 10, 64)
 	s.RSSPages = rss
+	s.Flags = num(9)
+	if len(f) > 31-3 {
+		s.Pending = num(31)
+	}
 	return s, nil
 }
 

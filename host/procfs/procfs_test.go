@@ -18,7 +18,7 @@ func statLine(pid, comm string) string {
 }
 
 func TestParseStat(t *testing.T) {
-	want := Stat{Pid: 1234, State: 'S', PPid: 1, Session: 1234, UTime: 7, STime: 3, Threads: 4, StartTime: 987654, RSSPages: 321}
+	want := Stat{Pid: 1234, State: 'S', PPid: 1, Session: 1234, UTime: 7, STime: 3, Threads: 4, StartTime: 987654, RSSPages: 321, Flags: 4194560}
 	tests := []struct {
 		name string
 		line string
