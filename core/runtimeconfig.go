@@ -1,7 +1,6 @@
 package core
 
 import (
-	"bytes"
 	"encoding/json"
 	"path/filepath"
 	"slices"
@@ -137,7 +136,7 @@ func skipValue(b []byte, i int) int {
 			i++
 		}
 	}
-	for i < len(b) && bytes.IndexByte([]byte(",}] \t\r\n"), b[i]) < 0 {
+	for i < len(b) && strings.IndexByte(",}] \t\r\n", b[i]) < 0 {
 		i++
 	}
 	return i

@@ -51,11 +51,11 @@ func Main(args []string) int {
 		fmt.Fprintln(os.Stderr, "usage: berth shim PROCESS-DIR")
 		return 2
 	}
-	cfg, ok := waitGo()
+	cfg, sent, ok := waitGo()
 	if !ok {
 		return 0
 	}
-	s := &shim{dir: args[0], cfg: cfg}
+	s := &shim{dir: args[0], cfg: cfg, sent: sent}
 	// The process dir is the shim's (and the runtime's) working dir; one
 	// that is missing fails the start (its files cannot be made), which is
 	// reported.
@@ -83,11 +83,11 @@ func collectOnGrowth() {
 }
 
 // waitGo waits for core's go on proto.GoFd, the configuration, and
-// reports whether a whole one came.
+// returns it decoded and as sent, or reports that no whole one came.
 // Neither that pipe nor the readiness pipe is left open across the exec of
 // the runtime: only the shim reports, and the runtime holding the readiness
 // pipe would hide the shim's death from core until the runtime exits.
-func waitGo() (proto.Config, bool) {
+func waitGo() (proto.Config, []byte, bool) {
 	syscall.CloseOnExec(proto.ReadyFd)
 	// Non-blocking, the read waits in the netpoller rather than hold a
 	// thread while core writes the state (see wait.go).
@@ -97,15 +97,17 @@ func waitGo() (proto.Config, bool) {
 	b, err := io.ReadAll(io.LimitReader(f, proto.MaxConfig+1))
 	var cfg proto.Config
 	if err != nil || len(b) > proto.MaxConfig || json.Unmarshal(b, &cfg) != nil {
-		return proto.Config{}, false
+		return proto.Config{}, nil, false
 	}
-	return cfg, true
+	return cfg, b, true
 }
 
 type shim struct {
 	dir string
 	cfg proto.Config
-	log *os.File
+	// sent is cfg as core sent it, until kept as FileConfig.
+	sent []byte
+	log  *os.File
 	// logOpened: the log was opened, or failed to (see logf).
 	logOpened bool
 	// pidFile is the process's pid file, prepared while the runtime
@@ -432,9 +434,10 @@ func (s *shim) start() (procfs.Ident, error) {
 	}
 	// Kept for whoever must remove the container when its record is
 	// unreadable (core's removalRecord).
-	if err := statefile.WriteJSON(s.path(proto.FileConfig), s.cfg, 0o600); err != nil {
+	if err := statefile.Write(s.path(proto.FileConfig), s.sent, 0o600); err != nil {
 		return abort(err)
 	}
+	s.sent = nil
 	// The process's pid file is written the moment the runtime returns,
 	// just before the readiness report: created now, it is then a write
 	// and a rename.
