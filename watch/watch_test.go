@@ -113,6 +113,12 @@ func memLimit(limit int64) func(*specs.Spec) {
 // to appear first, so the test can arm its watch before the kill.
 var hog = []string{"sh", "-c", "while [ ! -e /tmp/go ]; do sleep 0.05; done; exec awk 'BEGIN{s=\"x\"; while(1) s=s s}'"}
 
+// The kill of a container's init, watched as berth watches its own: the
+// loop tails the journal and the shim's copy of the kill, with the
+// forensics the shim took while the cgroup still held the container, goes
+// out before the exit. (The loop's own snapshot cannot promise that here:
+// the shim removes the cgroup as soon as the init has exited, and on
+// cgroup v2 the kernel may tell of the kill only after that.)
 func TestOOMKillsInitThenExit(t *testing.T) {
 	e := coretest.NewEnv(t, fixture, nil)
 	c := e.Run("hog", hog, func(s *specs.Spec) {
@@ -120,7 +126,12 @@ func TestOOMKillsInitThenExit(t *testing.T) {
 		s.Root.Readonly = false
 	})
 	l, col := startLoop(t)
-	if err := l.Watch(target(e, c)); err != nil {
+	if err := l.Tail(e.StateDir); err != nil {
+		t.Fatal(err)
+	}
+	tg := target(e, c)
+	tg.Journaled = true
+	if err := l.Watch(tg); err != nil {
 		t.Fatal(err)
 	}
 	if code, err := e.M.ExecAttached(ctx, "hog", core.ExecOptions{Args: []string{"touch", "/tmp/go"}}, nil, nil, nil); err != nil || code != 0 {
@@ -167,6 +178,11 @@ func TestOOMKillsChildContainerLives(t *testing.T) {
 	evs := col.until(5*time.Second, "oom", func(evs []watch.Event) bool { return count(evs, watch.KindOOM, "parent") > 0 })
 	if evs[0].Kind != watch.KindOOM {
 		t.Fatalf("%s", describe(evs))
+	}
+	// Not journaled, so the snapshot is the loop's own, taken while the
+	// cgroup lives on.
+	if f := evs[0].Forensics; f == nil || f.LimitBytes != 32<<20 || f.UsageBytes == 0 || f.Error != "" {
+		t.Fatalf("no forensics with the kill: %+v", f)
 	}
 	evs = col.quiet(300 * time.Millisecond)
 	if count(evs, watch.KindOOM, "parent") != 1 || count(evs, watch.KindExit, "parent") != 0 {
