@@ -155,13 +155,26 @@ func (s *shim) logf(level, format string, a ...any) {
 
 // report sends the one readiness message, a line, and closes the pipe.
 func (s *shim) report(r proto.Ready) {
-	if s.ready == nil {
-		return
+	if f := s.sendReady(r); f != nil {
+		f.Close()
 	}
-	b, _ := json.Marshal(r)
-	s.ready.Write(append(b, '\n'))
-	s.ready.Close()
+}
+
+// sendReady writes the readiness report, once: it returns the pipe for
+// the caller to close, or nil when the report was sent already or its
+// write failed (the pipe is closed then).
+func (s *shim) sendReady(r proto.Ready) *os.File {
+	f := s.ready
+	if f == nil {
+		return nil
+	}
 	s.ready = nil
+	b, _ := json.Marshal(r)
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return nil
+	}
+	return f
 }
 
 // handOffWait bounds how long a started shim waits for its launcher to
@@ -180,16 +193,11 @@ const handOffWait = 100 * time.Millisecond
 // not preempt the launcher either; the returned func ends that.
 func (s *shim) reportStarted(r proto.Ready) (unbatch func()) {
 	unbatch = func() {}
-	if s.ready == nil {
+	f := s.sendReady(r)
+	if f == nil {
 		return
 	}
-	f := s.ready
-	s.ready = nil
 	defer f.Close()
-	b, _ := json.Marshal(r)
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		return
-	}
 	unbatch = batchThreads()
 	rc, err := f.SyscallConn()
 	if err != nil {
