@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"reflect"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -51,7 +52,7 @@ func (p *paced) now() time.Time {
 // followed.
 type frameMsg struct{}
 
-func (p *paced) Init() tea.Cmd { return p.m.Init() }
+func (p *paced) Init() tea.Cmd { return p.guard(p.m.Init()) }
 
 func (p *paced) View() string {
 	defer p.releaseOnPanic()
@@ -70,8 +71,52 @@ func (p *paced) releaseOnPanic() {
 	}
 }
 
+// cmdType is the type of a command, which tea.Batch's and tea.Sequence's
+// messages hold a slice of.
+var cmdType = reflect.TypeOf(tea.Cmd(nil))
+
+// guard gives the terminal back before a panic in cmd goes on, as
+// releaseOnPanic does for Update and View: bubbletea runs each command on
+// a goroutine of its own and prints a panic there, on the alternate
+// screen. The commands of a batch or a sequence are guarded as bubbletea
+// takes them out (a sequence's message is of an unexported type: a slice
+// of commands, found by reflection).
+func (p *paced) guard(cmd tea.Cmd) tea.Cmd {
+	if cmd == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		defer p.releaseOnPanic()
+		msg := cmd()
+		cmds := cmdsOf(msg)
+		for i := range cmds {
+			cmds[i].Set(reflect.ValueOf(p.guard(cmds[i].Interface().(tea.Cmd))))
+		}
+		return msg
+	}
+}
+
+// cmdsOf returns the commands a batch's or a sequence's message holds,
+// each settable; none for any other message.
+func cmdsOf(msg tea.Msg) []reflect.Value {
+	v := reflect.ValueOf(msg)
+	if v.Kind() != reflect.Slice || v.Type().Elem() != cmdType {
+		return nil
+	}
+	cmds := make([]reflect.Value, v.Len())
+	for i := range cmds {
+		cmds[i] = v.Index(i)
+	}
+	return cmds
+}
+
 func (p *paced) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	defer p.releaseOnPanic()
+	m, cmd := p.update(msg)
+	return m, p.guard(cmd)
+}
+
+func (p *paced) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg.(type) {
 	case frameMsg:
 		p.due = false

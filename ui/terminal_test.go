@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -82,4 +83,46 @@ func TestPanicReleasesTheTerminal(t *testing.T) {
 		defer p.releaseOnPanic()
 		panic("boom")
 	}()
+}
+
+// A panic in a command, run by bubbletea on a goroutine of its own, also
+// gives the terminal back first, inside a batch or a sequence too.
+func TestCommandPanicReleasesTheTerminal(t *testing.T) {
+	boom := func() tea.Msg { panic("boom") }
+	quiet := func() tea.Msg { return nil }
+	for name, cmd := range map[string]tea.Cmd{
+		"alone":    boom,
+		"batch":    tea.Batch(quiet, boom),
+		"sequence": tea.Sequence(quiet, tea.Batch(quiet, boom)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			var out bytes.Buffer
+			tt := &terminal{out: &out, wake: make(chan struct{}, 1)}
+			p := &paced{m: &Model{terminal: tt}}
+			if panicked := runCmd(p.guard(cmd)); panicked != "boom" {
+				t.Fatalf("recovered %v, want the panic passed on", panicked)
+			}
+			if !tt.released {
+				t.Fatal("terminal not given back before the panic went on")
+			}
+		})
+	}
+}
+
+// runCmd runs cmd and the commands of the batches and sequences it
+// returns, as bubbletea does, and returns what panicked.
+func runCmd(cmd tea.Cmd) (panicked any) {
+	defer func() {
+		if r := recover(); r != nil {
+			panicked = r
+		}
+	}()
+	for _, c := range cmdsOf(cmd()) {
+		if c := c.Interface().(tea.Cmd); c != nil {
+			if r := runCmd(c); r != nil {
+				return r
+			}
+		}
+	}
+	return nil
 }
