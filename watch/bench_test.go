@@ -33,7 +33,9 @@ func percentile(v []float64, p float64) float64 {
 func BenchmarkOOMLatency(b *testing.B) {
 	const kills = 50
 	e := coretest.NewEnv(b, fixture, nil)
-	c := e.Run("lat", []string{"sh", "-c", `while :; do awk 'BEGIN{s="x"; while(1) s=s s}'; done`}, memLimit(32<<20))
+	// Each hog raises its own OOM score to the top (lowering the shell's
+	// would need CAP_SYS_RESOURCE), so a kill takes the hog, not the init.
+	c := e.Run("lat", []string{"sh", "-c", `while :; do (echo 1000 >/proc/self/oom_score_adj; exec awk 'BEGIN{s="x"; while(1) s=s s}'); done`}, memLimit(32<<20))
 	if cgroupfs.Unified() {
 		b.Skip("written for cgroup v1")
 	}
@@ -55,7 +57,7 @@ func BenchmarkOOMLatency(b *testing.B) {
 		seenCh <- local
 	}()
 	l, col := startLoopB(b)
-	if err := l.Watch(watch.Target{ID: "lat", Cgroup: c.CgroupPaths, Pid: c.Pid}); err != nil {
+	if err := l.Watch(target(e, c)); err != nil {
 		b.Fatal(err)
 	}
 	type got struct {
@@ -70,8 +72,11 @@ func BenchmarkOOMLatency(b *testing.B) {
 		case batch := <-col:
 			now := time.Now()
 			for _, ev := range batch {
-				if ev.Kind == watch.KindOOM {
+				switch ev.Kind {
+				case watch.KindOOM:
 					gots = append(gots, got{ev.OOMCount, now, ev.Time})
+				case watch.KindExit:
+					b.Fatalf("the container exited (oom-killed %v) after %d kills", ev.OOMKilled, len(gots))
 				}
 			}
 		case <-deadline:
