@@ -115,6 +115,15 @@ func (s *shim) finishOOM(pid int) (initKilled bool, count uint64) {
 	for v := w.last + 1; v <= now; v++ {
 		missed = append(missed, watch.Event{Time: time.Now().UTC(), Kind: watch.KindOOM, ID: s.cfg.ID, Pid: pid, OOMCount: v})
 	}
+	if len(missed) > 0 {
+		// The kernel told of the kill only after the init had exited
+		// (see Forensics.AfterExit). The cgroup is still there until
+		// the shim removes it: its limit, peak and stat still tell what
+		// filled it.
+		f := watch.Snapshot(s.cgroups)
+		f.AfterExit = true
+		missed[len(missed)-1].Forensics = f
+	}
 	s.journal(missed...)
 	// A kill seen just before init died, not put on another process by a
 	// snapshot, was init's.

@@ -2,6 +2,7 @@ package watch
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,15 +20,25 @@ import (
 // Forensics is what a container's memory looked like when the OOM killer
 // woke: taken at the wake-up, while the victim still exists.
 type Forensics struct {
-	LimitBytes uint64       `json:"limitBytes"`
-	UsageBytes uint64       `json:"usageBytes"`
-	Stat       []StatEntry  `json:"stat,omitempty"`
-	Processes  []ProcessMem `json:"processes,omitempty"`
+	LimitBytes uint64 `json:"limitBytes"`
+	UsageBytes uint64 `json:"usageBytes"`
+	// PeakBytes is the most the cgroup has used in its life (0: the
+	// kernel does not say): about the limit at a kill, and still that
+	// once the victim's memory is freed.
+	PeakBytes uint64       `json:"peakBytes,omitempty"`
+	Stat      []StatEntry  `json:"stat,omitempty"`
+	Processes []ProcessMem `json:"processes,omitempty"`
 	// LikelyVictim is the process with the highest oom_score at the
 	// wake-up (the one the kernel picks), kept only if it was dying once
 	// the kill was counted; 0 when unknown (the victim was gone before
 	// the snapshot).
 	LikelyVictim int `json:"likelyVictim,omitempty"`
+	// AfterExit says the snapshot was taken after the container's init
+	// had exited, the kernel having told of the kill only then: cgroup v2
+	// tells of a memory.events change at most every 20 ms, and the
+	// limit's hits before a kill use that up. The usage and processes are
+	// what was left, the peak what was reached.
+	AfterExit bool `json:"afterExit,omitempty"`
 	// Error says what could not be taken, when something could not.
 	Error string `json:"error,omitempty"`
 }
@@ -77,6 +88,9 @@ func snapshot(p cgroupfs.Paths) (f *Forensics, victim int) {
 	note(err)
 	f.UsageBytes, err = cgroupfs.MemoryUsage(p)
 	note(err)
+	if f.PeakBytes, err = cgroupfs.MemoryPeak(p); !errors.Is(err, os.ErrNotExist) {
+		note(err)
+	}
 	note(cgroupfs.ReadFile(p.File("memory", "memory.stat"), func(b []byte) error {
 		f.Stat = largestStats(b)
 		return nil

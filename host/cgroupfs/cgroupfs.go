@@ -289,6 +289,18 @@ func MemoryUsage(p Paths) (uint64, error) {
 	return v, err
 }
 
+// MemoryPeak reads the most the memory cgroup has used in its life: v1
+// memory.max_usage_in_bytes, v2 memory.peak (kernel 5.19 on; an older
+// kernel's missing file is an error wrapping os.ErrNotExist).
+func MemoryPeak(p Paths) (uint64, error) {
+	file := "memory.max_usage_in_bytes"
+	if p.V2() {
+		file = "memory.peak"
+	}
+	v, _, err := ReadUint(p.File("memory", file))
+	return v, err
+}
+
 // MemoryUse is a memory cgroup's use as docker and cAdvisor show it.
 type MemoryUse struct {
 	// Usage is the kernel's charge: v1 memory.usage_in_bytes, v2

@@ -285,16 +285,23 @@ func detailLines(ev watch.Event) []string {
 	if f == nil {
 		return out
 	}
-	out = append(out, "", "  memory at the OOM wake-up")
+	heading, unseen := "  memory at the OOM wake-up", "not seen: the process was gone before the snapshot"
+	if f.AfterExit {
+		heading, unseen = "  memory after the init exited (the kernel told of the kill only then)", "not seen: the snapshot came after the exit"
+	}
+	out = append(out, "", heading)
 	limit := "no limit"
 	if f.LimitBytes > 0 {
 		limit = format.HumanBytes(f.LimitBytes)
 	}
 	out = append(out, field("usage", format.HumanBytes(f.UsageBytes)+" of "+limit))
+	if f.PeakBytes > 0 {
+		out = append(out, field("peak", format.HumanBytes(f.PeakBytes)))
+	}
 	if v, ok := format.OOMVictim(ev); ok {
 		out = append(out, field("killed", v))
 	} else {
-		out = append(out, field("killed", "not seen: the process was gone before the snapshot"))
+		out = append(out, field("killed", unseen))
 	}
 	if len(f.Processes) > 0 {
 		out = append(out, "", fmt.Sprintf("  %8s %10s  %s", "PID", "RSS", "COMMAND"))

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"berth/ui/common"
+	"berth/ui/format"
 	"berth/ui/uitest"
 	"berth/watch"
 
@@ -121,5 +122,21 @@ func TestCopyText(t *testing.T) {
 	m.Update(common.EventsMsg{Events: evs})
 	if text, what, ok := m.CopyText(); !ok || text != `web\x1b[2J` || what != text {
 		t.Fatalf("copy %q %q %v", text, what, ok)
+	}
+}
+
+// A kill the kernel told of only after the init exited says so, and
+// shows the peak the kill was about rather than the usage left.
+func TestDetailAfterExit(t *testing.T) {
+	ev := watch.Event{Time: uitest.Epoch, Kind: watch.KindOOM, ID: "m", OOMCount: 1,
+		Forensics: &watch.Forensics{LimitBytes: 32 << 20, UsageBytes: 40 << 10, PeakBytes: 32 << 20, AfterExit: true}}
+	detail := strings.Join(detailLines(ev), "\n")
+	for _, want := range []string{"after the init exited", "peak", "32.0MiB", "the snapshot came after the exit"} {
+		if !strings.Contains(detail, want) {
+			t.Fatalf("detail lacks %q:\n%s", want, detail)
+		}
+	}
+	if s := format.EventDetail(ev); !strings.Contains(s, "peak 32.0MiB of 32.0MiB") {
+		t.Fatalf("summary %q does not give the peak", s)
 	}
 }

@@ -133,7 +133,12 @@ func EventDetail(ev watch.Event) string {
 	if ev.Kind == watch.KindOOM {
 		parts = append(parts, "kill #"+strconv.FormatUint(ev.OOMCount, 10))
 		if f := ev.Forensics; f != nil {
+			// After the init's exit the usage is what was left; the
+			// peak is what the kill was about.
 			use := "usage " + HumanBytes(f.UsageBytes)
+			if f.AfterExit && f.PeakBytes > 0 {
+				use = "peak " + HumanBytes(f.PeakBytes)
+			}
 			if f.LimitBytes > 0 {
 				use += " of " + HumanBytes(f.LimitBytes)
 			}
