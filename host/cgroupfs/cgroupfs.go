@@ -281,21 +281,22 @@ const unlimitedMemory = 1 << 62
 // MemoryUsage reads the memory cgroup's usage in bytes: v1
 // memory.usage_in_bytes, v2 memory.current.
 func MemoryUsage(p Paths) (uint64, error) {
-	file := "memory.usage_in_bytes"
-	if p.V2() {
-		file = "memory.current"
-	}
-	v, _, err := ReadUint(p.File("memory", file))
-	return v, err
+	return memoryUint(p, "memory.usage_in_bytes", "memory.current")
 }
 
 // MemoryPeak reads the most the memory cgroup has used in its life: v1
 // memory.max_usage_in_bytes, v2 memory.peak (kernel 5.19 on; an older
 // kernel's missing file is an error wrapping os.ErrNotExist).
 func MemoryPeak(p Paths) (uint64, error) {
-	file := "memory.max_usage_in_bytes"
+	return memoryUint(p, "memory.max_usage_in_bytes", "memory.peak")
+}
+
+// memoryUint reads one number from the memory cgroup: file v1 on cgroup
+// v1, file v2 on v2.
+func memoryUint(p Paths, v1, v2 string) (uint64, error) {
+	file := v1
 	if p.V2() {
-		file = "memory.peak"
+		file = v2
 	}
 	v, _, err := ReadUint(p.File("memory", file))
 	return v, err
@@ -385,11 +386,7 @@ func ParseMemoryStat(b []byte, v2 bool) (inactiveFile, cache uint64) {
 // huge number and v2's "max" alike): v1 memory.limit_in_bytes, v2
 // memory.max.
 func MemoryLimit(p Paths) (uint64, error) {
-	file := "memory.limit_in_bytes"
-	if p.V2() {
-		file = "memory.max"
-	}
-	v, _, err := ReadUint(p.File("memory", file))
+	v, err := memoryUint(p, "memory.limit_in_bytes", "memory.max")
 	if v >= unlimitedMemory {
 		v = 0
 	}
