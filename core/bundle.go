@@ -31,7 +31,7 @@ func loadRuntimeSpec(bundle string) (*specs.Spec, error) {
 
 func loadSpec(bundle string, read func(string) ([]byte, error)) (*specs.Spec, error) {
 	var spec specs.Spec
-	if _, err := decodeConfig(bundle, read, &spec); err != nil {
+	if _, err := decodeConfig(bundle, read, &spec, func() specHead { return headOf(&spec) }); err != nil {
 		return nil, err
 	}
 	return &spec, nil
@@ -76,13 +76,14 @@ func headOf(spec *specs.Spec) specHead {
 // by hand.
 func loadBundleHead(bundle string) ([]byte, specHead, error) {
 	var h specHead
-	b, err := decodeConfig(bundle, readUserFile, &h)
+	b, err := decodeConfig(bundle, readUserFile, &h, func() specHead { return h })
 	return b, h, err
 }
 
 // decodeConfig reads a bundle's config.json into v (a spec or its head),
-// one JSON value and nothing after it, and checks it.
-func decodeConfig(bundle string, read func(string) ([]byte, error), v any) ([]byte, error) {
+// one JSON value and nothing after it, and checks what head returns of
+// it once decoded.
+func decodeConfig(bundle string, read func(string) ([]byte, error), v any, head func() specHead) ([]byte, error) {
 	path := filepath.Join(bundle, "config.json")
 	b, err := read(path)
 	if err != nil {
@@ -96,14 +97,7 @@ func decodeConfig(bundle string, read func(string) ([]byte, error), v any) ([]by
 		off := len(b) - len(rest)
 		return nil, invalidf("%s: %s", path, jsonErrorPosition(b, &json.SyntaxError{Offset: int64(off) + 1}))
 	}
-	var h specHead
-	switch v := v.(type) {
-	case *specs.Spec:
-		h = headOf(v)
-	case *specHead:
-		h = *v
-	}
-	if err := checkSpec(bundle, h); err != nil {
+	if err := checkSpec(bundle, head()); err != nil {
 		return nil, wrapError("", ErrInvalid, err, "%s", path)
 	}
 	return b, nil
