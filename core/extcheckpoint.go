@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -204,13 +203,7 @@ func (m *Manager) adoptRecord(ctx context.Context, cpDir, newID, from string, mo
 			spec.Mounts[i].Source = filepath.Join(dir, mnt.Source)
 		}
 	}
-	rs := runtimeSpec(dir, spec, m.opts.CgroupParent, newID)
-	rs.Linux.CgroupsPath = filepath.Join("/", m.opts.CgroupParent, newID)
-	config, err := json.Marshal(rs)
-	if err != nil {
-		return Record{}, fmt.Errorf("%s: %w", newID, err)
-	}
-	if err := m.createState(&rec, config); err != nil {
+	if err := m.createCloneState(&rec, dir, spec); err != nil {
 		return Record{}, err
 	}
 	for _, part := range []string{snapshotRoot, snapshotMnts} {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"berth/shim/proto"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // runFiles are the files of init's process dir that belong to one run
@@ -171,6 +173,18 @@ func (m *Manager) restoreInto(ctx context.Context, rec Record, dir string, meta 
 	return m.Get(ctx, target)
 }
 
+// createCloneState creates the state of a container made from another's
+// spec: its runtime bundle, with the cgroup path always its own.
+func (m *Manager) createCloneState(rec *Record, bundle string, spec *specs.Spec) error {
+	rs := runtimeSpec(bundle, spec, m.opts.CgroupParent, rec.ID)
+	rs.Linux.CgroupsPath = filepath.Join("/", m.opts.CgroupParent, rec.ID)
+	config, err := json.Marshal(rs)
+	if err != nil {
+		return fmt.Errorf("%s: %w", rec.ID, err)
+	}
+	return m.createState(rec, config)
+}
+
 // cloneRecord makes the state of a new container restored from another's
 // checkpoint: the spec the original runs with (what was checkpointed, not
 // the bundle's config as edited since), a cgroup path that is always its
@@ -182,13 +196,7 @@ func (m *Manager) cloneRecord(orig Record, newID, from string) (Record, error) {
 	}
 	rec := Record{ID: newID, Bundle: orig.Bundle, Runtime: orig.Runtime, RuntimeRoot: orig.RuntimeRoot,
 		RuntimeArgs: orig.RuntimeArgs, Created: time.Now().UTC(), RestoredFrom: orig.ID + "/" + from}
-	rs := runtimeSpec(orig.RuntimeBundle, spec, m.opts.CgroupParent, newID)
-	rs.Linux.CgroupsPath = filepath.Join("/", m.opts.CgroupParent, newID)
-	config, err := json.Marshal(rs)
-	if err != nil {
-		return Record{}, fmt.Errorf("%s: %w", newID, err)
-	}
-	if err := m.createState(&rec, config); err != nil {
+	if err := m.createCloneState(&rec, orig.RuntimeBundle, spec); err != nil {
 		return Record{}, err
 	}
 	return rec, nil
