@@ -56,7 +56,7 @@ bench: deps build
 # a second for 30 s (BERTH_BENCH_OOM), and its RSS following a chatty log
 # (BERTH_BENCH_LOGS, default 10 minutes).
 bench-ui: deps build
-	$(GO) test -run '^$$' -bench . -benchtime 2000x ./ui/containers/ ./ui/logs/
+	$(GO) test -run '^$$' -bench . -benchtime 2000x ./ui/ ./ui/containers/ ./ui/logs/
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./ui/container/
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./ui/e2e/
 
