@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"berth/host/cgroupfs"
+	"berth/shim/proto"
 )
 
 // A likely victim still running normally once the kill is counted was not
@@ -70,5 +73,34 @@ func TestDyingStat(t *testing.T) {
 	// This process, read for real, runs.
 	if dying(os.Getpid()) {
 		t.Error("the test process reads as dying")
+	}
+}
+
+// Kills found only at an exit carry what the cgroup shows then, marked
+// as taken after the exit when the init is what exited; an exec's exit
+// leaves the container's init, so its snapshot is an ordinary one.
+func TestLateKillsAtExit(t *testing.T) {
+	p, err := cgroupfs.ProcPaths(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &Loop{}
+	for _, tt := range []struct {
+		proc      string
+		afterExit bool
+	}{{"", true}, {proto.ProcInit, true}, {"exec-1", false}} {
+		c := &watched{Target: Target{ID: "late", Cgroup: p, Proc: tt.proc}}
+		evs := l.lateKills(c, 2, true)
+		if len(evs) != 2 || evs[1].OOMCount != 2 || evs[1].Forensics == nil || evs[0].Forensics != nil {
+			t.Fatalf("proc %q: %+v", tt.proc, evs)
+		}
+		if got := evs[1].Forensics.AfterExit; got != tt.afterExit {
+			t.Errorf("proc %q: AfterExit %v, want %v", tt.proc, got, tt.afterExit)
+		}
+	}
+	// A journaled container's shim carries its own.
+	c := &watched{Target: Target{ID: "late", Cgroup: p, Journaled: true}}
+	if evs := l.lateKills(c, 1, true); len(evs) != 1 || evs[0].Forensics != nil {
+		t.Fatalf("journaled: %+v", evs)
 	}
 }

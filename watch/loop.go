@@ -992,8 +992,9 @@ func (l *Loop) exitEvents(c *watched) []Event {
 // beyond those reported: their notification has not come yet (v2's
 // memory.events is notified from a work queue, a pidfd or the exit file
 // at once), so what the cgroup shows at this moment, when readable, is
-// their forensics; a Journaled container's shim carries its own. Called
-// with mu held.
+// their forensics (taken after the exit, when it is the init's, as a
+// shim's are); a Journaled container's shim carries its own. Called with
+// mu held.
 func (l *Loop) lateKills(c *watched, now uint64, readable bool) []Event {
 	if now <= c.last {
 		return nil
@@ -1001,6 +1002,7 @@ func (l *Loop) lateKills(c *watched, now uint64, readable bool) []Event {
 	var snap *Forensics
 	if readable && !c.Journaled {
 		snap = Snapshot(c.Cgroup)
+		snap.AfterExit = c.proc() == proto.ProcInit
 	}
 	return c.counterEvents(now, false, snap)
 }
