@@ -57,6 +57,9 @@ type shimProc struct {
 // /dev/null once per descriptor, all of it on every container start's
 // path.
 func (m *Manager) spawnShim(id, proc string) (*shimProc, error) {
+	// The runtime the shim runs moves a process into the container's
+	// cgroups: the kernel's wait before that move starts here instead.
+	go cgroupfs.PrimeAttach()
 	bin, err := exec.LookPath(m.opts.ShimBinary)
 	if err != nil {
 		return nil, fmt.Errorf("%s: start shim: %w", id, err)
