@@ -71,6 +71,10 @@ func (s *shim) armOOM(pid int) {
 			if len(kills) == 0 {
 				continue
 			}
+			if last := &kills[len(kills)-1]; last.Forensics == nil {
+				// Kills that landed before the watch was armed.
+				last.Forensics = watch.LateSnapshot(p)
+			}
 			s.journal(kills...)
 			lastEv := kills[len(kills)-1]
 			victim := 0
@@ -116,13 +120,9 @@ func (s *shim) finishOOM(pid int) (initKilled bool, count uint64) {
 		missed = append(missed, watch.Event{Time: time.Now().UTC(), Kind: watch.KindOOM, ID: s.cfg.ID, Pid: pid, OOMCount: v})
 	}
 	if len(missed) > 0 {
-		// The kernel told of the kill only after the init had exited
-		// (see Forensics.AfterExit). The cgroup is still there until
-		// the shim removes it: its limit, peak and stat still tell what
-		// filled it.
-		f := watch.Snapshot(s.cgroups)
-		f.AfterExit = true
-		missed[len(missed)-1].Forensics = f
+		// The kernel told of the kill only after the init had exited.
+		// The cgroup is there until the shim removes it.
+		missed[len(missed)-1].Forensics = watch.LateSnapshot(s.cgroups)
 	}
 	s.journal(missed...)
 	// A kill seen just before init died, not put on another process by a

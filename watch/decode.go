@@ -95,7 +95,7 @@ func fastEvent(b []byte, e *Event) bool {
 var (
 	eventFields = []string{"time", "kind", "id", "root", "pid", "exitStatus", "oomKilled", "detail",
 		"oomKills", "oomCount", "missed", "proc", "forensics"}
-	forensicsFields = []string{"limitBytes", "usageBytes", "peakBytes", "stat", "processes", "likelyVictim", "afterExit", "error"}
+	forensicsFields = []string{"limitBytes", "usageBytes", "peakBytes", "stat", "processes", "likelyVictim", "late", "error"}
 	statFields      = []string{"name", "bytes"}
 	processFields   = []string{"pid", "command", "rssBytes"}
 )
@@ -119,8 +119,8 @@ func (d *lineDecoder) forensics(f *Forensics) bool {
 			return d.uint(&f.UsageBytes)
 		case "peakBytes":
 			return d.uint(&f.PeakBytes)
-		case "afterExit":
-			return d.bool(&f.AfterExit)
+		case "late":
+			return d.bool(&f.Late)
 		case "stat":
 			f.Stat = []StatEntry{}
 			return d.array(func() bool {

@@ -45,9 +45,9 @@ func journalLines(t testing.TB) (plain, hostile []string) {
 		// A kill as a shim journals it, under the OOM churn benchmark.
 		`{"time":"2026-12-04T01:25:16.066654534Z","kind":"oom","id":"oom-046","pid":9341,"detail":"largest process: sh -c while :; do sh -c \"echo 1000 \u003e /proc/self/oom_score_adj; exec awk 'BEGIN{s=\\\"x\\\"; while(1) s=s s}'\"; sleep 1; done","oomKills":29,"forensics":{"limitBytes":8388608,"usageBytes":8388608,"stat":[{"name":"rss","bytes":8056832},{"name":"inactive_anon","bytes":7966720},{"name":"active_anon","bytes":4096}],"processes":[{"pid":9341,"command":"sh -c while :; do sh -c \"echo 1000 \u003e /proc/self/oom_score_adj; exec awk 'BEGIN{s=\\\"x\\\"; while(1) s=s s}'\"; sleep 1; done","rssBytes":1884160}]}}`+"\n",
 		// A kill the kernel told of after the init's exit, as a shim journals it.
-		`{"kind":"oom","id":"m","pid":7,"oomKills":1,"forensics":{"limitBytes":33554432,"usageBytes":40960,"peakBytes":33554432,"afterExit":true}}`+"\n")
+		`{"kind":"oom","id":"m","pid":7,"oomKills":1,"forensics":{"limitBytes":33554432,"usageBytes":40960,"peakBytes":33554432,"late":true}}`+"\n")
 	hostile = []string{
-		`{"kind":"oom","id":"m","forensics":{"afterExit":1,"peakBytes":-1}}`,
+		`{"kind":"oom","id":"m","forensics":{"late":1,"peakBytes":-1}}`,
 		`{"kind":"oom","id":"m\/\b\f\r\u00e9\u00E9\u0000"}`,
 		`{"kind":"oom","\u0069d":"m"}`,
 		`{"kind":"oom","id":"\ud83d\ude00"}`,

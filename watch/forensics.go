@@ -33,12 +33,10 @@ type Forensics struct {
 	// the kill was counted; 0 when unknown (the victim was gone before
 	// the snapshot).
 	LikelyVictim int `json:"likelyVictim,omitempty"`
-	// AfterExit says the snapshot was taken after the container's init
-	// had exited, the kernel having told of the kill only then: cgroup v2
-	// tells of a memory.events change at most every 20 ms, and the
-	// limit's hits before a kill use that up. The usage and processes are
-	// what was left, the peak what was reached.
-	AfterExit bool `json:"afterExit,omitempty"`
+	// Late says the snapshot was taken after the kill, not at its
+	// wake-up (LateSnapshot): the usage and processes are what was left,
+	// the peak what was reached, and no victim is named.
+	Late bool `json:"late,omitempty"`
 	// Error says what could not be taken, when something could not.
 	Error string `json:"error,omitempty"`
 }
@@ -67,6 +65,18 @@ func Snapshot(p cgroupfs.Paths) *Forensics {
 	if victim >= 0 {
 		unix.Close(victim)
 	}
+	return f
+}
+
+// LateSnapshot is Snapshot for a kill seen only after it landed: the
+// kernel told of it once the container's init had exited (cgroup v2
+// notifies a memory.events change at most every 20 ms, and the limit's
+// hits before a kill use that up), or it landed before the watch was
+// armed. The cgroup still tells its limit, peak and stat; its processes
+// are the survivors, the likeliest of which is no victim.
+func LateSnapshot(p cgroupfs.Paths) *Forensics {
+	f := Snapshot(p)
+	f.Late, f.LikelyVictim = true, 0
 	return f
 }
 

@@ -76,26 +76,26 @@ func TestDyingStat(t *testing.T) {
 	}
 }
 
-// Kills found only at an exit carry what the cgroup shows then, marked
-// as taken after the exit when the init is what exited; an exec's exit
-// leaves the container's init, so its snapshot is an ordinary one.
+// Kills found only at an exit carry what the cgroup shows then, marked as
+// taken late, with no victim named: the likeliest process left is one the
+// kill spared.
 func TestLateKillsAtExit(t *testing.T) {
 	p, err := cgroupfs.ProcPaths(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
+	if Snapshot(p).LikelyVictim == 0 {
+		t.Fatal("this process's cgroup names no likely victim: nothing to test")
+	}
 	l := &Loop{}
-	for _, tt := range []struct {
-		proc      string
-		afterExit bool
-	}{{"", true}, {proto.ProcInit, true}, {"exec-1", false}} {
-		c := &watched{Target: Target{ID: "late", Cgroup: p, Proc: tt.proc}}
+	for _, proc := range []string{"", proto.ProcInit, "exec-1"} {
+		c := &watched{Target: Target{ID: "late", Cgroup: p, Proc: proc}}
 		evs := l.lateKills(c, 2, true)
 		if len(evs) != 2 || evs[1].OOMCount != 2 || evs[1].Forensics == nil || evs[0].Forensics != nil {
-			t.Fatalf("proc %q: %+v", tt.proc, evs)
+			t.Fatalf("proc %q: %+v", proc, evs)
 		}
-		if got := evs[1].Forensics.AfterExit; got != tt.afterExit {
-			t.Errorf("proc %q: AfterExit %v, want %v", tt.proc, got, tt.afterExit)
+		if f := evs[1].Forensics; !f.Late || f.LikelyVictim != 0 || f.UsageBytes == 0 {
+			t.Errorf("proc %q: %+v, want a late snapshot naming no victim", proc, f)
 		}
 	}
 	// A journaled container's shim carries its own.

@@ -992,17 +992,15 @@ func (l *Loop) exitEvents(c *watched) []Event {
 // beyond those reported: their notification has not come yet (v2's
 // memory.events is notified from a work queue, a pidfd or the exit file
 // at once), so what the cgroup shows at this moment, when readable, is
-// their forensics (taken after the exit, when it is the init's, as a
-// shim's are); a Journaled container's shim carries its own. Called with
-// mu held.
+// their forensics (a LateSnapshot); a Journaled container's shim carries
+// its own. Called with mu held.
 func (l *Loop) lateKills(c *watched, now uint64, readable bool) []Event {
 	if now <= c.last {
 		return nil
 	}
 	var snap *Forensics
 	if readable && !c.Journaled {
-		snap = Snapshot(c.Cgroup)
-		snap.AfterExit = c.proc() == proto.ProcInit
+		snap = LateSnapshot(c.Cgroup)
 	}
 	return c.counterEvents(now, false, snap)
 }

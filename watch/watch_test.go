@@ -143,7 +143,7 @@ func TestOOMKillsInitThenExit(t *testing.T) {
 	}
 	// Taken at the wake-up, or (v2 under load) once the init had exited:
 	// the peak tells of the kill either way.
-	if f := evs[0].Forensics; f == nil || f.LimitBytes != 32<<20 || f.PeakBytes < 24<<20 || !f.AfterExit && f.UsageBytes == 0 {
+	if f := evs[0].Forensics; f == nil || f.LimitBytes != 32<<20 || f.PeakBytes < 24<<20 || !f.Late && f.UsageBytes == 0 {
 		t.Fatalf("no forensics with the kill: %+v", evs[0].Forensics)
 	}
 	last := evs[len(evs)-1]
@@ -183,7 +183,7 @@ func TestOOMKillsChildContainerLives(t *testing.T) {
 	}
 	// Not journaled, so the snapshot is the loop's own, taken while the
 	// cgroup lives on.
-	if f := evs[0].Forensics; f == nil || f.LimitBytes != 32<<20 || f.UsageBytes == 0 || f.PeakBytes < 24<<20 || f.AfterExit || f.Error != "" {
+	if f := evs[0].Forensics; f == nil || f.LimitBytes != 32<<20 || f.UsageBytes == 0 || f.PeakBytes < 24<<20 || f.Late || f.Error != "" {
 		t.Fatalf("no forensics with the kill: %+v", f)
 	}
 	evs = col.quiet(300 * time.Millisecond)

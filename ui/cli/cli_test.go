@@ -250,8 +250,10 @@ func TestBerthKilled(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(gate, "exit"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// Stopped with no status is the moment between the init's death and
+	// the shim's record of it (reason "exiting"): wait for the record.
 	ps := waitPS("no exit while berth was down", func(ps map[string]map[string]any) bool {
-		return ps["short"]["status"] == "stopped"
+		return ps["short"]["status"] == "stopped" && ps["short"]["exitStatus"] != nil
 	})
 	if ps["long"]["status"] != "running" {
 		t.Fatalf("container died with berth: %v", ps["long"])

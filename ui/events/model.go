@@ -286,8 +286,8 @@ func detailLines(ev watch.Event) []string {
 		return out
 	}
 	heading, unseen := "  memory at the OOM wake-up", "not seen: the process was gone before the snapshot"
-	if f.AfterExit {
-		heading, unseen = "  memory after the init exited (the kernel told of the kill only then)", "not seen: the snapshot came after the exit"
+	if f.Late {
+		heading, unseen = "  memory after the kill (it was seen only then)", "not seen: the snapshot came after the kill"
 	}
 	out = append(out, "", heading)
 	limit := "no limit"

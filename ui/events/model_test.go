@@ -125,13 +125,13 @@ func TestCopyText(t *testing.T) {
 	}
 }
 
-// A kill the kernel told of only after the init exited says so, and
+// A kill seen only after it landed says so, and
 // shows the peak the kill was about rather than the usage left.
-func TestDetailAfterExit(t *testing.T) {
+func TestDetailLate(t *testing.T) {
 	ev := watch.Event{Time: uitest.Epoch, Kind: watch.KindOOM, ID: "m", OOMCount: 1,
-		Forensics: &watch.Forensics{LimitBytes: 32 << 20, UsageBytes: 40 << 10, PeakBytes: 32 << 20, AfterExit: true}}
+		Forensics: &watch.Forensics{LimitBytes: 32 << 20, UsageBytes: 40 << 10, PeakBytes: 32 << 20, Late: true}}
 	detail := strings.Join(detailLines(ev), "\n")
-	for _, want := range []string{"after the init exited", "peak", "32.0MiB", "the snapshot came after the exit"} {
+	for _, want := range []string{"after the kill", "peak", "32.0MiB", "the snapshot came after the kill"} {
 		if !strings.Contains(detail, want) {
 			t.Fatalf("detail lacks %q:\n%s", want, detail)
 		}

@@ -136,7 +136,7 @@ func EventDetail(ev watch.Event) string {
 			// After the init's exit the usage is what was left; the
 			// peak is what the kill was about.
 			use := "usage " + HumanBytes(f.UsageBytes)
-			if f.AfterExit && f.PeakBytes > 0 {
+			if f.Late && f.PeakBytes > 0 {
 				use = "peak " + HumanBytes(f.PeakBytes)
 			}
 			if f.LimitBytes > 0 {
