@@ -5,7 +5,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -27,51 +29,90 @@ import (
 //
 // It blocks for that grace period, holding the kernel's cgroup mutex as
 // any move does: run it on a goroutine of its own (it is one write, which
-// ends by itself and cannot be called back). A kernel whose cgroups are
-// mounted with favordynmods never waits, and this costs a write. The
-// error is only for tests: a failure can cost nothing but the time it
-// would have saved.
+// ends by itself and cannot be called back). While one is waiting another
+// returns at once. A kernel whose cgroups are mounted with favordynmods
+// never waits, and this costs a write. The error is only for tests: a
+// failure costs nothing but the time it would have saved.
 func PrimeAttach() error {
+	if !priming.CompareAndSwap(false, true) {
+		return nil
+	}
+	defer priming.Store(false)
 	b, err := os.ReadFile("/proc/self/cgroup")
 	if err != nil {
 		return err
 	}
+	pid := strconv.Itoa(os.Getpid())
 	err = errors.New("no cgroup of this process can be written")
-	pid := []byte(strconv.Itoa(os.Getpid()))
 	for _, dir := range ownCgroupDirs(b, Unified()) {
-		fd, oerr := unix.Open(filepath.Join(dir, "cgroup.procs"), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		procs := filepath.Join(dir, "cgroup.procs")
+		if !lists(procs, pid) {
+			// Not the cgroup this process is in (a cgroup mounted
+			// from elsewhere, without a namespace of its own): a
+			// write there would move it.
+			continue
+		}
+		fd, oerr := unix.Open(procs, unix.O_WRONLY|unix.O_CLOEXEC, 0)
 		if oerr != nil {
 			continue
 		}
-		_, err = unix.Write(fd, pid)
+		_, err = unix.Write(fd, []byte(pid))
 		unix.Close(fd)
-		return err
+		if err == nil {
+			return nil
+		}
 	}
 	return err
 }
 
-// ownCgroupDirs are the directories of the cgroups /proc/self/cgroup (b)
-// names, the unified hierarchy's first: on a hybrid host it is mounted
-// beside the v1 controllers and holds none of them.
-func ownCgroupDirs(b []byte, unified bool) []string {
-	var v2, v1 []string
-	for _, line := range bytes.Split(b, []byte{'\n'}) {
-		parts := bytes.SplitN(line, []byte{':'}, 3)
-		if len(parts) != 3 || len(parts[2]) == 0 || parts[2][0] != '/' {
-			continue
-		}
-		path := string(parts[2])
-		switch {
-		case string(parts[0]) == "0" && len(parts[1]) == 0:
-			if unified {
-				v2 = append(v2, filepath.Join(Root, path))
-			} else {
-				v2 = append(v2, filepath.Join(Root, "unified", path))
-			}
-		case !unified:
-			name := string(bytes.TrimPrefix(parts[1], []byte("name=")))
-			v1 = append(v1, filepath.Join(Root, name, path))
+// priming is set while a PrimeAttach waits.
+var priming atomic.Bool
+
+// lists reports whether the cgroup.procs file at path names pid.
+func lists(path, pid string) bool {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	for _, f := range bytes.Fields(b) {
+		if string(f) == pid {
+			return true
 		}
 	}
-	return append(v2, v1...)
+	return false
+}
+
+// ownCgroupDirs are the distinct directories of the cgroups /proc/self/
+// cgroup (b) names, the unified hierarchy's first: on a hybrid host it is
+// mounted beside the v1 controllers and holds none of them. A path that
+// climbs (a cgroup outside this process's namespace) or was removed names
+// no directory to write.
+func ownCgroupDirs(b []byte, unified bool) []string {
+	var kept [][]byte
+	for _, line := range bytes.Split(b, []byte{'\n'}) {
+		_, path, _ := bytes.Cut(line[bytes.IndexByte(line, ':')+1:], []byte{':'})
+		if bytes.HasPrefix(path, []byte{'/'}) && !bytes.Contains(path, []byte("..")) && !bytes.HasSuffix(path, []byte(" (deleted)")) {
+			kept = append(kept, line)
+		}
+	}
+	p := parseProcCgroup(bytes.Join(kept, []byte{'\n'}), unified)
+	var dirs []string
+	seen := map[string]bool{}
+	add := func(dir string) {
+		if dir == "" || seen[dir] {
+			return
+		}
+		seen[dir] = true
+		dirs = append(dirs, dir)
+	}
+	add(p[""])
+	ctls := make([]string, 0, len(p))
+	for ctl := range p {
+		ctls = append(ctls, ctl)
+	}
+	sort.Strings(ctls)
+	for _, ctl := range ctls {
+		add(p[ctl])
+	}
+	return dirs
 }
