@@ -79,8 +79,10 @@ var cmdType = reflect.TypeOf(tea.Cmd(nil))
 // releaseOnPanic does for Update and View: bubbletea runs each command on
 // a goroutine of its own and prints a panic there, on the alternate
 // screen. The commands of a batch or a sequence are guarded as bubbletea
-// takes them out (a sequence's message is of an unexported type: a slice
-// of commands, found by reflection).
+// takes them out: its message is given back as a copy of its own type (a
+// sequence's is unexported: a slice of commands, found by reflection)
+// holding the guarded commands, the batch's own slice left as it was for
+// the batch's next run.
 func (p *paced) guard(cmd tea.Cmd) tea.Cmd {
 	if cmd == nil {
 		return nil
@@ -88,26 +90,16 @@ func (p *paced) guard(cmd tea.Cmd) tea.Cmd {
 	return func() tea.Msg {
 		defer p.releaseOnPanic()
 		msg := cmd()
-		cmds := cmdsOf(msg)
-		for i := range cmds {
-			cmds[i].Set(reflect.ValueOf(p.guard(cmds[i].Interface().(tea.Cmd))))
+		v := reflect.ValueOf(msg)
+		if v.Kind() != reflect.Slice || v.Type().Elem() != cmdType {
+			return msg
 		}
-		return msg
+		guarded := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		for i := range v.Len() {
+			guarded.Index(i).Set(reflect.ValueOf(p.guard(v.Index(i).Interface().(tea.Cmd))))
+		}
+		return guarded.Interface()
 	}
-}
-
-// cmdsOf returns the commands a batch's or a sequence's message holds,
-// each settable; none for any other message.
-func cmdsOf(msg tea.Msg) []reflect.Value {
-	v := reflect.ValueOf(msg)
-	if v.Kind() != reflect.Slice || v.Type().Elem() != cmdType {
-		return nil
-	}
-	cmds := make([]reflect.Value, v.Len())
-	for i := range cmds {
-		cmds[i] = v.Index(i)
-	}
-	return cmds
 }
 
 func (p *paced) Update(msg tea.Msg) (tea.Model, tea.Cmd) {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -117,12 +118,34 @@ func runCmd(cmd tea.Cmd) (panicked any) {
 			panicked = r
 		}
 	}()
-	for _, c := range cmdsOf(cmd()) {
-		if c := c.Interface().(tea.Cmd); c != nil {
+	v := reflect.ValueOf(cmd())
+	if v.Kind() != reflect.Slice || v.Type().Elem() != cmdType {
+		return nil
+	}
+	for i := range v.Len() {
+		if c := v.Index(i).Interface().(tea.Cmd); c != nil {
 			if r := runCmd(c); r != nil {
 				return r
 			}
 		}
 	}
 	return nil
+}
+
+// Guarding a batch leaves the batch as it was: run again, it holds its
+// own commands, not guards piled on guards.
+func TestGuardLeavesBatchAlone(t *testing.T) {
+	quiet := func() tea.Msg { return nil }
+	batch := tea.Batch(quiet, quiet)
+	p := &paced{m: &Model{terminal: &terminal{out: &bytes.Buffer{}, wake: make(chan struct{}, 1)}}}
+	for range 2 {
+		if msg, ok := p.guard(batch)().(tea.BatchMsg); !ok || len(msg) != 2 {
+			t.Fatalf("guarded batch gave %T", msg)
+		}
+	}
+	for _, c := range batch().(tea.BatchMsg) {
+		if reflect.ValueOf(c).Pointer() != reflect.ValueOf(quiet).Pointer() {
+			t.Fatal("the batch's own commands were replaced")
+		}
+	}
 }
