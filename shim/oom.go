@@ -72,7 +72,8 @@ func (s *shim) armOOM(pid int) {
 				continue
 			}
 			if last := &kills[len(kills)-1]; last.Forensics == nil {
-				// Kills that landed before the watch was armed.
+				// Kills counted before the watch was armed, which its
+				// baseline reports with no snapshot.
 				last.Forensics = watch.LateSnapshot(p)
 			}
 			s.journal(kills...)

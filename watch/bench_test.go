@@ -32,13 +32,13 @@ func percentile(v []float64, p float64) float64 {
 // goroutine polling memory.oom_control every 500 us, or the loop itself.
 func BenchmarkOOMLatency(b *testing.B) {
 	const kills = 50
+	if cgroupfs.Unified() {
+		b.Skip("written for cgroup v1")
+	}
 	e := coretest.NewEnv(b, fixture, nil)
 	// Each hog raises its own OOM score to the top (lowering the shell's
 	// would need CAP_SYS_RESOURCE), so a kill takes the hog, not the init.
 	c := e.Run("lat", []string{"sh", "-c", `while :; do (echo 1000 >/proc/self/oom_score_adj; exec awk 'BEGIN{s="x"; while(1) s=s s}'); done`}, memLimit(32<<20))
-	if cgroupfs.Unified() {
-		b.Skip("written for cgroup v1")
-	}
 	counterFile := filepath.Join(c.CgroupPaths.Dir("memory"), "memory.oom_control")
 	seen := make(map[uint64]time.Time)
 	seenCh := make(chan map[uint64]time.Time)

@@ -18,7 +18,8 @@ import (
 )
 
 // Forensics is what a container's memory looked like when the OOM killer
-// woke: taken at the wake-up, while the victim still exists.
+// woke: taken at the wake-up, while the victim still exists, or, for a
+// kill seen only after it landed, as soon as it was seen (Late).
 type Forensics struct {
 	LimitBytes uint64 `json:"limitBytes"`
 	UsageBytes uint64 `json:"usageBytes"`

@@ -133,7 +133,7 @@ func EventDetail(ev watch.Event) string {
 	if ev.Kind == watch.KindOOM {
 		parts = append(parts, "kill #"+strconv.FormatUint(ev.OOMCount, 10))
 		if f := ev.Forensics; f != nil {
-			// After the init's exit the usage is what was left; the
+			// A late snapshot's usage is what the kill left; the
 			// peak is what the kill was about.
 			use := "usage " + HumanBytes(f.UsageBytes)
 			if f.Late && f.PeakBytes > 0 {
