@@ -197,7 +197,9 @@ func TestCommands(t *testing.T) {
 	}
 	c.must("kill", "-s", "KILL", "web")
 	deadline = time.Now().Add(5 * time.Second)
-	for c.ps()["web"]["status"] != "stopped" && time.Now().Before(deadline) {
+	// Stopped with no status is the moment before the shim's record of
+	// the exit (reason "exiting"): wait for the record.
+	for web := c.ps()["web"]; (web["status"] != "stopped" || web["exitStatus"] == nil) && time.Now().Before(deadline); web = c.ps()["web"] {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if web := c.ps()["web"]; web["exitStatus"] != 137.0 {
