@@ -98,9 +98,10 @@ func TestLateKillsAtExit(t *testing.T) {
 			t.Errorf("proc %q: %+v, want a late snapshot naming no victim", proc, f)
 		}
 	}
-	// A journaled container's shim carries its own.
+	// A journaled container's too: its journal, read first, did not
+	// hold the kill.
 	c := &watched{Target: Target{ID: "late", Cgroup: p, Journaled: true}}
-	if evs := l.lateKills(c, 1, true); len(evs) != 1 || evs[0].Forensics != nil {
+	if evs := l.lateKills(c, 1, true); len(evs) != 1 || evs[0].Forensics == nil || !evs[0].Forensics.Late {
 		t.Fatalf("journaled: %+v", evs)
 	}
 }

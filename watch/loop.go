@@ -45,8 +45,8 @@ type Target struct {
 	// Journaled says the container's shim journals its kills, each with
 	// the forensics it took at the wake (berth's own): the loop then takes
 	// no snapshot of its own (under OOM churn the one it took was most of
-	// a UI's CPU, and the same as the shim's) and does not watch the
-	// counter rise. The journal's copy, tailed by the same loop, goes out
+	// a UI's CPU, and the same as the shim's), but a late one for a kill
+	// whose journal copy is overdue, and does not watch the counter rise. The journal's copy, tailed by the same loop, goes out
 	// with its forensics and counts as reported; once the shim's copy is
 	// overdue the loop reads the counter once and reports what the journal
 	// did not (a shim gone): a kill is never missed, and is late only when
@@ -953,15 +953,23 @@ func (l *Loop) inotifyEvent(t *wdTarget, mask uint32, name string) []Event {
 // exitEvents reports a process's exit, after one last read of the OOM
 // counter so that a kill that caused the exit is reported before it.
 func (l *Loop) exitEvents(c *watched) []Event {
+	var out []Event
+	if c.Journaled && !c.exited {
+		// The shim journals its kills and the exit before it writes
+		// the exit file: what the journal holds goes first, the kills
+		// with the shim's forensics (a kill told late on v2 is in the
+		// journal only now), and its exit ends the watch there.
+		out = l.readJournals(false)
+	}
 	if c.exited {
-		return nil
+		return out
 	}
 	rec, err := proto.ReadExit(c.ProcDir)
 	if err != nil {
-		return nil // a torn or planted file; the rename will come
+		return out // a torn or planted file; the rename will come
 	}
 	c.exited = true
-	out := l.settle(c)
+	out = append(out, l.settle(c)...)
 	if c.Cgroup != nil {
 		now, err := l.oomCount(c)
 		readable := err == nil
@@ -991,15 +999,15 @@ func (l *Loop) exitEvents(c *watched) []Event {
 // lateKills reports, at c's exit, the kills its counter (now) shows
 // beyond those reported: their notification has not come yet (v2's
 // memory.events is notified from a work queue, a pidfd or the exit file
-// at once), so what the cgroup shows at this moment, when readable, is
-// their forensics (a LateSnapshot); a Journaled container's shim carries
-// its own. Called with mu held.
+// at once), or, for a Journaled container, the journal (read first) did
+// not hold them. What the cgroup shows at this moment, when readable,
+// is their forensics (a LateSnapshot). Called with mu held.
 func (l *Loop) lateKills(c *watched, now uint64, readable bool) []Event {
 	if now <= c.last {
 		return nil
 	}
 	var snap *Forensics
-	if readable && !c.Journaled {
+	if readable {
 		snap = LateSnapshot(c.Cgroup)
 	}
 	return c.counterEvents(now, false, snap)
@@ -1030,9 +1038,17 @@ func (l *Loop) resync() []Event {
 			}
 		}
 	}
+	return append(out, l.readJournals(true)...)
+}
+
+// readJournals returns what the followed journals gained since their
+// last read (verify: check each is still the journal, see
+// journalTail.read). Called with mu held.
+func (l *Loop) readJournals(verify bool) []Event {
+	var out []Event
 	for _, t := range l.wds {
 		if t.journal != nil {
-			out = append(out, l.journaled(t.journal.read(false, false, true))...)
+			out = append(out, l.journaled(t.journal.read(false, false, verify))...)
 		}
 	}
 	return out

@@ -227,7 +227,8 @@ func (l *Loop) step(w *oomWait, now time.Time, final bool) (evs []Event, done bo
 
 // stepJournaled moves a Journaled container's wake-up on: once the
 // shim's copy is overdue (or at once when final), one read of the
-// counter reports the kills the journal has not. Called with mu held.
+// counter reports the kills the journal has not, with a late snapshot.
+// Called with mu held.
 func (l *Loop) stepJournaled(w *oomWait, now time.Time, final bool) (evs []Event, done bool) {
 	if !final && !now.After(w.confirmBy) {
 		return nil, false // the shim's copy is on its way
@@ -235,8 +236,15 @@ func (l *Loop) stepJournaled(w *oomWait, now time.Time, final bool) (evs []Event
 	n, err := l.oomCount(w.c)
 	if err != nil {
 		n = w.count // the cgroup is gone: what the wake-up knew, if anything
+		return w.c.counterEvents(n, false, nil), true
 	}
-	return w.c.counterEvents(n, false, nil), true
+	var snap *Forensics
+	if n > w.c.last {
+		// The shim's copy, with its snapshot, is late (a loaded host,
+		// or a shim gone): the cgroup still tells what filled it.
+		snap = LateSnapshot(w.c.Cgroup)
+	}
+	return w.c.counterEvents(n, false, snap), true
 }
 
 // journaled takes the events a journal read returns, in order, and
