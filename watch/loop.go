@@ -46,8 +46,9 @@ type Target struct {
 	// the forensics it took at the wake (berth's own): the loop then takes
 	// no snapshot of its own (under OOM churn the one it took was most of
 	// a UI's CPU, and the same as the shim's), but a late one for a kill
-	// whose journal copy is overdue, and does not watch the counter rise. The journal's copy, tailed by the same loop, goes out
-	// with its forensics and counts as reported; once the shim's copy is
+	// whose journal copy is overdue, and does not watch the counter rise.
+	// The journal's copy, tailed by the same loop, goes out with its
+	// forensics and counts as reported; once the shim's copy is
 	// overdue the loop reads the counter once and reports what the journal
 	// did not (a shim gone): a kill is never missed, and is late only when
 	// the shim did not report it.
@@ -996,12 +997,13 @@ func (l *Loop) exitEvents(c *watched) []Event {
 	return out
 }
 
-// lateKills reports, at c's exit, the kills its counter (now) shows
-// beyond those reported: their notification has not come yet (v2's
+// lateKills reports the kills c's counter (now) shows beyond those
+// reported, at c's exit or once a Journaled container's journal copy is
+// overdue: at an exit their notification has not come yet (v2's
 // memory.events is notified from a work queue, a pidfd or the exit file
-// at once), or, for a Journaled container, the journal (read first) did
-// not hold them. What the cgroup shows at this moment, when readable,
-// is their forensics (a LateSnapshot). Called with mu held.
+// at once), or the journal (read first) did not hold them. What the
+// cgroup shows at this moment, when readable, is their forensics (a
+// LateSnapshot). Called with mu held.
 func (l *Loop) lateKills(c *watched, now uint64, readable bool) []Event {
 	if now <= c.last {
 		return nil

@@ -233,18 +233,13 @@ func (l *Loop) stepJournaled(w *oomWait, now time.Time, final bool) (evs []Event
 	if !final && !now.After(w.confirmBy) {
 		return nil, false // the shim's copy is on its way
 	}
+	// The shim's copy, with its snapshot, is late (a loaded host, or a
+	// shim gone): the cgroup, while there, still tells what filled it.
 	n, err := l.oomCount(w.c)
 	if err != nil {
 		n = w.count // the cgroup is gone: what the wake-up knew, if anything
-		return w.c.counterEvents(n, false, nil), true
 	}
-	var snap *Forensics
-	if n > w.c.last {
-		// The shim's copy, with its snapshot, is late (a loaded host,
-		// or a shim gone): the cgroup still tells what filled it.
-		snap = LateSnapshot(w.c.Cgroup)
-	}
-	return w.c.counterEvents(n, false, snap), true
+	return l.lateKills(w.c, n, err == nil), true
 }
 
 // journaled takes the events a journal read returns, in order, and
