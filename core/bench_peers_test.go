@@ -92,16 +92,16 @@ func clock(b *testing.B, fn func() error) float64 {
 func BenchmarkPeers(b *testing.B) {
 	e := newBenchEnv(b)
 	bundle := e.sleeperBundle()
+	// Each start after the pause BenchmarkStart takes too, outside the
+	// time taken.
+	start := func(fn func() error) float64 {
+		time.Sleep(startSettle)
+		return clock(b, fn)
+	}
 	for _, p := range peers(b) {
 		var ps, pr, rs, rr []float64
 		for i := 0; i < b.N; i++ {
 			id := p.name + "-" + strconv.Itoa(i)
-			// Each start after the pause BenchmarkStart takes too,
-			// outside the time taken.
-			start := func(fn func() error) float64 {
-				time.Sleep(startSettle)
-				return clock(b, fn)
-			}
 			runcStart := func() error { return e.runc("run", "-d", "--bundle", bundle, id).Run() }
 			runcRemove := func() error { return e.runc("delete", "-f", id).Run() }
 			if i%2 == 0 {

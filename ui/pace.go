@@ -90,8 +90,8 @@ func (p *paced) guard(cmd tea.Cmd) tea.Cmd {
 	return func() tea.Msg {
 		defer p.releaseOnPanic()
 		msg := cmd()
-		v := reflect.ValueOf(msg)
-		if v.Kind() != reflect.Slice || v.Type().Elem() != cmdType {
+		v, ok := cmdSlice(msg)
+		if !ok {
 			return msg
 		}
 		guarded := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
@@ -100,6 +100,13 @@ func (p *paced) guard(cmd tea.Cmd) tea.Cmd {
 		}
 		return guarded.Interface()
 	}
+}
+
+// cmdSlice is msg as a slice of commands, when it is one: a batch's or a
+// sequence's message.
+func cmdSlice(msg tea.Msg) (reflect.Value, bool) {
+	v := reflect.ValueOf(msg)
+	return v, v.Kind() == reflect.Slice && v.Type().Elem() == cmdType
 }
 
 func (p *paced) Update(msg tea.Msg) (tea.Model, tea.Cmd) {

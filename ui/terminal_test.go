@@ -118,8 +118,8 @@ func runCmd(cmd tea.Cmd) (panicked any) {
 			panicked = r
 		}
 	}()
-	v := reflect.ValueOf(cmd())
-	if v.Kind() != reflect.Slice || v.Type().Elem() != cmdType {
+	v, ok := cmdSlice(cmd())
+	if !ok {
 		return nil
 	}
 	for i := range v.Len() {
